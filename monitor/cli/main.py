@@ -1,0 +1,30 @@
+"""The `kpiwatch` command line: one Typer app, one module per command group.
+
+Each module under `monitor/cli/` defines its commands on its own `typer.Typer()` (or plain functions)
+and is registered here, so `kpiwatch --help` lists everything and a newcomer finds a command by file name.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="kpiwatch",
+    help="kpiwatch: 预算绩效目标运行监控 (performance-target monitoring for public budgets).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _register() -> None:
+    # Imported here, not at module top, so each group stays an independent module.
+    from monitor.cli import db as db_cli
+
+    app.add_typer(db_cli.app, name="db")
+
+    from monitor.cli import demo as demo_cli
+
+    app.command("demo")(demo_cli.demo_command)
+
+
+_register()

@@ -1,0 +1,149 @@
+"""Settings: `config.toml` for what may be shared, environment variables for secrets and per-machine values.
+
+Every section is a frozen dataclass whose defaults are the documented defaults of the top-level `config.toml`
+(a test keeps the two in step). Loading checks every key against its dataclass, so a typo or a wrong type is
+reported with the key's full name instead of being silently ignored.
+
+Environment overrides:
+- `KPIWATCH_CONFIG`        path of the config file (default: `./config.toml` if present, else built-in defaults)
+- `KPIWATCH_DATABASE_URL`  overrides `[database] url`
+- `KPIWATCH_SMTP_PASSWORD` the SMTP password (never in the file)
+- `KPIWATCH_SECRET_KEY`    signs sessions and CSRF tokens (never in the file)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the file, the key and the reason."""
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = "sqlite:///kpiwatch.sqlite"
+
+
+@dataclass(frozen=True)
+class TargetsConfig:
+    strict_month_before: bool = False
+
+
+@dataclass(frozen=True)
+class Config:
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    targets: TargetsConfig = field(default_factory=TargetsConfig)
+    smtp_password: str | None = field(default=None, metadata={"env_only": True})
+    secret_key: str | None = field(default=None, metadata={"env_only": True})
+    source: str = field(default="<defaults>", metadata={"env_only": True})
+
+
+ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
+    "KPIWATCH_DATABASE_URL": ("database", "url"),
+}
+ENV_SECRETS: dict[str, str] = {
+    "KPIWATCH_SMTP_PASSWORD": "smtp_password",
+    "KPIWATCH_SECRET_KEY": "secret_key",
+}
+SECRET_KEY_NAMES = {"password", "secret", "secret_key", "token", "api_key"}
+
+
+def load_config(path: str | Path | None = None, env: typing.Mapping[str, str] | None = None) -> Config:
+    """Read the config file (if any), apply environment overrides, and validate everything."""
+    env = os.environ if env is None else env
+    path = _resolve_path(path, env)
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{path}: file not found") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not UTF-8 text") from exc
+    source = str(path) if path is not None else "<defaults>"
+    for env_name, key_path in ENV_OVERRIDES.items():
+        if env.get(env_name):
+            raw.setdefault(key_path[0], {})[key_path[1]] = env[env_name]
+    config = _build(Config, raw, source, prefix="")
+    secrets = {attr: env.get(name) or None for name, attr in ENV_SECRETS.items()}
+    return dataclasses.replace(config, source=source, **secrets)
+
+
+def _resolve_path(path: str | Path | None, env: typing.Mapping[str, str]) -> Path | None:
+    if path is not None:
+        return Path(path)
+    if env.get("KPIWATCH_CONFIG"):
+        return Path(env["KPIWATCH_CONFIG"])
+    local = Path("config.toml")
+    return local if local.is_file() else None
+
+
+def _build(cls: type, raw: Any, source: str, prefix: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: [{prefix.rstrip('.')}] must be a table")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("env_only")}
+    for key in raw:
+        full = f"{prefix}{key}"
+        if key in SECRET_KEY_NAMES or key.endswith("_password"):
+            raise ConfigError(f"{source}: {full}: secrets never live in the config file; use an environment variable")
+        if key not in fields:
+            known = ", ".join(sorted(fields)) or "none"
+            raise ConfigError(f"{source}: {full}: unknown key (known here: {known})")
+    values = {}
+    for name in fields:
+        if name in raw:
+            values[name] = _coerce(hints[name], raw[name], source, f"{prefix}{name}")
+    return cls(**values)
+
+
+def _coerce(hint: Any, value: Any, source: str, key: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, source, prefix=f"{key}.")
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(inner[0], value, source, key)
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(f"{source}: {key}: expected a list, got {value!r}")
+        item_hint = args[0]
+        return tuple(_coerce(item_hint, item, source, f"{key}[{i}]") for i, item in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: {key}: expected a table, got {value!r}")
+        return {k: _coerce(args[1], v, source, f"{key}.{k}") for k, v in value.items()}
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{source}: {key}: expected true or false, got {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{source}: {key}: expected a whole number, got {value!r}")
+        return value
+    if hint is Decimal:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ConfigError(f"{source}: {key}: expected a number, got {value!r}")
+        try:
+            return Decimal(str(value))
+        except InvalidOperation as exc:
+            raise ConfigError(f"{source}: {key}: expected a number, got {value!r}") from exc
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{source}: {key}: expected text, got {value!r}")
+        return value
+    return value

@@ -1,0 +1,119 @@
+"""Who is responsible and what they promised: departments, contacts, budget years, projects, indicators."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Text, UniqueConstraint
+from sqlmodel import Column, Field, SQLModel
+
+from monitor.store.types import instant_field, json_field, measure_field, money_field
+
+CONTACT_ROLES = ("负责人", "经办人", "绩效管理员")
+HALVES = ("annual", "period")
+
+
+class Department(SQLModel, table=True):
+    """A budget unit (预算单位). `parent_id` is its supervising department (主管部门)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True, index=True)
+    name: str = Field(max_length=200)
+    parent_id: int | None = Field(default=None, foreign_key="department.id")
+    is_finance_bureau: bool = Field(default=False)
+
+
+class Contact(SQLModel, table=True):
+    """A person who receives messages for a department, in one role (负责人, 经办人 or 绩效管理员)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_id: int = Field(foreign_key="department.id", index=True)
+    name: str = Field(max_length=100)
+    email: str = Field(max_length=254)
+    role: str = Field(max_length=16)
+    active: bool = Field(default=True)
+
+
+class BudgetYear(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(unique=True, index=True)
+    monitor_through_month: int | None = Field(default=None)
+
+
+class Project(SQLModel, table=True):
+    """One 项目支出绩效目标表: the header, the funds and the texts; indicators hang off it."""
+
+    __table_args__ = (UniqueConstraint("department_id", "budget_year_id", "import_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_id: int = Field(foreign_key="department.id", index=True)
+    budget_year_id: int = Field(foreign_key="budgetyear.id", index=True)
+    import_key: str = Field(max_length=400)
+    name: str = Field(max_length=300)
+    implementing_unit: str | None = Field(default=None, max_length=300)
+    attribute: str | None = Field(default=None, max_length=100)
+    period: str | None = Field(default=None, max_length=50)
+    total_funds: Decimal | None = money_field()
+    annual_funds: Decimal | None = money_field()
+    annual_central: Decimal | None = money_field()
+    annual_provincial: Decimal | None = money_field()
+    annual_city_county: Decimal | None = money_field()
+    annual_self_raised: Decimal | None = money_field()
+    annual_other: Decimal | None = money_field()
+    total_central: Decimal | None = money_field()
+    total_provincial: Decimal | None = money_field()
+    total_city_county: Decimal | None = money_field()
+    total_self_raised: Decimal | None = money_field()
+    total_other: Decimal | None = money_field()
+    overview: str | None = Field(default=None, sa_column=Column(Text))
+    basis: str | None = Field(default=None, sa_column=Column(Text))
+    necessity: str | None = Field(default=None, sa_column=Column(Text))
+    measures: str | None = Field(default=None, sa_column=Column(Text))
+    plan: str | None = Field(default=None, sa_column=Column(Text))
+    period_goal: str | None = Field(default=None, sa_column=Column(Text))
+    annual_goal: str | None = Field(default=None, sa_column=Column(Text))
+    plan_start: datetime | None = instant_field()
+    plan_end: datetime | None = instant_field()
+    filled_at: datetime | None = instant_field()
+    source_file: str | None = Field(default=None, max_length=500)
+    source_line: int | None = Field(default=None)
+    source_sha256: str | None = Field(default=None, max_length=64)
+
+
+class Indicator(SQLModel, table=True):
+    """One 三级指标 row with its verbatim 指标值 and, beside it, what the grammar made of it."""
+
+    __table_args__ = (UniqueConstraint("project_id", "half", "level2", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    half: str = Field(max_length=8)
+    level1: str = Field(max_length=50)
+    level2: str = Field(max_length=50)
+    name: str = Field(max_length=300)
+    value_text: str = Field(sa_column=Column(Text, nullable=False))
+    position: int = Field(default=0)
+    source_line: int | None = Field(default=None)
+    kind: str | None = Field(default=None, max_length=16, index=True)
+    comparator: str | None = Field(default=None, max_length=2)
+    target_value: Decimal | None = measure_field()
+    unit: str | None = Field(default=None, max_length=50)
+    direction: str | None = Field(default=None, max_length=20)
+    target_json: dict | None = json_field()
+    parse_reason: str | None = Field(default=None, sa_column=Column(Text))
+    weight: Decimal | None = measure_field()
+
+
+class ImportRun(SQLModel, table=True):
+    """What one import read and did, so an auditor can trace every row to its source."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_file: str = Field(max_length=500)
+    sha256: str = Field(max_length=64)
+    format: str = Field(max_length=16)
+    started_at: datetime | None = instant_field()
+    finished_at: datetime | None = instant_field()
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    year: int | None = Field(default=None)
+    summary_json: dict | None = json_field()

@@ -1,0 +1,130 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is reached at `KPIWATCH_TEST_PG` (default `postgresql://postgres@127.0.0.1:5432/test`); the suite
+creates its own databases there and drops them afterwards, so parallel runs never collide. An unreachable
+server fails the suite: it is never skipped. `KPIWATCH_TEST_BACKENDS=sqlite` narrows a local run to SQLite
+(by deselection, not skipping); CI always runs both.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
+
+from monitor.store.db import make_engine, normalise_url, upgrade
+from monitor.store.models import metadata
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "monitor" / "examples"
+SEED_HRSS = SEEDS / "000_65cb778bbbd667b7.txt"
+SEED_UNION = SEEDS / "004_a620ed73b42e717d.txt"
+
+PG_SERVER = os.environ.get("KPIWATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _backends() -> list[str]:
+    wanted = os.environ.get("KPIWATCH_TEST_BACKENDS", "sqlite,postgresql")
+    if os.environ.get("CI"):
+        wanted = "sqlite,postgresql"
+    return [b.strip() for b in wanted.split(",") if b.strip()]
+
+
+BACKENDS = _backends()
+
+
+def _pg_admin_engine() -> Engine:
+    engine = make_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+    except Exception as exc:  # noqa: BLE001 - turned into a loud failure
+        engine.dispose()
+        pytest.fail(f"PostgreSQL is unreachable at {PG_SERVER}: {exc}. Start it with "
+                    "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`.")
+    return engine
+
+
+def create_database(backend: str, tmp_dir: Path) -> tuple[str, callable]:
+    """A new, empty database of the given backend; returns its URL and a function that drops it."""
+    if backend == "sqlite":
+        path = tmp_dir / f"kpiwatch-{uuid.uuid4().hex[:8]}.sqlite"
+        return f"sqlite:///{path}", lambda: path.unlink(missing_ok=True)
+    admin = _pg_admin_engine()
+    name = f"kpiwatch_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(normalise_url(PG_SERVER)).set(database=name).render_as_string(hide_password=False)
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+@pytest.fixture(scope="session")
+def _migrated_urls(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """One migrated database per backend for the whole session; tests empty it after use."""
+    urls: dict[str, str] = {}
+    drops = []
+    try:
+        for backend in BACKENDS:
+            url, drop = create_database(backend, tmp_path_factory.mktemp(backend))
+            drops.append(drop)
+            upgrade(url)
+            urls[backend] = url
+        yield urls
+    finally:
+        for drop in drops:
+            drop()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, _migrated_urls) -> Iterator[str]:
+    """URL of a migrated, empty database (SQLite and PostgreSQL in turn)."""
+    url = _migrated_urls[request.param]
+    yield url
+    _empty(url)
+
+
+@pytest.fixture
+def engine(db_url) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_db_url(request, tmp_path) -> Iterator[str]:
+    """URL of a brand-new database with no schema at all, dropped after the test."""
+    url, drop = create_database(request.param, tmp_path)
+    yield url
+    drop()
+
+
+def _empty(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(metadata.sorted_tables):
+                    connection.execute(table.delete())
+    finally:
+        engine.dispose()

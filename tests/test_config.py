@@ -1,0 +1,48 @@
+"""Configuration: the shipped config.toml documents the real defaults, and bad files say what is wrong."""
+
+import pytest
+
+from monitor.config import Config, ConfigError, load_config
+from tests.conftest import ROOT
+
+
+def test_shipped_config_file_states_exactly_the_built_in_defaults():
+    loaded = load_config(ROOT / "config.toml", env={})
+    assert loaded.database == Config().database
+    assert {k: v for k, v in vars(loaded).items() if k != "source"} == {
+        k: v for k, v in vars(Config()).items() if k != "source"}
+
+
+def test_database_url_from_environment_overrides_the_file():
+    loaded = load_config(ROOT / "config.toml", env={"KPIWATCH_DATABASE_URL": "postgresql://x@h/db"})
+    assert loaded.database.url == "postgresql://x@h/db"
+
+
+def test_secrets_come_only_from_the_environment(tmp_path):
+    loaded = load_config(ROOT / "config.toml", env={"KPIWATCH_SMTP_PASSWORD": "s3cret"})
+    assert loaded.smtp_password == "s3cret"
+    bad = tmp_path / "config.toml"
+    bad.write_text('[database]\npassword = "s3cret"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"database\.password: secrets never live in the config file"):
+        load_config(bad, env={})
+
+
+def test_unknown_key_is_named_with_its_section(tmp_path):
+    bad = tmp_path / "config.toml"
+    bad.write_text('[database]\nuri = "sqlite://"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"config\.toml: database\.uri: unknown key"):
+        load_config(bad, env={})
+
+
+def test_wrong_type_is_named_with_the_expected_type(tmp_path):
+    bad = tmp_path / "config.toml"
+    bad.write_text('[targets]\nstrict_month_before = "yes"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"targets\.strict_month_before: expected true or false"):
+        load_config(bad, env={})
+
+
+def test_broken_toml_names_the_file(tmp_path):
+    bad = tmp_path / "config.toml"
+    bad.write_text("[database\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"config\.toml: not valid TOML"):
+        load_config(bad, env={})
