@@ -2,23 +2,35 @@
 
 from sqlmodel import SQLModel
 
-from monitor.store.models.core import (
-    BudgetYear,
-    Contact,
-    Department,
-    ImportRun,
-    Indicator,
-    Project,
+from monitor.store.models.accounts import ApiToken, AuditEvent, User
+from monitor.store.models.core import BudgetYear, Contact, Department, ImportRun, Indicator, Project
+from monitor.store.models.evaluation import (
+    EvaluationRun,
+    IndicatorState,
+    IndicatorStateChange,
+    JobRun,
+    ProjectState,
 )
+from monitor.store.models.progress import Report, Spending
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "ApiToken",
+    "AuditEvent",
     "BudgetYear",
     "Contact",
     "Department",
+    "EvaluationRun",
     "ImportRun",
     "Indicator",
+    "IndicatorState",
+    "IndicatorStateChange",
+    "JobRun",
     "Project",
+    "ProjectState",
+    "Report",
+    "Spending",
+    "User",
     "metadata",
 ]

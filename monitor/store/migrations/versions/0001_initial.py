@@ -38,6 +38,32 @@ def upgrade() -> None:
     with op.batch_alter_table('department', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_department_code'), ['code'], unique=True)
 
+    op.create_table('evaluationrun',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('as_of', sa.Date(), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('indicators', sa.Integer(), nullable=False),
+    sa.Column('counts', sa.JSON(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_table('jobrun',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('ok', sa.Boolean(), nullable=True),
+    sa.Column('counts', sa.JSON(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('host', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('jobrun', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_jobrun_job'), ['job'], unique=False)
+        batch_op.create_index(batch_op.f('ix_jobrun_started_at'), ['started_at'], unique=False)
+
     op.create_table('contact',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('department_id', sa.Integer(), nullable=False),
@@ -107,6 +133,64 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_project_budget_year_id'), ['budget_year_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_project_department_id'), ['department_id'], unique=False)
 
+    op.create_table('user',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('display_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=True),
+    sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('department_id', sa.Integer(), nullable=True),
+    sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('disabled', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('failed_logins', sa.Integer(), nullable=False),
+    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['department_id'], ['department.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_department_id'), ['department_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_user_username'), ['username'], unique=True)
+
+    op.create_table('apitoken',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('prefix', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('apitoken', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_apitoken_token_hash'), ['token_hash'], unique=True)
+        batch_op.create_index(batch_op.f('ix_apitoken_user_id'), ['user_id'], unique=False)
+
+    op.create_table('auditevent',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('actor_user_id', sa.Integer(), nullable=True),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('entity', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('entity_id', sa.Integer(), nullable=True),
+    sa.Column('department_id', sa.Integer(), nullable=True),
+    sa.Column('before', sa.JSON(), nullable=True),
+    sa.Column('after', sa.JSON(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['actor_user_id'], ['user.id'], ),
+    sa.ForeignKeyConstraint(['department_id'], ['department.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('auditevent', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_auditevent_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_auditevent_department_id'), ['department_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_auditevent_entity_id'), ['entity_id'], unique=False)
+
     op.create_table('indicator',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('project_id', sa.Integer(), nullable=False),
@@ -133,16 +217,168 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_indicator_kind'), ['kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_indicator_project_id'), ['project_id'], unique=False)
 
+    op.create_table('projectstate',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('as_of', sa.Date(), nullable=False),
+    sa.Column('light', sqlmodel.sql.sqltypes.AutoString(length=6), nullable=False),
+    sa.Column('budget_light', sqlmodel.sql.sqltypes.AutoString(length=6), nullable=False),
+    sa.Column('spent', sa.Numeric(precision=18, scale=2), nullable=True),
+    sa.Column('execution_rate', sa.Numeric(precision=24, scale=6), nullable=True),
+    sa.Column('execution_ratio', sa.Numeric(precision=24, scale=6), nullable=True),
+    sa.Column('forecast_spent', sa.Numeric(precision=18, scale=2), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('run_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['project_id'], ['project.id'], ),
+    sa.ForeignKeyConstraint(['run_id'], ['evaluationrun.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('projectstate', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_projectstate_project_id'), ['project_id'], unique=True)
+
+    op.create_table('spending',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('supersedes_id', sa.Integer(), nullable=True),
+    sa.Column('amount', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('as_of', sa.Date(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['project_id'], ['project.id'], ),
+    sa.ForeignKeyConstraint(['supersedes_id'], ['spending.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('spending', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_spending_project_id'), ['project_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_spending_supersedes_id'), ['supersedes_id'], unique=False)
+
+    op.create_table('indicatorstate',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('indicator_id', sa.Integer(), nullable=False),
+    sa.Column('occurrence', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('as_of', sa.Date(), nullable=False),
+    sa.Column('light', sqlmodel.sql.sqltypes.AutoString(length=6), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('expected', sa.Numeric(precision=24, scale=6), nullable=True),
+    sa.Column('actual', sa.Numeric(precision=24, scale=6), nullable=True),
+    sa.Column('ratio', sa.Numeric(precision=24, scale=6), nullable=True),
+    sa.Column('forecast', sa.Numeric(precision=24, scale=6), nullable=True),
+    sa.Column('likelihood', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('since', sa.Date(), nullable=True),
+    sa.Column('run_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['indicator_id'], ['indicator.id'], ),
+    sa.ForeignKeyConstraint(['run_id'], ['evaluationrun.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('indicator_id', 'occurrence')
+    )
+    with op.batch_alter_table('indicatorstate', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_indicatorstate_indicator_id'), ['indicator_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_indicatorstate_light'), ['light'], unique=False)
+        batch_op.create_index(batch_op.f('ix_indicatorstate_status'), ['status'], unique=False)
+
+    op.create_table('indicatorstatechange',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('indicator_id', sa.Integer(), nullable=False),
+    sa.Column('occurrence', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('as_of', sa.Date(), nullable=False),
+    sa.Column('light', sqlmodel.sql.sqltypes.AutoString(length=6), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('previous_light', sqlmodel.sql.sqltypes.AutoString(length=6), nullable=True),
+    sa.Column('previous_status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('run_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['indicator_id'], ['indicator.id'], ),
+    sa.ForeignKeyConstraint(['run_id'], ['evaluationrun.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('indicatorstatechange', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_indicatorstatechange_as_of'), ['as_of'], unique=False)
+        batch_op.create_index(batch_op.f('ix_indicatorstatechange_indicator_id'), ['indicator_id'], unique=False)
+
+    op.create_table('report',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('indicator_id', sa.Integer(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('supersedes_id', sa.Integer(), nullable=True),
+    sa.Column('value', sa.Numeric(precision=24, scale=6), nullable=True),
+    sa.Column('as_of', sa.Date(), nullable=True),
+    sa.Column('occurrence_due', sa.Date(), nullable=True),
+    sa.Column('completed_on', sa.Date(), nullable=True),
+    sa.Column('grade', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=True),
+    sa.Column('explanation', sa.Text(), nullable=True),
+    sa.Column('forecast', sa.Numeric(precision=24, scale=6), nullable=True),
+    sa.Column('forecast_text', sa.Text(), nullable=True),
+    sa.Column('deviation_causes', sa.JSON(), nullable=True),
+    sa.Column('likelihood', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['indicator_id'], ['indicator.id'], ),
+    sa.ForeignKeyConstraint(['supersedes_id'], ['report.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_report_indicator_id'), ['indicator_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_report_supersedes_id'), ['supersedes_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_report_supersedes_id'))
+        batch_op.drop_index(batch_op.f('ix_report_indicator_id'))
+
+    op.drop_table('report')
+    with op.batch_alter_table('indicatorstatechange', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_indicatorstatechange_indicator_id'))
+        batch_op.drop_index(batch_op.f('ix_indicatorstatechange_as_of'))
+
+    op.drop_table('indicatorstatechange')
+    with op.batch_alter_table('indicatorstate', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_indicatorstate_status'))
+        batch_op.drop_index(batch_op.f('ix_indicatorstate_light'))
+        batch_op.drop_index(batch_op.f('ix_indicatorstate_indicator_id'))
+
+    op.drop_table('indicatorstate')
+    with op.batch_alter_table('spending', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_spending_supersedes_id'))
+        batch_op.drop_index(batch_op.f('ix_spending_project_id'))
+
+    op.drop_table('spending')
+    with op.batch_alter_table('projectstate', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_projectstate_project_id'))
+
+    op.drop_table('projectstate')
     with op.batch_alter_table('indicator', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_indicator_project_id'))
         batch_op.drop_index(batch_op.f('ix_indicator_kind'))
 
     op.drop_table('indicator')
+    with op.batch_alter_table('auditevent', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_auditevent_entity_id'))
+        batch_op.drop_index(batch_op.f('ix_auditevent_department_id'))
+        batch_op.drop_index(batch_op.f('ix_auditevent_at'))
+
+    op.drop_table('auditevent')
+    with op.batch_alter_table('apitoken', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_apitoken_user_id'))
+        batch_op.drop_index(batch_op.f('ix_apitoken_token_hash'))
+
+    op.drop_table('apitoken')
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_username'))
+        batch_op.drop_index(batch_op.f('ix_user_department_id'))
+
+    op.drop_table('user')
     with op.batch_alter_table('project', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_project_department_id'))
         batch_op.drop_index(batch_op.f('ix_project_budget_year_id'))
@@ -153,6 +389,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_contact_department_id'))
 
     op.drop_table('contact')
+    with op.batch_alter_table('jobrun', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_jobrun_started_at'))
+        batch_op.drop_index(batch_op.f('ix_jobrun_job'))
+
+    op.drop_table('jobrun')
+    op.drop_table('evaluationrun')
     with op.batch_alter_table('department', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_department_code'))
 
