@@ -1,14 +1,44 @@
 """Target grammar: turn a free-text 指标值 into a typed, scheduled `Target`.
 
-Pure: no database, no clock. The budget year is always a parameter.
+Pure: no database, no clock; the budget year is always a parameter. Every input gives a `Target`:
+text that matches nothing is kept verbatim as kind "unparsed" with a reason, never guessed at and
+never an exception.
+
+Time forms (the issue's examples are the arbiter):
+- deadline — a point by which something is done: "X月底前", "X月前", "X月X日(前)", "年底前", and any
+  month qualified by a year ("2024年5月", "2023年12月", "2024.9月份"), because a year-qualified month in a
+  target table is the date a task is finished, not a period to work in;
+- window — a period without a year in which something happens: "11月份", "12月", "5月和8月" (one
+  window per listed month, never merged), "3-5月", "第四季度", "第二三季度" (adjacent quarters merge
+  into one window), "上半年", "全年";
+- recurring — "每月", "按月", "每月20日前", "每月序时进行", "每季度(末)", "每半年", "每年", "每周", "每日", "每N个月".
+Durations ("365天", "≥3天") are quantities, whatever the 二级指标.
+
+Comparators not written are inferred and listed in `inferred`: 0 → "≤ 0"; a bare quantity under 成本指标
+→ "≤" (a cost is a cap); any other bare quantity or percent → "≥" (a floor).
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+
+from rules import calendar as cal
+from rules.calendar import Occurrence
+
+__all__ = [
+    "TARGET_KINDS",
+    "DIRECTIONS",
+    "COMPARATORS",
+    "Occurrence",
+    "Target",
+    "parse_target",
+    "parse_target_cached",
+]
 
 TARGET_KINDS: tuple[str, ...] = (
     "quantity",
@@ -19,35 +49,34 @@ TARGET_KINDS: tuple[str, ...] = (
     "qualitative",
     "unparsed",
 )
+DIRECTIONS: tuple[str, ...] = ("higher_is_better", "lower_is_better", "exact")
+COMPARATORS: tuple[str, ...] = (">=", ">", "<=", "<", "=")
 
-
-@dataclass(frozen=True, slots=True)
-class Occurrence:
-    start: date
-    due: date
-
-    def to_json(self) -> dict:
-        return {"start": self.start.isoformat(), "due": self.due.isoformat()}
+_SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}
+_DIRECTION = {">=": "higher_is_better", ">": "higher_is_better", "<=": "lower_is_better",
+              "<": "lower_is_better", "=": "exact"}
+# A "±x以内" target is a tolerance on the absolute deviation; canonical() must give the ± back.
+BAND_NOTE = "±：允许偏差，按偏差绝对值不超过该值评价"
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    text: str
-    kind: str
-    comparator: str | None
-    value: Decimal | None
-    unit: str | None
-    direction: str | None
-    inferred: tuple[str, ...]
+    text: str  # verbatim input
+    kind: str  # one of TARGET_KINDS
+    comparator: str | None  # one of COMPARATORS or None
+    value: Decimal | None  # scale words expanded ("≥3.9万人" → 39000); percent "≥95%" → 95
+    unit: str | None  # "人", "元", "%", "元/天", "吨/年", ...
+    direction: str | None  # one of DIRECTIONS or None
+    inferred: tuple[str, ...]  # what was inferred rather than written: "comparator", "unit"
     occurrences: tuple[Occurrence, ...]
-    reason: str | None
+    reason: str | None  # why unparsed, or a note; else None
 
     def to_json(self) -> dict:
         return {
             "text": self.text,
             "kind": self.kind,
             "comparator": self.comparator,
-            "value": None if self.value is None else format(self.value, "f"),
+            "value": None if self.value is None else _decimal_str(self.value),
             "unit": self.unit,
             "direction": self.direction,
             "inferred": list(self.inferred),
@@ -55,8 +84,466 @@ class Target:
             "reason": self.reason,
         }
 
+    @property
+    def measurable(self) -> bool:
+        return self.kind in ("quantity", "percent")
+
+    @property
+    def scheduled(self) -> bool:
+        return self.kind in ("deadline", "recurring", "window")
+
     def canonical(self) -> str:
-        raise NotImplementedError
+        """One normal text form; parsing it (same budget year) gives back comparator, value and dates.
+
+        Inferred parts are written out ("2401份" → "≥2401份"), so the canonical form no longer depends on
+        the 二级指标. Windows are written without a year: they are relative to the budget year.
+        """
+        if self.kind in ("quantity", "percent") and self.comparator and self.value is not None:
+            number = _decimal_str(self.value)
+            unit = self.unit or ""
+            if self.reason == BAND_NOTE:
+                return f"±{number}{unit}以内"
+            return f"{_SYMBOL[self.comparator]}{number}{unit}"
+        if self.kind == "deadline" and self.occurrences:
+            due = self.occurrences[0].due
+            return f"{due.year}年{due.month}月{due.day}日前"
+        if self.kind == "recurring" and self.occurrences:
+            return _recurring_canonical(self.occurrences)
+        if self.kind == "window" and self.occurrences:
+            return "和".join(_window_canonical(o) for o in self.occurrences)
+        if self.kind == "qualitative":
+            return _normalize(self.text)
+        return self.text
+
+
+def _decimal_str(value: Decimal) -> str:
+    if value == value.to_integral_value():
+        return str(value.quantize(Decimal(1)))
+    return format(value.normalize(), "f")
+
+
+def _window_canonical(o: Occurrence) -> str:
+    if o.start.day == 1 and o.due == cal.month_end(o.due.year, o.due.month):
+        if o.start.month == o.due.month:
+            return f"{o.start.month}月份"
+        return f"{o.start.month}月至{o.due.month}月"
+    return f"{o.start.month}月{o.start.day}日至{o.due.month}月{o.due.day}日"
+
+
+def _recurring_canonical(occ: tuple[Occurrence, ...]) -> str:
+    n = len(occ)
+    first = occ[0]
+    if n >= 365:
+        return "每日"
+    if n >= 52:
+        return "每周"
+    if n == 12:
+        if first.due == cal.month_end(first.due.year, first.due.month):
+            return "每月"
+        return f"每月{first.due.day}日前"
+    if n == 4:
+        return "每季度"
+    if n == 2:
+        return "每半年"
+    if n == 1:
+        return "每年"
+    return f"每{first.due.month - first.start.month + 1}个月"
+
+
+# ---------------------------------------------------------------- normalisation
+
+_CHAR_MAP = str.maketrans({
+    "≧": "≥", "⩾": "≥", "≦": "≤", "⩽": "≤", "═": "=", "〓": "=", "−": "-", "—": "-", "–": "-",
+    "～": "~", "〜": "~", "、": "、", "．": ".", "。": "", "；": "", ";": "", "﹪": "%", "℅": "%",
+    "×": "X", "ｘ": "X", "＊": "*", "∗": "*", "【": "(", "】": ")", "〔": "(", "〕": ")",
+})
+_MULTI = (
+    (">=", "≥"), ("=>", "≥"), ("<=", "≤"), ("=<", "≤"), ("==", "="), ("+/-", "±"), ("+-", "±"),
+    ("正负", "±"),
+)
+_CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+             "八": 8, "九": 9}
+_CN_MONTH = re.compile(r"(十[一二]|[一二三四五六七八九十])(?=月)")
+
+
+def _cn_small(token: str) -> int | None:
+    """A Chinese numeral below 10000 ("十二", "两", "三百零五"); None if it is not one."""
+    if not token:
+        return None
+    total, current = 0, None
+    for ch in token:
+        if ch in _CN_DIGIT:
+            current = _CN_DIGIT[ch]
+        elif ch in "十百千":
+            unit = {"十": 10, "百": 100, "千": 1000}[ch]
+            total += (1 if current is None else current) * unit
+            current = None
+        else:
+            return None
+    return total + (current or 0)
+
+
+def _normalize(text: str) -> str:
+    s = unicodedata.normalize("NFKC", text).translate(_CHAR_MAP)
+    for a, b in _MULTI:
+        s = s.replace(a, b)
+    s = re.sub(r"\s+", "", s)
+    s = _CN_MONTH.sub(lambda m: str(_cn_small(m.group(1))), s)
+    s = s.strip(",，:：")
+    while len(s) >= 2 and s[0] == "(" and s[-1] == ")" and _balanced(s[1:-1]):
+        s = s[1:-1]
+    return s
+
+
+def _balanced(s: str) -> bool:
+    depth = 0
+    for ch in s:
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+# ---------------------------------------------------------------- time forms
+
+_M = r"(?:1[0-2]|0?[1-9])"
+_BEFORE = r"(?:前|之前|以前)"
+_LEAD = re.compile(r"^(?:预计|计划|于|在|截至|截止(?:到|至|于)?|不晚于|不迟于|最迟|最晚|须于|需于)")
+_TAIL = re.compile(
+    r"(?:序时|全部|按时|按期|陆续)?"
+    r"(?:进行|完成|发放|支付|拨付|缴纳|上报|报送|开展|实施|执行|办结|结束|到位|举办|召开|验收|交付|兑现)"
+    r"(?:完毕|完成)?(?:工作)?$"
+)
+_ONCE = re.compile(r"(?:一次|1次)$")
+
+_RE_MONTHLY = re.compile(r"^(?:每月|按月|逐月|月度|每个月|每1个月|按月度)$")
+_RE_MONTHLY_DAY = re.compile(r"^(?:每月|按月|每个月)(?P<d>[0-3]?\d)[日号]" + _BEFORE + r"?$")
+_RE_MONTHLY_XUN = re.compile(r"^(?:每月|按月)(?P<x>上旬|中旬|下旬|底|末)" + _BEFORE + r"?$")
+_RE_QUARTERLY = re.compile(r"^(?:每季度|每个季度|按季度|按季|每季|季度)(?:末|底)?" + _BEFORE + r"?$")
+_RE_HALF = re.compile(r"^(?:每半年|按半年|每半年度|半年)(?:末|底)?$")
+_RE_YEARLY = re.compile(r"^(?:每年|按年|每年度|按年度)$")
+_RE_WEEKLY = re.compile(r"^(?:每周|按周|每星期|每个星期)$")
+_RE_DAILY = re.compile(r"^(?:每天|每日|按日|逐日)$")
+_RE_EVERY_N = re.compile(r"^每(?P<n>\d{1,2}|[两二三四六])个?月$")
+
+_YEAR = r"(?P<y>\d{4})"
+_RE_FULL_DATE_Y = re.compile(rf"^{_YEAR}[年./-](?P<m>{_M})[月./-](?P<d>[0-3]?\d)[日号]?{_BEFORE}?$")
+_RE_FULL_DATE = re.compile(rf"^(?P<m>{_M})月(?P<d>[0-3]?\d)[日号]{_BEFORE}?$")
+_RE_MONTH_END = re.compile(rf"^(?:{_YEAR}[年./-])?(?P<m>{_M})月(?:份)?(?:底|末|月底|月末){_BEFORE}?$")
+_RE_MONTH_BEFORE = re.compile(rf"^(?:{_YEAR}[年./-])?(?P<m>{_M})月(?:份)?{_BEFORE}$")
+_RE_YEAR_MONTH = re.compile(rf"^{_YEAR}[年./-](?P<m>{_M})(?:月(?:份)?)?$")
+_RE_XUN = re.compile(rf"^(?:{_YEAR}[年./-])?(?P<m>{_M})月(?:份)?(?P<x>上旬|中旬|下旬)(?P<b>{_BEFORE})?$")
+_RE_YEAR_END = re.compile(rf"^(?:{_YEAR}年|本年|当年|年)(?:度)?(?:底|末|终){_BEFORE}?$")
+_RE_YEAR_IN = re.compile(rf"^(?:{_YEAR}年|本年|当年)?年内$")
+_RE_YEAR_ONLY = re.compile(rf"^{_YEAR}年度?(?:内)?$")
+_RE_QUARTER_END = re.compile(rf"^(?:{_YEAR}年)?第?(?P<q>[一二三四1-4])季度(?:(?:末|底){_BEFORE}?|{_BEFORE})$")
+_RE_QUARTERS = re.compile(rf"^(?:{_YEAR}年)?第?(?P<qs>[一二三四1-4](?:[、,和及与至到~-]?第?[一二三四1-4])*)季度(?:内|期间|份)?$")
+_RE_MONTHS = re.compile(rf"^(?P<ms>{_M}(?:月份?)?(?:(?:[、,和及与]|以及){_M}(?:月份?)?)*)月份?(?:内|期间)?$")
+_RE_MONTH_RANGE = re.compile(
+    rf"^(?:{_YEAR}年)?(?P<a>{_M})月?(?:份)?(?:[至到~-]|-)(?P<b>{_M})月(?:份)?(?:间|期间|内)?$"
+)
+_RE_HALF_WINDOW = re.compile(rf"^(?:{_YEAR}年)?(?P<h>上半年|下半年)(?:度)?(?:内|期间)?$")
+_RE_WHOLE_YEAR = re.compile(rf"^(?:{_YEAR}年)?(?:全年|全年度|年度内|整年)$")
+
+_QUARTER_DIGIT = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+_XUN_DAY = {"上旬": 10, "中旬": 20}
+
+
+class _Reject(Exception):
+    """A form was recognised but cannot stand (impossible date, year too far away)."""
+
+
+def _year_of(m: re.Match, year: int, group: str = "y") -> int:
+    raw = m.groupdict().get(group)
+    if raw is None:
+        return year
+    y = int(raw)
+    if abs(y - year) > 1:
+        raise _Reject(f"年份{y}不在预算年度{year}及前后一年内")
+    return y
+
+
+def _time_target(core: str, *, year: int, strict: bool) -> tuple[str, tuple[Occurrence, ...]] | None:
+    """(kind, occurrences) for a time form, None if `core` is not one; raises _Reject if malformed."""
+    if _RE_MONTHLY.match(core):
+        return "recurring", cal.monthly(year)
+    if m := _RE_MONTHLY_DAY.match(core):
+        d = int(m["d"])
+        if not 1 <= d <= 31:
+            raise _Reject(f"每月{d}日不是有效日期")
+        return "recurring", cal.monthly(year, d)
+    if m := _RE_MONTHLY_XUN.match(core):
+        return "recurring", cal.monthly(year, _XUN_DAY.get(m["x"]))
+    if _RE_QUARTERLY.match(core):
+        return "recurring", cal.quarterly(year)
+    if _RE_HALF.match(core):
+        return "recurring", cal.half_yearly(year)
+    if _RE_YEARLY.match(core):
+        return "recurring", cal.yearly(year)
+    if _RE_WEEKLY.match(core):
+        return "recurring", cal.weekly(year)
+    if _RE_DAILY.match(core):
+        return "recurring", cal.daily(year)
+    if m := _RE_EVERY_N.match(core):
+        n = int(m["n"]) if m["n"].isdigit() else _cn_small(m["n"])
+        if not n or n > 12:
+            raise _Reject(f"每{m['n']}个月超出一年")
+        return "recurring", cal.every_n_months(year, n)
+
+    if m := (_RE_FULL_DATE_Y.match(core) or _RE_FULL_DATE.match(core)):
+        y = _year_of(m, year)
+        try:
+            due = date(y, int(m["m"]), int(m["d"]))
+        except ValueError:
+            raise _Reject(f"日期不存在：{y}年{int(m['m'])}月{int(m['d'])}日") from None
+        return "deadline", (cal.deadline(year, due),)
+    if m := _RE_MONTH_END.match(core):
+        y = _year_of(m, year)
+        return "deadline", (cal.deadline(year, cal.month_end(y, int(m["m"]))),)
+    if m := _RE_MONTH_BEFORE.match(core):
+        y, mo = _year_of(m, year), int(m["m"])
+        due = cal.month_start(y, mo) - timedelta(days=1) if strict else cal.month_end(y, mo)
+        return "deadline", (cal.deadline(year, due),)
+    if m := _RE_YEAR_MONTH.match(core):
+        y = _year_of(m, year)
+        return "deadline", (cal.deadline(year, cal.month_end(y, int(m["m"]))),)
+    if m := _RE_XUN.match(core):
+        y, mo = _year_of(m, year), int(m["m"])
+        last = _XUN_DAY.get(m["x"])
+        due = cal.month_end(y, mo) if last is None else date(y, mo, last)
+        if m["b"]:
+            return "deadline", (cal.deadline(year, due),)
+        first = {"上旬": 1, "中旬": 11, "下旬": 21}[m["x"]]
+        return "window", (Occurrence(date(y, mo, first), due),)
+    if m := (_RE_YEAR_END.match(core) or _RE_YEAR_IN.match(core)):
+        y = _year_of(m, year)
+        return "deadline", (cal.deadline(year, cal.year_end(y)),)
+    if m := _RE_YEAR_ONLY.match(core):
+        y = _year_of(m, year)
+        return "deadline", (cal.deadline(year, cal.year_end(y)),)
+    if m := _RE_QUARTER_END.match(core):
+        y = _year_of(m, year)
+        q = _QUARTER_DIGIT[m["q"]]
+        return "deadline", (cal.deadline(year, cal.quarter_end(y, q)),)
+
+    if m := _RE_QUARTERS.match(core):
+        y = _year_of(m, year)
+        quarters = _quarter_list(m["qs"])
+        return "window", tuple(
+            Occurrence(cal.quarter_start(y, a), cal.quarter_end(y, b)) for a, b in _runs(quarters)
+        )
+    if m := _RE_MONTH_RANGE.match(core):
+        y = _year_of(m, year)
+        a, b = int(m["a"]), int(m["b"])
+        if a > b:
+            raise _Reject(f"月份区间颠倒：{a}月至{b}月")
+        return "window", (cal.month_window(y, a, b),)
+    if m := _RE_MONTHS.match(core):
+        months = sorted({int(x) for x in re.findall(r"1[0-2]|0?[1-9]", m["ms"])})
+        return "window", tuple(cal.month_window(year, mo) for mo in months)
+    if m := _RE_HALF_WINDOW.match(core):
+        y = _year_of(m, year)
+        return "window", (cal.month_window(y, 1, 6) if m["h"] == "上半年" else cal.month_window(y, 7, 12),)
+    if m := _RE_WHOLE_YEAR.match(core):
+        y = _year_of(m, year)
+        return "window", (cal.month_window(y, 1, 12),)
+    return None
+
+
+def _quarter_list(token: str) -> list[int]:
+    quarters: list[int] = []
+    pending_range = False
+    for ch in token:
+        if ch in _QUARTER_DIGIT:
+            q = _QUARTER_DIGIT[ch]
+            if pending_range and quarters:
+                quarters.extend(range(quarters[-1] + 1, q + 1))
+            else:
+                quarters.append(q)
+            pending_range = False
+        elif ch in "至到~-":
+            pending_range = True
+    return sorted(set(quarters))
+
+
+def _runs(values: list[int]) -> list[tuple[int, int]]:
+    """Adjacent quarters form one window: 第二三季度 is April to September."""
+    runs: list[tuple[int, int]] = []
+    for v in values:
+        if runs and runs[-1][1] + 1 == v:
+            runs[-1] = (runs[-1][0], v)
+        else:
+            runs.append((v, v))
+    return runs
+
+
+# ---------------------------------------------------------------- quantities
+
+_PREFIX = sorted(
+    [
+        ("≥", ">="), ("≤", "<="), (">", ">"), ("<", "<"), ("=", "="),
+        ("大于等于", ">="), ("大于或等于", ">="), ("不少于", ">="), ("不低于", ">="), ("不小于", ">="),
+        ("至少", ">="), ("达到", ">="), ("达", ">="), ("大于", ">"), ("高于", ">"), ("超过", ">"),
+        ("多于", ">"), ("小于等于", "<="), ("小于或等于", "<="), ("不超过", "<="), ("不高于", "<="),
+        ("不大于", "<="), ("不多于", "<="), ("最多", "<="), ("至多", "<="), ("控制在", "<="),
+        ("低于", "<"), ("小于", "<"), ("少于", "<"), ("不足", "<"), ("等于", "="),
+        ("约为", "~"), ("大约", "~"), ("约", "~"), ("≈", "~"),
+    ],
+    key=lambda p: -len(p[0]),
+)
+_SUFFIX = (
+    ("及以上", ">="), ("或以上", ">="), ("以上", ">="), ("及以下", "<="), ("或以下", "<="), ("以下", "<="),
+    ("以内", "<="), ("之内", "<="), ("内", "<="), ("左右", "~"), ("上下", "~"),
+)
+_NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+)")
+_CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十百千]+")
+_MEASURE = set("个次家人项场期台本件份种批轮天月年名所户处座套辆条篇部元间期")
+_SCALE = re.compile(r"^(万亿|千万|百万|亿|万|千(?![克米瓦伏帕卡字兆])|百(?![分]))")
+_SCALE_VALUE = {"万亿": 10**12, "千万": 10**7, "百万": 10**6, "亿": 10**8, "万": 10**4, "千": 10**3,
+                "百": 10**2}
+_UNIT_OK = re.compile(r"^(?:[A-Za-z]{1,4}[23]?|[^\d≥≤<>=~±*]{1,12})$")
+_NAME_UNIT = re.compile(r"\(([^()]{1,6})\)\s*$")
+_PLACEHOLDER = re.compile(r"\*|^X+$|XX|^待定$|^待填|^暂无$|^[-/]$|^无$|^略$")
+_RANGE = re.compile(r"\d\s*(?:%|[^\d]{0,6})?\s*(?:[~-]|至|到)\s*\d")
+
+
+@dataclass(frozen=True, slots=True)
+class _Quantity:
+    comparator: str | None  # as written (">=", ..., "~" for approximate) or None
+    value: Decimal
+    unit: str | None
+    scale: bool
+    band: bool
+
+
+def _read_number(s: str) -> tuple[Decimal, str] | None:
+    if m := _NUMBER.match(s):
+        raw = m.group(0)
+        if "," in raw and not re.fullmatch(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?", raw):
+            raw = raw.replace(",", ".")  # decimal comma: "1,5"
+        else:
+            raw = raw.replace(",", "")
+        try:
+            return Decimal(raw), s[m.end():]
+        except InvalidOperation:
+            return None
+    if m := _CN_NUMBER.match(s):
+        rest = s[m.end():]
+        n = _cn_small(m.group(0))
+        if n is not None and rest[:1] in _MEASURE:
+            return Decimal(n), rest
+    if s.startswith("百分之"):
+        inner = _read_number(s[3:])
+        if inner:
+            return inner[0], "%" + inner[1]
+    return None
+
+
+def _read_quantity(s: str) -> _Quantity | str | None:
+    """A comparator-number-unit reading of `s`, or a reason string if it is one but malformed, or None."""
+    band = False
+    comparator = None
+    if s.startswith("±"):
+        band, s, comparator = True, s[1:], "<="
+    else:
+        for word, comp in _PREFIX:
+            if s.startswith(word):
+                comparator, s = comp, s[len(word):]
+                break
+    s = re.sub(r"\(含\)$|含本数$", "", s)
+    read = _read_number(s)
+    if read is None:
+        return None
+    value, rest = read
+    scale = False
+    if m := _SCALE.match(rest):
+        value *= _SCALE_VALUE[m.group(1)]
+        rest, scale = rest[m.end():], True
+    rest = re.sub(r"\(含\)$", "", rest)
+    suffix = None
+    for word, comp in _SUFFIX:
+        if rest.endswith(word) and (word != "内" or rest.endswith(("以内", "之内")) or len(rest) > 1):
+            suffix, rest = comp, rest[: -len(word)]
+            break
+    if suffix and comparator and comparator != "~" and suffix != "~" and _DIRECTION[comparator] != _DIRECTION[suffix]:
+        return f"比较符矛盾：{comparator} 与 {suffix}"
+    if band and suffix not in (None, "<="):
+        return "±偏差只能是上限"
+    if comparator in (None, "~") and suffix:
+        comparator = suffix if comparator is None or suffix != "~" else "~"
+    unit = rest.strip("()") if rest in ("(%)", "%") else rest
+    if unit == "":
+        unit = None
+    if unit is not None and not _UNIT_OK.match(unit):
+        return None
+    return _Quantity(comparator, value, unit, scale, band)
+
+
+def _quantity_target(text: str, s: str, q: _Quantity, *, level2: str | None, name: str | None) -> Target:
+    inferred: list[str] = []
+    unit = q.unit
+    is_cost = bool(level2) and "成本" in level2
+    name_unit = None
+    if name and (m := _NAME_UNIT.search(unicodedata.normalize("NFKC", name))):
+        name_unit = m.group(1).strip()
+    if unit is None and name_unit:
+        unit = name_unit
+        inferred.append("unit")
+    elif unit is None and is_cost:
+        unit = "元"
+        inferred.append("unit")
+    kind = "percent" if unit == "%" else "quantity"
+    comparator = q.comparator if q.comparator != "~" else None
+    reason = BAND_NOTE if q.band else ("约数：按未写比较符处理" if q.comparator == "~" else None)
+    if comparator is None:
+        if q.value == 0:
+            comparator = "<="
+        elif is_cost and kind == "quantity":
+            comparator = "<="
+        else:
+            comparator = ">="
+        inferred.insert(0, "comparator")
+    return Target(
+        text=text,
+        kind=kind,
+        comparator=comparator,
+        value=q.value.normalize() if q.value != 0 else Decimal(0),
+        unit=unit,
+        direction=_DIRECTION[comparator],
+        inferred=tuple(inferred),
+        occurrences=(),
+        reason=reason,
+    )
+
+
+# ---------------------------------------------------------------- qualitative
+
+_QUALITATIVE_WORDS = (
+    "保障", "提高", "提升", "促进", "达标", "减轻", "缓解", "激励", "助推", "响应", "确保", "及时", "按时",
+    "按期", "如期", "保持", "稳定", "改善", "增强", "加强", "完善", "规范", "优化", "降低", "减少", "增加",
+    "扩大", "推动", "推进", "带动", "显著", "明显", "有效", "良好", "较好", "满意", "合格", "符合", "实现",
+    "持续", "长期", "逐步", "稳步", "大幅", "有所", "不断", "高效", "顺利", "正常", "健全", "巩固", "增长",
+    "改进", "发挥", "服务", "支持", "维护", "落实", "达到要求", "计划时间内", "规定时间内", "完成时间内",
+    "按计划", "按要求", "按规定", "符合要求", "符合标准", "达到标准", "全覆盖", "全部完成", "已完成",
+)
+_QUALITATIVE_WHOLE = {"高", "好", "优", "良", "强", "是", "优秀", "较高", "较强", "提高", "定性", "达成",
+                      "完成", "全面", "基本", "积极", "较大", "一般", "中等"}
+
+
+def _qualitative(s: str) -> bool:
+    return s in _QUALITATIVE_WHOLE or any(w in s for w in _QUALITATIVE_WORDS)
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def _unparsed(text: str, reason: str) -> Target:
+    return Target(text, "unparsed", None, None, None, None, (), (), reason)
+
+
+def _timed(text: str, kind: str, occurrences: tuple[Occurrence, ...]) -> Target:
+    return Target(text, kind, None, None, None, None, (), tuple(sorted(occurrences)), None)
 
 
 def parse_target(
@@ -67,10 +554,56 @@ def parse_target(
     name: str | None = None,
     strict_month_before: bool = False,
 ) -> Target:
-    return Target(text, "unparsed", None, None, None, None, (), (), "尚未实现")
+    """Parse one 指标值 for budget year `year`.
+
+    `level2` (数量指标, 成本指标, 时效指标, …) sets the defaults for what is not written; `name` (三级指标)
+    supplies a unit in brackets ("培训合格率(%)", "人均培训成本(元)"). `strict_month_before` reads "X月前"
+    as "before month X starts" instead of the default "by the end of month X".
+    """
+    try:
+        return _parse(text, year=year, level2=level2, name=name, strict=strict_month_before)
+    except Exception as exc:  # a grammar bug must never take down an import: keep the text, say why
+        return _unparsed(text if isinstance(text, str) else str(text), f"解析出错：{type(exc).__name__}")
 
 
-@lru_cache(maxsize=65536)
+def _parse(text: str, *, year: int, level2: str | None, name: str | None, strict: bool) -> Target:
+    if not isinstance(text, str):
+        return _unparsed(str(text), "不是文本")
+    s = _normalize(text)
+    if not s:
+        return _unparsed(text, "空值：未填写指标值")
+    if _PLACEHOLDER.search(s.upper()):
+        return _unparsed(text, "占位符：未填写具体指标值")
+
+    core = _LEAD.sub("", s)
+    for candidate in dict.fromkeys((core, _TAIL.sub("", core), _ONCE.sub("", _TAIL.sub("", core)))):
+        if not candidate:
+            continue
+        try:
+            timed = _time_target(candidate, year=year, strict=strict)
+        except _Reject as rejected:
+            return _unparsed(text, str(rejected))
+        if timed:
+            return _timed(text, *timed)
+
+    if re.fullmatch(r"\d{4}年", s):  # a year that is not near the budget year ("2640年")
+        return _unparsed(text, f"年份{s[:-1]}不在预算年度{year}及前后一年内")
+
+    if not (s.startswith("±") and "±" not in s[1:]) and _RANGE.search(s):
+        return _unparsed(text, "区间值暂不支持：请拆成上下限两个指标")
+    q = _read_quantity(s)
+    if isinstance(q, str):
+        return _unparsed(text, q)
+    if q is not None:
+        return _quantity_target(text, s, q, level2=level2, name=name)
+
+    if _qualitative(s):
+        note = "含数字的描述，需人工评定" if re.search(r"\d", s) else None
+        return Target(text, "qualitative", None, None, None, None, (), (), note)
+    return _unparsed(text, "无法识别的指标值")
+
+
+@lru_cache(maxsize=1 << 16)
 def parse_target_cached(
     text: str,
     year: int,
@@ -78,5 +611,6 @@ def parse_target_cached(
     name: str | None = None,
     strict_month_before: bool = False,
 ) -> Target:
-    """Bulk variant: identical texts recur thousands of times across projects and years."""
+    """`parse_target` memoised per (text, year, level2, name): a bulk import repeats the same few hundred
+    texts across thousands of rows. Targets are immutable, so sharing one instance is safe."""
     return parse_target(text, year=year, level2=level2, name=name, strict_month_before=strict_month_before)
