@@ -117,6 +117,8 @@ class Target:
 
 
 def _decimal_str(value: Decimal) -> str:
+    if value == 0:
+        return "0"
     if value == value.to_integral_value():
         return str(value.quantize(Decimal(1)))
     return format(value.normalize(), "f")
@@ -243,6 +245,10 @@ _RE_MONTHS = re.compile(rf"^(?P<ms>{_M}(?:月份?)?(?:(?:[、,和及与]|以及)
 _RE_MONTH_RANGE = re.compile(
     rf"^(?:{_YEAR}年)?(?P<a>{_M})月?(?:份)?(?:[至到~-]|-)(?P<b>{_M})月(?:份)?(?:间|期间|内)?$"
 )
+_RE_DAY_RANGE = re.compile(
+    rf"^(?:{_YEAR}年)?(?P<m1>{_M})月(?P<d1>[0-3]?\d)[日号]?(?:[至到~-])(?:(?P<m2>{_M})月)?(?P<d2>[0-3]?\d)[日号]$"
+)
+_LIST_SPLIT = re.compile(r"和|以及|及|与|、|,")
 _RE_HALF_WINDOW = re.compile(rf"^(?:{_YEAR}年)?(?P<h>上半年|下半年)(?:度)?(?:内|期间)?$")
 _RE_WHOLE_YEAR = re.compile(rf"^(?:{_YEAR}年)?(?:全年|全年度|年度内|整年)$")
 
@@ -342,12 +348,31 @@ def _time_target(core: str, *, year: int, strict: bool) -> tuple[str, tuple[Occu
     if m := _RE_MONTHS.match(core):
         months = sorted({int(x) for x in re.findall(r"1[0-2]|0?[1-9]", m["ms"])})
         return "window", tuple(cal.month_window(year, mo) for mo in months)
+    if m := _RE_DAY_RANGE.match(core):
+        y = _year_of(m, year)
+        m1, m2 = int(m["m1"]), int(m["m2"] or m["m1"])
+        try:
+            first, last = date(y, m1, int(m["d1"])), date(y, m2, int(m["d2"]))
+        except ValueError:
+            raise _Reject(f"日期不存在：{core}") from None
+        if first > last:
+            raise _Reject(f"日期区间颠倒：{core}")
+        return "window", (Occurrence(first, last),)
     if m := _RE_HALF_WINDOW.match(core):
         y = _year_of(m, year)
         return "window", (cal.month_window(y, 1, 6) if m["h"] == "上半年" else cal.month_window(y, 7, 12),)
     if m := _RE_WHOLE_YEAR.match(core):
         y = _year_of(m, year)
         return "window", (cal.month_window(y, 1, 12),)
+    parts = _LIST_SPLIT.split(core)
+    if len(parts) > 1 and all(parts):
+        windows: list[Occurrence] = []
+        for part in parts:
+            found = _time_target(part, year=year, strict=strict)
+            if found is None or found[0] != "window":
+                return None
+            windows.extend(found[1])
+        return "window", tuple(sorted(set(windows)))
     return None
 
 
@@ -402,9 +427,8 @@ _MEASURE = set("个次家人项场期台本件份种批轮天月年名所户处�
 _SCALE = re.compile(r"^(万亿|千万|百万|亿|万|千(?![克米瓦伏帕卡字兆])|百(?![分]))")
 _SCALE_VALUE = {"万亿": 10**12, "千万": 10**7, "百万": 10**6, "亿": 10**8, "万": 10**4, "千": 10**3,
                 "百": 10**2}
-_UNIT_OK = re.compile(r"^(?:[A-Za-z]{1,4}[23]?|[^\d≥≤<>=~±*]{1,12})$")
 _NAME_UNIT = re.compile(r"\(([^()]{1,6})\)\s*$")
-_PLACEHOLDER = re.compile(r"\*|^X+$|XX|^待定$|^待填|^暂无$|^[-/]$|^无$|^略$")
+_PLACEHOLDER = re.compile(r"\*|^X+$|XX|^待定$|^待填|^暂无$|^[-/~.]+$|^无$|^略$")
 _RANGE = re.compile(r"\d\s*(?:%|[^\d]{0,6})?\s*(?:[~-]|至|到)\s*\d")
 
 
@@ -417,7 +441,20 @@ class _Quantity:
     band: bool
 
 
+def _unit_ok(unit: str) -> bool:
+    """Units are short ("人次", "平方米", "元/人/次", "m2"); anything longer is a sentence, not a unit."""
+    if re.search(r"[\d≥≤<>=~±*]", unit) and not re.fullmatch(r"[A-Za-z]{1,4}[23]", unit):
+        return False
+    segments = re.split(r"[/、]", unit)
+    return len(segments) <= 3 and all(1 <= len(seg) <= 4 for seg in segments)
+
+
 def _read_number(s: str) -> tuple[Decimal, str] | None:
+    if s.startswith("百分之"):
+        inner = _read_number(s[3:]) or _read_cn_bare(s[3:])
+        if inner:
+            return inner[0], "%" + inner[1]
+        return None
     if m := _NUMBER.match(s):
         raw = m.group(0)
         if "," in raw and not re.fullmatch(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?", raw):
@@ -433,10 +470,14 @@ def _read_number(s: str) -> tuple[Decimal, str] | None:
         n = _cn_small(m.group(0))
         if n is not None and rest[:1] in _MEASURE:
             return Decimal(n), rest
-    if s.startswith("百分之"):
-        inner = _read_number(s[3:])
-        if inner:
-            return inner[0], "%" + inner[1]
+    return None
+
+
+def _read_cn_bare(s: str) -> tuple[Decimal, str] | None:
+    if m := _CN_NUMBER.match(s):
+        n = _cn_small(m.group(0))
+        if n is not None:
+            return Decimal(n), s[m.end():]
     return None
 
 
@@ -460,7 +501,9 @@ def _read_quantity(s: str) -> _Quantity | str | None:
     if m := _SCALE.match(rest):
         value *= _SCALE_VALUE[m.group(1)]
         rest, scale = rest[m.end():], True
-    rest = re.sub(r"\(含\)$", "", rest)
+    if rest.startswith("年") and value == value.to_integral_value() and 1900 <= value <= 2100:
+        return None  # "2024年完成…" is a date in a sentence, not 2024 years
+    rest = re.sub(r"\(含\)$", "", _TAIL.sub("", rest))
     suffix = None
     for word, comp in _SUFFIX:
         if rest.endswith(word) and (word != "内" or rest.endswith(("以内", "之内")) or len(rest) > 1):
@@ -475,7 +518,7 @@ def _read_quantity(s: str) -> _Quantity | str | None:
     unit = rest.strip("()") if rest in ("(%)", "%") else rest
     if unit == "":
         unit = None
-    if unit is not None and not _UNIT_OK.match(unit):
+    if unit is not None and not _unit_ok(unit):
         return None
     return _Quantity(comparator, value, unit, scale, band)
 
@@ -508,7 +551,7 @@ def _quantity_target(text: str, s: str, q: _Quantity, *, level2: str | None, nam
         text=text,
         kind=kind,
         comparator=comparator,
-        value=q.value.normalize() if q.value != 0 else Decimal(0),
+        value=Decimal(_decimal_str(q.value)),
         unit=unit,
         direction=_DIRECTION[comparator],
         inferred=tuple(inferred),
@@ -603,7 +646,6 @@ def _parse(text: str, *, year: int, level2: str | None, name: str | None, strict
     return _unparsed(text, "无法识别的指标值")
 
 
-@lru_cache(maxsize=1 << 16)
 def parse_target_cached(
     text: str,
     year: int,
@@ -611,6 +653,24 @@ def parse_target_cached(
     name: str | None = None,
     strict_month_before: bool = False,
 ) -> Target:
-    """`parse_target` memoised per (text, year, level2, name): a bulk import repeats the same few hundred
-    texts across thousands of rows. Targets are immutable, so sharing one instance is safe."""
-    return parse_target(text, year=year, level2=level2, name=name, strict_month_before=strict_month_before)
+    """`parse_target` memoised per distinct text: a bulk import repeats the same few hundred texts across
+    thousands of rows. The key keeps only what the grammar reads from `level2` (is it 成本指标?) and from
+    `name` (a unit in brackets), so "≥95%" under a hundred different indicator names is parsed once.
+    Targets are immutable, so sharing one instance is safe."""
+    return _parse_cached(text, year, _level2_key(level2), _name_key(name), bool(strict_month_before))
+
+
+def _level2_key(level2: str | None) -> str | None:
+    return "成本指标" if level2 and "成本" in level2 else None
+
+
+def _name_key(name: str | None) -> str | None:
+    if not name:
+        return None
+    m = _NAME_UNIT.search(unicodedata.normalize("NFKC", name))
+    return f"({m.group(1)})" if m else None
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_cached(text: str, year: int, level2: str | None, name: str | None, strict: bool) -> Target:
+    return parse_target(text, year=year, level2=level2, name=name, strict_month_before=strict)

@@ -26,5 +26,9 @@ def _register() -> None:
 
     app.command("demo")(demo_cli.demo_command)
 
+    from monitor.cli import targets as targets_cli
+
+    app.command("parse-target")(targets_cli.parse_target_command)
+
 
 _register()
