@@ -23,6 +23,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from rules.scoring import ScoringRules
+
 
 class ConfigError(ValueError):
     """A config file that cannot be used; the message names the file, the key and the reason."""
@@ -39,9 +41,83 @@ class TargetsConfig:
 
 
 @dataclass(frozen=True)
+class PortalConfig:
+    base_url: str = "http://127.0.0.1:8000"
+    default_lang: str = "zh"
+    session_hours: int = 12
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    ip_max_failures: int = 30
+    ip_window_minutes: int = 15
+    secure_cookies: bool = False
+
+
+# [scoring] is read straight into the pure scorer's rules: one dataclass, one set of defaults.
+ScoringConfig = ScoringRules
+
+
+@dataclass(frozen=True)
+class ReportsConfig:
+    """The monitoring table's cut-off and due date, the scheduled drafts, and the 序时进度 curve."""
+
+    monitor_through_month: int = 7
+    monitor_due: str = "08-31"
+    monitor_draft_days_before: int = 7
+    selfeval_draft: str = "01-05"
+    time_progress: tuple[Decimal, ...] = ()
+    font_family: str = "Noto Sans CJK SC"
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """Where mail goes. The password is never here: it comes from KPIWATCH_SMTP_PASSWORD."""
+
+    host: str = "127.0.0.1"
+    port: int = 25
+    security: str = "none"
+    username: str = ""
+    sender: str = "kpiwatch <kpiwatch@localhost>"
+    timeout_seconds: int = 30
+    max_connections: int = 4
+    batch_size: int = 50
+    max_attempts: int = 8
+    backoff_base_seconds: int = 60
+    backoff_max_seconds: int = 3600
+    claim_timeout_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class NotificationsConfig:
+    """Who is told what and when: digests, reminders, repeats, escalation and the weekly summary."""
+
+    enabled: bool = True
+    send_time: str = "08:30"
+    lead_days: tuple[int, ...] = (7, 3, 1)
+    repeat_days: int = 7
+    escalate_after_days: int = 14
+    escalate_after_ignored: int = 2
+    escalate_finance_after_days: int = 30
+    escalate_finance_after_ignored: int = 4
+    digest_roles: tuple[str, ...] = ("负责人", "经办人", "绩效管理员")
+    escalation_roles: tuple[str, ...] = ("负责人", "绩效管理员")
+    finance_roles: tuple[str, ...] = ("绩效管理员",)
+    summary_weekday: int = 1
+    inactive_login_days: int = 14
+    stale_hours: int = 36
+    catch_up_max_days: int = 30
+    ack_link_days: int = 30
+    list_unsubscribe: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     targets: TargetsConfig = field(default_factory=TargetsConfig)
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
+    portal: PortalConfig = field(default_factory=PortalConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
     smtp_password: str | None = field(default=None, metadata={"env_only": True})
     secret_key: str | None = field(default=None, metadata={"env_only": True})
     source: str = field(default="<defaults>", metadata={"env_only": True})

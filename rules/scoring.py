@@ -1,0 +1,333 @@
+"""Self-evaluation scoring (项目支出绩效自评表): points per level, per indicator, total and grade.
+
+Pure: no database, no clock. Every number (weights, bands, shares, grade thresholds) comes from
+`ScoringRules`, whose defaults are the common provincial practice (财预〔2020〕10号 自评表) and which the
+application fills from `[scoring]` in config.toml, because provinces differ.
+
+Rules as implemented (p = the indicator's points, a = 实际完成值, t = 年度指标值):
+- level weights 预算执行率 10 / 产出 50 / 效益 30 / 满意度 10; a level with no indicator hands its points
+  to its heir (满意度 → 效益 by default); inside a level p = level points × w ÷ Σw, w = Indicator.weight or 1;
+- 预算执行率: min(执行率 × 10, 10) (执行率 as a fraction; a zero budget scores 0);
+- higher is better: a ≥ t → p, else p × a ÷ t (never above p, never below 0);
+- lower is better: a ≤ t → p, else p × (1 − (a − t) ÷ t), 0 from a ≥ 2t (multiple configurable); t = 0 → 0 when over;
+- exact ("="): a = t → p, else p × (1 − |a − t| ÷ t), 0 when t = 0;
+- deadline / window / recurring: per occurrence p ÷ n when done on time, × late_share when done late,
+  × missed_share when not done;
+- qualitative (and unparsed targets with a grade): the grade fixes a band of p (达成 80–100%, 部分达成 60–80%,
+  未达成 0–60%) and a person picks inside it; a pick outside is refused (`BandError`); without a pick the
+  draft uses the band's lower end and says so;
+- nothing reported → 0 points, shown as 未填报 (never "无偏差");
+- grade 优 ≥ 90, 良 ≥ 80, 中 ≥ 60, else 差; every indicator below its points needs 偏差原因分析及改进措施.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+__all__ = [
+    "LEVELS",
+    "GRADE_BANDS",
+    "BandError",
+    "ScoringRules",
+    "IndicatorInput",
+    "IndicatorScore",
+    "ProjectScore",
+    "band_for",
+    "check_pick",
+    "execution_score",
+    "grade_for",
+    "level_of",
+    "score_indicator",
+    "score_project",
+]
+
+LEVELS: tuple[str, ...] = ("产出", "效益", "满意度")
+# The three grades a department reports for a qualitative indicator, mapped to the band names in ScoringRules.
+GRADE_BANDS: dict[str, str] = {
+    "达成年度指标": "achieved",
+    "部分达成年度指标并具有一定效果": "partial",
+    "未达成年度指标且效果较差": "failed",
+}
+ZERO = Decimal(0)
+ONE = Decimal(1)
+HUNDRED = Decimal(100)
+
+
+class BandError(ValueError):
+    """A person's score outside the band the grade allows; the message is shown to that person as is."""
+
+
+@dataclass(frozen=True)
+class ScoringRules:
+    weight_execution: Decimal = Decimal(10)
+    weight_output: Decimal = Decimal(50)
+    weight_effect: Decimal = Decimal(30)
+    weight_satisfaction: Decimal = Decimal(10)
+    redistribute: dict[str, str] = field(default_factory=lambda: {"满意度": "效益"})
+    lower_zero_multiple: Decimal = Decimal(2)
+    late_share: Decimal = Decimal("0.5")
+    missed_share: Decimal = Decimal(0)
+    band_achieved: tuple[Decimal, ...] = (Decimal(80), Decimal(100))
+    band_partial: tuple[Decimal, ...] = (Decimal(60), Decimal(80))
+    band_failed: tuple[Decimal, ...] = (Decimal(0), Decimal(60))
+    grade_excellent: Decimal = Decimal(90)
+    grade_good: Decimal = Decimal(80)
+    grade_fair: Decimal = Decimal(60)
+    decimals: int = 2
+
+    def level_weight(self, level: str) -> Decimal:
+        return {"产出": self.weight_output, "效益": self.weight_effect,
+                "满意度": self.weight_satisfaction}.get(level, ZERO)
+
+    def band(self, name: str) -> tuple[Decimal, Decimal]:
+        low, high = {"achieved": self.band_achieved, "partial": self.band_partial,
+                     "failed": self.band_failed}[name]
+        return Decimal(low), Decimal(high)
+
+
+@dataclass(frozen=True)
+class IndicatorInput:
+    """One 三级指标 as the scorer needs it.
+
+    `actual` is the reported 实际完成值 (quantity/percent); `occurrences` the status of each due occurrence
+    of a time-bound target ("on_time", "late", "missed"); `grade` the department's qualitative grade;
+    `picked` a person's score in points; `explanation` the 偏差原因分析及改进措施 text.
+    """
+
+    key: Hashable
+    level1: str
+    name: str
+    kind: str
+    direction: str | None = None
+    target: Decimal | None = None
+    weight: Decimal | None = None
+    actual: Decimal | None = None
+    occurrences: tuple[str, ...] = ()
+    grade: str | None = None
+    picked: Decimal | None = None
+    explanation: str | None = None
+    level2: str = ""
+
+
+@dataclass(frozen=True)
+class IndicatorScore:
+    key: Hashable
+    level: str
+    name: str
+    points: Decimal
+    score: Decimal
+    status: str  # "scored", "no_report", "needs_pick", "unscorable"
+    rule: str  # the arithmetic in words, shown in the report
+    band: tuple[Decimal, Decimal] | None = None
+    explanation: str | None = None
+
+    @property
+    def below_full(self) -> bool:
+        return self.score < self.points
+
+    @property
+    def missing_explanation(self) -> bool:
+        return self.below_full and not (self.explanation or "").strip()
+
+
+@dataclass(frozen=True)
+class ProjectScore:
+    execution_rate: Decimal  # fraction: 0.85 is 85 %
+    execution_points: Decimal
+    execution_score: Decimal
+    level_points: dict[str, Decimal]
+    indicators: tuple[IndicatorScore, ...]
+    total: Decimal
+    grade: str
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def missing_explanations(self) -> tuple[IndicatorScore, ...]:
+        return tuple(s for s in self.indicators if s.missing_explanation)
+
+    @property
+    def needs_person(self) -> tuple[IndicatorScore, ...]:
+        return tuple(s for s in self.indicators if s.status == "needs_pick")
+
+
+def level_of(level1: str) -> str | None:
+    """"产出指标" → "产出" etc.; None for a 一级指标 that is none of the three."""
+    text = (level1 or "").strip()
+    for level in LEVELS:
+        if text.startswith(level):
+            return level
+    return None
+
+
+def _q(value: Decimal, rules: ScoringRules) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-rules.decimals), rounding=ROUND_HALF_UP)
+
+
+def _fmt(value: Decimal) -> str:
+    return format(Decimal(value).normalize(), "f")
+
+
+def execution_score(spent: Decimal | None, budget: Decimal | None, rules: ScoringRules) -> tuple[Decimal, Decimal]:
+    """(执行率 as a fraction, 得分): min(rate × weight, weight); no budget or no spending gives 0."""
+    if not budget or budget <= 0 or spent is None:
+        return ZERO, ZERO
+    rate = Decimal(spent) / Decimal(budget)
+    score = min(rate * rules.weight_execution, rules.weight_execution)
+    return rate, _q(max(score, ZERO), rules)
+
+
+def band_for(grade: str | None, points: Decimal, rules: ScoringRules) -> tuple[Decimal, Decimal] | None:
+    """The interval of points a qualitative grade allows, or None for an unknown/missing grade."""
+    name = GRADE_BANDS.get((grade or "").strip())
+    if name is None:
+        return None
+    low, high = rules.band(name)
+    return _q(points * low / HUNDRED, rules), _q(points * high / HUNDRED, rules)
+
+
+def check_pick(name: str, grade: str | None, points: Decimal, picked: Decimal, rules: ScoringRules) -> Decimal:
+    """A person's score for a qualitative indicator, or `BandError` if outside the grade's band."""
+    band = band_for(grade, points, rules)
+    if band is None:
+        band = (ZERO, _q(points, rules))
+    picked = Decimal(picked)
+    if not band[0] <= picked <= band[1]:
+        raise BandError(f"{name}指标的实际得分区间为[{_fmt(band[0])}, {_fmt(band[1])}]，请调整后再保存")
+    return picked
+
+
+def score_indicator(item: IndicatorInput, points: Decimal, rules: ScoringRules) -> IndicatorScore:
+    level = level_of(item.level1) or item.level1
+    base = dict(key=item.key, level=level, name=item.name, points=_q(points, rules), explanation=item.explanation)
+
+    def done(raw: Decimal, rule: str, status: str = "scored", band=None) -> IndicatorScore:
+        value = _q(min(max(raw, ZERO), points), rules)
+        return IndicatorScore(score=value, status=status, rule=rule, band=band, **base)
+
+    if item.kind in ("qualitative", "unparsed"):
+        if not item.grade:
+            if item.kind == "unparsed" and item.actual is None:
+                return done(ZERO, "指标值无法自动解析且未填报等级：需人工评分", status="unscorable")
+            if item.kind == "qualitative":
+                return done(ZERO, "未填报", status="no_report")
+        band = band_for(item.grade, points, rules)
+        if band is None:
+            return done(ZERO, f"等级“{item.grade}”不在三档之内：需人工评分", status="unscorable")
+        if item.picked is None:
+            return done(band[0], f"{item.grade}：得分区间[{_fmt(band[0])}, {_fmt(band[1])}]，待人工评分（暂按下限）",
+                        status="needs_pick", band=band)
+        picked = check_pick(item.name, item.grade, points, item.picked, rules)
+        return done(picked, f"{item.grade}：人工评分 {_fmt(picked)}（区间[{_fmt(band[0])}, {_fmt(band[1])}]）",
+                    band=band)
+
+    if item.kind in ("deadline", "window", "recurring"):
+        if not item.occurrences:
+            return done(ZERO, "未填报", status="no_report")
+        n = len(item.occurrences)
+        shares = {"on_time": ONE, "late": rules.late_share, "missed": rules.missed_share}
+        earned = sum((shares.get(s, ZERO) for s in item.occurrences), ZERO)
+        counts = {s: item.occurrences.count(s) for s in ("on_time", "late", "missed")}
+        rule = (f"按时 {counts['on_time']}、逾期 {counts['late']}、未完成 {counts['missed']} / 共 {n} 次："
+                f"{_fmt(points)} × {_fmt(_q(earned, rules))} ÷ {n}")
+        if counts["on_time"] == n:
+            rule = f"按时完成（{n} 次）：满分"
+        return done(points * earned / n, rule)
+
+    if item.kind in ("quantity", "percent"):
+        if item.actual is None:
+            return done(ZERO, "未填报", status="no_report")
+        a, t = Decimal(item.actual), item.target
+        if t is None:
+            return done(ZERO, "无指标值，无法计分", status="unscorable")
+        direction = item.direction or "higher_is_better"
+        if direction == "lower_is_better":
+            if a <= t:
+                return done(points, f"{_fmt(a)} ≤ {_fmt(t)}：满分")
+            if t <= 0 or a >= t * rules.lower_zero_multiple:
+                return done(ZERO, f"{_fmt(a)} 超出上限 {_fmt(t)} 达 {_fmt(rules.lower_zero_multiple)} 倍及以上：0 分")
+            return done(points * (ONE - (a - t) / t),
+                        f"{_fmt(points)} × (1 − ({_fmt(a)} − {_fmt(t)}) ÷ {_fmt(t)})")
+        if direction == "exact":
+            if a == t:
+                return done(points, f"{_fmt(a)} = {_fmt(t)}：满分")
+            if t == 0:
+                return done(ZERO, f"{_fmt(a)} ≠ 0：0 分")
+            return done(points * (ONE - abs(a - t) / abs(t)), f"{_fmt(points)} × (1 − |{_fmt(a)} − {_fmt(t)}| ÷ {_fmt(t)})")
+        if a >= t:
+            return done(points, f"{_fmt(a)} ≥ {_fmt(t)}：满分")
+        if t <= 0:
+            return done(ZERO, f"{_fmt(a)} < {_fmt(t)}：0 分")
+        return done(points * a / t, f"{_fmt(points)} × {_fmt(a)} ÷ {_fmt(t)}")
+
+    return done(ZERO, f"无法计分的指标类型 {item.kind}", status="unscorable")
+
+
+def _level_points(present: set[str], rules: ScoringRules) -> tuple[dict[str, Decimal], list[str]]:
+    """Points per level after handing an empty level's points to its heir (following chains)."""
+    points = {level: rules.level_weight(level) for level in LEVELS}
+    warnings: list[str] = []
+    for level in LEVELS:
+        if level in present or points[level] == 0:
+            continue
+        heir, seen = rules.redistribute.get(level), {level}
+        while heir is not None and heir not in present and heir not in seen:
+            seen.add(heir)
+            heir = rules.redistribute.get(heir)
+        if heir in present:
+            points[heir] += points[level]
+        else:
+            warnings.append(f"无{level}指标，其 {_fmt(points[level])} 分未能分配")
+        points[level] = ZERO
+    return points, warnings
+
+
+def score_project(
+    spent: Decimal | None,
+    budget: Decimal | None,
+    indicators: Sequence[IndicatorInput],
+    rules: ScoringRules | None = None,
+) -> ProjectScore:
+    """Score one project's self-evaluation: budget execution plus every annual indicator."""
+    rules = rules or ScoringRules()
+    rate, exec_score = execution_score(spent, budget, rules)
+    warnings: list[str] = []
+    by_level: dict[str, list[IndicatorInput]] = {}
+    for item in indicators:
+        level = level_of(item.level1)
+        if level is None:
+            warnings.append(f"{item.name}：一级指标“{item.level1}”不属于产出/效益/满意度，未计分")
+            continue
+        by_level.setdefault(level, []).append(item)
+    level_points, more = _level_points(set(by_level), rules)
+    warnings += more
+    scores: list[IndicatorScore] = []
+    for level in LEVELS:
+        items = by_level.get(level, [])
+        total_weight = sum((Decimal(i.weight) if i.weight else ONE for i in items), ZERO)
+        for item in items:
+            weight = Decimal(item.weight) if item.weight else ONE
+            scores.append(score_indicator(item, level_points[level] * weight / total_weight, rules))
+    total = exec_score + sum((s.score for s in scores), ZERO)
+    return ProjectScore(
+        execution_rate=rate,
+        execution_points=rules.weight_execution,
+        execution_score=exec_score,
+        level_points=level_points,
+        indicators=tuple(scores),
+        total=_q(total, rules),
+        grade=grade_for(total, rules),
+        warnings=tuple(warnings),
+    )
+
+
+def grade_for(total: Decimal, rules: ScoringRules | None = None) -> str:
+    rules = rules or ScoringRules()
+    if total >= rules.grade_excellent:
+        return "优"
+    if total >= rules.grade_good:
+        return "良"
+    if total >= rules.grade_fair:
+        return "中"
+    return "差"
