@@ -1,0 +1,102 @@
+"""The FastAPI application: one factory, one list of routers.
+
+Adding pages for another feature: write `monitor/web/pages_<area>.py` exposing `router = APIRouter()`,
+reuse the dependencies in `monitor.web.auth` (`current_user`, `api_user`, `require_admin`, `verify_csrf`,
+`project_for_user`, `visible_department_ids`) and `monitor.web.templating.render`, then add ONE line to
+`_routers()` below. Nothing else in this file needs to change.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+from starlette.middleware.sessions import SessionMiddleware
+
+from monitor.config import Config
+from monitor.store.db import make_engine
+from monitor.web.auth import LoginRequired, LoginThrottle
+from monitor.web.templating import STATIC_DIR, render
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "kpiwatch_session"
+
+
+def _routers() -> list[APIRouter]:
+    """Every router of the portal and the API, in one place; one line per feature module."""
+    from monitor.web import api, pages_auth, pages_progress
+
+    routers = [pages_auth.router, pages_progress.router, api.router]
+    # Other features add their router here, e.g.:
+    #   from monitor.web import pages_notify; routers.append(pages_notify.router)
+    #   from monitor.web import pages_reports; routers.append(pages_reports.router)
+    return routers
+
+
+def secret_key(settings: Config) -> str:
+    """The signing key from KPIWATCH_SECRET_KEY; without it a random per-process key (sessions die on restart)."""
+    if settings.secret_key:
+        return settings.secret_key
+    log.warning("KPIWATCH_SECRET_KEY is not set: using a random key for this process only "
+                "(fine for the demo; set it in production so logins survive a restart)")
+    return secrets.token_urlsafe(48)
+
+
+def create_app(settings: Config, engine: Engine | None = None) -> FastAPI:
+    """The portal and API on `engine` (or one made from `settings.database.url`)."""
+    app = FastAPI(
+        title="kpiwatch API",
+        description="预算绩效目标运行监控：部门填报进度、查询指标与历史。Bearer token: `kpiwatch tokens create`.",
+        version="1",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine if engine is not None else make_engine(settings.database.url)
+    app.state.throttle = LoginThrottle(settings.portal)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key(settings),
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.portal.session_hours * 3600,
+        same_site="lax",
+        https_only=settings.portal.secure_cookies,
+    )
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.url.path.startswith("/api/docs"):
+            response.headers.setdefault(
+                "Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; "
+                "script-src 'self'; form-action 'self'; frame-ancestors 'none'")
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def _to_login(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(exc.location, status_code=303)
+
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/api/") or request.method != "GET" and "text/html" not in (
+                request.headers.get("accept") or ""):
+            from fastapi.exception_handlers import http_exception_handler
+            return await http_exception_handler(request, exc)
+        return render(request, "error.html", {"status": exc.status_code, "detail": exc.detail},
+                      status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in _routers():
+        app.include_router(router)
+    return app

@@ -1,0 +1,54 @@
+"""Chinese first, English on request: templates write `{{ t("登录") }}`; the catalogue maps Chinese to English.
+
+A missing English entry falls back to the Chinese text, so a page is never blank, only untranslated.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+LANGS = ("zh", "en")
+LANG_COOKIE = "lang"
+
+EN: dict[str, str] = {
+    "预算绩效目标运行监控": "Budget performance monitoring",
+    "登录": "Log in", "退出": "Log out", "用户名": "Username", "密码": "Password",
+    "首页": "Home", "部门": "Department", "项目": "Project", "项目名称": "Project", "指标": "Indicator",
+    "指标值": "Target", "目标含义": "Meaning", "最近填报": "Latest report", "填报历史": "History",
+    "填报": "Report", "提交": "Submit", "更正": "Correct", "更正此条": "Correct this entry", "状态": "Light",
+    "未评估": "Not evaluated", "未填报": "Not reported", "下一期限": "Next due", "无": "None",
+    "全部部门": "All departments", "审计日志": "Audit log", "导出 CSV": "Export CSV",
+    "下载填报表 (Excel)": "Download workbook (Excel)", "下载 CSV": "Download CSV", "上传填报表": "Upload workbook",
+    "上传": "Upload", "文件": "File", "API 令牌": "API tokens", "新建令牌": "New token", "吊销": "Revoke",
+    "名称": "Name", "创建时间": "Created", "已吊销": "Revoked", "有效": "Active",
+    "数值": "Value", "截至日期": "As of", "完成期次": "Occurrence", "完成日期": "Completed on", "评价等级": "Grade",
+    "情况说明": "Explanation", "全年预计完成情况": "Year-end forecast", "偏差原因": "Deviation causes",
+    "完成目标可能性": "Likelihood", "备注": "Note", "修订": "Revision", "填报人": "By", "渠道": "Channel",
+    "时间": "When", "已被更正": "Superseded", "当前有效": "Effective", "支出进度": "Spending",
+    "执行数 (元)": "Spent to date (yuan)", "年度预算 (元)": "Annual budget (yuan)", "记录支出": "Record spending",
+    "无权访问": "Forbidden", "未找到": "Not found", "出错了": "Error", "返回首页": "Back to home",
+    "一级指标": "Level 1", "二级指标": "Level 2", "三级指标": "Level 3", "类型": "Kind",
+    "数量": "Quantity", "百分比": "Percent", "截止": "Deadline", "周期": "Recurring", "时段": "Window",
+    "定性": "Qualitative", "未能识别": "Unparsed", "操作": "Action", "对象": "Entity", "之前": "Before",
+    "之后": "After", "操作人": "Actor", "已保存": "Saved", "没有新内容": "Nothing new",
+    "请更正以下问题，未保存任何内容": "Nothing was stored; please fix these problems",
+    "工作表": "Sheet", "行": "Row", "列": "Column", "问题": "Problem", "项目数": "Projects",
+    "指标数": "Indicators", "红灯": "Red", "黄灯": "Yellow", "绿灯": "Green", "蓝灯": "Blue",
+    "灰灯": "Grey", "令牌只显示一次，请立即复制": "The token is shown only once; copy it now",
+    "我的账号": "My account", "角色": "Role", "示例数据": "Sample data", "可选": "optional",
+    "仅财政局可见": "Finance bureau only", "语言": "Language", "年度": "Year", "预算": "Budget",
+    "共": "Total", "条": "entries", "选择期次": "Choose occurrence", "本部门项目": "Our projects",
+}
+
+
+def resolve_lang(request: Request) -> str:
+    wanted = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    if wanted in LANGS:
+        return wanted
+    return request.app.state.settings.portal.default_lang
+
+
+def translator(lang: str):
+    if lang == "en":
+        return lambda text: EN.get(text, text)
+    return lambda text: text

@@ -1,0 +1,85 @@
+"""Signing in and out, the home redirect, and the account page where users manage their API tokens."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from monitor.accounts import tokens as token_service
+from monitor.accounts.permissions import is_bureau
+from monitor.accounts.users import authenticate
+from monitor.store.models import User
+from monitor.web.auth import client_ip, current_user, db_session, optional_user, sign_in, verify_csrf
+from monitor.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/", user: User | None = Depends(optional_user)) -> Response:
+    if user is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "login.html", {"next": _safe_next(next), "problem": None, "username": ""})
+
+
+@router.post("/login", dependencies=[Depends(verify_csrf)])
+def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/"),
+          session: Session = Depends(db_session)) -> Response:
+    throttle = request.app.state.throttle
+    portal = request.app.state.settings.portal
+    ip = client_ip(request)
+    context = {"next": _safe_next(next), "username": username}
+    if throttle.blocked(ip):
+        return render(request, "login.html", {**context, "problem":
+                      "登录失败次数过多，请稍后再试 (too many failed logins from this address)"}, status_code=429)
+    result = authenticate(session, username, password, max_failures=portal.login_max_failures,
+                          lock_minutes=portal.login_lock_minutes)
+    session.commit()
+    if result.user is None:
+        throttle.failed(ip)
+        return render(request, "login.html", {**context, "problem": result.problem}, status_code=401)
+    sign_in(request, result.user)
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout", dependencies=[Depends(verify_csrf)])
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/")
+def home(user: User = Depends(current_user)) -> Response:
+    if is_bureau(user) or user.department_id is None:
+        return RedirectResponse("/admin", status_code=303)
+    return RedirectResponse(f"/departments/{user.department_id}", status_code=303)
+
+
+@router.get("/account")
+def account(request: Request, user: User = Depends(current_user), session: Session = Depends(db_session)) -> Response:
+    return render(request, "account.html", {"tokens": token_service.list_tokens(session, user), "new_token": None})
+
+
+@router.post("/account/tokens", dependencies=[Depends(verify_csrf)])
+def create_token(request: Request, name: str = Form(""), user: User = Depends(current_user),
+                 session: Session = Depends(db_session)) -> Response:
+    _, plain = token_service.create_token(session, user, name, actor=user, channel="portal")
+    session.commit()
+    return render(request, "account.html", {"tokens": token_service.list_tokens(session, user), "new_token": plain})
+
+
+@router.post("/account/tokens/{token_id}/revoke", dependencies=[Depends(verify_csrf)])
+def revoke_token(token_id: int, user: User = Depends(current_user), session: Session = Depends(db_session)) -> Response:
+    try:
+        token_service.revoke_token(session, token_id, actor=user, channel="portal", owner=user)
+    except token_service.TokenError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    session.commit()
+    return RedirectResponse("/account", status_code=303)

@@ -1,0 +1,34 @@
+"""Running the portal: `serve_demo` for `kpiwatch demo`, `run_server` for `kpiwatch serve`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import uvicorn
+
+from monitor.config import Config
+from monitor.web.app import create_app
+
+if TYPE_CHECKING:
+    from monitor.demo import DemoContext
+
+DEMO_HOST = "127.0.0.1"
+DEMO_PORT = 8000
+
+
+def serve_demo(context: DemoContext) -> None:
+    """Serve the demo store on 127.0.0.1:8000 until Ctrl-C, after printing the URL and the demo logins."""
+    console = context.console
+    console.print(f"\n[bold]门户 (portal)[/bold]: http://{DEMO_HOST}:{DEMO_PORT}/  (Ctrl-C 停止)")
+    logins = getattr(context, "demo_logins", None) or context.outputs.get("demo_logins")
+    if logins:
+        console.print("演示账号 (demo logins):")
+        for username, password, role, department in logins:
+            console.print(f"  {username:<22} {password:<16} {role:<7} {department}")
+    app = create_app(context.settings, context.engine)
+    uvicorn.run(app, host=DEMO_HOST, port=DEMO_PORT, log_level="warning")
+
+
+def run_server(settings: Config, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the portal and API on the configured store (blocking; Ctrl-C stops)."""
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)

@@ -1,0 +1,89 @@
+"""Jinja2 rendering for every page: autoescaping on, CSRF field, language and the signed-in user in scope.
+
+Templates live in `monitor/web/templates/` and extend `base.html` (blocks: title, content, head).
+Forms write `{{ csrf_field() }}`; text goes through `{{ t("中文") }}`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from monitor.web.i18n import LANG_COOKIE, resolve_lang, translator
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+
+LIGHT_LABELS = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "blue": "蓝灯", "grey": "灰灯"}
+
+env = Environment(
+    loader=FileSystemLoader(TEMPLATE_DIR),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _money(value: Any) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.2f}"
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "—"
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _when(value: Any) -> str:
+    from monitor.store.types import SHANGHAI
+    if value is None:
+        return "—"
+    if hasattr(value, "astimezone"):
+        return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+env.filters["money"] = _money
+env.filters["number"] = _number
+env.filters["when"] = _when
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200,
+           headers: dict[str, str] | None = None) -> HTMLResponse:
+    from monitor.web.auth import csrf_token
+
+    lang = resolve_lang(request)
+    t = translator(lang)
+
+    def csrf_field() -> Markup:
+        return Markup('<input type="hidden" name="csrf_token" value="{}">').format(csrf_token(request))
+
+    def light_badge(light: str | None) -> Markup:
+        if not light:
+            return Markup('<span class="light light-none">{}</span>').format(t("未评估"))
+        return Markup('<span class="light light-{}">{}</span>').format(escape(light), t(LIGHT_LABELS.get(light, light)))
+
+    values = {
+        "request": request,
+        "user": getattr(request.state, "user", None),
+        "lang": lang,
+        "t": t,
+        "csrf_field": csrf_field,
+        "light_badge": light_badge,
+        "settings": request.app.state.settings,
+    }
+    values.update(context or {})
+    html = env.get_template(name).render(values)
+    response = HTMLResponse(html, status_code=status_code, headers=headers)
+    if request.query_params.get("lang") == lang:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
