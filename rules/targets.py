@@ -24,7 +24,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from functools import lru_cache
 
 from rules import calendar as cal
@@ -119,9 +119,9 @@ class Target:
 def _decimal_str(value: Decimal) -> str:
     if value == 0:
         return "0"
-    if value == value.to_integral_value():
-        return str(value.quantize(Decimal(1)))
-    return format(value.normalize(), "f")
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return format(value.normalize(), "f")
 
 
 def _window_canonical(o: Occurrence) -> str:
@@ -234,13 +234,14 @@ _RE_FULL_DATE_Y = re.compile(rf"^{_YEAR}[年./-](?P<m>{_M})[月./-](?P<d>[0-3]?\
 _RE_FULL_DATE = re.compile(rf"^(?P<m>{_M})月(?P<d>[0-3]?\d)[日号]{_BEFORE}?$")
 _RE_MONTH_END = re.compile(rf"^(?:{_YEAR}[年./-])?(?P<m>{_M})月(?:份)?(?:底|末|月底|月末){_BEFORE}?$")
 _RE_MONTH_BEFORE = re.compile(rf"^(?:{_YEAR}[年./-])?(?P<m>{_M})月(?:份)?{_BEFORE}$")
-_RE_YEAR_MONTH = re.compile(rf"^{_YEAR}[年./-](?P<m>{_M})(?:月(?:份)?)?$")
+_RE_YEAR_MONTH = re.compile(rf"^{_YEAR}(?:[年.]|(?P<iso>[/-]))(?P<m>{_M})(?:月(?:份)?)?$")
 _RE_XUN = re.compile(rf"^(?:{_YEAR}[年./-])?(?P<m>{_M})月(?:份)?(?P<x>上旬|中旬|下旬)(?P<b>{_BEFORE})?$")
 _RE_YEAR_END = re.compile(rf"^(?:{_YEAR}年|本年|当年|年)(?:度)?(?:底|末|终){_BEFORE}?$")
 _RE_YEAR_IN = re.compile(rf"^(?:{_YEAR}年|本年|当年)?年内$")
 _RE_YEAR_ONLY = re.compile(rf"^{_YEAR}年度?(?:内)?$")
-_RE_QUARTER_END = re.compile(rf"^(?:{_YEAR}年)?第?(?P<q>[一二三四1-4])季度(?:(?:末|底){_BEFORE}?|{_BEFORE})$")
-_RE_QUARTERS = re.compile(rf"^(?:{_YEAR}年)?第?(?P<qs>[一二三四1-4](?:[、,和及与至到~-]?第?[一二三四1-4])*)季度(?:内|期间|份)?$")
+_QS = r"(?P<qs>[一二三四1-4](?:[、,和及与至到~-]?第?[一二三四1-4])*)"
+_RE_QUARTER_END = re.compile(rf"^(?:{_YEAR}年)?第?{_QS}季度(?:(?:末|底){_BEFORE}?|{_BEFORE})$")
+_RE_QUARTERS = re.compile(rf"^(?:{_YEAR}年)?第?{_QS}季度(?:内|期间|份)?$")
 _RE_MONTHS = re.compile(rf"^(?P<ms>{_M}(?:月份?)?(?:(?:[、,和及与]|以及){_M}(?:月份?)?)*)月份?(?:内|期间)?$")
 _RE_MONTH_RANGE = re.compile(
     rf"^(?:{_YEAR}年)?(?P<a>{_M})月?(?:份)?(?:[至到~-]|-)(?P<b>{_M})月(?:份)?(?:间|期间|内)?$"
@@ -272,6 +273,15 @@ def _year_of(m: re.Match, year: int, group: str = "y") -> int:
 
 def _time_target(core: str, *, year: int, strict: bool) -> tuple[str, tuple[Occurrence, ...]] | None:
     """(kind, occurrences) for a time form, None if `core` is not one; raises _Reject if malformed."""
+    found = _time_forms(core, year=year, strict=strict)
+    if found:
+        for o in found[1]:
+            if o.start.year < year - 1 or o.due.year > year + 1:
+                raise _Reject(f"日期{o.due.isoformat()}不在预算年度{year}及前后一年内")
+    return found
+
+
+def _time_forms(core: str, *, year: int, strict: bool) -> tuple[str, tuple[Occurrence, ...]] | None:
     if _RE_MONTHLY.match(core):
         return "recurring", cal.monthly(year)
     if m := _RE_MONTHLY_DAY.match(core):
@@ -311,7 +321,7 @@ def _time_target(core: str, *, year: int, strict: bool) -> tuple[str, tuple[Occu
         y, mo = _year_of(m, year), int(m["m"])
         due = cal.month_start(y, mo) - timedelta(days=1) if strict else cal.month_end(y, mo)
         return "deadline", (cal.deadline(year, due),)
-    if m := _RE_YEAR_MONTH.match(core):
+    if (m := _RE_YEAR_MONTH.match(core)) and (m["iso"] or core.endswith(("月", "份"))):
         y = _year_of(m, year)
         return "deadline", (cal.deadline(year, cal.month_end(y, int(m["m"]))),)
     if m := _RE_XUN.match(core):
@@ -330,7 +340,7 @@ def _time_target(core: str, *, year: int, strict: bool) -> tuple[str, tuple[Occu
         return "deadline", (cal.deadline(year, cal.year_end(y)),)
     if m := _RE_QUARTER_END.match(core):
         y = _year_of(m, year)
-        q = _QUARTER_DIGIT[m["q"]]
+        q = max(_quarter_list(m["qs"]))
         return "deadline", (cal.deadline(year, cal.quarter_end(y, q)),)
 
     if m := _RE_QUARTERS.match(core):
@@ -425,6 +435,7 @@ _NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+)"
 _CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十百千]+")
 _MEASURE = set("个次家人项场期台本件份种批轮天月年名所户处座套辆条篇部元间期")
 _SCALE = re.compile(r"^(万亿|千万|百万|亿|万|千(?![克米瓦伏帕卡字兆])|百(?![分]))")
+_MAX_VALUE = Decimal(10) ** 16  # NUMERIC(18,2): anything larger is a typo, not a target
 _SCALE_VALUE = {"万亿": 10**12, "千万": 10**7, "百万": 10**6, "亿": 10**8, "万": 10**4, "千": 10**3,
                 "百": 10**2}
 _NAME_UNIT = re.compile(r"\(([^()]{1,6})\)\s*$")
@@ -503,6 +514,8 @@ def _read_quantity(s: str) -> _Quantity | str | None:
         rest, scale = rest[m.end():], True
     if rest.startswith("年") and value == value.to_integral_value() and 1900 <= value <= 2100:
         return None  # "2024年完成…" is a date in a sentence, not 2024 years
+    if abs(value) >= _MAX_VALUE:
+        return "数值过大：超出金额与数量的可存储范围"
     rest = re.sub(r"\(含\)$", "", _TAIL.sub("", rest))
     suffix = None
     for word, comp in _SUFFIX:
