@@ -26,6 +26,10 @@ def _register() -> None:
 
     app.command("demo")(demo_cli.demo_command)
 
+    from monitor.cli import importing as importing_cli
+
+    app.command("import")(importing_cli.import_command); app.add_typer(importing_cli.template_app, name="template")
+
     from monitor.cli import targets as targets_cli
 
     app.command("parse-target")(targets_cli.parse_target_command)

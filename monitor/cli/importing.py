@@ -1,0 +1,103 @@
+"""`kpiwatch import FILE` and `kpiwatch template export`: load targets from disclosures or the Excel template."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from monitor.cli.common import load_settings, open_store
+from monitor.importers.document import ImportFailure
+from monitor.store.db import session_scope
+
+template_app = typer.Typer(help="Excel 模板 (the fill-in workbook).", no_args_is_help=True)
+
+
+def import_command(
+    file: Path = typer.Argument(..., help="单位预算公开文本 (.txt) 或填好的模板 (.xlsx)"),
+    year: int | None = typer.Option(None, "--year", help="预算年度（文件中没有时使用）"),
+    department_code: str | None = typer.Option(None, "--department-code", help="主管部门代码（文件中没有时使用）"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="只解析并报告，不写入数据库"),
+    as_json: bool = typer.Option(False, "--json", help="输出一个 JSON 对象"),
+) -> None:
+    """导入项目支出绩效目标：一次事务，重复导入不产生重复数据。"""
+    from monitor.importers.load import resolve_identity, store_document
+    from monitor.importers.output import document_json, parse_any, summary_lines
+
+    try:
+        with _progress("解析文件"):
+            doc = parse_any(file)
+        resolve_identity(doc, year=year, department_code=department_code)
+        if dry_run:
+            _emit(document_json(doc, year=year, department_code=department_code), summary_lines(doc), as_json)
+            return
+        settings = load_settings()
+        with open_store(settings) as engine, _progress("写入数据库"):
+            with session_scope(engine) as session:
+                result = store_document(session, doc, year=year, department_code=department_code)
+        data = document_json(doc, year=year, department_code=department_code)
+        data["store"] = result.to_json()
+        lines = summary_lines(doc) + [
+            f"  已写入：新建 {result.created}，更新 {result.updated}，未变 {result.unchanged}，删除 {result.deleted}"
+        ] + [f"  ! {s}" for s in result.kept_stale]
+        _emit(data, lines, as_json)
+    except ImportFailure as exc:
+        if as_json:
+            typer.echo(json.dumps(exc.to_json(), ensure_ascii=False))
+        else:
+            typer.echo(f"导入失败：{exc.describe()}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@template_app.command("export")
+def export_command(
+    out: Path = typer.Option(Path("kpiwatch-模板.xlsx"), "--out", help="输出的 .xlsx 文件"),
+    department: str | None = typer.Option(None, "--department", help="按部门代码预填数据库中的项目和指标"),
+    year: int | None = typer.Option(None, "--year", help="预填的预算年度（默认该部门最新年度）"),
+) -> None:
+    """写出可手工填写的 Excel 模板（项目、指标两张表）；--department 时预填已有数据。"""
+    from monitor.importers.excel import export_department, write_template
+
+    if department is None:
+        write_template(out)
+        typer.echo(f"已写出空白模板：{out}")
+        return
+    settings = load_settings()
+    try:
+        with open_store(settings) as engine, session_scope(engine) as session:
+            count = export_department(session, out, department, year=year)
+    except ImportFailure as exc:
+        typer.echo(f"导出失败：{exc.describe()}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"已写出部门 {department} 的 {count} 个项目：{out}")
+
+
+def _emit(data: dict, lines: list[str], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False))
+    else:
+        for line in lines:
+            typer.echo(line)
+
+
+class _progress:
+    """A spinner for the slow parts, only when a person is watching a terminal."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._progress = None
+
+    def __enter__(self):
+        if sys.stdout.isatty():
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(SpinnerColumn(), TextColumn(self.label), TimeElapsedColumn(), transient=True)
+            self._progress.start()
+            self._progress.add_task(self.label, total=None)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._progress is not None:
+            self._progress.stop()

@@ -1,0 +1,109 @@
+"""Read a published unit budget disclosure (单位预算公开, text extracted from the PDF) into a `ParsedDocument`.
+
+Only the 项目支出绩效目标表 tables are read (plus 表十二 to reconcile); budget tables, prose, the glossary and
+the procurement catalogue are skipped because no table title announces them. Two layouts exist in the wild
+(TAB-separated rows, and space-separated wrapped cells); anything else is refused with the line that showed it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from monitor.importers import layout_spaces, layout_tabs
+from monitor.importers.assemble import assemble
+from monitor.importers.budget_table import find_rows, reconcile
+from monitor.importers.document import ImportFailure, ParsedDocument
+from monitor.importers.levels import squash
+from monitor.importers.table_block import RawTable, is_title
+
+LAYOUTS = {"tabs": layout_tabs.read_block, "spaces": layout_spaces.read_block}
+
+
+def read_text(path: Path) -> tuple[str, str]:
+    """The file's text and SHA-256; binary or undecodable content is refused before any parsing."""
+    data = path.read_bytes()
+    return decode(data, str(path)), hashlib.sha256(data).hexdigest()
+
+
+def decode(data: bytes, source: str) -> str:
+    if not data.strip():
+        raise ImportFailure("文件为空", file=source)
+    if b"\x00" in data[:65536]:
+        raise ImportFailure("不是文本文件（含二进制内容）；请提供从PDF提取的文本或 .xlsx 模板", file=source)
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFailure("无法识别的文本编码（需要 UTF-8 或 GB18030）", file=source)
+
+
+def parse_file(path: str | Path) -> ParsedDocument:
+    path = Path(path)
+    text, sha = read_text(path)
+    return parse_text(text, source=str(path), sha256=sha)
+
+
+def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) -> ParsedDocument:
+    sha256 = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
+    lines = text.splitlines()
+    titles = [i for i, s in enumerate(lines) if is_title(s)]
+    if not titles:
+        raise ImportFailure("文件中没有找到任何「项目支出绩效目标表」", file=source)
+    layout = detect_layout(lines, titles, source)
+    read_block = LAYOUTS[layout]
+    tables: list[RawTable] = []
+    for n, start in enumerate(titles):
+        end = titles[n + 1] if n + 1 < len(titles) else len(lines)
+        end = _block_end(lines, start, end)
+        table = read_block(lines, start, end)
+        if not table.complete and n + 1 == len(titles):
+            raise ImportFailure("最后一个绩效目标表不完整（没有「负责人…填报日期」行，文件可能被截断）",
+                                file=source, line=start + 1, field_name="填报日期")
+        if not any(e.name or e.value for e in table.entries) and not table.get("name"):
+            raise ImportFailure("绩效目标表既没有项目名称也没有指标行（表格不完整）", file=source, line=start + 1,
+                                field_name="项目名称")
+        tables.append(table)
+    years = {t.year for t in tables if t.year}
+    departments = {(t.get("department_code"), t.get("department_name")) for t in tables if t.get("department_code")}
+    code, name = sorted(departments)[0] if departments else (None, None)
+    if len({c for c, _ in departments}) > 1:
+        raise ImportFailure(f"一个文件中出现了多个主管部门代码（{'、'.join(sorted(c for c, _ in departments))}），"
+                            "请按部门分别导入", file=source, field_name="主管部门及代码")
+    doc = ParsedDocument(source_file=source, sha256=sha256, format="text", layout=layout, department_code=code,
+                         department_name=name, year=min(years) if years else None, table_count=len(tables))
+    if len(years) > 1:
+        doc.warnings.append(f"表头年度不一致：{sorted(years)}，取 {doc.year}")
+    assemble(tables, doc)
+    rows = find_rows(lines, layout)
+    doc.reconciliation = reconcile(rows, doc.projects)
+    return doc
+
+
+def detect_layout(lines: list[str], titles: list[int], source: str) -> str:
+    """Decided on the first table's indicator header row (一级指标 … 指标值): TABs or spaces between the words."""
+    start = titles[0]
+    stop = titles[1] if len(titles) > 1 else min(len(lines), start + 400)
+    for i in range(start, stop):
+        s = lines[i]
+        key = squash(s)
+        if "一级指标" in key and "三级指标" in key:
+            if "\t" in s:
+                return "tabs"
+            if len(s.split()) >= 4:
+                return "spaces"
+            raise ImportFailure("无法识别的表格版式：指标表头既不是TAB分隔也不是空格分隔", file=source, line=i + 1,
+                                field_name="一级指标")
+    tabbed = sum(1 for s in lines[start:stop] if "\t" in s)
+    if tabbed >= 5:
+        return "tabs"
+    raise ImportFailure("无法识别的表格版式：第一个绩效目标表中没有「一级指标 二级指标 三级指标 指标值」表头",
+                        file=source, line=start + 1, field_name="一级指标")
+
+
+def _block_end(lines: list[str], start: int, end: int) -> int:
+    for i in range(start + 1, end):
+        if squash(lines[i]).startswith("负责人"):
+            return i + 1
+    return end

@@ -1,0 +1,221 @@
+"""What an import produces before anything is stored: a parsed document every source format maps to.
+
+The disclosure-text parser and the Excel reader both build a `ParsedDocument`; one loader stores it. Keeping
+the in-between form explicit is what lets `--dry-run --json` show exactly what would be stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+LEVEL1_OF = {
+    "数量指标": "产出指标",
+    "质量指标": "产出指标",
+    "时效指标": "产出指标",
+    "成本指标": "产出指标",
+    "经济效益指标": "效益指标",
+    "社会效益指标": "效益指标",
+    "生态效益指标": "效益指标",
+    "可持续影响指标": "效益指标",
+    "服务对象满意度指标": "满意度指标",
+}
+LEVEL2_NAMES = tuple(LEVEL1_OF)
+LEVEL1_NAMES = ("产出指标", "效益指标", "满意度指标")
+FUND_SOURCES = ("central", "provincial", "city_county", "self_raised", "other")
+
+
+class ImportFailure(ValueError):
+    """A file that cannot be imported at all; names the file, line (or sheet/row) and field so it can be fixed."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 field_name: str | None = None, problems: list[dict] | None = None) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.field_name = field_name
+        self.problems = problems or []
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        where = []
+        if self.file:
+            where.append(str(self.file))
+        if self.line is not None:
+            where.append(f"第{self.line}行")
+        if self.field_name:
+            where.append(f"字段「{self.field_name}」")
+        head = (": ".join([" ".join(where), self.message]) if where else self.message)
+        lines = [head]
+        for p in self.problems[:50]:
+            lines.append("  - " + "，".join(f"{k}={v}" for k, v in p.items()))
+        if len(self.problems) > 50:
+            lines.append(f"  … 另有 {len(self.problems) - 50} 处问题")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        return {"error": self.message, "file": self.file, "line": self.line, "field": self.field_name,
+                "problems": self.problems}
+
+
+@dataclass
+class Repair:
+    line: int | None
+    field: str
+    before: str
+    after: str
+    project: str | None = None
+    reason: str | None = None
+
+    def to_json(self) -> dict:
+        data = {"line": self.line, "field": self.field, "before": self.before, "after": self.after}
+        if self.project is not None:
+            data["project"] = self.project
+        if self.reason:
+            data["reason"] = self.reason
+        return data
+
+
+@dataclass
+class Rejected:
+    line: int | None
+    text: str
+    reason: str
+    project: str | None = None
+    half: str | None = None
+
+    def to_json(self) -> dict:
+        data = {"line": self.line, "text": self.text, "reason": self.reason}
+        if self.project is not None:
+            data["project"] = self.project
+        if self.half is not None:
+            data["half"] = self.half
+        return data
+
+
+@dataclass
+class Duplicate:
+    line: int | None
+    project: str
+    half: str
+    name: str
+    value: str
+    kept_line: int | None
+
+    def to_json(self) -> dict:
+        return {"line": self.line, "project": self.project, "half": self.half, "name": self.name,
+                "value": self.value, "kept_line": self.kept_line}
+
+
+@dataclass
+class ParsedIndicator:
+    half: str
+    level1: str
+    level2: str
+    name: str
+    value: str
+    line: int | None
+    position: int = 0
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        """Project + this tuple is an indicator's identity across re-imports (its value may be corrected)."""
+        return (self.half, self.level2, self.name)
+
+
+@dataclass
+class ParsedProject:
+    name: str
+    import_key: str = ""
+    implementing_unit: str | None = None
+    attribute: str | None = None
+    period: str | None = None
+    total_funds: Decimal | None = None
+    annual_funds: Decimal | None = None
+    total_by_source: dict[str, Decimal | None] = field(default_factory=dict)
+    annual_by_source: dict[str, Decimal | None] = field(default_factory=dict)
+    overview: str | None = None
+    basis: str | None = None
+    necessity: str | None = None
+    measures: str | None = None
+    plan: str | None = None
+    period_goal: str | None = None
+    annual_goal: str | None = None
+    filled_at: datetime | None = None
+    department_code: str | None = None
+    department_name: str | None = None
+    line: int | None = None
+    source_lines: list[int] = field(default_factory=list)
+    indicators: list[ParsedIndicator] = field(default_factory=list)
+
+    @property
+    def annual_indicators(self) -> list[ParsedIndicator]:
+        return [i for i in self.indicators if i.half == "annual"]
+
+    @property
+    def period_indicators(self) -> list[ParsedIndicator]:
+        return [i for i in self.indicators if i.half == "period"]
+
+
+@dataclass
+class Reconciliation:
+    disclosed_total: Decimal | None
+    imported_total: Decimal
+    mismatches: list[dict] = field(default_factory=list)
+    disclosed_rows: list[tuple[str, Decimal, int]] = field(default_factory=list)
+    rounding: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.disclosed_total is not None and not self.mismatches
+
+    def to_json(self) -> dict:
+        return {
+            "disclosed_total": money_text(self.disclosed_total),
+            "imported_total": money_text(self.imported_total),
+            "ok": self.ok,
+            "mismatches": self.mismatches,
+            "rounding": self.rounding,
+        }
+
+
+@dataclass
+class ParsedDocument:
+    source_file: str
+    sha256: str
+    format: str
+    layout: str | None
+    department_code: str | None
+    department_name: str | None
+    year: int | None
+    projects: list[ParsedProject] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    repairs: list[Repair] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    reconciliation: Reconciliation | None = None
+    table_count: int = 0
+    indicator_rows: int = 0
+
+    def accounting(self) -> dict:
+        imported = sum(len(p.indicators) for p in self.projects)
+        return {
+            "rows": self.indicator_rows,
+            "imported": imported,
+            "annual": sum(len(p.annual_indicators) for p in self.projects),
+            "period": sum(len(p.period_indicators) for p in self.projects),
+            "duplicates": len(self.duplicates),
+            "rejected": len(self.rejected),
+            "balanced": self.indicator_rows == imported + len(self.duplicates) + len(self.rejected),
+        }
+
+
+def money_text(value: Decimal | None) -> str | None:
+    if value is None:
+        return None
+    return format(Decimal(value).quantize(Decimal("0.01")), "f")
+
+
+def level1_of(level2: str) -> str:
+    return LEVEL1_OF.get(level2, "")

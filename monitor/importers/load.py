@@ -1,0 +1,254 @@
+"""Store a `ParsedDocument`: an idempotent upsert in the caller's transaction.
+
+Identity (what makes a re-import an update, not a copy):
+- Department by its code; BudgetYear by its year.
+- Project by (department, year, import_key); import_key is the project name, or "name#2", "name#3" for the
+  2nd, 3rd project printed under the same name (in document order). Funds are NOT part of the identity, so a
+  corrected amount updates the project in place.
+- Indicator by (project, half, 二级指标, name); its 指标值 is NOT part of the identity, so a corrected target
+  updates the row in place and everything attached to it (reports, states) stays attached. A renamed
+  indicator is a new one: the old row is deleted if nothing refers to it, else kept and reported.
+Rows are only written when a value actually changed, so re-importing the same document changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlmodel import Session, SQLModel
+
+from monitor.importers.document import ImportFailure, ParsedDocument, ParsedIndicator, ParsedProject
+from monitor.store.models import BudgetYear, Department, ImportRun, Indicator, Project
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+PROJECT_FIELDS = ("name", "implementing_unit", "attribute", "period", "total_funds", "annual_funds", "overview",
+                  "basis", "necessity", "measures", "plan", "period_goal", "annual_goal", "filled_at")
+SOURCE_COLUMNS = ("central", "provincial", "city_county", "self_raised", "other")
+
+
+@dataclass
+class StoreResult:
+    department_id: int
+    year: int
+    import_run_id: int | None = None
+    created: dict[str, int] = field(default_factory=lambda: {"projects": 0, "indicators": 0})
+    updated: dict[str, int] = field(default_factory=lambda: {"projects": 0, "indicators": 0})
+    unchanged: dict[str, int] = field(default_factory=lambda: {"projects": 0, "indicators": 0})
+    deleted: dict[str, int] = field(default_factory=lambda: {"projects": 0, "indicators": 0})
+    kept_stale: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"department_id": self.department_id, "year": self.year, "import_run_id": self.import_run_id,
+                "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+                "deleted": self.deleted, "kept_stale": self.kept_stale}
+
+
+def resolve_identity(doc: ParsedDocument, *, year: int | None, department_code: str | None) -> tuple[str, int]:
+    """The department code and year to store under; a flag that contradicts the document is an error, not a guess."""
+    code = doc.department_code
+    if department_code and code and department_code != code:
+        raise ImportFailure(f"文件中的主管部门代码是 {code}，与 --department-code {department_code} 不一致",
+                            file=doc.source_file, field_name="主管部门及代码")
+    code = code or department_code
+    if not code:
+        raise ImportFailure("文件中没有主管部门代码，请用 --department-code 指定", file=doc.source_file,
+                            field_name="主管部门及代码")
+    if year and doc.year and year != doc.year:
+        raise ImportFailure(f"文件中的年度是 {doc.year}，与 --year {year} 不一致", file=doc.source_file, field_name="年度")
+    resolved = doc.year or year
+    if not resolved:
+        raise ImportFailure("文件中没有预算年度，请用 --year 指定", file=doc.source_file, field_name="年度")
+    return code, resolved
+
+
+def store_document(session: Session, doc: ParsedDocument, *, year: int | None = None,
+                   department_code: str | None = None, target_parser=None) -> StoreResult:
+    code, resolved_year = resolve_identity(doc, year=year, department_code=department_code)
+    started = datetime.now(SHANGHAI)
+    department = session.execute(select(Department).where(Department.code == code)).scalars().first()
+    if department is None:
+        department = Department(code=code, name=doc.department_name or code)
+        session.add(department)
+        session.flush()
+    elif doc.department_name and department.name != doc.department_name and department.name == department.code:
+        department.name = doc.department_name
+    budget_year = session.execute(select(BudgetYear).where(BudgetYear.year == resolved_year)).scalars().first()
+    if budget_year is None:
+        budget_year = BudgetYear(year=resolved_year)
+        session.add(budget_year)
+        session.flush()
+    result = StoreResult(department_id=department.id, year=resolved_year)
+    existing = {p.import_key: p for p in session.execute(
+        select(Project).where(Project.department_id == department.id,
+                              Project.budget_year_id == budget_year.id)).scalars()}
+    seen: set[str] = set()
+    for parsed in doc.projects:
+        seen.add(parsed.import_key)
+        project = existing.get(parsed.import_key)
+        values = _project_values(parsed, doc)
+        if project is None:
+            project = Project(department_id=department.id, budget_year_id=budget_year.id,
+                              import_key=parsed.import_key, **values)
+            session.add(project)
+            session.flush()
+            result.created["projects"] += 1
+        elif _assign(project, values):
+            result.updated["projects"] += 1
+        else:
+            result.unchanged["projects"] += 1
+        _store_indicators(session, project, parsed, resolved_year, result, target_parser)
+    for key, project in existing.items():
+        if key in seen:
+            continue
+        if _referenced(session, "project", [project.id]) or _referenced(
+                session, "indicator", _indicator_ids(session, project.id)):
+            result.kept_stale.append(f"项目「{key}」不在本次文件中，但已有关联数据，保留")
+            continue
+        for indicator in session.execute(select(Indicator).where(Indicator.project_id == project.id)).scalars():
+            session.delete(indicator)
+        session.flush()
+        session.delete(project)
+        result.deleted["projects"] += 1
+    session.flush()
+    run = ImportRun(source_file=doc.source_file, sha256=doc.sha256, format=doc.format, started_at=started,
+                    finished_at=datetime.now(SHANGHAI), department_id=department.id, year=resolved_year,
+                    summary_json=summary_json(doc, result))
+    session.add(run)
+    session.flush()
+    result.import_run_id = run.id
+    return result
+
+
+def _project_values(parsed: ParsedProject, doc: ParsedDocument) -> dict:
+    values = {name: getattr(parsed, name) for name in PROJECT_FIELDS}
+    for source in SOURCE_COLUMNS:
+        values[f"annual_{source}"] = parsed.annual_by_source.get(source)
+        values[f"total_{source}"] = parsed.total_by_source.get(source)
+    values["source_file"] = doc.source_file[-500:]
+    values["source_line"] = parsed.line
+    values["source_sha256"] = doc.sha256
+    return values
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, Decimal) or isinstance(b, Decimal):
+        return (a is None and b is None) or (a is not None and b is not None and Decimal(a) == Decimal(b))
+    if isinstance(a, datetime) and isinstance(b, datetime):
+        if a.tzinfo is None:
+            a = a.replace(tzinfo=SHANGHAI)
+        if b.tzinfo is None:
+            b = b.replace(tzinfo=SHANGHAI)
+        return a == b
+    return a == b
+
+
+def _assign(row: SQLModel, values: dict, ignore: tuple[str, ...] = ("source_file", "source_sha256")) -> bool:
+    changed = False
+    for name, value in values.items():
+        if not _same(getattr(row, name), value):
+            setattr(row, name, value)
+            if name not in ignore:
+                changed = True
+    return changed
+
+
+def _indicator_values(parsed: ParsedIndicator, year: int, target_parser) -> dict:
+    values = {"level1": parsed.level1, "value_text": parsed.value, "position": parsed.position,
+              "source_line": parsed.line}
+    target = target_json(parsed, year, target_parser)
+    if target is not None:
+        values.update({
+            "kind": target.get("kind"),
+            "comparator": target.get("comparator"),
+            "target_value": Decimal(target["value"]) if target.get("value") is not None else None,
+            "unit": target.get("unit"),
+            "direction": target.get("direction"),
+            "target_json": target,
+            "parse_reason": target.get("reason"),
+        })
+    return values
+
+
+def target_json(parsed: ParsedIndicator, year: int | None, target_parser=None) -> dict | None:
+    """The grammar's reading of a 指标值; a grammar error is kept as an unparsed target, never a failed import."""
+    parser = target_parser or default_target_parser()
+    if parser is None or year is None:
+        return None
+    try:
+        return parser(parsed.value, year=year, level2=parsed.level2, name=parsed.name).to_json()
+    except Exception as exc:  # noqa: BLE001 - the grammar must never break an import
+        return {"text": parsed.value, "kind": "unparsed", "comparator": None, "value": None, "unit": None,
+                "direction": None, "inferred": [], "occurrences": [], "reason": f"解析出错：{exc}"}
+
+
+def default_target_parser():
+    try:
+        from rules.targets import parse_target
+    except ImportError:
+        return None
+    return parse_target
+
+
+def _store_indicators(session: Session, project: Project, parsed: ParsedProject, year: int,
+                      result: StoreResult, target_parser) -> None:
+    existing = {(i.half, i.level2, i.name): i for i in session.execute(
+        select(Indicator).where(Indicator.project_id == project.id)).scalars()}
+    seen = set()
+    for item in parsed.indicators:
+        key = item.identity
+        seen.add(key)
+        values = _indicator_values(item, year, target_parser)
+        row = existing.get(key)
+        if row is None:
+            session.add(Indicator(project_id=project.id, half=item.half, level2=item.level2, name=item.name, **values))
+            result.created["indicators"] += 1
+        elif _assign(row, values, ignore=("source_line", "position")):
+            result.updated["indicators"] += 1
+        else:
+            result.unchanged["indicators"] += 1
+    stale = [row for key, row in existing.items() if key not in seen]
+    for row in stale:
+        if _referenced(session, "indicator", [row.id]):
+            result.kept_stale.append(f"项目「{project.import_key}」的指标「{row.name}」不在本次文件中，但已有关联数据，保留")
+            continue
+        session.delete(row)
+        result.deleted["indicators"] += 1
+    session.flush()
+
+
+def _indicator_ids(session: Session, project_id: int) -> list[int]:
+    return list(session.execute(select(Indicator.id).where(Indicator.project_id == project_id)).scalars())
+
+
+def _referenced(session: Session, table_name: str, ids: list[int]) -> bool:
+    """Whether any other table points at these rows (so deleting them would lose someone's data)."""
+    if not ids:
+        return False
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name in ("indicator",) and table_name == "project":
+            continue
+        for fk in table.foreign_keys:
+            if fk.column.table.name == table_name and fk.column.name == "id":
+                count = session.execute(select(func.count()).select_from(table).where(fk.parent.in_(ids))).scalar()
+                if count:
+                    return True
+    return False
+
+
+def summary_json(doc: ParsedDocument, result: StoreResult | None = None) -> dict:
+    data = {
+        "layout": doc.layout,
+        "projects": len(doc.projects),
+        "indicators": doc.accounting(),
+        "reconciliation": doc.reconciliation.to_json() if doc.reconciliation else None,
+        "rejected": [r.to_json() for r in doc.rejected],
+        "duplicates": [d.to_json() for d in doc.duplicates],
+        "repairs": len(doc.repairs),
+    }
+    if result is not None:
+        data["store"] = {k: v for k, v in result.to_json().items() if k != "import_run_id"}
+    return data

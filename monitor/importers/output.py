@@ -1,0 +1,97 @@
+"""The JSON contract of `kpiwatch import --dry-run --json` and the one-screen text summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from monitor.importers.document import ImportFailure, ParsedDocument, ParsedIndicator, ParsedProject, money_text
+from monitor.importers.load import target_json
+
+
+def parse_any(path: str | Path) -> ParsedDocument:
+    """Text disclosure or Excel template, chosen by content (a .xlsx is a ZIP) and then by extension."""
+    path = Path(path)
+    if not path.exists():
+        raise ImportFailure("文件不存在", file=str(path))
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if head.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
+        from monitor.importers.excel import read_workbook
+
+        return read_workbook(path)
+    from monitor.importers.disclosure import parse_file
+
+    return parse_file(path)
+
+
+def _indicator_json(item: ParsedIndicator, year: int | None) -> dict:
+    data = {"level1": item.level1, "level2": item.level2, "name": item.name, "value": item.value,
+            "half": item.half, "line": item.line}
+    target = target_json(item, year)
+    if target is not None:
+        data["target"] = target
+    return data
+
+
+def _funds(by_source: dict) -> dict:
+    data = {k: money_text(by_source.get(k) or 0) for k in ("central", "provincial", "city_county", "self_raised")}
+    if by_source.get("other"):
+        data["other"] = money_text(by_source["other"])
+    return data
+
+
+def project_json(project: ParsedProject, year: int | None) -> dict:
+    return {
+        "name": project.name,
+        "import_key": project.import_key,
+        "implementing_unit": project.implementing_unit,
+        "attribute": project.attribute,
+        "period": project.period,
+        "total_funds": money_text(project.total_funds),
+        "annual_funds": money_text(project.annual_funds),
+        "funds_by_source": _funds(project.annual_by_source),
+        "total_funds_by_source": _funds(project.total_by_source),
+        "filled_at": project.filled_at.isoformat() if project.filled_at else None,
+        "line": project.line,
+        "indicators": [_indicator_json(i, year) for i in project.annual_indicators],
+        "period_indicators": [_indicator_json(i, year) for i in project.period_indicators],
+    }
+
+
+def document_json(doc: ParsedDocument, *, year: int | None = None, department_code: str | None = None) -> dict:
+    year = doc.year or year
+    return {
+        "department": {"code": doc.department_code or department_code, "name": doc.department_name},
+        "year": year,
+        "source": {"file": doc.source_file, "sha256": doc.sha256, "format": doc.format, "layout": doc.layout,
+                   "tables": doc.table_count},
+        "projects": [project_json(p, year) for p in doc.projects],
+        "reconciliation": doc.reconciliation.to_json() if doc.reconciliation else None,
+        "indicator_rows": doc.accounting(),
+        "rejected": [r.to_json() for r in doc.rejected],
+        "duplicates": [d.to_json() for d in doc.duplicates],
+        "repairs": [r.to_json() for r in doc.repairs],
+        "warnings": doc.warnings,
+    }
+
+
+def summary_lines(doc: ParsedDocument) -> list[str]:
+    acc = doc.accounting()
+    rec = doc.reconciliation
+    total = sum((p.annual_funds or 0) for p in doc.projects)
+    lines = [
+        f"{doc.source_file}: {doc.department_code or '?'} {doc.department_name or ''} {doc.year or ''}年度"
+        f"（{doc.layout or doc.format}）",
+        f"  项目 {len(doc.projects)} 个，年度资金合计 {money_text(total)} 元（{money_text(total / 10000)} 万元）",
+        f"  指标行 {acc['rows']}：导入 {acc['imported']}（年度 {acc['annual']}，实施期 {acc['period']}），"
+        f"重复合并 {acc['duplicates']}，拒收 {acc['rejected']}；修复 {len(doc.repairs)} 处",
+    ]
+    if rec is not None:
+        state = "一致" if rec.ok else "不一致"
+        lines.append(f"  与表十二核对：{state}（表十二 {money_text(rec.disclosed_total)} 元，导入 "
+                     f"{money_text(rec.imported_total)} 元）")
+        for m in rec.mismatches:
+            lines.append(f"    ! {m}")
+    for r in doc.rejected:
+        lines.append(f"  拒收 第{r.line}行 [{r.project or ''}/{r.half or ''}] {r.text!r}: {r.reason}")
+    return lines

@@ -1,0 +1,202 @@
+"""One printed 绩效目标表 (or one page of it) as the layouts read it, before pages are merged into projects.
+
+A layout module turns its lines into header cells and indicator entries; the header walker here is shared,
+because both layouts print the same labels in the same order and differ only in how cells are separated.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from monitor.importers.document import Repair
+from monitor.importers.levels import is_money, squash
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass
+class Cell:
+    line: int
+    text: str
+
+    @property
+    def key(self) -> str:
+        return squash(self.text)
+
+
+@dataclass
+class RawEntry:
+    """One half of one indicator row: its own label (if printed on that row), name and value."""
+
+    line: int
+    half: str
+    row: int
+    label: str | None
+    name: str | None = None
+    value: str | None = None
+    text: str = ""
+    problem: str | None = None
+    level2: str | None = None
+
+
+@dataclass
+class RawTable:
+    line: int
+    end_line: int
+    fields: dict[str, tuple[object, int]] = field(default_factory=dict)
+    entries: list[RawEntry] = field(default_factory=list)
+    repairs: list[Repair] = field(default_factory=list)
+    scrambled: bool = False
+    complete: bool = False
+    year: int | None = None
+
+    def get(self, name: str):
+        found = self.fields.get(name)
+        return None if found is None else found[0]
+
+    def line_of(self, name: str) -> int | None:
+        found = self.fields.get(name)
+        return None if found is None else found[1]
+
+
+TEXT_LABELS = {
+    "项目概况": "overview",
+    "立项依据": "basis",
+    "项目设立必要性": "necessity",
+    "保证项目实施的制度、措施": "measures",
+    "项目实施计划": "plan",
+}
+SIMPLE_LABELS = {"项目名称": "name", "实施单位": "implementing_unit", "项目属性": "attribute", "项目期": "period"}
+SOURCE_PREFIXES = (
+    ("其中：中央财政资金", "central"),
+    ("中央财政资金", "central"),
+    ("省级财政资金", "provincial"),
+    ("市县（区）财政资", "city_county"),
+    ("单位自筹", "self_raised"),
+    ("其他资金", "other"),
+)
+SKIP = {"实施期目标", "年度目标", "项目资金（元）", "项目资金", "（元）", "金"}
+
+
+def is_header_label(key: str) -> bool:
+    if key in TEXT_LABELS or key in SIMPLE_LABELS or key in SKIP or key in ("主管部门及代码", "总体目标"):
+        return True
+    if key.startswith(("实施期资金总额", "年度资金总额", "负责人", "经办人", "联系电话", "填报日期")):
+        return True
+    return any(key.startswith(p) for p, _ in SOURCE_PREFIXES)
+
+
+def parse_money(text: str) -> Decimal | None:
+    try:
+        return Decimal(text.strip().replace(",", "")).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        return None
+
+
+def walk_header(cells: list[Cell], table: RawTable) -> None:
+    """Read label → value pairs in print order; the first of each fund source is the period's, the second the year's."""
+    i = 0
+    seen_sources: dict[str, int] = {}
+    goals: list[Cell] = []
+    in_goal = False
+    while i < len(cells):
+        cell = cells[i]
+        key = cell.key
+        nxt = cells[i + 1] if i + 1 < len(cells) else None
+        nxt_is_value = nxt is not None and not is_header_label(nxt.key)
+        if key == "总体目标":
+            in_goal = True
+            i += 1
+            continue
+        if in_goal and not is_header_label(key):
+            goals.append(cell)
+            i += 1
+            continue
+        in_goal = False
+        if key in SIMPLE_LABELS:
+            if nxt_is_value:
+                table.fields.setdefault(SIMPLE_LABELS[key], (nxt.text.strip(), nxt.line))
+                i += 2
+                continue
+        elif key == "主管部门及代码":
+            if nxt_is_value:
+                m = re.match(r"^\s*(\d+)\s*[-－—]\s*(.+?)\s*$", nxt.text)
+                if m:
+                    table.fields.setdefault("department_code", (m.group(1), nxt.line))
+                    table.fields.setdefault("department_name", (m.group(2), nxt.line))
+                else:
+                    table.fields.setdefault("department_name", (nxt.text.strip(), nxt.line))
+                i += 2
+                continue
+        elif key in TEXT_LABELS:
+            if nxt_is_value:
+                table.fields.setdefault(TEXT_LABELS[key], (nxt.text.strip(), nxt.line))
+                i += 2
+                continue
+        elif key.startswith(("实施期资金总额", "年度资金总额")):
+            name = "total_funds" if key.startswith("实施期") else "annual_funds"
+            rest = key.split("：", 1)[1] if "：" in key else ""
+            if rest and is_money(rest):
+                table.fields.setdefault(name, (parse_money(rest), cell.line))
+            elif nxt is not None and is_money(nxt.text):
+                table.fields.setdefault(name, (parse_money(nxt.text), nxt.line))
+                i += 2
+                continue
+        elif key.startswith("填报日期"):
+            rest = key.split("：", 1)[1] if "：" in key else ""
+            raw = rest or (nxt.text.strip() if nxt_is_value else "")
+            stamp = _parse_stamp(raw)
+            if stamp is not None:
+                table.fields.setdefault("filled_at", (stamp, cell.line))
+            table.complete = True
+            i += 2 if (not rest and nxt_is_value) else 1
+            continue
+        else:
+            for prefix, source in SOURCE_PREFIXES:
+                if key.startswith(prefix):
+                    count = seen_sources.get(source, 0)
+                    seen_sources[source] = count + 1
+                    half = "total" if count == 0 else "annual"
+                    if count < 2:
+                        amount = parse_money(nxt.text) if (nxt is not None and is_money(nxt.text)) else None
+                        table.fields.setdefault(f"{half}_{source}", (amount, cell.line))
+                        if amount is not None:
+                            i += 2
+                            break
+                    i += 1
+                    break
+            else:
+                i += 1
+            continue
+        i += 1
+    if goals:
+        table.fields["period_goal"] = (goals[0].text.strip(), goals[0].line)
+        if len(goals) >= 2:
+            table.fields["annual_goal"] = (goals[1].text.strip(), goals[1].line)
+        else:
+            table.fields["annual_goal"] = (goals[0].text.strip(), goals[0].line)
+            table.repairs.append(Repair(goals[0].line, "annual_goal", "", "（同实施期总体目标）",
+                                        reason="表中只有一个总体目标单元格，年度目标取同一文字"))
+
+
+def _parse_stamp(raw: str) -> datetime | None:
+    digits = re.sub(r"\D", "", raw)
+    for fmt, size in (("%Y%m%d%H%M%S", 14), ("%Y%m%d", 8)):
+        if len(digits) >= size:
+            try:
+                return datetime.strptime(digits[:size], fmt).replace(tzinfo=SHANGHAI)
+            except ValueError:
+                continue
+    return None
+
+
+YEAR_LINE = re.compile(r"^[（(]\s*(\d{4})\s*年度\s*[）)]$")
+
+
+def is_title(line: str) -> bool:
+    s = line.strip()
+    return s.endswith("项目支出绩效目标表") and not s.startswith(("（", "("))
