@@ -156,7 +156,7 @@ def _recurring_canonical(occ: tuple[Occurrence, ...]) -> str:
 
 _CHAR_MAP = str.maketrans({
     "≧": "≥", "⩾": "≥", "≦": "≤", "⩽": "≤", "═": "=", "〓": "=", "−": "-", "—": "-", "–": "-",
-    "～": "~", "〜": "~", "、": "、", "．": ".", "。": "", "；": "", ";": "", "﹪": "%", "℅": "%",
+    "～": "~", "〜": "~", "．": ".", "。": "", "；": "", ";": "", "﹪": "%", "℅": "%",
     "×": "X", "ｘ": "X", "＊": "*", "∗": "*", "【": "(", "】": ")", "〔": "(", "〕": ")",
 })
 _MULTI = (
@@ -175,6 +175,8 @@ def _cn_small(token: str) -> int | None:
     total, current = 0, None
     for ch in token:
         if ch in _CN_DIGIT:
+            if current:  # "一二三" is a list of digits, not a number
+                return None
             current = _CN_DIGIT[ch]
         elif ch in "十百千":
             unit = {"十": 10, "百": 100, "千": 1000}[ch]
@@ -192,8 +194,9 @@ def _normalize(text: str) -> str:
     s = re.sub(r"\s+", "", s)
     s = _CN_MONTH.sub(lambda m: str(_cn_small(m.group(1))), s)
     s = s.strip(",，:：")
-    while len(s) >= 2 and s[0] == "(" and s[-1] == ")" and _balanced(s[1:-1]):
-        s = s[1:-1]
+    for _ in range(3):  # "(≥95%)"; a deeper nest is not a target anyway
+        if len(s) >= 2 and s[0] == "(" and s[-1] == ")" and _balanced(s[1:-1]):
+            s = s[1:-1]
     return s
 
 
@@ -244,7 +247,7 @@ _RE_QUARTER_END = re.compile(rf"^(?:{_YEAR}年)?第?{_QS}季度(?:(?:末|底){_B
 _RE_QUARTERS = re.compile(rf"^(?:{_YEAR}年)?第?{_QS}季度(?:内|期间|份)?$")
 _RE_MONTHS = re.compile(rf"^(?P<ms>{_M}(?:月份?)?(?:(?:[、,和及与]|以及){_M}(?:月份?)?)*)月份?(?:内|期间)?$")
 _RE_MONTH_RANGE = re.compile(
-    rf"^(?:{_YEAR}年)?(?P<a>{_M})月?(?:份)?(?:[至到~-]|-)(?P<b>{_M})月(?:份)?(?:间|期间|内)?$"
+    rf"^(?:{_YEAR}年)?(?P<a>{_M})月?(?:份)?[至到~-](?P<b>{_M})月(?:份)?(?:间|期间|内)?$"
 )
 _RE_DAY_RANGE = re.compile(
     rf"^(?:{_YEAR}年)?(?P<m1>{_M})月(?P<d1>[0-3]?\d)[日号]?(?:[至到~-])(?:(?P<m2>{_M})月)?(?P<d2>[0-3]?\d)[日号]$"
@@ -435,6 +438,7 @@ _NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+)"
 _CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十百千]+")
 _MEASURE = set("个次家人项场期台本件份种批轮天月年名所户处座套辆条篇部元间期")
 _SCALE = re.compile(r"^(万亿|千万|百万|亿|万|千(?![克米瓦伏帕卡字兆])|百(?![分]))")
+_MAX_TEXT = 300
 _MAX_VALUE = Decimal(10) ** 16  # NUMERIC(18,2): anything larger is a typo, not a target
 _SCALE_VALUE = {"万亿": 10**12, "千万": 10**7, "百万": 10**6, "亿": 10**8, "万": 10**4, "千": 10**3,
                 "百": 10**2}
@@ -536,24 +540,29 @@ def _read_quantity(s: str) -> _Quantity | str | None:
     return _Quantity(comparator, value, unit, scale, band)
 
 
-def _quantity_target(text: str, s: str, q: _Quantity, *, level2: str | None, name: str | None) -> Target:
+def _quantity_target(text: str, q: _Quantity, *, level2: str | None, name: str | None) -> Target:
     inferred: list[str] = []
     unit = q.unit
     is_cost = bool(level2) and "成本" in level2
     name_unit = None
     if name and (m := _NAME_UNIT.search(unicodedata.normalize("NFKC", name))):
         name_unit = m.group(1).strip()
+    value = q.value
     if unit is None and name_unit:
-        unit = name_unit
-        inferred.append("unit")
-    elif unit is None and is_cost:
+        if m := _SCALE.match(name_unit):  # 资金(万元) with 50 → 500000 元
+            value = value if q.scale else value * _SCALE_VALUE[m.group(1)]
+            name_unit = name_unit[m.end():]
+        if name_unit:
+            unit = name_unit
+            inferred.append("unit")
+    if unit is None and is_cost:
         unit = "元"
         inferred.append("unit")
     kind = "percent" if unit == "%" else "quantity"
     comparator = q.comparator if q.comparator != "~" else None
     reason = BAND_NOTE if q.band else ("约数：按未写比较符处理" if q.comparator == "~" else None)
     if comparator is None:
-        if q.value == 0:
+        if value == 0:
             comparator = "<="
         elif is_cost and kind == "quantity":
             comparator = "<="
@@ -564,7 +573,7 @@ def _quantity_target(text: str, s: str, q: _Quantity, *, level2: str | None, nam
         text=text,
         kind=kind,
         comparator=comparator,
-        value=Decimal(_decimal_str(q.value)),
+        value=Decimal(_decimal_str(value)),
         unit=unit,
         direction=_DIRECTION[comparator],
         inferred=tuple(inferred),
@@ -583,7 +592,7 @@ _QUALITATIVE_WORDS = (
     "改进", "发挥", "服务", "支持", "维护", "落实", "达到要求", "计划时间内", "规定时间内", "完成时间内",
     "按计划", "按要求", "按规定", "符合要求", "符合标准", "达到标准", "全覆盖", "全部完成", "已完成",
 )
-_QUALITATIVE_WHOLE = {"高", "好", "优", "良", "强", "是", "优秀", "较高", "较强", "提高", "定性", "达成",
+_QUALITATIVE_WHOLE = {"高", "好", "优", "良", "强", "是", "优秀", "较高", "较强", "定性", "达成",
                       "完成", "全面", "基本", "积极", "较大", "一般", "中等"}
 
 
@@ -625,6 +634,8 @@ def parse_target(
 def _parse(text: str, *, year: int, level2: str | None, name: str | None, strict: bool) -> Target:
     if not isinstance(text, str):
         return _unparsed(str(text), "不是文本")
+    if len(text) > _MAX_TEXT:
+        return _unparsed(text, f"文字过长（{len(text)}字），不像是指标值")
     s = _normalize(text)
     if not s:
         return _unparsed(text, "空值：未填写指标值")
@@ -642,16 +653,13 @@ def _parse(text: str, *, year: int, level2: str | None, name: str | None, strict
         if timed:
             return _timed(text, *timed)
 
-    if re.fullmatch(r"\d{4}年", s):  # a year that is not near the budget year ("2640年")
-        return _unparsed(text, f"年份{s[:-1]}不在预算年度{year}及前后一年内")
-
     if not (s.startswith("±") and "±" not in s[1:]) and _RANGE.search(s):
         return _unparsed(text, "区间值暂不支持：请拆成上下限两个指标")
     q = _read_quantity(s)
     if isinstance(q, str):
         return _unparsed(text, q)
     if q is not None:
-        return _quantity_target(text, s, q, level2=level2, name=name)
+        return _quantity_target(text, q, level2=level2, name=name)
 
     if _qualitative(s):
         note = "含数字的描述，需人工评定" if re.search(r"\d", s) else None

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from monitor.cli.main import app
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def default_config(tmp_path, monkeypatch):
+    """Built-in defaults, whatever config.toml the working directory holds."""
+    empty = tmp_path / "defaults.toml"
+    empty.write_text("", encoding="utf-8")
+    monkeypatch.setenv("KPIWATCH_CONFIG", str(empty))
 
 
 def run(*args: str, env: dict[str, str] | None = None):
@@ -50,6 +59,7 @@ def test_readable_line_without_json():
 
 
 def test_strict_month_before_comes_from_config_and_flag(tmp_path):
+    assert json.loads(run("12月前", "--year", "2024", "--json"))["occurrences"][0]["due"] == "2024-12-31"
     config = tmp_path / "config.toml"
     config.write_text("[targets]\nstrict_month_before = true\n", encoding="utf-8")
     env = {"KPIWATCH_CONFIG": str(config)}
