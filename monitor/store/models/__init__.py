@@ -12,6 +12,7 @@ from monitor.store.models.evaluation import (
     ProjectState,
 )
 from monitor.store.models.progress import Report, Spending
+from monitor.store.models.reports import SelfEvalEntry  # noqa: F401
 
 metadata = SQLModel.metadata
 

@@ -1,0 +1,138 @@
+"""Charts for the reports and the portal, as PNG bytes: lights per department, spending against 序时进度,
+and the score distribution. Chinese text needs a CJK font, found by name through matplotlib's font
+manager (Debian fonts-noto-cjk); without one we refuse loudly rather than draw tofu boxes."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections import Counter
+from decimal import Decimal
+from functools import lru_cache
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from monitor.reports.data import YearData  # noqa: E402
+from monitor.reports.selfeval import SelfEvalProject  # noqa: E402
+from rules import calendar as cal  # noqa: E402
+from rules.scoring import ScoringRules  # noqa: E402
+
+LIGHT_COLOURS = (("red", "红灯", "#d9362b"), ("yellow", "黄灯", "#f2b705"), ("green", "绿灯", "#2e9e49"),
+                 ("blue", "蓝灯", "#2f6fd1"), (None, "未评估", "#b0b0b0"))
+
+
+class FontMissing(RuntimeError):
+    pass
+
+
+@lru_cache(maxsize=4)
+def cjk_font(family: str = "Noto Sans CJK SC") -> font_manager.FontProperties:
+    """The CJK font by family name; falls back to any installed Noto CJK face, else raises."""
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    if family not in names:
+        fallbacks = sorted(n for n in names if "CJK" in n and "Mono" not in n)
+        if not fallbacks:
+            raise FontMissing(f"找不到中文字体 {family}；请安装 Debian 包 fonts-noto-cjk")
+        family = fallbacks[0]
+    return font_manager.FontProperties(family=family)
+
+
+def _figure(width: float = 7.0, height: float = 3.6) -> Figure:
+    return Figure(figsize=(width, height), dpi=110, layout="constrained")
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _style(ax, font, title: str) -> None:
+    ax.set_title(title, fontproperties=font, fontsize=12)
+    for label in ax.get_xticklabels() + ax.get_yticklabels():
+        label.set_fontproperties(font)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+def lights_by_department(data: YearData, family: str = "Noto Sans CJK SC") -> bytes:
+    """Stacked bars: how many indicators of each department are red, yellow, green, blue or not evaluated."""
+    font = cjk_font(family)
+    counts: dict[str, Counter] = {}
+    for p in data.projects:
+        bucket = counts.setdefault(p.department_name, Counter())
+        for ind in p.indicators:
+            bucket[ind.light if ind.light in ("red", "yellow", "green", "blue") else None] += 1
+    fig = _figure(7.0, max(2.4, 0.5 * len(counts) + 1.4))
+    ax = fig.add_subplot()
+    names = list(counts) or ["（无数据）"]
+    left = [0] * len(names)
+    for key, label, colour in LIGHT_COLOURS:
+        values = [counts.get(n, Counter()).get(key, 0) for n in names]
+        ax.barh(names, values, left=left, color=colour, label=label)
+        left = [a + b for a, b in zip(left, values)]
+    ax.invert_yaxis()
+    ax.set_xlabel("指标数", fontproperties=font)
+    fig.legend(prop=font, ncols=5, loc="outside lower center", frameon=False)
+    _style(ax, font, f"{data.year}年 各部门指标监控灯")
+    return _png(fig)
+
+
+def time_progress_curve(curve: tuple[Decimal, ...] = ()) -> list[float]:
+    """序时进度 per month in percent: the configured curve, else month ÷ 12."""
+    if curve:
+        if len(curve) != 12:
+            raise ValueError("[reports] time_progress 应为 12 个累计百分比（1-12 月）")
+        return [float(x) for x in curve]
+    return [m * 100 / 12 for m in range(1, 13)]
+
+
+def spending_curve(data: YearData, through_month: int = 12, curve: tuple[Decimal, ...] = (),
+                   family: str = "Noto Sans CJK SC") -> bytes:
+    """The cumulative execution rate at each month end against 序时进度, for all projects in `data`."""
+    font = cjk_font(family)
+    budget = sum((p.annual_funds or Decimal(0) for p in data.projects), Decimal(0))
+    months = list(range(1, through_month + 1))
+    rates = []
+    for m in months:
+        cutoff = cal.month_end(data.year, m)
+        spent = sum((p.spent_until(cutoff) or Decimal(0) for p in data.projects), Decimal(0))
+        rates.append(float(spent / budget * 100) if budget else 0.0)
+    fig = _figure()
+    ax = fig.add_subplot()
+    ax.plot(months, rates, marker="o", color="#c0392b", label="实际执行率")
+    ax.plot(range(1, 13), time_progress_curve(curve), linestyle="--", color="#555555", label="序时进度")
+    ax.set_xticks(range(1, 13), [f"{m}月" for m in range(1, 13)])
+    ax.set_ylim(0, max(105, max(rates, default=0) + 5))
+    ax.set_ylabel("累计执行率（%）", fontproperties=font)
+    ax.legend(prop=font, frameon=False)
+    _style(ax, font, f"{data.year}年 预算执行进度与序时进度")
+    return _png(fig)
+
+
+def score_distribution(projects: list[SelfEvalProject], rules: ScoringRules | None = None,
+                       family: str = "Noto Sans CJK SC") -> bytes:
+    """How many projects fall in each grade band, with the bands labelled as in the 自评表."""
+    rules = rules or ScoringRules()
+    font = cjk_font(family)
+    bands = [("差", Decimal(0), rules.grade_fair), ("中", rules.grade_fair, rules.grade_good),
+             ("良", rules.grade_good, rules.grade_excellent), ("优", rules.grade_excellent, Decimal(101))]
+    labels = [f"{g}\n{lo:.0f}–{min(hi, Decimal(100)):.0f}" for g, lo, hi in bands]
+    values = [sum(1 for p in projects if lo <= p.total < hi) for _g, lo, hi in bands]
+    fig = _figure(6.0, 3.2)
+    ax = fig.add_subplot()
+    bars = ax.bar(labels, values, color=["#d9362b", "#f2b705", "#2f6fd1", "#2e9e49"])
+    ax.bar_label(bars, labels=[f"{v} 个" for v in values], fontproperties=font)
+    ax.set_ylabel("项目数", fontproperties=font)
+    ax.set_ylim(0, max(values, default=0) + 1)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    _style(ax, font, "自评得分分布")
+    return _png(fig)

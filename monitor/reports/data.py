@@ -1,0 +1,246 @@
+"""Read everything a report needs in a handful of set-based queries, as plain values (no ORM lazy loads).
+
+Facts are the effective (never superseded) rows of the append-only tables, taken as of a cut-off date:
+the monitoring table reads through the end of month X, the self-evaluation through 31 December.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from monitor.store.models import (
+    BudgetYear,
+    Department,
+    Indicator,
+    IndicatorState,
+    Project,
+    ProjectState,
+    Report,
+    SelfEvalEntry,
+    Spending,
+)
+from monitor.store.types import SHANGHAI
+
+
+class ReportError(ValueError):
+    """A report that cannot be made as asked (unknown year, department or project); the message says which."""
+
+
+@dataclass
+class ReportFact:
+    value: Decimal | None
+    as_of: date | None
+    occurrence_due: date | None
+    completed_on: date | None
+    grade: str | None
+    explanation: str | None
+    forecast: Decimal | None
+    forecast_text: str | None
+    deviation_causes: dict | None
+    likelihood: str | None
+    note: str | None
+    effective_on: date
+
+
+@dataclass
+class IndicatorData:
+    id: int
+    level1: str
+    level2: str
+    name: str
+    value_text: str
+    kind: str | None
+    comparator: str | None
+    target: Decimal | None
+    unit: str | None
+    direction: str | None
+    occurrences: list[tuple[date, date]]
+    weight: Decimal | None
+    reports: list[ReportFact] = field(default_factory=list)  # effective, oldest first
+    light: str | None = None
+    state_forecast: Decimal | None = None
+    state_likelihood: str | None = None
+    picked: Decimal | None = None
+    selfeval_explanation: str | None = None
+
+    def reports_until(self, cutoff: date) -> list[ReportFact]:
+        return [r for r in self.reports if r.effective_on <= cutoff]
+
+    def latest(self, cutoff: date) -> ReportFact | None:
+        facts = self.reports_until(cutoff)
+        return facts[-1] if facts else None
+
+
+@dataclass
+class ProjectData:
+    id: int
+    name: str
+    department_id: int
+    department_code: str
+    department_name: str
+    implementing_unit: str | None
+    annual_funds: Decimal | None
+    fiscal_funds: Decimal | None
+    other_funds: Decimal | None
+    annual_goal: str | None
+    spending: list[tuple[date, Decimal]] = field(default_factory=list)  # effective, by date
+    indicators: list[IndicatorData] = field(default_factory=list)
+    light: str | None = None
+    budget_light: str | None = None
+    forecast_spent: Decimal | None = None
+
+    @property
+    def department_label(self) -> str:
+        return f"{self.department_code}-{self.department_name}"
+
+    def spent_until(self, cutoff: date) -> Decimal | None:
+        amounts = [amount for on, amount in self.spending if on <= cutoff]
+        return amounts[-1] if amounts else None
+
+
+@dataclass
+class YearData:
+    year: int
+    monitor_through_month: int | None
+    projects: list[ProjectData]
+
+
+def _sum(*values: Decimal | None) -> Decimal | None:
+    present = [v for v in values if v is not None]
+    return sum(present, Decimal(0)) if present else None
+
+
+def _day(moment: datetime | None) -> date | None:
+    return None if moment is None else moment.astimezone(SHANGHAI).date()
+
+
+def load_year(
+    session: Session,
+    year: int,
+    *,
+    department: str | int | None = None,
+    project_id: int | None = None,
+    department_ids: set[int] | None = None,
+) -> YearData:
+    """All projects of `year` (optionally one department by code or id, one project, or only the departments
+    in `department_ids`, the portal's scoping) with their annual indicators and effective facts."""
+    budget_year = session.exec(select(BudgetYear).where(BudgetYear.year == year)).scalars().first()
+    if budget_year is None:
+        raise ReportError(f"没有 {year} 年度的数据 (no budget year {year} in the store)")
+    query = (select(Project, Department).join(Department, Department.id == Project.department_id)
+             .where(Project.budget_year_id == budget_year.id))
+    if department is not None:
+        dept = _find_department(session, department)
+        query = query.where(Project.department_id == dept.id)
+    if project_id is not None:
+        query = query.where(Project.id == project_id)
+    if department_ids is not None:
+        query = query.where(Project.department_id.in_(department_ids or {-1}))
+    rows = session.exec(query.order_by(Department.code, Project.id)).all()
+    if project_id is not None and not rows:
+        raise ReportError(f"{year} 年度没有编号为 {project_id} 的项目 (or it is outside the chosen department)")
+    projects = {
+        p.id: ProjectData(
+            id=p.id, name=p.name, department_id=d.id, department_code=d.code, department_name=d.name,
+            implementing_unit=p.implementing_unit, annual_funds=p.annual_funds,
+            fiscal_funds=_sum(p.annual_central, p.annual_provincial, p.annual_city_county),
+            other_funds=_sum(p.annual_self_raised, p.annual_other), annual_goal=p.annual_goal,
+        )
+        for p, d in rows
+    }
+    if not projects:
+        return YearData(year=year, monitor_through_month=budget_year.monitor_through_month, projects=[])
+    ids = list(projects)
+    _load_indicators(session, projects, ids, year)
+    _load_spending(session, projects, ids)
+    for state in session.exec(select(ProjectState).where(ProjectState.project_id.in_(ids))).scalars():
+        project = projects[state.project_id]
+        project.light, project.budget_light, project.forecast_spent = (
+            state.light, state.budget_light, state.forecast_spent)
+    return YearData(year=year, monitor_through_month=budget_year.monitor_through_month,
+                    projects=list(projects.values()))
+
+
+def _find_department(session: Session, department: str | int) -> Department:
+    query = select(Department)
+    if isinstance(department, int) or str(department).isdigit() and not session.exec(
+            select(Department).where(Department.code == str(department))).first():
+        query = query.where(Department.id == int(department))
+    else:
+        query = query.where(Department.code == str(department))
+    found = session.exec(query).scalars().first()
+    if found is None:
+        raise ReportError(f"没有代码为 {department} 的部门 (unknown department)")
+    return found
+
+
+def _load_indicators(session: Session, projects: dict[int, ProjectData], ids: list[int], year: int) -> None:
+    indicators: dict[int, IndicatorData] = {}
+    query = (select(Indicator).where(Indicator.project_id.in_(ids), Indicator.half == "annual")
+             .order_by(Indicator.project_id, Indicator.position, Indicator.id))
+    for ind in session.exec(query).scalars():
+        occurrences = []
+        for occ in (ind.target_json or {}).get("occurrences") or []:
+            occurrences.append((date.fromisoformat(occ["start"]), date.fromisoformat(occ["due"])))
+        data = IndicatorData(
+            id=ind.id, level1=ind.level1, level2=ind.level2, name=ind.name, value_text=ind.value_text,
+            kind=ind.kind, comparator=ind.comparator, target=ind.target_value, unit=ind.unit,
+            direction=ind.direction, occurrences=occurrences, weight=ind.weight,
+        )
+        indicators[ind.id] = data
+        projects[ind.project_id].indicators.append(data)
+    if not indicators:
+        return
+    ind_ids = list(indicators)
+    superseded = select(Report.supersedes_id).where(Report.supersedes_id.is_not(None))
+    query = (select(Report).where(Report.indicator_id.in_(ind_ids), Report.id.not_in(superseded))
+             .order_by(Report.id))
+    for r in session.exec(query).scalars():
+        effective_on = r.as_of or r.completed_on or _day(r.created_at) or date(year, 12, 31)
+        indicators[r.indicator_id].reports.append(ReportFact(
+            value=r.value, as_of=r.as_of, occurrence_due=r.occurrence_due, completed_on=r.completed_on,
+            grade=r.grade, explanation=r.explanation, forecast=r.forecast, forecast_text=r.forecast_text,
+            deviation_causes=r.deviation_causes, likelihood=r.likelihood, note=r.note, effective_on=effective_on,
+        ))
+    for data in indicators.values():
+        data.reports.sort(key=lambda f: f.effective_on)
+    states = select(IndicatorState).where(IndicatorState.indicator_id.in_(ind_ids))
+    for state in session.exec(states).scalars():
+        data = indicators[state.indicator_id]
+        data.light = _worse(data.light, state.light)
+        if state.occurrence == "":
+            data.state_forecast, data.state_likelihood = state.forecast, state.likelihood
+    superseded_entries = select(SelfEvalEntry.supersedes_id).where(SelfEvalEntry.supersedes_id.is_not(None))
+    entries = (select(SelfEvalEntry).where(SelfEvalEntry.indicator_id.in_(ind_ids), SelfEvalEntry.year == year,
+                                           SelfEvalEntry.id.not_in(superseded_entries))
+               .order_by(SelfEvalEntry.id))
+    for entry in session.exec(entries).scalars():
+        indicators[entry.indicator_id].picked = entry.score
+        indicators[entry.indicator_id].selfeval_explanation = entry.explanation
+
+
+LIGHT_ORDER = {"red": 4, "yellow": 3, "green": 2, "blue": 1, "grey": 0}
+
+
+def _worse(a: str | None, b: str | None) -> str | None:
+    if a is None:
+        return b
+    return a if LIGHT_ORDER.get(a, 0) >= LIGHT_ORDER.get(b or "", 0) else b
+
+
+def _load_spending(session: Session, projects: dict[int, ProjectData], ids: list[int]) -> None:
+    superseded = select(Spending.supersedes_id).where(Spending.supersedes_id.is_not(None))
+    query = (select(Spending.project_id, Spending.as_of, Spending.amount)
+             .where(Spending.project_id.in_(ids), Spending.id.not_in(superseded))
+             .order_by(Spending.project_id, Spending.as_of, Spending.id))
+    by_project: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
+    for project_id, as_of, amount in session.exec(query).all():
+        by_project[project_id].append((as_of, Decimal(amount)))
+    for project_id, rows in by_project.items():
+        projects[project_id].spending = rows

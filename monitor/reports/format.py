@@ -1,0 +1,38 @@
+"""Numbers as the official tables print them: 万元 with two decimals, percentages with two."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+MISSING = "未填报"
+TEN_THOUSAND = Decimal(10000)
+CENT = Decimal("0.01")
+
+
+def wan(yuan: Decimal | None) -> Decimal | None:
+    """元 → 万元, two decimals (how the monitoring and self-evaluation tables state funds)."""
+    if yuan is None:
+        return None
+    return (Decimal(yuan) / TEN_THOUSAND).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def two(value: Decimal | None) -> Decimal | None:
+    return None if value is None else Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def amount_text(value: Decimal | None) -> str:
+    if value is None:
+        return MISSING
+    value = Decimal(value)
+    if value == value.to_integral_value():
+        return str(value.quantize(Decimal(1)))
+    return format(value.normalize(), "f")
+
+
+def percent(value: Decimal | None) -> str:
+    """A percentage value (85.5 means 85.5 %) as text; None is 未填报."""
+    return MISSING if value is None else f"{two(value)}%"
+
+
+def money(value: Decimal | None) -> str:
+    return MISSING if value is None else f"{two(value):,.2f}"

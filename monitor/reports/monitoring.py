@@ -1,0 +1,155 @@
+"""The mid-year 项目支出绩效目标执行监控表 (双监控): spending and every indicator through the end of month X.
+
+What the department reported is shown as reported; every cell it left empty says 未填报. The system's own
+forecast or light goes to 备注, marked as the system's, never into the department's columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from monitor.reports.data import IndicatorData, ProjectData, YearData
+from monitor.reports.format import MISSING, amount_text, percent, wan
+from rules import calendar as cal
+
+CAUSE_COLUMNS: tuple[str, ...] = ("经费保障", "制度保障", "人员保障", "硬件条件保障", "其他")
+LIGHT_NAMES = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "blue": "蓝灯", "grey": "未评估"}
+
+
+@dataclass
+class FundsRow:
+    label: str
+    budget_wan: Decimal | None
+    spent_wan: Decimal | None
+    rate: Decimal | None  # percent
+    forecast_wan: Decimal | None
+
+
+@dataclass
+class MonitorRow:
+    indicator_id: int
+    level1: str
+    level2: str
+    name: str
+    target_text: str
+    progress: str
+    forecast: str
+    causes: tuple[str, ...]  # one text per CAUSE_COLUMNS
+    likelihood: str
+    note: str
+    light: str | None
+
+
+@dataclass
+class MonitorProject:
+    project_id: int
+    year: int
+    through_month: int
+    name: str
+    department: str
+    implementing_unit: str
+    funds: list[FundsRow]
+    annual_goal: str
+    goal_progress: str
+    rows: list[MonitorRow]
+    light: str | None
+    budget_light: str | None
+
+    @property
+    def period(self) -> str:
+        return f"1-{self.through_month}月"
+
+
+def through_month_for(data: YearData, requested: int | None, default: int) -> int:
+    month = requested or data.monitor_through_month or default
+    if not 1 <= month <= 12:
+        raise ValueError(f"--through: 月份应为 1-12，得到 {month}")
+    return month
+
+
+def build_monitoring(data: YearData, through_month: int) -> list[MonitorProject]:
+    cutoff = cal.month_end(data.year, through_month)
+    return [_project(p, data.year, through_month, cutoff) for p in data.projects]
+
+
+def _project(p: ProjectData, year: int, month: int, cutoff: date) -> MonitorProject:
+    spent = p.spent_until(cutoff)
+    rate = None if spent is None or not p.annual_funds else spent / p.annual_funds * 100
+    funds = [
+        FundsRow("年度资金总额", wan(p.annual_funds), wan(spent), rate, wan(p.forecast_spent)),
+        FundsRow("其中：财政拨款", wan(p.fiscal_funds), None, None, None),
+        FundsRow("其他资金", wan(p.other_funds), None, None, None),
+    ]
+    rows = [_row(ind, cutoff) for ind in p.indicators]
+    reported = sum(1 for ind in p.indicators if ind.reports_until(cutoff))
+    goal_progress = (f"（系统汇总）截至{month}月底，{len(rows)} 项年度指标中已填报 {reported} 项，"
+                     f"未填报 {len(rows) - reported} 项；资金执行 {amount_text(wan(spent))} 万元"
+                     f"（执行率 {percent(rate)}）。")
+    return MonitorProject(
+        project_id=p.id, year=year, through_month=month, name=p.name, department=p.department_label,
+        implementing_unit=p.implementing_unit or MISSING, funds=funds, annual_goal=p.annual_goal or MISSING,
+        goal_progress=goal_progress, rows=rows, light=p.light, budget_light=p.budget_light,
+    )
+
+
+def progress_text(ind: IndicatorData, cutoff: date) -> str:
+    """What was done by `cutoff`, in words, from the department's own reports."""
+    facts = ind.reports_until(cutoff)
+    if ind.kind in ("deadline", "window", "recurring") and ind.occurrences:
+        parts = []
+        for _start, due in ind.occurrences:
+            done = [f.completed_on for f in facts if f.completed_on and (f.occurrence_due in (None, due))]
+            if done:
+                when = min(done)
+                parts.append(f"{due.isoformat()}期：{when.isoformat()}完成" + ("（逾期）" if when > due else ""))
+            elif due <= cutoff:
+                parts.append(f"{due.isoformat()}期：未填报")
+        if not parts:
+            return "未到期"
+        if len(parts) > 4:
+            done_count = sum(1 for x in parts if "完成" in x)
+            return f"已完成 {done_count}/{len(parts)} 期；" + "；".join(x for x in parts if "未填报" in x or "逾期" in x)
+        return "；".join(parts)
+    latest = facts[-1] if facts else None
+    if latest is None:
+        return MISSING
+    if latest.grade:
+        return latest.grade + (f"：{latest.explanation}" if latest.explanation else "")
+    if latest.value is not None:
+        unit = ind.unit or ""
+        return f"{amount_text(latest.value)}{unit}（截至{latest.as_of or latest.effective_on}）"
+    if latest.completed_on:
+        return f"{latest.completed_on.isoformat()}完成"
+    return latest.explanation or MISSING
+
+
+def _row(ind: IndicatorData, cutoff: date) -> MonitorRow:
+    latest = ind.latest(cutoff)
+    forecast = MISSING
+    causes = tuple(MISSING for _ in CAUSE_COLUMNS)
+    likelihood = MISSING
+    notes = []
+    if latest is not None:
+        if latest.forecast_text:
+            forecast = latest.forecast_text
+        elif latest.forecast is not None:
+            forecast = f"{amount_text(latest.forecast)}{ind.unit or ''}"
+        if latest.deviation_causes:
+            given = {k: str(v) for k, v in latest.deviation_causes.items() if v not in (None, "")}
+            causes = tuple(given.get(c, MISSING) for c in CAUSE_COLUMNS)
+        likelihood = latest.likelihood or MISSING
+        if latest.note:
+            notes.append(latest.note)
+    if ind.light:
+        notes.append(f"系统评估：{LIGHT_NAMES.get(ind.light, ind.light)}")
+    if forecast == MISSING and ind.state_forecast is not None:
+        notes.append(f"系统预测全年 {amount_text(ind.state_forecast)}{ind.unit or ''}")
+    if likelihood == MISSING and ind.state_likelihood:
+        notes.append(f"系统判断：{ind.state_likelihood}")
+    return MonitorRow(
+        indicator_id=ind.id, level1=ind.level1, level2=ind.level2, name=ind.name, target_text=ind.value_text,
+        progress=progress_text(ind, cutoff), forecast=forecast, causes=causes, likelihood=likelihood,
+        note="；".join(notes), light=ind.light,
+    )

@@ -1,0 +1,101 @@
+"""One entry point: what report, for which year and scope, in which format → the file's bytes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl import Workbook
+from sqlmodel import Session
+
+from monitor.config import Config
+from monitor.reports import charts, xlsx
+from monitor.reports.data import ReportError, load_year
+from monitor.reports.html import render_document
+from monitor.reports.monitoring import CAUSE_COLUMNS, build_monitoring, through_month_for
+from monitor.reports.selfeval import build_selfeval
+from monitor.reports.summary import rank, summarise
+
+KINDS: tuple[str, ...] = ("monitor", "selfeval", "summary", "ranking")
+FORMATS: tuple[str, ...] = ("html", "xlsx", "pdf")
+MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    kind: str
+    year: int
+    format: str = "html"
+    through: int | None = None
+    department: str | int | None = None
+    project_id: int | None = None
+    department_ids: frozenset[int] | None = None  # the portal's scoping: only these departments
+    charts: bool = True
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ReportError(f"未知报告类型 {self.kind!r}（可选：{', '.join(KINDS)}）")
+        if self.format not in FORMATS:
+            raise ReportError(f"未知格式 {self.format!r}（可选：{', '.join(FORMATS)}）")
+
+
+def context(session: Session, request: ReportRequest, settings: Config) -> dict[str, Any]:
+    """Everything the templates need; the portal renders the same context in its own layout."""
+    data = load_year(session, request.year, department=request.department, project_id=request.project_id,
+                     department_ids=set(request.department_ids) if request.department_ids is not None else None)
+    family = settings.reports.font_family
+    out: dict[str, Any] = {"year": request.year, "charts": [], "cause_columns": CAUSE_COLUMNS, "data": data}
+    if request.kind == "monitor":
+        month = through_month_for(data, request.through, settings.reports.monitor_through_month)
+        out["projects"] = build_monitoring(data, month)
+        out["through_month"] = month
+        out["title"] = f"{request.year}年度 项目支出绩效目标执行监控表（1-{month}月）"
+        if request.charts and data.projects:
+            out["charts"] = [charts.spending_curve(data, month, settings.reports.time_progress, family),
+                             charts.lights_by_department(data, family)]
+        return out
+    projects = build_selfeval(data, settings.scoring)
+    summaries = summarise(projects, settings.scoring)
+    out.update(projects=projects, summaries=summaries, ranking=rank(summaries))
+    out["title"] = {"selfeval": f"{request.year}年度 项目支出绩效自评表",
+                    "summary": f"{request.year}年度 部门项目绩效自评汇总",
+                    "ranking": f"{request.year}年度 各部门项目绩效自评排名"}[request.kind]
+    if request.charts and data.projects:
+        out["charts"] = [charts.score_distribution(projects, settings.scoring, family)]
+        if request.kind != "selfeval" or len(projects) > 1:
+            out["charts"].append(charts.spending_curve(data, 12, settings.reports.time_progress, family))
+        if request.kind == "ranking":
+            out["charts"].append(charts.lights_by_department(data, family))
+    return out
+
+
+def produce(session: Session, request: ReportRequest, settings: Config) -> bytes:
+    """The report as a file: HTML (UTF-8), XLSX or PDF bytes."""
+    ctx = context(session, request, settings)
+    if request.format == "xlsx":
+        return _workbook(request, ctx)
+    ctx = {**ctx, "charts": [charts.data_uri(png) for png in ctx["charts"]]}
+    ctx.pop("data")
+    html = render_document(request.kind, font_family=settings.reports.font_family, **ctx)
+    if request.format == "html":
+        return html.encode("utf-8")
+    from monitor.reports.pdf import html_to_pdf
+
+    return html_to_pdf(html)
+
+
+def _workbook(request: ReportRequest, ctx: dict[str, Any]) -> bytes:
+    if request.kind == "monitor":
+        return xlsx.monitor_workbook(ctx["projects"])
+    if request.kind == "selfeval":
+        return xlsx.selfeval_workbook(request.year, ctx["projects"], ctx["summaries"])
+    wb = Workbook()
+    ws = wb.active
+    if request.kind == "summary":
+        ws.title = "部门汇总"
+        xlsx.summary_sheet(ws, request.year, ctx["summaries"])
+    else:
+        ws.title = "部门排名"
+        xlsx.ranking_sheet(ws, request.year, ctx["ranking"])
+    return xlsx.save(wb)

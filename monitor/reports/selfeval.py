@@ -1,0 +1,141 @@
+"""The year-end 项目支出绩效自评表: facts through 31 December, scored by `rules.scoring`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from monitor.reports.data import IndicatorData, ProjectData, YearData
+from monitor.reports.format import MISSING, amount_text, two, wan
+from monitor.reports.monitoring import progress_text
+from rules import calendar as cal
+from rules.scoring import IndicatorInput, IndicatorScore, ProjectScore, ScoringRules, score_project
+
+
+@dataclass
+class SelfEvalRow:
+    indicator_id: int
+    level1: str
+    level2: str
+    name: str
+    target_text: str
+    actual_text: str
+    points: Decimal
+    score: Decimal
+    status: str
+    rule: str
+    explanation: str  # 偏差原因分析及改进措施, or 未填报 when it is needed and missing, "" when not needed
+    needs_explanation: bool
+
+
+@dataclass
+class SelfEvalProject:
+    project_id: int
+    year: int
+    name: str
+    department: str
+    department_id: int
+    implementing_unit: str
+    budget_start_wan: Decimal | None  # 年初预算数
+    budget_wan: Decimal | None  # 全年预算数
+    spent_wan: Decimal | None  # 全年执行数
+    execution_points: Decimal
+    execution_rate: Decimal  # percent
+    execution_score: Decimal
+    annual_goal: str
+    goal_actual: str
+    rows: list[SelfEvalRow]
+    total: Decimal
+    grade: str
+    missing_explanations: list[str]
+    needs_person: list[str]
+    warnings: list[str]
+    spent_yuan: Decimal | None
+    budget_yuan: Decimal | None
+
+
+def occurrence_statuses(ind: IndicatorData, cutoff: date) -> tuple[str, ...]:
+    """"on_time" / "late" / "missed" for every occurrence due by `cutoff`, from the reported completion dates."""
+    facts = ind.reports_until(cutoff)
+    statuses = []
+    single = len(ind.occurrences) == 1
+    for _start, due in ind.occurrences:
+        if due > cutoff:
+            continue
+        done = [f.completed_on for f in facts
+                if f.completed_on and (f.occurrence_due == due or (single and f.occurrence_due is None))]
+        if not done:
+            statuses.append("missed")
+        else:
+            statuses.append("on_time" if min(done) <= due else "late")
+    return tuple(statuses)
+
+
+def _input(ind: IndicatorData, cutoff: date) -> IndicatorInput:
+    latest = ind.latest(cutoff)
+    occurrences: tuple[str, ...] = ()
+    if ind.kind in ("deadline", "window", "recurring"):
+        facts = ind.reports_until(cutoff)
+        # nothing reported at all is 未填报, not "missed"
+        occurrences = occurrence_statuses(ind, cutoff) if any(f.completed_on for f in facts) else ()
+    return IndicatorInput(
+        key=ind.id, level1=ind.level1, level2=ind.level2, name=ind.name, kind=ind.kind or "unparsed",
+        direction=ind.direction, target=ind.target, weight=ind.weight,
+        actual=latest.value if latest is not None else None, occurrences=occurrences,
+        grade=latest.grade if latest is not None else None, picked=ind.picked,
+        explanation=ind.selfeval_explanation or _reported_explanation(ind, cutoff),
+    )
+
+
+def _reported_explanation(ind: IndicatorData, cutoff: date) -> str | None:
+    """Deviation causes the department gave in its reports count as its 偏差原因分析 until it writes one."""
+    latest = ind.latest(cutoff)
+    if latest is None or not latest.deviation_causes:
+        return None
+    parts = [f"{k}：{v}" for k, v in latest.deviation_causes.items() if v not in (None, "")]
+    return "；".join(parts) or None
+
+
+def score_one(p: ProjectData, year: int, rules: ScoringRules) -> tuple[ProjectScore, date]:
+    cutoff = cal.year_end(year)
+    spent = p.spent_until(cutoff)
+    inputs = [_input(ind, cutoff) for ind in p.indicators]
+    return score_project(spent, p.annual_funds, inputs, rules), cutoff
+
+
+def build_selfeval(data: YearData, rules: ScoringRules) -> list[SelfEvalProject]:
+    return [_project(p, data.year, rules) for p in data.projects]
+
+
+def _project(p: ProjectData, year: int, rules: ScoringRules) -> SelfEvalProject:
+    result, cutoff = score_one(p, year, rules)
+    by_id: dict[int, IndicatorScore] = {s.key: s for s in result.indicators}
+    rows = []
+    for ind in p.indicators:
+        scored = by_id.get(ind.id)
+        if scored is None:
+            continue
+        needs = scored.below_full
+        text = scored.explanation or ""
+        rows.append(SelfEvalRow(
+            indicator_id=ind.id, level1=ind.level1, level2=ind.level2, name=ind.name,
+            target_text=ind.value_text, actual_text=progress_text(ind, cutoff), points=two(scored.points),
+            score=scored.score, status=scored.status, rule=scored.rule,
+            explanation=text if text.strip() else (MISSING if needs else ""), needs_explanation=needs,
+        ))
+    spent = p.spent_until(cutoff)
+    return SelfEvalProject(
+        project_id=p.id, year=year, name=p.name, department=p.department_label, department_id=p.department_id,
+        implementing_unit=p.implementing_unit or MISSING, budget_start_wan=wan(p.annual_funds),
+        budget_wan=wan(p.annual_funds), spent_wan=wan(spent), execution_points=two(result.execution_points),
+        execution_rate=two(result.execution_rate * 100), execution_score=result.execution_score,
+        annual_goal=p.annual_goal or MISSING,
+        goal_actual=(f"（系统汇总）全年执行 {amount_text(wan(spent))} 万元；"
+                     f"{len(rows)} 项指标得分 {amount_text(result.total - result.execution_score)} / "
+                     f"{amount_text(sum((r.points for r in rows), Decimal(0)))}。"),
+        rows=rows, total=result.total, grade=result.grade,
+        missing_explanations=[s.name for s in result.missing_explanations],
+        needs_person=[s.name for s in result.needs_person], warnings=list(result.warnings),
+        spent_yuan=spent, budget_yuan=p.annual_funds,
+    )

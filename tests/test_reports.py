@@ -1,0 +1,201 @@
+"""Reports on a real seed project: 房屋修缮费用 of 晋城市人力资源和社会保障局 (144), copied from
+monitor/examples/000_65cb778bbbd667b7.txt (lines 667-702), with sample reports a department would file."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from datetime import date, datetime
+from decimal import Decimal as D
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import Session
+
+from monitor.config import Config
+from monitor.reports import ReportRequest, produce
+from monitor.reports.data import ReportError, load_year
+from monitor.reports.selfeval import build_selfeval
+from monitor.store.models import BudgetYear, Department, Indicator, Project, Report, Spending
+from monitor.store.types import SHANGHAI
+from rules.targets import parse_target
+
+SETTINGS = Config()
+
+# (一级指标, 二级指标, 三级指标, 指标值) — the 年度目标 column of the seed table, verbatim.
+HOUSE_REPAIR = [
+    ("产出指标", "数量指标", "二级直线条吊面积", "≥34.6平方米"),
+    ("产出指标", "数量指标", "平面无造型吊面积", "72米"),
+    ("产出指标", "质量指标", "工程验收合格率", "100%"),
+    ("产出指标", "质量指标", "资金足额支付率", "100%"),
+    ("产出指标", "时效指标", "工程完成时间", "2023年10月"),
+    ("产出指标", "时效指标", "资金支付时间", "2024年5月底前"),
+    ("产出指标", "成本指标", "二级直线条吊单价", "400元/平方米"),
+    ("产出指标", "成本指标", "平面无造型吊单价", "310元/平方米"),
+    ("效益指标", "社会效益指标", "工作环境安全舒适度提升", "提升"),
+    ("满意度指标", "服务对象满意度", "本单位工作人员", "≥95%"),
+]
+GOAL = "2024年完成对五楼会议室全面维修工作的项目资金支付。保障本单位工作正常运转,提高工作人员工作效率"
+
+
+def add_project(session: Session, *, department: Department, year: BudgetYear, name: str, funds: D,
+                rows=HOUSE_REPAIR, key: str | None = None) -> tuple[Project, dict[str, Indicator]]:
+    project = Project(department_id=department.id, budget_year_id=year.id, import_key=key or name, name=name,
+                      implementing_unit=department.name, annual_funds=funds, total_funds=funds,
+                      annual_city_county=funds, annual_central=D(0), annual_provincial=D(0),
+                      annual_self_raised=D(0), annual_goal=GOAL)
+    session.add(project)
+    session.flush()
+    indicators = {}
+    for position, (level1, level2, name_, text) in enumerate(rows):
+        t = parse_target(text, year=year.year, level2=level2, name=name_)
+        ind = Indicator(project_id=project.id, half="annual", level1=level1, level2=level2, name=name_,
+                        value_text=text, position=position, kind=t.kind, comparator=t.comparator,
+                        target_value=t.value, unit=t.unit, direction=t.direction, target_json=t.to_json())
+        session.add(ind)
+        indicators[name_] = ind
+    session.flush()
+    return project, indicators
+
+
+def report(session: Session, ind: Indicator, **fields) -> Report:
+    row = Report(indicator_id=ind.id, channel="portal", created_at=datetime(2024, 12, 20, tzinfo=SHANGHAI), **fields)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def seed_house_repair(session: Session) -> Project:
+    """The department's year: mid-year reports (as of 31 July) and year-end reports (as of 31 December)."""
+    dept = Department(code="144", name="晋城市人力资源和社会保障局")
+    year = BudgetYear(year=2024)
+    session.add_all([dept, year])
+    session.flush()
+    project, ind = add_project(session, department=dept, year=year, name="房屋修缮费用", funds=D("78300"))
+    session.add(Spending(project_id=project.id, amount=D("39150"), as_of=date(2024, 6, 30), channel="portal"))
+    session.add(Spending(project_id=project.id, amount=D("70470"), as_of=date(2024, 11, 30), channel="portal"))
+    report(session, ind["二级直线条吊面积"], value=D("34.6"), as_of=date(2024, 7, 31), forecast=D("34.6"),
+           likelihood="确定能")
+    report(session, ind["平面无造型吊面积"], value=D("72"), as_of=date(2024, 12, 31))
+    report(session, ind["工程验收合格率"], value=D("100"), as_of=date(2024, 12, 31))
+    early = report(session, ind["资金足额支付率"], value=D("50"), as_of=date(2024, 7, 31), likelihood="有可能",
+                   forecast_text="年底前支付完毕",
+                   deviation_causes={"经费保障": "结算审核未完成，尾款暂缓支付"})
+    # a correction of the July figure: the superseded 50 must not be shown
+    report(session, ind["资金足额支付率"], value=D("60"), as_of=date(2024, 7, 31), likelihood="有可能",
+           supersedes_id=early.id, revision=2, forecast_text="年底前支付完毕",
+           deviation_causes={"经费保障": "结算审核未完成，尾款暂缓支付"})
+    report(session, ind["资金足额支付率"], value=D("90"), as_of=date(2024, 12, 31))
+    report(session, ind["工程完成时间"], completed_on=date(2023, 10, 20))
+    report(session, ind["资金支付时间"], completed_on=date(2024, 6, 12),
+           occurrence_due=date(2024, 5, 31))
+    report(session, ind["二级直线条吊单价"], value=D("420"), as_of=date(2024, 12, 31))
+    report(session, ind["平面无造型吊单价"], value=D("300"), as_of=date(2024, 12, 31))
+    report(session, ind["工作环境安全舒适度提升"], grade="达成年度指标", explanation="会议室吊顶维修完成，环境明显改善",
+           as_of=date(2024, 12, 31))
+    report(session, ind["本单位工作人员"], value=D("92"), as_of=date(2024, 12, 31))
+    session.commit()
+    return project
+
+
+def test_seed_project_scores_what_a_person_computes_on_paper(session):
+    """房屋修缮费用, 2024: 78 300 元, 10 annual indicators (产出 8, 效益 1, 满意度 1).
+
+    预算执行率  70 470 ÷ 78 300 = 90%  → 0.9 × 10                         =  9.00
+    产出 50 ÷ 8 = 6.25 each:
+      二级直线条吊面积 34.6 ≥ 34.6                                          =  6.25
+      平面无造型吊面积 72 ≥ 72                                              =  6.25
+      工程验收合格率 100 ≥ 100                                              =  6.25
+      资金足额支付率 90 of 100 → 6.25 × 90 ÷ 100 = 5.625                    →  5.63
+      工程完成时间 done 2023-10-20, due 2023-10-31: on time                  =  6.25
+      资金支付时间 done 2024-06-12, due 2024-05-31: late → 6.25 × 0.5 = 3.125 →  3.13
+      二级直线条吊单价 420 over the 400 cap → 6.25 × (1 − 20 ÷ 400) = 5.9375  →  5.94
+      平面无造型吊单价 300 ≤ 310                                             =  6.25
+    效益 30: 工作环境安全舒适度提升 达成 → band [24, 30], not yet picked → 24 (draft)
+    满意度 10: 本单位工作人员 92 of ≥95 → 10 × 92 ÷ 95 = 9.684…             →  9.68
+    total 9 + 45.95 + 24 + 9.68 = 88.63 → 良
+    """
+    project = seed_house_repair(session)
+    (result,) = build_selfeval(load_year(session, 2024), SETTINGS.scoring)
+    assert result.project_id == project.id
+    assert (result.execution_rate, result.execution_score) == (D("90.00"), D("9.00"))
+    scores = {r.name: r.score for r in result.rows}
+    assert scores == {
+        "二级直线条吊面积": D("6.25"), "平面无造型吊面积": D("6.25"), "工程验收合格率": D("6.25"),
+        "资金足额支付率": D("5.63"), "工程完成时间": D("6.25"), "资金支付时间": D("3.13"),
+        "二级直线条吊单价": D("5.94"), "平面无造型吊单价": D("6.25"), "工作环境安全舒适度提升": D("24.00"),
+        "本单位工作人员": D("9.68"),
+    }
+    assert (result.total, result.grade) == (D("88.63"), "良")
+    assert result.needs_person == ["工作环境安全舒适度提升"]
+    # every indicator below full points lacks its 偏差原因分析: the July causes of 资金足额支付率 explained
+    # July, not the year-end figure, so they do not count for the self-evaluation
+    assert result.missing_explanations == ["资金足额支付率", "资金支付时间", "二级直线条吊单价", "工作环境安全舒适度提升",
+                                           "本单位工作人员"]
+
+
+def test_missing_facts_show_as_not_filled_in_the_monitoring_table(session):
+    seed_house_repair(session)
+    html = produce(session, ReportRequest("monitor", 2024, "html", through=7), SETTINGS).decode()
+    assert "项目支出绩效目标执行监控表" in html and "数据截至7月底" in html
+    assert "无偏差" not in html
+    assert "未填报" in html
+    assert "60%（截至2024-07-31）" in html  # the corrected July figure
+    assert "50%（截至" not in html  # the superseded one is gone
+    assert "结算审核未完成，尾款暂缓支付" in html
+
+
+def test_excel_monitoring_table_holds_numbers_and_chinese(session):
+    seed_house_repair(session)
+    data = produce(session, ReportRequest("monitor", 2024, "xlsx", through=7), SETTINGS)
+    ws = load_workbook(io.BytesIO(data)).worksheets[0]
+    assert ws["A1"].value == "项目支出绩效目标执行监控表"
+    assert ws["B3"].value == "房屋修缮费用"
+    assert ws["B4"].value == "144-晋城市人力资源和社会保障局"
+    # funds in 万元 as numbers: 78 300 元 budget, 39 150 元 spent by 31 July = 50 %
+    assert ws["D6"].value == pytest.approx(7.83) and ws["D6"].number_format == "#,##0.00"
+    assert ws["E6"].value == pytest.approx(3.915, abs=0.006)
+    assert ws["F6"].value == pytest.approx(0.5) and ws["F6"].number_format == "0.00%"
+    assert "A5:A8" in {str(r) for r in ws.merged_cells.ranges}
+    rows = {ws.cell(r, 3).value: [ws.cell(r, c).value for c in range(1, 14)] for r in range(13, ws.max_row + 1)}
+    pay = rows["资金足额支付率"]
+    assert pay[4] == "60%（截至2024-07-31）" and pay[5] == "年底前支付完毕"
+    assert pay[6] == "结算审核未完成，尾款暂缓支付" and pay[7:11] == ["未填报"] * 4 and pay[11] == "有可能"
+    assert rows["本单位工作人员"][4] == "未填报"  # reported only in December
+
+
+def test_excel_self_evaluation_holds_the_scores(session):
+    seed_house_repair(session)
+    data = produce(session, ReportRequest("selfeval", 2024, "xlsx"), SETTINGS)
+    ws = load_workbook(io.BytesIO(data)).worksheets[0]
+    assert ws["A1"].value == "项目支出绩效自评表"
+    assert ws["F6"].value == pytest.approx(7.05) and ws["H6"].value == pytest.approx(0.9)
+    assert ws["I6"].value == pytest.approx(9.0)
+    by_name = {ws.cell(r, 3).value: r for r in range(10, ws.max_row + 1)}
+    assert ws.cell(by_name["二级直线条吊单价"], 7).value == pytest.approx(5.94)
+    assert ws.cell(by_name["二级直线条吊单价"], 9).value == "未填报"
+    total_row = next(r for r in range(10, ws.max_row + 1) if ws.cell(r, 1).value == "总分")
+    assert ws.cell(total_row, 7).value == pytest.approx(88.63) and ws.cell(total_row, 9).value == "良"
+
+
+def test_pdf_self_evaluation_has_embedded_chinese_fonts_and_the_numbers(session, tmp_path):
+    seed_house_repair(session)
+    pdf = tmp_path / "selfeval.pdf"
+    pdf.write_bytes(produce(session, ReportRequest("selfeval", 2024, "pdf"), SETTINGS))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    for expected in ("项目支出绩效自评表", "房屋修缮费用", "144-晋城市人力资源和社会保障局", "88.63", "良", "7.83",
+                     "7.05", "90.00%", "5.94", "未填报"):
+        assert expected in text, expected
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    cjk = [line for line in fonts.splitlines() if "CJK" in line]
+    assert cjk and all(line.split()[-5] == "yes" for line in cjk)  # the "emb" column
+
+
+def test_unknown_year_and_project_are_named(session):
+    seed_house_repair(session)
+    with pytest.raises(ReportError, match="2023"):
+        load_year(session, 2023)
+    with pytest.raises(ReportError, match="999"):
+        load_year(session, 2024, project_id=999)
+    with pytest.raises(ReportError, match="未知格式"):
+        ReportRequest("selfeval", 2024, "docx")
