@@ -1,0 +1,372 @@
+"""The Excel template: a workbook a department fills by hand (sheet 项目, sheet 指标), and its reader.
+
+The reader finds columns by their Chinese header, so a reordered sheet still reads; every problem is collected
+as (sheet, row, column, problem) and the whole file is refused if there is any, so nothing half-imports.
+Export with a department pre-fills it from the store, which makes text → store → workbook → store a round trip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from sqlalchemy import select
+
+from monitor.importers.document import (
+    LEVEL1_OF,
+    LEVEL2_NAMES,
+    Duplicate,
+    ImportFailure,
+    ParsedDocument,
+    ParsedIndicator,
+    ParsedProject,
+    Repair,
+)
+from monitor.importers.levels import LEVEL2_VARIANTS, squash
+from monitor.importers.table_block import SHANGHAI
+
+PROJECT_SHEET = "项目"
+INDICATOR_SHEET = "指标"
+HELP_SHEET = "说明"
+SOURCES = ("central", "provincial", "city_county", "self_raised", "other")
+SOURCE_LABELS = ("中央财政资金", "省级财政资金", "市县（区）财政资金", "单位自筹", "其他资金")
+HALF_LABELS = {"年度目标": "annual", "实施期目标": "period"}
+
+# (header, attribute, kind) — kind: text | money | int | stamp
+PROJECT_COLUMNS: list[tuple[str, str, str]] = [
+    ("部门代码", "department_code", "text"),
+    ("部门名称", "department_name", "text"),
+    ("预算年度", "year", "int"),
+    ("项目标识", "import_key", "text"),
+    ("项目名称", "name", "text"),
+    ("实施单位", "implementing_unit", "text"),
+    ("项目属性", "attribute", "text"),
+    ("项目期", "period", "text"),
+    ("实施期资金总额（元）", "total_funds", "money"),
+    ("年度资金总额（元）", "annual_funds", "money"),
+    *[(f"年度-{label}（元）", f"annual_{s}", "money") for s, label in zip(SOURCES, SOURCE_LABELS)],
+    *[(f"实施期-{label}（元）", f"total_{s}", "money") for s, label in zip(SOURCES, SOURCE_LABELS)],
+    ("项目概况", "overview", "text"),
+    ("立项依据", "basis", "text"),
+    ("项目设立必要性", "necessity", "text"),
+    ("保证项目实施的制度、措施", "measures", "text"),
+    ("项目实施计划", "plan", "text"),
+    ("实施期总体目标", "period_goal", "text"),
+    ("年度总体目标", "annual_goal", "text"),
+    ("填报日期", "filled_at", "stamp"),
+]
+REQUIRED_PROJECT = ("部门代码", "预算年度", "项目名称", "年度资金总额（元）")
+INDICATOR_COLUMNS = ["项目标识", "目标类别", "一级指标", "二级指标", "三级指标", "指标值", "序号"]
+INSTRUCTIONS = [
+    "kpiwatch 项目支出绩效目标导入模板",
+    "",
+    "1. 「项目」表每行一个项目。部门代码、预算年度、项目名称、年度资金总额必填；金额单位为元，可带两位小数。",
+    "2. 「项目标识」用来把指标挂到项目上；留空时取项目名称。同名的两个项目请写不同标识（如「名称#2」）。",
+    "3. 「指标」表每行一个三级指标。目标类别填「年度目标」（运行监控用）或「实施期目标」。",
+    "4. 二级指标从下拉列表选择；一级指标可不填，会按二级指标自动确定。",
+    "5. 指标值照原文填写（如 ≥200人次、100%、2024年6月底前、提高），系统会解析并保留原文。",
+    "6. 重新导入同一文件不会产生重复数据；修改后再导入，会按「项目标识 + 目标类别 + 二级指标 + 三级指标」原位更新。",
+    "7. 文件有任何问题时整个文件都不会导入，错误会指出工作表、行、列和原因。",
+]
+
+
+def write_template(out: Path, projects: list[dict] | None = None, indicators: list[dict] | None = None) -> Path:
+    wb = Workbook()
+    help_ws = wb.active
+    help_ws.title = HELP_SHEET
+    for i, text in enumerate(INSTRUCTIONS, start=1):
+        help_ws.cell(row=i, column=1, value=text)
+    help_ws["A1"].font = Font(bold=True, size=14)
+    help_ws.column_dimensions["A"].width = 110
+    ws = wb.create_sheet(PROJECT_SHEET)
+    _header(ws, [h for h, _, _ in PROJECT_COLUMNS])
+    for r, row in enumerate(projects or [], start=2):
+        for c, (_, attr, kind) in enumerate(PROJECT_COLUMNS, start=1):
+            value = row.get(attr)
+            if kind == "money" and value is not None:
+                value = Decimal(value)
+            if kind == "stamp" and value is not None:
+                value = value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+            cell = ws.cell(row=r, column=c, value=value)
+            if kind == "money":
+                cell.number_format = "#,##0.00"
+    money_cols = [get_column_letter(i) for i, (_, _, k) in enumerate(PROJECT_COLUMNS, start=1) if k == "money"]
+    money = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
+                           error="金额须为不小于0的数字（元）", showErrorMessage=True)
+    ws.add_data_validation(money)
+    for col in money_cols:
+        money.add(f"{col}2:{col}2000")
+    iws = wb.create_sheet(INDICATOR_SHEET)
+    _header(iws, INDICATOR_COLUMNS)
+    for r, row in enumerate(indicators or [], start=2):
+        for c, header in enumerate(INDICATOR_COLUMNS, start=1):
+            iws.cell(row=r, column=c, value=row.get(header))
+    half = DataValidation(type="list", formula1='"年度目标,实施期目标"', allow_blank=False,
+                          error="请选择「年度目标」或「实施期目标」", showErrorMessage=True)
+    level2 = DataValidation(type="list", formula1='"' + ",".join(LEVEL2_NAMES) + '"', allow_blank=False,
+                            error="请从下拉列表选择二级指标", showErrorMessage=True)
+    level1 = DataValidation(type="list", formula1='"产出指标,效益指标,满意度指标"', allow_blank=True)
+    for dv, col in ((half, "B"), (level1, "C"), (level2, "D")):
+        iws.add_data_validation(dv)
+        dv.add(f"{col}2:{col}20000")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out)
+    return out
+
+
+def _header(ws, headers: list[str]) -> None:
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    for c, header in enumerate(headers, start=1):
+        cell = ws.cell(row=1, column=c, value=header)
+        cell.font = Font(bold=True)
+        cell.fill = fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions[get_column_letter(c)].width = max(10, min(40, len(header) * 2 + 2))
+    ws.freeze_panes = "A2"
+
+
+def export_department(session, out: Path, code: str, *, year: int | None = None) -> int:
+    """Pre-fill the template with one department's projects and indicators (both halves) from the store."""
+    from monitor.store.models import BudgetYear, Department, Indicator, Project
+
+    dept = session.execute(select(Department).where(Department.code == code)).scalars().first()
+    if dept is None:
+        raise ImportFailure(f"数据库中没有部门代码 {code}", field_name="部门代码")
+    query = select(Project, BudgetYear.year).join(BudgetYear, Project.budget_year_id == BudgetYear.id).where(
+        Project.department_id == dept.id)
+    rows = session.execute(query).all()
+    if year is None and rows:
+        year = max(y for _, y in rows)
+    rows = sorted([(p, y) for p, y in rows if y == year], key=lambda pair: (pair[0].source_line or 0, pair[0].id))
+    projects, indicators = [], []
+    for project, y in rows:
+        data = {attr: getattr(project, attr, None) for _, attr, _ in PROJECT_COLUMNS
+                if attr not in ("department_code", "department_name", "year")}
+        data.update(department_code=dept.code, department_name=dept.name, year=y)
+        projects.append(data)
+        items = session.execute(select(Indicator).where(Indicator.project_id == project.id).order_by(
+            Indicator.half.desc(), Indicator.position, Indicator.id)).scalars()
+        for item in items:
+            indicators.append({"项目标识": project.import_key, "目标类别": "年度目标" if item.half == "annual" else "实施期目标",
+                               "一级指标": item.level1, "二级指标": item.level2, "三级指标": item.name,
+                               "指标值": item.value_text, "序号": item.position})
+    write_template(out, projects, indicators)
+    return len(projects)
+
+
+def read_workbook(path: str | Path) -> ParsedDocument:
+    path = Path(path)
+    data = path.read_bytes()
+    source = str(path)
+    if not data:
+        raise ImportFailure("文件为空", file=source)
+    try:
+        wb = load_workbook(path, data_only=True, read_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ImportFailure(f"无法读取Excel文件（文件损坏或不是 .xlsx）：{exc.__class__.__name__}", file=source) from exc
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
+        raise ImportFailure(f"无法读取Excel文件：{exc}", file=source) from exc
+    problems: list[dict] = []
+    for sheet in (PROJECT_SHEET, INDICATOR_SHEET):
+        if sheet not in wb.sheetnames:
+            raise ImportFailure(f"缺少工作表「{sheet}」（请用 kpiwatch template export 生成的模板）", file=source,
+                                field_name=sheet)
+    doc = ParsedDocument(source_file=source, sha256=hashlib.sha256(data).hexdigest(), format="xlsx", layout=None,
+                         department_code=None, department_name=None, year=None)
+    projects = _read_projects(wb[PROJECT_SHEET], problems, doc)
+    _read_indicators(wb[INDICATOR_SHEET], projects, problems, doc)
+    wb.close()
+    if problems:
+        raise ImportFailure(f"模板中有 {len(problems)} 处问题，整个文件未导入", file=source, problems=problems)
+    doc.projects = list(projects.values())
+    doc.table_count = len(doc.projects)
+    return doc
+
+
+def _rows(ws):
+    rows = ws.iter_rows(values_only=True)
+    header = next(rows, None)
+    if header is None:
+        return {}, []
+    index = {squash(str(h)): i for i, h in enumerate(header) if h is not None}
+    return index, [(n, row) for n, row in enumerate(rows, start=2) if any(v not in (None, "") for v in row)]
+
+
+def _cell(row, index, header):
+    i = index.get(squash(header))
+    if i is None or i >= len(row):
+        return None
+    value = row[i]
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _read_projects(ws, problems: list[dict], doc: ParsedDocument) -> dict[str, ParsedProject]:
+    index, rows = _rows(ws)
+    for header in REQUIRED_PROJECT:
+        if squash(header) not in index:
+            problems.append({"sheet": PROJECT_SHEET, "row": 1, "column": header, "problem": "缺少这一列"})
+    if problems:
+        return {}
+    projects: dict[str, ParsedProject] = {}
+    codes, years = set(), set()
+    for n, row in rows:
+        values = {}
+        for header, attr, kind in PROJECT_COLUMNS:
+            raw = _cell(row, index, header)
+            try:
+                values[attr] = _convert(raw, kind)
+            except ValueError as exc:
+                problems.append({"sheet": PROJECT_SHEET, "row": n, "column": header, "problem": str(exc)})
+                values[attr] = None
+        for header in REQUIRED_PROJECT:
+            attr = next(a for h, a, _ in PROJECT_COLUMNS if h == header)
+            if values.get(attr) in (None, "") and not any(p["row"] == n and p["column"] == header for p in problems):
+                problems.append({"sheet": PROJECT_SHEET, "row": n, "column": header, "problem": "必填"})
+        if values.get("department_code") is not None:
+            codes.add(str(values["department_code"]))
+        if values.get("year") is not None:
+            years.add(values["year"])
+        name = values.get("name")
+        if not name:
+            continue
+        key = str(values.get("import_key") or name)
+        if key in projects:
+            problems.append({"sheet": PROJECT_SHEET, "row": n, "column": "项目标识",
+                             "problem": f"与第{projects[key].line}行重复（同名项目请写不同的项目标识）"})
+            continue
+        projects[key] = ParsedProject(
+            name=str(name), import_key=key, line=n, source_lines=[n],
+            implementing_unit=values.get("implementing_unit"), attribute=values.get("attribute"),
+            period=None if values.get("period") is None else str(values["period"]),
+            total_funds=values.get("total_funds"), annual_funds=values.get("annual_funds"),
+            total_by_source={s: values.get(f"total_{s}") for s in SOURCES},
+            annual_by_source={s: values.get(f"annual_{s}") for s in SOURCES},
+            overview=values.get("overview"), basis=values.get("basis"), necessity=values.get("necessity"),
+            measures=values.get("measures"), plan=values.get("plan"), period_goal=values.get("period_goal"),
+            annual_goal=values.get("annual_goal"), filled_at=values.get("filled_at"),
+            department_code=None if values.get("department_code") is None else str(values["department_code"]),
+            department_name=values.get("department_name"))
+        doc.department_name = doc.department_name or values.get("department_name")
+    if len(codes) > 1:
+        problems.append({"sheet": PROJECT_SHEET, "row": None, "column": "部门代码",
+                         "problem": f"一个文件只能有一个部门，发现 {'、'.join(sorted(codes))}"})
+    if len(years) > 1:
+        problems.append({"sheet": PROJECT_SHEET, "row": None, "column": "预算年度",
+                         "problem": f"一个文件只能有一个年度，发现 {'、'.join(str(y) for y in sorted(years))}"})
+    if not rows:
+        problems.append({"sheet": PROJECT_SHEET, "row": 2, "column": "项目名称", "problem": "没有任何项目"})
+    doc.department_code = next(iter(codes)) if len(codes) == 1 else None
+    doc.year = next(iter(years)) if len(years) == 1 else None
+    return projects
+
+
+def _convert(raw, kind: str):
+    if raw is None:
+        return None
+    if kind == "text":
+        return str(raw) if not isinstance(raw, float) else format(Decimal(str(raw)).normalize(), "f")
+    if kind == "int":
+        try:
+            return int(Decimal(str(raw)))
+        except (InvalidOperation, ValueError) as exc:
+            raise ValueError(f"「{raw}」不是整数") from exc
+    if kind == "money":
+        try:
+            value = Decimal(str(raw).replace(",", "").strip())
+        except InvalidOperation as exc:
+            raise ValueError(f"「{raw}」不是金额（元）") from exc
+        if value < 0:
+            raise ValueError(f"金额不能为负：{raw}")
+        return value.quantize(Decimal("0.01"))
+    if kind == "stamp":
+        if isinstance(raw, datetime):
+            return raw if raw.tzinfo else raw.replace(tzinfo=SHANGHAI)
+        try:
+            parsed = datetime.fromisoformat(str(raw))
+        except ValueError as exc:
+            raise ValueError(f"「{raw}」不是日期时间（如 2024-01-31 16:28:58）") from exc
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
+    return raw
+
+
+def _read_indicators(ws, projects: dict[str, ParsedProject], problems: list[dict], doc: ParsedDocument) -> None:
+    index, rows = _rows(ws)
+    for header in ("项目标识", "目标类别", "二级指标", "三级指标", "指标值"):
+        if squash(header) not in index:
+            problems.append({"sheet": INDICATOR_SHEET, "row": 1, "column": header, "problem": "缺少这一列"})
+    if any(p["sheet"] == INDICATOR_SHEET for p in problems):
+        return
+    by_name = {p.name: p for p in projects.values()}
+    seen: dict[tuple, tuple[int, str]] = {}
+    positions: dict[tuple[str, str], int] = {}
+    for n, row in rows:
+        doc.indicator_rows += 1
+        errors_before = len(problems)
+
+        def problem(column: str, text: str) -> None:
+            problems.append({"sheet": INDICATOR_SHEET, "row": n, "column": column, "problem": text})
+
+        key = _cell(row, index, "项目标识")
+        project = projects.get(str(key)) if key is not None else None
+        if project is None and key is not None:
+            project = by_name.get(str(key))
+        if key is None:
+            problem("项目标识", "必填")
+        elif project is None:
+            problem("项目标识", f"「{key}」不在「项目」表中")
+        half_text = _cell(row, index, "目标类别")
+        half = HALF_LABELS.get(str(half_text)) if half_text is not None else None
+        if half is None:
+            problem("目标类别", f"须为「年度目标」或「实施期目标」，而不是「{half_text or ''}」")
+        level2_text = _cell(row, index, "二级指标")
+        level2 = None
+        if level2_text is None:
+            problem("二级指标", "必填")
+        else:
+            t = squash(str(level2_text))
+            level2 = t if t in LEVEL2_NAMES else LEVEL2_VARIANTS.get(t)
+            if level2 is None:
+                problem("二级指标", f"「{level2_text}」不是规定的二级指标（{'、'.join(LEVEL2_NAMES)}）")
+            elif level2 != t:
+                doc.repairs.append(Repair(n, "level2", str(level2_text), level2, str(key), "二级指标名称规范化"))
+        level1_text = _cell(row, index, "一级指标")
+        if level2 and level1_text is not None and squash(str(level1_text)) != LEVEL1_OF[level2]:
+            problem("一级指标", f"「{level1_text}」与二级指标「{level2}」不符（应为「{LEVEL1_OF[level2]}」）")
+        name = _cell(row, index, "三级指标")
+        value = _cell(row, index, "指标值")
+        if name is None:
+            problem("三级指标", "必填")
+        if value is None:
+            problem("指标值", "必填（定性指标也请照原文填写，如「提高」）")
+        if len(problems) > errors_before:
+            continue
+        name, value = str(name), _text(value)
+        identity = (project.import_key, half, level2, name)
+        if identity in seen:
+            first_row, first_value = seen[identity]
+            if first_value == value:
+                doc.duplicates.append(Duplicate(n, project.import_key, half, name, value, first_row))
+            else:
+                problem("三级指标", f"与第{first_row}行同一项目、同一二级指标下的指标同名但指标值不同")
+            continue
+        seen[identity] = (n, value)
+        positions[(project.import_key, half)] = positions.get((project.import_key, half), 0) + 1
+        project.indicators.append(ParsedIndicator(half=half, level1=LEVEL1_OF[level2], level2=level2, name=name,
+                                                  value=value, line=n,
+                                                  position=positions[(project.import_key, half)]))
+
+
+def _text(value) -> str:
+    if isinstance(value, float):
+        return format(Decimal(str(value)).normalize(), "f")
+    return str(value)

@@ -1,0 +1,201 @@
+"""Storing parsed documents on SQLite and PostgreSQL: counts, idempotence, corrections in place, rollback."""
+
+from __future__ import annotations
+
+import copy
+import json
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from monitor.cli.main import app
+from monitor.importers.disclosure import parse_file
+from monitor.importers.document import ImportFailure, ParsedIndicator
+from monitor.importers.load import store_document
+from monitor.store.db import session_scope
+from monitor.store.models import BudgetYear, Department, ImportRun, Indicator, Project, Report
+from tests.conftest import SEED_HRSS, SEED_UNION
+
+
+@pytest.fixture(scope="module")
+def hrss():
+    return parse_file(SEED_HRSS)
+
+
+@pytest.fixture(scope="module")
+def union():
+    return parse_file(SEED_UNION)
+
+
+def _counts(engine) -> dict:
+    with Session(engine) as s:
+        return {
+            "departments": s.execute(select(func.count()).select_from(Department)).scalar(),
+            "years": s.execute(select(func.count()).select_from(BudgetYear)).scalar(),
+            "projects": s.execute(select(func.count()).select_from(Project)).scalar(),
+            "annual": s.execute(select(func.count()).select_from(Indicator).where(Indicator.half == "annual")).scalar(),
+            "period": s.execute(select(func.count()).select_from(Indicator).where(Indicator.half == "period")).scalar(),
+            "runs": s.execute(select(func.count()).select_from(ImportRun)).scalar(),
+        }
+
+
+def _ids(engine) -> dict:
+    with Session(engine) as s:
+        return {(i.project_id, i.half, i.level2, i.name): i.id for i in s.execute(select(Indicator)).scalars()}
+
+
+def test_both_seeds_are_stored(engine, hrss, union):
+    with session_scope(engine) as s:
+        store_document(s, hrss)
+        store_document(s, union)
+    assert _counts(engine) == {"departments": 2, "years": 1, "projects": 24, "annual": 237 + 59,
+                               "period": 237 + 59, "runs": 2}
+    with Session(engine) as s:
+        dept = s.execute(select(Department).where(Department.code == "144")).scalars().one()
+        assert dept.name == "晋城市人力资源和社会保障局"
+        total = s.execute(select(func.sum(Project.annual_funds)).where(Project.department_id == dept.id)).scalar()
+        assert Decimal(total) == Decimal("46949800.00")
+        twins = s.execute(select(Project.import_key, Project.annual_funds).where(
+            Project.name == "建国前老工人及企业抗美援朝老战士生活补贴").order_by(Project.import_key)).all()
+        assert [(k, Decimal(a)) for k, a in twins] == [
+            ("建国前老工人及企业抗美援朝老战士生活补贴", Decimal("223100.00")),
+            ("建国前老工人及企业抗美援朝老战士生活补贴#2", Decimal("71900.00"))]
+        row = s.execute(select(Indicator).join(Project).where(
+            Project.name == "创业就业专项", Indicator.half == "annual", Indicator.name == "城镇新增就业人数")).scalars().one()
+        assert (row.level1, row.level2, row.value_text, row.source_line) == ("效益指标", "经济效益指标", "≥3.9万人", 600)
+        assert row.target_json["text"] == "≥3.9万人" and row.kind is not None
+        run = s.execute(select(ImportRun).where(ImportRun.department_id == dept.id)).scalars().one()
+        assert run.format == "text" and run.sha256 == hrss.sha256
+        assert run.summary_json["indicators"]["balanced"] is True
+        assert run.summary_json["reconciliation"]["ok"] is True
+
+
+def test_reimporting_the_same_document_changes_nothing(engine, union):
+    with session_scope(engine) as s:
+        store_document(s, union)
+    before_ids, before = _ids(engine), _counts(engine)
+    with session_scope(engine) as s:
+        result = store_document(s, union)
+    assert result.created == {"projects": 0, "indicators": 0}
+    assert result.updated == {"projects": 0, "indicators": 0}
+    assert result.unchanged == {"projects": 5, "indicators": 118}
+    assert _ids(engine) == before_ids
+    assert _counts(engine) == {**before, "runs": before["runs"] + 1}
+
+
+def test_corrected_version_updates_in_place_and_keeps_attached_rows(engine, union):
+    with session_scope(engine) as s:
+        store_document(s, union)
+    ids = _ids(engine)
+    with session_scope(engine) as s:
+        target = s.execute(select(Indicator).where(Indicator.half == "annual", Indicator.name == "慰问职工人数")).scalars().one()
+        s.add(Report(indicator_id=target.id, value=Decimal("9000"), channel="web"))
+    corrected = copy.deepcopy(union)
+    project = next(p for p in corrected.projects if p.name == "帮扶送温暖")
+    project.annual_funds = Decimal("3100000.00")
+    item = next(i for i in project.annual_indicators if i.name == "慰问职工人数")
+    item.value = "≥17000人"
+    gone = next(i for i in project.annual_indicators if i.name == "慰问完成率")
+    project.indicators.remove(gone)
+    project.indicators.append(ParsedIndicator("annual", "效益指标", "可持续影响指标", "职工队伍稳定", "稳定", None, 9))
+    with session_scope(engine) as s:
+        result = store_document(s, corrected)
+    assert result.updated == {"projects": 1, "indicators": 1}
+    assert result.created["indicators"] == 1 and result.deleted["indicators"] == 1
+    after = _ids(engine)
+    with Session(engine) as s:
+        row = s.get(Indicator, target.id)
+        assert row.value_text == "≥17000人"
+        assert s.execute(select(Report).where(Report.indicator_id == target.id)).scalars().one().value == 9000
+        assert Decimal(s.execute(select(Project.annual_funds).where(Project.name == "帮扶送温暖")).scalar()) == Decimal("3100000")
+    unchanged = {k: v for k, v in ids.items() if k[3] != "慰问完成率" or k[1] != "annual"}
+    assert all(after[k] == v for k, v in unchanged.items())
+    assert not any(k[3] == "慰问完成率" and k[1] == "annual" for k in after)
+
+
+def test_an_indicator_with_reports_is_never_deleted(engine, union):
+    with session_scope(engine) as s:
+        store_document(s, union)
+        target = s.execute(select(Indicator).where(Indicator.half == "annual", Indicator.name == "慰问完成率")).scalars().one()
+        s.add(Report(indicator_id=target.id, value=Decimal("50"), channel="web"))
+    corrected = copy.deepcopy(union)
+    project = next(p for p in corrected.projects if p.name == "帮扶送温暖")
+    project.indicators = [i for i in project.indicators if not (i.half == "annual" and i.name == "慰问完成率")]
+    with session_scope(engine) as s:
+        result = store_document(s, corrected)
+    assert result.deleted["indicators"] == 0 and len(result.kept_stale) == 1
+    with Session(engine) as s:
+        assert s.get(Indicator, target.id) is not None
+
+
+def test_a_failure_while_storing_leaves_the_store_unchanged(engine, union, hrss):
+    with session_scope(engine) as s:
+        store_document(s, union)
+    before_ids, before = _ids(engine), _counts(engine)
+    broken = copy.deepcopy(hrss)
+    broken.projects[5].indicators[0].level1 = None  # NOT NULL in the schema: the database itself refuses it
+    with pytest.raises(Exception):
+        with session_scope(engine) as s:
+            store_document(s, broken)
+    assert _counts(engine) == before and _ids(engine) == before_ids
+
+
+def test_flags_that_contradict_the_document_are_refused(engine, union):
+    with pytest.raises(ImportFailure, match="959"):
+        with session_scope(engine) as s:
+            store_document(s, union, department_code="144")
+    with pytest.raises(ImportFailure, match="2025"):
+        with session_scope(engine) as s:
+            store_document(s, union, year=2025)
+    assert _counts(engine)["projects"] == 0
+
+
+BAD_INPUTS = {
+    "binary.txt": b"\x00\x01\x02PK\x00binary",
+    "empty.txt": b"",
+    "unknown.txt": "晋城市市级预算部门（单位）项目支出绩效目标表\n(2024年度)\n一级指标;二级指标;三级指标;指标值\n".encode(),
+    "broken.xlsx": b"PK\x03\x04 this is not really a workbook",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_cli_bad_files_get_a_clear_error_and_store_nothing(db_url, engine, union, tmp_path, monkeypatch, name):
+    with session_scope(engine) as s:
+        store_document(s, union)
+    before_ids, before = _ids(engine), _counts(engine)
+    path = tmp_path / name
+    path.write_bytes(BAD_INPUTS[name])
+    monkeypatch.setenv("KPIWATCH_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["import", str(path), "--json"])
+    assert result.exit_code == 1
+    error = json.loads(result.stdout)
+    assert error["file"].endswith(name) and error["error"]
+    assert _counts(engine) == before and _ids(engine) == before_ids
+
+
+def test_cli_truncated_table_names_file_line_and_field(db_url, engine, tmp_path, monkeypatch):
+    lines = SEED_UNION.read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "cut.txt"
+    path.write_text("\n".join(lines[:1300]), encoding="utf-8")
+    monkeypatch.setenv("KPIWATCH_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["import", str(path)])
+    assert result.exit_code == 1
+    assert "cut.txt" in result.output and "第1251行" in result.output and "填报日期" in result.output
+    assert _counts(engine)["projects"] == 0
+
+
+def test_cli_imports_and_reimports(db_url, engine, tmp_path, monkeypatch):
+    monkeypatch.setenv("KPIWATCH_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+    first = CliRunner().invoke(app, ["import", str(SEED_UNION), "--json"])
+    assert first.exit_code == 0, first.output
+    data = json.loads(first.stdout)
+    assert data["store"]["created"] == {"projects": 5, "indicators": 118}
+    second = CliRunner().invoke(app, ["import", str(SEED_UNION), "--json"])
+    assert json.loads(second.stdout)["store"]["unchanged"] == {"projects": 5, "indicators": 118}
+    assert _counts(engine)["projects"] == 5
