@@ -43,6 +43,7 @@ Step = Callable[[DemoContext], None]
 def _steps() -> list[Step]:
     """The demo's steps in order; imported lazily so each feature module stays independent."""
     steps: list[Step] = []
+    from monitor.importers.demo_step import import_seeds; steps.append(import_seeds)
     return steps
 
 
