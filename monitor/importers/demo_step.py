@@ -26,4 +26,4 @@ def import_seeds(context) -> None:
             f"{money_text(total / 10000)} 万元；年度指标 {acc['annual']} 个、实施期指标 {acc['period']} 个；"
             f"重复合并 {acc['duplicates']}、拒收 {acc['rejected']}；与表十二核对{state}")
         for r in doc.rejected:
-            console.print(f"     拒收 {path.name} 第{r.line}行「{r.text.replace(chr(9), " | ")}」：{r.reason}")
+            console.print(f"     拒收 {path.name} 第{r.line}行「{r.text.replace(chr(9), ' | ')}」：{r.reason}")
