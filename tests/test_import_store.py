@@ -199,3 +199,26 @@ def test_cli_imports_and_reimports(db_url, engine, tmp_path, monkeypatch):
     second = CliRunner().invoke(app, ["import", str(SEED_UNION), "--json"])
     assert json.loads(second.stdout)["store"]["unchanged"] == {"projects": 5, "indicators": 118}
     assert _counts(engine)["projects"] == 5
+
+
+def test_corrected_text_file_updates_the_one_changed_indicator(engine, union, tmp_path):
+    with session_scope(engine) as s:
+        store_document(s, union)
+        target = s.execute(select(Indicator).where(Indicator.half == "annual", Indicator.name == "慰问职工人数")).scalars().one()
+        s.add(Report(indicator_id=target.id, value=Decimal("8000"), channel="web"))
+    ids = _ids(engine)
+    lines = SEED_UNION.read_text(encoding="utf-8").splitlines()
+    assert lines[1332] == "数量指标 慰问职工人数 ≥16000人 数量指标 慰问职工人数 ≥16000人"
+    lines[1332] = "数量指标 慰问职工人数 ≥16000人 数量指标 慰问职工人数 ≥17000人"
+    corrected = tmp_path / "004_corrected.txt"
+    corrected.write_text("\n".join(lines), encoding="utf-8")
+    with session_scope(engine) as s:
+        result = store_document(s, parse_file(corrected))
+    assert result.updated == {"projects": 0, "indicators": 1}
+    assert result.created == {"projects": 0, "indicators": 0} and result.deleted == {"projects": 0, "indicators": 0}
+    assert _ids(engine) == ids
+    with Session(engine) as s:
+        assert s.get(Indicator, target.id).value_text == "≥17000人"
+        assert [r.value for r in s.execute(select(Report).where(Report.indicator_id == target.id)).scalars()] == [8000]
+        period = s.execute(select(Indicator).where(Indicator.half == "period", Indicator.name == "慰问职工人数")).scalars().one()
+        assert period.value_text == "≥16000人"
