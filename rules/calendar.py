@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar as _stdcal
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -127,6 +128,48 @@ def daily(year: int) -> tuple[Occurrence, ...]:
     first = year_start(year)
     days = (year_end(year) - first).days + 1
     return tuple(Occurrence(d, d) for d in (first + timedelta(days=i) for i in range(days)))
+
+
+# Festivals a 时效指标 may name ("春节前"). 元旦 is left out: "元旦前" in a budget-year table could mean either
+# end of the year, and guessing is worse than asking.
+FESTIVALS: dict[str, chinese_calendar.Holiday] = {
+    "春节": chinese_calendar.Holiday.spring_festival,
+    "清明": chinese_calendar.Holiday.tomb_sweeping_day,
+    "劳动节": chinese_calendar.Holiday.labour_day,
+    "五一": chinese_calendar.Holiday.labour_day,
+    "端午": chinese_calendar.Holiday.dragon_boat_festival,
+    "中秋": chinese_calendar.Holiday.mid_autumn_festival,
+    "国庆": chinese_calendar.Holiday.national_day,
+}
+
+
+@lru_cache(maxsize=256)
+def festival_holiday(year: int, festival: str) -> Occurrence | None:
+    """The break for `festival` (a key of FESTIVALS) in `year`: its official days off plus the weekend they
+    join. None when chinese-calendar has no data for that year: festival dates move with the lunar calendar
+    and the State Council's yearly notice, so they are never guessed."""
+    holiday = FESTIVALS[festival]
+    days = []
+    d = year_start(year)
+    try:
+        while d.year == year:
+            on_holiday, name = chinese_calendar.get_holiday_detail(d)
+            if on_holiday and name == holiday.value:
+                days.append(d)
+            elif days:
+                break
+            d += timedelta(days=1)
+        if not days:
+            return None
+        first, last = days[0], days[-1]
+        # the weekend the days off are joined to is part of the break: 端午 2024 is 8–10 June, not just the 10th
+        while not chinese_calendar.is_workday(first - timedelta(days=1)):
+            first -= timedelta(days=1)
+        while not chinese_calendar.is_workday(last + timedelta(days=1)):
+            last += timedelta(days=1)
+    except NotImplementedError:
+        return None
+    return Occurrence(first, last)
 
 
 def is_working_day(d: date) -> bool:

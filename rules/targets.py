@@ -220,7 +220,7 @@ _TAIL = re.compile(
     r"(?:进行|完成|发放|支付|拨付|缴纳|上报|报送|开展|实施|执行|办结|结束|到位|举办|召开|验收|交付|兑现)"
     r"(?:完毕|完成)?(?:工作)?$"
 )
-_ONCE = re.compile(r"(?:一次|1次)$")
+_TIMES = re.compile(r"(?:至少|不少于)?(?P<n>\d{1,3}|[一两二三四五六七八九十])次$")
 
 _RE_MONTHLY = re.compile(r"^(?:每月|按月|逐月|月度|每个月|每1个月|按月度)$")
 _RE_MONTHLY_DAY = re.compile(r"^(?:每月|按月|每个月)(?P<d>[0-3]?\d)[日号]" + _BEFORE + r"?$")
@@ -256,6 +256,9 @@ _LIST_SPLIT = re.compile(r"和|以及|及|与|、|,")
 _RE_HALF_WINDOW = re.compile(rf"^(?:{_YEAR}年)?(?P<h>上半年|下半年)(?:度)?(?:内|期间)?$")
 _RE_WHOLE_YEAR = re.compile(rf"^(?:{_YEAR}年)?(?:全年|全年度|年度内|整年)$")
 
+_RE_FESTIVAL = re.compile(
+    r"^(?P<f>春节|清明|劳动节|五一|端午|中秋|国庆)(?:节)?(?:假期|期间|节日|节假日)?(?P<b>前|之前|以前)?$"
+)
 _QUARTER_DIGIT = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _XUN_DAY = {"上旬": 10, "中旬": 20}
 
@@ -377,6 +380,14 @@ def _time_forms(core: str, *, year: int, strict: bool) -> tuple[str, tuple[Occur
     if m := _RE_WHOLE_YEAR.match(core):
         y = _year_of(m, year)
         return "window", (cal.month_window(y, 1, 12),)
+    if m := _RE_FESTIVAL.match(core):
+        festival = "劳动节" if m["f"] == "五一" else m["f"]
+        days = cal.festival_holiday(year, festival)
+        if days is None:
+            raise _Reject(f"{year}年{festival}放假日期未知（节假日数据未覆盖该年）")
+        if m["b"]:
+            return "deadline", (cal.deadline(year, days.start - timedelta(days=1)),)
+        return "window", (days,)
     parts = _LIST_SPLIT.split(core)
     if len(parts) > 1 and all(parts):
         windows: list[Occurrence] = []
@@ -591,8 +602,9 @@ _QUALITATIVE_WORDS = (
     "持续", "长期", "逐步", "稳步", "大幅", "有所", "不断", "高效", "顺利", "正常", "健全", "巩固", "增长",
     "改进", "发挥", "服务", "支持", "维护", "落实", "达到要求", "计划时间内", "规定时间内", "完成时间内",
     "按计划", "按要求", "按规定", "符合要求", "符合标准", "达到标准", "全覆盖", "全部完成", "已完成",
+    "优良", "上年", "同期", "按进度", "按合同", "零事故", "零投诉", "未发生", "不发生", "无重大", "杜绝",
 )
-_QUALITATIVE_WHOLE = {"高", "好", "优", "良", "强", "是", "优秀", "较高", "较强", "定性", "达成",
+_QUALITATIVE_WHOLE = {"高", "好", "优", "良", "强", "是", "否", "优秀", "较高", "较强", "定性", "达成",
                       "完成", "全面", "基本", "积极", "较大", "一般", "中等"}
 
 
@@ -607,8 +619,31 @@ def _unparsed(text: str, reason: str) -> Target:
     return Target(text, "unparsed", None, None, None, None, (), (), reason)
 
 
-def _timed(text: str, kind: str, occurrences: tuple[Occurrence, ...]) -> Target:
-    return Target(text, kind, None, None, None, None, (), tuple(sorted(occurrences)), None)
+def _read_time(s: str, *, year: int, strict: bool) -> tuple[str, tuple[Occurrence, ...], str | None] | str | None:
+    """A time reading of normalised `s` as (kind, occurrences, note), a reason if it is a broken one, or None.
+
+    Trailing verbs ("…完成", "…序时进行"), a count ("每月1次") and a leading "每年" ("每年5月底前" is this
+    budget year's 5月底前) are tried off in turn; the first reading that fits wins.
+    """
+    core = _LEAD.sub("", s)
+    bare = _TAIL.sub("", core)
+    times = _TIMES.search(bare)
+    candidates = [(core, None), (bare, None)]
+    if times:
+        n = int(times["n"]) if times["n"].isdigit() else _cn_small(times["n"])
+        candidates.append((bare[: times.start()], f"每期{n}次" if n and n > 1 else None))
+    if core.startswith("每年") and len(core) > 2:
+        candidates.append((core[2:], None))
+    for candidate, note in candidates:
+        if not candidate:
+            continue
+        try:
+            found = _time_target(candidate, year=year, strict=strict)
+        except _Reject as rejected:
+            return str(rejected)
+        if found and (note is None or found[0] == "recurring"):
+            return found[0], found[1], note
+    return None
 
 
 def parse_target(
@@ -642,16 +677,12 @@ def _parse(text: str, *, year: int, level2: str | None, name: str | None, strict
     if _PLACEHOLDER.search(s.upper()):
         return _unparsed(text, "占位符：未填写具体指标值")
 
-    core = _LEAD.sub("", s)
-    for candidate in dict.fromkeys((core, _TAIL.sub("", core), _ONCE.sub("", _TAIL.sub("", core)))):
-        if not candidate:
-            continue
-        try:
-            timed = _time_target(candidate, year=year, strict=strict)
-        except _Reject as rejected:
-            return _unparsed(text, str(rejected))
-        if timed:
-            return _timed(text, *timed)
+    timed = _read_time(s, year=year, strict=strict)
+    if isinstance(timed, str):
+        return _unparsed(text, timed)
+    if timed:
+        kind, occurrences, note = timed
+        return Target(text, kind, None, None, None, None, (), tuple(sorted(occurrences)), note)
 
     if not (s.startswith("±") and "±" not in s[1:]) and _RANGE.search(s):
         return _unparsed(text, "区间值暂不支持：请拆成上下限两个指标")

@@ -12,6 +12,7 @@ from rules.calendar import (
     daily,
     deadline,
     every_n_months,
+    festival_holiday,
     half_yearly,
     is_working_day,
     local_date,
@@ -99,3 +100,11 @@ def test_local_date_is_the_shanghai_calendar_day():
     assert local_date(datetime(2024, 6, 1, 9, 0, tzinfo=SHANGHAI)) == date(2024, 6, 1)
     with pytest.raises(ValueError):
         local_date(datetime(2024, 6, 1, 9, 0))
+
+
+def test_festival_breaks_come_from_the_published_holidays():
+    assert festival_holiday(2024, "春节") == Occurrence(date(2024, 2, 10), date(2024, 2, 17))
+    assert festival_holiday(2024, "国庆") == Occurrence(date(2024, 10, 1), date(2024, 10, 7))
+    assert festival_holiday(2024, "端午") == Occurrence(date(2024, 6, 8), date(2024, 6, 10))
+    assert festival_holiday(2025, "春节") == Occurrence(date(2025, 1, 28), date(2025, 2, 4))
+    assert festival_holiday(2090, "春节") is None

@@ -44,8 +44,8 @@ def p(text, comparator, value, direction="higher_is_better", inferred=NONE, **kw
     return q(text, comparator, value, "%", direction, inferred, kind="percent", **kw)
 
 
-def t(text, kind, occurrences, *, level2=None):
-    return (text, level2, None, kind, None, None, None, None, NONE, tuple(occurrences), None)
+def t(text, kind, occurrences, *, level2=None, reason=None):
+    return (text, level2, None, kind, None, None, None, None, NONE, tuple(occurrences), reason)
 
 
 def ql(text, *, level2=None, reason=None):
@@ -145,6 +145,14 @@ CASES = [
     t("每季度一次", "recurring", QUARTERS),
     t("每半年", "recurring", (occ("2024-01-01", "2024-06-30"), occ("2024-07-01", "2024-12-31"))),
     t("每年", "recurring", (occ("2024-01-01", "2024-12-31"),)),
+    t("每月1次", "recurring", months()),
+    t("每月2次", "recurring", months(), reason="每期2次"),
+    t("每年5月底前", "deadline", deadline("2024-05-31")),
+    # festivals: the break as published (chinese-calendar), weekends it joins included
+    t("春节前", "deadline", deadline("2024-02-09")),
+    t("春节期间", "window", (occ("2024-02-10", "2024-02-17"),)),
+    t("国庆节前", "deadline", deadline("2024-09-30")),
+    t("端午节期间", "window", (occ("2024-06-08", "2024-06-10"),)),
     # windows
     t("第四季度", "window", (occ("2024-10-01", "2024-12-31"),)),
     t("第二三季度", "window", (occ("2024-04-01", "2024-09-30"),)),
@@ -160,6 +168,8 @@ CASES = [
     *[ql(w) for w in ("保障", "提高", "显著提高", "提升", "促进", "达标", "减轻", "缓解", "激励", "助推",
                       "响应", "确保", "及时", "保持稳定", "按时", "在项目计划完成时间内完成", "定性")],
     ql("提高5%", reason="含数字的描述，需人工评定"),
+    ql("不低于上年"),
+    ql("否"),
     # unparsed, with the reason
     un("(≥**人)", "占位符：未填写具体指标值"),
     un("XX", "占位符：未填写具体指标值"),
@@ -255,3 +265,9 @@ def test_every_kind_is_declared():
 def test_non_text_input_is_kept_and_flagged():
     target = parse_target(None, year=Y)  # type: ignore[arg-type]
     assert target.kind == "unparsed" and target.text == "None"
+
+
+def test_festivals_are_never_guessed_for_years_without_holiday_data():
+    target = parse_target("春节前", year=2090)
+    assert (target.kind, target.reason) == ("unparsed", "2090年春节放假日期未知（节假日数据未覆盖该年）")
+    assert parse_target("春节前", year=2025).occurrences[0].due == date(2025, 1, 27)
