@@ -29,9 +29,9 @@ SESSION_COOKIE = "kpiwatch_session"
 
 def _routers() -> list[APIRouter]:
     """Every router of the portal and the API, in one place; one line per feature module."""
-    from monitor.web import api, pages_auth, pages_progress
+    from monitor.web import api, pages_admin, pages_auth, pages_progress, pages_upload
 
-    routers = [pages_auth.router, pages_progress.router, api.router]
+    routers = [pages_auth.router, pages_progress.router, pages_upload.router, pages_admin.router, api.router]
     # Other features add their router here, e.g.:
     #   from monitor.web import pages_notify; routers.append(pages_notify.router)
     #   from monitor.web import pages_reports; routers.append(pages_reports.router)

@@ -1,7 +1,139 @@
-"""Department and project pages: what is due, what was reported, and the forms to report it."""
+"""Department and project pages: what is due, what was reported, and the forms to report it.
+
+The portal is usable on a phone: one column, native date inputs, every form posts back to the page it
+came from. Failed submissions re-render the page with the problems next to the indicator (HTTP 422).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from dataclasses import asdict
+from datetime import date, datetime
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from monitor.accounts.permissions import can_write
+from monitor.progress import service
+from monitor.progress.validation import ReportDraft, ValidationFailed
+from monitor.store.models import Department, User
+from monitor.store.models.progress import DEVIATION_CAUSES, GRADES, LIKELIHOODS
+from monitor.store.types import SHANGHAI
+from monitor.web.auth import (
+    current_user,
+    db_session,
+    department_for_user,
+    indicator_for_user,
+    project_for_user,
+    require_bureau,
+    require_writer,
+    verify_csrf,
+    visible_department_ids,
+)
+from monitor.web.templating import render
+from monitor.web.views import department_rows, overview, project_page
 
 router = APIRouter(include_in_schema=False)
+
+
+def today(request: Request) -> date:
+    """The portal's today: the real Shanghai date, or the demo's as-of date when the demo set a clock."""
+    clock = getattr(request.app.state, "clock", None)
+    return clock() if clock else datetime.now(SHANGHAI).date()
+
+
+def default_as_of(today_: date, year: int) -> date:
+    return min(today_, date(year, 12, 31))
+
+
+@router.get("/admin")
+def admin_overview(request: Request, user: User = Depends(require_bureau),
+                   session: Session = Depends(db_session)) -> Response:
+    return render(request, "admin.html", {"departments": overview(session, visible_department_ids(session, user))})
+
+
+@router.get("/departments/{department_id}")
+def department_home(request: Request, department_id: int, user: User = Depends(current_user),
+                    session: Session = Depends(db_session)) -> Response:
+    department = department_for_user(session, user, department_id)
+    return render(request, "department.html", {
+        "department": department, "rows": department_rows(session, department.id, today(request)),
+        "today": today(request)})
+
+
+def _project_response(request: Request, session: Session, user: User, project_id: int, *,
+                      errors: dict | None = None, status_code: int = 200, message: str | None = None) -> Response:
+    project = project_for_user(session, user, project_id)
+    page = project_page(session, project, today(request))
+    return render(request, "project.html", {
+        "page": page, "today": today(request), "as_of_default": default_as_of(today(request), page.year),
+        "grades": GRADES, "likelihoods": LIKELIHOODS, "causes": DEVIATION_CAUSES, "errors": errors or {},
+        "message": message or _saved_message(request), "can_write": can_write(user)}, status_code=status_code)
+
+
+def _saved_message(request: Request) -> str | None:
+    saved = request.query_params.get("saved")
+    if saved is None:
+        return None
+    return "已保存 (saved)" if saved != "0" else "没有新内容：与已有记录相同 (nothing new: same as on record)"
+
+
+@router.get("/projects/{project_id}")
+def project_detail(request: Request, project_id: int, user: User = Depends(current_user),
+                   session: Session = Depends(db_session)) -> Response:
+    return _project_response(request, session, user, project_id)
+
+
+@router.post("/projects/{project_id}/indicators/{indicator_id}/reports", dependencies=[Depends(verify_csrf)])
+def post_report(
+    request: Request, project_id: int, indicator_id: int,
+    value: str = Form(""), as_of: str = Form(""), occurrence_due: str = Form(""), completed_on: str = Form(""),
+    grade: str = Form(""), explanation: str = Form(""), forecast: str = Form(""), likelihood: str = Form(""),
+    note: str = Form(""), supersedes_id: str = Form(""),
+    cause_0: str = Form(""), cause_1: str = Form(""), cause_2: str = Form(""), cause_3: str = Form(""),
+    cause_4: str = Form(""),
+    user: User = Depends(current_user), session: Session = Depends(db_session),
+) -> Response:
+    project = project_for_user(session, user, project_id)
+    require_writer(user)
+    causes = dict(zip(DEVIATION_CAUSES, (cause_0, cause_1, cause_2, cause_3, cause_4)))
+    draft = ReportDraft(indicator_id=indicator_id, value=value, as_of=as_of, occurrence_due=occurrence_due,
+                        completed_on=completed_on, grade=grade, explanation=explanation, forecast=forecast,
+                        deviation_causes=causes, likelihood=likelihood, note=note, supersedes_id=supersedes_id)
+    with service.write_turn(session):
+        _, owner = indicator_for_user(session, user, indicator_id)
+        if owner.id != project.id:
+            raise HTTPException(404, "该项目下没有此指标 (no such indicator in this project)")
+        try:
+            result = service.record_reports(session, user, [draft], channel="portal", today=today(request))
+        except ValidationFailed as exc:
+            session.rollback()
+            key = f"{indicator_id}:{supersedes_id or 'new'}"
+            return _project_response(request, session, user, project_id, status_code=422,
+                                     errors={key: {"problems": exc.problems, "form": asdict(draft)},
+                                             f"{indicator_id}:history": True})
+        session.commit()
+    return RedirectResponse(f"/projects/{project_id}?saved={len(result.stored)}#ind-{indicator_id}", status_code=303)
+
+
+@router.post("/projects/{project_id}/spending", dependencies=[Depends(verify_csrf)])
+def post_spending(request: Request, project_id: int, amount: str = Form(""), as_of: str = Form(""),
+                  note: str = Form(""), supersedes_id: str = Form(""), user: User = Depends(current_user),
+                  session: Session = Depends(db_session)) -> Response:
+    project_for_user(session, user, project_id)
+    require_writer(user)
+    draft = service.SpendingDraft(project_id=project_id, amount=amount, as_of=as_of, note=note,
+                                  supersedes_id=supersedes_id)
+    with service.write_turn(session):
+        try:
+            stored, _ = service.record_spending(session, user, [draft], channel="portal", today=today(request))
+        except ValidationFailed as exc:
+            session.rollback()
+            return _project_response(request, session, user, project_id, status_code=422,
+                                     errors={"spending": {"problems": exc.problems, "form": asdict(draft)}})
+        session.commit()
+    return RedirectResponse(f"/projects/{project_id}?saved={len(stored)}#spending", status_code=303)
+
+
+def department_of(session: Session, user: User, department_id: int) -> Department:
+    return department_for_user(session, user, department_id)

@@ -1,0 +1,364 @@
+"""Storing reports and spending: append-only, with revisions, department scope and an audit event each.
+
+A new fact about a slot already on record (the same as-of date of a measured indicator, the same
+occurrence of a timed one, the grade of a qualitative one) supersedes the effective row of that slot as
+revision + 1; a fact identical to an effective row is not stored again, which is what makes re-uploading
+the same file harmless. A batch is all or nothing: every draft is checked before anything is added.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import exists
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from monitor import audit
+from monitor.accounts import permissions
+from monitor.progress import parsing
+from monitor.progress.validation import (
+    CleanReport,
+    IndicatorInfo,
+    Problem,
+    ReportDraft,
+    ValidationFailed,
+    indicator_info,
+    validate,
+)
+from monitor.store.models import BudgetYear, Indicator, Project, Report, Spending, User
+from monitor.store.types import now
+
+REPORT_FIELDS = ("id", "indicator_id", "revision", "supersedes_id", "value", "as_of", "occurrence_due",
+                 "completed_on", "grade", "explanation", "forecast", "forecast_text", "deviation_causes",
+                 "likelihood", "channel", "note")
+SPENDING_FIELDS = ("id", "project_id", "revision", "supersedes_id", "amount", "as_of", "channel", "note")
+
+# SQLite has one writer at a time; taking turns inside the process avoids "database is locked" when a
+# read transaction would have to upgrade to a write while another thread writes.
+_SQLITE_WRITES = threading.Lock()
+
+
+class WriteTurn:
+    def __init__(self, session: Session) -> None:
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+
+    def __enter__(self) -> None:
+        if self.sqlite:
+            _SQLITE_WRITES.acquire()
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.sqlite:
+            _SQLITE_WRITES.release()
+
+
+def write_turn(session: Session) -> WriteTurn:
+    """Wrap a whole write transaction (from first read to commit) in this on SQLite-backed servers."""
+    return WriteTurn(session)
+
+
+@dataclass
+class RecordResult:
+    stored: list[Report] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)  # batch positions already on record
+
+    def to_json(self) -> dict:
+        return {"stored": [report_json(r) for r in self.stored], "unchanged": self.unchanged}
+
+
+def report_json(report: Report) -> dict:
+    return audit.snapshot(report, REPORT_FIELDS) | {
+        "user_id": report.user_id,
+        "created_at": report.created_at.isoformat() if report.created_at else None}
+
+
+def _years(session: Session, projects: Iterable[Project]) -> dict[int, int]:
+    ids = {p.budget_year_id for p in projects}
+    if not ids:
+        return {}
+    return dict(session.exec(select(BudgetYear.id, BudgetYear.year).where(col(BudgetYear.id).in_(ids))).all())
+
+
+def load_infos(session: Session, indicator_ids: Iterable[int]) -> dict[int, IndicatorInfo]:
+    """Indicators with their project and budget year, for validation (one query each, not one per row)."""
+    ids = {i for i in indicator_ids if isinstance(i, int)}
+    if not ids:
+        return {}
+    rows = session.exec(select(Indicator, Project).join(Project, Indicator.project_id == Project.id)
+                        .where(col(Indicator.id).in_(ids))).all()
+    years = _years(session, (p for _, p in rows))
+    return {ind.id: indicator_info(ind, proj, years[proj.budget_year_id]) for ind, proj in rows}
+
+
+def _not_superseded(model):
+    newer = aliased(model)
+    return ~exists().where(newer.supersedes_id == model.id)
+
+
+def effective_reports(session: Session, indicator_ids: Iterable[int]) -> dict[int, list[Report]]:
+    """The facts in force per indicator: rows no later row supersedes, oldest first."""
+    ids = list(set(indicator_ids))
+    result: dict[int, list[Report]] = {i: [] for i in ids}
+    if not ids:
+        return result
+    query = (select(Report).where(col(Report.indicator_id).in_(ids)).where(_not_superseded(Report))
+             .order_by(Report.indicator_id, Report.id))
+    for report in session.exec(query).all():
+        result[report.indicator_id].append(report)
+    return result
+
+
+def history(session: Session, indicator_id: int) -> list[Report]:
+    """Every row ever stored for the indicator, newest first, superseded ones included."""
+    return list(session.exec(select(Report).where(Report.indicator_id == indicator_id)
+                             .order_by(col(Report.id).desc())).all())
+
+
+def histories(session: Session, indicator_ids: Iterable[int]) -> dict[int, list[Report]]:
+    ids = list(set(indicator_ids))
+    result: dict[int, list[Report]] = {i: [] for i in ids}
+    if ids:
+        for report in session.exec(select(Report).where(col(Report.indicator_id).in_(ids))
+                                   .order_by(col(Report.id).desc())).all():
+            result[report.indicator_id].append(report)
+    return result
+
+
+def latest(reports: Sequence[Report]) -> Report | None:
+    """The most recent effective fact: the newest as-of date (or completion), then the newest row."""
+    if not reports:
+        return None
+    return max(reports, key=lambda r: (r.as_of or r.completed_on or date.min, r.id or 0))
+
+
+def _same_fact(clean: CleanReport, row: Report) -> bool:
+    for name in CleanReport.FACT_FIELDS:
+        mine, theirs = getattr(clean, name), getattr(row, name)
+        if isinstance(mine, Decimal) and isinstance(theirs, Decimal):
+            if mine != theirs:
+                return False
+        elif (mine or None) != (theirs or None):
+            return False
+    return True
+
+
+def check_reports(session: Session, user: User, drafts: Sequence[ReportDraft], today: date
+                  ) -> tuple[list[CleanReport], dict[int, IndicatorInfo], list[Problem]]:
+    """Validate a batch without storing anything; problems carry the batch position."""
+    ids = []
+    for draft in drafts:
+        try:
+            ids.append(int(str(draft.indicator_id).strip()))
+        except (TypeError, ValueError):
+            ids.append(None)
+    infos = load_infos(session, [i for i in ids if i is not None])
+    visible = permissions.visible_department_ids(session, user)
+    cleans: list[CleanReport] = []
+    problems: list[Problem] = []
+    for index, (draft, indicator_id) in enumerate(zip(drafts, ids)):
+        info = infos.get(indicator_id) if indicator_id is not None else None
+        if info is None or (visible is not None and info.project.department_id not in visible):
+            problems.append(Problem("indicator_id", f"指标 {draft.indicator_id} 不存在或不属于本部门 "
+                                                    "(no such indicator in your departments)", index))
+            continue
+        clean = validate(draft, info, today)
+        problems.extend(Problem(p.field, p.message, index) for p in clean.problems)
+        cleans.append(clean)
+    return cleans, infos, problems
+
+
+def record_reports(session: Session, user: User, drafts: Sequence[ReportDraft], *, channel: str, today: date,
+                   default_note: str | None = None) -> RecordResult:
+    """Store a batch (all or nothing) in `session`; the caller commits. Raises `ValidationFailed`."""
+    permissions.require_writer(user)
+    cleans, infos, problems = check_reports(session, user, drafts, today)
+    if problems:
+        raise ValidationFailed(problems)
+    _lock_rows(session, Indicator, list(infos))
+    effective = effective_reports(session, infos)
+    explicit = {c.supersedes_id for c in cleans if c.supersedes_id is not None}
+    targets = {r.id: r for r in session.exec(select(Report).where(col(Report.id).in_(explicit))).all()} if explicit else {}
+    for index, clean in enumerate(cleans):
+        if clean.supersedes_id is None:
+            continue
+        row = targets.get(clean.supersedes_id)
+        live = {r.id for r in effective.get(clean.indicator_id, [])}
+        if row is None or row.indicator_id != clean.indicator_id:
+            problems.append(Problem("supersedes_id", f"记录 {clean.supersedes_id} 不属于该指标 (no such record)", index))
+        elif row.id not in live:
+            problems.append(Problem("supersedes_id", f"记录 {clean.supersedes_id} 已被更正过，请刷新后更正最新的一条 "
+                                                     "(already corrected)", index))
+    if problems:
+        raise ValidationFailed(problems)
+
+    result = RecordResult()
+    moment = now()
+    for index, clean in enumerate(cleans):
+        info = infos[clean.indicator_id]
+        rows = effective[clean.indicator_id]
+        if clean.supersedes_id is not None:
+            old = next(r for r in rows if r.id == clean.supersedes_id)
+        else:
+            if any(_same_fact(clean, r) for r in rows):
+                result.unchanged.append(index)
+                continue
+            slot = clean.slot(info.kind)
+            old = next((r for r in rows if _slot_of(r, info.kind) == slot), None)
+        if old is not None and _same_fact(clean, old):
+            result.unchanged.append(index)
+            continue
+        report = Report(
+            indicator_id=clean.indicator_id, revision=(old.revision + 1) if old else 1,
+            supersedes_id=old.id if old else None, value=clean.value, as_of=clean.as_of,
+            occurrence_due=clean.occurrence_due, completed_on=clean.completed_on, grade=clean.grade,
+            explanation=clean.explanation, forecast=clean.forecast, forecast_text=clean.forecast_text,
+            deviation_causes=clean.deviation_causes, likelihood=clean.likelihood, user_id=user.id,
+            channel=channel, note=clean.note or default_note, created_at=moment)
+        session.add(report)
+        session.flush()
+        audit.record(session, actor=user, channel=channel, action="correct" if old else "report", entity="report",
+                     entity_id=report.id, department_id=info.project.department_id,
+                     before=audit.snapshot(old, REPORT_FIELDS) if old else None,
+                     after=audit.snapshot(report, REPORT_FIELDS))
+        if old is not None:
+            rows.remove(old)
+        rows.append(report)
+        result.stored.append(report)
+    return result
+
+
+def _lock_rows(session: Session, model, ids: list[int]) -> None:
+    """On PostgreSQL, two concurrent corrections of one indicator take turns (SQLite: see `write_turn`)."""
+    if ids and session.get_bind().dialect.name == "postgresql":
+        session.exec(select(model.id).where(col(model.id).in_(sorted(ids))).with_for_update()).all()
+
+
+def _slot_of(row: Report, kind: str) -> tuple:
+    clean = CleanReport(indicator_id=row.indicator_id, value=row.value, as_of=row.as_of,
+                        occurrence_due=row.occurrence_due, grade=row.grade)
+    return clean.slot(kind)
+
+
+# ---- spending -------------------------------------------------------------------------------------------
+
+@dataclass
+class SpendingDraft:
+    project_id: Any = None
+    amount: Any = None
+    as_of: Any = None
+    note: Any = None
+    supersedes_id: Any = None
+
+
+def effective_spending(session: Session, project_ids: Iterable[int]) -> dict[int, list[Spending]]:
+    ids = list(set(project_ids))
+    result: dict[int, list[Spending]] = {i: [] for i in ids}
+    if ids:
+        query = (select(Spending).where(col(Spending.project_id).in_(ids)).where(_not_superseded(Spending))
+                 .order_by(Spending.project_id, Spending.id))
+        for row in session.exec(query).all():
+            result[row.project_id].append(row)
+    return result
+
+
+def latest_spending(rows: Sequence[Spending]) -> Spending | None:
+    return max(rows, key=lambda r: (r.as_of, r.id or 0)) if rows else None
+
+
+def spending_history(session: Session, project_id: int) -> list[Spending]:
+    return list(session.exec(select(Spending).where(Spending.project_id == project_id)
+                             .order_by(col(Spending.id).desc())).all())
+
+
+def record_spending(session: Session, user: User, drafts: Sequence[SpendingDraft], *, channel: str, today: date,
+                    default_note: str | None = None) -> tuple[list[Spending], list[int]]:
+    """Spending to date (元) per project and as-of date; same rules as reports. Returns (stored, unchanged)."""
+    permissions.require_writer(user)
+    visible = permissions.visible_department_ids(session, user)
+    problems: list[Problem] = []
+    cleaned: list[tuple[Project, Decimal, date, str | None, int | None]] = []
+    project_ids = []
+    for draft in drafts:
+        try:
+            project_ids.append(int(str(draft.project_id).strip()))
+        except (TypeError, ValueError):
+            project_ids.append(None)
+    projects = {p.id: p for p in session.exec(select(Project).where(
+        col(Project.id).in_([i for i in project_ids if i is not None]))).all()}
+    years = _years(session, projects.values())
+    for index, (draft, project_id) in enumerate(zip(drafts, project_ids)):
+        project = projects.get(project_id)
+        if project is None or (visible is not None and project.department_id not in visible):
+            problems.append(Problem("project_id", f"项目 {draft.project_id} 不存在或不属于本部门 (no such project)", index))
+            continue
+        year = years[project.budget_year_id]
+        amount = as_of = None
+        try:
+            amount = parsing.number(draft.amount) if not parsing.blank(draft.amount) else None
+            if amount is None:
+                problems.append(Problem("amount", "请填写执行数（元）(amount is required)", index))
+            elif amount < 0:
+                problems.append(Problem("amount", f"{amount} 为负数 (must not be negative)", index))
+            elif amount != amount.quantize(Decimal("0.01")):
+                problems.append(Problem("amount", f"{amount} 最多两位小数（元）(at most 2 decimals)", index))
+            elif amount >= Decimal("1e16"):
+                problems.append(Problem("amount", f"{amount} 过大 (too large)", index))
+        except ValueError as exc:
+            problems.append(Problem("amount", str(exc), index))
+        try:
+            as_of = parsing.day(draft.as_of) if not parsing.blank(draft.as_of) else None
+            if as_of is None:
+                problems.append(Problem("as_of", "请填写截至日期 (as-of date is required)", index))
+            elif as_of > today:
+                problems.append(Problem("as_of", f"{as_of.isoformat()} 晚于今天 (date in the future)", index))
+            elif not date(year - 1, 1, 1) <= as_of <= date(year + 1, 12, 31):
+                problems.append(Problem("as_of", f"{as_of.isoformat()} 不在预算年度 {year} 前后一年内 (outside budget year ±1)", index))
+        except ValueError as exc:
+            problems.append(Problem("as_of", str(exc), index))
+        supersedes = None
+        if not parsing.blank(draft.supersedes_id):
+            try:
+                supersedes = int(str(draft.supersedes_id))
+            except ValueError:
+                problems.append(Problem("supersedes_id", "应为记录编号 (expected a record id)", index))
+        cleaned.append((project, amount, as_of, parsing.text(draft.note), supersedes))
+    if problems:
+        raise ValidationFailed(problems)
+    _lock_rows(session, Project, [p.id for p, *_ in cleaned])
+    effective = effective_spending(session, [p.id for p, *_ in cleaned])
+    stored: list[Spending] = []
+    unchanged: list[int] = []
+    moment = now()
+    for index, (project, amount, as_of, note, supersedes) in enumerate(cleaned):
+        rows = effective[project.id]
+        if supersedes is not None:
+            old = next((r for r in rows if r.id == supersedes), None)
+            if old is None:
+                raise ValidationFailed([Problem("supersedes_id", f"记录 {supersedes} 不存在或已被更正 (not correctable)", index)])
+        else:
+            if any(r.amount == amount and r.as_of == as_of for r in rows):
+                unchanged.append(index)
+                continue
+            old = next((r for r in rows if r.as_of == as_of), None)
+        if old is not None and old.amount == amount and old.as_of == as_of:
+            unchanged.append(index)
+            continue
+        row = Spending(project_id=project.id, revision=(old.revision + 1) if old else 1,
+                       supersedes_id=old.id if old else None, amount=amount, as_of=as_of, user_id=user.id,
+                       channel=channel, note=note or default_note, created_at=moment)
+        session.add(row)
+        session.flush()
+        audit.record(session, actor=user, channel=channel, action="correct" if old else "report", entity="spending",
+                     entity_id=row.id, department_id=project.department_id,
+                     before=audit.snapshot(old, SPENDING_FIELDS) if old else None,
+                     after=audit.snapshot(row, SPENDING_FIELDS))
+        if old is not None:
+            rows.remove(old)
+        rows.append(row)
+        stored.append(row)
+    return stored, unchanged
