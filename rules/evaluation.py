@@ -1,0 +1,557 @@
+"""Evaluation: from targets, reports and spending to a light, a status and a one-sentence reason per indicator.
+
+Pure and vectorised: every function takes pandas DataFrames and an as-of date and returns DataFrames; there is
+no loop over indicators. The monitor layer loads the frames from the store (in chunks of projects) and writes
+the result back; tests build the frames by hand from the seed documents' real 指标值.
+
+Input frames (extra columns are ignored):
+- projects:    project_id, year, plan_start, plan_end (dates or NaT), annual_funds (float 元, may be NaN)
+- indicators:  indicator_id, project_id, kind, comparator, target_value (float), unit, direction, name,
+               value_text, parse_reason
+- occurrences: indicator_id, start, due — one row per occurrence of deadline / window / recurring targets
+- reports:     indicator_id, value, as_of, occurrence_due, completed_on, grade, forecast — EFFECTIVE rows
+               only (see `effective`); `as_of` is the date the fact refers to
+- spending:    project_id, amount, as_of — effective rows only
+
+Output of `evaluate_indicators` (one row per indicator, or per occurrence of a time-bound one):
+indicator_id, project_id, occurrence ("" or the due date in ISO form), light, status, expected, actual,
+ratio (percent), forecast, likelihood, reason.
+
+Rules (defaults; every threshold lives in `EvaluationSettings`):
+- The active period is the budget year, narrowed to the project's plan window where that overlaps the year
+  (a plan window wholly outside the year is used as is).
+- Cumulative quantities, higher is better: ratio = actual ÷ (target × 序时进度 at the report's date), in %;
+  below 60 red, below 80 yellow, else green; at or above 120% of the annual target blue; a reported 0 red.
+- Caps (≤, <): within the cap green, over it red (`over_cap`); a forecast over the cap yellow (`behind`).
+  "= x": green only when exactly met. "±x以内" compares the absolute deviation with x.
+- Point measures (percent, and per-unit quantities such as 人均/单价): the latest value against the target;
+  below it but at least `percent_yellow_from` % of it yellow, else red. Before the measuring date and
+  unreported: `not_due`.
+- Deadline / window / recurring, per occurrence: done green `met`; due within `warning_days` yellow
+  `due_soon`; past due red `overdue` (a closed window: `missed`); otherwise grey `not_due`. Kept: every
+  occurrence that has started plus the next one to come.
+- Qualitative: the grade maps to green / yellow / red; none within `needs_grade_days` of the period end
+  grey `needs_grade`, earlier grey `not_due`.
+- Nothing reported once something is expected, or the last report older than `staleness_days` (and the
+  target not yet met): grey `no_report`. Missing is never "no deviation".
+- Unparsed (or not yet parsed) targets: grey `unparsed`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from rules.progress import DAY, as_days, elapsed_days, progress_fraction
+
+LIGHTS = ("green", "yellow", "red", "blue", "grey")
+STATUSES = ("met", "on_track", "behind", "over_cap", "due_soon", "overdue", "missed", "not_due",
+            "no_report", "needs_grade", "unparsed")
+LIKELIHOODS = ("确定能", "有可能", "完全不可能")
+GRADE_LIGHTS = {
+    "达成年度指标": ("green", "met", "确定能"),
+    "部分达成年度指标并具有一定效果": ("yellow", "behind", "有可能"),
+    "未达成年度指标且效果较差": ("red", "behind", "完全不可能"),
+}
+SCHEDULED_KINDS = ("deadline", "window", "recurring")
+MEASURED_KINDS = ("quantity", "percent")
+STATE_COLUMNS = ["indicator_id", "project_id", "occurrence", "light", "status", "expected", "actual", "ratio",
+                 "forecast", "likelihood", "reason"]
+# Names and units that mark a per-unit value (a rate, an average, a unit cost): compared as measured, not
+# accumulated over the year.
+NON_CUMULATIVE_NAME = r"人均|户均|平均|均价|单价|单位|标准|每人|每户|每次|每天|每月|每年|比例|比重|占比|率|指数|时长|周期"
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """The thresholds of the rules, in percent where they are ratios; defaults as in provincial systems."""
+
+    progress_mode: str = "month"
+    progress_curve: Mapping[str, Decimal] = field(default_factory=dict)
+    red_below: Decimal = Decimal(60)
+    yellow_below: Decimal = Decimal(80)
+    blue_at: Decimal = Decimal(120)
+    percent_yellow_from: Decimal = Decimal(90)
+    budget_red_below: Decimal = Decimal(60)
+    budget_yellow_below: Decimal = Decimal(80)
+    warning_days: int = 7
+    staleness_days: int = 35
+    needs_grade_days: int = 31
+    percent_due_month: int = 12
+    likelihood_possible_from: Decimal = Decimal(60)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    indicators: pd.DataFrame
+    projects: pd.DataFrame
+
+
+def effective(rows: pd.DataFrame, id_column: str = "id", supersedes_column: str = "supersedes_id") -> pd.DataFrame:
+    """The rows no other row supersedes: the append-only log reduced to the facts in force."""
+    if rows.empty or supersedes_column not in rows:
+        return rows
+    superseded = rows[supersedes_column].dropna()
+    if superseded.empty:
+        return rows
+    return rows[~rows[id_column].isin(superseded.astype(rows[id_column].dtype))]
+
+
+def active_periods(projects: pd.DataFrame) -> pd.DataFrame:
+    """project_id, start, end (datetime64[D]): the budget year narrowed to the plan window."""
+    year = projects["year"].to_numpy(dtype=np.int64)
+    year_start = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]")
+    year_end = (year - 1970 + 1).astype("datetime64[Y]").astype("datetime64[D]") - DAY
+    plan_start = as_days(projects["plan_start"]) if "plan_start" in projects else np.full(len(year), np.datetime64("NaT", "D"))
+    plan_end = as_days(projects["plan_end"]) if "plan_end" in projects else np.full(len(year), np.datetime64("NaT", "D"))
+    plan_start = np.where(np.isnat(plan_start), year_start, plan_start)
+    plan_end = np.where(np.isnat(plan_end), year_end, plan_end)
+    plan_end = np.maximum(plan_end, plan_start)
+    start = np.maximum(plan_start, year_start)
+    end = np.minimum(plan_end, year_end)
+    outside = start > end
+    return pd.DataFrame({
+        "project_id": projects["project_id"].to_numpy(),
+        "start": np.where(outside, plan_start, start),
+        "end": np.where(outside, plan_end, end),
+    })
+
+
+# ------------------------------------------------------------------------------------------ formatting
+
+
+def fmt_number(values, unit=None) -> pd.Series:
+    """Numbers as people write them: no trailing zeros, two decimals at most, 元 from 1万 on as 万元."""
+    s = pd.Series(values, dtype="float64").reset_index(drop=True)
+    units = pd.Series("" if unit is None else unit, index=s.index, dtype="object")
+    if not isinstance(unit, (str, type(None))):
+        units = pd.Series(np.asarray(unit, dtype=object), index=s.index).fillna("")
+    wan = units.str.startswith("元").to_numpy() & (s.abs().to_numpy() >= 10000)
+    shown = np.where(wan, s / 10000, s)
+    text = pd.Series(np.round(shown, 2), index=s.index).astype(str).str.replace(r"\.0+$", "", regex=True)
+    text = text.str.replace(r"(\.\d*?)0+$", r"\1", regex=True).str.replace(r"\.$", "", regex=True)
+    text = text.where(s.notna(), "—")
+    return text + np.where(wan, "万", "") + units
+
+
+def fmt_day(days) -> pd.Series:
+    """"6月30日" for each date (NaT → "—")."""
+    d = as_days(days)
+    missing = np.isnat(d)
+    safe = np.where(missing, np.datetime64("2000-01-01", "D"), d)
+    month = safe.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    day = ((safe - safe.astype("datetime64[M]").astype("datetime64[D]")) / DAY).astype(np.int64) + 1
+    text = pd.Series(month).astype(str) + "月" + pd.Series(day).astype(str) + "日"
+    return text.where(~missing, "—")
+
+
+def fmt_percent(values) -> pd.Series:
+    s = pd.Series(values, dtype="float64").reset_index(drop=True)
+    return pd.Series(np.round(s, 0)).astype("Int64").astype(str) + "%"
+
+
+SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}
+
+
+# ------------------------------------------------------------------------------------------ the rules
+
+
+def evaluate(
+    *,
+    projects: pd.DataFrame,
+    indicators: pd.DataFrame,
+    occurrences: pd.DataFrame,
+    reports: pd.DataFrame,
+    spending: pd.DataFrame,
+    as_of: date,
+    settings: EvaluationSettings = EvaluationSettings(),
+) -> Evaluation:
+    """Indicator states and project states (双监控) for one set of projects at `as_of`."""
+    from rules.lights import project_states
+
+    states = evaluate_indicators(projects=projects, indicators=indicators, occurrences=occurrences,
+                                 reports=reports, as_of=as_of, settings=settings)
+    return Evaluation(states, project_states(projects, states, spending, as_of=as_of, settings=settings))
+
+
+def evaluate_indicators(
+    *,
+    projects: pd.DataFrame,
+    indicators: pd.DataFrame,
+    occurrences: pd.DataFrame,
+    reports: pd.DataFrame,
+    as_of: date,
+    settings: EvaluationSettings = EvaluationSettings(),
+) -> pd.DataFrame:
+    periods = active_periods(projects)
+    ind = indicators.merge(periods, on="project_id", how="left")
+    ind = ind[ind["start"].notna()] if len(ind) else ind
+    kind = ind["kind"].fillna("unparsed")
+    reports = _facts_until(reports, as_of)
+    parts = [
+        _measured(ind[kind.isin(MEASURED_KINDS) & ind["target_value"].notna()], reports, as_of, settings),
+        _scheduled(ind[kind.isin(SCHEDULED_KINDS)], occurrences, reports, as_of, settings),
+        _qualitative(ind[kind == "qualitative"], reports, as_of, settings),
+        _unparsed(ind[~kind.isin(MEASURED_KINDS + SCHEDULED_KINDS + ("qualitative",))
+                      | (kind.isin(MEASURED_KINDS) & ind["target_value"].isna())]),
+    ]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in STATE_COLUMNS})
+    out = pd.concat(parts, ignore_index=True)
+    return out[STATE_COLUMNS].sort_values(["indicator_id", "occurrence"], kind="stable", ignore_index=True)
+
+
+def _facts_until(reports: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """Reports about facts on or before `as_of` (a later evaluation date sees later facts, not earlier ones)."""
+    if reports.empty:
+        return reports.assign(fact=pd.Series(dtype="datetime64[s]"))
+    fact_dates = as_days(reports["as_of"])
+    if "completed_on" in reports:
+        completed = as_days(reports["completed_on"])
+        fact_dates = np.where(np.isnat(fact_dates), completed, fact_dates)
+    if "created_on" in reports:
+        created = as_days(reports["created_on"])
+        fact_dates = np.where(np.isnat(fact_dates), created, fact_dates)
+    keep = np.isnat(fact_dates) | (fact_dates <= np.datetime64(as_of, "D"))
+    return reports[keep].assign(fact=fact_dates[keep])
+
+
+def _latest(reports: pd.DataFrame, column: str, ids: pd.Series) -> pd.DataFrame:
+    """The most recent report (by fact date, then id) with `column` filled, one per indicator in `ids`."""
+    rows = reports[reports["indicator_id"].isin(ids) & reports[column].notna()]
+    order = ["indicator_id", "fact"] + (["id"] if "id" in rows else [])
+    return rows.sort_values(order, kind="stable").drop_duplicates("indicator_id", keep="last")
+
+
+def _measured(ind: pd.DataFrame, reports: pd.DataFrame, as_of: date, s: EvaluationSettings) -> pd.DataFrame:
+    if ind.empty:
+        return ind
+    latest = _latest(reports, "value", ind["indicator_id"])[["indicator_id", "value", "fact", "forecast"]]
+    df = ind.merge(latest, on="indicator_id", how="left")
+    n = len(df)
+    today = np.datetime64(as_of, "D")
+    start, end = as_days(df["start"]), as_days(df["end"])
+    target = df["target_value"].to_numpy(dtype=np.float64)
+    cmp = df["comparator"].fillna(">=").to_numpy(dtype=object)
+    unit = df["unit"].fillna("").to_numpy(dtype=object)
+    name = df["name"].fillna("")
+    band = df.get("parse_reason", pd.Series([None] * n)).fillna("").str.startswith("±").to_numpy()
+    actual_raw = df["value"].to_numpy(dtype=np.float64)
+    actual = np.where(band, np.abs(actual_raw), actual_raw)
+    reported = ~np.isnan(actual)
+    rep_day = as_days(df["fact"])
+    cumulative = ((df["kind"] == "quantity") & ~pd.Series(unit).str.contains("/").to_numpy()
+                  & ~name.str.contains(NON_CUMULATIVE_NAME).to_numpy()).to_numpy()
+    lower = np.isin(cmp, ["<=", "<"])
+    exact = cmp == "="
+    higher = ~lower & ~exact
+
+    f_now = progress_fraction(as_of, start, end, mode=s.progress_mode, curve=s.progress_curve)
+    f_rep = progress_fraction(np.where(reported, rep_day, today), start, end, mode=s.progress_mode,
+                              curve=s.progress_curve)
+    expected = np.where(cumulative, target * np.where(reported, f_rep, f_now), target)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(expected > 0, actual / expected * 100, np.nan)
+    days_in = elapsed_days(np.where(reported, rep_day, today), start)
+    days_total = elapsed_days(end, start)
+    rep_forecast = df["forecast"].to_numpy(dtype=np.float64)
+    forecast = np.where(cumulative, actual * days_total / days_in, actual)
+    forecast = np.where(np.isnan(rep_forecast), forecast, rep_forecast)
+    forecast = np.where(reported, forecast, np.nan)
+
+    met = np.select([cmp == ">", cmp == "<", cmp == "<=", exact],
+                    [actual > target, actual < target, actual <= target, np.isclose(actual, target)],
+                    actual >= target)
+    met &= reported
+    over = reported & (np.select([cmp == "<", cmp == "<="], [actual >= target, actual > target],
+                                 exact & (actual > target) & ~np.isclose(actual, target)))
+    blue = reported & higher & (actual >= target * float(s.blue_at) / 100) & (target > 0)
+    ended = today >= end
+    stale = reported & ((today - np.where(reported, rep_day, today)) / DAY > s.staleness_days)
+    # point measures are due at their measuring date; cumulative ones once the period has run a while
+    measure_day = _measure_day(start, end, s.percent_due_month)
+    expected_by_now = np.where(cumulative | lower, ((today - start) / DAY >= s.staleness_days) & (f_now > 0),
+                               today >= measure_day)
+    point_ratio = np.where(target > 0, actual / np.where(target > 0, target, 1) * 100, np.nan)
+    forecast_over = lower & cumulative & reported & (forecast > target)
+    # a cap is only "within" if the latest figure is fresh and the year-end projection stays under it
+    cap_pending = lower & cumulative & (stale | forecast_over)
+
+    # first matching rule wins; the index is also the reason template (see _measured_reasons)
+    conds = [
+        ~reported & expected_by_now,                                   # 0 no_report
+        ~reported,                                                     # 1 not_due
+        over,                                                          # 2 over_cap
+        blue,                                                          # 3 blue
+        met & (~lower | ended) & ~cap_pending,                         # 4 met
+        met & ~cap_pending,                                            # 5 within cap, year running
+        stale & cumulative,                                            # 6 stale → no_report
+        forecast_over,                                                 # 7 forecast over cap
+        actual == 0,                                                   # 8 reported 0
+        cumulative & (expected <= 0),                                  # 9 nothing expected yet
+        ~cumulative & (point_ratio >= float(s.percent_yellow_from)),   # 10 point measure near target
+        ~cumulative,                                                   # 11 point measure short
+        ratio < float(s.red_below),                                    # 12
+        ratio < float(s.yellow_below),                                 # 13
+    ]
+    lights = ["grey", "grey", "red", "blue", "green", "green", "grey", "yellow", "red", "green", "yellow", "red",
+              "red", "yellow", "green"]
+    statuses = ["no_report", "not_due", "over_cap", "met", "met", "on_track", "no_report", "behind", "behind",
+                "on_track", "behind", "behind", "behind", "behind", "on_track"]
+    rule = np.select(conds, np.arange(len(conds)), len(conds))
+    light = np.array(lights, dtype=object)[rule]
+    status = np.array(statuses, dtype=object)[rule]
+
+    possible = float(s.likelihood_possible_from) / 100
+    likelihood = np.select(
+        [~reported, met & ~lower, higher & (forecast >= target), higher & (forecast >= target * possible),
+         higher, over & cumulative, over, forecast_over, lower],
+        [None, "确定能", "确定能", "有可能", "完全不可能", "完全不可能", "有可能", "有可能", "确定能"],
+        "有可能",
+    ).astype(object)
+    likelihood = np.where(exact & met, "确定能", likelihood)
+    likelihood = np.where(~reported, None, likelihood)
+
+    reason = _measured_reasons(
+        rule=rule, df=df, actual=actual_raw, target=target, expected=expected, ratio=ratio, point_ratio=point_ratio,
+        forecast=forecast, cmp=cmp, unit=unit, rep_day=rep_day, cumulative=cumulative, lower=lower,
+        as_of=as_of, measure_day=measure_day, staleness=s.staleness_days, blue_at=float(s.blue_at),
+    )
+    return pd.DataFrame({
+        "indicator_id": df["indicator_id"].to_numpy(),
+        "project_id": df["project_id"].to_numpy(),
+        "occurrence": "",
+        "light": light,
+        "status": status,
+        "expected": np.where(reported | cumulative, expected, np.nan),
+        "actual": actual_raw,
+        "ratio": np.where(cumulative, ratio, point_ratio),
+        "forecast": forecast,
+        "likelihood": likelihood,
+        "reason": reason,
+    })
+
+
+def _measure_day(start: np.ndarray, end: np.ndarray, month: int) -> np.ndarray:
+    """When a point measure (percent, unit value) is due: the end of `month` in the period's last year, or the
+    period end if that comes first."""
+    year = end.astype("datetime64[Y]")
+    month_start = year.astype("datetime64[M]") + np.timedelta64(month - 1, "M")
+    last = (month_start + np.timedelta64(1, "M")).astype("datetime64[D]") - DAY
+    return np.minimum(last, end)
+
+
+def _measured_reasons(*, rule, df, actual, target, expected, ratio, point_ratio, forecast, cmp, unit, rep_day,
+                      cumulative, lower, as_of, measure_day, staleness, blue_at) -> np.ndarray:
+    n = len(df)
+    reason = np.empty(n, dtype=object)
+    today = pd.Series(fmt_day(np.full(1, np.datetime64(as_of, "D")))).iloc[0]
+    target_text = pd.Series([SYMBOL.get(c, "") for c in cmp]) + fmt_number(target, unit)
+    for group in np.unique(rule):
+        idx = np.flatnonzero(rule == group)
+        u = unit[idx]
+        a = fmt_number(actual[idx], u)
+        e = fmt_number(expected[idx], u)
+        t = target_text.iloc[idx].reset_index(drop=True)
+        day = fmt_day(rep_day[idx])
+        cum = cumulative[idx]
+        lo = lower[idx]
+        done_word = pd.Series(np.where(lo, "累计", np.where(cum, "完成", "报告为")))
+        head = "截至" + day + done_word + a
+        if group == 0:  # nothing reported, something expected
+            text = pd.Series(np.where(
+                cum, "截至" + today + "未填报完成情况，序时目标" + e,
+                "截至" + today + "未填报，目标" + t))
+        elif group == 1:
+            text = pd.Series(np.where(
+                cum | lo, "截至" + today + "尚未填报，未到填报时间",
+                "尚未填报，测量日期为" + fmt_day(measure_day[idx])))
+        elif group == 2:
+            text = head + "，超过上限" + fmt_number(target[idx], u)
+        elif group == 3:
+            text = head + "，达年度目标的" + fmt_percent(actual[idx] / target[idx] * 100) + "（≥" + \
+                f"{blue_at:g}%，目标可能偏低）"
+        elif group in (4, 5):
+            text = pd.Series(np.where(lo, head + "，未超过上限" + fmt_number(target[idx], u),
+                                      head + "，已达到目标" + t))
+        elif group == 6:
+            text = "最近一次填报为" + day + "（" + done_word + a + f"），已超过{staleness}天未更新"
+        elif group == 7:
+            text = head + "，按进度预计全年" + fmt_number(forecast[idx], u) + "，将超过上限" + \
+                fmt_number(target[idx], u)
+        elif group == 8:
+            text = pd.Series(np.where(cum, head + "，序时目标" + e, head + "，目标" + t))
+        elif group == 9:
+            text = head + "，序时目标" + e
+        elif group in (10, 11):
+            text = head + "，低于目标" + t + "（为目标的" + fmt_percent(point_ratio[idx]) + "）"
+        elif group in (12, 13):
+            text = head + "，序时目标" + e + "，仅为序时目标的" + fmt_percent(ratio[idx])
+        else:
+            text = pd.Series(np.where(cum, head + "，序时目标" + e, head + "，目标" + t))
+        reason[idx] = np.asarray(text, dtype=object)
+    return reason
+
+
+def _scheduled(ind: pd.DataFrame, occurrences: pd.DataFrame, reports: pd.DataFrame, as_of: date,
+               s: EvaluationSettings) -> pd.DataFrame:
+    if ind.empty:
+        return ind
+    today = np.datetime64(as_of, "D")
+    occ = occurrences[occurrences["indicator_id"].isin(ind["indicator_id"])][["indicator_id", "start", "due"]]
+    occ = occ.assign(start=as_days(occ["start"]), due=as_days(occ["due"]))
+    occ = occ.sort_values(["indicator_id", "due"], kind="stable")
+    started = occ["start"].to_numpy() <= today
+    upcoming = occ[~started].drop_duplicates("indicator_id", keep="first")
+    occ = pd.concat([occ[started], upcoming]).sort_values(["indicator_id", "due"], kind="stable")
+    no_dates = ind[~ind["indicator_id"].isin(occ["indicator_id"])]
+    occ = occ.merge(ind[["indicator_id", "project_id", "kind"]], on="indicator_id", how="inner")
+
+    done = _completions(occ, reports)
+    occ = occ.merge(done, on=["indicator_id", "due"], how="left")
+    due = occ["due"].to_numpy()
+    start = occ["start"].to_numpy()
+    completed = as_days(occ["completed_on"])
+    is_done = ~np.isnat(completed)
+    days_left = ((due - today) / DAY).astype(np.int64)
+    window = (occ["kind"] == "window").to_numpy()
+    conds = [is_done, start > today, (due < today) & window, due < today, days_left <= s.warning_days]
+    rule = np.select(conds, np.arange(len(conds)), len(conds))
+    light = np.array(["green", "grey", "red", "red", "yellow", "grey"], dtype=object)[rule]
+    status = np.array(["met", "not_due", "missed", "overdue", "due_soon", "not_due"], dtype=object)[rule]
+    likelihood = np.array(["确定能", None, "完全不可能", "有可能", "有可能", None], dtype=object)[rule]
+
+    due_text = fmt_day(due)
+    reason = np.empty(len(occ), dtype=object)
+    for group in np.unique(rule):
+        idx = np.flatnonzero(rule == group)
+        d = due_text.iloc[idx].reset_index(drop=True)
+        if group == 0:
+            late = ((completed[idx] - due[idx]) / DAY).astype(np.int64)
+            text = "已于" + fmt_day(completed[idx]) + "完成（截止" + d + "）" + \
+                pd.Series(np.where(late > 0, "，逾期" + pd.Series(late).astype(str) + "天完成", ""))
+        elif group == 1:
+            text = fmt_day(start[idx]) + "开始，" + d + "截止，尚未开始"
+        elif group == 2:
+            text = fmt_day(start[idx]) + "至" + d + "的时间窗口已关闭，未报告完成"
+        elif group == 3:
+            text = "截止" + d + "，已逾期" + pd.Series(-days_left[idx]).astype(str) + "天，尚未报告完成"
+        elif group == 4:
+            left = pd.Series(days_left[idx])
+            text = pd.Series(np.where(left > 0, "截止" + d + "，还剩" + left.astype(str) + "天",
+                                      "今天（" + d + "）截止")) + "，尚未报告完成"
+        else:
+            text = "截止" + d + "，尚未到期"
+        reason[idx] = np.asarray(text, dtype=object)
+    out = pd.DataFrame({
+        "indicator_id": occ["indicator_id"].to_numpy(),
+        "project_id": occ["project_id"].to_numpy(),
+        "occurrence": np.datetime_as_string(due, unit="D").astype(object),
+        "light": light,
+        "status": status,
+        "expected": np.nan,
+        "actual": np.nan,
+        "ratio": np.nan,
+        "forecast": np.nan,
+        "likelihood": likelihood,
+        "reason": reason,
+    })
+    if len(no_dates):
+        out = pd.concat([out, _unparsed(no_dates, "时间类指标没有可用的日期")], ignore_index=True)
+    return out
+
+
+def _completions(occ: pd.DataFrame, reports: pd.DataFrame) -> pd.DataFrame:
+    """The earliest completion per (indicator, occurrence due date). A report naming its occurrence counts for
+    that one; a report without one counts for the first occurrence due on or after its completion date (or, if
+    it came after all of them, for the last one, late)."""
+    empty = pd.DataFrame({"indicator_id": pd.Series(dtype=occ["indicator_id"].dtype),
+                          "due": pd.Series(dtype="datetime64[s]"), "completed_on": pd.Series(dtype="datetime64[s]")})
+    if reports.empty or "completed_on" not in reports:
+        return empty
+    done = reports[reports["completed_on"].notna() & reports["indicator_id"].isin(occ["indicator_id"])]
+    if done.empty:
+        return empty
+    done = done.assign(completed_on=as_days(done["completed_on"]).astype("datetime64[s]"),
+                       occurrence_due=as_days(done["occurrence_due"]).astype("datetime64[s]"))
+    named = done[done["occurrence_due"].notna()][["indicator_id", "occurrence_due", "completed_on"]]
+    named = named.rename(columns={"occurrence_due": "due"})
+    loose = done[done["occurrence_due"].isna()][["indicator_id", "completed_on"]]
+    if len(loose):
+        keys = occ[["indicator_id", "due"]].assign(due=lambda f: f["due"].astype("datetime64[s]"))
+        keys = keys.sort_values("due", kind="stable")
+        loose = loose.sort_values("completed_on", kind="stable")
+        ahead = pd.merge_asof(loose, keys, left_on="completed_on", right_on="due", by="indicator_id",
+                              direction="forward")
+        late = pd.merge_asof(loose, keys, left_on="completed_on", right_on="due", by="indicator_id",
+                             direction="backward")  # done after the last due date: counts for that one, late
+        ahead["due"] = ahead["due"].fillna(late["due"])
+        named = pd.concat([named, ahead.dropna(subset=["due"])[["indicator_id", "due", "completed_on"]]],
+                          ignore_index=True)
+    named = named.assign(due=named["due"].astype("datetime64[s]"))
+    first = named.groupby(["indicator_id", "due"], as_index=False)["completed_on"].min()
+    first["due"] = as_days(first["due"])
+    return first
+
+
+def _qualitative(ind: pd.DataFrame, reports: pd.DataFrame, as_of: date, s: EvaluationSettings) -> pd.DataFrame:
+    if ind.empty:
+        return ind
+    latest = _latest(reports, "grade", ind["indicator_id"])[["indicator_id", "grade", "fact"]]
+    df = ind.merge(latest, on="indicator_id", how="left")
+    today = np.datetime64(as_of, "D")
+    grade = df["grade"].to_numpy(dtype=object)
+    graded = df["grade"].isin(list(GRADE_LIGHTS)).to_numpy()
+    end = as_days(df["end"])
+    near_end = (end - today) / DAY <= s.needs_grade_days
+    lookup = {g: v for g, v in GRADE_LIGHTS.items()}
+    light = np.where(graded, df["grade"].map(lambda g: lookup.get(g, ("grey",) * 3)[0]).to_numpy(dtype=object),
+                     "grey")
+    status = np.where(graded, df["grade"].map(lambda g: lookup.get(g, (None, "needs_grade"))[1]).to_numpy(dtype=object),
+                      np.where(near_end, "needs_grade", "not_due"))
+    likelihood = np.where(graded, df["grade"].map(lambda g: lookup.get(g, (None, None, None))[2]).to_numpy(dtype=object),
+                          None)
+    reason = np.where(graded, "评定为“" + pd.Series(grade).astype(str) + "”",
+                      np.where(near_end, "临近年末，尚未评定完成等级", "定性指标，年末前评定完成等级"))
+    return pd.DataFrame({
+        "indicator_id": df["indicator_id"].to_numpy(),
+        "project_id": df["project_id"].to_numpy(),
+        "occurrence": "",
+        "light": light,
+        "status": status,
+        "expected": np.nan,
+        "actual": np.nan,
+        "ratio": np.nan,
+        "forecast": np.nan,
+        "likelihood": likelihood,
+        "reason": np.asarray(reason, dtype=object),
+    })
+
+
+def _unparsed(ind: pd.DataFrame, why: str | None = None) -> pd.DataFrame:
+    if ind.empty:
+        return ind
+    text = ind["value_text"].fillna("").astype(str) if "value_text" in ind else pd.Series("", index=ind.index)
+    cause = ind["parse_reason"].fillna("无法识别的指标值") if "parse_reason" in ind else pd.Series("无法识别的指标值", index=ind.index)
+    if why:
+        cause = pd.Series(why, index=ind.index)
+    reason = "指标值“" + text + "”无法自动评价：" + cause.astype(str)
+    return pd.DataFrame({
+        "indicator_id": ind["indicator_id"].to_numpy(),
+        "project_id": ind["project_id"].to_numpy(),
+        "occurrence": "",
+        "light": "grey",
+        "status": "unparsed",
+        "expected": np.nan,
+        "actual": np.nan,
+        "ratio": np.nan,
+        "forecast": np.nan,
+        "likelihood": None,
+        "reason": reason.to_numpy(dtype=object),
+    })

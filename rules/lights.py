@@ -1,0 +1,152 @@
+"""Roll-ups: a project's light from its indicators, its budget-execution light (双监控), department counts.
+
+Grey handling (the rule books only rank red > yellow > green > blue): a grey indicator that lacks data it
+should have (`no_report`, `needs_grade`, `unparsed`) ranks between yellow and green, so a project with a
+missing report is never shown green, while a real red or yellow still wins. `not_due` indicators do not take
+part: nothing is expected of them yet. A project with nothing to judge is grey.
+
+Budget execution: spent (the latest effective 执行数 on or before the as-of date) ÷ annual funds = 执行率;
+÷ 序时进度 at the spending's date = the ratio that sets the light (below 60% red, below 80% yellow, else
+green). A zero or missing budget gives 执行率 0 and a grey light ("nothing to execute"), never a division
+error; no spending reported, or a report older than the staleness limit, is grey too: missing is 未填报,
+not zero.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from rules.evaluation import EvaluationSettings, active_periods, fmt_day, fmt_number, fmt_percent
+from rules.progress import DAY, as_days, elapsed_days, progress_fraction
+
+# severity for the roll-up: higher is worse
+SEVERITY = {"blue": 0, "green": 1, "grey": 2, "yellow": 3, "red": 4}
+LIGHT_BY_SEVERITY = np.array(["blue", "green", "grey", "yellow", "red"], dtype=object)
+PROJECT_COLUMNS = ["project_id", "light", "budget_light", "spent", "execution_rate", "execution_ratio",
+                   "forecast_spent", "reason"]
+LIGHT_NAMES = {"red": "红", "yellow": "黄", "green": "绿", "blue": "蓝", "grey": "灰"}
+
+
+def project_lights(states: pd.DataFrame) -> pd.DataFrame:
+    """project_id, light, and counts per light (red, yellow, green, blue, grey) over judged indicators."""
+    judged = states[states["status"] != "not_due"]
+    severity = judged["light"].map(SEVERITY).fillna(SEVERITY["grey"]).astype(np.int64)
+    worst = severity.groupby(judged["project_id"]).max()
+    counts = pd.crosstab(judged["project_id"], judged["light"])
+    for light in SEVERITY:
+        if light not in counts:
+            counts[light] = 0
+    out = counts[list(LIGHT_NAMES)].reset_index()
+    out["light"] = LIGHT_BY_SEVERITY[worst.reindex(out["project_id"]).to_numpy()]
+    return out
+
+
+def project_states(
+    projects: pd.DataFrame,
+    states: pd.DataFrame,
+    spending: pd.DataFrame,
+    *,
+    as_of: date,
+    settings: EvaluationSettings = EvaluationSettings(),
+) -> pd.DataFrame:
+    if projects.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in PROJECT_COLUMNS})
+    s = settings
+    today = np.datetime64(as_of, "D")
+    periods = active_periods(projects)
+    df = projects[["project_id", "annual_funds"]].merge(periods, on="project_id", how="left")
+    lights = project_lights(states) if len(states) else pd.DataFrame(columns=["project_id", "light", *LIGHT_NAMES])
+    df = df.merge(lights, on="project_id", how="left")
+    for light in LIGHT_NAMES:
+        df[light] = df[light].fillna(0).astype(np.int64)
+    df["light"] = df["light"].fillna("grey")
+
+    sp = spending
+    if len(sp):
+        sp = sp.assign(day=as_days(sp["as_of"]))
+        sp = sp[sp["day"] <= today]
+        order = ["project_id", "day"] + (["id"] if "id" in sp else [])
+        sp = sp.sort_values(order, kind="stable").drop_duplicates("project_id", keep="last")
+        df = df.merge(sp[["project_id", "amount", "day"]], on="project_id", how="left")
+    else:
+        df["amount"] = np.nan
+        df["day"] = np.datetime64("NaT", "D")
+    start, end = as_days(df["start"]), as_days(df["end"])
+    funds = df["annual_funds"].to_numpy(dtype=np.float64)
+    spent = df["amount"].to_numpy(dtype=np.float64)
+    day = as_days(df["day"])
+    reported = ~np.isnan(spent)
+    no_budget = ~(funds > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(no_budget, 0.0, spent / np.where(no_budget, 1, funds) * 100)
+        f = progress_fraction(np.where(reported, day, today), start, end, mode=s.progress_mode,
+                              curve=s.progress_curve)
+        ratio = np.where(no_budget, 0.0, np.where(f > 0, rate / np.where(f > 0, f, 1), np.nan))
+    rate = np.where(reported | no_budget, rate, np.nan)
+    ratio = np.where(reported | no_budget, ratio, np.nan)
+    forecast = np.where(reported, spent * elapsed_days(end, start) / elapsed_days(np.where(reported, day, today), start),
+                        np.nan)
+    stale = reported & ((today - np.where(reported, day, today)) / DAY > s.staleness_days)
+    conds = [no_budget, ~reported, stale, np.isnan(ratio), ratio < float(s.budget_red_below),
+             ratio < float(s.budget_yellow_below)]
+    rule = np.select(conds, np.arange(len(conds)), len(conds))
+    budget_light = np.array(["grey", "grey", "grey", "green", "red", "yellow", "green"], dtype=object)[rule]
+
+    unit = "元"
+    spent_text = fmt_number(spent, unit)
+    funds_text = fmt_number(funds, unit)
+    budget = np.empty(len(df), dtype=object)
+    for group in np.unique(rule):
+        idx = np.flatnonzero(rule == group)
+        d = fmt_day(day[idx])
+        if group == 0:
+            text = pd.Series("年度资金为0，执行率按0计", index=range(len(idx)))
+        elif group == 1:
+            text = pd.Series("截至" + fmt_day(np.full(1, today)).iloc[0] + "未填报资金执行数", index=range(len(idx)))
+        elif group == 2:
+            text = "资金执行数最近填报于" + d + f"，已超过{s.staleness_days}天未更新"
+        elif group == 3:
+            text = "截至" + d + "支出" + spent_text.iloc[idx].reset_index(drop=True) + "，尚无序时要求"
+        else:
+            text = ("截至" + d + "支出" + spent_text.iloc[idx].reset_index(drop=True) + "，执行率"
+                    + fmt_percent(rate[idx]) + "，为序时进度的" + fmt_percent(ratio[idx])
+                    + "（年度资金" + funds_text.iloc[idx].reset_index(drop=True) + "）")
+        budget[idx] = np.asarray(text, dtype=object)
+    counts = pd.Series("", index=df.index, dtype=object)
+    for light, word in LIGHT_NAMES.items():
+        n = df[light]
+        counts = counts + np.where(n > 0, word + n.astype(str), "")
+    judged = df[list(LIGHT_NAMES)].sum(axis=1)
+    indicator_text = np.where(judged > 0, "指标" + counts.str.replace(r"(\d)(?=\D)", r"\1 ", regex=True),
+                              "暂无可评价的指标")
+    return pd.DataFrame({
+        "project_id": df["project_id"].to_numpy(),
+        "light": df["light"].to_numpy(dtype=object),
+        "budget_light": budget_light,
+        "spent": spent,
+        "execution_rate": rate,
+        "execution_ratio": ratio,
+        "forecast_spent": forecast,
+        "reason": pd.Series(indicator_text, dtype=object) + "；" + pd.Series(budget, dtype=object),
+        **{light: df[light].to_numpy() for light in LIGHT_NAMES},
+    })
+
+
+def department_summary(projects: pd.DataFrame, project_states_frame: pd.DataFrame) -> pd.DataFrame:
+    """Per department: number of projects and how many are red / yellow / green / blue / grey (project light)
+    and how many have a red / yellow budget light."""
+    df = projects[["project_id", "department_id"]].merge(project_states_frame[["project_id", "light", "budget_light"]],
+                                                       on="project_id", how="left")
+    df["light"] = df["light"].fillna("grey")
+    counts = pd.crosstab(df["department_id"], df["light"])
+    for light in LIGHT_NAMES:
+        if light not in counts:
+            counts[light] = 0
+    out = counts[list(LIGHT_NAMES)].copy()
+    out.insert(0, "projects", out.sum(axis=1))
+    out["budget_red"] = df.assign(r=df["budget_light"] == "red").groupby("department_id")["r"].sum()
+    out["budget_yellow"] = df.assign(r=df["budget_light"] == "yellow").groupby("department_id")["r"].sum()
+    return out.reset_index()
