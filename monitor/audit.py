@@ -34,7 +34,7 @@ def snapshot(obj: Any, fields: Iterable[str] | None = None) -> dict[str, Any]:
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return format(value.normalize(), "f") if value.is_finite() else str(value)
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, dict):

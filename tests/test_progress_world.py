@@ -9,11 +9,11 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from monitor.accounts.users import create_user
+from monitor.accounts.passwords import hash_password
 from monitor.store.db import session_scope
-from monitor.store.models import BudgetYear, Department, Indicator, Project
+from monitor.store.models import BudgetYear, Department, Indicator, Project, User
 from rules.targets import parse_target
 
 PASSWORD = "correct-horse-42"
@@ -78,12 +78,15 @@ def build_world(engine: Engine, *, users: bool = True) -> World:
     return world
 
 
+_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once per test run, not per user per test
+
+
 def add_users(s: Session) -> None:
-    create_user(s, username="clerk_hr", password=PASSWORD, role="clerk", department_code="HRSS", display_name="人社经办")
-    create_user(s, username="clerk_union", password=PASSWORD, role="clerk", department_code="UNION",
-                display_name="工会经办")
-    create_user(s, username="admin", password=PASSWORD, role="admin", display_name="财政局管理员")
-    create_user(s, username="auditor", password=PASSWORD, role="auditor", display_name="财政局审计")
+    departments = {d.code: d.id for d in s.exec(select(Department)).all()}
+    for username, role, code, display in (("clerk_hr", "clerk", "HRSS", "人社经办"), ("clerk_union", "clerk", "UNION", "工会经办"),
+                                          ("admin", "admin", None, "财政局管理员"), ("auditor", "auditor", None, "财政局审计")):
+        s.add(User(username=username, display_name=display, password_hash=_HASH, role=role,
+                   department_id=departments.get(code)))
 
 
 def test_world_indicators_cover_every_reportable_kind(engine):

@@ -1,16 +1,177 @@
-"""REST API under /api/v1 (OpenAPI at /api/v1/openapi.json): Bearer-token access, department-scoped."""
+"""REST API under /api/v1 (OpenAPI at /api/v1/openapi.json): Bearer-token access, department-scoped.
+
+Answers follow the portal's convention: an indicator or project outside the token owner's departments
+is 404 (indistinguishable from one that does not exist), a role that may not write gets 403, a report
+that makes no sense gets 422 with one problem per field. A batch is all or nothing.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from datetime import date, datetime
+from decimal import Decimal
 
-from monitor.store.models import User
-from monitor.web.auth import api_user
+from fastapi import APIRouter, Body, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, select
+
+from monitor import audit
+from monitor.accounts.permissions import NotAllowed
+from monitor.progress import service
+from monitor.progress.schedule import describe_target
+from monitor.progress.validation import KIND_LABELS, ReportDraft, ValidationFailed
+from monitor.store.models import Indicator, Project, Report, Spending, User
+from monitor.store.types import SHANGHAI
+from monitor.web.auth import api_user, db_session, indicator_for_user, project_for_user, visible_department_ids
 
 router = APIRouter(prefix="/api/v1", tags=["progress"])
+
+
+def _today(request: Request) -> date:
+    clock = getattr(request.app.state, "clock", None)
+    return clock() if clock else datetime.now(SHANGHAI).date()
+
+
+class ReportIn(BaseModel):
+    """One report. Which fields are needed depends on the indicator's kind (see `kind` in GET /projects)."""
+
+    indicator_id: int
+    value: Decimal | None = Field(None, description="quantity/percent: value to date (cumulative or latest rate)")
+    as_of: date | None = Field(None, description="quantity/percent: the date the value refers to")
+    occurrence_due: date | None = Field(None, description="deadline/window/recurring: due date of the occurrence done")
+    completed_on: date | None = Field(None, description="deadline/window/recurring: when it was done")
+    grade: str | None = Field(None, description="qualitative: 达成年度指标 / 部分达成年度指标并具有一定效果 / 未达成年度指标且效果较差")
+    explanation: str | None = None
+    forecast: Decimal | str | None = Field(None, description="全年预计完成情况 (number or text)")
+    deviation_causes: dict[str, str] | None = Field(None, description="经费保障 / 制度保障 / 人员保障 / 硬件条件保障 / 其他 → text")
+    likelihood: str | None = Field(None, description="确定能 / 有可能 / 完全不可能")
+    note: str | None = None
+    supersedes_id: int | None = Field(None, description="correct this earlier report (must be the effective one)")
+
+
+class SpendingIn(BaseModel):
+    amount: Decimal = Field(description="spending to date in 元 (cumulative)")
+    as_of: date
+    note: str | None = None
+    supersedes_id: int | None = None
+
+
+def _report_out(r: Report, superseded: set[int] | None = None) -> dict:
+    data = service.report_json(r)
+    if superseded is not None:
+        data["effective"] = r.id not in superseded
+    return data
+
+
+def _raise_problems(exc: ValidationFailed) -> None:
+    problems = [p.to_json() for p in exc.problems]
+    if any(p.field in ("indicator_id", "project_id") for p in exc.problems):
+        raise HTTPException(404, {"message": "指标或项目不存在或不属于本部门 (not found)", "problems": problems})
+    raise HTTPException(422, {"message": "未保存任何内容 (nothing stored)", "problems": problems})
 
 
 @router.get("/me", summary="当前令牌的用户 (who this token belongs to)")
 def me(user: User = Depends(api_user)) -> dict:
     return {"username": user.username, "display_name": user.display_name, "role": user.role,
             "department_id": user.department_id}
+
+
+@router.get("/projects", summary="本部门的项目、指标与目标 (projects and indicators with targets)")
+def list_projects(request: Request, department_id: int | None = None, user: User = Depends(api_user),
+                  session: Session = Depends(db_session)) -> list[dict]:
+    visible = visible_department_ids(session, user)
+    query = select(Project).order_by(Project.id)
+    if visible is not None:
+        query = query.where(col(Project.department_id).in_(visible))
+    if department_id is not None:
+        query = query.where(Project.department_id == department_id)
+    projects = session.exec(query).all()
+    return _projects_json(session, projects)
+
+
+@router.get("/projects/{project_id}", summary="一个项目 (one project)")
+def get_project(project_id: int, user: User = Depends(api_user), session: Session = Depends(db_session)) -> dict:
+    return _projects_json(session, [project_for_user(session, user, project_id)])[0]
+
+
+def _projects_json(session: Session, projects: list[Project]) -> list[dict]:
+    ids = [p.id for p in projects]
+    indicator_ids = session.exec(select(Indicator.id).where(col(Indicator.project_id).in_(ids))).all() if ids else []
+    infos = service.load_infos(session, indicator_ids)
+    effective = service.effective_reports(session, infos)
+    spending = service.effective_spending(session, ids)
+    by_project: dict[int, list] = {p.id: [] for p in projects}
+    for info in sorted(infos.values(), key=lambda i: (i.indicator.position, i.indicator.id)):
+        ind = info.indicator
+        latest = service.latest(effective[ind.id])
+        by_project[info.project.id].append({
+            "id": ind.id, "level1": ind.level1, "level2": ind.level2, "name": ind.name, "half": ind.half,
+            "target_text": ind.value_text, "kind": info.kind, "kind_label": KIND_LABELS.get(info.kind, info.kind),
+            "meaning": describe_target(info), "comparator": info.target.comparator,
+            "target_value": None if info.target.value is None else format(info.target.value, "f"),
+            "unit": info.target.unit, "occurrences": [d.isoformat() for d in info.occurrence_dues],
+            "latest": service.report_json(latest) if latest else None})
+    out = []
+    for p in projects:
+        spent = service.latest_spending(spending.get(p.id, []))
+        out.append({"id": p.id, "name": p.name, "department_id": p.department_id,
+                    "annual_funds": None if p.annual_funds is None else format(p.annual_funds, "f"),
+                    "spent": None if spent is None else {"id": spent.id, "amount": format(spent.amount, "f"),
+                                                          "as_of": spent.as_of.isoformat()},
+                    "indicators": by_project[p.id]})
+    return out
+
+
+@router.get("/indicators/{indicator_id}/history", summary="指标的全部填报记录，含已更正的 (full history)")
+def indicator_history(indicator_id: int, user: User = Depends(api_user),
+                      session: Session = Depends(db_session)) -> list[dict]:
+    indicator_for_user(session, user, indicator_id)
+    rows = service.history(session, indicator_id)
+    superseded = {r.supersedes_id for r in rows if r.supersedes_id}
+    return [_report_out(r, superseded) for r in rows]
+
+
+@router.post("/reports", status_code=201, summary="填报一条或多条 (post one report or a list; all or nothing)")
+def post_reports(request: Request, body: ReportIn | list[ReportIn] = Body(...), user: User = Depends(api_user),
+                 session: Session = Depends(db_session)) -> dict:
+    items = body if isinstance(body, list) else [body]
+    if not items:
+        raise HTTPException(422, {"message": "没有内容 (empty list)", "problems": []})
+    if len(items) > 1000:
+        raise HTTPException(413, "一次最多 1000 条 (at most 1000 reports per request)")
+    drafts = [ReportDraft(**item.model_dump()) for item in items]
+    with service.write_turn(session):
+        try:
+            result = service.record_reports(session, user, drafts, channel="api", today=_today(request))
+        except ValidationFailed as exc:
+            session.rollback()
+            _raise_problems(exc)
+        except NotAllowed as exc:
+            raise HTTPException(403, str(exc)) from exc
+        session.commit()
+    return result.to_json()
+
+
+@router.get("/projects/{project_id}/spending", summary="项目支出记录 (spending history)")
+def spending_history(project_id: int, user: User = Depends(api_user), session: Session = Depends(db_session)) -> list[dict]:
+    project_for_user(session, user, project_id)
+    rows = service.spending_history(session, project_id)
+    superseded = {r.supersedes_id for r in rows if r.supersedes_id}
+    return [dict(audit.snapshot(r, service.SPENDING_FIELDS), effective=r.id not in superseded,
+                 created_at=r.created_at.isoformat() if r.created_at else None) for r in rows]
+
+
+@router.post("/projects/{project_id}/spending", status_code=201, summary="填报项目支出执行数 (post spending to date)")
+def post_spending(request: Request, project_id: int, body: SpendingIn, user: User = Depends(api_user),
+                  session: Session = Depends(db_session)) -> dict:
+    project_for_user(session, user, project_id)
+    draft = service.SpendingDraft(project_id=project_id, **body.model_dump())
+    with service.write_turn(session):
+        try:
+            stored, unchanged = service.record_spending(session, user, [draft], channel="api", today=_today(request))
+        except ValidationFailed as exc:
+            session.rollback()
+            _raise_problems(exc)
+        except NotAllowed as exc:
+            raise HTTPException(403, str(exc)) from exc
+        session.commit()
+    return {"stored": [audit.snapshot(r, service.SPENDING_FIELDS) for r in stored], "unchanged": unchanged}

@@ -1,0 +1,132 @@
+"""The REST API: bearer tokens, department scope, batches that are all or nothing, and its OpenAPI description."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlmodel import Session, select
+
+from monitor.accounts.tokens import create_token, revoke_token
+from monitor.store.db import session_scope
+from monitor.store.models import Report, Spending, User
+from tests.test_progress_world import build_world
+from tests.test_web_portal import make_client
+
+
+def _token(engine, username: str) -> str:
+    with session_scope(engine) as s:
+        user = s.exec(select(User).where(User.username == username)).one()
+        return create_token(s, user, "test")[1]
+
+
+@pytest.fixture
+def world(engine):
+    return build_world(engine)
+
+
+def _auth(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_without_a_valid_token_nothing_is_answered(engine, world):
+    client = make_client(engine)
+    assert client.get("/api/v1/projects").status_code == 401
+    assert client.get("/api/v1/projects", headers=_auth("kpw_made-up")).status_code == 401
+    token = _token(engine, "clerk_hr")
+    assert client.get("/api/v1/me", headers=_auth(token)).json()["username"] == "clerk_hr"
+    with session_scope(engine) as s:
+        from monitor.accounts.tokens import list_tokens
+        revoke_token(s, list_tokens(s)[0].id, actor="admin")
+    assert client.get("/api/v1/me", headers=_auth(token)).status_code == 401
+
+
+def test_lists_only_my_departments_projects_with_parsed_targets(engine, world):
+    client = make_client(engine)
+    projects = client.get("/api/v1/projects", headers=_auth(_token(engine, "clerk_hr"))).json()
+    assert [p["id"] for p in projects] == [world.hr_project]
+    indicators = {i["name"]: i for i in projects[0]["indicators"]}
+    assert indicators["培训人数"]["kind"] == "quantity"
+    assert (indicators["培训人数"]["comparator"], indicators["培训人数"]["target_value"]) == (">=", "3000")
+    assert indicators["补贴发放"]["occurrences"] == ["2024-03-31", "2024-06-30", "2024-09-30", "2024-12-31"]
+    everything = client.get("/api/v1/projects", headers=_auth(_token(engine, "admin"))).json()
+    assert {p["id"] for p in everything} == {world.hr_project, world.union_project}
+
+
+def test_posting_one_or_many_reports_and_reading_the_history(engine, world):
+    client = make_client(engine)
+    headers = _auth(_token(engine, "clerk_hr"))
+    one = client.post("/api/v1/reports", headers=headers,
+                      json={"indicator_id": world.ind["count"], "value": "1200", "as_of": "2024-06-30"})
+    assert one.status_code == 201 and len(one.json()["stored"]) == 1
+    first_id = one.json()["stored"][0]["id"]
+    many = client.post("/api/v1/reports", headers=headers, json=[
+        {"indicator_id": world.ind["count"], "value": "1250", "as_of": "2024-06-30", "supersedes_id": first_id},
+        {"indicator_id": world.ind["quality"], "grade": "达成年度指标", "likelihood": "确定能"},
+        {"indicator_id": world.ind["quarterly"], "occurrence_due": "2024-06-30", "completed_on": "2024-06-20"},
+    ])
+    assert many.status_code == 201, many.text
+    assert [r["revision"] for r in many.json()["stored"]] == [2, 1, 1]
+    again = client.post("/api/v1/reports", headers=headers, json={"indicator_id": world.ind["quality"],
+                                                                 "grade": "达成年度指标", "likelihood": "确定能"})
+    assert again.json() == {"stored": [], "unchanged": [0]}
+    history = client.get(f"/api/v1/indicators/{world.ind['count']}/history", headers=headers).json()
+    assert [(h["value"], h["effective"]) for h in history] == [("1250", True), ("1200", False)]
+    with Session(engine) as s:
+        assert {r.channel for r in s.exec(select(Report)).all()} == {"api"}
+
+
+def test_a_batch_with_one_bad_report_stores_nothing_and_names_it(engine, world):
+    client = make_client(engine)
+    response = client.post("/api/v1/reports", headers=_auth(_token(engine, "clerk_hr")), json=[
+        {"indicator_id": world.ind["count"], "value": "1200", "as_of": "2024-06-30"},
+        {"indicator_id": world.ind["quality"], "grade": "优秀"},
+    ])
+    assert response.status_code == 422
+    (problem,) = response.json()["detail"]["problems"]
+    assert (problem["index"], problem["field"]) == (1, "grade")
+    with Session(engine) as s:
+        assert s.exec(select(Report)).all() == []
+
+
+def test_another_departments_indicator_and_project_are_refused_as_not_found(engine, world):
+    client = make_client(engine)
+    headers = _auth(_token(engine, "clerk_union"))
+    refused = client.post("/api/v1/reports", headers=headers, json=[
+        {"indicator_id": world.union_indicator, "value": "10", "as_of": "2024-06-30"},
+        {"indicator_id": world.ind["count"], "value": "10", "as_of": "2024-06-30"}])
+    assert refused.status_code == 404
+    assert refused.json()["detail"]["problems"][0]["index"] == 1
+    assert client.get(f"/api/v1/indicators/{world.ind['count']}/history", headers=headers).status_code == 404
+    assert client.get(f"/api/v1/projects/{world.hr_project}", headers=headers).status_code == 404
+    assert client.post(f"/api/v1/projects/{world.hr_project}/spending", headers=headers,
+                       json={"amount": "1", "as_of": "2024-06-30"}).status_code == 404
+    with Session(engine) as s:
+        assert s.exec(select(Report)).all() == [] and s.exec(select(Spending)).all() == []
+
+
+def test_auditor_tokens_read_but_may_not_write(engine, world):
+    client = make_client(engine)
+    headers = _auth(_token(engine, "auditor"))
+    assert client.get(f"/api/v1/projects/{world.hr_project}", headers=headers).status_code == 200
+    posted = client.post("/api/v1/reports", headers=headers,
+                         json={"indicator_id": world.ind["count"], "value": "1", "as_of": "2024-06-30"})
+    assert posted.status_code == 403
+
+
+def test_spending_through_the_api_is_exact_yuan(engine, world):
+    client = make_client(engine)
+    headers = _auth(_token(engine, "clerk_hr"))
+    posted = client.post(f"/api/v1/projects/{world.hr_project}/spending", headers=headers,
+                         json={"amount": "654321.09", "as_of": "2024-07-31"})
+    assert posted.status_code == 201
+    assert client.get(f"/api/v1/projects/{world.hr_project}", headers=headers).json()["spent"]["amount"] == "654321.09"
+    with Session(engine) as s:
+        assert s.exec(select(Spending)).one().amount == Decimal("654321.09")
+
+
+def test_openapi_describes_the_progress_endpoints(engine, world):
+    schema = make_client(engine).get("/api/v1/openapi.json").json()
+    assert {"/api/v1/projects", "/api/v1/reports", "/api/v1/indicators/{indicator_id}/history",
+            "/api/v1/projects/{project_id}/spending"} <= set(schema["paths"])
+    assert "HTTPBearer" in schema["components"]["securitySchemes"]
