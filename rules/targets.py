@@ -240,7 +240,8 @@ _RE_MONTH_BEFORE = re.compile(rf"^(?:{_YEAR}[年./-])?(?P<m>{_M})月(?:份)?{_BE
 _RE_YEAR_MONTH = re.compile(rf"^{_YEAR}(?:[年.]|(?P<iso>[/-]))(?P<m>{_M})(?:月(?:份)?)?$")
 _RE_XUN = re.compile(rf"^(?:{_YEAR}[年./-])?(?P<m>{_M})月(?:份)?(?P<x>上旬|中旬|下旬)(?P<b>{_BEFORE})?$")
 _RE_YEAR_END = re.compile(rf"^(?:{_YEAR}年|本年|当年|年)(?:度)?(?:底|末|终){_BEFORE}?$")
-_RE_YEAR_IN = re.compile(rf"^(?:{_YEAR}年|本年|当年)?年内$")
+_RE_YEAR_IN = re.compile(rf"^(?:{_YEAR}年|本年|当年)?年内$|^(?:本|当)年度?内?$")
+_RELATIVE_YEAR = re.compile(r"^(?:(?P<next>次年|下年|明年|翌年|下一年)|(?P<last>上年|去年|上一年))(?:度)?")
 _RE_YEAR_ONLY = re.compile(rf"^{_YEAR}年度?(?:内)?$")
 _QS = r"(?P<qs>[一二三四1-4](?:[、,和及与至到~-]?第?[一二三四1-4])*)"
 _RE_QUARTER_END = re.compile(rf"^(?:{_YEAR}年)?第?{_QS}季度(?:(?:末|底){_BEFORE}?|{_BEFORE})$")
@@ -609,7 +610,9 @@ _QUALITATIVE_WHOLE = {"高", "好", "优", "良", "强", "是", "否", "优秀",
 
 
 def _qualitative(s: str) -> bool:
-    return s in _QUALITATIVE_WHOLE or any(w in s for w in _QUALITATIVE_WORDS)
+    if s in _QUALITATIVE_WHOLE or any(w in s for w in _QUALITATIVE_WORDS):
+        return True
+    return len(s) > 1 and s[0] in "无零" and not re.search(r"\d", s)  # 无投诉, 零事故: a person confirms it
 
 
 # ---------------------------------------------------------------- entry points
@@ -626,6 +629,9 @@ def _read_time(s: str, *, year: int, strict: bool) -> tuple[str, tuple[Occurrenc
     budget year's 5月底前) are tried off in turn; the first reading that fits wins.
     """
     core = _LEAD.sub("", s)
+    if m := _RELATIVE_YEAR.match(core):  # "次年3月底前": the year after the budget year
+        core = f"{year + 1 if m['next'] else year - 1}年" + core[m.end():]
+    core = re.sub(r"^Q([1-4])$", r"第\1季度", core)
     bare = _TAIL.sub("", core)
     times = _TIMES.search(bare)
     candidates = [(core, None), (bare, None)]

@@ -148,6 +148,10 @@ CASES = [
     t("每月1次", "recurring", months()),
     t("每月2次", "recurring", months(), reason="每期2次"),
     t("每年5月底前", "deadline", deadline("2024-05-31")),
+    t("当年", "deadline", deadline("2024-12-31")),
+    t("次年3月底前", "deadline", deadline("2025-03-31")),
+    t("上年12月", "deadline", deadline("2023-12-31", start="2023-01-01")),
+    t("Q4", "window", (occ("2024-10-01", "2024-12-31"),)),
     # festivals: the break as published (chinese-calendar), weekends it joins included
     t("春节前", "deadline", deadline("2024-02-09")),
     t("春节期间", "window", (occ("2024-02-10", "2024-02-17"),)),
@@ -170,6 +174,7 @@ CASES = [
     ql("提高5%", reason="含数字的描述，需人工评定"),
     ql("不低于上年"),
     ql("否"),
+    ql("无投诉"),
     # unparsed, with the reason
     un("(≥**人)", "占位符：未填写具体指标值"),
     un("XX", "占位符：未填写具体指标值"),
