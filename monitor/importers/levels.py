@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from monitor.importers.document import LEVEL1_NAMES, LEVEL2_NAMES
 
@@ -29,10 +30,13 @@ QUALITATIVE_WORDS = {
 }
 
 
+_WIDTH = str.maketrans({":": "：", "(": "（", ")": "）"})
+
+
+@lru_cache(maxsize=131072)
 def squash(text: str) -> str:
     """Compare cells the way a reader does: ignore spaces and half/full-width punctuation differences."""
-    text = re.sub(r"\s+", "", text)
-    return text.replace(":", "：").replace("(", "（").replace(")", "）")
+    return "".join(text.split()).translate(_WIDTH)
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class Label:
         return self.canonical != self.raw
 
 
+@lru_cache(maxsize=65536)
 def as_level2(token: str) -> Label | None:
     t = squash(token)
     if t in LEVEL2_NAMES:
@@ -57,14 +62,17 @@ def as_level2(token: str) -> Label | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def is_level1(token: str) -> bool:
     return squash(token) in LEVEL1_NAMES
 
 
+@lru_cache(maxsize=65536)
 def is_header_word(token: str) -> bool:
     return squash(token) in HEADER_WORDS
 
 
+@lru_cache(maxsize=65536)
 def split_level2_prefix(token: str) -> tuple[Label, str] | None:
     """"服务对象满意度指标职工满意度" is a label and a name printed without a gap."""
     t = token.strip()
@@ -76,6 +84,7 @@ def split_level2_prefix(token: str) -> tuple[Label, str] | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def looks_like_value(text: str) -> bool:
     t = text.strip()
     if not t:
@@ -116,6 +125,7 @@ _TIME_HINT = re.compile(r"(时间|时限|日期)")
 _COST_HINT = re.compile(r"(成本|单价|资金$|金额$|标准$)")
 
 
+@lru_cache(maxsize=65536)
 def level2_hint(name: str) -> str | None:
     """The level a name clearly belongs to, used only to place rows whose printed label is missing or scrambled."""
     if "满意度" in name:

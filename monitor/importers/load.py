@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -179,18 +180,29 @@ def target_json(parsed: ParsedIndicator, year: int | None, target_parser=None) -
     if parser is None or year is None:
         return None
     try:
-        return parser(parsed.value, year=year, level2=parsed.level2, name=parsed.name).to_json()
+        target = parser(parsed.value, year=year, level2=parsed.level2, name=parsed.name)
+        cached = _JSON_OF.get(target)
+        if cached is None:
+            if len(_JSON_OF) > 100_000:
+                _JSON_OF.clear()
+            cached = _JSON_OF[target] = target.to_json()
+        return cached
     except Exception as exc:  # noqa: BLE001 - the grammar must never break an import
         return {"text": parsed.value, "kind": "unparsed", "comparator": None, "value": None, "unit": None,
                 "direction": None, "inferred": [], "occurrences": [], "reason": f"解析出错：{exc}"}
 
 
+_JSON_OF: dict = {}
+
+
+@lru_cache(maxsize=1)
 def default_target_parser():
+    """The grammar's memoised entry point when present: an import repeats a few hundred texts many times."""
     try:
-        from rules.targets import parse_target
+        from rules import targets
     except ImportError:
         return None
-    return parse_target
+    return getattr(targets, "parse_target_cached", None) or getattr(targets, "parse_target", None)
 
 
 def _store_indicators(session: Session, project: Project, parsed: ParsedProject, year: int,

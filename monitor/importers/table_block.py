@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from monitor.importers.document import Repair
@@ -82,6 +83,7 @@ SOURCE_PREFIXES = (
 SKIP = {"实施期目标", "年度目标", "项目资金（元）", "项目资金", "（元）", "金"}
 
 
+@lru_cache(maxsize=65536)
 def is_header_label(key: str) -> bool:
     if key in TEXT_LABELS or key in SIMPLE_LABELS or key in SKIP or key in ("主管部门及代码", "总体目标"):
         return True
