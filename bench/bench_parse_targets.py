@@ -48,7 +48,8 @@ def main(n: int = 1_000_000) -> None:
 
     print(f"seed rows: {len(rows)}, distinct texts: {len({r[2] for r in rows})}")
     print(f"uncached parse_target: {uncached * 1e6:.1f} µs per text")
-    print(f"{n:,} cached parses: {elapsed:.2f} s ({n / elapsed:,.0f}/s); cache {info.hits:,} hits, {info.misses} misses")
+    print(f"{n:,} cached parses: {elapsed:.2f} s ({n / elapsed:,.0f}/s); "
+          f"cache {info.hits:,} hits, {info.misses} misses")
     print("kinds:", ", ".join(f"{k} {v:,}" for k, v in sorted(kinds.items())))
     print("PASS" if elapsed < 10 * n / 1_000_000 else "FAIL", "(target: < 10 s per million)")
 

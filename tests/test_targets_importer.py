@@ -10,7 +10,8 @@ from monitor.importers.disclosure import parse_file
 from rules.targets import parse_target
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = [ROOT / "monitor" / "examples" / "000_65cb778bbbd667b7.txt", ROOT / "monitor" / "examples" / "004_a620ed73b42e717d.txt"]
+EXAMPLES = ROOT / "monitor" / "examples"
+SEEDS = [EXAMPLES / "000_65cb778bbbd667b7.txt", EXAMPLES / "004_a620ed73b42e717d.txt"]
 
 # Genuine garbage among the indicator values, with why it stays unparsed.
 GARBAGE = {

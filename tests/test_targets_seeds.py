@@ -11,7 +11,8 @@ from rules.targets import parse_target, parse_target_cached
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_VALUES = ROOT / "tests" / "data" / "seed_target_values.tsv"
-SEEDS = [ROOT / "monitor" / "examples" / "000_65cb778bbbd667b7.txt", ROOT / "monitor" / "examples" / "004_a620ed73b42e717d.txt"]
+EXAMPLES = ROOT / "monitor" / "examples"
+SEEDS = [EXAMPLES / "000_65cb778bbbd667b7.txt", EXAMPLES / "004_a620ed73b42e717d.txt"]
 
 # The only seed values that stay unparsed. Both come from the mangled tables of 000 (晋城市人社局).
 GARBAGE = {
