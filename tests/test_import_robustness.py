@@ -1,0 +1,72 @@
+"""Damaged disclosures: the parser either accounts for every row or refuses with ImportFailure, never crashes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from monitor.importers.disclosure import parse_text
+from monitor.importers.document import ImportFailure
+from tests.conftest import SEED_HRSS, SEED_UNION
+
+HRSS_LINES = SEED_HRSS.read_text(encoding="utf-8").splitlines()
+UNION_LINES = SEED_UNION.read_text(encoding="utf-8").splitlines()
+
+
+def _without(lines: list[str], first: int, last: int) -> str:
+    """The document without lines first..last (1-based, inclusive)."""
+    return "\n".join(lines[: first - 1] + lines[last:])
+
+
+def test_a_project_missing_from_the_tables_is_a_reconciliation_mismatch():
+    doc = parse_text(_without(HRSS_LINES, 1174, 1207), source="no-yishu.txt")  # drop the 遗属补助 table
+    rec = doc.reconciliation
+    assert not rec.ok
+    assert rec.imported_total == Decimal("46949800.00") - Decimal("18200.00")
+    assert [(m.get("project"), m["reason"]) for m in rec.mismatches] == [
+        (None, "年度资金合计与表十二合计不符"),
+        ("遗属补助", "表十二列出的项目没有对应的绩效目标表"),
+    ]
+
+
+def test_changed_project_funds_are_a_reconciliation_mismatch():
+    lines = list(HRSS_LINES)
+    assert lines[1180] == "项目资金（元）\t\t实施期资金总额：\t\t18,200\t年度资金总额：\t\t18,200"
+    lines[1180] = "项目资金（元）\t\t实施期资金总额：\t\t18,200\t年度资金总额：\t\t19,200"
+    rec = parse_text("\n".join(lines), source="changed.txt").reconciliation
+    assert {(m.get("project"), m.get("disclosed"), m.get("imported")) for m in rec.mismatches} == {
+        (None, "46949800.00", "46950800.00"),
+        ("遗属补助", "18200.00", "19200.00"),
+    }
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(which=st.sampled_from(["tabs", "spaces"]), data=st.data())
+def test_deleting_or_shuffling_lines_never_crashes(which, data):
+    lines = HRSS_LINES[520:1343] if which == "tabs" else UNION_LINES[700:1354]
+    lines = list(lines)
+    for _ in range(data.draw(st.integers(1, 6))):
+        i = data.draw(st.integers(0, len(lines) - 1))
+        action = data.draw(st.sampled_from(["delete", "duplicate", "swap", "cut"]))
+        if action == "delete":
+            del lines[i]
+        elif action == "duplicate":
+            lines.insert(i, lines[i])
+        elif action == "swap" and i + 1 < len(lines):
+            lines[i], lines[i + 1] = lines[i + 1], lines[i]
+        elif action == "cut":
+            j = data.draw(st.integers(0, max(0, len(lines[i]) - 1)))
+            lines[i] = lines[i][:j]
+    try:
+        doc = parse_text("\n".join(lines), source="damaged.txt")
+    except ImportFailure as exc:
+        assert exc.file == "damaged.txt" and exc.message
+        return
+    acc = doc.accounting()
+    assert acc["balanced"], acc
+    for project in doc.projects:
+        assert project.name and project.annual_funds is not None
+        keys = [(i.half, i.level2, i.name) for i in project.indicators]
+        assert len(keys) == len(set(keys))
