@@ -455,7 +455,9 @@ _MAX_VALUE = Decimal(10) ** 16  # NUMERIC(18,2): anything larger is a typo, not 
 _SCALE_VALUE = {"万亿": 10**12, "千万": 10**7, "百万": 10**6, "亿": 10**8, "万": 10**4, "千": 10**3,
                 "百": 10**2}
 _NAME_UNIT = re.compile(r"\(([^()]{1,6})\)\s*$")
-_PLACEHOLDER = re.compile(r"\*|^X+$|XX|^待定$|^待填|^暂无$|^[-/~.]+$|^无$|^略$")
+_PLACEHOLDER = re.compile(
+    r"\*|XX|_{2,}|□|^[≥≤<>=±]?X+(?:[%\u4e00-\u9fff(].*)?$|^待定$|^待填|^暂无$|^[-/~.]+$|^无$|^略$"
+)
 _RANGE = re.compile(r"\d\s*(?:%|[^\d]{0,6})?\s*(?:[~-]|至|到)\s*\d")
 
 
