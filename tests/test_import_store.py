@@ -222,3 +222,13 @@ def test_corrected_text_file_updates_the_one_changed_indicator(engine, union, tm
         assert [r.value for r in s.execute(select(Report).where(Report.indicator_id == target.id)).scalars()] == [8000]
         period = s.execute(select(Indicator).where(Indicator.half == "period", Indicator.name == "慰问职工人数")).scalars().one()
         assert period.value_text == "≥16000人"
+
+
+def test_an_over_long_cell_is_refused_with_its_line_before_writing(engine, union):
+    too_long = copy.deepcopy(union)
+    too_long.projects[2].indicators[3].name = "很长" * 200
+    with pytest.raises(ImportFailure) as err:
+        with session_scope(engine) as s:
+            store_document(s, too_long)
+    assert err.value.field_name == "三级指标" and err.value.line == too_long.projects[2].indicators[3].line
+    assert _counts(engine)["projects"] == 0

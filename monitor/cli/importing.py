@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.cli.common import load_settings, open_store
 from monitor.importers.document import ImportFailure
@@ -48,6 +49,14 @@ def import_command(
             typer.echo(json.dumps(exc.to_json(), ensure_ascii=False))
         else:
             typer.echo(f"导入失败：{exc.describe()}", err=True)
+        raise typer.Exit(1) from exc
+    except SQLAlchemyError as exc:
+        message = f"数据库拒绝写入，整个文件未导入（已回滚）：{exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+        if as_json:
+            typer.echo(json.dumps({"error": message, "file": str(file), "line": None, "field": None, "problems": []},
+                                  ensure_ascii=False))
+        else:
+            typer.echo(f"导入失败：{file}: {message}", err=True)
         raise typer.Exit(1) from exc
 
 

@@ -69,6 +69,7 @@ def resolve_identity(doc: ParsedDocument, *, year: int | None, department_code: 
 def store_document(session: Session, doc: ParsedDocument, *, year: int | None = None,
                    department_code: str | None = None, target_parser=None) -> StoreResult:
     code, resolved_year = resolve_identity(doc, year=year, department_code=department_code)
+    check_lengths(doc)
     started = datetime.now(SHANGHAI)
     department = session.execute(select(Department).where(Department.code == code)).scalars().first()
     if department is None:
@@ -122,6 +123,26 @@ def store_document(session: Session, doc: ParsedDocument, *, year: int | None = 
     session.flush()
     result.import_run_id = run.id
     return result
+
+
+PROJECT_LIMITS = {"name": ("项目名称", 300), "import_key": ("项目标识", 400), "implementing_unit": ("实施单位", 300),
+                  "attribute": ("项目属性", 100), "period": ("项目期", 50)}
+INDICATOR_LIMITS = {"name": ("三级指标", 300), "level2": ("二级指标", 50), "level1": ("一级指标", 50)}
+
+
+def check_lengths(doc: ParsedDocument) -> None:
+    """Refuse over-long cells with their line before touching the database (PostgreSQL would refuse them anyway)."""
+    for project in doc.projects:
+        for attr, (label, limit) in PROJECT_LIMITS.items():
+            value = getattr(project, attr)
+            if value is not None and len(str(value)) > limit:
+                raise ImportFailure(f"{label}超过{limit}个字符", file=doc.source_file, line=project.line, field_name=label)
+        for item in project.indicators:
+            for attr, (label, limit) in INDICATOR_LIMITS.items():
+                value = getattr(item, attr)
+                if value is not None and len(str(value)) > limit:
+                    raise ImportFailure(f"{label}超过{limit}个字符", file=doc.source_file, line=item.line,
+                                        field_name=label)
 
 
 def _project_values(parsed: ParsedProject, doc: ParsedDocument) -> dict:
