@@ -1,0 +1,296 @@
+"""The Excel/CSV round trip: a workbook pre-filled with a department's indicators, and reading it back.
+
+The file is checked as a whole: every row is stored, or none is and the user gets every problem as
+(sheet, row, column, problem). Columns are found by their header text, so reordering them is harmless;
+rows whose input columns are all empty are skipped, so the untouched download uploads as "nothing new".
+CSV files carry the same columns as one sheet (UTF-8, with or without BOM, or GB18030 as Excel saves it).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from sqlmodel import Session, col, select
+
+from monitor.progress import parsing, service
+from monitor.progress.schedule import describe_target
+from monitor.progress.validation import KIND_LABELS, Problem, ReportDraft, ValidationFailed
+from monitor.store.models import Indicator, Project, Report, User
+from monitor.store.models.progress import DEVIATION_CAUSES, GRADES, LIKELIHOODS
+
+REPORT_SHEET = "指标填报"
+SPENDING_SHEET = "项目支出"
+GUIDE_SHEET = "填表说明"
+
+# (header, draft field) — the first ten are read-only context, the rest are what the clerk fills in.
+REPORT_CONTEXT = ["指标编号", "项目编号", "项目名称", "一级指标", "二级指标", "三级指标", "指标值", "类型", "可选期次", "最近填报"]
+REPORT_INPUTS = [("数值", "value"), ("截至日期", "as_of"), ("完成期次", "occurrence_due"), ("完成日期", "completed_on"),
+                 ("评价等级", "grade"), ("情况说明", "explanation"), ("全年预计完成情况", "forecast")] + [
+                 (f"偏差原因-{c}", f"cause:{c}") for c in DEVIATION_CAUSES] + [
+                 ("完成目标可能性", "likelihood"), ("备注", "note")]
+SPENDING_CONTEXT = ["项目编号", "项目名称", "年度预算(元)", "最近执行数(元)"]
+SPENDING_INPUTS = [("执行数(元)", "amount"), ("截至日期", "as_of"), ("备注", "note")]
+FIELD_HEADERS = {f: h for h, f in REPORT_INPUTS} | {"indicator_id": "指标编号", "deviation_causes": "偏差原因-其他"}
+SPENDING_HEADERS = {"project_id": "项目编号", "amount": "执行数(元)", "as_of": "截至日期", "note": "备注"}
+
+
+@dataclass(frozen=True)
+class UploadProblem:
+    sheet: str
+    row: int
+    column: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.sheet} 第{self.row}行 {self.column}：{self.problem}"
+
+
+class UploadRejected(ValueError):
+    def __init__(self, problems: list[UploadProblem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass
+class ParsedUpload:
+    reports: list[ReportDraft] = field(default_factory=list)
+    report_rows: list[tuple[str, int]] = field(default_factory=list)
+    spending: list[service.SpendingDraft] = field(default_factory=list)
+    spending_rows: list[tuple[str, int]] = field(default_factory=list)
+    problems: list[UploadProblem] = field(default_factory=list)
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> header -> column letter
+
+
+@dataclass
+class UploadResult:
+    stored_reports: int
+    stored_spending: int
+    unchanged: int
+
+
+# ---- export ---------------------------------------------------------------------------------------------
+
+def _summary(report: Report | None, unit: str | None) -> str:
+    if report is None:
+        return "未填报"
+    if report.value is not None:
+        text = f"{format(report.value.normalize(), 'f')}{unit or ''}"
+        return f"{text}（截至 {report.as_of.isoformat()}）" if report.as_of else text
+    if report.completed_on is not None:
+        return f"期次 {report.occurrence_due.isoformat() if report.occurrence_due else ''} 于 {report.completed_on.isoformat()} 完成"
+    return report.grade or ""
+
+
+def department_rows(session: Session, department_ids: Iterable[int]) -> tuple[list[list[Any]], list[list[Any]]]:
+    """The context columns of both sheets for the given departments, in a stable order."""
+    projects = session.exec(select(Project).where(col(Project.department_id).in_(list(department_ids)))
+                            .order_by(Project.id)).all()
+    by_id = {p.id: p for p in projects}
+    ids = session.exec(select(Indicator.id).where(col(Indicator.project_id).in_(list(by_id)))).all() if by_id else []
+    infos = service.load_infos(session, ids)
+    effective = service.effective_reports(session, infos)
+    spending = service.effective_spending(session, by_id)
+    report_rows = []
+    for info in sorted(infos.values(), key=lambda i: (i.project.id, i.indicator.half, i.indicator.position, i.indicator.id)):
+        ind = info.indicator
+        report_rows.append([ind.id, info.project.id, info.project.name, ind.level1, ind.level2, ind.name, ind.value_text,
+                            f"{KIND_LABELS.get(info.kind, info.kind)}：{describe_target(info)}",
+                            "、".join(d.isoformat() for d in info.occurrence_dues),
+                            _summary(service.latest(effective[ind.id]), info.target.unit)])
+    spending_rows = []
+    for p in projects:
+        spent = service.latest_spending(spending.get(p.id, []))
+        spending_rows.append([p.id, p.name, p.annual_funds,
+                              f"{spent.amount}（截至 {spent.as_of.isoformat()}）" if spent else "未填报"])
+    return report_rows, spending_rows
+
+
+def _sheet(ws, context: list[str], inputs: list[tuple[str, str]], rows: list[list[Any]]) -> None:
+    headers = context + [h for h, _ in inputs]
+    ws.append(headers)
+    grey = PatternFill("solid", fgColor="E7EAEE")
+    yellow = PatternFill("solid", fgColor="FFF4CC")
+    for index, _ in enumerate(headers, start=1):
+        cell = ws.cell(row=1, column=index)
+        cell.font = Font(bold=True)
+        cell.fill = grey if index <= len(context) else yellow
+        ws.column_dimensions[get_column_letter(index)].width = 14
+    for row in rows:
+        ws.append(row + [None] * len(inputs))
+    for row in ws.iter_rows(min_row=2, max_col=len(context)):
+        for cell in row:
+            cell.fill = grey
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = ws.cell(row=2, column=len(context) + 1)
+
+
+def build_workbook(session: Session, department_ids: Iterable[int]) -> bytes:
+    report_rows, spending_rows = department_rows(session, department_ids)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = REPORT_SHEET
+    _sheet(ws, REPORT_CONTEXT, REPORT_INPUTS, report_rows)
+    last = max(len(report_rows) + 1, 2)
+    for header, choices in (("评价等级", GRADES), ("完成目标可能性", LIKELIHOODS)):
+        letter = get_column_letter(REPORT_CONTEXT.__len__() + [h for h, _ in REPORT_INPUTS].index(header) + 1)
+        rule = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True)
+        ws.add_data_validation(rule)
+        rule.add(f"{letter}2:{letter}{last}")
+    _sheet(wb.create_sheet(SPENDING_SHEET), SPENDING_CONTEXT, SPENDING_INPUTS, spending_rows)
+    guide = wb.create_sheet(GUIDE_SHEET)
+    for line in (
+        "只填黄色列；灰色列是系统导出的内容，请勿修改“指标编号”“项目编号”。",
+        "数量、百分比指标：填“数值”（累计数；满意度、合格率等填最新测量值）和“截至日期”。",
+        "截止、时段、周期指标：填“完成期次”（从“可选期次”中选一个日期）和“完成日期”。",
+        f"定性指标：填“评价等级”（{' / '.join(GRADES)}），未完全达成时填写“情况说明”。",
+        f"可选：全年预计完成情况、偏差原因（{'、'.join(DEVIATION_CAUSES)}）、完成目标可能性（{' / '.join(LIKELIHOODS)}）。",
+        "日期写成 2024-07-31。整张表一并校验：有任何一行出错，则全部不保存，并列出出错的工作表、行、列。",
+        "同一文件重复上传不会重复保存；同一截至日期（或同一期次）填了新值，视为对原记录的更正。",
+        "项目支出：填截至某日的累计执行数（元）。",
+    ):
+        guide.append([line])
+    guide.column_dimensions["A"].width = 110
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def build_csv(session: Session, department_ids: Iterable[int]) -> str:
+    report_rows, _ = department_rows(session, department_ids)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(REPORT_CONTEXT + [h for h, _ in REPORT_INPUTS])
+    for row in report_rows:
+        writer.writerow(row + [""] * len(REPORT_INPUTS))
+    return out.getvalue()
+
+
+# ---- import ---------------------------------------------------------------------------------------------
+
+def _read_table(parsed: ParsedUpload, sheet: str, rows: list[tuple[int, list[Any]]]) -> None:
+    if not rows:
+        return
+    _, header = rows[0]
+    names = [str(h).strip() if h is not None else "" for h in header]
+    letters = {name: get_column_letter(i + 1) for i, name in enumerate(names) if name}
+    parsed.columns[sheet] = letters
+    if "指标编号" in letters:
+        key, inputs, kind = "指标编号", REPORT_INPUTS, "report"
+    elif "项目编号" in letters and "执行数(元)" in letters:
+        key, inputs, kind = "项目编号", SPENDING_INPUTS, "spending"
+    else:
+        parsed.problems.append(UploadProblem(sheet, 1, "表头", "找不到“指标编号”或“项目编号/执行数(元)”列 (unknown layout)"))
+        return
+    present = [(h, f) for h, f in inputs if h in letters]
+    if not present:
+        parsed.problems.append(UploadProblem(sheet, 1, "表头", "没有可填写的列 (no input columns)"))
+        return
+    index = {name: i for i, name in enumerate(names) if name}
+    for row_number, cells in rows[1:]:
+        def cell(name: str) -> Any:
+            i = index.get(name)
+            return cells[i] if i is not None and i < len(cells) else None
+        values = {f: cell(h) for h, f in present}
+        if all(parsing.blank(v) for v in values.values()):
+            continue
+        if kind == "report":
+            causes = {f.split(":", 1)[1]: v for f, v in values.items() if f.startswith("cause:")}
+            draft = ReportDraft(indicator_id=cell(key), deviation_causes=causes,
+                                **{f: v for f, v in values.items() if not f.startswith("cause:")})
+            parsed.reports.append(draft)
+            parsed.report_rows.append((sheet, row_number))
+        else:
+            parsed.spending.append(service.SpendingDraft(project_id=cell(key), **values))
+            parsed.spending_rows.append((sheet, row_number))
+
+
+def parse_xlsx(data: bytes) -> ParsedUpload:
+    parsed = ParsedUpload()
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
+        parsed.problems.append(UploadProblem("-", 0, "-", f"不是有效的 Excel 文件 (not an .xlsx workbook): {type(exc).__name__}"))
+        return parsed
+    try:
+        for ws in wb.worksheets:
+            if ws.title == GUIDE_SHEET:
+                continue
+            rows = [(i, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)]
+            _read_table(parsed, ws.title, rows)
+    finally:
+        wb.close()
+    if not parsed.columns:
+        parsed.problems.append(UploadProblem("-", 0, "-", "工作簿中没有数据 (empty workbook)"))
+    return parsed
+
+
+def parse_csv(data: bytes, name: str = "CSV") -> ParsedUpload:
+    parsed = ParsedUpload()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        parsed.problems.append(UploadProblem(name, 0, "-", "无法识别文件编码，请另存为 UTF-8 (unknown encoding)"))
+        return parsed
+    rows = [(i, r) for i, r in enumerate(csv.reader(io.StringIO(text)), start=1)]
+    _read_table(parsed, name, rows)
+    return parsed
+
+
+def parse_upload(filename: str, data: bytes) -> ParsedUpload:
+    suffix = Path(filename).suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return parse_xlsx(data)
+    if suffix in (".csv", ".txt"):
+        return parse_csv(data, Path(filename).name)
+    if data[:2] == b"PK":
+        return parse_xlsx(data)
+    return parse_csv(data, Path(filename).name or "CSV")
+
+
+def _located(parsed: ParsedUpload, problems: Sequence[Problem], rows: list[tuple[str, int]],
+             headers: dict[str, str]) -> list[UploadProblem]:
+    out = []
+    for p in problems:
+        sheet, row = rows[p.index] if p.index is not None else ("-", 0)
+        header = headers.get(p.field, p.field)
+        letter = parsed.columns.get(sheet, {}).get(header, "")
+        out.append(UploadProblem(sheet, row, f"{letter} {header}".strip(), p.message))
+    return out
+
+
+def import_upload(session: Session, user: User, parsed: ParsedUpload, *, channel: str, today: date) -> UploadResult:
+    """Store everything in `parsed` in `session` or raise `UploadRejected` (the caller commits or rolls back)."""
+    problems = list(parsed.problems)
+    stored_reports: list[Report] = []
+    unchanged = 0
+    if parsed.reports:
+        try:
+            result = service.record_reports(session, user, parsed.reports, channel=channel, today=today)
+            stored_reports, unchanged = result.stored, len(result.unchanged)
+        except ValidationFailed as exc:
+            problems += _located(parsed, exc.problems, parsed.report_rows, FIELD_HEADERS)
+    stored_spending = []
+    if parsed.spending:
+        try:
+            stored_spending, same = service.record_spending(session, user, parsed.spending, channel=channel, today=today)
+            unchanged += len(same)
+        except ValidationFailed as exc:
+            problems += _located(parsed, exc.problems, parsed.spending_rows, SPENDING_HEADERS)
+    if problems:
+        raise UploadRejected(sorted(problems, key=lambda p: (p.sheet, p.row, p.column)))
+    return UploadResult(len(stored_reports), len(stored_spending), unchanged)
