@@ -187,7 +187,7 @@ def _indicator_values(parsed: ParsedIndicator, year: int, target_parser) -> dict
             "kind": target.get("kind"),
             "comparator": target.get("comparator"),
             "target_value": Decimal(target["value"]) if target.get("value") is not None else None,
-            "unit": target.get("unit"),
+            "unit": target.get("unit") if len(target.get("unit") or "") <= 50 else None,
             "direction": target.get("direction"),
             "target_json": target,
             "parse_reason": target.get("reason"),
