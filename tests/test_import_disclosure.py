@@ -119,6 +119,8 @@ def test_header_of_hrss(hrss):
     assert first.annual_by_source["city_county"] == Decimal("200000") and first.annual_by_source["central"] == 0
     assert first.basis.startswith("运审社通【2023】19号")
     assert first.filled_at.isoformat() == "2024-01-31T16:28:58+08:00"
+    pingbi = _by_key(hrss)["评比达标表彰活动奖金"]  # line 793: only the 年度 side prints 单位自筹
+    assert pingbi.annual_by_source["self_raised"] == 0 and pingbi.total_by_source["self_raised"] is None
     jianxi = _by_key(hrss)["中央就业补助资金-见习补贴"]
     assert jianxi.annual_by_source["central"] == Decimal("6500000")
     assert _by_key(hrss)["创业就业专项"].annual_goal.startswith("用于按规定落实各项就业创业扶持政策")

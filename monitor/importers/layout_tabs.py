@@ -45,7 +45,7 @@ def read_block(lines: list[str], start: int, end: int) -> RawTable:
         if not region and _starts_region(cells):
             region = True
         if not region:
-            header.extend(Cell(number, c) for _, c in cells)
+            header.extend(Cell(number, c, col) for col, c in cells)
             continue
         items, is_header = _items(cells, number, table)
         if is_header:

@@ -23,6 +23,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 class Cell:
     line: int
     text: str
+    col: int | None = None
 
     @property
     def key(self) -> str:
@@ -103,6 +104,7 @@ def walk_header(cells: list[Cell], table: RawTable) -> None:
     """Read label → value pairs in print order; the first of each fund source is the period's, the second the year's."""
     i = 0
     seen_sources: dict[str, int] = {}
+    side_of = _source_sides(cells)
     goals: list[Cell] = []
     in_goal = False
     while i < len(cells):
@@ -162,8 +164,8 @@ def walk_header(cells: list[Cell], table: RawTable) -> None:
                 if key.startswith(prefix):
                     count = seen_sources.get(source, 0)
                     seen_sources[source] = count + 1
-                    half = "total" if count == 0 else "annual"
-                    if count < 2:
+                    half = side_of.get(id(cell)) or ("total" if count == 0 else "annual")
+                    if f"{half}_{source}" not in table.fields:
                         amount = parse_money(nxt.text) if (nxt is not None and is_money(nxt.text)) else None
                         table.fields.setdefault(f"{half}_{source}", (amount, cell.line))
                         if amount is not None:
@@ -183,6 +185,28 @@ def walk_header(cells: list[Cell], table: RawTable) -> None:
             table.fields["annual_goal"] = (goals[0].text.strip(), goals[0].line)
             table.repairs.append(Repair(goals[0].line, "annual_goal", "", "（同实施期总体目标）",
                                         reason="表中只有一个总体目标单元格，年度目标取同一文字"))
+
+
+def _source_label(key: str) -> bool:
+    return any(key.startswith(p) for p, _ in SOURCE_PREFIXES)
+
+
+def _source_sides(cells: list[Cell]) -> dict[int, str]:
+    """Which half each fund-source label is in: by order when a line prints both, else by its column."""
+    by_line: dict[int, list[Cell]] = {}
+    for cell in cells:
+        if _source_label(cell.key):
+            by_line.setdefault(cell.line, []).append(cell)
+    cols = next(((row[0].col, row[-1].col) for row in by_line.values()
+                 if len(row) >= 2 and row[0].col is not None and row[-1].col is not None), None)
+    sides: dict[int, str] = {}
+    for row in by_line.values():
+        if len(row) >= 2:
+            sides[id(row[0])], sides[id(row[-1])] = "total", "annual"
+        elif cols is not None and row[0].col is not None:
+            left, right = cols
+            sides[id(row[0])] = "annual" if abs(row[0].col - right) < abs(row[0].col - left) else "total"
+    return sides
 
 
 def _parse_stamp(raw: str) -> datetime | None:
