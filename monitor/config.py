@@ -110,9 +110,43 @@ class NotificationsConfig:
 
 
 @dataclass(frozen=True)
+class EvaluationConfig:
+    """Thresholds of the lights (issue 5); percentages are written as numbers (60 = 60%)."""
+
+    progress_mode: str = "month"
+    progress_curve: dict[str, Decimal] = field(default_factory=dict)
+    red_below: Decimal = Decimal(60)
+    yellow_below: Decimal = Decimal(80)
+    blue_at: Decimal = Decimal(120)
+    percent_yellow_from: Decimal = Decimal(90)
+    budget_red_below: Decimal = Decimal(60)
+    budget_yellow_below: Decimal = Decimal(80)
+    warning_days: int = 7
+    staleness_days: int = 35
+    needs_grade_days: int = 31
+    percent_due_month: int = 12
+    likelihood_possible_from: Decimal = Decimal(60)
+    halves: tuple[str, ...] = ("annual",)
+    chunk_projects: int = 5000
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    """When the scheduled jobs run (issue 5); jobs themselves are listed in monitor/scheduler/jobs.py."""
+
+    enabled: bool = True
+    timezone: str = "Asia/Shanghai"
+    evaluate_at: str = "06:30"
+    misfire_grace_seconds: int = 86400
+    cron: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     targets: TargetsConfig = field(default_factory=TargetsConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     portal: PortalConfig = field(default_factory=PortalConfig)

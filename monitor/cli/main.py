@@ -34,5 +34,7 @@ def _register() -> None:
 
     app.command("parse-target")(targets_cli.parse_target_command)
 
+    from monitor.cli import evaluate as evaluate_cli; app.command("evaluate")(evaluate_cli.evaluate_command)  # noqa: E702
+
 
 _register()

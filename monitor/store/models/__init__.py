@@ -8,8 +8,10 @@ from monitor.store.models.evaluation import (
     EvaluationRun,
     IndicatorState,
     IndicatorStateChange,
+    JobLease,
     JobRun,
     ProjectState,
+    SchedulerJob,
 )
 from monitor.store.models.progress import Report, Spending
 from monitor.store.models.reports import SelfEvalEntry  # noqa: F401
@@ -27,9 +29,11 @@ __all__ = [
     "Indicator",
     "IndicatorState",
     "IndicatorStateChange",
+    "JobLease",
     "JobRun",
     "Project",
     "ProjectState",
+    "SchedulerJob",
     "Report",
     "Spending",
     "User",

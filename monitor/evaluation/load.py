@@ -1,0 +1,164 @@
+"""Read what the evaluation needs, one chunk of projects at a time, as plain DataFrames.
+
+Plain SQL through pandas: numbers come as floats (CAST … AS DOUBLE PRECISION, so SQLite and PostgreSQL give
+the same dtype without building a Decimal per row) and dates as ISO text. Only the columns the rules use are
+read, and the long texts only where a rule needs them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from rules.evaluation import SCHEDULED_KINDS, effective
+from rules.targets import parse_target_cached
+
+SHANGHAI = "Asia/Shanghai"
+_SCHEDULED = ", ".join(f"'{k}'" for k in SCHEDULED_KINDS)
+
+
+@dataclass
+class Chunk:
+    projects: pd.DataFrame
+    indicators: pd.DataFrame
+    occurrences: pd.DataFrame
+    reports: pd.DataFrame
+    spending: pd.DataFrame
+
+
+def project_chunks(engine: Engine, size: int, *, department_id: int | None = None) -> Iterator[tuple[int, int]]:
+    """(first, last) project id of consecutive chunks of at most `size` projects."""
+    where = "WHERE department_id = :dept" if department_id is not None else ""
+    with engine.connect() as conn:
+        ids = pd.read_sql_query(text(f"SELECT id FROM project {where} ORDER BY id"), conn,
+                                params={"dept": department_id})["id"].to_numpy()
+    for i in range(0, len(ids), size):
+        part = ids[i:i + size]
+        yield int(part[0]), int(part[-1])
+
+
+def department_id(engine: Engine, code: str) -> int | None:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT id FROM department WHERE code = :code"), {"code": code}).scalar()
+
+
+def _days(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series, format="ISO8601", errors="coerce").astype("datetime64[s]")
+
+
+def _local_days(series: pd.Series) -> pd.Series:
+    """Aware instants (objects or text with offsets) as Shanghai calendar days."""
+    if series.isna().all():
+        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[s]")
+    try:  # SQLite keeps the wall-clock time without its offset: that is already Shanghai time
+        stamps = pd.to_datetime(series, errors="coerce", format="mixed")
+    except (TypeError, ValueError):
+        stamps = pd.to_datetime(series, utc=True, errors="coerce", format="mixed")
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_convert(SHANGHAI).dt.tz_localize(None)
+    return stamps.dt.normalize().astype("datetime64[s]")
+
+
+def read_rows(conn: Connection, lo: int, hi: int, *, halves: Sequence[str], department_id: int | None = None,
+              ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The raw rows of one chunk, as the database gives them (the benchmark's read-only baseline)."""
+    params = {"lo": lo, "hi": hi, "dept": department_id}
+    dept = " AND p.department_id = :dept" if department_id is not None else ""
+    halves_sql = ", ".join(f"'{h}'" for h in halves if h.isalnum())
+    projects = pd.read_sql_query(text(f"""
+        SELECT p.id AS project_id, p.department_id, d.code AS department_code, d.name AS department,
+               p.name AS project, b.year, p.plan_start, p.plan_end,
+               CAST(p.annual_funds AS DOUBLE PRECISION) AS annual_funds
+        FROM project p JOIN budgetyear b ON b.id = p.budget_year_id JOIN department d ON d.id = p.department_id
+        WHERE p.id BETWEEN :lo AND :hi{dept}"""), conn, params=params)
+    indicators = pd.read_sql_query(text(f"""
+        SELECT i.id AS indicator_id, i.project_id, i.kind, i.comparator,
+               CAST(i.target_value AS DOUBLE PRECISION) AS target_value, i.unit, i.direction, i.name, i.level2,
+               i.parse_reason,
+               CASE WHEN i.kind IS NULL OR i.kind NOT IN ('quantity', 'percent', 'qualitative')
+                         OR i.target_value IS NULL AND i.kind IN ('quantity', 'percent')
+                    THEN i.value_text END AS value_text,
+               CASE WHEN i.kind IN ({_SCHEDULED}) THEN CAST(i.target_json AS TEXT) END AS target_json
+        FROM indicator i JOIN project p ON p.id = i.project_id
+        WHERE i.project_id BETWEEN :lo AND :hi AND i.half IN ({halves_sql}){dept}"""), conn, params=params)
+    reports = pd.read_sql_query(text(f"""
+        SELECT r.id, r.indicator_id, r.supersedes_id, CAST(r.value AS DOUBLE PRECISION) AS value,
+               CAST(r.as_of AS TEXT) AS as_of, CAST(r.occurrence_due AS TEXT) AS occurrence_due,
+               CAST(r.completed_on AS TEXT) AS completed_on, r.grade,
+               CAST(r.forecast AS DOUBLE PRECISION) AS forecast,
+               CASE WHEN r.as_of IS NULL AND r.completed_on IS NULL THEN r.created_at END AS created_at
+        FROM report r JOIN indicator i ON i.id = r.indicator_id JOIN project p ON p.id = i.project_id
+        WHERE i.project_id BETWEEN :lo AND :hi AND i.half IN ({halves_sql}){dept}"""), conn, params=params)
+    spending = pd.read_sql_query(text(f"""
+        SELECT s.id, s.project_id, s.supersedes_id, CAST(s.amount AS DOUBLE PRECISION) AS amount,
+               CAST(s.as_of AS TEXT) AS as_of
+        FROM spending s JOIN project p ON p.id = s.project_id
+        WHERE s.project_id BETWEEN :lo AND :hi{dept}"""), conn, params=params)
+    return projects, indicators, reports, spending
+
+
+def load_chunk(conn: Connection, lo: int, hi: int, *, halves: Sequence[str] = ("annual",),
+               department_id: int | None = None, strict_month_before: bool = False) -> Chunk:
+    projects, indicators, reports, spending = read_rows(conn, lo, hi, halves=halves, department_id=department_id)
+    projects["plan_start"] = _local_days(projects["plan_start"])
+    projects["plan_end"] = _local_days(projects["plan_end"])
+    reports = effective(reports)
+    reports = reports.assign(
+        as_of=_days(reports["as_of"]),
+        occurrence_due=_days(reports["occurrence_due"]),
+        completed_on=_days(reports["completed_on"]),
+        created_on=_local_days(reports["created_at"]),
+    ).drop(columns=["created_at", "supersedes_id"])
+    spending = effective(spending).assign(as_of=lambda f: _days(f["as_of"])).drop(columns=["supersedes_id"])
+    occurrences = _occurrences(indicators, projects, strict_month_before)
+    return Chunk(projects, indicators.drop(columns=["target_json"]), occurrences, reports, spending)
+
+
+def _occurrences(indicators: pd.DataFrame, projects: pd.DataFrame, strict: bool) -> pd.DataFrame:
+    """One row per occurrence, from the stored `target_json` (parsed once per distinct text), or from the
+    verbatim 指标值 when a row has no JSON yet."""
+    timed = indicators[indicators["kind"].isin(SCHEDULED_KINDS)]
+    columns = {"indicator_id": pd.Series(dtype="int64"), "start": pd.Series(dtype="datetime64[s]"),
+               "due": pd.Series(dtype="datetime64[s]")}
+    if timed.empty:
+        return pd.DataFrame(columns)
+    with_json = timed[timed["target_json"].notna()]
+    codes, uniques = pd.factorize(with_json["target_json"])
+    rows: list[tuple[int, str, str]] = []
+    for code, raw in enumerate(uniques):
+        for occ in (json.loads(raw) or {}).get("occurrences") or []:
+            rows.append((code, occ["start"], occ["due"]))
+    table = pd.DataFrame(rows, columns=["code", "start", "due"])
+    parts = [pd.DataFrame({"indicator_id": with_json["indicator_id"].to_numpy(), "code": codes})
+             .merge(table, on="code")[["indicator_id", "start", "due"]]]
+    missing = timed[timed["target_json"].isna()].merge(projects[["project_id", "year"]], on="project_id")
+    if len(missing):
+        extra = []
+        for ind_id, value, year, level2, name in missing[["indicator_id", "value_text", "year", "level2",
+                                                          "name"]].itertuples(index=False):
+            target = parse_target_cached(value or "", int(year), level2, name, strict)
+            extra += [(ind_id, o.start.isoformat(), o.due.isoformat()) for o in target.occurrences]
+        parts.append(pd.DataFrame(extra, columns=["indicator_id", "start", "due"]))
+    out = pd.concat(parts, ignore_index=True)
+    return out.assign(start=_days(out["start"]), due=_days(out["due"]))
+
+
+def previous_states(conn: Connection, lo: int, hi: int, department_id: int | None = None) -> pd.DataFrame:
+    dept = " AND p.department_id = :dept" if department_id is not None else ""
+    return pd.read_sql_query(text(f"""
+        SELECT s.id, s.indicator_id, s.occurrence, s.light, s.status, CAST(s.since AS TEXT) AS since
+        FROM indicatorstate s JOIN indicator i ON i.id = s.indicator_id JOIN project p ON p.id = i.project_id
+        WHERE i.project_id BETWEEN :lo AND :hi{dept}"""), conn, params={"lo": lo, "hi": hi, "dept": department_id})
+
+
+def as_date(value: date | np.datetime64 | None) -> date | None:
+    if value is None or pd.isna(value):
+        return None
+    return pd.Timestamp(value).date()

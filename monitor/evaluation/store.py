@@ -1,0 +1,138 @@
+"""Write one chunk's results: upsert the current states, append a change row only where a light or status
+moved, upsert the project states. Bulk statements only: `INSERT … ON CONFLICT` through the driver's
+executemany on SQLite, COPY into a temporary table and one `INSERT … SELECT … ON CONFLICT` on PostgreSQL,
+and delete-then-insert for any other database.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+STATE_COLUMNS = ["indicator_id", "occurrence", "as_of", "light", "status", "expected", "actual", "ratio",
+                 "forecast", "likelihood", "reason", "since", "run_id"]
+CHANGE_COLUMNS = ["indicator_id", "occurrence", "as_of", "light", "status", "previous_light", "previous_status",
+                  "reason", "run_id"]
+PROJECT_COLUMNS = ["project_id", "as_of", "light", "budget_light", "spent", "execution_rate", "execution_ratio",
+                   "forecast_spent", "reason", "run_id"]
+
+
+def _measure(values: pd.Series) -> list:
+    """Measures rounded to the column's 6 decimals; NaN → NULL."""
+    arr = np.round(values.to_numpy(dtype=np.float64), 6)
+    return [None if v != v else float(v) for v in arr.tolist()]
+
+
+def _nullable(values: pd.Series) -> list:
+    """Missing values (NaN, NA, None, whatever the dtype) as None, so every driver writes NULL."""
+    return values.astype(object).where(values.notna(), None).tolist()
+
+
+def _money(values: pd.Series, dialect: str) -> list:
+    """元 with two places, as exact Decimals (as text for SQLite's driver, which has no decimal type): money
+    never goes to the database as a float."""
+    exact = Decimal if dialect != "sqlite" else str
+    return [None if v != v else exact(Decimal(f"{v:.2f}")) for v in values.to_numpy(dtype=np.float64).tolist()]
+
+
+def merge_previous(states: pd.DataFrame, previous: pd.DataFrame, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame, list[int]]:
+    """(states with `since`, the changes to append, ids of previous rows that no longer exist)."""
+    prev = previous.rename(columns={"id": "prev_id", "light": "previous_light", "status": "previous_status",
+                                    "since": "prev_since"})
+    merged = states.merge(prev, on=["indicator_id", "occurrence"], how="left")
+    changed = (merged["previous_light"].isna() | (merged["light"] != merged["previous_light"])
+               | (merged["status"] != merged["previous_status"]))
+    merged["since"] = np.where(changed | merged["prev_since"].isna(), as_of.isoformat(), merged["prev_since"])
+    changes = merged[changed.to_numpy()]
+    gone = previous[~previous.set_index(["indicator_id", "occurrence"]).index.isin(
+        states.set_index(["indicator_id", "occurrence"]).index)]["id"]
+    return merged, changes, [int(i) for i in gone]
+
+
+def write_states(conn: Connection, states: pd.DataFrame, previous: pd.DataFrame, projects: pd.DataFrame, *,
+                 as_of: date, run_id: int) -> dict[str, int]:
+    merged, changes, gone = merge_previous(states, previous, as_of)
+    day = as_of.isoformat()
+    state_rows = list(zip(
+        merged["indicator_id"].astype(int).tolist(), merged["occurrence"].tolist(), [day] * len(merged),
+        merged["light"].tolist(), merged["status"].tolist(), _measure(merged["expected"]),
+        _measure(merged["actual"]), _measure(merged["ratio"]), _measure(merged["forecast"]),
+        _nullable(merged["likelihood"]), merged["reason"].tolist(),
+        merged["since"].tolist(),
+        [run_id] * len(merged),
+    ))
+    if gone:
+        conn.exec_driver_sql(_param_sql(conn, "DELETE FROM indicatorstate WHERE id = ?"), [(i,) for i in gone])
+    _upsert(conn, "indicatorstate", STATE_COLUMNS, ["indicator_id", "occurrence"], state_rows)
+    change_rows = list(zip(
+        changes["indicator_id"].astype(int).tolist(), changes["occurrence"].tolist(), [day] * len(changes),
+        changes["light"].tolist(), changes["status"].tolist(),
+        _nullable(changes["previous_light"]), _nullable(changes["previous_status"]),
+        changes["reason"].tolist(), [run_id] * len(changes),
+    ))
+    if change_rows:
+        _insert(conn, "indicatorstatechange", CHANGE_COLUMNS, change_rows)
+    project_rows = list(zip(
+        projects["project_id"].astype(int).tolist(), [day] * len(projects), projects["light"].tolist(),
+        projects["budget_light"].tolist(), _money(projects["spent"], conn.dialect.name), _measure(projects["execution_rate"]),
+        _measure(projects["execution_ratio"]), _money(projects["forecast_spent"], conn.dialect.name), projects["reason"].tolist(),
+        [run_id] * len(projects),
+    ))
+    _upsert(conn, "projectstate", PROJECT_COLUMNS, ["project_id"], project_rows)
+    return {"states": len(state_rows), "changes": len(change_rows), "removed": len(gone),
+            "projects": len(project_rows)}
+
+
+def _param_sql(conn: Connection, sql: str) -> str:
+    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+
+
+def _insert(conn: Connection, table: str, columns: list[str], rows: list[tuple]) -> None:
+    if conn.dialect.name == "postgresql":
+        with conn.connection.driver_connection.cursor() as cur:
+            with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in columns)
+    conn.exec_driver_sql(_param_sql(conn, f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"), rows)
+
+
+def _upsert(conn: Connection, table: str, columns: list[str], key: list[str], rows: list[tuple]) -> None:
+    if not rows:
+        return
+    names = ", ".join(columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    conflict = f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        _copy_upsert(conn, table, columns, conflict, rows)
+    elif dialect == "sqlite":
+        marks = ", ".join("?" for _ in columns)
+        conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}", rows)
+    else:  # portable: remove the rows with these keys, then insert them afresh
+        where = " AND ".join(f"{k} = ?" for k in key)
+        positions = [columns.index(k) for k in key]
+        conn.exec_driver_sql(_param_sql(conn, f"DELETE FROM {table} WHERE {where}"),
+                             [tuple(r[p] for p in positions) for r in rows])
+        _insert(conn, table, columns, rows)
+
+
+def _copy_upsert(conn: Connection, table: str, columns: list[str], conflict: str, rows: list[tuple]) -> None:
+    names = ", ".join(columns)
+    staging = f"_stage_{table}"
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur:
+        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "
+                    f"SELECT {names} FROM {table} WITH NO DATA")
+        cur.execute(f"DELETE FROM {staging}")
+        with cur.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging} {conflict}")
+        cur.execute(f"DELETE FROM {staging}")
