@@ -34,7 +34,10 @@ def _register() -> None:
 
     app.command("parse-target")(targets_cli.parse_target_command)
 
-    from monitor.cli import evaluate as evaluate_cli; app.command("evaluate")(evaluate_cli.evaluate_command)  # noqa: E702
+    from monitor.cli import progress as progress_cli; app.command("report-progress")(progress_cli.report_progress_command)  # noqa: E702
+    from monitor.cli import users as users_cli; app.add_typer(users_cli.app, name="users")  # noqa: E702
+    from monitor.cli import tokens as tokens_cli; app.add_typer(tokens_cli.app, name="tokens")  # noqa: E702
+    from monitor.cli import audit as audit_cli; app.add_typer(audit_cli.app, name="audit")  # noqa: E702
 
 
 _register()
