@@ -14,6 +14,7 @@ import pytest
 from monitor.importers.disclosure import parse_file, parse_text
 from monitor.importers.document import ImportFailure
 from tests.conftest import SEED_HRSS, SEED_UNION
+from tests.import_seeds import hrss_document, union_document
 
 # name, annual funds (元), total funds (元), annual indicators, period indicators, first table line
 HRSS_PROJECTS = [
@@ -89,12 +90,12 @@ UNION_SAMPLE = [
 
 @pytest.fixture(scope="module")
 def hrss():
-    return parse_file(SEED_HRSS)
+    return hrss_document()
 
 
 @pytest.fixture(scope="module")
 def union():
-    return parse_file(SEED_UNION)
+    return union_document()
 
 
 def _by_key(doc):

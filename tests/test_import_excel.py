@@ -12,18 +12,18 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from monitor.cli.main import app
-from monitor.importers.disclosure import parse_file
 from monitor.importers.document import ImportFailure
 from monitor.importers.excel import INDICATOR_COLUMNS, read_workbook, write_template
 from monitor.importers.load import store_document
 from monitor.store.db import session_scope
 from monitor.store.models import Indicator, Project
-from tests.conftest import SEED_HRSS, SEED_UNION
+from tests.conftest import SEED_UNION
+from tests.import_seeds import hrss_document
 
 
 @pytest.fixture(scope="module")
 def hrss():
-    return parse_file(SEED_HRSS)
+    return hrss_document()
 
 
 def _filled(tmp_path, projects, indicators):

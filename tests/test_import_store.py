@@ -18,16 +18,17 @@ from monitor.importers.load import store_document
 from monitor.store.db import session_scope
 from monitor.store.models import BudgetYear, Department, ImportRun, Indicator, Project, Report
 from tests.conftest import SEED_HRSS, SEED_UNION
+from tests.import_seeds import hrss_document, union_document
 
 
 @pytest.fixture(scope="module")
 def hrss():
-    return parse_file(SEED_HRSS)
+    return hrss_document()
 
 
 @pytest.fixture(scope="module")
 def union():
-    return parse_file(SEED_UNION)
+    return union_document()
 
 
 def _counts(engine) -> dict:
