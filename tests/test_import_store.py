@@ -17,7 +17,7 @@ from monitor.importers.document import ImportFailure, ParsedIndicator
 from monitor.importers.load import store_document
 from monitor.store.db import session_scope
 from monitor.store.models import BudgetYear, Department, ImportRun, Indicator, Project, Report
-from tests.conftest import SEED_HRSS, SEED_UNION
+from tests.conftest import SEED_UNION
 from tests.import_seeds import hrss_document, union_document
 
 
