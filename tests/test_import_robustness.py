@@ -70,3 +70,13 @@ def test_deleting_or_shuffling_lines_never_crashes(which, data):
         assert project.name and project.annual_funds is not None
         keys = [(i.half, i.level2, i.name) for i in project.indicators]
         assert len(keys) == len(set(keys))
+
+
+def test_a_table_printed_twice_is_one_project_with_every_repeated_row_a_duplicate():
+    table = HRSS_LINES[1173:1207]  # 遗属补助, lines 1174-1207
+    doc = parse_text("\n".join(HRSS_LINES[:1207] + table + HRSS_LINES[1207:]), source="twice.txt")
+    yishu = [p for p in doc.projects if p.name == "遗属补助"]
+    assert len(yishu) == 1 and yishu[0].source_lines == [1174, 1208]
+    assert len(yishu[0].annual_indicators) == 8 and len(yishu[0].period_indicators) == 8
+    assert sum(1 for d in doc.duplicates if d.project == "遗属补助") == 16
+    assert doc.reconciliation.ok and doc.accounting()["balanced"]
