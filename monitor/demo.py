@@ -44,6 +44,7 @@ def _steps() -> list[Step]:
     """The demo's steps in order; imported lazily so each feature module stays independent."""
     steps: list[Step] = []
     from monitor.importers.demo_step import import_seeds; steps.append(import_seeds)
+    from monitor.progress.demo_data import seed_portal; steps.append(seed_portal)  # noqa: E702
     return steps
 
 

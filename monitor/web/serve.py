@@ -20,12 +20,13 @@ def serve_demo(context: DemoContext) -> None:
     """Serve the demo store on 127.0.0.1:8000 until Ctrl-C, after printing the URL and the demo logins."""
     console = context.console
     console.print(f"\n[bold]门户 (portal)[/bold]: http://{DEMO_HOST}:{DEMO_PORT}/  (Ctrl-C 停止)")
-    logins = getattr(context, "demo_logins", None) or context.outputs.get("demo_logins")
+    logins = getattr(context, "demo_logins", None)
     if logins:
         console.print("演示账号 (demo logins):")
         for username, password, role, department in logins:
             console.print(f"  {username:<22} {password:<16} {role:<7} {department}")
     app = create_app(context.settings, context.engine)
+    app.state.clock = lambda: context.as_of  # the demo lives on its as-of date: what is due, what is late
     uvicorn.run(app, host=DEMO_HOST, port=DEMO_PORT, log_level="warning")
 
 
