@@ -12,10 +12,15 @@ Time forms (the issue's examples are the arbiter):
   window per listed month, never merged), "3-5月", "第四季度", "第二三季度" (adjacent quarters merge
   into one window), "上半年", "全年";
 - recurring — "每月", "按月", "每月20日前", "每月序时进行", "每季度(末)", "每半年", "每年", "每周", "每日", "每N个月".
+Festivals ("春节前", "国庆期间") resolve through chinese-calendar's published breaks and are refused, not
+guessed, for years it does not cover. Relative years ("次年3月底前", "上年12月") count from the budget year.
+Every date must fall in the budget year or the year either side of it, else the text is unparsed.
 Durations ("365天", "≥3天") are quantities, whatever the 二级指标.
 
 Comparators not written are inferred and listed in `inferred`: 0 → "≤ 0"; a bare quantity under 成本指标
-→ "≤" (a cost is a cap); any other bare quantity or percent → "≥" (a floor).
+→ "≤" (a cost is a cap); any other bare quantity or percent, a percent under 成本指标 included, → "≥"
+(a floor). A unit not written comes from the indicator name's brackets ("合格率(%)", "资金(万元)") or, under
+成本指标, is 元; either way "unit" is listed in `inferred`.
 """
 
 from __future__ import annotations
