@@ -37,7 +37,7 @@ EN: dict[str, str] = {
     "灰灯": "Grey", "令牌只显示一次，请立即复制": "The token is shown only once; copy it now",
     "我的账号": "My account", "角色": "Role", "示例数据": "Sample data", "可选": "optional",
     "仅财政局可见": "Finance bureau only", "语言": "Language", "年度": "Year", "预算": "Budget",
-    "共": "Total", "逾期": "Overdue", "条": "entries", "选择期次": "Choose occurrence", "本部门项目": "Our projects",
+    "共": "Total", "年度指标": "Annual", "实施期指标": "Whole period", "用户": "Users", "逾期": "Overdue", "条": "entries", "选择期次": "Choose occurrence", "本部门项目": "Our projects",
 }
 
 
