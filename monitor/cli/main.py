@@ -34,6 +34,8 @@ def _register() -> None:
 
     app.command("parse-target")(targets_cli.parse_target_command)
 
+    from monitor.cli import report as report_cli; app.add_typer(report_cli.app, name="report")  # noqa: E702
+
     from monitor.cli import progress as progress_cli; app.command("report-progress")(progress_cli.report_progress_command)  # noqa: E702
     from monitor.cli import users as users_cli; app.add_typer(users_cli.app, name="users")  # noqa: E702
     from monitor.cli import tokens as tokens_cli; app.add_typer(tokens_cli.app, name="tokens")  # noqa: E702

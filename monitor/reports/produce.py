@@ -18,6 +18,7 @@ from monitor.reports.summary import rank, summarise
 
 KINDS: tuple[str, ...] = ("monitor", "selfeval", "summary", "ranking")
 FORMATS: tuple[str, ...] = ("html", "xlsx", "pdf")
+PDF_PARALLEL_FROM = 12  # projects; below this one layout pass is quicker than starting workers
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -77,12 +78,20 @@ def produce(session: Session, request: ReportRequest, settings: Config) -> bytes
         return _workbook(request, ctx)
     ctx = {**ctx, "charts": [charts.data_uri(png) for png in ctx["charts"]]}
     ctx.pop("data")
-    html = render_document(request.kind, font_family=settings.reports.font_family, **ctx)
+    family = settings.reports.font_family
     if request.format == "html":
-        return html.encode("utf-8")
-    from monitor.reports.pdf import html_to_pdf
+        return render_document(request.kind, font_family=family, **ctx).encode("utf-8")
+    from monitor.reports.pdf import htmls_to_pdf, workers
 
-    return html_to_pdf(html)
+    projects = ctx.get("projects") or []
+    if request.kind not in ("monitor", "selfeval") or len(projects) < PDF_PARALLEL_FROM:
+        return htmls_to_pdf([render_document(request.kind, font_family=family, **ctx)])
+    size = -(-len(projects) // workers())
+    chunks = [projects[i:i + size] for i in range(0, len(projects), size)]
+    htmls = [render_document(request.kind, font_family=family,
+                             **{**ctx, "projects": chunk, "charts": ctx["charts"] if i == len(chunks) - 1 else []})
+             for i, chunk in enumerate(chunks)]
+    return htmls_to_pdf(htmls)
 
 
 def _workbook(request: ReportRequest, ctx: dict[str, Any]) -> bytes:
