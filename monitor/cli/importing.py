@@ -31,14 +31,17 @@ def import_command(
         with _progress("解析文件"):
             doc = parse_any(file)
         resolve_identity(doc, year=year, department_code=department_code)
-        if dry_run:
-            _emit(document_json(doc, year=year, department_code=department_code), summary_lines(doc), as_json)
-            return
         settings = load_settings()
+        strict = settings.targets.strict_month_before
+        if dry_run:
+            _emit(document_json(doc, year=year, department_code=department_code, strict_month_before=strict),
+                  summary_lines(doc), as_json)
+            return
         with open_store(settings) as engine, _progress("写入数据库"):
             with session_scope(engine) as session:
-                result = store_document(session, doc, year=year, department_code=department_code)
-        data = document_json(doc, year=year, department_code=department_code)
+                result = store_document(session, doc, year=year, department_code=department_code,
+                                        strict_month_before=strict)
+        data = document_json(doc, year=year, department_code=department_code, strict_month_before=strict)
         data["store"] = result.to_json()
         lines = summary_lines(doc) + [
             f"  已写入：新建 {result.created}，更新 {result.updated}，未变 {result.unchanged}，删除 {result.deleted}"

@@ -16,7 +16,7 @@ def import_seeds(context) -> None:
     for path in SEED_DOCUMENTS:
         doc = parse_file(path)
         with session_scope(context.engine) as session:
-            store_document(session, doc)
+            store_document(session, doc, strict_month_before=context.settings.targets.strict_month_before)
         acc = doc.accounting()
         rec = doc.reconciliation
         total = sum(p.annual_funds or 0 for p in doc.projects)

@@ -16,13 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
 from monitor.importers.document import ImportFailure, ParsedDocument, ParsedIndicator, ParsedProject
+from rules.targets import parse_target_cached
+
 from monitor.store.models import BudgetYear, Department, ImportRun, Indicator, Project
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -67,7 +68,7 @@ def resolve_identity(doc: ParsedDocument, *, year: int | None, department_code: 
 
 
 def store_document(session: Session, doc: ParsedDocument, *, year: int | None = None,
-                   department_code: str | None = None, target_parser=None) -> StoreResult:
+                   department_code: str | None = None, strict_month_before: bool = False) -> StoreResult:
     code, resolved_year = resolve_identity(doc, year=year, department_code=department_code)
     check_lengths(doc)
     started = datetime.now(SHANGHAI)
@@ -102,7 +103,7 @@ def store_document(session: Session, doc: ParsedDocument, *, year: int | None = 
             result.updated["projects"] += 1
         else:
             result.unchanged["projects"] += 1
-        _store_indicators(session, project, parsed, resolved_year, result, target_parser)
+        _store_indicators(session, project, parsed, resolved_year, result, strict_month_before)
     for key, project in existing.items():
         if key in seen:
             continue
@@ -178,10 +179,10 @@ def _assign(row: SQLModel, values: dict, ignore: tuple[str, ...] = ("source_file
     return changed
 
 
-def _indicator_values(parsed: ParsedIndicator, year: int, target_parser) -> dict:
+def _indicator_values(parsed: ParsedIndicator, year: int, strict_month_before: bool) -> dict:
     values = {"level1": parsed.level1, "value_text": parsed.value, "position": parsed.position,
               "source_line": parsed.line}
-    target = target_json(parsed, year, target_parser)
+    target = target_json(parsed, year, strict_month_before)
     if target is not None:
         values.update({
             "kind": target.get("kind"),
@@ -195,46 +196,31 @@ def _indicator_values(parsed: ParsedIndicator, year: int, target_parser) -> dict
     return values
 
 
-def target_json(parsed: ParsedIndicator, year: int | None, target_parser=None) -> dict | None:
-    """The grammar's reading of a 指标值; a grammar error is kept as an unparsed target, never a failed import."""
-    parser = target_parser or default_target_parser()
-    if parser is None or year is None:
+def target_json(parsed: ParsedIndicator, year: int | None, strict_month_before: bool = False) -> dict | None:
+    """The grammar's reading of a 指标值 (the grammar never raises: what it cannot read comes back unparsed)."""
+    if year is None:
         return None
-    try:
-        target = parser(parsed.value, year=year, level2=parsed.level2, name=parsed.name)
-        cached = _JSON_OF.get(target)
-        if cached is None:
-            if len(_JSON_OF) > 100_000:
-                _JSON_OF.clear()
-            cached = _JSON_OF[target] = target.to_json()
-        return cached
-    except Exception as exc:  # noqa: BLE001 - the grammar must never break an import
-        return {"text": parsed.value, "kind": "unparsed", "comparator": None, "value": None, "unit": None,
-                "direction": None, "inferred": [], "occurrences": [], "reason": f"解析出错：{exc}"}
+    target = parse_target_cached(parsed.value, year, parsed.level2, parsed.name, strict_month_before)
+    cached = _JSON_OF.get(target)
+    if cached is None:
+        if len(_JSON_OF) > 100_000:
+            _JSON_OF.clear()
+        cached = _JSON_OF[target] = target.to_json()
+    return cached
 
 
 _JSON_OF: dict = {}
 
 
-@lru_cache(maxsize=1)
-def default_target_parser():
-    """The grammar's memoised entry point when present: an import repeats a few hundred texts many times."""
-    try:
-        from rules import targets
-    except ImportError:
-        return None
-    return getattr(targets, "parse_target_cached", None) or getattr(targets, "parse_target", None)
-
-
 def _store_indicators(session: Session, project: Project, parsed: ParsedProject, year: int,
-                      result: StoreResult, target_parser) -> None:
+                      result: StoreResult, strict_month_before: bool) -> None:
     existing = {(i.half, i.level2, i.name): i for i in session.execute(
         select(Indicator).where(Indicator.project_id == project.id)).scalars()}
     seen = set()
     for item in parsed.indicators:
         key = item.identity
         seen.add(key)
-        values = _indicator_values(item, year, target_parser)
+        values = _indicator_values(item, year, strict_month_before)
         row = existing.get(key)
         if row is None:
             session.add(Indicator(project_id=project.id, half=item.half, level2=item.level2, name=item.name, **values))

@@ -24,10 +24,10 @@ def parse_any(path: str | Path) -> ParsedDocument:
     return parse_file(path)
 
 
-def _indicator_json(item: ParsedIndicator, year: int | None) -> dict:
+def _indicator_json(item: ParsedIndicator, year: int | None, strict_month_before: bool) -> dict:
     data = {"level1": item.level1, "level2": item.level2, "name": item.name, "value": item.value,
             "half": item.half, "line": item.line}
-    target = target_json(item, year)
+    target = target_json(item, year, strict_month_before)
     if target is not None:
         data["target"] = target
     return data
@@ -40,7 +40,7 @@ def _funds(by_source: dict) -> dict:
     return data
 
 
-def project_json(project: ParsedProject, year: int | None) -> dict:
+def project_json(project: ParsedProject, year: int | None, strict_month_before: bool = False) -> dict:
     return {
         "name": project.name,
         "import_key": project.import_key,
@@ -53,19 +53,20 @@ def project_json(project: ParsedProject, year: int | None) -> dict:
         "total_funds_by_source": _funds(project.total_by_source),
         "filled_at": project.filled_at.isoformat() if project.filled_at else None,
         "line": project.line,
-        "indicators": [_indicator_json(i, year) for i in project.annual_indicators],
-        "period_indicators": [_indicator_json(i, year) for i in project.period_indicators],
+        "indicators": [_indicator_json(i, year, strict_month_before) for i in project.annual_indicators],
+        "period_indicators": [_indicator_json(i, year, strict_month_before) for i in project.period_indicators],
     }
 
 
-def document_json(doc: ParsedDocument, *, year: int | None = None, department_code: str | None = None) -> dict:
+def document_json(doc: ParsedDocument, *, year: int | None = None, department_code: str | None = None,
+                  strict_month_before: bool = False) -> dict:
     year = doc.year or year
     return {
         "department": {"code": doc.department_code or department_code, "name": doc.department_name},
         "year": year,
         "source": {"file": doc.source_file, "sha256": doc.sha256, "format": doc.format, "layout": doc.layout,
                    "tables": doc.table_count},
-        "projects": [project_json(p, year) for p in doc.projects],
+        "projects": [project_json(p, year, strict_month_before) for p in doc.projects],
         "reconciliation": doc.reconciliation.to_json() if doc.reconciliation else None,
         "indicator_rows": doc.accounting(),
         "rejected": [r.to_json() for r in doc.rejected],
