@@ -40,6 +40,9 @@ def _register() -> None:
     from monitor.cli import users as users_cli; app.add_typer(users_cli.app, name="users")  # noqa: E702
     from monitor.cli import tokens as tokens_cli; app.add_typer(tokens_cli.app, name="tokens")  # noqa: E702
     from monitor.cli import audit as audit_cli; app.add_typer(audit_cli.app, name="audit")  # noqa: E702
+    from monitor.cli import evaluate as evaluate_cli; app.command("evaluate")(evaluate_cli.evaluate_command)  # noqa: E702
+    from monitor.cli import scheduler as scheduler_cli; app.command("scheduler")(scheduler_cli.scheduler_command)  # noqa: E702
+    from monitor.cli import serve as serve_cli; app.command("serve")(serve_cli.serve_command)  # noqa: E702
 
 
 _register()

@@ -1,0 +1,37 @@
+"""`kpiwatch serve`: the portal and API, with the scheduler running beside them in the same process."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from monitor.cli.common import load_settings, open_store
+
+
+def serve_command(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    scheduler: bool = typer.Option(True, "--scheduler/--no-scheduler", help="Also run the scheduled jobs."),
+) -> None:
+    """启动门户与定时任务。"""
+    import uvicorn
+
+    from monitor.scheduler.service import SchedulerConfigError, start
+    from monitor.web.app import create_app
+
+    settings = load_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    with open_store(settings) as engine:
+        running = None
+        if scheduler and settings.scheduler.enabled:
+            try:
+                running = start(settings, engine)
+            except SchedulerConfigError as exc:
+                typer.echo(f"配置错误 (config error): {exc}", err=True)
+                raise typer.Exit(2) from exc
+        try:
+            uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="info", proxy_headers=False)
+        finally:
+            if running is not None:
+                running.shutdown(wait=True)

@@ -1,0 +1,31 @@
+"""The job registry: every scheduled job of kpiwatch, one line each.
+
+To add a job, append ONE `JobSpec` line to `JOBS` below: a unique name, the "module:function" that does the
+work (a function taking a `monitor.scheduler.context.JobContext` and returning a dict of counts, or None),
+its default schedule as a cron expression in Asia/Shanghai time, and a short Chinese description. Nothing
+else is needed: `kpiwatch serve` / `kpiwatch scheduler` pick it up, `[scheduler.cron]` in config.toml can
+change its schedule ("" switches it off), every run gets a `JobRun` row, and a lease makes sure several
+replicas run each scheduled run once.
+
+Cron expressions: "minute hour day month day_of_week" (5 fields) or with seconds first (6 fields). A cron of
+None means "computed from the settings" (only the built-in daily evaluation, from `[scheduler] evaluate_at`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    target: str
+    cron: str | None
+    description: str
+
+
+JOBS: list[JobSpec] = [
+    JobSpec("evaluate", "monitor.scheduler.builtin:daily_evaluation", None, "每日评估：计算全部指标的红黄绿灯"),
+    # issue 6 adds its line here, e.g.:
+    # JobSpec("notify", "monitor.notify.jobs:dispatch", "*/10 * * * *", "发送提醒与摘要邮件"),
+]

@@ -1,0 +1,131 @@
+"""Run one scheduled run of a job: take the lease, log a `JobRun`, call the job, record how it ended.
+
+APScheduler 3 does not tell a job which run time it was fired for, so the scheduled time is recomputed from
+the job's own cron trigger: the latest fire time at or before now. With coalescing that is exactly the run
+being executed (also for a catch-up after downtime), and every replica computes the same instant, which makes
+(job, scheduled time) a key replicas can race for: the first `JobLease` insert wins, the others hit the
+unique constraint and skip.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import socket
+import traceback
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import insert, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from monitor.config import Config
+from monitor.scheduler.context import JobContext
+from monitor.store.models.evaluation import JobLease, JobRun
+from monitor.store.types import now
+
+log = logging.getLogger("kpiwatch.scheduler")
+HOST = f"{socket.gethostname()}:{os.getpid()}"[:100]
+
+# Set by the process that runs the scheduler: jobs run in its threads and use its engine and settings.
+_runtime: dict[str, object] = {}
+
+
+def set_runtime(settings: Config, engine: Engine) -> None:
+    _runtime["settings"] = settings
+    _runtime["engine"] = engine
+
+
+def cron_trigger(expression: str, timezone: str) -> CronTrigger:
+    """A trigger from a 5-field (minute first) or 6-field (second first) cron expression."""
+    fields = expression.split()
+    if len(fields) == 5:
+        return CronTrigger.from_crontab(expression, timezone=ZoneInfo(timezone))
+    if len(fields) == 6:
+        second, minute, hour, day, month, dow = fields
+        return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month, day_of_week=dow,
+                           timezone=ZoneInfo(timezone))
+    raise ValueError(f"cron 表达式需要5或6个字段：{expression!r}")
+
+
+def latest_fire_time(trigger: CronTrigger, moment: datetime) -> datetime | None:
+    """The last time `trigger` fired at or before `moment` (looking back at most 400 days)."""
+    back = 1
+    while back <= 400 * 86400:
+        fire = trigger.get_next_fire_time(None, moment - timedelta(seconds=back))
+        if fire is not None and fire <= moment:
+            last = fire
+            while True:
+                nxt = trigger.get_next_fire_time(last, last + timedelta(microseconds=1))
+                if nxt is None or nxt > moment:
+                    return last
+                last = nxt
+        back *= 2
+    return None
+
+
+def resolve(target: str) -> Callable[[JobContext], dict | None]:
+    module, _, name = target.partition(":")
+    if not module or not name:
+        raise ValueError(f"任务目标应写成 'package.module:function'：{target!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def run_scheduled(job: str, target: str, cron: str, timezone: str) -> str:
+    """The function APScheduler calls (by reference, so the persistent store can hold it)."""
+    trigger = cron_trigger(cron, timezone)
+    scheduled_at = latest_fire_time(trigger, datetime.now(ZoneInfo(timezone)))
+    if scheduled_at is None:
+        scheduled_at = datetime.now(ZoneInfo(timezone)).replace(microsecond=0)
+    settings = _runtime["settings"]
+    engine = _runtime["engine"]
+    return run_once(engine, settings, job=job, target=target, scheduled_at=scheduled_at)  # type: ignore[arg-type]
+
+
+def run_once(engine: Engine, settings: Config, *, job: str, target: str, scheduled_at: datetime) -> str:
+    """Run `job` for `scheduled_at` unless another replica already has: "ran", "failed" or "skipped"."""
+    if not acquire_lease(engine, job, scheduled_at):
+        log.info("任务 %s（计划于 %s）已由其他实例执行，跳过", job, scheduled_at.isoformat())
+        print(f"skipped {job} {scheduled_at.isoformat()} on {HOST}", flush=True)
+        return "skipped"
+    runs = JobRun.__table__
+    with engine.begin() as conn:
+        run_id = conn.execute(insert(runs).values(job=job[:50], started_at=now(), scheduled_at=scheduled_at,
+                                                  host=HOST)).inserted_primary_key[0]
+    try:
+        counts = resolve(target)(JobContext(settings=settings, engine=engine, job=job, scheduled_at=scheduled_at))
+    except Exception as exc:  # noqa: BLE001 - recorded on the run row, and the scheduler keeps going
+        log.exception("任务 %s 失败", job)
+        with engine.begin() as conn:
+            conn.execute(update(runs).where(runs.c.id == run_id).values(
+                finished_at=now(), ok=False, error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+        return "failed"
+    with engine.begin() as conn:
+        conn.execute(update(runs).where(runs.c.id == run_id).values(
+            finished_at=now(), ok=True, counts=_jsonable(counts)))
+    print(f"ran {job} {scheduled_at.isoformat()} on {HOST}", flush=True)
+    return "ran"
+
+
+def acquire_lease(engine: Engine, job: str, scheduled_at: datetime) -> bool:
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(JobLease.__table__).values(job=job[:200], scheduled_at=scheduled_at,
+                                                           acquired_at=now(), host=HOST))
+        return True
+    except IntegrityError:
+        return False
+
+
+def _jsonable(counts) -> dict | None:
+    if counts is None:
+        return None
+    if not isinstance(counts, dict):
+        return {"result": str(counts)}
+    import json
+
+    return json.loads(json.dumps(counts, default=str))
