@@ -27,6 +27,7 @@ class SelfEvalRow:
     rule: str
     explanation: str  # 偏差原因分析及改进措施, or 未填报 when it is needed and missing, "" when not needed
     needs_explanation: bool
+    band: tuple[Decimal, Decimal] | None = None  # the interval a person picks in (qualitative only)
 
 
 @dataclass
@@ -123,6 +124,7 @@ def _project(p: ProjectData, year: int, rules: ScoringRules) -> SelfEvalProject:
             target_text=ind.value_text, actual_text=progress_text(ind, cutoff), points=two(scored.points),
             score=scored.score, status=scored.status, rule=scored.rule,
             explanation=text if text.strip() else (MISSING if needs else ""), needs_explanation=needs,
+            band=scored.band,
         ))
     spent = p.spent_until(cutoff)
     return SelfEvalProject(

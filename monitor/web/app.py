@@ -35,6 +35,7 @@ def _routers() -> list[APIRouter]:
     # Other features add their router here, e.g.:
     #   from monitor.web import pages_notify; routers.append(pages_notify.router)
     #   from monitor.web import pages_reports; routers.append(pages_reports.router)
+    from monitor.web import pages_reports; routers.append(pages_reports.router)  # noqa: E702
     return routers
 
 
