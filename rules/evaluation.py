@@ -139,14 +139,17 @@ def fmt_number(values, unit=None) -> pd.Series:
     return text + np.where(wan, "万", "") + units
 
 
-def fmt_day(days) -> pd.Series:
-    """"6月30日" for each date (NaT → "—")."""
+def fmt_day(days, year: int | None = None) -> pd.Series:
+    """"6月30日" for each date (NaT → "—"); "2023年11月30日" for a date outside `year`, if given."""
     d = as_days(days)
     missing = np.isnat(d)
     safe = np.where(missing, np.datetime64("2000-01-01", "D"), d)
+    years = safe.astype("datetime64[Y]").astype(np.int64) + 1970
     month = safe.astype("datetime64[M]").astype(np.int64) % 12 + 1
     day = ((safe - safe.astype("datetime64[M]").astype("datetime64[D]")) / DAY).astype(np.int64) + 1
     text = pd.Series(month).astype(str) + "月" + pd.Series(day).astype(str) + "日"
+    if year is not None:
+        text = pd.Series(np.where(years != year, pd.Series(years).astype(str) + "年", "")) + text
     return text.where(~missing, "—")
 
 
@@ -359,10 +362,10 @@ def _measured_reasons(*, rule, df, actual, target, expected, ratio, point_ratio,
         a = fmt_number(actual[idx], u)
         e = fmt_number(expected[idx], u)
         t = target_text.iloc[idx].reset_index(drop=True)
-        day = fmt_day(rep_day[idx])
+        day = fmt_day(rep_day[idx], as_of.year)
         cum = cumulative[idx]
         lo = lower[idx]
-        done_word = pd.Series(np.where(lo, "累计", np.where(cum, "完成", "报告为")))
+        done_word = pd.Series(np.where(cum, np.where(lo, "累计", "完成"), "报告为"))
         head = "截至" + day + done_word + a
         if group == 0:  # nothing reported, something expected
             text = pd.Series(np.where(
@@ -427,19 +430,19 @@ def _scheduled(ind: pd.DataFrame, occurrences: pd.DataFrame, reports: pd.DataFra
     status = np.array(["met", "not_due", "missed", "overdue", "due_soon", "not_due"], dtype=object)[rule]
     likelihood = np.array(["确定能", None, "完全不可能", "有可能", "有可能", None], dtype=object)[rule]
 
-    due_text = fmt_day(due)
+    due_text = fmt_day(due, as_of.year)
     reason = np.empty(len(occ), dtype=object)
     for group in np.unique(rule):
         idx = np.flatnonzero(rule == group)
         d = due_text.iloc[idx].reset_index(drop=True)
         if group == 0:
             late = ((completed[idx] - due[idx]) / DAY).astype(np.int64)
-            text = "已于" + fmt_day(completed[idx]) + "完成（截止" + d + "）" + \
+            text = "已于" + fmt_day(completed[idx], as_of.year) + "完成（截止" + d + "）" + \
                 pd.Series(np.where(late > 0, "，逾期" + pd.Series(late).astype(str) + "天完成", ""))
         elif group == 1:
-            text = fmt_day(start[idx]) + "开始，" + d + "截止，尚未开始"
+            text = fmt_day(start[idx], as_of.year) + "开始，" + d + "截止，尚未开始"
         elif group == 2:
-            text = fmt_day(start[idx]) + "至" + d + "的时间窗口已关闭，未报告完成"
+            text = fmt_day(start[idx], as_of.year) + "至" + d + "的时间窗口已关闭，未报告完成"
         elif group == 3:
             text = "截止" + d + "，已逾期" + pd.Series(-days_left[idx]).astype(str) + "天，尚未报告完成"
         elif group == 4:

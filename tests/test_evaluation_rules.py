@@ -233,3 +233,29 @@ def test_empty_inputs_give_empty_results():
         empty[name] = empty[name].iloc[0:0]
     result = evaluate(**empty, as_of=date(2024, 7, 31))
     assert result.indicators.empty and result.projects.empty
+
+
+def _single(indicator: tuple, reports: list, as_of: date):
+    """Evaluate one extra seed indicator, put in the 2023年已完成未支付项目 project (where these values come from)."""
+    import tests.evaluation_seed_data as seed
+
+    original = seed.INDICATORS
+    seed.INDICATORS = [indicator]
+    try:
+        result = evaluate(**seed.frames(reports=reports, spending=[]), as_of=as_of)
+    finally:
+        seed.INDICATORS = original
+    return result.indicators
+
+
+def test_a_deadline_in_the_previous_year_names_its_year():
+    states = _single(("audit", "wf", "质量指标", "审计工作完成时间", "2023年11月"), [], date(2024, 3, 31))
+    assert states[["occurrence", "light", "status", "reason"]].values.tolist() == [
+        ["2023-11-30", "red", "overdue", "截止2023年11月30日，已逾期122天，尚未报告完成"]]
+
+
+def test_a_per_unit_cost_is_a_measured_value_not_a_running_total():
+    reports = [("room", {"value": "1650", "as_of": date(2024, 3, 31)})]
+    states = _single(("room", "wf", "成本指标", "租用会议室成本", "1500元/天"), reports, date(2024, 4, 10))
+    assert states[["light", "status", "reason"]].values.tolist() == [
+        ["red", "over_cap", "截至3月31日报告为1650元/天，超过上限1500元/天"]]

@@ -116,3 +116,21 @@ def test_evaluate_command_prints_json_for_every_indicator(engine, db_url, monkey
     assert table.exit_code == 0 and "工人文化宫运行经费" in table.output and "创业就业专项" not in table.output
     unknown = CliRunner().invoke(app, ["evaluate", "--department", "000"])
     assert unknown.exit_code == 1 and "没有代码为 000 的部门" in unknown.output
+
+
+def test_demo_step_shows_lights_per_department_and_project_and_survives_an_empty_store(engine):
+    from rich.console import Console
+
+    from monitor.demo import DemoContext
+    from monitor.evaluation.demo_step import evaluate_demo
+
+    console = Console(record=True, width=160)
+    context = DemoContext(workdir=None, settings=SETTINGS, engine=engine, as_of=date(2024, 7, 31), console=console)
+    evaluate_demo(context)
+    assert "没有可评估的项目" in console.export_text()
+    store(engine)
+    console = Console(record=True, width=160)
+    evaluate_demo(DemoContext(workdir=None, settings=SETTINGS, engine=engine, as_of=date(2024, 7, 31), console=console))
+    out = console.export_text()
+    assert "评估（截至 2024-07-31" in out and "各部门项目灯数" in out
+    assert "959 晋城市总工会" in out and "工人文化宫运行经费" in out and "指标红5 绿2" in out

@@ -71,14 +71,14 @@ def print_summary(summary: RunSummary, console: Console) -> None:
         console.print(f"评估日期 {summary.as_of.isoformat()}：没有可评估的项目（库中尚无项目）。")
         return
     table = Table(title=f"评估结果（截至 {summary.as_of.isoformat()}）")
-    table.add_column("部门", overflow="fold", max_width=14)
+    table.add_column("部门")
     table.add_column("项目", no_wrap=True)
     table.add_column("指标")
     table.add_column("资金")
     table.add_column("说明（指标灯计数；资金执行）", overflow="fold")
     for row in projects.sort_values(["department_code", "project_id"]).itertuples():
         table.add_row(
-            f"{row.department_code} {row.department}", row.project,
+            str(row.department_code), row.project,
             f"[{LIGHT_STYLE[row.light]}]{LIGHT_WORD[row.light]}[/]",
             f"[{LIGHT_STYLE[row.budget_light]}]{LIGHT_WORD[row.budget_light]}[/]", row.reason,
         )
