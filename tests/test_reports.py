@@ -4,18 +4,22 @@ monitor/examples/000_65cb778bbbd667b7.txt (lines 667-702), with sample reports a
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 from datetime import date, datetime
 from decimal import Decimal as D
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 from sqlmodel import Session
 
 from monitor.config import Config
 from monitor.reports import ReportRequest, produce
 from monitor.reports.data import ReportError, load_year
+from monitor.reports.produce import PDF_PARALLEL_FROM
 from monitor.reports.selfeval import build_selfeval
+from monitor.reports.summary import rank, summarise
 from monitor.store.models import BudgetYear, Department, Indicator, Project, Report, Spending
 from monitor.store.types import SHANGHAI
 from rules.targets import parse_target
@@ -160,7 +164,9 @@ def test_excel_monitoring_table_holds_numbers_and_chinese(session):
     rows = {ws.cell(r, 3).value: [ws.cell(r, c).value for c in range(1, 14)] for r in range(13, ws.max_row + 1)}
     pay = rows["资金足额支付率"]
     assert pay[4] == "60%（截至2024-07-31）" and pay[5] == "年底前支付完毕"
-    assert pay[6] == "结算审核未完成，尾款暂缓支付" and pay[7:11] == ["未填报"] * 4 and pay[11] == "有可能"
+    # causes the department did not name are blank, not 未填报 (it did its analysis) and never "无偏差"
+    assert pay[6] == "结算审核未完成，尾款暂缓支付" and pay[7:11] == ["—"] * 4 and pay[11] == "有可能"
+    assert rows["平面无造型吊面积"][6:11] == ["未填报"] * 5  # nothing reported by July: every cause column says so
     assert rows["本单位工作人员"][4] == "未填报"  # reported only in December
 
 
@@ -199,3 +205,42 @@ def test_unknown_year_and_project_are_named(session):
         load_year(session, 2024, project_id=999)
     with pytest.raises(ReportError, match="未知格式"):
         ReportRequest("selfeval", 2024, "docx")
+
+
+def test_department_summary_and_bureau_ranking(session):
+    """144: one project at 88.63 (良), 7.83 万 budget, 7.05 万 spent (90%).
+    959: one project with nothing reported: execution 0 and every indicator 未填报 → 0.00 (差). 144 ranks first."""
+    seed_house_repair(session)
+    year = session.exec(select(BudgetYear)).scalars().one()
+    union = Department(code="959", name="晋城市总工会")
+    session.add(union)
+    session.flush()
+    add_project(session, department=union, year=year, name="困难职工帮扶", funds=D("500000"))
+    session.commit()
+    summaries = summarise(build_selfeval(load_year(session, 2024), SETTINGS.scoring))
+    hr, un = summaries
+    assert (hr.department, hr.budget_wan, hr.spent_wan, hr.execution_rate, hr.mean_score, hr.grade) == (
+        "144-晋城市人力资源和社会保障局", D("7.83"), D("7.05"), D("90.00"), D("88.63"), "良")
+    assert (un.mean_score, un.grade, un.grades["差"], un.spent_wan) == (D("0.00"), "差", 1, D("0.00"))
+    assert [(r.rank, r.summary.department) for r in rank(summaries)] == [
+        (1, "144-晋城市人力资源和社会保障局"), (2, "959-晋城市总工会")]
+    ws = load_workbook(io.BytesIO(produce(session, ReportRequest("ranking", 2024, "xlsx"), SETTINGS))).active
+    assert [ws.cell(3, c).value for c in (1, 2, 7, 8)] == [1, "144-晋城市人力资源和社会保障局", 88.63, "良"]
+    assert [ws.cell(4, c).value for c in (1, 2, 7, 8)] == [2, "959-晋城市总工会", 0, "差"]
+
+
+def test_a_long_department_pdf_is_laid_out_in_chunks_and_keeps_every_project_in_order(session, tmp_path):
+    seed_house_repair(session)
+    dept = session.exec(select(Department)).scalars().one()
+    year = session.exec(select(BudgetYear)).scalars().one()
+    for i in range(2, PDF_PARALLEL_FROM + 1):
+        add_project(session, department=dept, year=year, name=f"房屋修缮费用（第{i}批）", funds=D("10000"))
+    session.commit()
+    pdf = tmp_path / "dept.pdf"
+    pdf.write_bytes(produce(session, ReportRequest("selfeval", 2024, "pdf", department="144"), SETTINGS))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    positions = [text.index(f"房屋修缮费用（第{i}批）") for i in range(2, PDF_PARALLEL_FROM + 1)]
+    assert positions == sorted(positions) and text.index("88.63") < positions[0]
+    assert "自评得分分布" not in text  # charts are images; their page is the last one
+    pages = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert int(re.search(r"Pages:\s+(\d+)", pages).group(1)) >= PDF_PARALLEL_FROM

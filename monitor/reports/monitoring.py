@@ -15,6 +15,7 @@ from monitor.reports.format import MISSING, amount_text, percent, wan
 from rules import calendar as cal
 
 CAUSE_COLUMNS: tuple[str, ...] = ("经费保障", "制度保障", "人员保障", "硬件条件保障", "其他")
+NOT_NAMED = "—"
 LIGHT_NAMES = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "blue": "蓝灯", "grey": "未评估"}
 
 
@@ -138,7 +139,8 @@ def _row(ind: IndicatorData, cutoff: date) -> MonitorRow:
             forecast = f"{amount_text(latest.forecast)}{ind.unit or ''}"
         if latest.deviation_causes:
             given = {k: str(v) for k, v in latest.deviation_causes.items() if v not in (None, "")}
-            causes = tuple(given.get(c, MISSING) for c in CAUSE_COLUMNS)
+            # the department did its deviation analysis: causes it did not name are blank ("—"), not 未填报
+            causes = tuple(given.get(c, NOT_NAMED) for c in CAUSE_COLUMNS) if given else causes
         likelihood = latest.likelihood or MISSING
         if latest.note:
             notes.append(latest.note)
