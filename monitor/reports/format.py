@@ -36,3 +36,15 @@ def percent(value: Decimal | None) -> str:
 
 def money(value: Decimal | None) -> str:
     return MISSING if value is None else f"{two(value):,.2f}"
+
+
+def spans(keys: list) -> list[int]:
+    """Rowspans for vertically merged cells: the first row of each run of equal keys gets the run's length,
+    the others 0 (no cell), as the printed tables merge 一级/二级指标."""
+    out = [0] * len(keys)
+    start = 0
+    for i in range(1, len(keys) + 1):
+        if i == len(keys) or keys[i] != keys[start]:
+            out[start] = i - start
+            start = i
+    return out

@@ -8,6 +8,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from monitor.reports.format import spans
+
 TEMPLATES = Path(__file__).parent / "templates"
 BODIES = {"monitor": "monitor_body.html", "selfeval": "selfeval_body.html", "summary": "summary_body.html",
           "ranking": "ranking_body.html"}
@@ -17,9 +19,11 @@ TITLES = {"monitor": "项目支出绩效目标执行监控表", "selfeval": "项
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    return Environment(loader=FileSystemLoader(str(TEMPLATES)),
-                       autoescape=select_autoescape(["html", "css"], default_for_string=True),
-                       trim_blocks=True, lstrip_blocks=True)
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
+                      autoescape=select_autoescape(["html", "css"], default_for_string=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.globals["spans"] = spans
+    return env
 
 
 def render_document(kind: str, *, font_family: str = "Noto Sans CJK SC", **context: Any) -> str:

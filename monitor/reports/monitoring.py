@@ -42,6 +42,10 @@ class MonitorRow:
     note: str
     light: str | None
 
+    @property
+    def level2_key(self) -> str:
+        return f"{self.level1}/{self.level2}"
+
 
 @dataclass
 class MonitorProject:

@@ -29,6 +29,10 @@ class SelfEvalRow:
     needs_explanation: bool
     band: tuple[Decimal, Decimal] | None = None  # the interval a person picks in (qualitative only)
 
+    @property
+    def level2_key(self) -> str:
+        return f"{self.level1}/{self.level2}"
+
 
 @dataclass
 class SelfEvalProject:
