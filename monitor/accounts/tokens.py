@@ -71,10 +71,9 @@ def user_for_token(session: Session, plain: str) -> User | None:
     """The active user behind a token, or None; touching `last_used_at` is left out to keep reads read-only."""
     if not plain.startswith(PREFIX):
         return None
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(plain))).first()
-    if row is None or row.revoked_at is not None:
-        return None
-    user = session.get(User, row.user_id)
+    user = session.exec(select(User).join(ApiToken, ApiToken.user_id == User.id)
+                        .where(ApiToken.token_hash == token_hash(plain))
+                        .where(ApiToken.revoked_at == None)).first()  # noqa: E711 - SQL IS NULL
     if user is None or user.disabled:
         return None
     return user

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists
+from sqlalchemy import exists, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -39,18 +39,27 @@ REPORT_FIELDS = ("id", "indicator_id", "revision", "supersedes_id", "value", "as
                  "likelihood", "channel", "note")
 SPENDING_FIELDS = ("id", "project_id", "revision", "supersedes_id", "amount", "as_of", "channel", "note")
 
-# SQLite has one writer at a time; taking turns inside the process avoids "database is locked" when a
-# read transaction would have to upgrade to a write while another thread writes.
+# SQLite has one writer at a time. Threads of one server take turns on a lock; across processes (a server
+# and `kpiwatch report-progress`, or several workers) BEGIN IMMEDIATE takes the write lock up front, so a
+# read transaction never has to upgrade to a write while another process writes ("database is locked").
 _SQLITE_WRITES = threading.Lock()
 
 
 class WriteTurn:
     def __init__(self, session: Session) -> None:
+        self.session = session
         self.sqlite = session.get_bind().dialect.name == "sqlite"
 
     def __enter__(self) -> None:
         if self.sqlite:
             _SQLITE_WRITES.acquire()
+            try:
+                connection = self.session.connection()
+                if not connection.connection.driver_connection.in_transaction:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _SQLITE_WRITES.release()
+                raise
 
     def __exit__(self, *exc: Any) -> None:
         if self.sqlite:
@@ -58,7 +67,7 @@ class WriteTurn:
 
 
 def write_turn(session: Session) -> WriteTurn:
-    """Wrap a whole write transaction (from first read to commit) in this on SQLite-backed servers."""
+    """Wrap a whole write (from its first read to commit or rollback) in this; a no-op on PostgreSQL."""
     return WriteTurn(session)
 
 
@@ -89,25 +98,39 @@ def load_infos(session: Session, indicator_ids: Iterable[int]) -> dict[int, Indi
     ids = {i for i in indicator_ids if isinstance(i, int)}
     if not ids:
         return {}
-    rows = session.exec(select(Indicator, Project).join(Project, Indicator.project_id == Project.id)
+    rows = session.exec(select(Indicator, Project, BudgetYear.year).join(Project, Indicator.project_id == Project.id)
+                        .join(BudgetYear, Project.budget_year_id == BudgetYear.id)
                         .where(col(Indicator.id).in_(ids))).all()
-    years = _years(session, (p for _, p in rows))
-    return {ind.id: indicator_info(ind, proj, years[proj.budget_year_id]) for ind, proj in rows}
+    return {ind.id: indicator_info(ind, proj, year) for ind, proj, year in rows}
+
+
+_NEWER = {Report: aliased(Report), Spending: aliased(Spending)}
 
 
 def _not_superseded(model):
-    newer = aliased(model)
+    newer = _NEWER[model]
     return ~exists().where(newer.supersedes_id == model.id)
 
 
-def effective_reports(session: Session, indicator_ids: Iterable[int]) -> dict[int, list[Report]]:
-    """The facts in force per indicator: rows no later row supersedes, oldest first."""
+def effective_reports(session: Session, indicator_ids: Iterable[int], *, touching: Sequence[CleanReport] | None = None
+                      ) -> dict[int, list[Report]]:
+    """The facts in force per indicator: rows no later row supersedes, oldest first.
+
+    With `touching`, only the rows a batch could repeat or supersede (same as-of dates, same occurrences,
+    grades, or named in `supersedes_id`), so recording stays cheap however long an indicator's history is.
+    """
     ids = list(set(indicator_ids))
     result: dict[int, list[Report]] = {i: [] for i in ids}
     if not ids:
         return result
     query = (select(Report).where(col(Report.indicator_id).in_(ids)).where(_not_superseded(Report))
              .order_by(Report.indicator_id, Report.id))
+    if touching is not None:
+        as_ofs = {c.as_of for c in touching if c.as_of is not None}
+        dues = {c.occurrence_due for c in touching if c.occurrence_due is not None}
+        named = {c.supersedes_id for c in touching if c.supersedes_id is not None}
+        query = query.where(or_(col(Report.as_of).in_(as_ofs), col(Report.occurrence_due).in_(dues),
+                                col(Report.grade).is_not(None), col(Report.id).in_(named)))
     for report in session.exec(query).all():
         result[report.indicator_id].append(report)
     return result
@@ -180,7 +203,7 @@ def record_reports(session: Session, user: User, drafts: Sequence[ReportDraft], 
     if problems:
         raise ValidationFailed(problems)
     _lock_rows(session, Indicator, list(infos))
-    effective = effective_reports(session, infos)
+    effective = effective_reports(session, infos, touching=cleans)
     explicit = {c.supersedes_id for c in cleans if c.supersedes_id is not None}
     targets = {r.id: r for r in session.exec(select(Report).where(col(Report.id).in_(explicit))).all()} if explicit else {}
     for index, clean in enumerate(cleans):

@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
 
 from monitor.config import Config
@@ -37,6 +38,35 @@ def _routers() -> list[APIRouter]:
     #   from monitor.web import pages_reports; routers.append(pages_reports.router)
     from monitor.web import pages_reports; routers.append(pages_reports.router)  # noqa: E702
     return routers
+
+
+CSP = ("default-src 'self'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; "
+       "frame-ancestors 'none'")
+
+
+class SecurityHeaders:
+    """Headers every answer carries (plain ASGI: BaseHTTPMiddleware would cost a task per request)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        docs = scope["path"].startswith("/api/docs")
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Referrer-Policy", "same-origin")
+                if not docs:
+                    headers.setdefault("Content-Security-Policy", CSP)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def secret_key(settings: Config) -> str:
@@ -70,17 +100,7 @@ def create_app(settings: Config, engine: Engine | None = None) -> FastAPI:
         https_only=settings.portal.secure_cookies,
     )
 
-    @app.middleware("http")
-    async def _security_headers(request: Request, call_next) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not request.url.path.startswith("/api/docs"):
-            response.headers.setdefault(
-                "Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; "
-                "script-src 'self'; form-action 'self'; frame-ancestors 'none'")
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, exc: LoginRequired) -> Response:

@@ -147,15 +147,21 @@ def require_bureau(user: User = Depends(current_user)) -> User:
     return user
 
 
-_bearer = HTTPBearer(auto_error=False, description="`kpiwatch tokens create --user NAME` 生成的令牌")
+bearer = HTTPBearer(auto_error=False, description="`kpiwatch tokens create --user NAME` 生成的令牌")
 
 
-def api_user(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
-             session: Session = Depends(db_session)) -> User:
+def user_from_credentials(session: Session, credentials: HTTPAuthorizationCredentials | None) -> User:
+    """The token's user or 401; for async endpoints that do all their database work in one thread hop."""
     user = user_for_token(session, credentials.credentials) if credentials else None
     if user is None:
         raise HTTPException(401, "缺少或无效的令牌 (missing or invalid bearer token)",
                             headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+def api_user(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+             session: Session = Depends(db_session)) -> User:
+    user = user_from_credentials(session, credentials)
     request.state.user = user
     return user
 

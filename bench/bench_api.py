@@ -1,0 +1,184 @@
+"""Progress API under load: N concurrent clients posting reports through /api/v1/reports for D seconds.
+
+    .venv/bin/python bench/bench_api.py [--clients 50] [--seconds 60] [--think 0]
+
+A fresh, migrated SQLite store in a temporary folder holds one department, one project and five quantity
+indicators per client, one clerk and one bearer token per client. The portal runs in its own process
+(uvicorn, one worker, loopback) so the clients (httpx async, one event loop) do not share its interpreter.
+Each client posts a report on one of its own indicators, cycling through values and as-of dates, so the
+server stores new facts, revisions of an existing as-of date and, now and then, an unchanged fact: every
+path of the recording service. `--think` adds a pause between a client's requests (uniform 0.5–1.5 × think, clients start out of step;
+0 = back to back, a saturation test).
+Prints the request count, error count, throughput and latency percentiles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def app_factory():
+    """The portal as `kpiwatch serve` builds it, for uvicorn's --factory (settings from the environment)."""
+    from monitor.config import load_config
+    from monitor.web.app import create_app
+
+    return create_app(load_config())
+
+
+def build_store(url: str, clients: int, per_client: int) -> tuple[list[str], list[list[int]], int]:
+    from monitor.accounts.passwords import hash_password
+    from monitor.accounts.tokens import create_token
+    from monitor.store.db import make_engine, session_scope, upgrade
+    from monitor.store.models import BudgetYear, Department, Indicator, Project, User
+    from rules.targets import parse_target
+
+    upgrade(url)
+    engine = make_engine(url)
+    year = date.today().year
+    tokens, indicators = [], []
+    with session_scope(engine) as s:
+        by = BudgetYear(year=year)
+        dep = Department(code="BENCH", name="压测部门")
+        s.add_all([by, dep])
+        s.flush()
+        project = Project(department_id=dep.id, budget_year_id=by.id, import_key="bench", name="压测项目",
+                          annual_funds=Decimal("1000000.00"))
+        s.add(project)
+        s.flush()
+        target = parse_target("≥1000人", year=year, level2="数量指标", name="人数")
+        password = hash_password("bench-password")
+        for c in range(clients):
+            mine = []
+            for k in range(per_client):
+                row = Indicator(project_id=project.id, half="annual", level1="产出指标", level2="数量指标",
+                                name=f"人数{c}-{k}", value_text="≥1000人", position=c * per_client + k, kind="quantity",
+                                comparator=">=", target_value=Decimal(1000), unit="人", direction="higher_is_better",
+                                target_json=target.to_json())
+                s.add(row)
+                s.flush()
+                mine.append(row.id)
+            indicators.append(mine)
+            user = User(username=f"bench{c}", display_name=f"bench{c}", password_hash=password, role="clerk",
+                        department_id=dep.id)
+            s.add(user)
+            s.flush()
+            tokens.append(create_token(s, user, "bench")[1])
+    engine.dispose()
+    return tokens, indicators, year
+
+
+async def client(n: int, base: str, token: str, indicators: list[int], stop_at: float, think: float,
+                 latencies: list[float], errors: list[str]) -> None:
+    today = date.today()
+    headers = {"Authorization": f"Bearer {token}"}
+    i = 0
+    rng = random.Random(n)
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
+        if think:  # clients start out of step, as people do, instead of all firing in the same millisecond
+            await asyncio.sleep(rng.uniform(0, think))
+        while time.perf_counter() < stop_at:
+            body = {"indicator_id": indicators[i % len(indicators)], "value": str(100 + (i * 7) % 900),
+                    "as_of": (today - timedelta(days=(i // len(indicators)) % 30)).isoformat(),
+                    "note": f"bench client {n}"}
+            started = time.perf_counter()
+            try:
+                response = await http.post("/api/v1/reports", json=body)
+                if response.status_code != 201:
+                    errors.append(f"{response.status_code} {response.text[:200]}")
+            except httpx.HTTPError as exc:
+                errors.append(f"{type(exc).__name__}: {exc}")
+            latencies.append(time.perf_counter() - started)
+            i += 1
+            if think:
+                await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
+
+
+async def run_clients(base: str, tokens: list[str], indicators: list[list[int]], seconds: float, think: float):
+    latencies: list[float] = []
+    errors: list[str] = []
+    stop_at = time.perf_counter() + seconds
+    started = time.perf_counter()
+    await asyncio.gather(*(client(n, base, tokens[n], indicators[n], stop_at, think, latencies, errors)
+                           for n in range(len(tokens))))
+    return latencies, errors, time.perf_counter() - started
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--think", type=float, default=0.0, help="seconds between one client's requests")
+    parser.add_argument("--per-client", type=int, default=5, help="indicators per client")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.sqlite"
+        tokens, indicators, _ = build_store(url, args.clients, args.per_client)
+        port = _free_port()
+        env = dict(os.environ, KPIWATCH_DATABASE_URL=url, KPIWATCH_SECRET_KEY="bench", KPIWATCH_CONFIG=str(ROOT / "config.toml"))
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "bench_api:app_factory", "--app-dir", str(ROOT / "bench"),
+             "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers), "--log-level", "warning",
+             "--backlog", "256"], env=env, cwd=ROOT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    httpx.get(f"{base}/api/v1/openapi.json", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline:
+                        raise SystemExit("server did not start")
+                    time.sleep(0.2)
+            latencies, errors, elapsed = asyncio.run(run_clients(base, tokens, indicators, args.seconds, args.think))
+        finally:
+            server.terminate()
+            server.wait(10)
+        from sqlalchemy import create_engine, text
+        engine = create_engine(url)
+        with engine.connect() as c:
+            stored = c.execute(text("select count(*) from report")).scalar()
+            audited = c.execute(text("select count(*) from auditevent where entity = 'report'")).scalar()
+        engine.dispose()
+    ms = [x * 1000 for x in latencies]
+    print(f"clients {args.clients}, {args.seconds:.0f} s, think {args.think} s, SQLite, {args.workers} uvicorn worker(s)")
+    print(f"requests {len(ms)} ({len(ms) / elapsed:.0f}/s), errors {len(errors)}, reports stored {stored}, "
+          f"audit events {audited}")
+    print(f"latency ms: p50 {percentile(ms, 50):.1f}  p90 {percentile(ms, 90):.1f}  p99 {percentile(ms, 99):.1f}  "
+          f"max {max(ms):.1f}  mean {statistics.mean(ms):.1f}")
+    for line in errors[:5]:
+        print("  error:", line)
+
+
+if __name__ == "__main__":
+    main()
