@@ -117,10 +117,14 @@ def fresh_db_url(request, tmp_path) -> Iterator[str]:
 
 
 def _empty(url: str) -> None:
+    leaked: list = []
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
             if engine.dialect.name == "postgresql":
+                leaked = connection.execute(text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'")).all()
                 names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
                 connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             else:
@@ -128,3 +132,6 @@ def _empty(url: str) -> None:
                     connection.execute(table.delete())
     finally:
         engine.dispose()
+    if leaked:
+        pytest.fail(f"the test left {len(leaked)} connection(s) idle in a transaction (a session or connection "
+                    "was never closed); they were terminated so the next test starts clean", pytrace=False)
