@@ -244,3 +244,27 @@ def test_a_long_department_pdf_is_laid_out_in_chunks_and_keeps_every_project_in_
     assert "自评得分分布" not in text  # charts are images; their page is the last one
     pages = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert int(re.search(r"Pages:\s+(\d+)", pages).group(1)) >= PDF_PARALLEL_FROM
+
+
+def test_cut_off_month_comes_from_the_budget_year_then_config(session):
+    seed_house_repair(session)
+    year = session.exec(select(BudgetYear)).scalars().one()
+    html = produce(session, ReportRequest("monitor", 2024, "html", charts=False), SETTINGS).decode()
+    assert "数据截至7月底" in html  # [reports] monitor_through_month default
+    year.monitor_through_month = 6
+    session.add(year)
+    session.commit()
+    html = produce(session, ReportRequest("monitor", 2024, "html", charts=False), SETTINGS).decode()
+    assert "数据截至6月底" in html and "1-6月执行数" in html
+    assert "34.6平方米（截至" not in html  # reported as of 31 July: after the June cut-off
+
+
+def test_report_text_is_escaped(session):
+    seed_house_repair(session)
+    project = session.exec(select(Project)).scalars().one()
+    project.name = '<script>alert("x")</script>维修'
+    session.add(project)
+    session.commit()
+    for kind in ("monitor", "selfeval", "summary"):
+        html = produce(session, ReportRequest(kind, 2024, "html", charts=False), SETTINGS).decode()
+        assert "<script>" not in html and "&lt;script&gt;" in html
