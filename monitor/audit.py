@@ -111,3 +111,70 @@ def export_csv(events: Iterable[AuditEvent]) -> str:
             e.note or "",
         ])
     return out.getvalue()
+
+
+# ---- targets: recorded whoever changes them ------------------------------------------------------------
+
+TARGET_FIELDS = ("half", "level1", "level2", "name", "value_text", "kind", "comparator", "target_value", "unit",
+                 "direction", "weight")
+
+
+def audit_target_changes(session: Session) -> None:
+    """Add audit events for indicators (targets) created, changed or deleted in this flush.
+
+    Runs on every flush (see `monitor.store.models.accounts`), so no code path — importer, portal, script —
+    can change a target without a trace. Actor and channel come from `session.info` when the caller set
+    them ("actor", "channel"), else "system"/"import". Creation is summarised per project, not per row.
+    """
+    from sqlalchemy import inspect
+
+    from monitor.store.models import Indicator, Project
+
+    created: dict[int | None, int] = {}
+    changed: list[tuple[Indicator, dict, dict]] = []
+    deleted: list[Indicator] = []
+    for obj in session.new:
+        if isinstance(obj, Indicator):
+            created[obj.project_id] = created.get(obj.project_id, 0) + 1
+    for obj in session.dirty:
+        if not isinstance(obj, Indicator) or obj.id is None:
+            continue
+        state = inspect(obj)
+        before, after = {}, {}
+        for name in TARGET_FIELDS:
+            history = state.attrs[name].history
+            if not history.has_changes():
+                continue
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            if old != new:
+                before[name], after[name] = old, new
+        if after:
+            changed.append((obj, before, after))
+    for obj in session.deleted:
+        if isinstance(obj, Indicator):
+            deleted.append(obj)
+    if not (created or changed or deleted):
+        return
+    actor = session.info.get("actor", "system")
+    channel = session.info.get("channel", "import")
+    # The department goes into the JSON, not the department_id column: a foreign key from the audit trail
+    # would stop anyone (a re-import, a clean-up) from deleting a department whose targets ever changed.
+    with session.no_autoflush:
+        departments: dict[int | None, int | None] = {}
+
+        def department_of(project_id: int | None) -> dict:
+            if project_id not in departments:
+                project = session.get(Project, project_id) if project_id is not None else None
+                departments[project_id] = project.department_id if project is not None else None
+            return {"project_id": project_id, "department_id": departments[project_id]}
+
+        for project_id, count in created.items():
+            record(session, actor=actor, channel=channel, action="create", entity="indicator", entity_id=None,
+                   after=department_of(project_id) | {"indicators": count})
+        for obj, before, after in changed:
+            record(session, actor=actor, channel=channel, action="update", entity="indicator", entity_id=obj.id,
+                   before=before, after=after | department_of(obj.project_id) | {"name": obj.name})
+        for obj in deleted:
+            record(session, actor=actor, channel=channel, action="delete", entity="indicator", entity_id=obj.id,
+                   before=snapshot(obj, ("project_id",) + TARGET_FIELDS))

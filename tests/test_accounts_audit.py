@@ -1,0 +1,52 @@
+"""The audit trail of targets: whoever changes an indicator, an event with before and after is stored."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlmodel import Session, select
+
+from monitor.store.db import session_scope
+from monitor.store.models import AuditEvent, Indicator
+from tests.test_progress_world import build_world
+
+
+def _events(engine, entity="indicator"):
+    with Session(engine) as s:
+        return s.exec(select(AuditEvent).where(AuditEvent.entity == entity).order_by(AuditEvent.id)).all()
+
+
+def test_created_targets_are_summarised_per_project_and_flush(engine):
+    world = build_world(engine, users=False)  # flushes after each indicator
+    events = _events(engine)
+    assert {e.action for e in events} == {"create"}
+    created: dict[int, int] = {}
+    for e in events:
+        created[e.after["project_id"]] = created.get(e.after["project_id"], 0) + e.after["indicators"]
+    assert created == {world.hr_project: 6, world.union_project: 1}
+    assert {e.after["department_id"] for e in events} == {world.hr_id, world.union_id}
+
+
+def test_a_changed_target_records_before_and_after_and_who(engine):
+    world = build_world(engine, users=False)
+    with session_scope(engine) as s:
+        s.info.update(actor="importer-test", channel="import")
+        indicator = s.get(Indicator, world.ind["count"])
+        indicator.value_text = "≥3500人"
+        indicator.target_value = Decimal("3500")
+        indicator.position = 99  # not a target field: not audited
+    with session_scope(engine) as s:
+        s.get(Indicator, world.ind["rate"]).target_value = Decimal("90")  # same value: no event
+    (event,) = [e for e in _events(engine) if e.action == "update"]
+    assert event.entity_id == world.ind["count"] and event.actor == "importer-test"
+    assert event.before == {"value_text": "≥3000人", "target_value": "3000"}
+    assert event.after["value_text"] == "≥3500人" and event.after["target_value"] == "3500"
+    assert event.after["department_id"] == world.hr_id
+
+
+def test_a_deleted_target_keeps_what_it_was(engine):
+    world = build_world(engine, users=False)
+    with session_scope(engine) as s:
+        s.delete(s.get(Indicator, world.ind["unparsed"]))
+    (event,) = [e for e in _events(engine) if e.action == "delete"]
+    assert event.before["value_text"] == "XX" and event.entity_id == world.ind["unparsed"]
