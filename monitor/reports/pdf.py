@@ -8,10 +8,14 @@ its project instead of a running page number, which would restart in each chunk.
 from __future__ import annotations
 
 import io
+import logging
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
+
+log = logging.getLogger(__name__)
 
 
 def html_to_pdf(html: str) -> bytes:
@@ -35,10 +39,16 @@ def _pool() -> ProcessPoolExecutor:
 
 def htmls_to_pdf(htmls: list[str]) -> bytes:
     """Lay out each HTML document (in parallel when there are several) and join them in order."""
-    if len(htmls) == 1 or workers() == 1:
+    parts = None
+    if len(htmls) > 1 and workers() > 1:
+        try:
+            parts = list(_pool().map(html_to_pdf, htmls))
+        except (BrokenProcessPool, OSError, RuntimeError) as exc:
+            # e.g. a __main__ the workers cannot re-import (a script read from stdin): lay out here instead
+            log.warning("PDF workers unavailable (%s); laying out in this process", exc)
+            _pool.cache_clear()
+    if parts is None:
         parts = [html_to_pdf(h) for h in htmls]
-    else:
-        parts = list(_pool().map(html_to_pdf, htmls))
     if len(parts) == 1:
         return parts[0]
     from pypdf import PdfWriter
