@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from monitor.reports.data import IndicatorData, ProjectData, YearData
-from monitor.reports.format import MISSING, amount_text, percent, wan
+from monitor.reports.format import MISSING, amount_text, percent, two, wan
 from rules import calendar as cal
 
 CAUSE_COLUMNS: tuple[str, ...] = ("经费保障", "制度保障", "人员保障", "硬件条件保障", "其他")
@@ -91,7 +91,8 @@ def _project(p: ProjectData, year: int, month: int, cutoff: date) -> MonitorProj
     reported = sum(1 for ind in p.indicators if ind.reports_until(cutoff))
     goal_progress = (f"（系统汇总）截至{month}月底，{len(rows)} 项年度指标中已填报 {reported} 项，"
                      f"未填报 {len(rows) - reported} 项；资金执行 {amount_text(wan(spent))} 万元"
-                     f"（执行率 {percent(rate)}）。")
+                     f"（执行率 {percent(rate)}）。"
+                     + ("全年预计执行数为系统按已执行进度预测，请部门核实。" if p.forecast_spent is not None else ""))
     return MonitorProject(
         project_id=p.id, year=year, through_month=month, name=p.name, department=p.department_label,
         implementing_unit=p.implementing_unit or MISSING, funds=funds, annual_goal=p.annual_goal or MISSING,
@@ -151,7 +152,7 @@ def _row(ind: IndicatorData, cutoff: date) -> MonitorRow:
     if ind.light:
         notes.append(f"系统评估：{LIGHT_NAMES.get(ind.light, ind.light)}")
     if forecast == MISSING and ind.state_forecast is not None:
-        notes.append(f"系统预测全年 {amount_text(ind.state_forecast)}{ind.unit or ''}")
+        notes.append(f"系统预测全年 {amount_text(two(ind.state_forecast))}{ind.unit or ''}")
     if likelihood == MISSING and ind.state_likelihood:
         notes.append(f"系统判断：{ind.state_likelihood}")
     return MonitorRow(
