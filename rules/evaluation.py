@@ -125,18 +125,30 @@ def active_periods(projects: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------ formatting
 
 
+def _distinct(values: np.ndarray, render) -> pd.Series:
+    """`render` applied once per distinct value, spread back by index: reasons repeat the same targets, dates
+    and often the same figures, so this is a fraction of the per-row work."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    rendered = np.array([render(v) for v in uniques] + ["—"], dtype=object)
+    return pd.Series(rendered[np.where(codes >= 0, codes, len(uniques))])
+
+
+def _plain(x: float) -> str:
+    text = f"{x:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 def fmt_number(values, unit=None) -> pd.Series:
     """Numbers as people write them: no trailing zeros, two decimals at most, 元 from 1万 on as 万元."""
-    s = pd.Series(values, dtype="float64").reset_index(drop=True)
-    units = pd.Series("" if unit is None else unit, index=s.index, dtype="object")
-    if not isinstance(unit, (str, type(None))):
-        units = pd.Series(np.asarray(unit, dtype=object), index=s.index).fillna("")
-    wan = units.str.startswith("元").to_numpy() & (s.abs().to_numpy() >= 10000)
+    s = np.asarray(values, dtype=np.float64).reshape(-1)
+    if unit is None or isinstance(unit, str):
+        units = np.full(len(s), unit or "", dtype=object)
+    else:
+        units = pd.Series(np.asarray(unit, dtype=object)).fillna("").to_numpy(dtype=object)
+    wan = (pd.Series(units).str.startswith("元").to_numpy(dtype=bool)) & (np.abs(s) >= 10000)
     shown = np.where(wan, s / 10000, s)
-    text = pd.Series(np.round(shown, 2), index=s.index).astype(str).str.replace(r"\.0+$", "", regex=True)
-    text = text.str.replace(r"(\.\d*?)0+$", r"\1", regex=True).str.replace(r"\.$", "", regex=True)
-    text = text.where(s.notna(), "—")
-    return text + np.where(wan, "万", "") + units
+    text = _distinct(np.round(shown, 2), _plain)
+    return text + np.where(wan, "万", "") + np.where(np.isnan(s), "", units)
 
 
 def fmt_day(days, year: int | None = None) -> pd.Series:
@@ -147,15 +159,21 @@ def fmt_day(days, year: int | None = None) -> pd.Series:
     years = safe.astype("datetime64[Y]").astype(np.int64) + 1970
     month = safe.astype("datetime64[M]").astype(np.int64) % 12 + 1
     day = ((safe - safe.astype("datetime64[M]").astype("datetime64[D]")) / DAY).astype(np.int64) + 1
-    text = pd.Series(month).astype(str) + "月" + pd.Series(day).astype(str) + "日"
-    if year is not None:
-        text = pd.Series(np.where(years != year, pd.Series(years).astype(str) + "年", "")) + text
+    del month, day
+    show_year = np.zeros(len(safe), dtype=bool) if year is None else years != year
+    # one rendering per distinct (day, with-year) pair
+    keys = safe.astype(np.int64) * 2 + show_year
+    text = _distinct(keys, lambda k: _day_text(int(k) // 2, bool(int(k) % 2)))
     return text.where(~missing, "—")
 
 
+def _day_text(days_since_epoch: int, with_year: bool) -> str:
+    d = date.fromordinal(date(1970, 1, 1).toordinal() + days_since_epoch)
+    return f"{d.year}年{d.month}月{d.day}日" if with_year else f"{d.month}月{d.day}日"
+
+
 def fmt_percent(values) -> pd.Series:
-    s = pd.Series(values, dtype="float64").reset_index(drop=True)
-    return pd.Series(np.round(s, 0)).astype("Int64").astype(str) + "%"
+    return _distinct(np.round(np.asarray(values, dtype=np.float64).reshape(-1), 0), lambda v: f"{v:.0f}%")
 
 
 SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}

@@ -33,15 +33,15 @@ LIGHT_NAMES = {"red": "红", "yellow": "黄", "green": "绿", "blue": "蓝", "gr
 def project_lights(states: pd.DataFrame) -> pd.DataFrame:
     """project_id, light, and counts per light (red, yellow, green, blue, grey) over judged indicators."""
     judged = states[states["status"] != "not_due"]
-    severity = judged["light"].map(SEVERITY).fillna(SEVERITY["grey"]).astype(np.int64)
-    worst = severity.groupby(judged["project_id"]).max()
-    counts = pd.crosstab(judged["project_id"], judged["light"])
-    for light in SEVERITY:
-        if light not in counts:
-            counts[light] = 0
-    out = counts[list(LIGHT_NAMES)].reset_index()
-    out["light"] = LIGHT_BY_SEVERITY[worst.reindex(out["project_id"]).to_numpy()]
-    return out
+    codes, projects = pd.factorize(judged["project_id"])
+    severity = judged["light"].map(SEVERITY).fillna(SEVERITY["grey"]).to_numpy(dtype=np.int64)
+    worst = np.full(len(projects), -1, dtype=np.int64)
+    np.maximum.at(worst, codes, severity)
+    out = pd.DataFrame({"project_id": projects})
+    for light, level in SEVERITY.items():
+        out[light] = np.bincount(codes[severity == level], minlength=len(projects))
+    out["light"] = LIGHT_BY_SEVERITY[np.maximum(worst, 0)]
+    return out[["project_id", *LIGHT_NAMES, "light"]]
 
 
 def project_states(

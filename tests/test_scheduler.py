@@ -14,6 +14,7 @@ from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from monitor.config import Config, DatabaseConfig, SchedulerConfig
+from monitor.scheduler.jobs import JOBS
 from monitor.scheduler.runner import cron_trigger, latest_fire_time, run_once
 from monitor.scheduler.service import (
     SchedulerConfigError,
@@ -32,7 +33,9 @@ PROBE = "tests.scheduler_probe:tick"
 
 
 def settings_for(url: str, **cron: str) -> Config:
-    return Config(database=DatabaseConfig(url=url), scheduler=SchedulerConfig(cron=cron))
+    """Only the jobs named here are scheduled: every other registered job is switched off with ""."""
+    return Config(database=DatabaseConfig(url=url),
+                  scheduler=SchedulerConfig(cron={**{spec.name: "" for spec in JOBS}, **cron}))
 
 
 def aware(moment: datetime) -> datetime:
@@ -45,17 +48,23 @@ def job_runs(engine, job: str) -> list[JobRun]:
         return list(session.exec(select(JobRun).where(JobRun.job == job).order_by(JobRun.id)).scalars())
 
 
+def cron(**entries: str) -> Config:
+    return Config(scheduler=SchedulerConfig(cron=entries))
+
+
 def test_planned_jobs_come_from_the_registry_and_config():
-    default = planned_jobs(Config())
+    assert {j.name for j in planned_jobs(Config())} == {spec.name for spec in JOBS}  # every registered job
+    evaluate_only = [spec for spec in JOBS if spec.name == "evaluate"]
+    default = planned_jobs(Config(), evaluate_only)
     assert [(j.name, j.cron) for j in default] == [("evaluate", "30 6 * * *")]
-    moved = planned_jobs(Config(scheduler=SchedulerConfig(evaluate_at="05:45")))
+    moved = planned_jobs(Config(scheduler=SchedulerConfig(evaluate_at="05:45")), evaluate_only)
     assert moved[0].cron == "45 5 * * *"
-    configured = planned_jobs(settings_for("sqlite://", evaluate="", **{PROBE: "0 3 * * 1"}))
+    configured = planned_jobs(cron(evaluate="", **{PROBE: "0 3 * * 1"}), evaluate_only)
     assert [(j.name, j.target, j.cron) for j in configured] == [(PROBE, PROBE, "0 3 * * 1")]
     with pytest.raises(SchedulerConfigError, match="nightly: 不是已登记的任务"):
-        planned_jobs(settings_for("sqlite://", nightly="0 3 * * *"))
+        planned_jobs(cron(nightly="0 3 * * *"), evaluate_only)
     with pytest.raises(SchedulerConfigError, match="cron 表达式需要5或6个字段"):
-        planned_jobs(settings_for("sqlite://", evaluate="every day"))
+        planned_jobs(cron(evaluate="every day"), evaluate_only)
 
 
 @pytest.mark.parametrize(("moment", "expected"), [
@@ -130,7 +139,8 @@ def test_two_replicas_on_postgresql_run_each_scheduled_run_once(tmp_path):
         upgrade(url)
         config = tmp_path / "config.toml"
         config.write_text(
-            f'[database]\nurl = "{url}"\n\n[scheduler.cron]\nevaluate = ""\n"{PROBE}" = "*/2 * * * * *"\n',
+            f'[database]\nurl = "{url}"\n\n[scheduler.cron]\n' + "".join(f'{spec.name} = ""\n' for spec in JOBS)
+            + f'"{PROBE}" = "*/2 * * * * *"\n',
             encoding="utf-8")
         env = {**os.environ, "KPIWATCH_CONFIG": str(config), "PYTHONPATH": str(ROOT)}
         command = [sys.executable, "-c", "from monitor.cli.main import app; app()", "scheduler", "--run-seconds", "9"]

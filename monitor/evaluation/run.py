@@ -102,7 +102,7 @@ def run_evaluation(
                 if store:
                     previous = previous_states(conn, lo, hi, dept_id)
                     counts = write_states(conn, result.indicators, previous, result.projects, as_of=as_of,
-                                          run_id=run_id)
+                                          run_id=run_id, lo=lo, hi=hi, department_id=dept_id)
                     summary.changes += counts["changes"]
             summary.indicators += len(result.indicators)
             summary.projects += len(result.projects)

@@ -40,34 +40,57 @@ def _money(values: pd.Series, dialect: str) -> list:
     return [None if v != v else exact(Decimal(f"{v:.2f}")) for v in values.to_numpy(dtype=np.float64).tolist()]
 
 
-def merge_previous(states: pd.DataFrame, previous: pd.DataFrame, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame, list[int]]:
-    """(states with `since`, the changes to append, ids of previous rows that no longer exist)."""
+MEASURES = ["expected", "actual", "ratio", "forecast"]
+
+
+def merge_previous(states: pd.DataFrame, previous: pd.DataFrame, as_of: date
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, list[int]]:
+    """(states with `since` and `rewrite` — whether the stored row differs beyond its date —, the changes to
+    append, ids of previous rows that no longer exist)."""
     prev = previous.rename(columns={"id": "prev_id", "light": "previous_light", "status": "previous_status",
-                                    "since": "prev_since"})
+                                    "since": "prev_since", "reason": "prev_reason", "likelihood": "prev_likelihood",
+                                    **{m: f"prev_{m}" for m in MEASURES}})
     merged = states.merge(prev, on=["indicator_id", "occurrence"], how="left")
     changed = (merged["previous_light"].isna() | (merged["light"] != merged["previous_light"])
-               | (merged["status"] != merged["previous_status"]))
+               | (merged["status"] != merged["previous_status"])).to_numpy()
     merged["since"] = np.where(changed | merged["prev_since"].isna(), as_of.isoformat(), merged["prev_since"])
-    changes = merged[changed.to_numpy()]
-    gone = previous[~previous.set_index(["indicator_id", "occurrence"]).index.isin(
-        states.set_index(["indicator_id", "occurrence"]).index)]["id"]
+    rewrite = changed | (merged["reason"] != merged["prev_reason"]).to_numpy()
+    rewrite |= (merged["likelihood"].fillna("") != merged["prev_likelihood"].fillna("")).to_numpy()
+    for m in MEASURES:
+        new = np.round(merged[m].to_numpy(dtype=np.float64), 6)
+        old = merged[f"prev_{m}"].to_numpy(dtype=np.float64)
+        rewrite |= ~((new == old) | (np.isnan(new) & np.isnan(old))) & ~np.isclose(new, old, rtol=0, atol=5e-7)
+    merged["rewrite"] = rewrite
+    changes = merged[changed]
+    if len(previous):
+        gone = previous[~previous.set_index(["indicator_id", "occurrence"]).index.isin(
+            states.set_index(["indicator_id", "occurrence"]).index)]["id"]
+    else:
+        gone = previous["id"] if "id" in previous else pd.Series(dtype="int64")
     return merged, changes, [int(i) for i in gone]
 
 
 def write_states(conn: Connection, states: pd.DataFrame, previous: pd.DataFrame, projects: pd.DataFrame, *,
-                 as_of: date, run_id: int) -> dict[str, int]:
+                 as_of: date, run_id: int, lo: int, hi: int, department_id: int | None = None) -> dict[str, int]:
+    """Write one chunk (projects `lo`..`hi`). Every state of the chunk gets the new as-of date and run in one
+    set-based UPDATE; only rows whose light, status, numbers or reason differ are rewritten in bulk."""
     merged, changes, gone = merge_previous(states, previous, as_of)
     day = as_of.isoformat()
-    state_rows = list(zip(
-        merged["indicator_id"].astype(int).tolist(), merged["occurrence"].tolist(), [day] * len(merged),
-        merged["light"].tolist(), merged["status"].tolist(), _measure(merged["expected"]),
-        _measure(merged["actual"]), _measure(merged["ratio"]), _measure(merged["forecast"]),
-        _nullable(merged["likelihood"]), merged["reason"].tolist(),
-        merged["since"].tolist(),
-        [run_id] * len(merged),
-    ))
     if gone:
         conn.exec_driver_sql(_param_sql(conn, "DELETE FROM indicatorstate WHERE id = ?"), [(i,) for i in gone])
+    dept = " AND p.department_id = :dept" if department_id is not None else ""
+    conn.execute(text(f"""
+        UPDATE indicatorstate SET as_of = :day, run_id = :run
+        WHERE indicator_id IN (SELECT i.id FROM indicator i JOIN project p ON p.id = i.project_id
+                               WHERE i.project_id BETWEEN :lo AND :hi{dept})"""),
+                 {"day": day, "run": run_id, "lo": lo, "hi": hi, **({"dept": department_id} if dept else {})})
+    out = merged[merged["rewrite"].to_numpy()]
+    state_rows = list(zip(
+        out["indicator_id"].astype(int).tolist(), out["occurrence"].tolist(), [day] * len(out),
+        out["light"].tolist(), out["status"].tolist(), _measure(out["expected"]),
+        _measure(out["actual"]), _measure(out["ratio"]), _measure(out["forecast"]),
+        _nullable(out["likelihood"]), out["reason"].tolist(), out["since"].tolist(), [run_id] * len(out),
+    ))
     _upsert(conn, "indicatorstate", STATE_COLUMNS, ["indicator_id", "occurrence"], state_rows)
     change_rows = list(zip(
         changes["indicator_id"].astype(int).tolist(), changes["occurrence"].tolist(), [day] * len(changes),
@@ -79,12 +102,12 @@ def write_states(conn: Connection, states: pd.DataFrame, previous: pd.DataFrame,
         _insert(conn, "indicatorstatechange", CHANGE_COLUMNS, change_rows)
     project_rows = list(zip(
         projects["project_id"].astype(int).tolist(), [day] * len(projects), projects["light"].tolist(),
-        projects["budget_light"].tolist(), _money(projects["spent"], conn.dialect.name), _measure(projects["execution_rate"]),
-        _measure(projects["execution_ratio"]), _money(projects["forecast_spent"], conn.dialect.name), projects["reason"].tolist(),
-        [run_id] * len(projects),
+        projects["budget_light"].tolist(), _money(projects["spent"], conn.dialect.name),
+        _measure(projects["execution_rate"]), _measure(projects["execution_ratio"]),
+        _money(projects["forecast_spent"], conn.dialect.name), projects["reason"].tolist(), [run_id] * len(projects),
     ))
     _upsert(conn, "projectstate", PROJECT_COLUMNS, ["project_id"], project_rows)
-    return {"states": len(state_rows), "changes": len(change_rows), "removed": len(gone),
+    return {"states": len(merged), "rewritten": len(state_rows), "changes": len(change_rows), "removed": len(gone),
             "projects": len(project_rows)}
 
 

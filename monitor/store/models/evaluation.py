@@ -23,11 +23,11 @@ class IndicatorState(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("indicator_id", "occurrence"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    indicator_id: int = Field(foreign_key="indicator.id", index=True)
+    indicator_id: int = Field(foreign_key="indicator.id")  # looked up through the unique key's first column
     occurrence: str = Field(default="", max_length=10)
     as_of: date
-    light: str = Field(max_length=6, index=True)
-    status: str = Field(max_length=12, index=True)
+    light: str = Field(max_length=6)  # no index: a million rows are rewritten daily, and readers scan by project
+    status: str = Field(max_length=12)
     expected: Decimal | None = measure_field()
     actual: Decimal | None = measure_field()
     ratio: Decimal | None = measure_field()

@@ -356,11 +356,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('indicator_id', 'occurrence')
     )
-    with op.batch_alter_table('indicatorstate', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_indicatorstate_indicator_id'), ['indicator_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_indicatorstate_light'), ['light'], unique=False)
-        batch_op.create_index(batch_op.f('ix_indicatorstate_status'), ['status'], unique=False)
-
     op.create_table('indicatorstatechange',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('indicator_id', sa.Integer(), nullable=False),
@@ -493,11 +488,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_indicatorstatechange_as_of'))
 
     op.drop_table('indicatorstatechange')
-    with op.batch_alter_table('indicatorstate', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_indicatorstate_status'))
-        batch_op.drop_index(batch_op.f('ix_indicatorstate_light'))
-        batch_op.drop_index(batch_op.f('ix_indicatorstate_indicator_id'))
-
     op.drop_table('indicatorstate')
     with op.batch_alter_table('acknowledgement', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_acknowledgement_indicator_id'))
