@@ -44,7 +44,8 @@ def test_users_are_added_with_argon2_listed_and_disabled(run, engine):
     assert run("users", "disable", "li_clerk").exit_code == 0
     with Session(engine) as s:
         assert s.exec(select(User).where(User.username == "li_clerk")).one().disabled
-        actions = [(e.action, e.actor.startswith("cli")) for e in s.exec(select(AuditEvent).order_by(AuditEvent.id)).all()]
+        actions = [(e.action, e.actor.startswith("cli")) for e in s.exec(
+            select(AuditEvent).where(AuditEvent.entity == "user").order_by(AuditEvent.id)).all()]
     assert actions == [("create", True), ("disable", True)]
 
 
@@ -96,7 +97,7 @@ def test_audit_export_has_before_and_after(run, engine, tmp_path):
     build_world(engine)
     run("users", "disable", "clerk_union")
     out = tmp_path / "audit.csv"
-    assert run("audit", "export", "--out", str(out)).exit_code == 0
+    assert run("audit", "export", "--entity", "user", "--out", str(out)).exit_code == 0
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     (event,) = rows
     assert (event["action"], event["entity"]) == ("disable", "user")

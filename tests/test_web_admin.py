@@ -1,0 +1,85 @@
+"""Account page (tokens), the finance bureau's users and audit pages, and the headers every page carries."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from sqlmodel import Session, select
+
+from monitor.store.models import ApiToken, User
+from tests.test_progress_world import build_world
+from tests.test_web_portal import csrf, login, make_client
+
+
+@pytest.fixture
+def world(engine):
+    return build_world(engine)
+
+
+def test_a_user_creates_a_token_in_the_portal_uses_it_and_revokes_it(engine, world):
+    client = make_client(engine)
+    login(client, "clerk_hr")
+    page = client.post("/account/tokens", data={"name": "<b>财务系统</b>", "csrf_token": csrf(client, "/account")})
+    token = re.search(r'id="new-token">([^<]+)<', page.text).group(1)
+    assert "&lt;b&gt;财务系统&lt;/b&gt;" in page.text
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()["username"] == "clerk_hr"
+    assert token not in client.get("/account").text  # shown once
+    with Session(engine) as s:
+        token_id = s.exec(select(ApiToken)).one().id
+    other = make_client(engine)
+    login(other, "clerk_union")
+    assert other.post(f"/account/tokens/{token_id}/revoke",
+                      data={"csrf_token": csrf(other, "/account")}).status_code == 404  # not theirs
+    client.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf(client, "/account")})
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_admin_adds_and_disables_users_and_a_disabled_user_is_signed_out(engine, world):
+    clerk = make_client(engine)
+    login(clerk, "clerk_union")
+    admin = make_client(engine)
+    login(admin, "admin")
+    added = admin.post("/admin/users", data={"username": "wang", "password": "long-enough-1", "role": "clerk",
+                                             "department_id": str(world.hr_id), "csrf_token": csrf(admin, "/admin/users")})
+    assert added.status_code == 200 and "wang" in added.text
+    refused = admin.post("/admin/users", data={"username": "wang2", "password": "short", "role": "clerk",
+                                               "department_id": str(world.hr_id), "csrf_token": csrf(admin, "/admin/users")})
+    assert refused.status_code == 422 and "至少 8 个字符" in refused.text
+    admin.post("/admin/users/clerk_union/disable", data={"disabled": "1", "csrf_token": csrf(admin, "/admin/users")})
+    assert clerk.get("/", follow_redirects=False).headers["location"].startswith("/login")
+    with Session(engine) as s:
+        assert s.exec(select(User).where(User.username == "clerk_union")).one().disabled
+    auditor = make_client(engine)
+    login(auditor, "auditor")
+    assert auditor.get("/admin/users").status_code == 403
+
+
+def test_audit_page_and_csv_export_show_who_changed_what(engine, world):
+    client = make_client(engine)
+    login(client, "clerk_hr")
+    page = f"/projects/{world.hr_project}"
+    client.post(f"{page}/indicators/{world.ind['count']}/reports",
+                data={"value": "900", "as_of": "2024-07-01", "csrf_token": csrf(client, page)})
+    admin = make_client(engine)
+    login(admin, "admin")
+    listing = admin.get("/admin/audit?entity=report")
+    assert "clerk_hr" in listing.text and "portal" in listing.text
+    exported = admin.get("/admin/audit.csv?entity=report")
+    assert exported.headers["content-type"].startswith("text/csv")
+    (row,) = list(csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    assert (row["actor"], row["action"], row["entity"]) == ("clerk_hr", "report", "report")
+    assert '"value": "900"' in row["after"]
+
+
+def test_pages_carry_security_headers_and_never_cache(engine, world):
+    client = make_client(engine)
+    login(client, "clerk_hr")
+    response = client.get(f"/projects/{world.hr_project}")
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+    session_cookie = next(c for c in client.cookies.jar if c.name == "kpiwatch_session")
+    assert session_cookie.has_nonstandard_attr("httponly") and session_cookie.get_nonstandard_attr("samesite") == "lax"
