@@ -10,12 +10,17 @@ server stores new facts, revisions of an existing as-of date and, now and then, 
 path of the recording service. `--think` adds a pause between a client's requests (uniform 0.5–1.5 × think, clients start out of step;
 0 = back to back, a saturation test).
 Prints the request count, error count, throughput and latency percentiles.
+
+    .venv/bin/python bench/bench_api.py --pages
+
+times the portal pages on the seed data instead (the demo's import and sample reports, in-process).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import random
 import socket
@@ -131,14 +136,71 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def time_pages(rounds: int = 20) -> None:
+    """Portal pages on the seed data (the demo's import + sample reports), in-process, warm: median and max ms."""
+    import re
+
+    from fastapi.testclient import TestClient
+    from rich.console import Console
+    from sqlmodel import Session, func, select
+
+    from monitor.demo import DEFAULT_AS_OF, prepare
+    from monitor.importers.demo_step import import_seeds
+    from monitor.progress.demo_data import seed_portal
+    from monitor.store.models import Department, Indicator
+    from monitor.web.app import create_app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        context = prepare(Path(tmp), DEFAULT_AS_OF, Console(quiet=True))
+        import_seeds(context)
+        seed_portal(context)
+        app = create_app(dataclasses.replace(context.settings, secret_key="bench"), context.engine)
+        app.state.clock = lambda: DEFAULT_AS_OF
+        client = TestClient(app)
+        with Session(context.engine) as s:
+            project, size = s.exec(select(Indicator.project_id, func.count()).group_by(Indicator.project_id)
+                                   .order_by(func.count().desc())).first()
+            department = s.exec(select(Department).order_by(Department.id)).first()
+        clerk, password = next((u, p) for u, p, role, _ in context.demo_logins if role == "clerk")
+        admin, admin_password = next((u, p) for u, p, role, _ in context.demo_logins if role == "admin")
+
+        def login(username: str, secret: str) -> None:
+            client.cookies.clear()
+            token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+            client.post("/login", data={"username": username, "password": secret, "csrf_token": token})
+
+        def measure(path: str) -> None:
+            times = []
+            for _ in range(rounds):
+                started = time.perf_counter()
+                response = client.get(path)
+                times.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, (path, response.status_code)
+            print(f"  {path:<32} {len(response.content) / 1024:6.0f} KB  median {statistics.median(times):6.1f} ms  "
+                  f"max {max(times):6.1f} ms")
+
+        print(f"portal pages on the seed data ({rounds} warm requests each; largest project has {size} indicators)")
+        login(clerk, password)
+        for path in (f"/departments/{department.id}", f"/projects/{project}", f"/departments/{department.id}/workbook.xlsx"):
+            measure(path)
+        login(admin, admin_password)
+        for path in ("/admin", "/admin/audit"):
+            measure(path)
+        context.engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", action="store_true", help="time the portal pages on the seed data instead")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, default=0.0, help="seconds between one client's requests")
     parser.add_argument("--per-client", type=int, default=5, help="indicators per client")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
+    if args.pages:
+        time_pages()
+        return
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.sqlite"

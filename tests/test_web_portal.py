@@ -153,3 +153,17 @@ def test_pages_switch_to_english(engine, world):
     page = client.get(f"/projects/{world.hr_project}?lang=en")
     assert "Latest report" in page.text and 'lang="en"' in page.text
     assert "Latest report" in client.get(f"/projects/{world.hr_project}").text  # remembered in a cookie
+
+
+def test_login_returns_to_the_page_asked_for_but_never_to_another_site(engine, world):
+    client = make_client(engine)
+    first = client.get(f"/projects/{world.hr_project}", follow_redirects=False)
+    assert first.headers["location"] == f"/login?next=%2Fprojects%2F{world.hr_project}"
+    token = csrf(client)
+    back = client.post("/login", data={"username": "clerk_hr", "password": PASSWORD, "csrf_token": token,
+                                       "next": f"/projects/{world.hr_project}"}, follow_redirects=False)
+    assert back.headers["location"] == f"/projects/{world.hr_project}"
+    other = make_client(engine)
+    away = other.post("/login", data={"username": "clerk_hr", "password": PASSWORD, "csrf_token": csrf(other),
+                                      "next": "//evil.example/"}, follow_redirects=False)
+    assert away.headers["location"] == "/"
