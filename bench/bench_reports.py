@@ -10,6 +10,7 @@ spending, and year-end reports for about 90% of indicators (the rest stay 未填
 
 from __future__ import annotations
 
+import io
 import os
 import random
 import resource
@@ -20,6 +21,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from pypdf import PdfReader
 from sqlmodel import Session
 
 from monitor.config import Config
@@ -128,7 +130,9 @@ def main() -> None:
                 total += elapsed
                 cpu_total += used
                 (Path(tmp) / f"selfeval.{fmt}").write_bytes(data)
-                print(f"selfeval {projects} projects {fmt:5s} {elapsed:6.2f} s wall {used:6.2f} s CPU  {len(data):>10,} bytes")
+                pages = f"  {len(PdfReader(io.BytesIO(data)).pages)} pages" if fmt == "pdf" else ""
+                print(f"selfeval {projects} projects {fmt:5s} {elapsed:6.2f} s wall {used:6.2f} s CPU  "
+                      f"{len(data):>10,} bytes{pages}")
         print(f"all three formats: {total:.2f} s wall, {cpu_total:.2f} s CPU (parent + PDF workers) "
               f"(target < 10 s: {'PASS' if total < 10 else 'FAIL'})")
         engine.dispose()
