@@ -41,7 +41,7 @@ def _write(kind: str, year: int, fmt: str | None, out: Path, **scope) -> None:
 @app.command("monitor")
 def monitor_command(year: int = YEAR,
                     through: int = typer.Option(None, "--through", min=1, max=12,
-                                                help="数据截至月份（默认：年度设置或 [reports] monitor_through_month）"),
+                                                help="数据截至月份（默认：年度设置，否则 config.toml 的 reports.monitor_through_month）"),
                     department: str = DEPARTMENT, project: int = PROJECT, fmt: str = FORMAT, out: Path = OUT) -> None:
     """项目支出绩效目标执行监控表（1-X月）。"""
     _write("monitor", year, fmt, out, through=through, department=department, project_id=project)
@@ -50,7 +50,7 @@ def monitor_command(year: int = YEAR,
 @app.command("selfeval")
 def selfeval_command(year: int = YEAR, department: str = DEPARTMENT, project: int = PROJECT, fmt: str = FORMAT,
                      out: Path = OUT) -> None:
-    """项目支出绩效自评表（按 [scoring] 计分）。"""
+    """项目支出绩效自评表（按 config.toml 的 scoring 一节计分）。"""
     _write("selfeval", year, fmt, out, department=department, project_id=project)
 
 
