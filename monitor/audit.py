@@ -178,3 +178,37 @@ def audit_target_changes(session: Session) -> None:
         for obj in deleted:
             record(session, actor=actor, channel=channel, action="delete", entity="indicator", entity_id=obj.id,
                    before=snapshot(obj, ("project_id",) + TARGET_FIELDS))
+
+
+# ---- settings: a changed config.toml leaves a trace when the server starts ---------------------------------
+
+def settings_snapshot(settings: Any) -> dict[str, Any]:
+    """Every configured value except secrets; the database URL without its password."""
+    import dataclasses
+
+    from sqlalchemy.engine import make_url
+
+    data = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings) if not f.metadata.get("env_only")}
+    data = _jsonable({k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v for k, v in data.items()})
+    url = data.get("database", {}).get("url")
+    if url:
+        try:
+            data["database"]["url"] = make_url(url).render_as_string(hide_password=True)
+        except Exception:  # noqa: BLE001 - an unparsable URL is shown as configured, minus nothing secret
+            pass
+    return data
+
+
+def record_settings(session: Session, settings: Any, *, actor: str = "system") -> AuditEvent | None:
+    """Record the settings in force if they differ from the last recorded ones (called when a server starts)."""
+    current = settings_snapshot(settings)
+    last = session.exec(select(AuditEvent).where(AuditEvent.entity == "setting")
+                        .order_by(col(AuditEvent.id).desc()).limit(1)).first()
+    previous = last.after if last is not None else None
+    if previous == current:
+        return None
+    changed_before = {k: v for k, v in (previous or {}).items() if current.get(k) != v}
+    changed_after = {k: v for k, v in current.items() if (previous or {}).get(k) != v}
+    return record(session, actor=actor, channel="config", action="change" if previous else "initial", entity="setting",
+                  before=changed_before or None, after=current,
+                  note=f"{getattr(settings, 'source', '')}: " + ", ".join(sorted(changed_after)))

@@ -50,3 +50,22 @@ def test_a_deleted_target_keeps_what_it_was(engine):
         s.delete(s.get(Indicator, world.ind["unparsed"]))
     (event,) = [e for e in _events(engine) if e.action == "delete"]
     assert event.before["value_text"] == "XX" and event.entity_id == world.ind["unparsed"]
+
+
+def test_settings_are_recorded_when_they_change_without_secrets(engine):
+    import dataclasses
+
+    from monitor.config import Config, DatabaseConfig, PortalConfig
+    from monitor.web.serve import record_settings
+
+    settings = dataclasses.replace(Config(), database=DatabaseConfig(url="postgresql://kp:hunter2@db/kp"),
+                                   secret_key="s3cret-key", smtp_password="mail-pass")
+    record_settings(engine, settings)
+    record_settings(engine, settings)  # unchanged: nothing new
+    record_settings(engine, dataclasses.replace(settings, portal=PortalConfig(session_hours=4)))
+    events = _events(engine, "setting")
+    assert [e.action for e in events] == ["initial", "change"]
+    assert events[1].before == {"portal": dataclasses.asdict(PortalConfig())}
+    assert events[1].after["portal"]["session_hours"] == 4
+    text = str([e.after for e in events])
+    assert "hunter2" not in text and "s3cret-key" not in text and "mail-pass" not in text
