@@ -209,6 +209,8 @@ def test_unknown_year_and_project_are_named(session):
         load_year(session, 2023)
     with pytest.raises(ReportError, match="999"):
         load_year(session, 2024, project_id=999)
+    with pytest.raises(ReportError, match="没有代码为 145 的部门"):
+        load_year(session, 2024, department="145")
     with pytest.raises(ReportError, match="未知格式"):
         ReportRequest("selfeval", 2024, "docx")
 

@@ -168,13 +168,9 @@ def load_year(
 
 
 def _find_department(session: Session, department: str | int) -> Department:
-    query = select(Department)
-    if isinstance(department, int) or str(department).isdigit() and not session.exec(
-            select(Department).where(Department.code == str(department))).first():
-        query = query.where(Department.id == int(department))
-    else:
-        query = query.where(Department.code == str(department))
-    found = session.exec(query).scalars().first()
+    """An int is a department id (the portal's links); text is a department code (the CLI's --department)."""
+    column = Department.id if isinstance(department, int) else Department.code
+    found = session.exec(select(Department).where(column == department)).scalars().first()
     if found is None:
         raise ReportError(f"没有代码为 {department} 的部门 (unknown department)")
     return found
