@@ -91,7 +91,6 @@ class NotificationsConfig:
     """Who is told what and when: digests, reminders, repeats, escalation and the weekly summary."""
 
     enabled: bool = True
-    send_time: str = "08:30"
     lead_days: tuple[int, ...] = (7, 3, 1)
     repeat_days: int = 7
     escalate_after_days: int = 14

@@ -28,4 +28,6 @@ JOBS: list[JobSpec] = [
     JobSpec("evaluate", "monitor.scheduler.builtin:daily_evaluation", None, "每日评估：计算全部指标的红黄绿灯"),
     # issue 6 adds its line here, e.g.:
     # JobSpec("notify", "monitor.notify.jobs:dispatch", "*/10 * * * *", "发送提醒与摘要邮件"),
+    JobSpec("notify", "monitor.notify.jobs:notify", "30 8 * * *", "每日提醒：工作日生成各部门摘要、督办抄送与周报并发送"),
+    JobSpec("send", "monitor.notify.jobs:send", "* * * * *", "发件箱：发送到期与待重试的邮件"),
 ]

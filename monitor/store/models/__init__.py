@@ -15,6 +15,7 @@ from monitor.store.models.evaluation import (
 )
 from monitor.store.models.progress import Report, Spending
 from monitor.store.models.reports import SelfEvalEntry  # noqa: F401
+from monitor.store.models.notify import Acknowledgement, NotificationDigest, NotifiedItem, OutboxMessage, Waiver  # noqa: F401
 
 metadata = SQLModel.metadata
 

@@ -1,0 +1,504 @@
+"""Which items go in which department's digest today, who gets escalation copies, and the weekly summary.
+
+Decided from stored facts only (IndicatorState, what was notified when, acknowledgements, waivers, the
+last notify run), never from "what happened yesterday in memory", so a restart or a re-run of the same day
+changes nothing. `plan()` reads and decides without writing; `commit_plan()` writes each department's
+digest, its outbox messages and its item log in one transaction; `dry_run` stops after `plan()`.
+
+Rules (defaults in `[notifications]`):
+- digests only on working days (chinese-calendar), at most one per department and day;
+- 已逾期 / 进度滞后 / 未填报 items: when new (first time in that status), then again every `repeat_days`;
+- 即将到期: on each reminder day (`lead_days` before the due date, moved back to a working day), and the first
+  time an item turns due_soon;
+- 本期已完成: once, when an item became met since the last run;
+- acknowledged items (same status and `since` as when acknowledged) are silent; waived items are listed
+  under their own heading, never dropped, and never trigger a digest by themselves;
+- an overdue item `escalate_after_days` overdue or in `escalate_after_ignored` earlier digests is copied to
+  the supervising department (主管部门); after the `_finance_` thresholds also to the finance bureau;
+- after downtime the first run covers every reminder day missed (one catch-up digest, marked as such).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from monitor.config import Config
+from monitor.notify import joblog
+from monitor.notify.outbox import NewMessage, enqueue_many
+from monitor.notify.tokens import ack_token
+from monitor.store.models import Contact, Department, Indicator, IndicatorState, Project, User
+from monitor.store.models.notify import Acknowledgement, NotificationDigest, NotifiedItem, OutboxMessage, Waiver
+from monitor.store.types import SHANGHAI, now
+from notifications.render import Rendered, render_digest, render_escalation, render_summary
+from notifications.views import Digest, Escalation, Item, Summary, SummaryRow, WaivedItem
+from rules.calendar import is_working_day, previous_working_day
+
+log = logging.getLogger(__name__)
+
+SECTION_OF = {"overdue": "overdue", "missed": "overdue", "behind": "behind", "over_cap": "behind",
+              "no_report": "no_report", "needs_grade": "no_report"}
+OPEN = frozenset(SECTION_OF)
+UPCOMING = frozenset({"due_soon", "not_due", "on_track"})
+
+
+@dataclass
+class StateRow:
+    indicator_id: int
+    occurrence: str
+    status: str
+    light: str
+    actual: Decimal | None
+    reason: str
+    since: date | None
+    indicator: str
+    target: str
+    unit: str | None
+    project_id: int
+    project: str
+    department_id: int
+
+    @property
+    def due(self) -> date | None:
+        try:
+            return date.fromisoformat(self.occurrence) if self.occurrence else None
+        except ValueError:
+            return None
+
+
+@dataclass
+class ItemLog:
+    """The NotifiedItem row to write for one item included today."""
+
+    indicator_id: int
+    occurrence: str
+    status: str
+    since: date | None
+    times: int
+    escalation_level: int
+    existing_id: int | None
+
+
+@dataclass
+class DepartmentPlan:
+    department: Department
+    digest: Digest
+    rendered: Rendered
+    recipients: list[str]
+    escalations: list[tuple[list[str], Escalation, Rendered]]
+    item_logs: list[ItemLog]
+    escalation_level: int
+
+    @property
+    def messages(self) -> list[NewMessage]:
+        day = self.digest.day.isoformat()
+        code = self.department.code
+        out = [NewMessage(f"digest|{r}|{code}|{day}", [r], self.rendered.subject, self.rendered.text,
+                          self.rendered.html, kind="digest", period=day, department_id=self.department.id)
+               for r in self.recipients]
+        for recipients, escalation, rendered in self.escalations:
+            out += [NewMessage(f"escalation|{r}|{code}|{day}", [r], rendered.subject, rendered.text, rendered.html,
+                               kind="escalation", period=day, department_id=self.department.id)
+                    for r in recipients]
+        return out
+
+
+@dataclass
+class Plan:
+    day: date
+    working_day: bool
+    window_start: date
+    catch_up_from: date | None
+    departments: list[DepartmentPlan] = field(default_factory=list)
+    summary: tuple[list[str], Summary, Rendered] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def messages(self) -> list[NewMessage]:
+        out = [m for d in self.departments for m in d.messages]
+        if self.summary:
+            recipients, summary, rendered = self.summary
+            out += [NewMessage(f"summary|{r}|{summary.week}", [r], rendered.subject, rendered.text, rendered.html,
+                               kind="summary", period=summary.week) for r in recipients]
+        return out
+
+
+def _format_value(value: Decimal | None, unit: str | None) -> str:
+    if value is None:
+        return "未填报"
+    return f"{format(value.normalize(), 'f')}{unit or ''}"
+
+
+def _load_states(session: Session) -> list[StateRow]:
+    query = (sa_select(IndicatorState.indicator_id, IndicatorState.occurrence, IndicatorState.status,
+                       IndicatorState.light, IndicatorState.actual, IndicatorState.reason, IndicatorState.since,
+                       Indicator.name, Indicator.value_text, Indicator.unit, Project.id, Project.name,
+                       Project.department_id)
+             .join(Indicator, Indicator.id == IndicatorState.indicator_id)
+             .join(Project, Project.id == Indicator.project_id)
+             .order_by(Project.department_id, Project.id, Indicator.position, Indicator.id, IndicatorState.occurrence))
+    return [StateRow(*row) for row in session.execute(query).all()]
+
+
+def last_notify_day(session: Session, before: date) -> date | None:
+    """The as-of date of the latest successful notify run for a day before `before`."""
+    rows = session.exec(select(joblog.JobRun).where(joblog.JobRun.job == "notify", joblog.JobRun.ok == True)  # noqa: E712
+                        .order_by(joblog.JobRun.id.desc()).limit(50)).all()
+    days = []
+    for row in rows:
+        try:
+            days.append(date.fromisoformat((row.counts or {}).get("as_of", "")))
+        except ValueError:
+            continue
+    earlier = [d for d in days if d < before]
+    return max(earlier) if earlier else None
+
+
+def _reminder_hit(due: date, lead_days: tuple[int, ...], start: date, day: date) -> int | None:
+    """The lead (in days) whose reminder day falls in (start, day], if any."""
+    for lead in sorted(lead_days):
+        reminder = previous_working_day(due - timedelta(days=lead))
+        if start < reminder <= day:
+            return lead
+    return None
+
+
+def plan(session: Session, config: Config, day: date) -> Plan:
+    cfg = config.notifications
+    working = is_working_day(day)
+    last = last_notify_day(session, day)
+    window_start = day - timedelta(days=1)
+    catch_up_from = None
+    if last is not None:
+        window_start = max(min(last, day - timedelta(days=1)), day - timedelta(days=cfg.catch_up_max_days))
+        missed = [window_start + timedelta(days=i) for i in range(1, (day - window_start).days)]
+        if any(is_working_day(d) for d in missed):
+            catch_up_from = window_start + timedelta(days=1)
+    result = Plan(day, working, window_start, catch_up_from)
+    if not working or not cfg.enabled:
+        return result
+
+    base = _portal_base(config)
+    departments = {d.id: d for d in session.exec(select(Department)).all()}
+    contacts: dict[int, list[Contact]] = defaultdict(list)
+    for contact in session.exec(select(Contact).where(Contact.active == True)).all():  # noqa: E712
+        contacts[contact.department_id].append(contact)
+    logs = {(n.indicator_id, n.occurrence, n.status): n for n in session.exec(select(NotifiedItem)).all()}
+    acks: dict[tuple[int, str], Acknowledgement] = {}
+    for ack in session.exec(select(Acknowledgement).order_by(Acknowledgement.id)).all():
+        acks[(ack.indicator_id, ack.occurrence)] = ack
+    waivers = session.exec(select(Waiver).where(Waiver.until >= day, Waiver.revoked_at.is_(None))).all()
+    waived_projects = {w.project_id: w for w in waivers if w.project_id is not None}
+    waived_indicators = {w.indicator_id: w for w in waivers if w.indicator_id is not None}
+    done_today = {d for (d,) in session.execute(
+        sa_select(NotificationDigest.department_id).where(NotificationDigest.day == day)).all()}
+
+    by_department: dict[int, list[StateRow]] = defaultdict(list)
+    for row in _load_states(session):
+        by_department[row.department_id].append(row)
+
+    finance = [d for d in departments.values() if d.is_finance_bureau]
+    for department_id, rows in by_department.items():
+        department = departments[department_id]
+        if department_id in done_today:
+            continue
+        try:
+            dept_plan = _plan_department(department, rows, day, window_start, catch_up_from, config, base, logs,
+                                         acks, waived_projects, waived_indicators)
+        except Exception as exc:  # noqa: BLE001 - one bad department must not stop the others
+            log.exception("notify: department %s skipped", department.code)
+            result.warnings.append(f"{department.name}（{department.code}）跳过：{type(exc).__name__}: {exc}")
+            continue
+        if dept_plan is None:
+            continue
+        digest, item_logs, escalated = dept_plan
+        recipients = _addresses(contacts[department_id], cfg.digest_roles)
+        if not recipients:
+            result.warnings.append(f"{department.name}（{department.code}）没有接收提醒的联系人")
+        escalations = _escalations(department, escalated, departments, finance, contacts, config, day, base)
+        level = max((it.escalation_level for it in escalated), default=0)
+        result.departments.append(DepartmentPlan(department, digest, render_digest(digest), recipients, escalations,
+                                                 item_logs, level))
+    planned = {d.department.id for d in result.departments}
+    result.summary = _plan_summary(session, config, day, departments, contacts, by_department, acks, base, planned)
+    return result
+
+
+def _portal_base(config: Config) -> str:
+    portal = getattr(config, "portal", None)
+    return (getattr(portal, "base_url", None) or "http://127.0.0.1:8000").rstrip("/")
+
+
+def _addresses(contacts: list[Contact], roles: tuple[str, ...]) -> list[str]:
+    seen: dict[str, None] = {}
+    for contact in sorted(contacts, key=lambda c: (roles.index(c.role) if c.role in roles else 99, c.id or 0)):
+        if contact.role in roles and contact.email:
+            seen.setdefault(contact.email.strip().lower(), None)
+    return list(seen)
+
+
+def _plan_department(department: Department, rows: list[StateRow], day: date, window_start: date,
+                     catch_up_from: date | None, config: Config, base: str, logs: dict, acks: dict,
+                     waived_projects: dict, waived_indicators: dict):
+    cfg = config.notifications
+    sections: dict[str, list[Item]] = defaultdict(list)
+    waived: list[WaivedItem] = []
+    waived_seen: set[tuple] = set()
+    item_logs: list[ItemLog] = []
+    escalated: list[Item] = []
+    quiet = acknowledged = 0
+    for row in rows:
+        waiver = waived_indicators.get(row.indicator_id) or waived_projects.get(row.project_id)
+        relevant = row.status in OPEN or row.status in UPCOMING or row.status == "met"
+        if waiver is not None:
+            key = (waiver.id, row.indicator_id)
+            if relevant and row.status not in ("met", "not_due", "on_track") and key not in waived_seen:
+                waived_seen.add(key)
+                waived.append(WaivedItem(row.project, row.indicator, waiver.until, waiver.reason))
+            continue
+        ack = acks.get((row.indicator_id, row.occurrence))
+        if ack is not None and ack.status == row.status and ack.since == row.since:
+            if row.status in OPEN or row.status == "due_soon":
+                acknowledged += 1
+            continue
+        entry = logs.get((row.indicator_id, row.occurrence, row.status))
+        fresh = entry is None or entry.since != row.since
+        due = row.due
+        link = f"{base}/projects/{row.project_id}#indicator-{row.indicator_id}"
+        token = ack_token(config, row.indicator_id, row.occurrence, row.status, row.since, department.id)
+        ack_link = f"{base}/notify/ack/{token}" if token else None
+        latest = _format_value(row.actual, row.unit)
+
+        if row.status in OPEN:
+            if not fresh and (day - entry.last_notified_on).days < cfg.repeat_days:
+                quiet += 1
+                continue
+            times = 1 if fresh else entry.times + 1
+            ignored = 0 if fresh else entry.times
+            days_overdue = None
+            level = 0
+            note = "" if fresh else f"第{times}次提醒"
+            if SECTION_OF[row.status] == "overdue":
+                start = due or row.since
+                days_overdue = max(0, (day - start).days) if start else 0
+                if days_overdue >= cfg.escalate_finance_after_days or ignored >= cfg.escalate_finance_after_ignored:
+                    level = 2
+                elif days_overdue >= cfg.escalate_after_days or ignored >= cfg.escalate_after_ignored:
+                    level = 1
+                if level:
+                    note = "；".join(filter(None, [note, "已抄送主管部门" if level == 1 else "已抄送主管部门及财政局"]))
+            item = Item(row.project, row.indicator, row.target, latest, row.reason, link, due=due,
+                        days_overdue=days_overdue, ack_link=ack_link, note=note, escalation_level=level)
+            sections[SECTION_OF[row.status]].append(item)
+            if level:
+                escalated.append(item)
+            item_logs.append(ItemLog(row.indicator_id, row.occurrence, row.status, row.since, times, level,
+                                     None if entry is None else entry.id))
+        elif row.status in UPCOMING and due is not None and due >= day:
+            lead = _reminder_hit(due, cfg.lead_days, window_start, day)
+            first_due_soon = row.status == "due_soon" and fresh
+            if lead is None and not first_due_soon:
+                continue
+            times = 1 if fresh else entry.times + 1
+            item = Item(row.project, row.indicator, row.target, latest, row.reason, link, due=due,
+                        days_left=(due - day).days, ack_link=ack_link)
+            sections["due_soon"].append(item)
+            item_logs.append(ItemLog(row.indicator_id, row.occurrence, row.status, row.since, times, 0,
+                                     None if entry is None else entry.id))
+        elif row.status == "met" and fresh and row.since is not None and row.since > window_start:
+            sections["done"].append(Item(row.project, row.indicator, row.target, latest, row.reason, link, due=due))
+            item_logs.append(ItemLog(row.indicator_id, row.occurrence, row.status, row.since, 1, 0,
+                                     None if entry is None else entry.id))
+    if not any(sections.values()):
+        return None
+    digest = Digest(department.name, day, dict(sections), base, lead_days=max(cfg.lead_days, default=7),
+                    waived=waived, quiet_open=quiet, acknowledged=acknowledged, catch_up_from=catch_up_from)
+    return digest, item_logs, escalated
+
+
+def _escalations(department: Department, escalated: list[Item], departments: dict, finance: list[Department],
+                 contacts: dict, config: Config, day: date, base: str):
+    if not escalated:
+        return []
+    cfg = config.notifications
+    out = []
+    parent = departments.get(department.parent_id) if department.parent_id not in (None, department.id) else None
+    level1 = [it for it in escalated if it.escalation_level >= 1]
+    level2 = [it for it in escalated if it.escalation_level >= 2]
+    finance_addresses = sorted({a for f in finance for a in _addresses(contacts[f.id], cfg.finance_roles)})
+    if parent is not None and level1:
+        addresses = _addresses(contacts[parent.id], cfg.escalation_roles)
+        view = Escalation(department.name, parent.name, day, 1, level1, cfg.escalate_after_days, base)
+        if addresses:
+            out.append((addresses, view, render_escalation(view)))
+    finance_items = level2 if parent is not None else level1
+    if finance_items and finance_addresses:
+        name = finance[0].name if finance else ""
+        threshold = cfg.escalate_finance_after_days if parent is not None else cfg.escalate_after_days
+        view = Escalation(department.name, name, day, 2, finance_items, threshold, base)
+        already = {a for addresses, _v, _r in out for a in addresses}
+        addresses = [a for a in finance_addresses if a not in already]
+        if addresses:
+            out.append((addresses, view, render_escalation(view)))
+    return out
+
+
+def summary_due(day: date, weekday: int) -> bool:
+    """The first working day on or after `weekday` (ISO, 1 = Monday) in `day`'s week."""
+    if not is_working_day(day) or day.isoweekday() < weekday:
+        return False
+    monday = day - timedelta(days=day.isoweekday() - 1)
+    first = monday + timedelta(days=weekday - 1)
+    return not any(is_working_day(first + timedelta(days=i)) for i in range((day - first).days))
+
+
+def iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}年第{week}周"
+
+
+def _plan_summary(session: Session, config: Config, day: date, departments: dict, contacts: dict,
+                  by_department: dict, acks: dict, base: str, planned_today: set[int]):
+    cfg = config.notifications
+    if not summary_due(day, cfg.summary_weekday):
+        return None
+    finance = [d for d in departments.values() if d.is_finance_bureau]
+    recipients = sorted({a for f in finance for a in _addresses(contacts[f.id], cfg.finance_roles)})
+    if not recipients:
+        return None
+    week_start = day - timedelta(days=7)
+    digests = defaultdict(int)
+    for (department_id,) in session.execute(sa_select(NotificationDigest.department_id)
+                                            .where(NotificationDigest.day > week_start,
+                                                   NotificationDigest.day < day)).all():
+        digests[department_id] += 1
+    for department_id in planned_today:
+        digests[department_id] += 1
+    cutoff = now() - timedelta(days=cfg.inactive_login_days)
+    inactive: dict[int, list[str]] = defaultdict(list)
+    for user in session.exec(select(User).where(User.department_id.is_not(None), User.disabled == False)).all():  # noqa: E712
+        last = user.last_login_at
+        if last is not None and last.tzinfo is None:
+            last = last.replace(tzinfo=SHANGHAI)
+        if last is None or last < cutoff:
+            inactive[user.department_id].append(user.display_name or user.username)
+    rows = []
+    listed = {d.id for d in departments.values() if not d.is_finance_bureau} | set(by_department)
+    for department_id in sorted(listed, key=lambda i: departments[i].code):
+        states = by_department.get(department_id, [])
+        lights: dict[str, int] = defaultdict(int)
+        for state in states:
+            lights[state.light] += 1
+        rows.append(SummaryRow(
+            departments[department_id].name, dict(lights),
+            overdue=sum(1 for s in states if SECTION_OF.get(s.status) == "overdue"),
+            unreported=sum(1 for s in states if s.status == "no_report"),
+            acknowledged=sum(1 for s in states if (a := acks.get((s.indicator_id, s.occurrence))) is not None
+                             and a.status == s.status and a.since == s.since),
+            digests=digests.get(department_id, 0),
+            inactive_users=sorted(inactive.get(department_id, []))))
+    failed = session.execute(sa_select(OutboxMessage.id).where(OutboxMessage.status == "failed")).all()
+    summary = Summary(iso_week(day), day, rows, staleness_warnings(session, config), len(failed), base)
+    return recipients, summary, render_summary(summary)
+
+
+def staleness_warnings(session: Session, config: Config) -> list[str]:
+    """Self-monitoring: say so when evaluation or sending has not succeeded recently."""
+    limit = timedelta(hours=config.notifications.stale_hours)
+    current = now()
+    warnings = []
+    evaluation = joblog.last_evaluation(session)
+    checks = [("评估", evaluation.finished_at if evaluation else None),
+              ("邮件发送", (joblog.last_success(session, "send") or joblog.JobRun()).finished_at)]
+    for name, moment in checks:
+        if moment is not None and moment.tzinfo is None:
+            moment = moment.replace(tzinfo=SHANGHAI)
+        if moment is None:
+            warnings.append(f"{name}从未成功运行")
+        elif current - moment > limit:
+            warnings.append(f"{name}最近一次成功是{moment.astimezone(SHANGHAI):%Y-%m-%d %H:%M}，"
+                            f"已超过{config.notifications.stale_hours}小时")
+    return warnings
+
+
+def commit_plan(engine: Engine, config: Config, result: Plan) -> dict:
+    """Write each department's digest record, item log and outbox messages in one transaction each."""
+    counts = {"as_of": result.day.isoformat(), "departments": 0, "messages": 0, "escalations": 0, "skipped": 0,
+              "summary": 0}
+    sender = config.smtp.sender
+    unsubscribe = config.notifications.list_unsubscribe
+    for dept_plan in result.departments:
+        try:
+            with Session(engine) as session:
+                session.add(NotificationDigest(department_id=dept_plan.department.id, day=result.day,
+                                               catch_up=result.catch_up_from is not None,
+                                               escalation_level=dept_plan.escalation_level,
+                                               counts={k: len(v) for k, v in dept_plan.digest.sections.items()},
+                                               created_at=now()))
+                session.flush()
+                for item in dept_plan.item_logs:
+                    _write_item_log(session, item, result.day)
+                counts["messages"] += enqueue_many(session, dept_plan.messages, sender=sender,
+                                                   list_unsubscribe=unsubscribe)
+                session.commit()
+            counts["departments"] += 1
+            counts["escalations"] += sum(len(a) for a, _v, _r in dept_plan.escalations)
+        except IntegrityError:
+            counts["skipped"] += 1  # another run built this department's digest for the day first
+        except Exception as exc:  # noqa: BLE001 - logged and skipped, the run goes on
+            log.exception("notify: writing the digest of %s failed", dept_plan.department.code)
+            result.warnings.append(f"{dept_plan.department.name}：写入失败 {type(exc).__name__}: {exc}")
+            counts["skipped"] += 1
+    if result.summary is not None:
+        with Session(engine) as session:
+            recipients, summary, rendered = result.summary
+            counts["summary"] = enqueue_many(session, [m for m in result.messages() if m.kind == "summary"],
+                                             sender=sender, list_unsubscribe=unsubscribe)
+            session.commit()
+    return counts
+
+
+def _write_item_log(session: Session, item: ItemLog, day: date) -> None:
+    if item.existing_id is not None:
+        row = session.get(NotifiedItem, item.existing_id)
+        row.since = item.since
+        row.last_notified_on = day
+        row.times = item.times
+        row.escalation_level = item.escalation_level
+        if item.times == 1:
+            row.first_notified_on = day
+    else:
+        row = NotifiedItem(indicator_id=item.indicator_id, occurrence=item.occurrence, status=item.status,
+                           since=item.since, first_notified_on=day, last_notified_on=day, times=item.times,
+                           escalation_level=item.escalation_level)
+    session.add(row)
+
+
+def run_notify(engine: Engine, config: Config, day: date | None = None, *, log: bool = True) -> tuple[Plan, dict]:
+    """Plan a day's digests and queue them (sending is the sender's work). `log=False` when the scheduler's
+    runner already writes the JobRun row."""
+    day = day or now().astimezone(SHANGHAI).date()
+    if not log:
+        return _run_notify(engine, config, day)
+    with joblog.job_run(engine, "notify") as run:
+        result, run.counts = _run_notify(engine, config, day)
+    return result, run.counts
+
+
+def _run_notify(engine: Engine, config: Config, day: date) -> tuple[Plan, dict]:
+    with Session(engine) as session:
+        result = plan(session, config, day)
+    if not result.working_day:
+        return result, {"as_of": day.isoformat(), "skipped": "非工作日"}
+    counts = commit_plan(engine, config, result)
+    counts["catch_up_from"] = result.catch_up_from.isoformat() if result.catch_up_from else None
+    if result.warnings:
+        counts["warnings"] = result.warnings[:50]
+    return result, counts

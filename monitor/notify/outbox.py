@@ -1,0 +1,221 @@
+"""The outbox: every message is stored (with a unique deduplication key) before it is sent, and marked
+sent right after the SMTP server accepted it.
+
+Delivery guarantee, exactly:
+- Nothing is lost. A message is committed to `outboxmessage` before any attempt; a crash at any point
+  leaves it `pending` (not yet claimed) or `sending` (claimed), and a `sending` row whose lease
+  (`smtp.claim_timeout_seconds`) has run out is claimed again by the next sender.
+- Never built twice: `dedup_key` (kind | recipient | period) is unique, and enqueueing an existing key does
+  nothing, so re-running a day's notify job or two schedulers racing cannot queue a second copy.
+- Never claimed twice: on PostgreSQL the claim is `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`;
+  on SQLite the same single UPDATE runs under the database's one write lock, so two senders never get
+  the same row while its lease holds.
+- What can repeat: only a message the SMTP server accepted whose `sent` mark was not committed, i.e. a
+  sender killed (or its database connection lost) between the server's 250 reply and the commit of the
+  mark, which follows it immediately. One sender has at most one such message per connection
+  (`smtp.max_connections`), so a kill -9 repeats at most that many messages, each exactly once more, with
+  the same Message-ID (clients that fold duplicates by Message-ID show it once). A second case, avoided
+  by configuration: a sender that holds a message longer than the lease; the sender refuses to start
+  sending a message whose lease has run out, so this needs one SMTP transaction slower than the lease.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+from pathlib import Path
+
+from sqlalchemy import DateTime, bindparam, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from monitor.store.models.notify import OutboxMessage
+from monitor.store.types import now
+from notifications.mime import Attachment, build_message, sender_domain
+
+TABLE = OutboxMessage.__table__
+_INSTANT = DateTime(timezone=True)
+
+
+def _sql(statement: str, *instants: str):
+    """Text SQL whose instant parameters go through the same type as the columns (SQLite stores text)."""
+    return text(statement).bindparams(*(bindparam(name, type_=_INSTANT) for name in instants))
+
+
+def _default_sender() -> str:
+    from monitor.config import load_config
+
+    return load_config().smtp.sender
+
+
+def _attachment(item: Attachment | tuple | Path) -> Attachment:
+    if isinstance(item, Attachment):
+        return item
+    if isinstance(item, Path):
+        return Attachment(item.name, item.read_bytes(), _guess_type(item.name))
+    filename, content, *rest = item
+    return Attachment(filename, content, rest[0] if rest else _guess_type(filename))
+
+
+def _guess_type(filename: str) -> str:
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    dedup_key: str
+    recipients: Sequence[str]
+    subject: str
+    text: str
+    html: str | None = None
+    attachments: Sequence[Attachment | tuple | Path] = ()
+    kind: str = "other"
+    period: str = ""
+    department_id: int | None = None
+
+
+def _row(message: NewMessage, sender: str, at: datetime, list_unsubscribe: str) -> dict:
+    if not message.recipients:
+        raise ValueError(f"outbox message {message.dedup_key!r} has no recipients")
+    message_id = make_msgid(idstring=uuid.uuid4().hex[:12], domain=sender_domain(sender))
+    email = build_message(sender=sender, recipients=message.recipients, subject=message.subject, text=message.text,
+                          html=message.html, date=at, message_id=message_id,
+                          attachments=[_attachment(a) for a in message.attachments],
+                          list_unsubscribe=list_unsubscribe)
+    return {
+        "dedup_key": message.dedup_key, "kind": message.kind, "period": message.period,
+        "recipients": "\n".join(message.recipients), "subject": message.subject, "message_id": message_id,
+        "raw": email.as_string(), "department_id": message.department_id, "status": "pending", "attempts": 0,
+        "next_attempt_at": at, "created_at": at,
+    }
+
+
+def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> int:
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(TABLE).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(TABLE.c.id)
+    return len(session.execute(statement, rows).all())
+
+
+def enqueue(session: Session, *, dedup_key: str, recipients: Sequence[str], subject: str, text: str,
+            html: str | None = None, attachments: Sequence[Attachment | tuple | Path] = (), kind: str = "other",
+            period: str = "", department_id: int | None = None, sender: str | None = None,
+            list_unsubscribe: str = "") -> bool:
+    """Queue one message in the caller's transaction; True if queued, False if `dedup_key` already exists.
+
+    Attachments are `notifications.mime.Attachment`, a path, or `(filename, bytes[, content_type])`.
+    Nothing is sent until the caller commits and a sender runs (`kpiwatch outbox send` or the "send" job).
+    """
+    return enqueue_many(session, [NewMessage(dedup_key, recipients, subject, text, html, attachments, kind, period,
+                                             department_id)], sender=sender, list_unsubscribe=list_unsubscribe) == 1
+
+
+def enqueue_many(session: Session, messages: Iterable[NewMessage], *, sender: str | None = None,
+                 list_unsubscribe: str = "") -> int:
+    """Queue many messages with one INSERT … ON CONFLICT DO NOTHING; returns how many were new."""
+    sender = sender or _default_sender()
+    at = now()
+    keys = set()
+    rows = []
+    for message in messages:
+        if message.dedup_key in keys:
+            continue
+        keys.add(message.dedup_key)
+        rows.append(_row(message, sender, at, list_unsubscribe))
+    return _insert_ignoring_duplicates(session, rows)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    token: str
+    recipients: list[str]
+    raw: str
+    attempts: int
+    lease_deadline: float
+
+
+def claim(engine: Engine, *, worker: str, limit: int, lease_seconds: float) -> list[Claimed]:
+    """Take up to `limit` due messages (pending and due, or sending with a lapsed lease) for this worker."""
+    token = f"{worker}:{uuid.uuid4().hex[:8]}"
+    at = now()
+    due = "((status = 'pending' AND next_attempt_at <= :now) OR (status = 'sending' AND lease_until < :now))"
+    claim_set = ("SET status = 'sending', claimed_by = :token, lease_until = :lease, attempts = attempts + 1")
+    if engine.dialect.name == "postgresql":
+        # A CTE runs once; an IN (subquery … SKIP LOCKED) may be re-run by the planner and pick extra rows.
+        sql = (f"WITH picked AS MATERIALIZED (SELECT id FROM outboxmessage WHERE {due} ORDER BY id LIMIT :limit "
+               f"FOR UPDATE SKIP LOCKED) UPDATE outboxmessage {claim_set} FROM picked "
+               f"WHERE outboxmessage.id = picked.id "
+               f"RETURNING outboxmessage.id, outboxmessage.recipients, outboxmessage.raw, outboxmessage.attempts")
+    else:
+        # SQLite: one UPDATE statement holds the database's single write lock from selection to change.
+        sql = (f"UPDATE outboxmessage {claim_set} WHERE id IN (SELECT id FROM outboxmessage WHERE {due} "
+               f"ORDER BY id LIMIT :limit) RETURNING id, recipients, raw, attempts")
+    statement = _sql(sql, "lease", "now")
+    deadline = time.monotonic() + lease_seconds * 0.9
+    with engine.begin() as connection:
+        rows = connection.execute(statement, {"token": token, "lease": at + timedelta(seconds=lease_seconds),
+                                              "now": at, "limit": limit}).all()
+    return sorted((Claimed(r.id, token, r.recipients.split("\n"), r.raw, r.attempts, deadline) for r in rows),
+                  key=lambda c: c.id)
+
+
+def backoff_seconds(attempts: int, base: float, cap: float) -> float:
+    return min(cap, base * 2 ** max(0, attempts - 1))
+
+
+def mark_sent(engine: Engine, message_id: int, detail: str = "") -> None:
+    """Sent is a fact whoever holds the claim, so this mark is not fenced by the claim token."""
+    with engine.begin() as connection:
+        connection.execute(
+            _sql("UPDATE outboxmessage SET status = 'sent', sent_at = :at, lease_until = NULL, last_error = :detail "
+                 "WHERE id = :id", "at"),
+            {"at": now(), "detail": detail or None, "id": message_id})
+
+
+def mark_failed(engine: Engine, claimed: Claimed, detail: str, *, permanent: bool, max_attempts: int,
+                backoff_base: float, backoff_max: float) -> str:
+    """Back to pending with a later next attempt, or failed for good; returns the new status."""
+    give_up = permanent or claimed.attempts >= max_attempts
+    status = "failed" if give_up else "pending"
+    delay = backoff_seconds(claimed.attempts, backoff_base, backoff_max)
+    with engine.begin() as connection:
+        connection.execute(
+            _sql("UPDATE outboxmessage SET status = :status, next_attempt_at = :next, lease_until = NULL, "
+                 "last_error = :detail WHERE id = :id AND claimed_by = :token AND status = 'sending'", "next"),
+            {"status": status, "next": now() + timedelta(seconds=delay), "detail": detail[:2000], "id": claimed.id,
+             "token": claimed.token})
+    return status
+
+
+def retry(engine: Engine, ids: Sequence[int] | None = None) -> int:
+    """Put failed messages (all, or the given ids) back in the queue with fresh attempts."""
+    where = "status = 'failed'" if ids is None else "status IN ('failed', 'pending') AND id IN :ids"
+    statement = _sql(f"UPDATE outboxmessage SET status = 'pending', attempts = 0, next_attempt_at = :at, "
+                     f"claimed_by = NULL, lease_until = NULL WHERE {where}", "at")
+    params: dict = {"at": now()}
+    if ids is not None:
+        statement = statement.bindparams(bindparam("ids", expanding=True))
+        params["ids"] = list(ids)
+    with engine.begin() as connection:
+        return connection.execute(statement, params).rowcount
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT status, COUNT(*) FROM outboxmessage GROUP BY status")).all()
+    return {status: n for status, n in rows}

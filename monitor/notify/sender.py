@@ -1,0 +1,95 @@
+"""The sending side of the outbox: claim due messages, hand them to the SMTP pool, record each verdict the
+moment it arrives. One pass (`send_pending`) for the scheduler's "send" job and the CLI; `send_forever` for a
+dedicated sender process."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from email.utils import parseaddr
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from monitor.config import Config
+from monitor.notify import outbox
+from monitor.notify.joblog import job_run
+from notifications.delivery import Outcome, Outgoing, Result, SmtpSettings, deliver
+
+
+def smtp_settings(config: Config) -> SmtpSettings:
+    s = config.smtp
+    return SmtpSettings(host=s.host, port=s.port, security=s.security, username=s.username,
+                        password=config.smtp_password, timeout_seconds=s.timeout_seconds,
+                        max_connections=s.max_connections)
+
+
+@dataclass
+class SendStats:
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"claimed": self.claimed, "sent": self.sent, "retrying": self.retrying, "failed": self.failed}
+
+
+def send_pending(engine: Engine, config: Config, *, worker: str | None = None, max_messages: int | None = None,
+                 log: bool = True) -> SendStats:
+    """Send every due message once (claims in batches of `smtp.batch_size`), then return."""
+    worker = worker or outbox.worker_name()
+    stats = SendStats()
+    claims: dict[int, outbox.Claimed] = {}
+    sender = config.smtp.sender
+    envelope_from = parseaddr(sender)[1] or sender
+
+    def next_batch() -> list[Outgoing]:
+        limit = config.smtp.batch_size
+        if max_messages is not None:
+            limit = min(limit, max_messages - stats.claimed)
+            if limit <= 0:
+                return []
+        batch = outbox.claim(engine, worker=worker, limit=limit, lease_seconds=config.smtp.claim_timeout_seconds)
+        stats.claimed += len(batch)
+        for item in batch:
+            claims[item.id] = item
+        return [Outgoing(item.id, envelope_from, item.recipients, item.raw.encode("utf-8"),
+                         not_after=item.lease_deadline) for item in batch]
+
+    def on_result(result: Result) -> None:
+        item = claims.pop(result.key)
+        if result.outcome is Outcome.SENT:
+            outbox.mark_sent(engine, item.id, result.detail)
+            stats.sent += 1
+            return
+        status = outbox.mark_failed(engine, item, result.detail, permanent=result.outcome is Outcome.PERMANENT,
+                                    max_attempts=config.smtp.max_attempts,
+                                    backoff_base=config.smtp.backoff_base_seconds,
+                                    backoff_max=config.smtp.backoff_max_seconds)
+        if status == "failed":
+            stats.failed += 1
+            stats.errors.append(f"#{item.id}: {result.detail}")
+        else:
+            stats.retrying += 1
+
+    if not log:
+        asyncio.run(deliver(smtp_settings(config), next_batch, on_result))
+        return stats
+    with job_run(engine, "send") as run:
+        asyncio.run(deliver(smtp_settings(config), next_batch, on_result))
+        run.counts = stats.as_dict()
+        if stats.failed:
+            run.error = "\n".join(stats.errors[:20])
+    return stats
+
+
+def send_forever(engine: Engine, config: Config, *, poll_seconds: float = 5.0) -> None:
+    """A dedicated sender: pass after pass, pausing when there was nothing to do."""
+    worker = outbox.worker_name()
+    while True:
+        stats = send_pending(engine, config, worker=worker, log=False)
+        if stats.claimed:
+            continue
+        time.sleep(poll_seconds)

@@ -1,0 +1,94 @@
+"""What a message says, as plain data: the application fills these, the templates only lay them out.
+
+Keeping them free of database types lets rendering be tested (and benchmarked) without a store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+SECTION_TITLES: dict[str, str] = {
+    "overdue": "已逾期",
+    "due_soon": "即将到期",
+    "behind": "进度滞后 / 超出成本上限",
+    "no_report": "未填报",
+    "done": "本期已完成",
+}
+SECTION_ORDER = tuple(SECTION_TITLES)
+
+
+@dataclass(frozen=True)
+class Item:
+    project: str
+    indicator: str
+    target: str
+    latest: str
+    reason: str
+    link: str
+    due: date | None = None
+    days_overdue: int | None = None
+    days_left: int | None = None
+    ack_link: str | None = None
+    note: str = ""
+    escalation_level: int = 0
+
+
+@dataclass(frozen=True)
+class WaivedItem:
+    project: str
+    indicator: str
+    until: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class Digest:
+    department: str
+    day: date
+    sections: dict[str, list[Item]]
+    portal_url: str
+    lead_days: int = 7
+    waived: list[WaivedItem] = field(default_factory=list)
+    quiet_open: int = 0
+    acknowledged: int = 0
+    catch_up_from: date | None = None
+
+    def count(self, section: str) -> int:
+        return len(self.sections.get(section, ()))
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(self.sections.values())
+
+
+@dataclass(frozen=True)
+class Escalation:
+    department: str
+    supervisor: str
+    day: date
+    level: int
+    items: list[Item]
+    threshold_days: int
+    portal_url: str
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    department: str
+    lights: dict[str, int]
+    overdue: int
+    unreported: int
+    acknowledged: int
+    digests: int
+    inactive_users: list[str]
+
+
+@dataclass(frozen=True)
+class Summary:
+    week: str
+    day: date
+    rows: list[SummaryRow]
+    warnings: list[str]
+    failed_messages: int
+    portal_url: str

@@ -1,0 +1,159 @@
+"""The outbox on SQLite and PostgreSQL: queued before sent, deduplicated, retried with backoff on temporary
+failures, given up on permanent ones, and claimed by one sender at a time."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlmodel import select
+
+from monitor.config import Config, SmtpConfig
+from monitor.notify import enqueue
+from monitor.notify import outbox
+from monitor.notify.sender import send_pending
+from monitor.store.models import JobRun, OutboxMessage
+from notifications.mime import Attachment
+from tests.test_notify_support import Sink, parts
+
+
+def _config(port: int, **smtp) -> Config:
+    return Config(smtp=SmtpConfig(port=port, sender="kpiwatch <kpiwatch@example.org>", backoff_base_seconds=0,
+                                  backoff_max_seconds=0, **smtp))
+
+
+def _queue(session, n: int, prefix: str = "m") -> None:
+    for i in range(n):
+        enqueue(session, dedup_key=f"other|dept{i}@example.org|{prefix}{i}", recipients=[f"dept{i}@example.org"],
+                subject=f"【绩效提醒】测试{i}", text=f"正文{i}", html=f"<p>正文{i}</p>",
+                sender="kpiwatch <kpiwatch@example.org>")
+    session.commit()
+
+
+def test_enqueue_is_deduplicated_by_key(session):
+    first = enqueue(session, dedup_key="digest|a@example.org|2024-07-31", recipients=["a@example.org"],
+                    subject="s", text="t", html="<p>t</p>", sender="k@example.org")
+    again = enqueue(session, dedup_key="digest|a@example.org|2024-07-31", recipients=["a@example.org"],
+                    subject="s2", text="t2", sender="k@example.org")
+    session.commit()
+    rows = session.exec(select(OutboxMessage)).all()
+    assert (first, again) == (True, False)
+    assert [r.subject for r in rows] == ["s"]
+    assert rows[0].status == "pending" and rows[0].message_id in rows[0].raw
+
+
+def test_queued_messages_arrive_once_each_with_attachment_and_both_parts(engine, session):
+    sink = Sink().start()
+    try:
+        _queue(session, 5)
+        enqueue(session, dedup_key="report|fin@example.org|2024-08", recipients=["fin@example.org", "b@example.org"],
+                subject="【绩效报告】监控表草稿", text="见附件", html="<p>见附件</p>",
+                attachments=[Attachment("监控表.xlsx", b"PK\x03\x04data",
+                                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")],
+                sender="kpiwatch <kpiwatch@example.org>", kind="report")
+        session.commit()
+        stats = send_pending(engine, _config(sink.port))
+        arrivals = sink.wait_for(6)
+    finally:
+        sink.stop()
+    assert stats.sent == 6 and stats.failed == 0
+    ids = sorted(a.message["Message-ID"] for a in arrivals)
+    assert len(ids) == len(set(ids)) == 6
+    report = next(a for a in arrivals if "fin@example.org" in a.rcpt_tos)
+    assert sorted(report.rcpt_tos) == ["b@example.org", "fin@example.org"]
+    attachment = next(report.message.iter_attachments())
+    assert attachment.get_filename() == "监控表.xlsx" and attachment.get_content() == b"PK\x03\x04data"
+    plain, html = parts(next(a for a in arrivals if a.rcpt_tos == ["dept3@example.org"]).message)
+    assert plain.strip() == "正文3" and "<p>正文3</p>" in html
+    session.expire_all()
+    assert {r.status for r in session.exec(select(OutboxMessage)).all()} == {"sent"}
+    run = session.exec(select(JobRun).where(JobRun.job == "send")).one()
+    assert run.ok and run.counts["sent"] == 6 and run.finished_at is not None
+
+
+def test_server_down_messages_wait_and_go_out_when_it_returns(engine, session):
+    sink = Sink()
+    _queue(session, 3)
+    config = _config(sink.port, max_attempts=5)
+    down = send_pending(engine, config)
+    session.expire_all()
+    rows = session.exec(select(OutboxMessage)).all()
+    assert down.sent == 0 and down.retrying == 3
+    assert {r.status for r in rows} == {"pending"} and all("Connect" in (r.last_error or "") or "refused" in
+                                                             (r.last_error or "").lower() for r in rows)
+    sink.start()
+    try:
+        back = send_pending(engine, config)
+        arrivals = sink.wait_for(3)
+    finally:
+        sink.stop()
+    assert back.sent == 3 and len(arrivals) == 3
+
+
+def test_backoff_doubles_and_holds_messages_until_due(engine, session):
+    sink = Sink()
+    _queue(session, 1)
+    config = replace(_config(sink.port), smtp=replace(_config(sink.port).smtp, backoff_base_seconds=600,
+                                                      backoff_max_seconds=3600))
+    send_pending(engine, config)
+    session.expire_all()
+    row = session.exec(select(OutboxMessage)).one()
+    first_delay = (row.next_attempt_at.replace(tzinfo=None) - row.created_at.replace(tzinfo=None)).total_seconds()
+    sink.start()
+    try:
+        again = send_pending(engine, config)
+    finally:
+        sink.stop()
+    assert 590 <= first_delay <= 700
+    assert again.claimed == 0 and sink.arrivals == []
+    assert outbox.backoff_seconds(1, 60, 3600) == 60 and outbox.backoff_seconds(3, 60, 3600) == 240
+    assert outbox.backoff_seconds(10, 60, 3600) == 3600
+
+
+def test_temporary_4xx_is_retried_and_permanent_5xx_is_given_up(engine, session):
+    sink = Sink(refuse_rcpt={"gone@example.org": "550 5.1.1 no such user",
+                             "busy@example.org": "451 4.3.0 try later"}).start()
+    try:
+        for rcpt in ("gone@example.org", "busy@example.org", "ok@example.org"):
+            enqueue(session, dedup_key=f"other|{rcpt}|x", recipients=[rcpt], subject="s", text="t",
+                    sender="k@example.org")
+        session.commit()
+        stats = send_pending(engine, _config(sink.port, max_attempts=2))
+        session.expire_all()
+        by_rcpt = {r.recipients: r for r in session.exec(select(OutboxMessage)).all()}
+        assert stats.sent == 1 and stats.failed == 1 and stats.retrying == 1
+        assert by_rcpt["gone@example.org"].status == "failed" and "550" in by_rcpt["gone@example.org"].last_error
+        assert by_rcpt["busy@example.org"].status == "pending" and "451" in by_rcpt["busy@example.org"].last_error
+        second = send_pending(engine, _config(sink.port, max_attempts=2))
+        session.expire_all()
+        assert second.failed == 1
+        assert session.get(OutboxMessage, by_rcpt["busy@example.org"].id).status == "failed"
+        run = session.exec(select(JobRun).where(JobRun.job == "send").order_by(JobRun.id)).all()[0]
+        assert run.ok is False and "gone@example.org" in run.error
+        assert outbox.retry(engine) == 2
+        sink.handler.refuse_rcpt.clear()
+        third = send_pending(engine, _config(sink.port))
+        assert third.sent == 2
+    finally:
+        sink.stop()
+    assert sorted(r for a in sink.arrivals for r in a.rcpt_tos) == ["busy@example.org", "gone@example.org",
+                                                                    "ok@example.org"]
+
+
+def test_a_claimed_message_is_not_claimed_again_until_its_lease_lapses(engine, session):
+    _queue(session, 4)
+    first = outbox.claim(engine, worker="a", limit=3, lease_seconds=300)
+    second = outbox.claim(engine, worker="b", limit=10, lease_seconds=300)
+    assert len(first) == 3 and len(second) == 1
+    assert not {c.id for c in first} & {c.id for c in second}
+    assert outbox.claim(engine, worker="c", limit=10, lease_seconds=300) == []
+    expired = outbox.claim(engine, worker="d", limit=10, lease_seconds=-1)
+    assert expired == []
+    import time
+
+    stale = outbox.claim(engine, worker="e", limit=10, lease_seconds=0)
+    assert stale == []
+    _queue(session, 1, prefix="late")
+    short = outbox.claim(engine, worker="f", limit=1, lease_seconds=0.05)
+    time.sleep(0.2)
+    reclaimed = outbox.claim(engine, worker="g", limit=10, lease_seconds=300)
+    assert [c.id for c in reclaimed] == [c.id for c in short] and reclaimed[0].attempts == 2
