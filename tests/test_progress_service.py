@@ -149,3 +149,12 @@ def test_spending_is_decimal_yuan_with_revisions(engine):
                                                   SpendingDraft(w.union_project, "1", "2024-06-30")],
                         channel="portal", today=TODAY)
     assert {(p.index, p.field) for p in caught.value.problems} == {(0, "amount"), (1, "project_id")}
+
+
+def test_ids_typed_the_way_spreadsheets_write_them_are_understood(engine):
+    w = build_world(engine)
+    result = _record(engine, "clerk_hr", [ReportDraft(float(w.ind["count"]), value=12.0, as_of=date(2024, 7, 1)),
+                                          ReportDraft(f" {w.ind['rate']} ", value="88", as_of="2024-07-01")])
+    assert len(result.stored) == 2
+    problems = _problems(engine, "clerk_hr", [ReportDraft(f"{w.ind['count']}.5", value="1", as_of="2024-07-01")])
+    assert (0, "indicator_id") in problems

@@ -79,3 +79,16 @@ def likelihood(value: Any) -> str:
     if key in LIKELIHOODS:
         return key
     raise ValueError(f"“{key[:40]}”未知，应为：{' / '.join(LIKELIHOODS)} (unknown likelihood)")
+
+
+def record_id(value: Any) -> int | None:
+    """An id as typed: 12, "12", 12.0 (Excel) or " 12 "; None if it is not a whole positive number."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number_ = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    if not number_.is_finite() or number_ != number_.to_integral_value() or number_ <= 0:
+        return None
+    return int(number_)

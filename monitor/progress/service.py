@@ -173,12 +173,7 @@ def _same_fact(clean: CleanReport, row: Report) -> bool:
 def check_reports(session: Session, user: User, drafts: Sequence[ReportDraft], today: date
                   ) -> tuple[list[CleanReport], dict[int, IndicatorInfo], list[Problem]]:
     """Validate a batch without storing anything; problems carry the batch position."""
-    ids = []
-    for draft in drafts:
-        try:
-            ids.append(int(str(draft.indicator_id).strip()))
-        except (TypeError, ValueError):
-            ids.append(None)
+    ids = [parsing.record_id(draft.indicator_id) for draft in drafts]
     infos = load_infos(session, [i for i in ids if i is not None])
     visible = permissions.visible_department_ids(session, user)
     cleans: list[CleanReport] = []
@@ -305,12 +300,7 @@ def record_spending(session: Session, user: User, drafts: Sequence[SpendingDraft
     visible = permissions.visible_department_ids(session, user)
     problems: list[Problem] = []
     cleaned: list[tuple[Project, Decimal, date, str | None, int | None]] = []
-    project_ids = []
-    for draft in drafts:
-        try:
-            project_ids.append(int(str(draft.project_id).strip()))
-        except (TypeError, ValueError):
-            project_ids.append(None)
+    project_ids = [parsing.record_id(draft.project_id) for draft in drafts]
     projects = {p.id: p for p in session.exec(select(Project).where(
         col(Project.id).in_([i for i in project_ids if i is not None]))).all()}
     years = _years(session, projects.values())
@@ -345,9 +335,8 @@ def record_spending(session: Session, user: User, drafts: Sequence[SpendingDraft
             problems.append(Problem("as_of", str(exc), index))
         supersedes = None
         if not parsing.blank(draft.supersedes_id):
-            try:
-                supersedes = int(str(draft.supersedes_id))
-            except ValueError:
+            supersedes = parsing.record_id(draft.supersedes_id)
+            if supersedes is None:
                 problems.append(Problem("supersedes_id", "应为记录编号 (expected a record id)", index))
         cleaned.append((project, amount, as_of, parsing.text(draft.note), supersedes))
     if problems:

@@ -256,7 +256,6 @@ def _optional_fields(draft: ReportDraft, clean: CleanReport, problems: list[Prob
         causes[key] = parsing.text(value)[:MAX_TEXT]
     clean.deviation_causes = causes or None
     if not parsing.blank(draft.supersedes_id):
-        try:
-            clean.supersedes_id = int(str(draft.supersedes_id).strip())
-        except ValueError:
+        clean.supersedes_id = parsing.record_id(draft.supersedes_id)
+        if clean.supersedes_id is None:
             problems.append(Problem("supersedes_id", "应为记录编号 (expected a record id)"))
