@@ -133,15 +133,14 @@ def load_year(
     budget_year = session.exec(select(BudgetYear).where(BudgetYear.year == year)).scalars().first()
     if budget_year is None:
         raise ReportError(f"没有 {year} 年度的数据 (no budget year {year} in the store)")
-    query = (select(Project, Department).join(Department, Department.id == Project.department_id)
-             .where(Project.budget_year_id == budget_year.id))
+    conditions = [Project.budget_year_id == budget_year.id]
     if department is not None:
-        dept = _find_department(session, department)
-        query = query.where(Project.department_id == dept.id)
+        conditions.append(Project.department_id == _find_department(session, department).id)
     if project_id is not None:
-        query = query.where(Project.id == project_id)
+        conditions.append(Project.id == project_id)
     if department_ids is not None:
-        query = query.where(Project.department_id.in_(department_ids or {-1}))
+        conditions.append(Project.department_id.in_(department_ids or {-1}))
+    query = select(Project, Department).join(Department, Department.id == Project.department_id).where(*conditions)
     rows = session.exec(query.order_by(Department.code, Project.id)).all()
     if project_id is not None and not rows:
         raise ReportError(f"{year} 年度没有编号为 {project_id} 的项目 (or it is outside the chosen department)")
@@ -156,7 +155,9 @@ def load_year(
     }
     if not projects:
         return YearData(year=year, monitor_through_month=budget_year.monitor_through_month, projects=[])
-    ids = list(projects)
+    # the other tables are filtered by this subquery, not by a list of ids: a whole province's ids would
+    # exceed the bound-parameter limits of SQLite and PostgreSQL
+    ids = select(Project.id).where(*conditions).scalar_subquery()
     _load_indicators(session, projects, ids, year)
     _load_spending(session, projects, ids)
     for state in session.exec(select(ProjectState).where(ProjectState.project_id.in_(ids))).scalars():
@@ -176,7 +177,7 @@ def _find_department(session: Session, department: str | int) -> Department:
     return found
 
 
-def _load_indicators(session: Session, projects: dict[int, ProjectData], ids: list[int], year: int) -> None:
+def _load_indicators(session: Session, projects: dict[int, ProjectData], ids, year: int) -> None:
     indicators: dict[int, IndicatorData] = {}
     query = (select(Indicator).where(Indicator.project_id.in_(ids), Indicator.half == "annual")
              .order_by(Indicator.project_id, Indicator.position, Indicator.id))
@@ -193,16 +194,22 @@ def _load_indicators(session: Session, projects: dict[int, ProjectData], ids: li
         projects[ind.project_id].indicators.append(data)
     if not indicators:
         return
-    ind_ids = list(indicators)
+    ind_ids = (select(Indicator.id).where(Indicator.project_id.in_(ids), Indicator.half == "annual")
+               .scalar_subquery())
     superseded = select(Report.supersedes_id).where(Report.supersedes_id.is_not(None))
-    query = (select(Report).where(Report.indicator_id.in_(ind_ids), Report.id.not_in(superseded))
+    # plain column tuples, not ORM objects: a province-wide ranking reads hundreds of thousands of reports
+    columns = (Report.indicator_id, Report.value, Report.as_of, Report.occurrence_due, Report.completed_on,
+               Report.grade, Report.explanation, Report.forecast, Report.forecast_text, Report.deviation_causes,
+               Report.likelihood, Report.note, Report.created_at)
+    query = (select(*columns).where(Report.indicator_id.in_(ind_ids), Report.id.not_in(superseded))
              .order_by(Report.id))
-    for r in session.exec(query).scalars():
-        effective_on = r.as_of or r.completed_on or _day(r.created_at) or date(year, 12, 31)
-        indicators[r.indicator_id].reports.append(ReportFact(
-            value=r.value, as_of=r.as_of, occurrence_due=r.occurrence_due, completed_on=r.completed_on,
-            grade=r.grade, explanation=r.explanation, forecast=r.forecast, forecast_text=r.forecast_text,
-            deviation_causes=r.deviation_causes, likelihood=r.likelihood, note=r.note, effective_on=effective_on,
+    year_end = date(year, 12, 31)
+    for (indicator_id, value, as_of, due, completed_on, grade, explanation, forecast, forecast_text, causes,
+         likelihood, note, created_at) in session.exec(query).all():
+        indicators[indicator_id].reports.append(ReportFact(
+            value=value, as_of=as_of, occurrence_due=due, completed_on=completed_on, grade=grade,
+            explanation=explanation, forecast=forecast, forecast_text=forecast_text, deviation_causes=causes,
+            likelihood=likelihood, note=note, effective_on=as_of or completed_on or _day(created_at) or year_end,
         ))
     for data in indicators.values():
         data.reports.sort(key=lambda f: f.effective_on)
@@ -230,7 +237,7 @@ def _worse(a: str | None, b: str | None) -> str | None:
     return a if LIGHT_ORDER.get(a, 0) >= LIGHT_ORDER.get(b or "", 0) else b
 
 
-def _load_spending(session: Session, projects: dict[int, ProjectData], ids: list[int]) -> None:
+def _load_spending(session: Session, projects: dict[int, ProjectData], ids) -> None:
     superseded = select(Spending.supersedes_id).where(Spending.supersedes_id.is_not(None))
     query = (select(Spending.project_id, Spending.as_of, Spending.amount)
              .where(Spending.project_id.in_(ids), Spending.id.not_in(superseded))
