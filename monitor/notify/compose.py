@@ -271,7 +271,7 @@ def _plan_department(department: Department, rows: list[StateRow], day: date, wi
         entry = logs.get((row.indicator_id, row.occurrence, row.status))
         fresh = entry is None or entry.since != row.since
         due = row.due
-        link = f"{base}/projects/{row.project_id}#indicator-{row.indicator_id}"
+        link = f"{base}/projects/{row.project_id}#ind-{row.indicator_id}"
         token = ack_token(config, row.indicator_id, row.occurrence, row.status, row.since, department.id)
         ack_link = f"{base}/notify/ack/{token}" if token else None
         latest = _format_value(row.actual, row.unit)

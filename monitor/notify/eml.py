@@ -20,6 +20,6 @@ def write_eml(directory: Path, messages: Iterable[NewMessage], *, sender: str) -
                               html=message.html, date=at, attachments=[_attachment(a) for a in message.attachments])
         name = re.sub(r"[^\w.@-]+", "_", f"{index:03d}_{message.kind}_{message.recipients[0]}")[:120]
         path = directory / f"{name}.eml"
-        path.write_bytes(email.as_bytes())
+        path.write_bytes(email.encode("utf-8"))
         paths.append(path)
     return paths

@@ -93,7 +93,7 @@ def _row(message: NewMessage, sender: str, at: datetime, list_unsubscribe: str) 
     return {
         "dedup_key": message.dedup_key, "kind": message.kind, "period": message.period,
         "recipients": "\n".join(message.recipients), "subject": message.subject, "message_id": message_id,
-        "raw": email.as_string(), "department_id": message.department_id, "status": "pending", "attempts": 0,
+        "raw": email, "department_id": message.department_id, "status": "pending", "attempts": 0,
         "next_attempt_at": at, "created_at": at,
     }
 

@@ -37,6 +37,7 @@ def _routers() -> list[APIRouter]:
     #   from monitor.web import pages_notify; routers.append(pages_notify.router)
     #   from monitor.web import pages_reports; routers.append(pages_reports.router)
     from monitor.web import pages_reports; routers.append(pages_reports.router)  # noqa: E702
+    from monitor.web import pages_notify; routers.append(pages_notify.router)  # noqa: E702
     return routers
 
 
