@@ -23,7 +23,7 @@ from monitor.accounts.permissions import NotAllowed
 from monitor.progress import service
 from monitor.progress.schedule import describe_target
 from monitor.progress.validation import KIND_LABELS, ReportDraft, ValidationFailed
-from monitor.store.models import Indicator, Project, Report, Spending, User
+from monitor.store.models import Indicator, Project, Report, User
 from monitor.store.types import SHANGHAI
 from monitor.web.auth import (
     api_user,

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from monitor.accounts.permissions import can_write
 from monitor.progress import service
 from monitor.progress.validation import ReportDraft, ValidationFailed
-from monitor.store.models import Department, User
+from monitor.store.models import User
 from monitor.store.models.progress import DEVIATION_CAUSES, GRADES, LIKELIHOODS
 from monitor.store.types import SHANGHAI
 from monitor.web.auth import (
@@ -133,7 +133,3 @@ def post_spending(request: Request, project_id: int, amount: str = Form(""), as_
                                      errors={"spending": {"problems": exc.problems, "form": asdict(draft)}})
         session.commit()
     return RedirectResponse(f"/projects/{project_id}?saved={len(stored)}#spending", status_code=303)
-
-
-def department_of(session: Session, user: User, department_id: int) -> Department:
-    return department_for_user(session, user, department_id)
