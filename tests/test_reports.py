@@ -295,3 +295,19 @@ def test_the_imported_seed_table_scores_the_same_as_on_paper(session):
     file_reports(session, project, {r.name: r for r in rows})
     (result,) = build_selfeval(load_year(session, 2024, project_id=project.id), SETTINGS.scoring)
     assert (result.execution_score, result.total, result.grade) == (D("9.00"), D("88.63"), "良")
+
+
+def test_charts_draw_every_chinese_glyph_with_the_cjk_font(session):
+    """matplotlib warns "Glyph … missing from font(s)" whenever it would draw a tofu box; here that is an error."""
+    import warnings
+
+    from monitor.reports import charts
+
+    seed_house_repair(session)
+    data = load_year(session, 2024)
+    projects = build_selfeval(data, SETTINGS.scoring)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pngs = [charts.lights_by_department(data), charts.spending_curve(data, 7), charts.score_distribution(projects)]
+    assert all(png.startswith(b"\x89PNG") and len(png) > 5000 for png in pngs)
+    assert charts.cjk_font().get_family() == ["Noto Sans CJK SC"]
