@@ -140,15 +140,31 @@ def _plain(x: float) -> str:
 
 def fmt_number(values, unit=None) -> pd.Series:
     """Numbers as people write them: no trailing zeros, two decimals at most, 元 from 1万 on as 万元."""
-    s = np.asarray(values, dtype=np.float64).reshape(-1)
+    s = np.round(np.asarray(values, dtype=np.float64).reshape(-1), 2)
     if unit is None or isinstance(unit, str):
-        units = np.full(len(s), unit or "", dtype=object)
+        unit_codes, units = np.zeros(len(s), dtype=np.int64), np.array([unit or ""], dtype=object)
     else:
-        units = pd.Series(np.asarray(unit, dtype=object)).fillna("").to_numpy(dtype=object)
-    wan = (pd.Series(units).str.startswith("元").to_numpy(dtype=bool)) & (np.abs(s) >= 10000)
-    shown = np.where(wan, s / 10000, s)
-    text = _distinct(np.round(shown, 2), _plain)
-    return text + np.where(wan, "万", "") + np.where(np.isnan(s), "", units)
+        unit_codes, units = pd.factorize(pd.Series(np.asarray(unit, dtype=object)).fillna(""))
+        units = np.asarray(units, dtype=object)
+        if len(units) == 0:
+            units = np.array([""], dtype=object)
+    value_codes, values_u = pd.factorize(s, use_na_sentinel=True)
+    if len(values_u) == 0:
+        return pd.Series(np.full(len(s), "—", dtype=object))
+    # one rendering per distinct (value, unit) pair
+    key = np.where(value_codes >= 0, value_codes * len(units) + unit_codes, -1)
+    pair_codes, pairs = pd.factorize(key)
+    rendered = []
+    for pair in pairs:
+        if pair < 0:
+            rendered.append("—")
+            continue
+        v, u = float(values_u[pair // len(units)]), units[pair % len(units)]
+        if u.startswith("元") and abs(v) >= 10000:
+            rendered.append(_plain(round(v / 10000, 2)) + "万" + u)
+        else:
+            rendered.append(_plain(v) + u)
+    return pd.Series(np.array(rendered, dtype=object)[pair_codes])
 
 
 def fmt_day(days, year: int | None = None) -> pd.Series:
@@ -370,53 +386,47 @@ def _measure_day(start: np.ndarray, end: np.ndarray, month: int) -> np.ndarray:
 
 def _measured_reasons(*, rule, df, actual, target, expected, ratio, point_ratio, forecast, cmp, unit, rep_day,
                       cumulative, lower, as_of, measure_day, staleness, blue_at) -> np.ndarray:
-    n = len(df)
-    reason = np.empty(n, dtype=object)
-    today = pd.Series(fmt_day(np.full(1, np.datetime64(as_of, "D")))).iloc[0]
-    target_text = pd.Series([SYMBOL.get(c, "") for c in cmp]) + fmt_number(target, unit)
+    """One short sentence per row, by rule: the figures are rendered once for all rows (once per distinct
+    value, see `fmt_number`), then each rule's rows get their template by array concatenation."""
+    def text(values) -> np.ndarray:
+        return np.asarray(values, dtype=object)
+
+    reason = np.empty(len(df), dtype=object)
+    today = fmt_day(np.full(1, np.datetime64(as_of, "D"))).iloc[0]
+    actual_all = text(fmt_number(actual, unit))
+    expected_all = text(fmt_number(expected, unit))
+    target_num = text(fmt_number(target, unit))
+    target_all = text(pd.Series(cmp).map(SYMBOL).fillna("")) + target_num
+    day_all = text(fmt_day(rep_day, as_of.year))
+    word_all = np.where(cumulative, np.where(lower, "累计", "完成"), "报告为").astype(object)
     for group in np.unique(rule):
         idx = np.flatnonzero(rule == group)
-        u = unit[idx]
-        a = fmt_number(actual[idx], u)
-        e = fmt_number(expected[idx], u)
-        t = target_text.iloc[idx].reset_index(drop=True)
-        day = fmt_day(rep_day[idx], as_of.year)
-        cum = cumulative[idx]
-        lo = lower[idx]
-        done_word = pd.Series(np.where(cum, np.where(lo, "累计", "完成"), "报告为"))
-        head = "截至" + day + done_word + a
+        cum, lo = cumulative[idx], lower[idx]
+        a, e, t, tn = actual_all[idx], expected_all[idx], target_all[idx], target_num[idx]
+        head = "截至" + day_all[idx] + word_all[idx] + a if group >= 2 else None
         if group == 0:  # nothing reported, something expected
-            text = pd.Series(np.where(
-                cum, "截至" + today + "未填报完成情况，序时目标" + e,
-                "截至" + today + "未填报，目标" + t))
+            out = np.where(cum, "截至" + today + "未填报完成情况，序时目标" + e, "截至" + today + "未填报，目标" + t)
         elif group == 1:
-            text = pd.Series(np.where(
-                cum | lo, "截至" + today + "尚未填报，未到填报时间",
-                "尚未填报，测量日期为" + fmt_day(measure_day[idx])))
+            out = np.where(cum | lo, "截至" + today + "尚未填报，未到填报时间",
+                           "尚未填报，测量日期为" + text(fmt_day(measure_day[idx])))
         elif group == 2:
-            text = head + "，超过上限" + fmt_number(target[idx], u)
+            out = head + "，超过上限" + tn
         elif group == 3:
-            text = head + "，达年度目标的" + fmt_percent(actual[idx] / target[idx] * 100) + "（≥" + \
-                f"{blue_at:g}%，目标可能偏低）"
+            out = head + "，达年度目标的" + text(fmt_percent(actual[idx] / target[idx] * 100)) + \
+                f"（≥{blue_at:g}%，目标可能偏低）"
         elif group in (4, 5):
-            text = pd.Series(np.where(lo, head + "，未超过上限" + fmt_number(target[idx], u),
-                                      head + "，已达到目标" + t))
+            out = np.where(lo, head + "，未超过上限" + tn, head + "，已达到目标" + t)
         elif group == 6:
-            text = "最近一次填报为" + day + "（" + done_word + a + f"），已超过{staleness}天未更新"
+            out = "最近一次填报为" + day_all[idx] + "（" + word_all[idx] + a + f"），已超过{staleness}天未更新"
         elif group == 7:
-            text = head + "，按进度预计全年" + fmt_number(forecast[idx], u) + "，将超过上限" + \
-                fmt_number(target[idx], u)
-        elif group == 8:
-            text = pd.Series(np.where(cum, head + "，序时目标" + e, head + "，目标" + t))
-        elif group == 9:
-            text = head + "，序时目标" + e
+            out = head + "，按进度预计全年" + text(fmt_number(forecast[idx], unit[idx])) + "，将超过上限" + tn
         elif group in (10, 11):
-            text = head + "，低于目标" + t + "（为目标的" + fmt_percent(point_ratio[idx]) + "）"
+            out = head + "，低于目标" + t + "（为目标的" + text(fmt_percent(point_ratio[idx])) + "）"
         elif group in (12, 13):
-            text = head + "，序时目标" + e + "，仅为序时目标的" + fmt_percent(ratio[idx])
-        else:
-            text = pd.Series(np.where(cum, head + "，序时目标" + e, head + "，目标" + t))
-        reason[idx] = np.asarray(text, dtype=object)
+            out = head + "，序时目标" + e + "，仅为序时目标的" + text(fmt_percent(ratio[idx]))
+        else:  # 8 reported 0, 9 nothing expected yet, 14 on track
+            out = np.where(cum, head + "，序时目标" + e, head + "，目标" + t)
+        reason[idx] = out
     return reason
 
 

@@ -134,3 +134,19 @@ def test_demo_step_shows_lights_per_department_and_project_and_survives_an_empty
     out = console.export_text()
     assert "评估（截至 2024-07-31" in out and "各部门项目灯数" in out
     assert "959 晋城市总工会" in out and "工人文化宫运行经费" in out and "指标红5 绿2" in out
+
+
+def test_province_generator_and_a_full_evaluation_at_a_tiny_scale(db_url, engine):
+    """The benchmark's generator (real seed 指标值, corrections, spending) and the chunked run agree on counts."""
+    import sys
+
+    sys.path.insert(0, str(__import__("tests.conftest").conftest.ROOT / "bench"))
+    from generate_province import generate
+
+    counts = generate(db_url, 0.001, seed=7, batch_projects=20)
+    assert counts == {"departments": 2, "projects": 50, "indicators": 1000, "reports": 5000, "spending": 200}
+    summary = run_evaluation(engine, SETTINGS, as_of=date(2024, 7, 31), chunk_projects=16)
+    assert summary.projects == 50 and summary.indicators >= 1000 and summary.changes == summary.indicators
+    assert set(summary.lights) <= {"red", "yellow", "green", "blue", "grey"} and summary.lights.get("green")
+    again = run_evaluation(engine, SETTINGS, as_of=date(2024, 7, 31), chunk_projects=50)
+    assert (again.indicators, again.changes) == (summary.indicators, 0)

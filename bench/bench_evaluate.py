@@ -1,0 +1,90 @@
+"""Benchmark: one full evaluation of a province-sized store against only reading the same rows.
+
+    .venv/bin/python bench/generate_province.py --url sqlite:///bench/province.sqlite   # once
+    .venv/bin/python bench/bench_evaluate.py --url sqlite:///bench/province.sqlite
+
+Each phase runs in its own process so its peak memory (max RSS) is its own:
+- read:      only the queries of the evaluation, chunk by chunk, into DataFrames (the baseline);
+- compute:   read + evaluate, nothing written;
+- first:     a full evaluation into an empty state table (every state new, so every state is also a change row);
+- daily:     the same evaluation again (the steady state of the daily job: upsert all, few changes).
+Targets (issue 5): a full evaluation under 60 s and 4 GiB on SQLite, and at most 3× the read-only time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _phase(name: str, url: str, as_of: date, chunk: int) -> dict:
+    from sqlalchemy import text
+
+    from monitor.config import Config, DatabaseConfig
+    from monitor.evaluation.load import project_chunks, read_rows
+    from monitor.evaluation.run import run_evaluation
+    from monitor.store.db import make_engine
+
+    settings = Config(database=DatabaseConfig(url=url))
+    engine = make_engine(url)
+    if name == "first":
+        with engine.begin() as conn:
+            for table in ("indicatorstatechange", "indicatorstate", "projectstate", "evaluationrun"):
+                conn.execute(text(f"DELETE FROM {table}"))
+    started = time.perf_counter()
+    rows = 0
+    if name == "read":
+        for lo, hi in project_chunks(engine, chunk):
+            with engine.connect() as conn:
+                frames = read_rows(conn, lo, hi, halves=("annual",))
+                rows += sum(len(f) for f in frames)
+        extra = {"rows": rows}
+    else:
+        summary = run_evaluation(engine, settings, as_of=as_of, store=name != "compute", chunk_projects=chunk)
+        extra = {"indicator_states": summary.indicators, "projects": summary.projects, "changes": summary.changes,
+                 "lights": summary.lights}
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB → MiB on Linux
+    return {"phase": name, "seconds": round(seconds, 2), "peak_mib": round(peak), **extra}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default=f"sqlite:///{ROOT / 'bench' / 'province.sqlite'}")
+    parser.add_argument("--as-of", default="2024-07-31")
+    parser.add_argument("--chunk", type=int, default=5000, help="projects per chunk ([evaluation] chunk_projects)")
+    parser.add_argument("--phases", default="read,compute,first,daily")
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    as_of = date.fromisoformat(args.as_of)
+    if args.phase:
+        print(json.dumps(_phase(args.phase, args.url, as_of, args.chunk), ensure_ascii=False))
+        return
+    results = {}
+    for name in args.phases.split(","):
+        out = subprocess.run([sys.executable, __file__, "--url", args.url, "--as-of", args.as_of, "--chunk",
+                              str(args.chunk), "--phase", name], capture_output=True, text=True, check=True)
+        results[name] = json.loads(out.stdout.strip().splitlines()[-1])
+        print(json.dumps(results[name], ensure_ascii=False), flush=True)
+    if "read" in results:
+        base = results["read"]["seconds"]
+        print(f"\nread-only {base:.1f} s ({results['read']['rows']:,} rows, peak {results['read']['peak_mib']} MiB)")
+        for name in ("compute", "first", "daily"):
+            if name in results:
+                r = results[name]
+                print(f"{name:<8} {r['seconds']:>6.1f} s  = {r['seconds'] / base:.2f}× read-only, "
+                      f"peak {r['peak_mib']} MiB")
+
+
+if __name__ == "__main__":
+    main()
