@@ -69,3 +69,18 @@ def test_settings_are_recorded_when_they_change_without_secrets(engine):
     assert events[1].after["portal"]["session_hours"] == 4
     text = str([e.after for e in events])
     assert "hunter2" not in text and "s3cret-key" not in text and "mail-pass" not in text
+
+
+def test_a_starting_portal_records_its_settings_once(engine):
+    import dataclasses
+
+    from fastapi.testclient import TestClient
+
+    from monitor.config import Config
+    from monitor.web.app import create_app
+
+    settings = dataclasses.replace(Config(), secret_key="k")
+    for _ in range(2):
+        with TestClient(create_app(settings, engine)) as client:  # `with` runs the startup
+            assert client.get("/login").status_code == 200
+    assert [e.action for e in _events(engine, "setting")] == ["initial"]

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
@@ -79,9 +81,27 @@ def secret_key(settings: Config) -> str:
     return secrets.token_urlsafe(48)
 
 
+def _record_settings(engine: Engine, settings: Config) -> None:
+    from monitor import audit
+    from monitor.store.db import session_scope
+
+    try:
+        with session_scope(engine) as session:
+            audit.record_settings(session, settings)
+    except Exception:  # noqa: BLE001 - an audit hiccup must not keep the portal down; it is logged loudly
+        log.exception("could not record the settings in the audit trail")
+
+
 def create_app(settings: Config, engine: Engine | None = None) -> FastAPI:
     """The portal and API on `engine` (or one made from `settings.database.url`)."""
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        # A server starting with changed settings leaves an audit event (a no-op when nothing changed).
+        await run_in_threadpool(_record_settings, app.state.engine, settings)
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="kpiwatch API",
         description="预算绩效目标运行监控：部门填报进度、查询指标与历史。Bearer token: `kpiwatch tokens create`.",
         version="1",

@@ -28,7 +28,6 @@ def serve_demo(context: DemoContext) -> None:
         console.print("演示账号 (demo logins):")
         for username, password, role, department in logins:
             console.print(f"  {username:<22} {password:<16} {role:<7} {department}")
-    record_settings(context.engine, context.settings)
     app = create_app(context.settings, context.engine)
     app.state.clock = lambda: context.as_of  # the demo lives on its as-of date: what is due, what is late
     uvicorn.run(app, host=DEMO_HOST, port=DEMO_PORT, log_level="warning")
@@ -37,11 +36,10 @@ def serve_demo(context: DemoContext) -> None:
 def run_server(settings: Config, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve the portal and API on the configured store (blocking; Ctrl-C stops)."""
     app = create_app(settings)
-    record_settings(app.state.engine, settings)
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
 
 
 def record_settings(engine: Engine, settings: Config) -> None:
-    """Audit the configuration a server starts with when it differs from the last one recorded."""
+    """Audit the configuration when it differs from the last one recorded (the app does this on startup)."""
     with session_scope(engine) as session:
         audit.record_settings(session, settings)
