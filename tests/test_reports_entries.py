@@ -69,3 +69,18 @@ def test_cli_writes_each_format_and_refuses_a_score_outside_the_band(session, db
     assert refused.exit_code == 1 and "实际得分区间为[24, 30]" in refused.output
     missing = runner.invoke(app, ["report", "ranking", "--year", "2023", "--out", str(tmp_path / "r.html")])
     assert missing.exit_code == 1 and "2023" in missing.output
+
+
+def test_cli_sets_the_years_cut_off_month(session, db_url, tmp_path, monkeypatch):
+    seed_house_repair(session)
+    monkeypatch.setenv("KPIWATCH_DATABASE_URL", db_url)
+    monkeypatch.setenv("KPIWATCH_CONFIG", str(tmp_path / "none.toml"))
+    (tmp_path / "none.toml").write_text("", encoding="utf-8")
+    runner = CliRunner()
+    shown = runner.invoke(app, ["report", "cutoff", "--year", "2024"])
+    assert shown.exit_code == 0 and "截至 7 月底（默认值）" in shown.output
+    assert "截至 6 月底" in runner.invoke(app, ["report", "cutoff", "--year", "2024", "--month", "6"]).output
+    out = tmp_path / "m.html"
+    assert runner.invoke(app, ["report", "monitor", "--year", "2024", "--out", str(out)]).exit_code == 0
+    assert "数据截至6月底" in out.read_text(encoding="utf-8")
+    assert "（默认值）" in runner.invoke(app, ["report", "cutoff", "--year", "2024", "--clear"]).output

@@ -82,3 +82,27 @@ def score_command(year: int = YEAR, indicator: int = typer.Option(..., "--indica
     except (BandError, ReportError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
+
+
+@app.command("cutoff")
+def cutoff_command(year: int = YEAR,
+                   month: int = typer.Option(None, "--month", min=1, max=12,
+                                             help="该年度监控表的数据截至月份；不填则显示当前设置"),
+                   clear: bool = typer.Option(False, "--clear", help="取消该年度的设置，回到 config.toml 的默认值")) -> None:
+    """查看或设置某一年度监控表的数据截至月份（各地做法不同：1-6月、1-7月、1-8月……）。"""
+    from sqlalchemy import select
+
+    from monitor.store.models import BudgetYear
+
+    settings = load_settings()
+    with open_store(settings) as engine, session_scope(engine) as session:
+        budget_year = session.exec(select(BudgetYear).where(BudgetYear.year == year)).scalars().first()
+        if budget_year is None:
+            typer.echo(f"没有 {year} 年度的数据", err=True)
+            raise typer.Exit(1)
+        if clear or month is not None:
+            budget_year.monitor_through_month = None if clear else month
+            session.add(budget_year)
+        current = budget_year.monitor_through_month
+    default = settings.reports.monitor_through_month
+    typer.echo(f"{year} 年度监控表数据截至 {current or default} 月底" + ("" if current else "（默认值）"))
