@@ -75,6 +75,7 @@ class SmtpConfig:
     host: str = "127.0.0.1"
     port: int = 25
     security: str = "none"
+    ca_file: str = ""
     username: str = ""
     sender: str = "kpiwatch <kpiwatch@localhost>"
     timeout_seconds: int = 30

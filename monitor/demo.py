@@ -46,6 +46,7 @@ def _steps() -> list[Step]:
     from monitor.importers.demo_step import import_seeds; steps.append(import_seeds)
     from monitor.progress.demo_data import seed_portal; steps.append(seed_portal)  # noqa: E702
     from monitor.evaluation.demo_step import evaluate_demo; steps.append(evaluate_demo)  # noqa: E702
+    from monitor.notify.demo_step import notify_demo; steps.append(notify_demo)  # noqa: E702
     from monitor.reports.demo_step import make_reports; steps.append(make_reports)  # noqa: E702 (keep last)
     return steps
 

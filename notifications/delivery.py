@@ -23,6 +23,7 @@ class SmtpSettings:
     host: str = "127.0.0.1"
     port: int = 25
     security: str = "none"
+    ca_file: str = ""
     username: str = ""
     password: str | None = None
     timeout_seconds: float = 30
@@ -90,6 +91,7 @@ class _Connection:
             hostname=s.host, port=s.port, timeout=s.timeout_seconds,
             use_tls=s.security == "tls", start_tls=True if s.security == "starttls" else False,
             username=s.username or None, password=(s.password or None) if s.username else None,
+            cert_bundle=s.ca_file or None,
         )
         await client.connect()
         return client

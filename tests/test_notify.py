@@ -256,3 +256,15 @@ def test_notify_rerun_and_racing_runs_build_one_digest(engine, session, world, s
     run_notify(engine, config, date(2024, 7, 1))
     assert len(session.exec(select(NotificationDigest)).all()) == 1
     assert [m.kind for m in session.exec(select(OutboxMessage)).all()] == ["digest"]
+
+
+def test_months_of_one_overdue_task_fold_into_one_item(engine, world, sink):
+    monthly = world.indicator("union", "电费缴纳时间", "每月20日前", "")
+    for month in (4, 5, 6):
+        world.state(monthly, "overdue", as_of=date(2024, 7, 1), occurrence=f"2024-0{month}-20",
+                    since=date(2024, month, 21))
+    message = _by_recipient(Mailbox(engine, sink).day(date(2024, 7, 1)))["perf@zgh.example.org"][0]
+    plain = parts(message)[0]
+    assert message["Subject"] == "【绩效提醒】晋城市总工会：1项逾期"
+    assert plain.count("电费缴纳时间") == 1 and "共3期（4月20日、5月20日、6月20日）" in plain
+    assert "（已逾期72天）" in plain

@@ -170,7 +170,9 @@ def _reminder_hit(due: date, lead_days: tuple[int, ...], start: date, day: date)
     return None
 
 
-def plan(session: Session, config: Config, day: date) -> Plan:
+def plan(session: Session, config: Config, day: date, *, force_summary: bool = False) -> Plan:
+    """Decide the day's messages without writing anything; `force_summary` builds the weekly summary on any day
+    (the demo shows one)."""
     cfg = config.notifications
     working = is_working_day(day)
     last = last_notify_day(session, day)
@@ -182,7 +184,7 @@ def plan(session: Session, config: Config, day: date) -> Plan:
         if any(is_working_day(d) for d in missed):
             catch_up_from = window_start + timedelta(days=1)
     result = Plan(day, working, window_start, catch_up_from)
-    if not working or not cfg.enabled:
+    if not cfg.enabled or not (working or force_summary):
         return result
 
     base = _portal_base(config)
@@ -205,7 +207,7 @@ def plan(session: Session, config: Config, day: date) -> Plan:
         by_department[row.department_id].append(row)
 
     finance = [d for d in departments.values() if d.is_finance_bureau]
-    for department_id, rows in by_department.items():
+    for department_id, rows in by_department.items() if working else ():
         department = departments[department_id]
         if department_id in done_today:
             continue
@@ -222,12 +224,14 @@ def plan(session: Session, config: Config, day: date) -> Plan:
         recipients = _addresses(contacts[department_id], cfg.digest_roles)
         if not recipients:
             result.warnings.append(f"{department.name}（{department.code}）没有接收提醒的联系人")
-        escalations = _escalations(department, escalated, departments, finance, contacts, config, day, base)
+        escalations = _escalations(department, _group_occurrences(escalated), departments, finance, contacts,
+                                   config, day, base)
         level = max((it.escalation_level for it in escalated), default=0)
         result.departments.append(DepartmentPlan(department, digest, render_digest(digest), recipients, escalations,
                                                  item_logs, level))
     planned = {d.department.id for d in result.departments}
-    result.summary = _plan_summary(session, config, day, departments, contacts, by_department, acks, base, planned)
+    result.summary = _plan_summary(session, config, day, departments, contacts, by_department, acks, base, planned,
+                                   force_summary)
     return result
 
 
@@ -312,15 +316,42 @@ def _plan_department(department: Department, rows: list[StateRow], day: date, wi
             sections["due_soon"].append(item)
             item_logs.append(ItemLog(row.indicator_id, row.occurrence, row.status, row.since, times, 0,
                                      None if entry is None else entry.id))
-        elif row.status == "met" and fresh and row.since is not None and row.since > window_start:
+        elif (row.status == "met" and fresh and row.since is not None and row.since > window_start
+              and (due is None or (day - due).days <= cfg.repeat_days
+                   or any((row.indicator_id, row.occurrence, st) in logs for st in OPEN))):
             sections["done"].append(Item(row.project, row.indicator, row.target, latest, row.reason, link, due=due))
             item_logs.append(ItemLog(row.indicator_id, row.occurrence, row.status, row.since, 1, 0,
                                      None if entry is None else entry.id))
     if not any(sections.values()):
         return None
-    digest = Digest(department.name, day, dict(sections), base, lead_days=max(cfg.lead_days, default=7),
+    sections = {key: _group_occurrences(items) for key, items in sections.items()}
+    digest = Digest(department.name, day, sections, base, lead_days=max(cfg.lead_days, default=7),
                     waived=waived, quiet_open=quiet, acknowledged=acknowledged, catch_up_from=catch_up_from)
     return digest, item_logs, escalated
+
+
+def _group_occurrences(items: list[Item]) -> list[Item]:
+    """One line per indicator: a monthly task overdue for six months is one item naming six due dates, not six
+    items (the flood that gets digests ignored)."""
+    groups: dict[tuple[str, str, str], list[Item]] = {}
+    for item in items:
+        groups.setdefault((item.project, item.indicator, item.link), []).append(item)
+    out = []
+    for group in groups.values():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        group.sort(key=lambda it: it.due or date.min)
+        latest = group[-1]
+        dues = "、".join(f"{it.due.month}月{it.due.day}日" for it in group if it.due)
+        notes = [f"共{len(group)}期（{dues}）"] + sorted({it.note for it in group if it.note})
+        overdue = [it.days_overdue for it in group if it.days_overdue is not None]
+        left = [it.days_left for it in group if it.days_left is not None]
+        out.append(Item(latest.project, latest.indicator, latest.target, latest.latest, latest.reason, latest.link,
+                        due=group[0].due if overdue else latest.due, days_overdue=max(overdue) if overdue else None,
+                        days_left=min(left) if left else None, ack_link=latest.ack_link, note="；".join(notes),
+                        escalation_level=max(it.escalation_level for it in group)))
+    return out
 
 
 def _escalations(department: Department, escalated: list[Item], departments: dict, finance: list[Department],
@@ -365,9 +396,9 @@ def iso_week(day: date) -> str:
 
 
 def _plan_summary(session: Session, config: Config, day: date, departments: dict, contacts: dict,
-                  by_department: dict, acks: dict, base: str, planned_today: set[int]):
+                  by_department: dict, acks: dict, base: str, planned_today: set[int], force: bool = False):
     cfg = config.notifications
-    if not summary_due(day, cfg.summary_weekday):
+    if not force and not summary_due(day, cfg.summary_weekday):
         return None
     finance = [d for d in departments.values() if d.is_finance_bureau]
     recipients = sorted({a for f in finance for a in _addresses(contacts[f.id], cfg.finance_roles)})

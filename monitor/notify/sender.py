@@ -19,7 +19,7 @@ from notifications.delivery import Outcome, Outgoing, Result, SmtpSettings, deli
 
 def smtp_settings(config: Config) -> SmtpSettings:
     s = config.smtp
-    return SmtpSettings(host=s.host, port=s.port, security=s.security, username=s.username,
+    return SmtpSettings(host=s.host, port=s.port, security=s.security, ca_file=s.ca_file, username=s.username,
                         password=config.smtp_password, timeout_seconds=s.timeout_seconds,
                         max_connections=s.max_connections)
 

@@ -1,0 +1,133 @@
+"""SMTP delivery against real aiosmtpd servers: STARTTLS and implicit TLS with a certificate the client is told
+to trust, AUTH with the password from the environment, bounded connections, and the verdicts on failures."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import subprocess
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from monitor.config import load_config
+from monitor.notify.sender import smtp_settings
+from notifications.delivery import Outcome, Outgoing, SmtpSettings, deliver
+from tests.test_notify_support import SinkHandler, free_port
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def _server_context(certificate) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*map(str, certificate))
+    return context
+
+
+def _authenticator(server, session, envelope, mechanism, auth_data):
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"kpiwatch", b"s3cret")
+    return AuthResult(success=ok, handled=False)
+
+
+def _send(settings: SmtpSettings, messages: list[Outgoing]):
+    results = []
+    batches = [messages]
+    asyncio.run(deliver(settings, lambda: batches.pop() if batches else [], results.append))
+    return results
+
+
+def _message(i: int) -> Outgoing:
+    data = (f"From: k@example.org\r\nTo: d{i}@example.org\r\nSubject: test {i}\r\nMessage-ID: <m{i}@example.org>\r\n"
+            f"\r\nbody {i}\r\n").encode()
+    return Outgoing(i, "k@example.org", [f"d{i}@example.org"], data)
+
+
+def test_starttls_and_auth_with_the_password_from_the_environment(certificate, tmp_path):
+    handler = SinkHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=_server_context(certificate),
+                            require_starttls=True, auth_required=True, authenticator=_authenticator)
+    controller.start()
+    try:
+        config_file = tmp_path / "config.toml"
+        config_file.write_text(f'[smtp]\nport = {port}\nsecurity = "starttls"\nusername = "kpiwatch"\n'
+                               f'ca_file = "{certificate[0]}"\n', encoding="utf-8")
+        good = smtp_settings(load_config(config_file, env={"KPIWATCH_SMTP_PASSWORD": "s3cret"}))
+        assert [r.outcome for r in _send(good, [_message(1), _message(2)])] == [Outcome.SENT, Outcome.SENT]
+        wrong = smtp_settings(load_config(config_file, env={"KPIWATCH_SMTP_PASSWORD": "nope"}))
+        refused = _send(wrong, [_message(3)])
+        assert refused[0].outcome is Outcome.TEMPORARY and "535" in refused[0].detail  # fix the password, then retry
+        plain = SmtpSettings(port=port, security="none")
+        assert _send(plain, [_message(4)])[0].outcome is Outcome.PERMANENT  # 530 must issue STARTTLS first
+    finally:
+        controller.stop()
+    assert sorted(a.rcpt_tos[0] for a in handler.arrivals) == ["d1@example.org", "d2@example.org"]
+
+
+def test_implicit_tls_refuses_an_untrusted_certificate(certificate):
+    handler = SinkHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, ssl_context=_server_context(certificate))
+    controller.start()
+    try:
+        trusted = SmtpSettings(port=port, security="tls", ca_file=str(certificate[0]))
+        assert _send(trusted, [_message(1)])[0].outcome is Outcome.SENT
+        untrusted = SmtpSettings(port=port, security="tls", timeout_seconds=5)
+        result = _send(untrusted, [_message(2)])[0]
+        assert result.outcome is Outcome.TEMPORARY and "certificate" in result.detail.lower()
+    finally:
+        controller.stop()
+    assert len(handler.arrivals) == 1
+
+
+def test_no_more_connections_than_configured():
+    port = free_port()
+    peak = {"now": 0, "max": 0}
+
+    class Counting(SinkHandler):
+        async def handle_EHLO(self, server, session, envelope, hostname, responses):
+            peak["now"] += 1
+            peak["max"] = max(peak["max"], peak["now"])
+            session.host_name = hostname
+            return responses
+
+        async def handle_QUIT(self, server, session, envelope):
+            peak["now"] -= 1
+            return "221 Bye"
+
+    handler = Counting(delay=0.02)
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        results = _send(SmtpSettings(port=port, max_connections=3), [_message(i) for i in range(30)])
+    finally:
+        controller.stop()
+    assert [r.outcome for r in results] == [Outcome.SENT] * 30 and len(handler.arrivals) == 30
+    assert peak["max"] == 3
+
+
+def test_connection_refused_is_temporary():
+    result = _send(SmtpSettings(port=free_port(), timeout_seconds=3), [_message(1)])[0]
+    assert result.outcome is Outcome.TEMPORARY
+
+
+def test_a_message_whose_claim_ran_out_is_not_started():
+    handler = SinkHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        stale = Outgoing(1, "k@example.org", ["d@example.org"], b"Subject: x\r\n\r\nx\r\n", not_after=0.0)
+        result = _send(SmtpSettings(port=port), [stale])[0]
+    finally:
+        controller.stop()
+    assert result.outcome is Outcome.TEMPORARY and handler.arrivals == []
