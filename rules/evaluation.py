@@ -313,7 +313,7 @@ def _measured(ind: pd.DataFrame, reports: pd.DataFrame, as_of: date, s: Evaluati
     stale = reported & ((today - np.where(reported, rep_day, today)) / DAY > s.staleness_days)
     # point measures are due at their measuring date; cumulative ones once the period has run a while
     measure_day = _measure_day(start, end, s.percent_due_month)
-    expected_by_now = np.where(cumulative | lower, ((today - start) / DAY >= s.staleness_days) & (f_now > 0),
+    expected_by_now = np.where(cumulative, ((today - start) / DAY >= s.staleness_days) & (f_now > 0),
                                today >= measure_day)
     point_ratio = np.where(target > 0, actual / np.where(target > 0, target, 1) * 100, np.nan)
     forecast_over = lower & cumulative & reported & (forecast > target)
@@ -407,7 +407,7 @@ def _measured_reasons(*, rule, df, actual, target, expected, ratio, point_ratio,
         if group == 0:  # nothing reported, something expected
             out = np.where(cum, "截至" + today + "未填报完成情况，序时目标" + e, "截至" + today + "未填报，目标" + t)
         elif group == 1:
-            out = np.where(cum | lo, "截至" + today + "尚未填报，未到填报时间",
+            out = np.where(cum, "截至" + today + "尚未填报，未到填报时间",
                            "尚未填报，测量日期为" + text(fmt_day(measure_day[idx])))
         elif group == 2:
             out = head + "，超过上限" + tn
@@ -541,12 +541,11 @@ def _qualitative(ind: pd.DataFrame, reports: pd.DataFrame, as_of: date, s: Evalu
     graded = df["grade"].isin(list(GRADE_LIGHTS)).to_numpy()
     end = as_days(df["end"])
     near_end = (end - today) / DAY <= s.needs_grade_days
-    lookup = {g: v for g, v in GRADE_LIGHTS.items()}
-    light = np.where(graded, df["grade"].map(lambda g: lookup.get(g, ("grey",) * 3)[0]).to_numpy(dtype=object),
-                     "grey")
-    status = np.where(graded, df["grade"].map(lambda g: lookup.get(g, (None, "needs_grade"))[1]).to_numpy(dtype=object),
+    grades = df["grade"].astype(object)
+    light = np.where(graded, grades.map({g: v[0] for g, v in GRADE_LIGHTS.items()}).to_numpy(dtype=object), "grey")
+    status = np.where(graded, grades.map({g: v[1] for g, v in GRADE_LIGHTS.items()}).to_numpy(dtype=object),
                       np.where(near_end, "needs_grade", "not_due"))
-    likelihood = np.where(graded, df["grade"].map(lambda g: lookup.get(g, (None, None, None))[2]).to_numpy(dtype=object),
+    likelihood = np.where(graded, grades.map({g: v[2] for g, v in GRADE_LIGHTS.items()}).to_numpy(dtype=object),
                           None)
     reason = np.where(graded, "评定为“" + pd.Series(grade).astype(str) + "”",
                       np.where(near_end, "临近年末，尚未评定完成等级", "定性指标，年末前评定完成等级"))

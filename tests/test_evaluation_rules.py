@@ -259,3 +259,12 @@ def test_a_per_unit_cost_is_a_measured_value_not_a_running_total():
     states = _single(("room", "wf", "成本指标", "租用会议室成本", "1500元/天"), reports, date(2024, 4, 10))
     assert states[["light", "status", "reason"]].values.tolist() == [
         ["red", "over_cap", "截至3月31日报告为1650元/天，超过上限1500元/天"]]
+
+
+def test_a_percent_cap_waits_for_its_measuring_date_like_any_percent():
+    before = _single(("faults", "wf", "质量指标", "系统运行故障率", "≤1%"), [], date(2024, 7, 31))
+    assert before[["light", "status", "reason"]].values.tolist() == [["grey", "not_due", "尚未填报，测量日期为12月31日"]]
+    reports = [("faults", {"value": "1.5", "as_of": date(2024, 12, 31)})]
+    after = _single(("faults", "wf", "质量指标", "系统运行故障率", "≤1%"), reports, date(2024, 12, 31))
+    assert after[["light", "status", "reason"]].values.tolist() == [
+        ["red", "over_cap", "截至12月31日报告为1.5%，超过上限1%"]]
