@@ -44,7 +44,7 @@ def notify_command(
     day = _parse_day(as_of) or now().astimezone(SHANGHAI).date()
     with open_store(settings) as engine:
         if dry_run:
-            with Session(engine) as session:
+            with Session(engine, expire_on_commit=False) as session:
                 result = plan(session, settings, day)
             messages = result.messages()
             if not result.working_day:
@@ -82,7 +82,7 @@ def outbox_list(
     from monitor.store.models.notify import OutboxMessage
 
     settings = load_settings()
-    with open_store(settings) as engine, Session(engine) as session:
+    with open_store(settings) as engine, Session(engine, expire_on_commit=False) as session:
         query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
         if status:
             query = query.where(OutboxMessage.status == status)
@@ -133,7 +133,7 @@ def status_command() -> None:
     from monitor.notify.outbox import counts
 
     settings = load_settings()
-    with open_store(settings) as engine, Session(engine) as session:
+    with open_store(settings) as engine, Session(engine, expire_on_commit=False) as session:
         evaluation = joblog.last_evaluation(session)
         table = Table("任务", "最近成功", "最近一次运行", "结果")
         for job in ("evaluate", "notify", "send"):
@@ -169,7 +169,7 @@ def contacts_list(department: str | None = typer.Option(None, "--department", he
     from monitor.store.models import Contact, Department
 
     settings = load_settings()
-    with open_store(settings) as engine, Session(engine) as session:
+    with open_store(settings) as engine, Session(engine, expire_on_commit=False) as session:
         query = select(Contact, Department).join(Department, Department.id == Contact.department_id)
         if department:
             query = query.where(Department.code == department)
@@ -192,7 +192,7 @@ def contacts_add(
     from monitor.notify.actions import ActionError, add_contact
 
     settings = load_settings()
-    with open_store(settings) as engine, Session(engine) as session:
+    with open_store(settings) as engine, Session(engine, expire_on_commit=False) as session:
         try:
             contact = add_contact(session, department_code=department, name=name, email=email, role=role)
         except ActionError as exc:
@@ -207,7 +207,7 @@ def contacts_remove(contact_id: int = typer.Argument(...)) -> None:
     from monitor.notify.actions import ActionError, remove_contact
 
     settings = load_settings()
-    with open_store(settings) as engine, Session(engine) as session:
+    with open_store(settings) as engine, Session(engine, expire_on_commit=False) as session:
         try:
             contact = remove_contact(session, contact_id)
         except ActionError as exc:
