@@ -13,7 +13,7 @@ from monitor.notify import outbox
 from monitor.notify.sender import send_pending
 from monitor.store.models import JobRun, OutboxMessage
 from notifications.mime import Attachment
-from tests.test_notify_support import Sink, parts
+from tests.test_notify_support import Sink, World, parts
 
 
 def _config(port: int, **smtp) -> Config:
@@ -110,6 +110,7 @@ def test_backoff_doubles_and_holds_messages_until_due(engine, session):
 
 
 def test_temporary_4xx_is_retried_and_permanent_5xx_is_given_up(engine, session):
+    World(session)  # a finance bureau with a 绩效管理员 who is told about messages given up
     sink = Sink(refuse_rcpt={"gone@example.org": "550 5.1.1 no such user",
                              "busy@example.org": "451 4.3.0 try later"}).start()
     try:
@@ -129,6 +130,11 @@ def test_temporary_4xx_is_retried_and_permanent_5xx_is_given_up(engine, session)
         assert session.get(OutboxMessage, by_rcpt["busy@example.org"].id).status == "failed"
         run = session.exec(select(JobRun).where(JobRun.job == "send").order_by(JobRun.id)).all()[0]
         assert run.ok is False and "gone@example.org" in run.error
+        alert = session.exec(select(OutboxMessage).where(OutboxMessage.dedup_key.startswith("alert|"))).one()
+        assert alert.recipients == "perf@czj.example.org" and alert.subject == "【kpiwatch告警】1封邮件投递失败"
+        assert alert.status == "sent"  # went out with the second pass; one alert a day, however many failures
+        told = [a for a in sink.arrivals if a.rcpt_tos == ["perf@czj.example.org"]]
+        assert len(told) == 1 and "gone@example.org: 550" in told[0].message.get_body().get_content()
         assert outbox.retry(engine) == 2
         sink.handler.refuse_rcpt.clear()
         third = send_pending(engine, _config(sink.port))
@@ -136,7 +142,7 @@ def test_temporary_4xx_is_retried_and_permanent_5xx_is_given_up(engine, session)
     finally:
         sink.stop()
     assert sorted(r for a in sink.arrivals for r in a.rcpt_tos) == ["busy@example.org", "gone@example.org",
-                                                                    "ok@example.org"]
+                                                                    "ok@example.org", "perf@czj.example.org"]
 
 
 def test_a_claimed_message_is_not_claimed_again_until_its_lease_lapses(engine, session):

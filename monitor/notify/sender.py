@@ -82,7 +82,33 @@ def send_pending(engine: Engine, config: Config, *, worker: str | None = None, m
         run.counts = stats.as_dict()
         if stats.failed:
             run.error = "\n".join(stats.errors[:20])
+            run.counts["alerted"] = alert_administrators(engine, config, stats.errors)
     return stats
+
+
+def alert_administrators(engine: Engine, config: Config, errors: list[str]) -> int:
+    """Tell the finance bureau's performance office that messages were given up (once a day per address);
+    the details stay in `kpiwatch outbox list --status failed` and the admin status page."""
+    from sqlmodel import Session, select
+
+    from monitor.store.models import Contact, Department
+    from monitor.store.types import SHANGHAI, now
+
+    day = now().astimezone(SHANGHAI).date().isoformat()
+    with Session(engine) as session:
+        addresses = sorted({c.email.strip().lower() for c, _d in session.exec(
+            select(Contact, Department).join(Department, Department.id == Contact.department_id)
+            .where(Department.is_finance_bureau == True, Contact.active == True,  # noqa: E712
+                   Contact.role.in_(config.notifications.finance_roles))).all()})
+        if not addresses:
+            return 0
+        text = ("kpiwatch 有邮件投递失败（收件服务器拒收，已停止重试）：\n\n" + "\n".join(f"- {e}" for e in errors[:50])
+                + "\n\n请核对联系人邮箱后在门户“运行状态”页或用 `kpiwatch outbox retry` 重新发送。\n")
+        messages = [outbox.NewMessage(f"alert|{a}|{day}", [a], f"【kpiwatch告警】{len(errors)}封邮件投递失败", text,
+                                      kind="other", period=day) for a in addresses]
+        queued = outbox.enqueue_many(session, messages, sender=config.smtp.sender)
+        session.commit()
+    return queued
 
 
 def send_forever(engine: Engine, config: Config, *, poll_seconds: float = 5.0) -> None:
