@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import inspect
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,11 +125,16 @@ class _Connection:
         raise AssertionError("unreachable")
 
 
-async def deliver(settings: SmtpSettings, next_batch: Callable[[], Sequence[Outgoing]],
-                  on_result: Callable[[Result], None]) -> int:
+async def _maybe_await(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+async def deliver(settings: SmtpSettings, next_batch: Callable[[], Sequence[Outgoing] | Awaitable[Sequence[Outgoing]]],
+                  on_result: Callable[[Result], None | Awaitable[None]]) -> int:
     """Send everything `next_batch` hands out (until it returns nothing) over at most
-    `settings.max_connections` connections; `on_result` is called once per message, right after the
-    server's verdict, so the caller can record it before the connection takes the next message."""
+    `settings.max_connections` connections. `on_result` (plain or async) is called once per message right
+    after the server's verdict, and the connection takes its next message only when it has returned: so the
+    caller can record each verdict durably before anything else is sent on that connection."""
     queue: asyncio.Queue[Outgoing | None] = asyncio.Queue(maxsize=settings.max_connections)
     failures: list[BaseException] = []
     count = 0
@@ -141,7 +147,7 @@ async def deliver(settings: SmtpSettings, next_batch: Callable[[], Sequence[Outg
                     continue  # recording failed: stop sending, let the rest stay claimed for a later run
                 result = await connection.send(message)
                 try:
-                    on_result(result)
+                    await _maybe_await(on_result(result))
                 except BaseException as exc:  # noqa: BLE001 - re-raised by deliver() once all workers stop
                     failures.append(exc)
         finally:
@@ -149,7 +155,7 @@ async def deliver(settings: SmtpSettings, next_batch: Callable[[], Sequence[Outg
 
     workers = [asyncio.create_task(worker()) for _ in range(settings.max_connections)]
     try:
-        while not failures and (batch := next_batch()):
+        while not failures and (batch := await _maybe_await(next_batch())):
             for message in batch:
                 await queue.put(message)
                 count += 1

@@ -202,6 +202,48 @@ def mark_failed(engine: Engine, claimed: Claimed, detail: str, *, permanent: boo
     return status
 
 
+@dataclass(frozen=True)
+class Verdict:
+    claimed: Claimed
+    sent: bool
+    permanent: bool = False
+    detail: str = ""
+
+
+_SENT = ("UPDATE outboxmessage SET status = 'sent', sent_at = :at, lease_until = NULL, last_error = :detail "
+         "WHERE id = :id")
+_FAILED = ("UPDATE outboxmessage SET status = :status, next_attempt_at = :next, lease_until = NULL, "
+           "last_error = :detail WHERE id = :id AND claimed_by = :token AND status = 'sending'")
+
+
+def record_verdicts(engine: Engine, verdicts: Sequence[Verdict], *, max_attempts: int, backoff_base: float,
+                    backoff_max: float) -> list[str]:
+    """Record several servers' verdicts in one transaction (group commit); returns each message's new status.
+
+    Same rules as `mark_sent` / `mark_failed`; the sender waits for this commit before a connection sends its
+    next message, so batching changes nothing about what can repeat."""
+    at = now()
+    sent = [{"at": at, "detail": v.detail or None, "id": v.claimed.id} for v in verdicts if v.sent]
+    statuses = []
+    failed = []
+    for verdict in verdicts:
+        if verdict.sent:
+            statuses.append("sent")
+            continue
+        give_up = verdict.permanent or verdict.claimed.attempts >= max_attempts
+        status = "failed" if give_up else "pending"
+        statuses.append(status)
+        delay = backoff_seconds(verdict.claimed.attempts, backoff_base, backoff_max)
+        failed.append({"status": status, "next": at + timedelta(seconds=delay), "detail": verdict.detail[:2000],
+                       "id": verdict.claimed.id, "token": verdict.claimed.token})
+    with engine.begin() as connection:
+        if sent:
+            connection.execute(_sql(_SENT, "at"), sent)
+        if failed:
+            connection.execute(_sql(_FAILED, "next"), failed)
+    return statuses
+
+
 def retry(engine: Engine, ids: Sequence[int] | None = None) -> int:
     """Put failed messages (all, or the given ids) back in the queue with fresh attempts."""
     where = "status = 'failed'" if ids is None else "status IN ('failed', 'pending') AND id IN :ids"

@@ -36,54 +36,101 @@ class SendStats:
         return {"claimed": self.claimed, "sent": self.sent, "retrying": self.retrying, "failed": self.failed}
 
 
+class _GroupCommit:
+    """Verdicts from all connections, written by one thread in as few transactions as possible.
+
+    Each connection awaits its own verdict's commit before sending again, so at most one accepted-but-
+    unrecorded message per connection exists at any moment, while the event loop keeps the other
+    connections busy during the commit."""
+
+    def __init__(self, engine: Engine, config: Config) -> None:
+        self.engine, self.config = engine, config
+        self.pending: list[tuple[outbox.Verdict, asyncio.Future]] = []
+        self.writer: asyncio.Task | None = None
+
+    async def submit(self, verdict: outbox.Verdict) -> str:
+        future = asyncio.get_running_loop().create_future()
+        self.pending.append((verdict, future))
+        if self.writer is None or self.writer.done():
+            self.writer = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        smtp = self.config.smtp
+        while self.pending:
+            batch, self.pending = self.pending, []
+            try:
+                statuses = await asyncio.to_thread(
+                    outbox.record_verdicts, self.engine, [v for v, _f in batch], max_attempts=smtp.max_attempts,
+                    backoff_base=smtp.backoff_base_seconds, backoff_max=smtp.backoff_max_seconds)
+            except BaseException as exc:  # noqa: BLE001 - handed to every waiting connection
+                for _verdict, future in batch:
+                    future.set_exception(exc)
+                continue
+            for (_verdict, future), status in zip(batch, statuses):
+                future.set_result(status)
+
+
 def send_pending(engine: Engine, config: Config, *, worker: str | None = None, max_messages: int | None = None,
                  log: bool = True) -> SendStats:
     """Send every due message once (claims in batches of `smtp.batch_size`), then return."""
     worker = worker or outbox.worker_name()
     stats = SendStats()
     claims: dict[int, outbox.Claimed] = {}
-    sender = config.smtp.sender
-    envelope_from = parseaddr(sender)[1] or sender
+    envelope_from = parseaddr(config.smtp.sender)[1] or config.smtp.sender
 
-    def next_batch() -> list[Outgoing]:
+    async def next_batch() -> list[Outgoing]:
         limit = config.smtp.batch_size
         if max_messages is not None:
             limit = min(limit, max_messages - stats.claimed)
             if limit <= 0:
                 return []
-        batch = outbox.claim(engine, worker=worker, limit=limit, lease_seconds=config.smtp.claim_timeout_seconds)
+        batch = await asyncio.to_thread(outbox.claim, engine, worker=worker, limit=limit,
+                                        lease_seconds=config.smtp.claim_timeout_seconds)
         stats.claimed += len(batch)
         for item in batch:
             claims[item.id] = item
         return [Outgoing(item.id, envelope_from, item.recipients, item.raw.encode("utf-8"),
                          not_after=item.lease_deadline) for item in batch]
 
-    def on_result(result: Result) -> None:
-        item = claims.pop(result.key)
-        if result.outcome is Outcome.SENT:
-            outbox.mark_sent(engine, item.id, result.detail)
-            stats.sent += 1
-            return
-        status = outbox.mark_failed(engine, item, result.detail, permanent=result.outcome is Outcome.PERMANENT,
-                                    max_attempts=config.smtp.max_attempts,
-                                    backoff_base=config.smtp.backoff_base_seconds,
-                                    backoff_max=config.smtp.backoff_max_seconds)
-        if status == "failed":
-            stats.failed += 1
-            stats.errors.append(f"#{item.id}: {result.detail}")
-        else:
-            stats.retrying += 1
+    async def run() -> None:
+        commits = _GroupCommit(engine, config)
+
+        async def on_result(result: Result) -> None:
+            item = claims.pop(result.key)
+            verdict = outbox.Verdict(item, result.outcome is Outcome.SENT, result.outcome is Outcome.PERMANENT,
+                                     result.detail)
+            status = await commits.submit(verdict)
+            if status == "sent":
+                stats.sent += 1
+            elif status == "failed":
+                stats.failed += 1
+                stats.errors.append(f"#{item.id} {', '.join(item.recipients)}: {result.detail}")
+            else:
+                stats.retrying += 1
+
+        await deliver(smtp_settings(config), next_batch, on_result)
 
     if not log:
-        asyncio.run(deliver(smtp_settings(config), next_batch, on_result))
+        asyncio.run(run())
         return stats
-    with job_run(engine, "send") as run:
-        asyncio.run(deliver(smtp_settings(config), next_batch, on_result))
-        run.counts = stats.as_dict()
+    with job_run(engine, "send") as note:
+        asyncio.run(run())
+        note.counts = stats.as_dict()
         if stats.failed:
-            run.error = "\n".join(stats.errors[:20])
-            run.counts["alerted"] = alert_administrators(engine, config, stats.errors)
+            note.error = "\n".join(stats.errors[:20])
+            note.counts["alerted"] = alert_administrators(engine, config, stats.errors)
     return stats
+
+
+def send_forever(engine: Engine, config: Config, *, poll_seconds: float = 5.0) -> None:
+    """A dedicated sender: pass after pass, pausing when there was nothing to do."""
+    worker = outbox.worker_name()
+    while True:
+        stats = send_pending(engine, config, worker=worker, log=False)
+        if stats.claimed:
+            continue
+        time.sleep(poll_seconds)
 
 
 def alert_administrators(engine: Engine, config: Config, errors: list[str]) -> int:
