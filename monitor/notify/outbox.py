@@ -210,10 +210,10 @@ class Verdict:
     detail: str = ""
 
 
-_SENT = ("UPDATE outboxmessage SET status = 'sent', sent_at = :at, lease_until = NULL, last_error = :detail "
-         "WHERE id = :id")
-_FAILED = ("UPDATE outboxmessage SET status = :status, next_attempt_at = :next, lease_until = NULL, "
-           "last_error = :detail WHERE id = :id AND claimed_by = :token AND status = 'sending'")
+_SENT = _sql("UPDATE outboxmessage SET status = 'sent', sent_at = :at, lease_until = NULL, last_error = :detail "
+             "WHERE id = :id", "at")
+_FAILED = _sql("UPDATE outboxmessage SET status = :status, next_attempt_at = :next, lease_until = NULL, "
+               "last_error = :detail WHERE id = :id AND claimed_by = :token AND status = 'sending'", "next")
 
 
 def record_verdicts(engine: Engine, verdicts: Sequence[Verdict], *, max_attempts: int, backoff_base: float,
@@ -238,9 +238,9 @@ def record_verdicts(engine: Engine, verdicts: Sequence[Verdict], *, max_attempts
                        "id": verdict.claimed.id, "token": verdict.claimed.token})
     with engine.begin() as connection:
         if sent:
-            connection.execute(_sql(_SENT, "at"), sent)
+            connection.execute(_SENT, sent)
         if failed:
-            connection.execute(_sql(_FAILED, "next"), failed)
+            connection.execute(_FAILED, failed)
     return statuses
 
 

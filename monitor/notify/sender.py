@@ -37,38 +37,37 @@ class SendStats:
 
 
 class _GroupCommit:
-    """Verdicts from all connections, written by one thread in as few transactions as possible.
+    """Verdicts from all connections, written together once per turn of the event loop.
 
     Each connection awaits its own verdict's commit before sending again, so at most one accepted-but-
-    unrecorded message per connection exists at any moment, while the event loop keeps the other
-    connections busy during the commit."""
+    unrecorded message per connection exists at any moment; verdicts that arrive in the same turn share one
+    transaction."""
 
     def __init__(self, engine: Engine, config: Config) -> None:
         self.engine, self.config = engine, config
         self.pending: list[tuple[outbox.Verdict, asyncio.Future]] = []
-        self.writer: asyncio.Task | None = None
 
     async def submit(self, verdict: outbox.Verdict) -> str:
-        future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        if not self.pending:
+            loop.call_soon(self._flush)
         self.pending.append((verdict, future))
-        if self.writer is None or self.writer.done():
-            self.writer = asyncio.create_task(self._drain())
         return await future
 
-    async def _drain(self) -> None:
+    def _flush(self) -> None:
+        batch, self.pending = self.pending, []
         smtp = self.config.smtp
-        while self.pending:
-            batch, self.pending = self.pending, []
-            try:
-                statuses = await asyncio.to_thread(
-                    outbox.record_verdicts, self.engine, [v for v, _f in batch], max_attempts=smtp.max_attempts,
-                    backoff_base=smtp.backoff_base_seconds, backoff_max=smtp.backoff_max_seconds)
-            except BaseException as exc:  # noqa: BLE001 - handed to every waiting connection
-                for _verdict, future in batch:
-                    future.set_exception(exc)
-                continue
-            for (_verdict, future), status in zip(batch, statuses):
-                future.set_result(status)
+        try:
+            statuses = outbox.record_verdicts(self.engine, [v for v, _f in batch], max_attempts=smtp.max_attempts,
+                                              backoff_base=smtp.backoff_base_seconds,
+                                              backoff_max=smtp.backoff_max_seconds)
+        except BaseException as exc:  # noqa: BLE001 - handed to every waiting connection
+            for _verdict, future in batch:
+                future.set_exception(exc)
+            return
+        for (_verdict, future), status in zip(batch, statuses):
+            future.set_result(status)
 
 
 def send_pending(engine: Engine, config: Config, *, worker: str | None = None, max_messages: int | None = None,
@@ -85,8 +84,7 @@ def send_pending(engine: Engine, config: Config, *, worker: str | None = None, m
             limit = min(limit, max_messages - stats.claimed)
             if limit <= 0:
                 return []
-        batch = await asyncio.to_thread(outbox.claim, engine, worker=worker, limit=limit,
-                                        lease_seconds=config.smtp.claim_timeout_seconds)
+        batch = outbox.claim(engine, worker=worker, limit=limit, lease_seconds=config.smtp.claim_timeout_seconds)
         stats.claimed += len(batch)
         for item in batch:
             claims[item.id] = item
