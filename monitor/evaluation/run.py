@@ -56,6 +56,7 @@ class RunSummary:
     indicators: int = 0
     projects: int = 0
     changes: int = 0
+    rewritten: int = 0
     lights: dict[str, int] = field(default_factory=dict)
     project_lights: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -104,6 +105,7 @@ def run_evaluation(
                     counts = write_states(conn, result.indicators, previous, result.projects, as_of=as_of,
                                           run_id=run_id, lo=lo, hi=hi, department_id=dept_id)
                     summary.changes += counts["changes"]
+                    summary.rewritten += counts["rewritten"]
             summary.indicators += len(result.indicators)
             summary.projects += len(result.projects)
             lights.update(result.indicators["light"].value_counts().to_dict())
@@ -145,7 +147,7 @@ def _open_run(engine: Engine, as_of: date) -> int:
 
 def _close_run(engine: Engine, run_id: int, status: str, summary: RunSummary, error: str | None = None) -> None:
     counts = {"lights": dict(summary.lights), "project_lights": dict(summary.project_lights),
-              "projects": summary.projects, "changes": summary.changes}
+              "projects": summary.projects, "changes": summary.changes, "rewritten": summary.rewritten}
     table = EvaluationRun.__table__
     with engine.begin() as conn:
         conn.execute(update(table).where(table.c.id == run_id).values(
