@@ -14,6 +14,7 @@ from datetime import datetime
 from email.header import Header
 from email.headerregistry import Address
 from email.utils import encode_rfc2231, formataddr, format_datetime, make_msgid, parseaddr
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+@lru_cache(maxsize=64)
 def sender_domain(sender: str) -> str:
     address = parseaddr(sender)[1]
     return address.rpartition("@")[2] or "localhost"
@@ -41,6 +43,7 @@ def _encoded_header(value: str) -> str:
     return Header(value, "utf-8", maxlinelen=76).encode(linesep="\r\n")
 
 
+@lru_cache(maxsize=4096)
 def _address(value: str) -> str:
     name, address = parseaddr(one_line(value))
     if not address or "@" not in address:

@@ -26,7 +26,8 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import make_msgid
@@ -34,7 +35,7 @@ from pathlib import Path
 
 from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from monitor.store.models.notify import OutboxMessage
@@ -149,13 +150,24 @@ class Claimed:
     lease_deadline: float
 
 
-def claim(engine: Engine, *, worker: str, limit: int, lease_seconds: float) -> list[Claimed]:
+@contextmanager
+def _transaction(bind: Engine | Connection) -> Iterator[Connection]:
+    """A transaction on an engine (fresh pooled connection) or on a connection the caller keeps open."""
+    if isinstance(bind, Engine):
+        with bind.begin() as connection:
+            yield connection
+    else:
+        with bind.begin():
+            yield bind
+
+
+def claim(bind: Engine | Connection, *, worker: str, limit: int, lease_seconds: float) -> list[Claimed]:
     """Take up to `limit` due messages (pending and due, or sending with a lapsed lease) for this worker."""
     token = f"{worker}:{uuid.uuid4().hex[:8]}"
     at = now()
     due = "((status = 'pending' AND next_attempt_at <= :now) OR (status = 'sending' AND lease_until < :now))"
     claim_set = ("SET status = 'sending', claimed_by = :token, lease_until = :lease, attempts = attempts + 1")
-    if engine.dialect.name == "postgresql":
+    if bind.dialect.name == "postgresql":
         # A CTE runs once; an IN (subquery … SKIP LOCKED) may be re-run by the planner and pick extra rows.
         sql = (f"WITH picked AS MATERIALIZED (SELECT id FROM outboxmessage WHERE {due} ORDER BY id LIMIT :limit "
                f"FOR UPDATE SKIP LOCKED) UPDATE outboxmessage {claim_set} FROM picked "
@@ -167,7 +179,7 @@ def claim(engine: Engine, *, worker: str, limit: int, lease_seconds: float) -> l
                f"ORDER BY id LIMIT :limit) RETURNING id, recipients, raw, attempts")
     statement = _sql(sql, "lease", "now")
     deadline = time.monotonic() + lease_seconds * 0.9
-    with engine.begin() as connection:
+    with _transaction(bind) as connection:
         rows = connection.execute(statement, {"token": token, "lease": at + timedelta(seconds=lease_seconds),
                                               "now": at, "limit": limit}).all()
     return sorted((Claimed(r.id, token, r.recipients.split("\n"), r.raw, r.attempts, deadline) for r in rows),
@@ -216,7 +228,7 @@ _FAILED = _sql("UPDATE outboxmessage SET status = :status, next_attempt_at = :ne
                "last_error = :detail WHERE id = :id AND claimed_by = :token AND status = 'sending'", "next")
 
 
-def record_verdicts(engine: Engine, verdicts: Sequence[Verdict], *, max_attempts: int, backoff_base: float,
+def record_verdicts(bind: Engine | Connection, verdicts: Sequence[Verdict], *, max_attempts: int, backoff_base: float,
                     backoff_max: float) -> list[str]:
     """Record several servers' verdicts in one transaction (group commit); returns each message's new status.
 
@@ -236,7 +248,7 @@ def record_verdicts(engine: Engine, verdicts: Sequence[Verdict], *, max_attempts
         delay = backoff_seconds(verdict.claimed.attempts, backoff_base, backoff_max)
         failed.append({"status": status, "next": at + timedelta(seconds=delay), "detail": verdict.detail[:2000],
                        "id": verdict.claimed.id, "token": verdict.claimed.token})
-    with engine.begin() as connection:
+    with _transaction(bind) as connection:
         if sent:
             connection.execute(_SENT, sent)
         if failed:

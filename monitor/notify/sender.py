@@ -36,69 +36,39 @@ class SendStats:
         return {"claimed": self.claimed, "sent": self.sent, "retrying": self.retrying, "failed": self.failed}
 
 
-class _GroupCommit:
-    """Verdicts from all connections, written together once per turn of the event loop.
-
-    Each connection awaits its own verdict's commit before sending again, so at most one accepted-but-
-    unrecorded message per connection exists at any moment; verdicts that arrive in the same turn share one
-    transaction."""
-
-    def __init__(self, engine: Engine, config: Config) -> None:
-        self.engine, self.config = engine, config
-        self.pending: list[tuple[outbox.Verdict, asyncio.Future]] = []
-
-    async def submit(self, verdict: outbox.Verdict) -> str:
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        if not self.pending:
-            loop.call_soon(self._flush)
-        self.pending.append((verdict, future))
-        return await future
-
-    def _flush(self) -> None:
-        batch, self.pending = self.pending, []
-        smtp = self.config.smtp
-        try:
-            statuses = outbox.record_verdicts(self.engine, [v for v, _f in batch], max_attempts=smtp.max_attempts,
-                                              backoff_base=smtp.backoff_base_seconds,
-                                              backoff_max=smtp.backoff_max_seconds)
-        except BaseException as exc:  # noqa: BLE001 - handed to every waiting connection
-            for _verdict, future in batch:
-                future.set_exception(exc)
-            return
-        for (_verdict, future), status in zip(batch, statuses):
-            future.set_result(status)
-
-
 def send_pending(engine: Engine, config: Config, *, worker: str | None = None, max_messages: int | None = None,
                  log: bool = True) -> SendStats:
-    """Send every due message once (claims in batches of `smtp.batch_size`), then return."""
+    """Send every due message once (claims in batches of `smtp.batch_size`), then return.
+
+    Each verdict is committed on one kept-open connection before its SMTP connection takes the next
+    message, so at most one accepted-but-unrecorded message per SMTP connection exists at any moment."""
     worker = worker or outbox.worker_name()
     stats = SendStats()
     claims: dict[int, outbox.Claimed] = {}
     envelope_from = parseaddr(config.smtp.sender)[1] or config.smtp.sender
+    smtp = config.smtp
 
-    async def next_batch() -> list[Outgoing]:
-        limit = config.smtp.batch_size
-        if max_messages is not None:
-            limit = min(limit, max_messages - stats.claimed)
-            if limit <= 0:
-                return []
-        batch = outbox.claim(engine, worker=worker, limit=limit, lease_seconds=config.smtp.claim_timeout_seconds)
-        stats.claimed += len(batch)
-        for item in batch:
-            claims[item.id] = item
-        return [Outgoing(item.id, envelope_from, item.recipients, item.raw.encode("utf-8"),
-                         not_after=item.lease_deadline) for item in batch]
+    def run(connection) -> None:
+        def next_batch() -> list[Outgoing]:
+            limit = smtp.batch_size
+            if max_messages is not None:
+                limit = min(limit, max_messages - stats.claimed)
+                if limit <= 0:
+                    return []
+            batch = outbox.claim(connection, worker=worker, limit=limit, lease_seconds=smtp.claim_timeout_seconds)
+            stats.claimed += len(batch)
+            for item in batch:
+                claims[item.id] = item
+            return [Outgoing(item.id, envelope_from, item.recipients, item.raw.encode("utf-8"),
+                             not_after=item.lease_deadline) for item in batch]
 
-    async def run() -> None:
-        commits = _GroupCommit(engine, config)
-
-        async def on_result(result: Result) -> None:
+        def on_result(result: Result) -> None:
             item = claims.pop(result.key)
             verdict = outbox.Verdict(item, result.outcome is Outcome.SENT, result.outcome is Outcome.PERMANENT,
                                      result.detail)
-            status = await commits.submit(verdict)
+            (status,) = outbox.record_verdicts(connection, [verdict], max_attempts=smtp.max_attempts,
+                                               backoff_base=smtp.backoff_base_seconds,
+                                               backoff_max=smtp.backoff_max_seconds)
             if status == "sent":
                 stats.sent += 1
             elif status == "failed":
@@ -107,13 +77,15 @@ def send_pending(engine: Engine, config: Config, *, worker: str | None = None, m
             else:
                 stats.retrying += 1
 
-        await deliver(smtp_settings(config), next_batch, on_result)
+        asyncio.run(deliver(smtp_settings(config), next_batch, on_result))
 
     if not log:
-        asyncio.run(run())
+        with engine.connect() as connection:
+            run(connection)
         return stats
     with job_run(engine, "send") as note:
-        asyncio.run(run())
+        with engine.connect() as connection:
+            run(connection)
         note.counts = stats.as_dict()
         if stats.failed:
             note.error = "\n".join(stats.errors[:20])

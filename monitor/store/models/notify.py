@@ -26,19 +26,21 @@ class OutboxMessage(SQLModel, table=True):
     dedup_key: str = Field(max_length=400, unique=True, index=True)
     kind: str = Field(max_length=16, index=True)
     period: str = Field(default="", max_length=32)
-    recipients: str = Field(sa_column=Column(Text, nullable=False))
-    subject: str = Field(sa_column=Column(Text, nullable=False))
-    message_id: str = Field(max_length=250)
-    raw: str = Field(sa_column=Column(Text, nullable=False))
-    department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
     status: str = Field(default="pending", max_length=8, index=True)
     attempts: int = Field(default=0)
     next_attempt_at: datetime | None = instant_field(index=True)
     claimed_by: str | None = Field(default=None, max_length=80)
     lease_until: datetime | None = instant_field()
     sent_at: datetime | None = instant_field()
-    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
+    message_id: str = Field(max_length=250)
     created_at: datetime | None = instant_field()
+    recipients: str = Field(sa_column=Column(Text, nullable=False))
+    subject: str = Field(sa_column=Column(Text, nullable=False))
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    # Last on purpose: SQLite reads a row's columns in order, so state columns placed after a 12 KB body
+    # would make every claim walk the body's overflow pages.
+    raw: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class NotificationDigest(SQLModel, table=True):
