@@ -75,7 +75,7 @@ def department_rows(session: Session, department_id: int, today: date) -> list[P
     states = {s.project_id: s for s in session.exec(select(ProjectState).where(col(ProjectState.project_id).in_(ids))).all()} if ids else {}
     rows = []
     for project in projects:
-        infos = grouped.get(project.id, [])
+        infos = [i for i in grouped.get(project.id, []) if i.indicator.half == "annual"]
         dues = sorted((d for i in infos for d in pending(i, effective.get(i.indicator.id, []), today)),
                       key=lambda d: d.due)
         upcoming = [d for d in dues if not d.overdue]
