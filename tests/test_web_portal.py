@@ -167,3 +167,16 @@ def test_login_returns_to_the_page_asked_for_but_never_to_another_site(engine, w
     away = other.post("/login", data={"username": "clerk_hr", "password": PASSWORD, "csrf_token": csrf(other),
                                       "next": "//evil.example/"}, follow_redirects=False)
     assert away.headers["location"] == "/"
+
+
+def test_every_menu_link_opens_for_the_user_who_sees_it(engine, world):
+    """A link in the menu never leads a user to a 403 or 404 page."""
+    for username in ("clerk_hr", "admin", "auditor"):
+        client = make_client(engine)
+        login(client, username)
+        home = client.get("/")
+        nav = home.text.split("<nav>")[1].split("</nav>")[0]
+        links = [href for href in re.findall(r'href="([^"?]+)"', nav)]
+        assert "/reports" in links
+        for href in links:
+            assert client.get(href).status_code == 200, (username, href)

@@ -18,6 +18,7 @@ EN: dict[str, str] = {
     "填报": "Report", "提交": "Submit", "更正": "Correct", "更正此条": "Correct this entry", "状态": "Light",
     "未评估": "Not evaluated", "未填报": "Not reported", "下一期限": "Next due", "无": "None",
     "全部部门": "All departments", "审计日志": "Audit log", "导出 CSV": "Export CSV",
+    "联系人": "Contacts", "暂停提醒": "Waivers", "运行状态": "Status", "报告": "Reports",
     "下载填报表 (Excel)": "Download workbook (Excel)", "下载 CSV": "Download CSV", "上传填报表": "Upload workbook",
     "上传": "Upload", "文件": "File", "API 令牌": "API tokens", "新建令牌": "New token", "吊销": "Revoke",
     "名称": "Name", "创建时间": "Created", "已吊销": "Revoked", "有效": "Active",
