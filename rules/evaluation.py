@@ -283,7 +283,9 @@ def _measured(ind: pd.DataFrame, reports: pd.DataFrame, as_of: date, s: Evaluati
     actual = np.where(band, np.abs(actual_raw), actual_raw)
     reported = ~np.isnan(actual)
     rep_day = as_days(df["fact"])
-    cumulative = ((df["kind"] == "quantity") & ~pd.Series(unit).str.contains("/").to_numpy()
+    units = pd.Series(unit)
+    per_unit = units.str.contains("/") & ~units.str.endswith("/年")  # 元/天 is a rate; 吨/年 is the year's total
+    cumulative = ((df["kind"] == "quantity") & ~per_unit.to_numpy()
                   & ~name.str.contains(NON_CUMULATIVE_NAME).to_numpy()).to_numpy()
     lower = np.isin(cmp, ["<=", "<"])
     exact = cmp == "="

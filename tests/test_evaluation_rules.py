@@ -268,3 +268,11 @@ def test_a_percent_cap_waits_for_its_measuring_date_like_any_percent():
     after = _single(("faults", "wf", "质量指标", "系统运行故障率", "≤1%"), reports, date(2024, 12, 31))
     assert after[["light", "status", "reason"]].values.tolist() == [
         ["red", "over_cap", "截至12月31日报告为1.5%，超过上限1%"]]
+
+
+def test_an_amount_per_year_is_the_years_running_total():
+    """工人文化宫 用水指标 "≥10000吨/年": 5500吨 by 30 June is ahead of 序时进度, not 55% of a rate."""
+    reports = [("water", {"value": "5500", "as_of": date(2024, 6, 30)})]
+    states = _single(("water", "wf", "数量指标", "用水指标", "≥10000吨/年"), reports, date(2024, 7, 10))
+    assert states[["light", "status", "reason"]].values.tolist() == [
+        ["green", "on_track", "截至6月30日完成5500吨/年，序时目标5000吨/年"]]
