@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from rules.evaluation import EvaluationSettings
 from rules.scoring import ScoringRules
 
 
@@ -110,22 +111,9 @@ class NotificationsConfig:
 
 
 @dataclass(frozen=True)
-class EvaluationConfig:
-    """Thresholds of the lights (issue 5); percentages are written as numbers (60 = 60%)."""
+class EvaluationConfig(EvaluationSettings):
+    """The `[evaluation]` section: the rules' thresholds (issue 5) plus what the application does with them."""
 
-    progress_mode: str = "month"
-    progress_curve: dict[str, Decimal] = field(default_factory=dict)
-    red_below: Decimal = Decimal(60)
-    yellow_below: Decimal = Decimal(80)
-    blue_at: Decimal = Decimal(120)
-    percent_yellow_from: Decimal = Decimal(90)
-    budget_red_below: Decimal = Decimal(60)
-    budget_yellow_below: Decimal = Decimal(80)
-    warning_days: int = 7
-    staleness_days: int = 35
-    needs_grade_days: int = 31
-    percent_due_month: int = 12
-    likelihood_possible_from: Decimal = Decimal(60)
     halves: tuple[str, ...] = ("annual",)
     chunk_projects: int = 5000
 

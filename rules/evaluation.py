@@ -39,7 +39,6 @@ Rules (defaults; every threshold lives in `EvaluationSettings`):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -72,7 +71,7 @@ class EvaluationSettings:
     """The thresholds of the rules, in percent where they are ratios; defaults as in provincial systems."""
 
     progress_mode: str = "month"
-    progress_curve: Mapping[str, Decimal] = field(default_factory=dict)
+    progress_curve: dict[str, Decimal] = field(default_factory=dict)
     red_below: Decimal = Decimal(60)
     yellow_below: Decimal = Decimal(80)
     blue_at: Decimal = Decimal(120)

@@ -17,32 +17,13 @@ import pandas as pd
 from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
 
-from monitor.config import Config, EvaluationConfig
+from monitor.config import Config
 from monitor.evaluation.load import department_id as find_department
 from monitor.evaluation.load import load_chunk, previous_states, project_chunks
 from monitor.evaluation.store import write_states
 from monitor.store.models.evaluation import EvaluationRun
 from monitor.store.types import now
-from rules.evaluation import EvaluationSettings, evaluate
-
-
-def evaluation_settings(config: EvaluationConfig) -> EvaluationSettings:
-    """The rules' settings from the `[evaluation]` section."""
-    return EvaluationSettings(
-        progress_mode=config.progress_mode,
-        progress_curve=dict(config.progress_curve),
-        red_below=config.red_below,
-        yellow_below=config.yellow_below,
-        blue_at=config.blue_at,
-        percent_yellow_from=config.percent_yellow_from,
-        budget_red_below=config.budget_red_below,
-        budget_yellow_below=config.budget_yellow_below,
-        warning_days=config.warning_days,
-        staleness_days=config.staleness_days,
-        needs_grade_days=config.needs_grade_days,
-        percent_due_month=config.percent_due_month,
-        likelihood_possible_from=config.likelihood_possible_from,
-    )
+from rules.evaluation import evaluate
 
 
 class UnknownDepartment(LookupError):
@@ -81,7 +62,6 @@ def run_evaluation(
     """
     started = time.perf_counter()
     config = settings.evaluation
-    rules_settings = evaluation_settings(config)
     dept_id = None
     if department is not None:
         dept_id = find_department(engine, department)
@@ -99,7 +79,7 @@ def run_evaluation(
                                    strict_month_before=settings.targets.strict_month_before)
                 result = evaluate(projects=chunk.projects, indicators=chunk.indicators,
                                   occurrences=chunk.occurrences, reports=chunk.reports, spending=chunk.spending,
-                                  as_of=as_of, settings=rules_settings)
+                                  as_of=as_of, settings=config)
                 if store:
                     previous = previous_states(conn, lo, hi, dept_id)
                     counts = write_states(conn, result.indicators, previous, result.projects, as_of=as_of,
