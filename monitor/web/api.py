@@ -8,6 +8,8 @@ that makes no sense gets 422 with one problem per field. A batch is all or nothi
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from decimal import Decimal
@@ -167,17 +169,23 @@ async def _run_write(engine, fn, *args):
     return await run_in_threadpool(fn, *args)
 
 
+@contextmanager
+def _recording_errors(session: Session) -> Iterator[None]:
+    """A refused report becomes 422 naming every field (nothing stored), a role that may not write 403."""
+    try:
+        yield
+    except ValidationFailed as exc:
+        session.rollback()
+        _raise_problems(exc)
+    except NotAllowed as exc:
+        raise HTTPException(403, str(exc)) from exc
+
+
 def _store_reports(engine, credentials, drafts: list[ReportDraft], today: date) -> dict:
     with Session(engine, expire_on_commit=False) as session:
         user = user_from_credentials(session, credentials)
-        with service.write_turn(session):
-            try:
-                result = service.record_reports(session, user, drafts, channel="api", today=today)
-            except ValidationFailed as exc:
-                session.rollback()
-                _raise_problems(exc)
-            except NotAllowed as exc:
-                raise HTTPException(403, str(exc)) from exc
+        with service.write_turn(session), _recording_errors(session):
+            result = service.record_reports(session, user, drafts, channel="api", today=today)
             session.commit()
         return result.to_json()
 
@@ -196,13 +204,7 @@ def post_spending(request: Request, project_id: int, body: SpendingIn, user: Use
                   session: Session = Depends(db_session)) -> dict:
     project_for_user(session, user, project_id)
     draft = service.SpendingDraft(project_id=project_id, **body.model_dump())
-    with service.write_turn(session):
-        try:
-            stored, unchanged = service.record_spending(session, user, [draft], channel="api", today=_today(request))
-        except ValidationFailed as exc:
-            session.rollback()
-            _raise_problems(exc)
-        except NotAllowed as exc:
-            raise HTTPException(403, str(exc)) from exc
+    with service.write_turn(session), _recording_errors(session):
+        stored, unchanged = service.record_spending(session, user, [draft], channel="api", today=_today(request))
         session.commit()
     return {"stored": [audit.snapshot(r, service.SPENDING_FIELDS) for r in stored], "unchanged": unchanged}
