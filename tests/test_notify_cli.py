@@ -7,7 +7,7 @@ import email
 from datetime import date
 from email.policy import default
 
-from sqlmodel import Session, select
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from monitor.cli.main import app

@@ -106,3 +106,30 @@ def test_two_senders_on_one_outbox_send_every_message_exactly_once(engine, db_ur
     workers = Counter(r.claimed_by.rsplit(":", 1)[0] for r in rows)
     assert {r.status for r in rows} == {"sent"}
     assert len(workers) == 2 and min(workers.values()) > 0, workers
+
+
+@pytest.mark.slow
+def test_a_dedicated_sender_picks_up_new_messages_and_logs_its_passes(engine, db_url, tmp_path):
+    from monitor.store.models import JobRun
+
+    sink = Sink().start()
+    config = _config_file(tmp_path, sink.port, connections=2, batch=10, lease=60)
+    env = {**os.environ, "KPIWATCH_CONFIG": str(config), "KPIWATCH_DATABASE_URL": db_url}
+    sender = subprocess.Popen([KPIWATCH, "outbox", "send", "--loop", "--poll", "0.2"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        expected = _fill(engine, 5)
+        arrived = sink.wait_for(5, timeout=60)
+        assert {a.message["Message-ID"] for a in arrived} == expected
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with Session(engine) as session:
+                runs = session.exec(select(JobRun).where(JobRun.job == "send")).all()
+            if sum((r.counts or {}).get("sent", 0) for r in runs) == 5:
+                break
+            time.sleep(0.2)
+        assert sum((r.counts or {}).get("sent", 0) for r in runs) == 5 and all(r.ok for r in runs)
+    finally:
+        sender.terminate()
+        sender.wait(10)
+        sink.stop()

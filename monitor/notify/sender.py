@@ -93,14 +93,27 @@ def send_pending(engine: Engine, config: Config, *, worker: str | None = None, m
     return stats
 
 
-def send_forever(engine: Engine, config: Config, *, poll_seconds: float = 5.0) -> None:
-    """A dedicated sender: pass after pass, pausing when there was nothing to do."""
+def send_forever(engine: Engine, config: Config, *, poll_seconds: float = 5.0,
+                 heartbeat_seconds: float = 600.0) -> None:
+    """A dedicated sender: pass after pass, pausing when there was nothing to do. Passes that sent something
+    are logged as JobRun rows, idle ones at most every `heartbeat_seconds`, so `kpiwatch status` sees a live
+    sender without a row every few seconds."""
     worker = outbox.worker_name()
+    last_logged = 0.0
     while True:
-        stats = send_pending(engine, config, worker=worker, log=False)
-        if stats.claimed:
-            continue
-        time.sleep(poll_seconds)
+        log = time.monotonic() - last_logged >= heartbeat_seconds
+        stats = send_pending(engine, config, worker=worker, log=log)
+        if stats.claimed and not log:
+            with job_run(engine, "send") as note:
+                note.counts = stats.as_dict()
+                if stats.failed:
+                    note.error = "\n".join(stats.errors[:20])
+                    note.counts["alerted"] = alert_administrators(engine, config, stats.errors)
+            log = True
+        if log:
+            last_logged = time.monotonic()
+        if not stats.claimed:
+            time.sleep(poll_seconds)
 
 
 def alert_administrators(engine: Engine, config: Config, errors: list[str]) -> int:
@@ -126,13 +139,3 @@ def alert_administrators(engine: Engine, config: Config, errors: list[str]) -> i
         queued = outbox.enqueue_many(session, messages, sender=config.smtp.sender)
         session.commit()
     return queued
-
-
-def send_forever(engine: Engine, config: Config, *, poll_seconds: float = 5.0) -> None:
-    """A dedicated sender: pass after pass, pausing when there was nothing to do."""
-    worker = outbox.worker_name()
-    while True:
-        stats = send_pending(engine, config, worker=worker, log=False)
-        if stats.claimed:
-            continue
-        time.sleep(poll_seconds)
