@@ -6,6 +6,8 @@ its own module and one line in `STEPS`. Every step prints what it did and where 
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,7 +63,9 @@ def prepare(workdir: Path, as_of: date, console: Console) -> DemoContext:
     workdir.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{workdir.resolve() / 'kpiwatch.sqlite'}"
     base = load_config(env={})
-    settings = Config(**{**vars(base), "database": DatabaseConfig(url=url)})
+    # One key for this demo run, shared by the emails' acknowledgement links and the portal that serves them.
+    secret = os.environ.get("KPIWATCH_SECRET_KEY") or secrets.token_urlsafe(32)
+    settings = Config(**{**vars(base), "database": DatabaseConfig(url=url), "secret_key": secret})
     upgrade(url)
     return DemoContext(workdir=workdir, settings=settings, engine=make_engine(url), as_of=as_of, console=console)
 
