@@ -206,6 +206,8 @@ def score_indicator(item: IndicatorInput, points: Decimal, rules: ScoringRules) 
         value = _q(min(max(raw, ZERO), points), rules)
         return IndicatorScore(score=value, status=status, rule=rule, band=band, **base)
 
+    shown = _fmt(base["points"])  # the rule quotes the points the report prints, not 7.142857…
+
     if item.kind in ("qualitative", "unparsed"):
         if not item.grade:
             if item.kind == "unparsed" and item.actual is None:
@@ -230,7 +232,7 @@ def score_indicator(item: IndicatorInput, points: Decimal, rules: ScoringRules) 
         earned = sum((shares.get(s, ZERO) for s in item.occurrences), ZERO)
         counts = {s: item.occurrences.count(s) for s in ("on_time", "late", "missed")}
         rule = (f"按时 {counts['on_time']}、逾期 {counts['late']}、未完成 {counts['missed']} / 共 {n} 次："
-                f"{_fmt(points)} × {_fmt(_q(earned, rules))} ÷ {n}")
+                f"{shown} × {_fmt(_q(earned, rules))} ÷ {n}")
         if counts["on_time"] == n:
             rule = f"按时完成（{n} 次）：满分"
         return done(points * earned / n, rule)
@@ -248,18 +250,18 @@ def score_indicator(item: IndicatorInput, points: Decimal, rules: ScoringRules) 
             if t <= 0 or a >= t * rules.lower_zero_multiple:
                 return done(ZERO, f"{_fmt(a)} 超出上限 {_fmt(t)} 达 {_fmt(rules.lower_zero_multiple)} 倍及以上：0 分")
             return done(points * (ONE - (a - t) / t),
-                        f"{_fmt(points)} × (1 − ({_fmt(a)} − {_fmt(t)}) ÷ {_fmt(t)})")
+                        f"{shown} × (1 − ({_fmt(a)} − {_fmt(t)}) ÷ {_fmt(t)})")
         if direction == "exact":
             if a == t:
                 return done(points, f"{_fmt(a)} = {_fmt(t)}：满分")
             if t == 0:
                 return done(ZERO, f"{_fmt(a)} ≠ 0：0 分")
-            return done(points * (ONE - abs(a - t) / abs(t)), f"{_fmt(points)} × (1 − |{_fmt(a)} − {_fmt(t)}| ÷ {_fmt(t)})")
+            return done(points * (ONE - abs(a - t) / abs(t)), f"{shown} × (1 − |{_fmt(a)} − {_fmt(t)}| ÷ {_fmt(t)})")
         if a >= t:
             return done(points, f"{_fmt(a)} ≥ {_fmt(t)}：满分")
         if t <= 0:
             return done(ZERO, f"{_fmt(a)} < {_fmt(t)}：0 分")
-        return done(points * a / t, f"{_fmt(points)} × {_fmt(a)} ÷ {_fmt(t)}")
+        return done(points * a / t, f"{shown} × {_fmt(a)} ÷ {_fmt(t)}")
 
     return done(ZERO, f"无法计分的指标类型 {item.kind}", status="unscorable")
 

@@ -311,3 +311,17 @@ def test_charts_draw_every_chinese_glyph_with_the_cjk_font(session):
         pngs = [charts.lights_by_department(data), charts.spending_curve(data, 7), charts.score_distribution(projects)]
     assert all(png.startswith(b"\x89PNG") and len(png) > 5000 for png in pngs)
     assert charts.cjk_font().get_family() == ["Noto Sans CJK SC"]
+
+
+def test_indicator_points_add_up_to_ninety_when_a_level_does_not_divide_evenly(session):
+    """产出 50 over 7 indicators prints 7.14 each; 7 × 7.14 = 49.98, but the indicators are worth 50 + 30 + 10."""
+    dept = Department(code="144", name="晋城市人力资源和社会保障局")
+    year = BudgetYear(year=2024)
+    session.add_all([dept, year])
+    session.flush()
+    add_project(session, department=dept, year=year, name="房屋修缮费用", funds=D("78300"),
+                rows=[r for r in HOUSE_REPAIR if r[2] != "平面无造型吊单价"])
+    session.commit()
+    (result,) = build_selfeval(load_year(session, 2024), SETTINGS.scoring)
+    assert [r.points for r in result.rows][:7] == [D("7.14")] * 7
+    assert result.goal_actual.endswith("9 项指标得分 0 / 90。"), result.goal_actual

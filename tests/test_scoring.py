@@ -178,3 +178,15 @@ def test_a_whole_project_by_hand_with_the_province_variant_weights():
 def test_unknown_first_level_is_not_scored_but_reported():
     result = score_project(D(1), D(1), [_item(1, "其他指标"), _item(2, "产出指标")])
     assert result.warnings[0].startswith("指标1：一级指标“其他指标”")
+
+
+@pytest.mark.parametrize("item, rule", [
+    (qty("35", "64"), "7.14 × 35 ÷ 64"),
+    (qty("330", "300", direction="lower_is_better"), "7.14 × (1 − (330 − 300) ÷ 300)"),
+    (IndicatorInput(key=1, level1="产出指标", name="发放时间", kind="recurring", occurrences=("on_time", "missed")),
+     "按时 1、逾期 0、未完成 1 / 共 2 次：7.14 × 1 ÷ 2"),
+])
+def test_the_rule_quotes_the_points_the_report_prints(item, rule):
+    """产出 50 over 7 indicators is 7.142857… points each; the 计分依据 column shows 7.14, as the 分值 column."""
+    scored = score_indicator(item, D(50) / 7, RULES)
+    assert (scored.points, scored.rule) == (D("7.14"), rule)

@@ -139,7 +139,7 @@ def _project(p: ProjectData, year: int, rules: ScoringRules) -> SelfEvalProject:
         annual_goal=p.annual_goal or MISSING,
         goal_actual=(f"（系统汇总）全年执行 {amount_text(wan(spent))} 万元；"
                      f"{len(rows)} 项指标得分 {amount_text(result.total - result.execution_score)} / "
-                     f"{amount_text(sum((r.points for r in rows), Decimal(0)))}。"),
+                     f"{amount_text(two(sum(result.level_points.values(), Decimal(0))))}。"),
         rows=rows, total=result.total, grade=result.grade,
         missing_explanations=[s.name for s in result.missing_explanations],
         needs_person=[s.name for s in result.needs_person], warnings=list(result.warnings),
