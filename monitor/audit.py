@@ -32,10 +32,18 @@ def snapshot(obj: Any, fields: Iterable[str] | None = None) -> dict[str, Any]:
     return {k: _jsonable(v) for k, v in data.items() if k not in SECRET_FIELDS}
 
 
+def in_shanghai(moment: datetime) -> datetime:
+    """The instant on Shanghai's clock. SQLite hands a stored instant back naive, as the Shanghai wall time
+    `now()` wrote; reading that as the server's local time would shift it by the server's offset."""
+    return moment.replace(tzinfo=SHANGHAI) if moment.tzinfo is None else moment.astimezone(SHANGHAI)
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f") if value.is_finite() else str(value)
-    if isinstance(value, (datetime, date)):
+    if isinstance(value, datetime):
+        return in_shanghai(value).isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
@@ -103,7 +111,7 @@ def export_csv(events: Iterable[AuditEvent]) -> str:
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
     for e in events:
-        at = e.at.astimezone(SHANGHAI).isoformat(timespec="seconds") if e.at else ""
+        at = in_shanghai(e.at).isoformat(timespec="seconds") if e.at else ""
         writer.writerow([
             e.id, at, e.actor, e.channel, e.action, e.entity, e.entity_id or "", e.department_id or "",
             "" if e.before is None else json.dumps(e.before, ensure_ascii=False, sort_keys=True),

@@ -5,11 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
+from datetime import datetime
 
 import pytest
 from sqlmodel import Session, select
 
-from monitor.store.models import ApiToken, User
+from monitor.accounts.tokens import create_token
+from monitor.store.db import session_scope
+from monitor.store.models import ApiToken, AuditEvent, Report, User
+from monitor.store.types import SHANGHAI
 from tests.test_progress_world import build_world
 from tests.test_web_portal import csrf, login, make_client
 
@@ -83,3 +88,40 @@ def test_pages_carry_security_headers_and_never_cache(engine, world):
     assert response.headers["cache-control"] == "no-store"
     session_cookie = next(c for c in client.cookies.jar if c.name == "kpiwatch_session")
     assert session_cookie.has_nonstandard_attr("httponly") and session_cookie.get_nonstandard_attr("samesite") == "lax"
+
+
+@pytest.fixture
+def server_clock_in_new_york(monkeypatch):
+    """A server whose local time zone is not Shanghai's, as on most hosted machines (UTC) or a laptop abroad."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_times_are_shown_on_shanghai_clocks_whatever_the_servers_zone(engine, world, server_clock_in_new_york):
+    client = make_client(engine)
+    login(client, "clerk_hr")
+    page = f"/projects/{world.hr_project}"
+    client.post(f"{page}/indicators/{world.ind['count']}/reports",
+                data={"value": "900", "as_of": "2024-07-01", "csrf_token": csrf(client, page)})
+    made = datetime(2024, 7, 15, 9, 30, tzinfo=SHANGHAI)
+    with Session(engine) as s:
+        (report,) = s.exec(select(Report)).all()
+        report.created_at = made
+        (event,) = s.exec(select(AuditEvent).where(AuditEvent.entity == "report")).all()
+        event.at = made
+        s.commit()
+        report_id = report.id
+    history = client.get(page).text.split(f'data-report="{report_id}"')[1]
+    assert "2024-07-15 09:30" in history
+    with session_scope(engine) as s:
+        token = create_token(s, s.exec(select(User).where(User.username == "clerk_hr")).one(), "t")[1]
+    api = client.get(f"/api/v1/indicators/{world.ind['count']}/history", headers={"Authorization": f"Bearer {token}"})
+    assert api.json()[0]["created_at"] == "2024-07-15T09:30:00+08:00"
+    admin = make_client(engine)
+    login(admin, "admin")
+    assert "2024-07-15 09:30" in admin.get("/admin/audit?entity=report").text
+    (row,) = list(csv.DictReader(io.StringIO(admin.get("/admin/audit.csv?entity=report").text.lstrip("\ufeff"))))
+    assert row["at"] == "2024-07-15T09:30:00+08:00"

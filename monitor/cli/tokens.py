@@ -8,6 +8,7 @@ from rich.table import Table
 
 from monitor.accounts import tokens as token_service
 from monitor.accounts import users as user_service
+from monitor.audit import in_shanghai
 from monitor.cli.common import open_store
 from monitor.cli.users import cli_actor
 from monitor.store.db import session_scope
@@ -41,7 +42,7 @@ def list_(user: str | None = typer.Option(None, "--user", "-u")) -> None:
         for row in token_service.list_tokens(session, owner):
             u = session.get(User, row.user_id)
             table.add_row(str(row.id), u.username if u else "?", row.name, row.prefix + "…",
-                          row.created_at.isoformat(timespec="minutes") if row.created_at else "",
+                          in_shanghai(row.created_at).isoformat(timespec="minutes") if row.created_at else "",
                           "已吊销" if row.revoked_at else "有效")
         Console().print(table)
 

@@ -10,6 +10,7 @@ from rich.table import Table
 from sqlmodel import select
 
 from monitor.accounts import users as user_service
+from monitor.audit import in_shanghai
 from monitor.accounts.passwords import WeakPassword
 from monitor.cli.common import open_store
 from monitor.store.db import session_scope
@@ -60,7 +61,7 @@ def list_(all_: bool = typer.Option(True, "--all/--active", help="包括已停�
             if u.disabled and not all_:
                 continue
             table.add_row(u.username, u.display_name, u.role, names.get(u.department_id, "—"),
-                          "停用" if u.disabled else "有效", u.last_login_at.isoformat(timespec="minutes") if u.last_login_at else "—")
+                          "停用" if u.disabled else "有效", in_shanghai(u.last_login_at).isoformat(timespec="minutes") if u.last_login_at else "—")
         Console().print(table)
 
 

@@ -83,7 +83,7 @@ class RecordResult:
 def report_json(report: Report) -> dict:
     return audit.snapshot(report, REPORT_FIELDS) | {
         "user_id": report.user_id,
-        "created_at": report.created_at.isoformat() if report.created_at else None}
+        "created_at": audit.in_shanghai(report.created_at).isoformat() if report.created_at else None}
 
 
 def _years(session: Session, projects: Iterable[Project]) -> dict[int, int]:

@@ -6,6 +6,7 @@ Forms write `{{ csrf_field() }}`; text goes through `{{ t("中文") }}`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from monitor.audit import in_shanghai
 from monitor.web.i18n import LANG_COOKIE, resolve_lang, translator
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -43,11 +45,10 @@ def _number(value: Any) -> str:
 
 
 def _when(value: Any) -> str:
-    from monitor.store.types import SHANGHAI
     if value is None:
         return "—"
-    if hasattr(value, "astimezone"):
-        return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, datetime):
+        return in_shanghai(value).strftime("%Y-%m-%d %H:%M")
     return str(value)
 
 
