@@ -65,6 +65,7 @@ def test_the_workbook_lists_only_my_indicators_with_stable_ids_and_targets(engin
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert [r[0] for r in rows] == [world.ind[k] for k in ("count", "rate", "deadline", "quarterly", "quality", "unparsed")]
     assert rows[0][5:7] == ("培训人数", "≥3000人") and rows[0][9] == "未填报"
+    assert [r[7] for r in rows[:2]] == ["数量：≥ 3000人（越高越好）", "百分比：≥ 90%（越高越好）"]  # kind named once
     assert client.get(f"/departments/{world.union_id}/workbook.xlsx").status_code == 404
 
 

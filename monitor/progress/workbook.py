@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from monitor.progress import parsing, service
 from monitor.progress.schedule import describe_target
-from monitor.progress.validation import KIND_LABELS, Problem, ReportDraft, ValidationFailed
+from monitor.progress.validation import Problem, ReportDraft, ValidationFailed
 from monitor.store.models import Indicator, Project, Report, User
 from monitor.store.models.progress import DEVIATION_CAUSES, GRADES, LIKELIHOODS
 
@@ -104,7 +104,7 @@ def department_rows(session: Session, department_ids: Iterable[int]) -> tuple[li
     for info in sorted(infos.values(), key=lambda i: (i.project.id, i.indicator.half, i.indicator.position, i.indicator.id)):
         ind = info.indicator
         report_rows.append([ind.id, info.project.id, info.project.name, ind.level1, ind.level2, ind.name, ind.value_text,
-                            f"{KIND_LABELS.get(info.kind, info.kind)}：{describe_target(info)}",
+                            describe_target(info),
                             "、".join(d.isoformat() for d in info.occurrence_dues),
                             _summary(service.latest(effective[ind.id]), info.target.unit)])
     spending_rows = []
