@@ -151,6 +151,25 @@ def test_spending_is_decimal_yuan_with_revisions(engine):
     assert {(p.index, p.field) for p in caught.value.problems} == {(0, "amount"), (1, "project_id")}
 
 
+@pytest.mark.parametrize("amount, as_of, note, field, words", [
+    ("-1", "2024-06-30", None, "amount", "负数"),
+    ("", "2024-06-30", None, "amount", "请填写"),
+    ("1", "2024-08-15", None, "as_of", "晚于今天 2024-07-31"),
+    ("1", "2021-06-30", None, "as_of", "预算年度 2024"),
+    ("1", "2024-02-30", None, "as_of", "不是日期"),
+    ("1", "2024-06-30", "长" * 2001, "note", "过长"),
+])
+def test_nonsense_spending_is_refused_naming_the_field(engine, amount, as_of, note, field, words):
+    w = build_world(engine)
+    with session_scope(engine) as s, pytest.raises(ValidationFailed) as caught:
+        record_spending(s, _user(s, "clerk_hr"), [SpendingDraft(w.hr_project, amount, as_of, note)],
+                        channel="portal", today=TODAY)
+    (problem,) = caught.value.problems
+    assert (problem.index, problem.field) == (0, field) and words in problem.message
+    with Session(engine) as s:
+        assert s.exec(select(Spending)).all() == []
+
+
 def test_ids_typed_the_way_spreadsheets_write_them_are_understood(engine):
     w = build_world(engine)
     result = _record(engine, "clerk_hr", [ReportDraft(float(w.ind["count"]), value=12.0, as_of=date(2024, 7, 1)),

@@ -28,6 +28,8 @@ from monitor.progress.validation import (
     Problem,
     ReportDraft,
     ValidationFailed,
+    checked_day,
+    checked_text,
     indicator_info,
     validate,
 )
@@ -323,22 +325,16 @@ def record_spending(session: Session, user: User, drafts: Sequence[SpendingDraft
                 problems.append(Problem("amount", f"{amount} 过大 (too large)", index))
         except ValueError as exc:
             problems.append(Problem("amount", str(exc), index))
-        try:
-            as_of = parsing.day(draft.as_of) if not parsing.blank(draft.as_of) else None
-            if as_of is None:
-                problems.append(Problem("as_of", "请填写截至日期 (as-of date is required)", index))
-            elif as_of > today:
-                problems.append(Problem("as_of", f"{as_of.isoformat()} 晚于今天 (date in the future)", index))
-            elif not date(year - 1, 1, 1) <= as_of <= date(year + 1, 12, 31):
-                problems.append(Problem("as_of", f"{as_of.isoformat()} 不在预算年度 {year} 前后一年内 (outside budget year ±1)", index))
-        except ValueError as exc:
-            problems.append(Problem("as_of", str(exc), index))
+        if parsing.blank(draft.as_of):
+            problems.append(Problem("as_of", "请填写截至日期 (as-of date is required)", index))
+        else:
+            as_of = checked_day(draft.as_of, "as_of", year, today, problems, index)
         supersedes = None
         if not parsing.blank(draft.supersedes_id):
             supersedes = parsing.record_id(draft.supersedes_id)
             if supersedes is None:
                 problems.append(Problem("supersedes_id", "应为记录编号 (expected a record id)", index))
-        cleaned.append((project, amount, as_of, parsing.text(draft.note), supersedes))
+        cleaned.append((project, amount, as_of, checked_text(draft.note, "note", problems, index), supersedes))
     if problems:
         raise ValidationFailed(problems)
     _lock_rows(session, Project, [p.id for p, *_ in cleaned])

@@ -3,7 +3,8 @@
 quantity/percent → value + as_of; deadline/window/recurring → occurrence_due (one of the indicator's
 occurrences) + completed_on; qualitative → grade (+ explanation unless fully met); unparsed → either a
 value + as_of or a grade. Any kind may carry forecast, deviation causes, likelihood and a note.
-Dates must lie in the budget year ±1 and never after `today` (a parameter: no clock here).
+Dates (of reports and of spending) must lie in the budget year ±1 and never after `today` (a parameter: no
+clock here).
 """
 
 from __future__ import annotations
@@ -75,13 +76,6 @@ class IndicatorInfo:
             return tuple(date.fromisoformat(o["due"]) for o in stored)
         return tuple(o.due for o in self.target.occurrences)
 
-    @property
-    def lower_bound(self) -> date:
-        return date(self.year - 1, 1, 1)
-
-    @property
-    def upper_bound(self) -> date:
-        return date(self.year + 1, 12, 31)
 
 
 def indicator_info(indicator: Indicator, project: Project, year: int) -> IndicatorInfo:
@@ -136,17 +130,26 @@ class CleanReport:
         return ("grade",)
 
 
-def _checked_date(info: IndicatorInfo, raw: Any, name: str, today: date, problems: list[Problem]) -> date | None:
+def checked_day(raw: Any, name: str, year: int, today: date, problems: list[Problem],
+                index: int | None = None) -> date | None:
+    """A date of the budget year's facts: not after `today` and within the budget year ±1."""
     try:
         value = parsing.day(raw)
     except ValueError as exc:
-        problems.append(Problem(name, str(exc)))
+        problems.append(Problem(name, str(exc), index))
         return None
     if value > today:
-        problems.append(Problem(name, f"{value.isoformat()} 晚于今天 {today.isoformat()} (date in the future)"))
-    elif not info.lower_bound <= value <= info.upper_bound:
-        problems.append(Problem(name, f"{value.isoformat()} 不在预算年度 {info.year} 前后一年内 "
-                                      f"(outside budget year {info.year} ±1)"))
+        problems.append(Problem(name, f"{value.isoformat()} 晚于今天 {today.isoformat()} (date in the future)", index))
+    elif not date(year - 1, 1, 1) <= value <= date(year + 1, 12, 31):
+        problems.append(Problem(name, f"{value.isoformat()} 不在预算年度 {year} 前后一年内 "
+                                      f"(outside budget year {year} ±1)", index))
+    return value
+
+
+def checked_text(raw: Any, name: str, problems: list[Problem], index: int | None = None) -> str | None:
+    value = parsing.text(raw)
+    if value is not None and len(value) > MAX_TEXT:
+        problems.append(Problem(name, f"过长（{len(value)} 字，最多 {MAX_TEXT}）(too long)", index))
     return value
 
 
@@ -183,7 +186,7 @@ def validate(draft: ReportDraft, info: IndicatorInfo, today: date) -> CleanRepor
         if parsing.blank(draft.as_of):
             problems.append(Problem("as_of", "请填写截至日期 (as-of date is required)"))
         else:
-            clean.as_of = _checked_date(info, draft.as_of, "as_of", today, problems)
+            clean.as_of = checked_day(draft.as_of, "as_of", info.year, today, problems)
         _not_for_kind(draft, ("occurrence_due", "completed_on", "grade"), kind, problems)
     elif kind in TIMED:
         dues = info.occurrence_dues
@@ -207,10 +210,10 @@ def validate(draft: ReportDraft, info: IndicatorInfo, today: date) -> CleanRepor
         if parsing.blank(draft.completed_on):
             problems.append(Problem("completed_on", "请填写完成日期 (completion date is required)"))
         else:
-            clean.completed_on = _checked_date(info, draft.completed_on, "completed_on", today, problems)
+            clean.completed_on = checked_day(draft.completed_on, "completed_on", info.year, today, problems)
         _not_for_kind(draft, ("value", "grade"), kind, problems)
         if not parsing.blank(draft.as_of):
-            clean.as_of = _checked_date(info, draft.as_of, "as_of", today, problems)
+            clean.as_of = checked_day(draft.as_of, "as_of", info.year, today, problems)
     else:  # qualitative, or unparsed without a number
         if parsing.blank(draft.grade):
             problems.append(Problem("grade", f"请选择评价等级：{' / '.join(GRADES)} (grade is required)"))
@@ -223,7 +226,7 @@ def validate(draft: ReportDraft, info: IndicatorInfo, today: date) -> CleanRepor
             problems.append(Problem("explanation", "未完全达成时请说明情况 (explain a grade below 达成)"))
         _not_for_kind(draft, ("occurrence_due", "completed_on"), kind, problems)
         if not parsing.blank(draft.as_of):
-            clean.as_of = _checked_date(info, draft.as_of, "as_of", today, problems)
+            clean.as_of = checked_day(draft.as_of, "as_of", info.year, today, problems)
     _optional_fields(draft, clean, problems)
     clean.problems = problems
     return clean
@@ -231,10 +234,7 @@ def validate(draft: ReportDraft, info: IndicatorInfo, today: date) -> CleanRepor
 
 def _optional_fields(draft: ReportDraft, clean: CleanReport, problems: list[Problem]) -> None:
     for name in ("explanation", "note"):
-        value = parsing.text(getattr(draft, name))
-        if value is not None and len(value) > MAX_TEXT:
-            problems.append(Problem(name, f"过长（{len(value)} 字，最多 {MAX_TEXT}）(too long)"))
-        setattr(clean, name, value)
+        setattr(clean, name, checked_text(getattr(draft, name), name, problems))
     if not parsing.blank(draft.forecast):
         try:
             clean.forecast = parsing.number(draft.forecast)
