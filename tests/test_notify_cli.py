@@ -112,3 +112,18 @@ def test_scheduler_jobs_are_registered_and_run_through_the_job_context(engine, s
         assert len(sink.arrivals) == 1
     finally:
         sink.stop()
+
+
+def test_a_dry_run_on_another_day_than_the_stored_lights_says_so(engine, session, db_url, tmp_path):
+    """The lights were evaluated as of 29 February; digests for 31 December built from them would mail February's
+    reasons under December's date, so the user is told which evaluation to run first."""
+    world = World(session)
+    late = world.indicator("union", "职工培训场次", "≥12场", "场")
+    world.state(late, "overdue", as_of=date(2024, 2, 29), occurrence="2024-02-20", since=date(2024, 2, 21))
+    env = _env(tmp_path, db_url, 25)
+    stale = CliRunner().invoke(app, ["notify", "--as-of", "2024-12-31", "--dry-run"], env=env)
+    assert stale.exit_code == 0, stale.output
+    assert "1条指标状态是2024-02-29的评估结果，不是2024-12-31的" in stale.output.replace("\n", "")
+    assert "kpiwatch evaluate --as-of 2024-12-31" in stale.output.replace("\n", "")
+    fresh = CliRunner().invoke(app, ["notify", "--as-of", "2024-02-29", "--dry-run"], env=env)
+    assert fresh.exit_code == 0 and "评估结果" not in fresh.output, fresh.output

@@ -65,6 +65,7 @@ class StateRow:
     project_id: int
     project: str
     department_id: int
+    as_of: date
 
     @property
     def due(self) -> date | None:
@@ -140,7 +141,7 @@ def _load_states(session: Session) -> list[StateRow]:
     query = (sa_select(IndicatorState.indicator_id, IndicatorState.occurrence, IndicatorState.status,
                        IndicatorState.light, IndicatorState.actual, IndicatorState.reason, IndicatorState.since,
                        Indicator.name, Indicator.value_text, Indicator.unit, Project.id, Project.name,
-                       Project.department_id)
+                       Project.department_id, IndicatorState.as_of)
              .join(Indicator, Indicator.id == IndicatorState.indicator_id)
              .join(Project, Project.id == Indicator.project_id)
              .order_by(Project.department_id, Project.id, Indicator.position, Indicator.id, IndicatorState.occurrence))
@@ -203,8 +204,11 @@ def plan(session: Session, config: Config, day: date, *, force_summary: bool = F
         sa_select(NotificationDigest.department_id).where(NotificationDigest.day == day)).all()}
 
     by_department: dict[int, list[StateRow]] = defaultdict(list)
+    evaluated: dict[date, int] = defaultdict(int)
     for row in _load_states(session):
         by_department[row.department_id].append(row)
+        evaluated[row.as_of] += 1
+    result.warnings += stale_lights_warnings(evaluated, day)
 
     finance = [d for d in departments.values() if d.is_finance_bureau]
     for department_id, rows in by_department.items() if working else ():
@@ -233,6 +237,13 @@ def plan(session: Session, config: Config, day: date, *, force_summary: bool = F
     result.summary = _plan_summary(session, config, day, departments, contacts, by_department, acks, base, planned,
                                    force_summary)
     return result
+
+
+def stale_lights_warnings(evaluated: dict[date, int], day: date) -> list[str]:
+    """Digests are built from the stored lights; lights of another day would be mailed under this day's date."""
+    return [f"{n}条指标状态是{as_of.isoformat()}的评估结果，不是{day.isoformat()}的：邮件按那天的红黄绿灯写成；"
+            f"请先运行 kpiwatch evaluate --as-of {day.isoformat()}"
+            for as_of, n in sorted(evaluated.items()) if as_of != day]
 
 
 def _portal_base(config: Config) -> str:
