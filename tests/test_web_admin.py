@@ -125,3 +125,17 @@ def test_times_are_shown_on_shanghai_clocks_whatever_the_servers_zone(engine, wo
     assert "2024-07-15 09:30" in admin.get("/admin/audit?entity=report").text
     (row,) = list(csv.DictReader(io.StringIO(admin.get("/admin/audit.csv?entity=report").text.lstrip("\ufeff"))))
     assert row["at"] == "2024-07-15T09:30:00+08:00"
+
+
+def test_audit_page_shows_chinese_and_markup_as_written_and_escaped(engine, world):
+    client = make_client(engine)
+    login(client, "clerk_hr")
+    page = f"/projects/{world.hr_project}"
+    client.post(f"{page}/indicators/{world.ind['count']}/reports",
+                data={"value": "900", "as_of": "2024-07-01", "note": "补报<script>alert(1)</script>",
+                      "csrf_token": csrf(client, page)})
+    admin = make_client(engine)
+    login(admin, "admin")
+    listing = admin.get("/admin/audit?entity=report").text
+    assert "补报&lt;script&gt;alert(1)&lt;/script&gt;" in listing
+    assert "\\u" not in listing and "<script>" not in listing

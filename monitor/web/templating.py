@@ -6,6 +6,7 @@ Forms write `{{ csrf_field() }}`; text goes through `{{ t("中文") }}`.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,13 @@ def _when(value: Any) -> str:
     return str(value)
 
 
+def _json_text(value: Any) -> str:
+    """JSON as a reader sees it: Chinese as written (tojson would show \\uXXXX); autoescaping makes it safe."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
 env.filters["money"] = _money
+env.filters["json_text"] = _json_text
 env.filters["number"] = _number
 env.filters["when"] = _when
 
