@@ -118,7 +118,7 @@ def _snapshot(engine, code):
         for p in s.execute(select(Project).where(Project.department_id == dept.id)).scalars():
             fields = (p.name, p.implementing_unit, p.attribute, p.period, Decimal(p.total_funds),
                       Decimal(p.annual_funds), Decimal(p.annual_city_county or 0), Decimal(p.annual_central or 0),
-                      p.overview, p.annual_goal, p.period_goal)
+                      p.overview, p.annual_goal, p.period_goal, p.filled_at)
             items = sorted((i.half, i.level1, i.level2, i.name, i.value_text, i.position) for i in
                            s.execute(select(Indicator).where(Indicator.project_id == p.id)).scalars())
             out[p.import_key] = (fields, items)
@@ -135,6 +135,11 @@ def test_round_trip_text_to_store_to_workbook_to_empty_store(engine, db_url, hrs
     result = CliRunner().invoke(app, ["template", "export", "--department", "144", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "19" in result.output
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(out)["项目"]
+    filled = {row[4]: row[-1] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert filled["2023年已完成未支付项目"] == "2024-01-31 16:28:58"  # as printed in the document, Shanghai time
     with session_scope(engine) as s:  # empty the store, then import the workbook
         for table in ("indicator", "project", "importrun", "department", "budgetyear"):
             s.execute(Project.metadata.tables[table].delete())

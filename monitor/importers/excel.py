@@ -30,7 +30,7 @@ from monitor.importers.document import (
     Repair,
 )
 from monitor.importers.levels import LEVEL2_VARIANTS, squash
-from monitor.importers.table_block import SHANGHAI
+from monitor.store.types import SHANGHAI, in_shanghai
 
 PROJECT_SHEET = "项目"
 INDICATOR_SHEET = "指标"
@@ -93,7 +93,7 @@ def write_template(out: Path, projects: list[dict] | None = None, indicators: li
             if kind == "money" and value is not None:
                 value = Decimal(value)
             if kind == "stamp" and value is not None:
-                value = value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+                value = in_shanghai(value).strftime("%Y-%m-%d %H:%M:%S")
             cell = ws.cell(row=r, column=c, value=value)
             if kind == "money":
                 cell.number_format = "#,##0.00"

@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
@@ -25,8 +24,7 @@ from monitor.importers.document import ImportFailure, ParsedDocument, ParsedIndi
 from rules.targets import parse_target_cached
 
 from monitor.store.models import BudgetYear, Department, ImportRun, Indicator, Project
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from monitor.store.types import SHANGHAI, in_shanghai
 PROJECT_FIELDS = ("name", "implementing_unit", "attribute", "period", "total_funds", "annual_funds", "overview",
                   "basis", "necessity", "measures", "plan", "period_goal", "annual_goal", "filled_at")
 SOURCE_COLUMNS = ("central", "provincial", "city_county", "self_raised", "other")
@@ -161,11 +159,7 @@ def _same(a, b) -> bool:
     if isinstance(a, Decimal) or isinstance(b, Decimal):
         return (a is None and b is None) or (a is not None and b is not None and Decimal(a) == Decimal(b))
     if isinstance(a, datetime) and isinstance(b, datetime):
-        if a.tzinfo is None:
-            a = a.replace(tzinfo=SHANGHAI)
-        if b.tzinfo is None:
-            b = b.replace(tzinfo=SHANGHAI)
-        return a == b
+        return in_shanghai(a) == in_shanghai(b)
     return a == b
 
 

@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from monitor.importers.document import Repair
 from monitor.importers.levels import is_money, squash
+from monitor.store.types import SHANGHAI
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass

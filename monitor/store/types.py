@@ -31,6 +31,14 @@ def json_field() -> dict | list | None:
     return Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
+def in_shanghai(moment: datetime) -> datetime:
+    """An instant read back from the store, as Shanghai time: SQLite keeps no offset and hands back the naive
+    Shanghai wall-clock time that was written, PostgreSQL hands back an aware instant in its session zone."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=SHANGHAI)
+    return moment.astimezone(SHANGHAI)
+
+
 def now() -> datetime:
     """The current instant in Asia/Shanghai; the only clock the store uses for bookkeeping columns."""
     return datetime.now(SHANGHAI)
