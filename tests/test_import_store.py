@@ -178,6 +178,13 @@ def test_cli_bad_files_get_a_clear_error_and_store_nothing(db_url, engine, union
     assert _counts(engine) == before and _ids(engine) == before_ids
 
 
+def test_cli_a_folder_instead_of_a_file_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["import", str(tmp_path), "--dry-run"])
+    assert result.exit_code == 1
+    assert f"导入失败：{tmp_path}: 不是文件" in result.output
+
+
 def test_cli_truncated_table_names_file_line_and_field(db_url, engine, tmp_path, monkeypatch):
     lines = SEED_UNION.read_text(encoding="utf-8").splitlines()
     path = tmp_path / "cut.txt"

@@ -13,6 +13,8 @@ def parse_any(path: str | Path) -> ParsedDocument:
     path = Path(path)
     if not path.exists():
         raise ImportFailure("文件不存在", file=str(path))
+    if not path.is_file():
+        raise ImportFailure("不是文件（是目录？）；请给出一个 .txt 或 .xlsx 文件", file=str(path))
     with path.open("rb") as handle:
         head = handle.read(4)
     if head.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
