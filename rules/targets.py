@@ -262,6 +262,10 @@ _LIST_SPLIT = re.compile(r"和|以及|及|与|、|,")
 _RE_HALF_WINDOW = re.compile(rf"^(?:{_YEAR}年)?(?P<h>上半年|下半年)(?:度)?(?:内|期间)?$")
 _RE_WHOLE_YEAR = re.compile(rf"^(?:{_YEAR}年)?(?:全年|全年度|年度内|整年)$")
 
+# A month form whose month does not exist ("13月底前", "2024.13月份"): not a quantity of "月底前".
+_RE_NO_SUCH_MONTH = re.compile(
+    rf"^(?:{_YEAR}[年./-])?(?P<m>\d{{1,3}})月(?:份)?(?:底|末|上旬|中旬|下旬)?{_BEFORE}?$"
+)
 _RE_FESTIVAL = re.compile(
     r"^(?P<f>春节|清明|劳动节|五一|端午|中秋|国庆)(?:节)?(?:假期|期间|节日|节假日)?(?P<b>前|之前|以前)?$"
 )
@@ -459,6 +463,7 @@ _MAX_TEXT = 300
 _MAX_VALUE = Decimal(10) ** 16  # NUMERIC(18,2): anything larger is a typo, not a target
 _SCALE_VALUE = {"万亿": 10**12, "千万": 10**7, "百万": 10**6, "亿": 10**8, "万": 10**4, "千": 10**3,
                 "百": 10**2}
+_RE_MONTH_WORD = re.compile(r"月(?:份|底|末|上旬|中旬|下旬)+(?:前|之前|以前)?|月(?:前|之前|以前)")
 _NAME_UNIT = re.compile(r"\(([^()]{1,6})\)\s*$")
 _PLACEHOLDER = re.compile(
     r"\*|XX|_{2,}|□|^[≥≤<>=±]?X+(?:[%\u4e00-\u9fff(].*)?$|^待定$|^待填|^暂无$|^[-/~.]+$|^无$|^略$"
@@ -478,6 +483,8 @@ class _Quantity:
 def _unit_ok(unit: str) -> bool:
     """Units are short ("人次", "平方米", "元/人/次", "m2"); anything longer is a sentence, not a unit."""
     if re.search(r"[\d≥≤<>=~±*]", unit) and not re.fullmatch(r"[A-Za-z]{1,4}[23]", unit):
+        return False
+    if _RE_MONTH_WORD.fullmatch(unit):  # "≥13月底前" is a broken date, not 13 of "月底前"
         return False
     segments = re.split(r"[/、]", unit)
     return len(segments) <= 3 and all(1 <= len(seg) <= 4 for seg in segments)
@@ -697,6 +704,8 @@ def _parse(text: str, *, year: int, level2: str | None, name: str | None, strict
         kind, occurrences, note = timed
         return Target(text, kind, None, None, None, None, (), tuple(sorted(occurrences)), note)
 
+    if (m := _RE_NO_SUCH_MONTH.match(s)) and not 1 <= int(m["m"]) <= 12:
+        return _unparsed(text, f"月份不存在：{int(m['m'])}月")
     if not (s.startswith("±") and "±" not in s[1:]) and _RANGE.search(s):
         return _unparsed(text, "区间值暂不支持：请拆成上下限两个指标")
     q = _read_quantity(s)
