@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
@@ -26,23 +26,18 @@ from monitor.progress import service
 from monitor.progress.schedule import describe_target
 from monitor.progress.validation import KIND_LABELS, ReportDraft, ValidationFailed
 from monitor.store.models import Indicator, Project, Report, User
-from monitor.store.types import SHANGHAI
 from monitor.web.auth import (
     api_user,
     bearer,
     db_session,
     indicator_for_user,
     project_for_user,
+    today,
     user_from_credentials,
     visible_department_ids,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["progress"])
-
-
-def _today(request: Request) -> date:
-    clock = getattr(request.app.state, "clock", None)
-    return clock() if clock else datetime.now(SHANGHAI).date()
 
 
 class ReportIn(BaseModel):
@@ -155,7 +150,7 @@ async def post_reports(request: Request, body: ReportIn | list[ReportIn] = Body(
         raise HTTPException(413, "一次最多 1000 条 (at most 1000 reports per request)")
     drafts = [ReportDraft(**item.model_dump()) for item in items]
     engine = request.app.state.engine
-    return await _run_write(engine, _store_reports, engine, credentials, drafts, _today(request))
+    return await _run_write(engine, _store_reports, engine, credentials, drafts, today(request))
 
 
 # SQLite takes one writer at a time: API writes queue for one thread in arrival order instead of 40 pool
@@ -205,6 +200,6 @@ def post_spending(request: Request, project_id: int, body: SpendingIn, user: Use
     project_for_user(session, user, project_id)
     draft = service.SpendingDraft(project_id=project_id, **body.model_dump())
     with service.write_turn(session), _recording_errors(session):
-        stored, unchanged = service.record_spending(session, user, [draft], channel="api", today=_today(request))
+        stored, unchanged = service.record_spending(session, user, [draft], channel="api", today=today(request))
         session.commit()
     return {"stored": [audit.snapshot(r, service.SPENDING_FIELDS) for r in stored], "unchanged": unchanged}

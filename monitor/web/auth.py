@@ -7,6 +7,7 @@ something they can see (an auditor writing, a clerk opening admin pages) answers
 - pages: `user: User = Depends(current_user)` (redirects to /login when not signed in)
 - API:   `user: User = Depends(api_user)` (Bearer token; 401 otherwise)
 - admin pages: `Depends(require_admin)`; every POST form: `Depends(verify_csrf)`
+- today (the demo may pin it): `today(request)`
 - scope: `project_for_user(session, user, id)`, `visible_department_ids(session, user)`
 """
 
@@ -16,7 +17,7 @@ import secrets
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
@@ -27,7 +28,7 @@ from monitor.accounts import permissions
 from monitor.accounts.tokens import user_for_token
 from monitor.config import PortalConfig
 from monitor.store.models import Department, Indicator, Project, User
-from monitor.store.types import now
+from monitor.store.types import SHANGHAI, now
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -60,6 +61,12 @@ class LoginThrottle:
 
     def failed(self, ip: str) -> None:
         self._trim(ip).append(time.monotonic())
+
+
+def today(request: Request) -> date:
+    """The portal's and API's today: the real Shanghai date, or the demo's as-of date when the demo set a clock."""
+    clock = getattr(request.app.state, "clock", None)
+    return clock() if clock else datetime.now(SHANGHAI).date()
 
 
 def db_session(request: Request) -> Iterator[Session]:

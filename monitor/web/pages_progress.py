@@ -7,7 +7,7 @@ came from. Failed submissions re-render the page with the problems next to the i
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -18,7 +18,6 @@ from monitor.progress import service
 from monitor.progress.validation import ReportDraft, ValidationFailed
 from monitor.store.models import User
 from monitor.store.models.progress import DEVIATION_CAUSES, GRADES, LIKELIHOODS
-from monitor.store.types import SHANGHAI
 from monitor.web.auth import (
     current_user,
     db_session,
@@ -27,6 +26,7 @@ from monitor.web.auth import (
     project_for_user,
     require_bureau,
     require_writer,
+    today,
     verify_csrf,
     visible_department_ids,
 )
@@ -34,12 +34,6 @@ from monitor.web.templating import render
 from monitor.web.views import department_rows, overview, project_page
 
 router = APIRouter(include_in_schema=False)
-
-
-def today(request: Request) -> date:
-    """The portal's today: the real Shanghai date, or the demo's as-of date when the demo set a clock."""
-    clock = getattr(request.app.state, "clock", None)
-    return clock() if clock else datetime.now(SHANGHAI).date()
 
 
 def default_as_of(today_: date, year: int) -> date:

@@ -12,8 +12,7 @@ from monitor.accounts.permissions import NotAllowed
 from monitor.progress import service
 from monitor.progress.workbook import UploadRejected, build_csv, build_workbook, import_upload, parse_upload
 from monitor.store.models import User
-from monitor.web.auth import current_user, db_session, department_for_user, require_writer, verify_csrf
-from monitor.web.pages_progress import today
+from monitor.web.auth import current_user, db_session, department_for_user, require_writer, today, verify_csrf
 from monitor.web.templating import render
 
 router = APIRouter(include_in_schema=False)
