@@ -325,3 +325,21 @@ def test_indicator_points_add_up_to_ninety_when_a_level_does_not_divide_evenly(s
     (result,) = build_selfeval(load_year(session, 2024), SETTINGS.scoring)
     assert [r.points for r in result.rows][:7] == [D("7.14")] * 7
     assert result.goal_actual.endswith("9 项指标得分 0 / 90。"), result.goal_actual
+
+
+def test_self_evaluation_of_unreported_spending_shows_the_rate_as_not_filled_never_zero(session):
+    """No spending reported for the year: 全年执行数 and 执行率 are 未填报 (the score is 0), in every format."""
+    dept = Department(code="144", name="晋城市人力资源和社会保障局")
+    year = BudgetYear(year=2024)
+    session.add_all([dept, year])
+    session.flush()
+    add_project(session, department=dept, year=year, name="房屋修缮费用", funds=D("78300"))
+    session.commit()
+    (result,) = build_selfeval(load_year(session, 2024), SETTINGS.scoring)
+    assert (result.spent_wan, result.execution_rate, result.execution_score) == (None, None, D("0.00"))
+    ws = load_workbook(io.BytesIO(produce(session, ReportRequest("selfeval", 2024, "xlsx"), SETTINGS))).worksheets[0]
+    assert (ws["F6"].value, ws["H6"].value, ws["I6"].value) == ("未填报", "未填报", 0)
+    summary = load_workbook(io.BytesIO(produce(session, ReportRequest("summary", 2024, "xlsx"), SETTINGS))).worksheets[0]
+    assert [summary.cell(3, c).value for c in (2, 4, 5)] == ["房屋修缮费用", "未填报", "未填报"]
+    html = produce(session, ReportRequest("selfeval", 2024, "html"), SETTINGS).decode()
+    assert "0.00%" not in html

@@ -46,7 +46,7 @@ class SelfEvalProject:
     budget_wan: Decimal | None  # 全年预算数
     spent_wan: Decimal | None  # 全年执行数
     execution_points: Decimal
-    execution_rate: Decimal  # percent
+    execution_rate: Decimal | None  # percent; None while the year's spending is 未填报
     execution_score: Decimal
     annual_goal: str
     goal_actual: str
@@ -135,7 +135,8 @@ def _project(p: ProjectData, year: int, rules: ScoringRules) -> SelfEvalProject:
         project_id=p.id, year=year, name=p.name, department=p.department_label, department_id=p.department_id,
         implementing_unit=p.implementing_unit or MISSING, budget_start_wan=wan(p.annual_funds),
         budget_wan=wan(p.annual_funds), spent_wan=wan(spent), execution_points=two(result.execution_points),
-        execution_rate=two(result.execution_rate * 100), execution_score=result.execution_score,
+        execution_rate=None if spent is None else two(result.execution_rate * 100),
+        execution_score=result.execution_score,
         annual_goal=p.annual_goal or MISSING,
         goal_actual=(f"（系统汇总）全年执行 {amount_text(wan(spent))} 万元；"
                      f"{len(rows)} 项指标得分 {amount_text(result.total - result.execution_score)} / "

@@ -84,6 +84,11 @@ def _money_or_missing(value: Decimal | None):
     return MISSING if value is None else value
 
 
+def _rate_or_missing(percent: Decimal | None):
+    """A percentage (85.5) as the fraction Excel formats as 85.50%, or 未填报."""
+    return MISSING if percent is None else (percent / 100).quantize(Decimal("0.0001"))
+
+
 def monitor_sheet(ws: Worksheet, p: MonitorProject) -> None:
     _widths(ws, [10, 10, 18, 12, 16, 14, 10, 10, 10, 10, 10, 10, 18])
     _put(ws, "A1", "项目支出绩效目标执行监控表", head=True, merge="M1").font = Font(name=FONT.name, size=14, bold=True)
@@ -106,7 +111,7 @@ def monitor_sheet(ws: Worksheet, p: MonitorProject) -> None:
         _put(ws, f"D{row}", f.budget_wan if f.budget_wan is not None else "—", fmt=WAN)
         if i == 0:
             _put(ws, f"E{row}", _money_or_missing(f.spent_wan), fmt=WAN)
-            _put(ws, f"F{row}", MISSING if f.rate is None else (f.rate / 100).quantize(Decimal("0.0001")), fmt=PCT)
+            _put(ws, f"F{row}", _rate_or_missing(f.rate), fmt=PCT)
             _put(ws, f"G{row}", _money_or_missing(f.forecast_wan), fmt=WAN, merge=f"H{row}")
         else:
             _put(ws, f"E{row}", "—")
@@ -158,7 +163,7 @@ def selfeval_sheet(ws: Worksheet, p: SelfEvalProject) -> None:
     _put(ws, "E6", p.budget_wan if p.budget_wan is not None else "—", fmt=WAN)
     _put(ws, "F6", _money_or_missing(p.spent_wan), fmt=WAN)
     _put(ws, "G6", p.execution_points, fmt=SCORE)
-    _put(ws, "H6", (p.execution_rate / 100).quantize(Decimal("0.0001")), fmt=PCT)
+    _put(ws, "H6", _rate_or_missing(p.execution_rate), fmt=PCT)
     _put(ws, "I6", p.execution_score, fmt=SCORE)
     _put(ws, "A7", "年度总体目标", head=True, merge="A8")
     _put(ws, "B7", "预期目标", head=True, merge="E7")
@@ -213,7 +218,7 @@ def summary_sheet(ws: Worksheet, year: int, summaries: list[DepartmentSummary]) 
             _put(ws, f"B{row}", p.name)
             _put(ws, f"C{row}", p.budget_wan if p.budget_wan is not None else "—", fmt=WAN)
             _put(ws, f"D{row}", _money_or_missing(p.spent_wan), fmt=WAN)
-            _put(ws, f"E{row}", (p.execution_rate / 100).quantize(Decimal("0.0001")), fmt=PCT)
+            _put(ws, f"E{row}", _rate_or_missing(p.execution_rate), fmt=PCT)
             _put(ws, f"F{row}", p.total, fmt=SCORE)
             _put(ws, f"G{row}", p.grade)
             _put(ws, f"H{row}", len(p.missing_explanations))
