@@ -174,8 +174,24 @@ def load_config(path: str | Path | None = None, env: typing.Mapping[str, str] | 
         if env.get(env_name):
             raw.setdefault(key_path[0], {})[key_path[1]] = env[env_name]
     config = _build(Config, raw, source, prefix="")
+    _check_database_url(config.database.url, "KPIWATCH_DATABASE_URL" if env.get("KPIWATCH_DATABASE_URL") else source)
     secrets = {attr: env.get(name) or None for name, attr in ENV_SECRETS.items()}
     return dataclasses.replace(config, source=source, **secrets)
+
+
+def _check_database_url(url: str, where: str) -> None:
+    """Refuse a URL the store cannot open here, so `kpiwatch db upgrade` says which setting is wrong instead of
+    failing deep inside SQLAlchemy. The URL itself is never echoed: it may carry a password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        driver = make_url(url).get_backend_name()
+    except ArgumentError as exc:
+        raise ConfigError(f"{where}: database.url: not a database URL "
+                          "(expected e.g. sqlite:///kpiwatch.sqlite or postgresql://user@host:5432/db)") from exc
+    if driver not in ("sqlite", "postgresql", "postgres"):  # normalise_url runs postgres:// on psycopg
+        raise ConfigError(f"{where}: database.url: unsupported database {driver!r} (use sqlite or postgresql)")
 
 
 def _resolve_path(path: str | Path | None, env: typing.Mapping[str, str]) -> Path | None:

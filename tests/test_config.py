@@ -46,3 +46,22 @@ def test_broken_toml_names_the_file(tmp_path):
     bad.write_text("[database\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"config\.toml: not valid TOML"):
         load_config(bad, env={})
+
+
+@pytest.mark.parametrize("url,reason", [
+    ("nonsense", "database.url: not a database URL"),
+    ("mysql://kpiwatch:pw@db/kpiwatch", "database.url: unsupported database 'mysql'"),
+])
+def test_a_database_url_the_store_cannot_open_is_named_with_where_it_came_from(tmp_path, url, reason):
+    with pytest.raises(ConfigError, match=f"^KPIWATCH_DATABASE_URL: {reason}") as raised:
+        load_config(ROOT / "config.toml", env={"KPIWATCH_DATABASE_URL": url})
+    assert "pw" not in str(raised.value)
+    file = tmp_path / "config.toml"
+    file.write_text(f'[database]\nurl = "{url}"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=f"^{file}: {reason}"):
+        load_config(file, env={})
+
+
+def test_plain_postgres_urls_are_accepted():
+    for url in ("postgres://u@h/db", "postgresql://u@h/db", "postgresql+psycopg://u@h/db", "sqlite://"):
+        assert load_config(ROOT / "config.toml", env={"KPIWATCH_DATABASE_URL": url}).database.url == url

@@ -39,3 +39,31 @@ def test_funds_round_trip_as_exact_decimals(session):
     stored = session.exec(select(Project)).one()
     assert stored.annual_funds == Decimal("46949800.01")
     assert isinstance(stored.annual_funds, Decimal)
+
+
+def test_db_upgrade_on_an_unreachable_store_is_one_clear_line_without_the_password(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from monitor.cli.main import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KPIWATCH_DATABASE_URL", "postgresql://postgres:s3cret@127.0.0.1:1/kpiwatch")
+    for command in (["db", "upgrade"], ["db", "current"]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith("无法打开数据库 postgresql://postgres:***@127.0.0.1:1/kpiwatch：OperationalError")
+        assert "s3cret" not in result.output
+
+
+def test_db_upgrade_reports_the_revision_reached(fresh_db_url, tmp_path, monkeypatch):
+    from sqlalchemy.engine import make_url
+    from typer.testing import CliRunner
+
+    from monitor.cli.main import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KPIWATCH_DATABASE_URL", fresh_db_url)
+    result = CliRunner().invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    shown = make_url(fresh_db_url).render_as_string(hide_password=True)
+    assert result.output == f"数据库已升级到 0001 ({shown})\n"
