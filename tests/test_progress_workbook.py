@@ -133,3 +133,19 @@ def test_a_workbook_naming_another_departments_indicator_is_refused_whole(engine
     assert response.status_code == 422 and "不属于本部门" in response.text
     with Session(engine) as s:
         assert s.exec(select(Report)).all() == []
+
+
+def test_two_different_rows_for_the_same_fact_are_refused_and_identical_ones_stored_once(engine, world):
+    client = make_client(engine)
+    login(client, "clerk_hr")
+    count = world.ind["count"]
+    conflicting = f"指标编号,数值,截至日期\n{count},1500,2024-06-30\n{count},1600,2024-06-30\n".encode()
+    response = _upload(client, world, conflicting, "填报.csv")
+    assert response.status_code == 422
+    problems = response.text.split('class="problems"')[1]
+    assert "<td>3</td><td>C 截至日期</td>" in problems and "同一指标" in problems
+    with Session(engine) as s:
+        assert s.exec(select(Report)).all() == []
+    repeated = f"指标编号,数值,截至日期\n{count},1500,2024-06-30\n{count},1500.0,2024-06-30\n".encode()
+    response = _upload(client, world, repeated, "填报.csv")
+    assert response.status_code == 200 and "1 条指标填报" in response.text and "1 条与已有记录相同" in response.text

@@ -161,15 +161,17 @@ def latest(reports: Sequence[Report]) -> Report | None:
     return max(reports, key=lambda r: (r.as_of or r.completed_on or date.min, r.id or 0))
 
 
+def _facts(obj: CleanReport | Report) -> tuple:
+    """What a report says, comparable across a typed draft and a stored row (blank text and {} mean nothing)."""
+    values = (getattr(obj, name) for name in CleanReport.FACT_FIELDS)
+    return tuple(v if isinstance(v, Decimal) else (v or None) for v in values)
+
+
 def _same_fact(clean: CleanReport, row: Report) -> bool:
-    for name in CleanReport.FACT_FIELDS:
-        mine, theirs = getattr(clean, name), getattr(row, name)
-        if isinstance(mine, Decimal) and isinstance(theirs, Decimal):
-            if mine != theirs:
-                return False
-        elif (mine or None) != (theirs or None):
-            return False
-    return True
+    return _facts(clean) == _facts(row)
+
+
+SLOT_FIELDS = {"as_of": "as_of", "occurrence": "occurrence_due", "grade": "grade"}
 
 
 def check_reports(session: Session, user: User, drafts: Sequence[ReportDraft], today: date
@@ -180,6 +182,7 @@ def check_reports(session: Session, user: User, drafts: Sequence[ReportDraft], t
     visible = permissions.visible_department_ids(session, user)
     cleans: list[CleanReport] = []
     problems: list[Problem] = []
+    first_of_slot: dict[tuple, CleanReport] = {}
     for index, (draft, indicator_id) in enumerate(zip(drafts, ids)):
         info = infos.get(indicator_id) if indicator_id is not None else None
         if info is None or (visible is not None and info.project.department_id not in visible):
@@ -189,6 +192,12 @@ def check_reports(session: Session, user: User, drafts: Sequence[ReportDraft], t
         clean = validate(draft, info, today)
         problems.extend(Problem(p.field, p.message, index) for p in clean.problems)
         cleans.append(clean)
+        if not clean.problems and clean.supersedes_id is None:
+            slot = (indicator_id, clean.slot(info.kind))
+            earlier = first_of_slot.setdefault(slot, clean)
+            if earlier is not clean and _facts(earlier) != _facts(clean):
+                problems.append(Problem(SLOT_FIELDS[slot[1][0]], "本批另有一条同一指标、同一日期或期次的不同填报，请只保留一条 "
+                                        "(conflicts with another entry of this batch)", index))
     return cleans, infos, problems
 
 
