@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from monitor.importers.disclosure import parse_text
 from monitor.importers.document import ImportFailure
+from monitor.importers.output import summary_lines
 from tests.conftest import SEED_HRSS, SEED_UNION
 
 HRSS_LINES = SEED_HRSS.read_text(encoding="utf-8").splitlines()
@@ -35,11 +36,23 @@ def test_changed_project_funds_are_a_reconciliation_mismatch():
     lines = list(HRSS_LINES)
     assert lines[1180] == "项目资金（元）\t\t实施期资金总额：\t\t18,200\t年度资金总额：\t\t18,200"
     lines[1180] = "项目资金（元）\t\t实施期资金总额：\t\t18,200\t年度资金总额：\t\t19,200"
-    rec = parse_text("\n".join(lines), source="changed.txt").reconciliation
+    doc = parse_text("\n".join(lines), source="changed.txt")
+    rec = doc.reconciliation
     assert {(m.get("project"), m.get("disclosed"), m.get("imported")) for m in rec.mismatches} == {
         (None, "46949800.00", "46950800.00"),
         ("遗属补助", "18200.00", "19200.00"),
     }
+    assert [line for line in summary_lines(doc) if line.startswith("    ")] == [
+        "    ! 年度资金合计与表十二合计不符（表十二 46949800.00 元，导入 46950800.00 元）",
+        "    ! 第430行 「遗属补助」：项目年度资金与表十二不符（表十二 18200.00 元，导入 19200.00 元）",
+    ]
+
+
+def test_rounding_in_table_twelve_is_shown_beside_the_agreement():
+    lines = summary_lines(parse_text(SEED_UNION.read_text(encoding="utf-8"), source="union.txt"))
+    assert "  与表十二核对：一致（表十二 8877000.00 元，导入 8877016.27 元）" in lines
+    assert ("    舍入 第585行 「退休职工补贴医保取暖费及在职职工社保等」：表十二按万元保留两位小数，差额在舍入范围内"
+            "（表十二 3097000.00 元，导入 3097016.27 元）") in lines
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

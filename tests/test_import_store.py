@@ -178,6 +178,16 @@ def test_cli_bad_files_get_a_clear_error_and_store_nothing(db_url, engine, union
     assert _counts(engine) == before and _ids(engine) == before_ids
 
 
+def test_cli_text_summary_says_what_was_written(db_url, engine, tmp_path, monkeypatch):
+    monkeypatch.setenv("KPIWATCH_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+    first = CliRunner().invoke(app, ["import", str(SEED_UNION)])
+    assert first.exit_code == 0, first.output
+    assert "  已写入：新建 项目5个、指标118个，更新 项目0个、指标0个，未变 项目0个、指标0个，删除 项目0个、指标0个\n" in first.output
+    again = CliRunner().invoke(app, ["import", str(SEED_UNION)])
+    assert "未变 项目5个、指标118个" in again.output
+
+
 def test_cli_a_folder_instead_of_a_file_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(app, ["import", str(tmp_path), "--dry-run"])

@@ -43,8 +43,9 @@ def import_command(
                                         strict_month_before=strict)
         data = document_json(doc, year=year, department_code=department_code, strict_month_before=strict)
         data["store"] = result.to_json()
+        counts = {"新建": result.created, "更新": result.updated, "未变": result.unchanged, "删除": result.deleted}
         lines = summary_lines(doc) + [
-            f"  已写入：新建 {result.created}，更新 {result.updated}，未变 {result.unchanged}，删除 {result.deleted}"
+            "  已写入：" + "，".join(f"{label} 项目{c['projects']}个、指标{c['indicators']}个" for label, c in counts.items())
         ] + [f"  ! {s}" for s in result.kept_stale]
         _emit(data, lines, as_json)
     except ImportFailure as exc:

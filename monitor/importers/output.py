@@ -93,8 +93,16 @@ def summary_lines(doc: ParsedDocument) -> list[str]:
         state = "一致" if rec.ok else "不一致"
         lines.append(f"  与表十二核对：{state}（表十二 {money_text(rec.disclosed_total)} 元，导入 "
                      f"{money_text(rec.imported_total)} 元）")
-        for m in rec.mismatches:
-            lines.append(f"    ! {m}")
+        lines += [f"    ! {_reconciliation_line(m)}" for m in rec.mismatches]
+        lines += [f"    舍入 {_reconciliation_line(r)}" for r in rec.rounding]
     for r in doc.rejected:
         lines.append(f"  拒收 第{r.line}行 [{r.project or ''}/{r.half or ''}] {r.text!r}: {r.reason}")
     return lines
+
+
+def _reconciliation_line(item: dict) -> str:
+    where = f"第{item['line']}行 " if item.get("line") else ""
+    project = f"「{item['project']}」：" if item.get("project") else ""
+    amounts = "，".join(f"{label} {item[key]} 元" for key, label in (("disclosed", "表十二"), ("imported", "导入"))
+                       if item.get(key) is not None)
+    return f"{where}{project}{item['reason']}" + (f"（{amounts}）" if amounts else "")
