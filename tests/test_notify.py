@@ -268,3 +268,16 @@ def test_months_of_one_overdue_task_fold_into_one_item(engine, world, sink):
     assert message["Subject"] == "【绩效提醒】晋城市总工会：1项逾期"
     assert plain.count("电费缴纳时间") == 1 and "共3期（4月20日、5月20日、6月20日）" in plain
     assert "（已逾期72天）" in plain
+
+
+def test_a_folded_overdue_task_gives_the_reason_of_the_due_date_it_names(engine, world, sink):
+    """The item says 截止日期 4月20日（已逾期72天）: its reason is April's, not June's "已逾期11天" beside it."""
+    monthly = world.indicator("union", "电费缴纳时间", "每月20日前", "")
+    for month in (4, 5, 6):
+        days = (date(2024, 7, 1) - date(2024, month, 20)).days
+        world.state(monthly, "overdue", as_of=date(2024, 7, 1), occurrence=f"2024-0{month}-20",
+                    since=date(2024, month, 21), reason=f"截止{month}月20日，已逾期{days}天，尚未报告完成")
+    message = _by_recipient(Mailbox(engine, sink).day(date(2024, 7, 1)))["perf@zgh.example.org"][0]
+    plain = parts(message)[0]
+    assert "截止日期：2024年4月20日（已逾期72天）" in plain
+    assert "原因：截止4月20日，已逾期72天，尚未报告完成" in plain and "已逾期11天" not in plain

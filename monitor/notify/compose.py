@@ -354,12 +354,13 @@ def _group_occurrences(items: list[Item]) -> list[Item]:
             continue
         group.sort(key=lambda it: it.due or date.min)
         latest = group[-1]
+        overdue = [it.days_overdue for it in group if it.days_overdue is not None]
+        shown = group[0] if overdue else latest  # the occurrence whose due date the item names
         dues = "、".join(f"{it.due.month}月{it.due.day}日" for it in group if it.due)
         notes = [f"共{len(group)}期（{dues}）"] + sorted({it.note for it in group if it.note})
-        overdue = [it.days_overdue for it in group if it.days_overdue is not None]
         left = [it.days_left for it in group if it.days_left is not None]
-        out.append(Item(latest.project, latest.indicator, latest.target, latest.latest, latest.reason, latest.link,
-                        due=group[0].due if overdue else latest.due, days_overdue=max(overdue) if overdue else None,
+        out.append(Item(latest.project, latest.indicator, latest.target, latest.latest, shown.reason, latest.link,
+                        due=shown.due, days_overdue=max(overdue) if overdue else None,
                         days_left=min(left) if left else None, ack_link=latest.ack_link, note="；".join(notes),
                         escalation_level=max(it.escalation_level for it in group)))
     return out
