@@ -146,6 +146,10 @@ def test_two_different_rows_for_the_same_fact_are_refused_and_identical_ones_sto
     assert "<td>3</td><td>C 截至日期</td>" in problems and "同一指标" in problems
     with Session(engine) as s:
         assert s.exec(select(Report)).all() == []
+    spending = f"项目编号,执行数(元),截至日期\n{world.hr_project},100,2024-06-30\n{world.hr_project},200,2024-06-30\n"
+    assert "同一项目" in _upload(client, world, spending.encode(), "支出.csv").text
+    with Session(engine) as s:
+        assert s.exec(select(Spending)).all() == []
     repeated = f"指标编号,数值,截至日期\n{count},1500,2024-06-30\n{count},1500.0,2024-06-30\n".encode()
     response = _upload(client, world, repeated, "填报.csv")
     assert response.status_code == 200 and "1 条指标填报" in response.text and "1 条与已有记录相同" in response.text

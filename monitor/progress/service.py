@@ -311,6 +311,7 @@ def record_spending(session: Session, user: User, drafts: Sequence[SpendingDraft
     visible = permissions.visible_department_ids(session, user)
     problems: list[Problem] = []
     cleaned: list[tuple[Project, Decimal, date, str | None, int | None]] = []
+    first_amount: dict[tuple[int, date], Decimal] = {}
     project_ids = [parsing.record_id(draft.project_id) for draft in drafts]
     projects = {p.id: p for p in session.exec(select(Project).where(
         col(Project.id).in_([i for i in project_ids if i is not None]))).all()}
@@ -343,6 +344,10 @@ def record_spending(session: Session, user: User, drafts: Sequence[SpendingDraft
             supersedes = parsing.record_id(draft.supersedes_id)
             if supersedes is None:
                 problems.append(Problem("supersedes_id", "应为记录编号 (expected a record id)", index))
+        if supersedes is None and amount is not None and as_of is not None:
+            if first_amount.setdefault((project.id, as_of), amount) != amount:
+                problems.append(Problem("as_of", "本批另有一条同一项目、同一截至日期的不同执行数，请只保留一条 "
+                                                 "(conflicts with another entry of this batch)", index))
         cleaned.append((project, amount, as_of, checked_text(draft.note, "note", problems, index), supersedes))
     if problems:
         raise ValidationFailed(problems)
