@@ -94,6 +94,8 @@ def test_row_level_errors_name_sheet_row_and_column(tmp_path):
         ("指标", 7, "指标值"),
     }
     assert "filled.xlsx" in str(err.value) and "二十万" in str(err.value)
+    assert "  - 「项目」表 第2行 「年度资金总额（元）」列：「二十万」不是金额（元）" in str(err.value).splitlines()
+    assert "  - 「指标」表 第5行 「项目标识」列：「不存在的项目」不在「项目」表中" in str(err.value).splitlines()
 
 
 def test_broken_and_foreign_workbooks_are_refused(tmp_path):

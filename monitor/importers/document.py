@@ -49,7 +49,7 @@ class ImportFailure(ValueError):
         head = (": ".join([" ".join(where), self.message]) if where else self.message)
         lines = [head]
         for p in self.problems[:50]:
-            lines.append("  - " + "，".join(f"{k}={v}" for k, v in p.items()))
+            lines.append("  - " + _problem_text(p))
         if len(self.problems) > 50:
             lines.append(f"  … 另有 {len(self.problems) - 50} 处问题")
         return "\n".join(lines)
@@ -57,6 +57,19 @@ class ImportFailure(ValueError):
     def to_json(self) -> dict:
         return {"error": self.message, "file": self.file, "line": self.line, "field": self.field_name,
                 "problems": self.problems}
+
+
+def _problem_text(problem: dict) -> str:
+    """「项目」表 第3行 「预算年度」列：… — where to look first, then what is wrong."""
+    where = []
+    if problem.get("sheet"):
+        where.append(f"「{problem['sheet']}」表")
+    if problem.get("row") is not None:
+        where.append(f"第{problem['row']}行")
+    if problem.get("column"):
+        where.append(f"「{problem['column']}」列")
+    rest = [f"{k}={v}" for k, v in problem.items() if k not in ("sheet", "row", "column", "problem")]
+    return " ".join(where) + "：" + "；".join([str(problem.get("problem", ""))] + rest)
 
 
 @dataclass
