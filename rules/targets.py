@@ -689,6 +689,8 @@ def parse_target(
 def _parse(text: str, *, year: int, level2: str | None, name: str | None, strict: bool) -> Target:
     if not isinstance(text, str):
         return _unparsed(str(text), "不是文本")
+    if not isinstance(year, int) or not 2 <= year <= 9998:  # dates reach one year either side of it
+        return _unparsed(text, f"预算年度{year}不是有效年份")
     if len(text) > _MAX_TEXT:
         return _unparsed(text, f"文字过长（{len(text)}字），不像是指标值")
     s = _normalize(text)

@@ -282,6 +282,12 @@ def test_non_text_input_is_kept_and_flagged():
     assert target.kind == "unparsed" and target.text == "None"
 
 
+@pytest.mark.parametrize("year", [0, 1, 9999, 99999, -2024])
+def test_a_budget_year_without_dates_either_side_is_named_not_a_crash(year):
+    target = parse_target("每季度末", year=year)
+    assert (target.kind, target.reason) == ("unparsed", f"预算年度{year}不是有效年份")
+
+
 def test_festivals_are_never_guessed_for_years_without_holiday_data():
     target = parse_target("春节前", year=2090)
     assert (target.kind, target.reason) == ("unparsed", "2090年春节放假日期未知（节假日数据未覆盖该年）")
