@@ -343,3 +343,23 @@ def test_self_evaluation_of_unreported_spending_shows_the_rate_as_not_filled_nev
     assert [summary.cell(3, c).value for c in (2, 4, 5)] == ["房屋修缮费用", "未填报", "未填报"]
     html = produce(session, ReportRequest("selfeval", 2024, "html"), SETTINGS).decode()
     assert "0.00%" not in html
+
+
+def test_a_completion_without_its_period_counts_for_one_month_as_the_evaluation_counts_it(session):
+    """A monthly task reported once, "done 15 February", without naming the month: like the lights, both tables
+    count it for the first month due on or after that day (February), not for every month of the year."""
+    from monitor.reports.monitoring import progress_text
+    from monitor.reports.selfeval import occurrence_statuses
+
+    dept = Department(code="144", name="晋城市人力资源和社会保障局")
+    year = BudgetYear(year=2024)
+    session.add_all([dept, year])
+    session.flush()
+    _project, ind = add_project(session, department=dept, year=year, name="遗属补助", funds=D("10000"),
+                                rows=[("产出指标", "时效指标", "遗属补助发放时间", "每月")])
+    report(session, ind["遗属补助发放时间"], completed_on=date(2024, 2, 15))
+    session.commit()
+    (loaded,) = load_year(session, 2024).projects[0].indicators
+    assert progress_text(loaded, date(2024, 3, 31)) == (
+        "2024-01-31期：未填报；2024-02-29期：2024-02-15完成；2024-03-31期：未填报")
+    assert occurrence_statuses(loaded, date(2024, 3, 31)) == ("missed", "on_time", "missed")

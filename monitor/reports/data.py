@@ -76,6 +76,20 @@ class IndicatorData:
         facts = self.reports_until(cutoff)
         return facts[-1] if facts else None
 
+    def completions(self, cutoff: date) -> dict[date, date]:
+        """Earliest completion per occurrence due date, matched as the evaluation matches them
+        (`rules.evaluation._completions`): a report naming its occurrence counts for that one; one without counts
+        for the first occurrence due on or after its completion, or for the last one, late."""
+        dues = sorted(due for _start, due in self.occurrences)
+        out: dict[date, date] = {}
+        for fact in self.reports_until(cutoff):
+            if not fact.completed_on or not dues:
+                continue
+            due = fact.occurrence_due or next((d for d in dues if d >= fact.completed_on), dues[-1])
+            if due not in out or fact.completed_on < out[due]:
+                out[due] = fact.completed_on
+        return out
+
 
 @dataclass
 class ProjectData:

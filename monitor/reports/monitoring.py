@@ -105,10 +105,10 @@ def progress_text(ind: IndicatorData, cutoff: date) -> str:
     facts = ind.reports_until(cutoff)
     if ind.kind in ("deadline", "window", "recurring") and ind.occurrences:
         parts = []
+        completions = ind.completions(cutoff)
         for _start, due in ind.occurrences:
-            done = [f.completed_on for f in facts if f.completed_on and (f.occurrence_due in (None, due))]
-            if done:
-                when = min(done)
+            when = completions.get(due)
+            if when is not None:
                 parts.append(f"{due.isoformat()}期：{when.isoformat()}完成" + ("（逾期）" if when > due else ""))
             elif due <= cutoff:
                 parts.append(f"{due.isoformat()}期：未填报")

@@ -62,18 +62,13 @@ class SelfEvalProject:
 
 def occurrence_statuses(ind: IndicatorData, cutoff: date) -> tuple[str, ...]:
     """"on_time" / "late" / "missed" for every occurrence due by `cutoff`, from the reported completion dates."""
-    facts = ind.reports_until(cutoff)
+    completions = ind.completions(cutoff)
     statuses = []
-    single = len(ind.occurrences) == 1
     for _start, due in ind.occurrences:
         if due > cutoff:
             continue
-        done = [f.completed_on for f in facts
-                if f.completed_on and (f.occurrence_due == due or (single and f.occurrence_due is None))]
-        if not done:
-            statuses.append("missed")
-        else:
-            statuses.append("on_time" if min(done) <= due else "late")
+        when = completions.get(due)
+        statuses.append("missed" if when is None else "on_time" if when <= due else "late")
     return tuple(statuses)
 
 
