@@ -19,10 +19,10 @@ LIGHT_WORD = {"red": "红", "yellow": "黄", "green": "绿", "blue": "蓝", "gre
 
 
 def evaluate_command(
-    as_of: str = typer.Option(None, "--as-of", help="Evaluation date YYYY-MM-DD (default: today in Asia/Shanghai)."),
-    department: str = typer.Option(None, "--department", help="Only this department code, e.g. 144."),
-    as_json: bool = typer.Option(False, "--json", help="Print every indicator as JSON."),
-    store: bool = typer.Option(True, "--store/--no-store", help="Keep the results (default) or only print them."),
+    as_of: str = typer.Option(None, "--as-of", help="评估日期 YYYY-MM-DD（默认：北京时间今天）"),
+    department: str = typer.Option(None, "--department", help="只评估该部门代码，例如 144"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出每个指标的结果"),
+    store: bool = typer.Option(True, "--store/--no-store", help="保存结果（默认），或 --no-store 只显示不保存"),
 ) -> None:
     """评估一次：计算每个指标的红黄绿灯并保存。"""
     try:

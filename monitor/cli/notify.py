@@ -29,10 +29,10 @@ def _parse_day(value: str | None) -> date | None:
 
 
 def notify_command(
-    as_of: str | None = typer.Option(None, "--as-of", help="Date to build digests for (YYYY-MM-DD); default today."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Build only: nothing is queued, sent or remembered."),
-    out: Path | None = typer.Option(None, "--out", help="With --dry-run: write every message as an .eml file here."),
-    send: bool = typer.Option(True, "--send/--no-send", help="Send the queued messages right away."),
+    as_of: str | None = typer.Option(None, "--as-of", help="提醒日期 YYYY-MM-DD（默认今天）"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="只生成：不入发件箱、不发送、不记录"),
+    out: Path | None = typer.Option(None, "--out", help="与 --dry-run 同用：把每封邮件写成 .eml 文件到此目录"),
+    send: bool = typer.Option(True, "--send/--no-send", help="入发件箱后立即发送（默认）"),
 ) -> None:
     """生成当日各部门的提醒邮件（工作日），放入发件箱并发送；--dry-run --out DIR 只写出 .eml 文件。"""
     from monitor.notify.compose import plan, run_notify
@@ -75,7 +75,7 @@ def notify_command(
 
 @outbox_app.command("list")
 def outbox_list(
-    status: str | None = typer.Option(None, "--status", help="pending, sending, sent or failed."),
+    status: str | None = typer.Option(None, "--status", help="pending、sending、sent 或 failed"),
     limit: int = typer.Option(50, "--limit"),
 ) -> None:
     """列出发件箱中的邮件（最新在前）。"""
@@ -97,7 +97,7 @@ def outbox_list(
 
 
 @outbox_app.command("retry")
-def outbox_retry(ids: list[int] = typer.Argument(None, help="Message ids; default every failed message.")) -> None:
+def outbox_retry(ids: list[int] = typer.Argument(None, help="邮件编号；默认全部失败的邮件")) -> None:
     """把失败的邮件重新放回队列。"""
     from monitor.notify.outbox import retry
 
@@ -109,8 +109,8 @@ def outbox_retry(ids: list[int] = typer.Argument(None, help="Message ids; defaul
 
 @outbox_app.command("send")
 def outbox_send(
-    loop: bool = typer.Option(False, "--loop", help="Keep running: a dedicated sender process."),
-    poll: float = typer.Option(5.0, "--poll", help="With --loop: seconds between looks at an empty outbox."),
+    loop: bool = typer.Option(False, "--loop", help="持续运行：专用发送进程"),
+    poll: float = typer.Option(5.0, "--poll", help="与 --loop 同用：发件箱为空时每隔几秒查看一次"),
 ) -> None:
     """发送发件箱中到期的邮件（一次，或 --loop 持续运行）。"""
     from monitor.notify.sender import send_forever, send_pending

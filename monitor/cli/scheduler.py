@@ -10,8 +10,8 @@ from monitor.cli.common import load_settings, open_store
 
 
 def scheduler_command(
-    run_seconds: float = typer.Option(None, "--run-seconds", help="Stop after this many seconds (default: until Ctrl-C)."),
-    list_jobs: bool = typer.Option(False, "--list", help="Only list the planned jobs and their schedules."),
+    run_seconds: float = typer.Option(None, "--run-seconds", help="运行这么多秒后停止（默认：直到 Ctrl-C）"),
+    list_jobs: bool = typer.Option(False, "--list", help="只列出计划任务及其时间表"),
 ) -> None:
     """只运行定时任务（每日评估、提醒发送、配置的 cron 任务），不启动门户。"""
     from monitor.scheduler.service import SchedulerConfigError, planned_jobs, run_until_stopped

@@ -10,9 +10,9 @@ from monitor.cli.common import load_settings, open_store
 
 
 def serve_command(
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(8000, "--port", help="Port to listen on."),
-    scheduler: bool = typer.Option(True, "--scheduler/--no-scheduler", help="Also run the scheduled jobs."),
+    host: str = typer.Option("127.0.0.1", "--host", help="监听地址"),
+    port: int = typer.Option(8000, "--port", help="监听端口"),
+    scheduler: bool = typer.Option(True, "--scheduler/--no-scheduler", help="同时运行定时任务（默认）"),
 ) -> None:
     """启动门户与定时任务。"""
     import uvicorn
