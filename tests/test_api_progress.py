@@ -89,6 +89,25 @@ def test_a_batch_with_one_bad_report_stores_nothing_and_names_it(engine, world):
         assert s.exec(select(Report)).all() == []
 
 
+@pytest.mark.parametrize("body, expected", [
+    ({"value": "1200", "as_of": "2024-06-30"}, [(None, "indicator_id", "指标编号")]),
+    ({"indicator_id": "count", "value": "很多", "as_of": "2024-06-30"}, [(None, "value", "数值")]),
+    ({"indicator_id": "count", "value": "1200", "as_of": "2024-02-30"}, [(None, "as_of", "截至日期")]),
+    ([{"indicator_id": "count", "value": "1", "as_of": "2024-06-30"},
+      {"indicator_id": "deadline", "completed_on": "2024-13-01"}], [(1, "completed_on", "完成日期")]),
+])
+def test_mistyped_fields_are_named_like_every_other_refusal(engine, world, body, expected):
+    def with_ids(item):
+        return {k: world.ind[v] if k == "indicator_id" else v for k, v in item.items()}
+    payload = [with_ids(i) for i in body] if isinstance(body, list) else with_ids(body)
+    response = make_client(engine).post("/api/v1/reports", headers=_auth(_token(engine, "clerk_hr")), json=payload)
+    assert response.status_code == 422
+    problems = response.json()["detail"]["problems"]
+    assert [(p["index"], p["field"], p["label"]) for p in problems] == expected
+    with Session(engine) as s:
+        assert s.exec(select(Report)).all() == []
+
+
 def test_another_departments_indicator_and_project_are_refused_as_not_found(engine, world):
     client = make_client(engine)
     headers = _auth(_token(engine, "clerk_union"))

@@ -14,13 +14,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse, Response
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
 
 from monitor.config import Config
+from monitor.progress.validation import FIELD_LABELS
 from monitor.store.db import make_engine
 from monitor.web.auth import LoginRequired, LoginThrottle
 from monitor.web.templating import STATIC_DIR, render
@@ -70,6 +73,27 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def api_problems(errors: list[dict], body: object) -> list[dict]:
+    """FastAPI's refusals in the API's own shape (index, field, label, problem), as for a report that makes no sense.
+
+    A body that may be one object or a list is checked against both; only the errors of the shape actually
+    sent are kept, so a bad single report is not also told it "should be a valid list".
+    """
+    sent_list = isinstance(body, list)
+    problems = []
+    for error in errors:
+        loc = list(error["loc"][1:] if error["loc"][:1] == ("body",) else error["loc"])
+        if loc and isinstance(loc[0], str) and (loc[0].startswith("list[") or loc[0][:1].isupper()):
+            if loc[0].startswith("list[") != sent_list:
+                continue
+            loc = loc[1:]
+        index = loc.pop(0) if loc and isinstance(loc[0], int) else None
+        name = ".".join(str(part) for part in loc) or "body"
+        problems.append({"index": index, "field": name, "label": FIELD_LABELS.get(loc[0] if loc else name, name),
+                         "problem": error["msg"]})
+    return problems
 
 
 def secret_key(settings: Config) -> str:
@@ -137,6 +161,13 @@ def create_app(settings: Config, engine: Engine | None = None) -> FastAPI:
             return await http_exception_handler(request, exc)
         return render(request, "error.html", {"status": exc.status_code, "detail": exc.detail},
                       status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if not request.url.path.startswith("/api/"):
+            return await request_validation_exception_handler(request, exc)
+        return JSONResponse({"detail": {"message": "未保存任何内容 (nothing stored)",
+                                        "problems": api_problems(exc.errors(), exc.body)}}, status_code=422)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in _routers():
