@@ -19,9 +19,11 @@ import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rules.evaluation import EvaluationSettings
 from rules.scoring import ScoringRules
@@ -218,8 +220,59 @@ def _build(cls: type, raw: Any, source: str, prefix: str) -> Any:
     values = {}
     for name in fields:
         if name in raw:
-            values[name] = _coerce(hints[name], raw[name], source, f"{prefix}{name}")
+            full = f"{prefix}{name}"
+            values[name] = _coerce(hints[name], raw[name], source, full)
+            problem = _CHECKS[full](values[name]) if full in _CHECKS else None
+            if problem:
+                raise ConfigError(f"{source}: {full}: {problem}, got {raw[name]!r}")
     return cls(**values)
+
+
+def _one_of(*allowed: str) -> typing.Callable[[Any], str | None]:
+    return lambda value: None if value in allowed else "expected one of " + ", ".join(allowed)
+
+
+def _between(low: int, high: int) -> typing.Callable[[Any], str | None]:
+    return lambda value: None if low <= value <= high else f"expected {low} to {high}"
+
+
+def _month_day(value: str) -> str | None:
+    try:
+        datetime.strptime(f"2023-{value}", "%Y-%m-%d")  # a day every year has: 02-29 is refused
+    except ValueError:
+        return "expected a day of the year as MM-DD"
+    return None
+
+
+def _clock(value: str) -> str | None:
+    try:
+        datetime.strptime(value, "%H:%M")
+    except ValueError:
+        return "expected a time of day as HH:MM"
+    return None
+
+
+def _time_zone(value: str) -> str | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "expected a time zone name such as Asia/Shanghai"
+    return None
+
+
+# Values the types alone do not rule out, checked when the file is read so the key is named at start-up
+# rather than when a job first uses it.
+_CHECKS: dict[str, typing.Callable[[Any], str | None]] = {
+    "portal.default_lang": _one_of("zh", "en"),
+    "smtp.security": _one_of("none", "starttls", "tls"),
+    "smtp.port": _between(1, 65535),
+    "reports.monitor_through_month": _between(1, 12),
+    "reports.monitor_due": _month_day,
+    "reports.selfeval_draft": _month_day,
+    "scheduler.timezone": _time_zone,
+    "scheduler.evaluate_at": _clock,
+    "notifications.summary_weekday": _between(1, 7),
+}
 
 
 def _coerce(hint: Any, value: Any, source: str, key: str) -> Any:

@@ -65,3 +65,22 @@ def test_a_database_url_the_store_cannot_open_is_named_with_where_it_came_from(t
 def test_plain_postgres_urls_are_accepted():
     for url in ("postgres://u@h/db", "postgresql://u@h/db", "postgresql+psycopg://u@h/db", "sqlite://"):
         assert load_config(ROOT / "config.toml", env={"KPIWATCH_DATABASE_URL": url}).database.url == url
+
+
+@pytest.mark.parametrize("section,key,value,reason", [
+    ("smtp", "security", '"ssl"', "expected one of none, starttls, tls, got 'ssl'"),
+    ("smtp", "port", "70000", "expected 1 to 65535, got 70000"),
+    ("portal", "default_lang", '"fr"', "expected one of zh, en, got 'fr'"),
+    ("reports", "monitor_through_month", "13", "expected 1 to 12, got 13"),
+    ("reports", "monitor_due", '"13-40"', "expected a day of the year as MM-DD, got '13-40'"),
+    ("reports", "selfeval_draft", '"02-29"', "expected a day of the year as MM-DD, got '02-29'"),
+    ("scheduler", "timezone", '"Mars/Base"', "expected a time zone name such as Asia/Shanghai, got 'Mars/Base'"),
+    ("scheduler", "evaluate_at", '"25:99"', "expected a time of day as HH:MM, got '25:99'"),
+    ("notifications", "summary_weekday", "0", "expected 1 to 7, got 0"),
+])
+def test_a_value_out_of_range_is_named_when_the_file_is_read(tmp_path, section, key, value, reason):
+    file = tmp_path / "config.toml"
+    file.write_text(f"[{section}]\n{key} = {value}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_config(file, env={})
+    assert str(raised.value) == f"{file}: {section}.{key}: {reason}"
