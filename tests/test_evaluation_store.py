@@ -116,6 +116,8 @@ def test_evaluate_command_prints_json_for_every_indicator(engine, db_url, monkey
     assert table.exit_code == 0 and "工人文化宫运行经费" in table.output and "创业就业专项" not in table.output
     unknown = CliRunner().invoke(app, ["evaluate", "--department", "000"])
     assert unknown.exit_code == 1 and "没有代码为 000 的部门" in unknown.output
+    not_a_day = CliRunner().invoke(app, ["evaluate", "--as-of", "2023-02-29"])
+    assert not_a_day.exit_code == 2 and "2023-02-29" in not_a_day.output and "YYYY-MM-DD" in not_a_day.output
 
 
 def test_demo_step_shows_lights_per_department_and_project_and_survives_an_empty_store(engine):

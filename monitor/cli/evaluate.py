@@ -28,7 +28,7 @@ def evaluate_command(
     try:
         day = date.fromisoformat(as_of) if as_of else now().date()
     except ValueError as exc:
-        raise typer.BadParameter(f"--as-of: expected YYYY-MM-DD, got {as_of!r}") from exc
+        raise typer.BadParameter(f"--as-of：日期应写成 YYYY-MM-DD（例如 2024-02-29），得到 {as_of!r}") from exc
     settings = load_settings()
     with open_store(settings) as engine:
         try:

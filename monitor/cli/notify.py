@@ -25,7 +25,7 @@ def _parse_day(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        raise typer.BadParameter(f"--as-of: expected YYYY-MM-DD, got {value!r}") from exc
+        raise typer.BadParameter(f"--as-of：日期应写成 YYYY-MM-DD（例如 2024-02-29），得到 {value!r}") from exc
 
 
 def notify_command(
