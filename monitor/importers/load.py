@@ -124,24 +124,26 @@ def store_document(session: Session, doc: ParsedDocument, *, year: int | None = 
     return result
 
 
-PROJECT_LIMITS = {"name": ("项目名称", 300), "import_key": ("项目标识", 400), "implementing_unit": ("实施单位", 300),
-                  "attribute": ("项目属性", 100), "period": ("项目期", 50)}
-INDICATOR_LIMITS = {"name": ("三级指标", 300), "level2": ("二级指标", 50), "level1": ("一级指标", 50)}
+PROJECT_LABELS = {"name": "项目名称", "import_key": "项目标识", "implementing_unit": "实施单位", "attribute": "项目属性",
+                  "period": "项目期"}
+INDICATOR_LABELS = {"name": "三级指标", "level2": "二级指标", "level1": "一级指标"}
 
 
 def check_lengths(doc: ParsedDocument) -> None:
-    """Refuse over-long cells with their line before touching the database (PostgreSQL would refuse them anyway)."""
+    """Refuse over-long cells with their line before touching the database (PostgreSQL would refuse them anyway).
+    The limits are the models' column lengths, so the two cannot drift apart."""
     for project in doc.projects:
-        for attr, (label, limit) in PROJECT_LIMITS.items():
-            value = getattr(project, attr)
-            if value is not None and len(str(value)) > limit:
-                raise ImportFailure(f"{label}超过{limit}个字符", file=doc.source_file, line=project.line, field_name=label)
+        _check_length(doc, Project, PROJECT_LABELS, project, project.line)
         for item in project.indicators:
-            for attr, (label, limit) in INDICATOR_LIMITS.items():
-                value = getattr(item, attr)
-                if value is not None and len(str(value)) > limit:
-                    raise ImportFailure(f"{label}超过{limit}个字符", file=doc.source_file, line=item.line,
-                                        field_name=label)
+            _check_length(doc, Indicator, INDICATOR_LABELS, item, item.line)
+
+
+def _check_length(doc: ParsedDocument, model: type[SQLModel], labels: dict[str, str], parsed, line: int | None) -> None:
+    for attr, label in labels.items():
+        value = getattr(parsed, attr)
+        limit = model.__table__.c[attr].type.length
+        if value is not None and len(str(value)) > limit:
+            raise ImportFailure(f"{label}超过{limit}个字符", file=doc.source_file, line=line, field_name=label)
 
 
 def _project_values(parsed: ParsedProject, doc: ParsedDocument) -> dict:
