@@ -10,8 +10,18 @@ from sqlmodel import Session, col, func, select
 
 from monitor.progress import service
 from monitor.progress.schedule import Due, describe_target, next_due, pending
-from monitor.progress.validation import KIND_LABELS, IndicatorInfo
-from monitor.store.models import Department, Indicator, IndicatorState, Project, ProjectState, Report, Spending
+from monitor.progress.validation import IndicatorInfo
+from monitor.store.models import (
+    BudgetYear,
+    Department,
+    Indicator,
+    IndicatorState,
+    Project,
+    ProjectState,
+    Report,
+    Spending,
+    User,
+)
 
 LIGHT_ORDER = {"red": 0, "yellow": 1, "green": 2, "blue": 3, "grey": 4}
 
@@ -20,9 +30,7 @@ LIGHT_ORDER = {"red": 0, "yellow": 1, "green": 2, "blue": 3, "grey": 4}
 class IndicatorView:
     info: IndicatorInfo
     meaning: str
-    kind_label: str
     latest: Report | None
-    effective: list[Report]
     history: list[Report]
     superseded: set[int]
     light: str | None
@@ -89,9 +97,10 @@ def department_rows(session: Session, department_id: int, today: date) -> list[P
 def project_page(session: Session, project: Project, today: date) -> ProjectPage:
     infos = _infos_for_projects(session, [project.id]).get(project.id, [])
     ids = [i.indicator.id for i in infos]
-    effective = service.effective_reports(session, ids)
     histories = service.histories(session, ids)
     superseded = {r.supersedes_id for rows in histories.values() for r in rows if r.supersedes_id}
+    # The facts in force are the history minus what was corrected, oldest first: no second query.
+    effective = {iid: [r for r in reversed(rows) if r.id not in superseded] for iid, rows in histories.items()}
     states: dict[int, list[IndicatorState]] = defaultdict(list)
     if ids:
         for state in session.exec(select(IndicatorState).where(col(IndicatorState.indicator_id).in_(ids))).all():
@@ -101,8 +110,7 @@ def project_page(session: Session, project: Project, today: date) -> ProjectPage
         iid = info.indicator.id
         lights = [s.light for s in states.get(iid, [])]
         views.append(IndicatorView(
-            info=info, meaning=describe_target(info), kind_label=KIND_LABELS.get(info.kind, info.kind),
-            latest=service.latest(effective[iid]), effective=effective[iid], history=histories[iid],
+            info=info, meaning=describe_target(info), latest=service.latest(effective[iid]), history=histories[iid],
             superseded=superseded, light=min(lights, key=lambda x: LIGHT_ORDER.get(x, 9)) if lights else None,
             next=next_due(info, effective[iid], today), occurrences=info.occurrence_dues))
     spending = service.spending_history(session, project.id)
@@ -110,10 +118,8 @@ def project_page(session: Session, project: Project, today: date) -> ProjectPage
     state = session.exec(select(ProjectState).where(ProjectState.project_id == project.id)).first()
     year = infos[0].year if infos else None
     if year is None:
-        from monitor.store.models import BudgetYear
         year = session.get(BudgetYear, project.budget_year_id).year
     user_ids = {r.user_id for rows in histories.values() for r in rows if r.user_id} | {s.user_id for s in spending if s.user_id}
-    from monitor.store.models import User
     users = dict(session.exec(select(User.id, User.display_name).where(col(User.id).in_(user_ids))).all()) if user_ids else {}
     return ProjectPage(project=project, department=session.get(Department, project.department_id), year=year,
                        indicators=views, state=state, spending=spending, spending_superseded=spending_superseded,
