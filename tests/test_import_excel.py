@@ -98,6 +98,20 @@ def test_row_level_errors_name_sheet_row_and_column(tmp_path):
     assert "  - 「指标」表 第5行 「项目标识」列：「不存在的项目」不在「项目」表中" in str(err.value).splitlines()
 
 
+@pytest.mark.parametrize("column,value,problem", [
+    ("年度资金总额（元）", "NaN", "「NaN」不是金额（元）"),
+    ("年度资金总额（元）", "Infinity", "「Infinity」不是金额（元）"),
+    ("年度资金总额（元）", "1e30", "金额过大：1e30（上限 9999999999999999.99 元）"),
+    ("实施期资金总额（元）", -1, "金额不能为负：-1"),
+    ("预算年度", 2024.5, "「2024.5」不是整数"),
+    ("预算年度", "2024年", "「2024年」不是整数"),
+])
+def test_a_cell_that_is_not_a_usable_number_is_named(tmp_path, column, value, problem):
+    with pytest.raises(ImportFailure) as err:
+        read_workbook(_filled(tmp_path, [{**GOOD_PROJECT, column: value}], GOOD_INDICATORS))
+    assert err.value.problems == [{"sheet": "项目", "row": 2, "column": column, "problem": problem}]
+
+
 def test_broken_and_foreign_workbooks_are_refused(tmp_path):
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"PK\x03\x04garbage")

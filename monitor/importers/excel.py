@@ -37,6 +37,7 @@ INDICATOR_SHEET = "指标"
 HELP_SHEET = "说明"
 SOURCES = ("central", "provincial", "city_county", "self_raised", "other")
 SOURCE_LABELS = ("中央财政资金", "省级财政资金", "市县（区）财政资金", "单位自筹", "其他资金")
+MAX_MONEY = Decimal(10) ** 16  # NUMERIC(18,2) in the store
 HALF_LABELS = {"年度目标": "annual", "实施期目标": "period"}
 
 # (header, attribute, kind) — kind: text | money | int | stamp
@@ -277,16 +278,23 @@ def _convert(raw, kind: str):
         return str(raw) if not isinstance(raw, float) else format(Decimal(str(raw)).normalize(), "f")
     if kind == "int":
         try:
-            return int(Decimal(str(raw)))
+            number = Decimal(str(raw))
         except (InvalidOperation, ValueError) as exc:
             raise ValueError(f"「{raw}」不是整数") from exc
+        if not number.is_finite() or number != number.to_integral_value():
+            raise ValueError(f"「{raw}」不是整数")
+        return int(number)
     if kind == "money":
         try:
             value = Decimal(str(raw).replace(",", "").strip())
         except InvalidOperation as exc:
             raise ValueError(f"「{raw}」不是金额（元）") from exc
+        if not value.is_finite():
+            raise ValueError(f"「{raw}」不是金额（元）")
         if value < 0:
             raise ValueError(f"金额不能为负：{raw}")
+        if value >= MAX_MONEY:
+            raise ValueError(f"金额过大：{raw}（上限 9999999999999999.99 元）")
         return value.quantize(Decimal("0.01"))
     if kind == "stamp":
         if isinstance(raw, datetime):
