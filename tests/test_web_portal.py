@@ -153,6 +153,14 @@ def test_pages_switch_to_english(engine, world):
     page = client.get(f"/projects/{world.hr_project}?lang=en")
     assert "Latest report" in page.text and 'lang="en"' in page.text
     assert "Latest report" in client.get(f"/projects/{world.hr_project}").text  # remembered in a cookie
+    page = f"/projects/{world.hr_project}"
+    client.post(f"{page}/indicators/{world.ind['count']}/reports",
+                data={"value": "1800", "as_of": "2024-07-15", "csrf_token": csrf(client, page)})
+    client.post(f"{page}/indicators/{world.ind['quarterly']}/reports",
+                data={"occurrence_due": "2024-06-30", "completed_on": "2024-06-28", "csrf_token": csrf(client, page)})
+    text = client.get(page).text
+    assert "1800人（as of 2024-07-15）" in text and "occurrence 2024-06-30：2024-06-28 done" in text
+    assert "<strong>Overdue</strong>" in text
 
 
 def test_login_returns_to_the_page_asked_for_but_never_to_another_site(engine, world):

@@ -39,6 +39,9 @@ EN: dict[str, str] = {
     "我的账号": "My account", "角色": "Role", "示例数据": "Sample data", "可选": "optional",
     "仅财政局可见": "Finance bureau only", "语言": "Language", "年度": "Year", "预算": "Budget",
     "共": "Total", "年度指标": "Annual", "实施期指标": "Whole period", "用户": "Users", "逾期": "Overdue", "条": "entries", "选择期次": "Choose occurrence", "本部门项目": "Our projects",
+    "截至": "as of", "期次": "occurrence", "完成": "done", "停用": "Disabled", "启用": "Enable", "停用账号": "Disable",
+    "条指标填报": "indicator reports", "条支出": "spending entries",
+    "条与已有记录相同，未重复保存。": "already on record, not stored again.",
 }
 
 
