@@ -281,3 +281,23 @@ def test_a_folded_overdue_task_gives_the_reason_of_the_due_date_it_names(engine,
     plain = parts(message)[0]
     assert "截止日期：2024年4月20日（已逾期72天）" in plain
     assert "原因：截止4月20日，已逾期72天，尚未报告完成" in plain and "已逾期11天" not in plain
+
+
+def test_one_explanation_from_a_folded_item_silences_every_period_it_names(engine, world, sink):
+    """Three overdue months are one item with one 说明偏差原因 link; answering it once silences all three, so the
+    department is not asked again next week for April and May."""
+    from monitor.notify.actions import acknowledge
+
+    monthly = world.indicator("union", "电费缴纳时间", "每月20日前", "")
+    for month in (4, 5, 6):
+        world.state(monthly, "overdue", as_of=date(2024, 7, 1), occurrence=f"2024-0{month}-20",
+                    since=date(2024, month, 21))
+    mailbox = Mailbox(engine, sink)
+    assert "电费缴纳时间" in parts(_by_recipient(mailbox.day(date(2024, 7, 1)))["perf@zgh.example.org"][0])[0]
+    with Session(engine) as session:  # what the email link's form does (tests/test_notify_web.py drives the page)
+        acknowledge(session, indicator_id=monthly.id, occurrence="2024-06-20", cause="经费保障", text="电费8月统一结算",
+                    by="head@zgh.example.org", channel="email", expected_status="overdue", whole_item=True)
+    for state in ("2024-04-20", "2024-05-20", "2024-06-20"):
+        world.state(monthly, "overdue", as_of=date(2024, 7, 8), occurrence=state,
+                    since=date(2024, int(state[5:7]), 21))
+    assert mailbox.day(date(2024, 7, 8)) == []

@@ -19,8 +19,11 @@ class ActionError(ValueError):
 
 
 def acknowledge(session: Session, *, indicator_id: int, occurrence: str, cause: str, text: str, by: str,
-                channel: str = "portal", expected_status: str | None = None) -> Acknowledgement:
-    """Record the explanation against the item's current status: it stays silent until the status changes."""
+                channel: str = "portal", expected_status: str | None = None,
+                whole_item: bool = False) -> Acknowledgement:
+    """Record the explanation against the item's current status: it stays silent until the status changes.
+    `whole_item` also covers the indicator's other occurrences in that status: a digest folds a monthly task
+    overdue for six months into one item with one link, and one explanation answers all six."""
     if cause not in DEVIATION_CAUSES:
         raise ActionError(f"偏差原因必须是：{'、'.join(DEVIATION_CAUSES)}")
     if not text.strip():
@@ -31,11 +34,17 @@ def acknowledge(session: Session, *, indicator_id: int, occurrence: str, cause: 
         raise ActionError("该指标尚无评估结果")
     if expected_status is not None and state.status != expected_status:
         raise ActionError("该指标的状态已经变化，此链接不再适用；请登录门户查看最新情况")
-    ack = Acknowledgement(indicator_id=indicator_id, occurrence=occurrence, status=state.status, since=state.since,
-                          cause=cause, text=text.strip()[:4000], by=by[:254], channel=channel, created_at=now())
-    session.add(ack)
+    states = [state]
+    if whole_item:
+        states += session.exec(select(IndicatorState).where(IndicatorState.indicator_id == indicator_id,
+                                                            IndicatorState.occurrence != occurrence,
+                                                            IndicatorState.status == state.status)).all()
+    acks = [Acknowledgement(indicator_id=indicator_id, occurrence=s.occurrence, status=s.status, since=s.since,
+                            cause=cause, text=text.strip()[:4000], by=by[:254], channel=channel, created_at=now())
+            for s in states]
+    session.add_all(acks)
     session.commit()
-    return ack
+    return acks[0]
 
 
 def add_waiver(session: Session, *, until: date, reason: str, by: str, project_id: int | None = None,

@@ -66,7 +66,7 @@ def ack_from_email_post(token: str, request: Request, cause: str = Form(""), tex
     context = {**_item(session, data["indicator_id"], data["occurrence"]), "action": f"/notify/ack/{token}"}
     try:
         acknowledge(session, indicator_id=data["indicator_id"], occurrence=data["occurrence"], cause=cause, text=text,
-                    by=by or "邮件链接", channel="email", expected_status=data["status"])
+                    by=by or "邮件链接", channel="email", expected_status=data["status"], whole_item=True)
     except ActionError as exc:
         return render(request, "notify_ack.html", {**context, "problem": str(exc), "stale": _stale(session, data)},
                       status_code=422)
