@@ -75,6 +75,25 @@ def test_filled_template_reads_back(tmp_path):
     assert [(r.line, r.before, r.after) for r in doc.repairs] == [(3, "服务对象满意度", "服务对象满意度指标")]
 
 
+def test_values_excel_turned_into_numbers_and_dates_read_back_as_typed(tmp_path):
+    from datetime import datetime
+
+    path = _filled(tmp_path, [{**GOOD_PROJECT, "填报日期": datetime(2024, 1, 31)}], GOOD_INDICATORS)
+    wb = load_workbook(path)
+    iws = wb["指标"]
+    assert iws.column_dimensions["F"].number_format == "@"  # the template keeps typed 指标值 as text
+    iws["F2"] = 0.95  # what Excel stores when "95%" is typed into a General cell
+    iws["F2"].number_format = "0%"
+    iws["F3"] = 1
+    iws["F3"].number_format = "0.00%"
+    iws["F4"] = datetime(2024, 5, 31)
+    iws["F4"].number_format = "yyyy-mm-dd"
+    wb.save(path)
+    doc = read_workbook(path)
+    assert [i.value for i in doc.projects[0].indicators] == ["95%", "100%", "2024-05-31"]
+    assert doc.projects[0].filled_at.isoformat() == "2024-01-31T00:00:00+08:00"
+
+
 def test_row_level_errors_name_sheet_row_and_column(tmp_path):
     bad_project = {**GOOD_PROJECT, "年度资金总额（元）": "二十万"}
     bad_indicators = GOOD_INDICATORS + [

@@ -109,6 +109,8 @@ def write_template(out: Path, projects: list[dict] | None = None, indicators: li
     for r, row in enumerate(indicators or [], start=2):
         for c, header in enumerate(INDICATOR_COLUMNS, start=1):
             iws.cell(row=r, column=c, value=row.get(header))
+    for header in ("三级指标", "指标值"):  # typed text stays text: "95%" is not turned into 0.95
+        iws.column_dimensions[get_column_letter(INDICATOR_COLUMNS.index(header) + 1)].number_format = "@"
     half = DataValidation(type="list", formula1='"年度目标,实施期目标"', allow_blank=False,
                           error="请选择「年度目标」或「实施期目标」", showErrorMessage=True)
     level2 = DataValidation(type="list", formula1='"' + ",".join(LEVEL2_NAMES) + '"', allow_blank=False,
@@ -192,12 +194,23 @@ def read_workbook(path: str | Path) -> ParsedDocument:
 
 
 def _rows(ws):
-    rows = ws.iter_rows(values_only=True)
+    rows = (tuple(_as_typed(cell) for cell in row) for row in ws.iter_rows())
     header = next(rows, None)
     if header is None:
         return {}, []
     index = {squash(str(h)): i for i, h in enumerate(header) if h is not None}
     return index, [(n, row) for n, row in enumerate(rows, start=2) if any(v not in (None, "") for v in row)]
+
+
+def _as_typed(cell):
+    """The value as the person typed it: Excel stores "95%" as 0.95 shown in a percent format, and a typed
+    date as a datetime; read raw, "≥95%" would become "≥0.95" and "2024-05-31" a timestamp."""
+    value = getattr(cell, "value", None)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and "%" in (cell.number_format or ""):
+        return format((Decimal(str(value)) * 100).normalize(), "f") + "%"
+    if isinstance(value, datetime) and value.time() == datetime.min.time():
+        return value.date().isoformat()
+    return value
 
 
 def _cell(row, index, header):
