@@ -153,3 +153,12 @@ def test_two_different_rows_for_the_same_fact_are_refused_and_identical_ones_sto
     repeated = f"指标编号,数值,截至日期\n{count},1500,2024-06-30\n{count},1500.0,2024-06-30\n".encode()
     response = _upload(client, world, repeated, "填报.csv")
     assert response.status_code == 200 and "1 条指标填报" in response.text and "1 条与已有记录相同" in response.text
+
+
+@pytest.mark.parametrize("name", ["填报.xlsx", "填报.csv"])
+def test_an_empty_file_is_refused_as_empty(engine, world, name):
+    client = make_client(engine)
+    login(client, "clerk_hr")
+    response = _upload(client, world, b"", name)
+    assert response.status_code == 422
+    assert f"<td>{name}</td><td>—</td><td>-</td><td>文件是空的 (empty file)</td>" in response.text

@@ -253,6 +253,8 @@ def parse_csv(data: bytes, name: str = "CSV") -> ParsedUpload:
 
 def parse_upload(filename: str, data: bytes) -> ParsedUpload:
     suffix = Path(filename).suffix.lower()
+    if not data.strip():
+        return ParsedUpload(problems=[UploadProblem(Path(filename).name or "-", 0, "-", "文件是空的 (empty file)")])
     if suffix in (".xlsx", ".xlsm"):
         return parse_xlsx(data)
     if suffix in (".csv", ".txt"):
