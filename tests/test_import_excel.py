@@ -82,6 +82,7 @@ def test_values_excel_turned_into_numbers_and_dates_read_back_as_typed(tmp_path)
     wb = load_workbook(path)
     iws = wb["指标"]
     assert iws.column_dimensions["F"].number_format == "@"  # the template keeps typed 指标值 as text
+    assert wb["项目"].column_dimensions["A"].number_format == "@"  # and 部门代码 "001" as 001
     iws["F2"] = 0.95  # what Excel stores when "95%" is typed into a General cell
     iws["F2"].number_format = "0%"
     iws["F3"] = 1

@@ -98,6 +98,7 @@ def write_template(out: Path, projects: list[dict] | None = None, indicators: li
             cell = ws.cell(row=r, column=c, value=value)
             if kind == "money":
                 cell.number_format = "#,##0.00"
+    ws.column_dimensions[get_column_letter(1)].number_format = "@"  # 部门代码 "001" must not become 1
     money_cols = [get_column_letter(i) for i, (_, _, k) in enumerate(PROJECT_COLUMNS, start=1) if k == "money"]
     money = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
                            error="金额须为不小于0的数字（元）", showErrorMessage=True)
