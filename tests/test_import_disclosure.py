@@ -13,7 +13,7 @@ import pytest
 
 from monitor.importers.disclosure import parse_file, parse_text
 from monitor.importers.document import ImportFailure
-from tests.conftest import SEED_HRSS, SEED_UNION
+from tests.conftest import SEED_HRSS
 from tests.import_seeds import hrss_document, union_document
 
 # name, annual funds (元), total funds (元), annual indicators, period indicators, first table line

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from monitor.store.db import current_revision, make_engine, upgrade
 from monitor.store.models import BudgetYear, Department, Project, metadata
