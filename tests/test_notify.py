@@ -301,3 +301,14 @@ def test_one_explanation_from_a_folded_item_silences_every_period_it_names(engin
         world.state(monthly, "overdue", as_of=date(2024, 7, 8), occurrence=state,
                     since=date(2024, int(state[5:7]), 21))
     assert mailbox.day(date(2024, 7, 8)) == []
+
+
+@pytest.mark.parametrize("actual, unit, shown", [
+    ("148500", "元", "14.85万元"), ("9500", "元", "9500元"), ("120", "个", "120个"), ("96.5", "%", "96.5%"),
+    ("1200000.00", "元/年", "120万元/年"), ("0.125", "", "0.13"),
+])
+def test_the_latest_value_is_written_as_the_reason_writes_it(engine, world, sink, actual, unit, shown):
+    cost = world.indicator("union", "维修成本", "≤27万", unit)
+    world.state(cost, "behind", as_of=date(2024, 7, 1), actual=Decimal(actual))
+    plain = parts(_by_recipient(Mailbox(engine, sink).day(date(2024, 7, 1)))["perf@zgh.example.org"][0])[0]
+    assert f"最新情况：{shown}\r\n" in plain

@@ -24,7 +24,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
@@ -132,9 +132,15 @@ class Plan:
 
 
 def _format_value(value: Decimal | None, unit: str | None) -> str:
+    """As the reasons write it (`rules.evaluation.fmt_number`): 元 from 1万 on as 万元, at most two decimals, so
+    "≤27万" sits beside 14.85万元, not 148500元."""
     if value is None:
         return "未填报"
-    return f"{format(value.normalize(), 'f')}{unit or ''}"
+    unit = unit or ""
+    if unit.startswith("元") and abs(value) >= 10000:
+        value, unit = value / 10000, "万" + unit
+    text = format(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize(), "f")
+    return f"{text}{unit}"
 
 
 def _load_states(session: Session) -> list[StateRow]:
