@@ -286,8 +286,6 @@ def test_a_folded_overdue_task_gives_the_reason_of_the_due_date_it_names(engine,
 def test_one_explanation_from_a_folded_item_silences_every_period_it_names(engine, world, sink):
     """Three overdue months are one item with one 说明偏差原因 link; answering it once silences all three, so the
     department is not asked again next week for April and May."""
-    from monitor.notify.actions import acknowledge
-
     monthly = world.indicator("union", "电费缴纳时间", "每月20日前", "")
     for month in (4, 5, 6):
         world.state(monthly, "overdue", as_of=date(2024, 7, 1), occurrence=f"2024-0{month}-20",
