@@ -463,7 +463,8 @@ _MAX_TEXT = 300
 _MAX_VALUE = Decimal(10) ** 16  # NUMERIC(18,2): anything larger is a typo, not a target
 _SCALE_VALUE = {"万亿": 10**12, "千万": 10**7, "百万": 10**6, "亿": 10**8, "万": 10**4, "千": 10**3,
                 "百": 10**2}
-_RE_MONTH_WORD = re.compile(r"月(?:份|底|末|上旬|中旬|下旬)+(?:前|之前|以前)?|月(?:前|之前|以前)")
+# A date word where a unit should be: "≥13月底前", "6.30前" are broken dates, not quantities of "月底前" or "前".
+_RE_DATE_WORD = re.compile(r"月(?:份|底|末|上旬|中旬|下旬).*|.*前")
 _NAME_UNIT = re.compile(r"\(([^()]{1,6})\)\s*$")
 _PLACEHOLDER = re.compile(
     r"\*|XX|_{2,}|□|^[≥≤<>=±]?X+(?:[%\u4e00-\u9fff(].*)?$|^待定$|^待填|^暂无$|^[-/~.]+$|^无$|^略$"
@@ -484,7 +485,7 @@ def _unit_ok(unit: str) -> bool:
     """Units are short ("人次", "平方米", "元/人/次", "m2"); anything longer is a sentence, not a unit."""
     if re.search(r"[\d≥≤<>=~±*]", unit) and not re.fullmatch(r"[A-Za-z]{1,4}[23]", unit):
         return False
-    if _RE_MONTH_WORD.fullmatch(unit):  # "≥13月底前" is a broken date, not 13 of "月底前"
+    if _RE_DATE_WORD.fullmatch(unit):
         return False
     segments = re.split(r"[/、]", unit)
     return len(segments) <= 3 and all(1 <= len(seg) <= 4 for seg in segments)
