@@ -13,7 +13,7 @@ import pytest
 
 from monitor.importers.disclosure import parse_file, parse_text
 from monitor.importers.document import ImportFailure
-from tests.conftest import SEED_HRSS
+from tests.conftest import SEED_HRSS, SEED_UNION
 from tests.import_seeds import hrss_document, union_document
 
 # name, annual funds (元), total funds (元), annual indicators, period indicators, first table line
@@ -261,6 +261,23 @@ def test_binary_and_empty_files_are_refused(tmp_path):
     empty.write_bytes(b"  \n")
     with pytest.raises(ImportFailure, match="文件为空"):
         parse_file(empty)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "gb18030", "utf-8-sig"])
+def test_the_union_document_reads_the_same_in_the_encodings_windows_tools_save(tmp_path, encoding, union):
+    path = tmp_path / f"union-{encoding}.txt"
+    data = SEED_UNION.read_text(encoding="utf-8").encode(encoding)
+    path.write_bytes(b"\xfe\xff" + data if encoding == "utf-16-be" else data)
+    doc = parse_file(path)
+    assert [(p.name, p.annual_funds, len(p.indicators)) for p in doc.projects] == [
+        (p.name, p.annual_funds, len(p.indicators)) for p in union.projects]
+
+
+def test_a_pdf_is_refused_with_what_to_do(tmp_path):
+    pdf = tmp_path / "budget.txt"
+    pdf.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n")
+    with pytest.raises(ImportFailure, match="这是PDF文件；请先把它转成文本"):
+        parse_file(pdf)
 
 
 def test_table_without_annual_funds_names_the_field():

@@ -29,6 +29,13 @@ def read_text(path: Path) -> tuple[str, str]:
 def decode(data: bytes, source: str) -> str:
     if not data.strip():
         raise ImportFailure("文件为空", file=source)
+    if data.startswith(b"%PDF-"):
+        raise ImportFailure("这是PDF文件；请先把它转成文本（如 pdftotext），再导入文本文件", file=source)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Windows 记事本 saves "Unicode" as UTF-16 with a BOM
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ImportFailure("无法识别的文本编码（UTF-16 文件已损坏）", file=source) from exc
     if b"\x00" in data[:65536]:
         raise ImportFailure("不是文本文件（含二进制内容）；请提供从PDF提取的文本或 .xlsx 模板", file=source)
     for encoding in ("utf-8-sig", "gb18030"):
