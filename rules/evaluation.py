@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -164,6 +164,15 @@ def fmt_number(values, unit=None) -> pd.Series:
         else:
             rendered.append(_plain(v) + u)
     return pd.Series(np.array(rendered, dtype=object)[pair_codes])
+
+
+def fmt_decimal(value: Decimal, unit: str | None = None) -> str:
+    """One exact figure written as `fmt_number` writes them (元 from 1万 on as 万元, two decimals at most): the
+    digest's and the tables' 最新情况 beside the reasons, without going through float."""
+    unit = unit or ""
+    if unit.startswith("元") and abs(value) >= 10000:
+        value, unit = value / 10000, "万" + unit
+    return format(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize(), "f") + unit
 
 
 def fmt_day(days, year: int | None = None) -> pd.Series:

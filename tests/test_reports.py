@@ -363,3 +363,18 @@ def test_a_completion_without_its_period_counts_for_one_month_as_the_evaluation_
     assert progress_text(loaded, date(2024, 3, 31)) == (
         "2024-01-31期：未填报；2024-02-29期：2024-02-15完成；2024-03-31期：未填报")
     assert occurrence_statuses(loaded, date(2024, 3, 31)) == ("missed", "on_time", "missed")
+
+
+def test_monitoring_table_writes_amounts_as_the_target_does(session):
+    """工人文化宫运行经费's 维修成本 ≤27万 (seed 959): 148 500 元 spent by June is written 14.85万元, as its light's
+    reason writes it, beside the 27万 target."""
+    dept = Department(code="959", name="晋城市总工会")
+    year = BudgetYear(year=2024)
+    session.add_all([dept, year])
+    session.flush()
+    _project, ind = add_project(session, department=dept, year=year, name="工人文化宫运行经费", funds=D("1500000"),
+                                rows=[("产出指标", "成本指标", "维修成本", "≤27万")])
+    report(session, ind["维修成本"], value=D("148500"), as_of=date(2024, 6, 30), forecast=D("297000"))
+    session.commit()
+    html = produce(session, ReportRequest("monitor", 2024, "html", through=7), SETTINGS).decode()
+    assert "14.85万元（截至2024-06-30）" in html and "29.7万元" in html and "148500" not in html

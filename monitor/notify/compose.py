@@ -24,7 +24,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
@@ -41,6 +41,7 @@ from monitor.store.types import SHANGHAI, now
 from notifications.render import Rendered, render_digest, render_escalation, render_summary
 from notifications.views import Digest, Escalation, Item, Summary, SummaryRow, WaivedItem
 from rules.calendar import is_working_day, previous_working_day
+from rules.evaluation import fmt_decimal
 
 log = logging.getLogger(__name__)
 
@@ -129,18 +130,6 @@ class Plan:
             out += [NewMessage(f"summary|{r}|{summary.week}", [r], rendered.subject, rendered.text, rendered.html,
                                kind="summary", period=summary.week) for r in recipients]
         return out
-
-
-def _format_value(value: Decimal | None, unit: str | None) -> str:
-    """As the reasons write it (`rules.evaluation.fmt_number`): 元 from 1万 on as 万元, at most two decimals, so
-    "≤27万" sits beside 14.85万元, not 148500元."""
-    if value is None:
-        return "未填报"
-    unit = unit or ""
-    if unit.startswith("元") and abs(value) >= 10000:
-        value, unit = value / 10000, "万" + unit
-    text = format(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize(), "f")
-    return f"{text}{unit}"
 
 
 def _load_states(session: Session) -> list[StateRow]:
@@ -295,7 +284,7 @@ def _plan_department(department: Department, rows: list[StateRow], day: date, wi
         link = f"{base}/projects/{row.project_id}#ind-{row.indicator_id}"
         token = ack_token(config, row.indicator_id, row.occurrence, row.status, row.since, department.id)
         ack_link = f"{base}/notify/ack/{token}" if token else None
-        latest = _format_value(row.actual, row.unit)
+        latest = "未填报" if row.actual is None else fmt_decimal(row.actual, row.unit)
 
         if row.status in OPEN:
             if not fresh and (day - entry.last_notified_on).days < cfg.repeat_days:

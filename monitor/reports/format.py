@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from rules.evaluation import fmt_decimal
+
 MISSING = "未填报"
 TEN_THOUSAND = Decimal(10000)
 CENT = Decimal("0.01")
@@ -27,6 +29,11 @@ def amount_text(value: Decimal | None) -> str:
     if value == value.to_integral_value():
         return str(value.quantize(Decimal(1)))
     return format(value.normalize(), "f")
+
+
+def quantity_text(value: Decimal | None, unit: str | None) -> str:
+    """A reported figure with its unit as the lights' reasons write it; None is 未填报."""
+    return MISSING if value is None else fmt_decimal(Decimal(value), unit)
 
 
 def percent(value: Decimal | None) -> str:

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from monitor.reports.data import IndicatorData, ProjectData, YearData
-from monitor.reports.format import MISSING, amount_text, percent, two, wan
+from monitor.reports.format import MISSING, amount_text, percent, quantity_text, wan
 from rules import calendar as cal
 
 CAUSE_COLUMNS: tuple[str, ...] = ("经费保障", "制度保障", "人员保障", "硬件条件保障", "其他")
@@ -125,7 +125,7 @@ def progress_text(ind: IndicatorData, cutoff: date) -> str:
         return latest.grade + (f"：{latest.explanation}" if latest.explanation else "")
     if latest.value is not None:
         unit = ind.unit or ""
-        return f"{amount_text(latest.value)}{unit}（截至{latest.as_of or latest.effective_on}）"
+        return f"{quantity_text(latest.value, unit)}（截至{latest.as_of or latest.effective_on}）"
     if latest.completed_on:
         return f"{latest.completed_on.isoformat()}完成"
     return latest.explanation or MISSING
@@ -141,7 +141,7 @@ def _row(ind: IndicatorData, cutoff: date) -> MonitorRow:
         if latest.forecast_text:
             forecast = latest.forecast_text
         elif latest.forecast is not None:
-            forecast = f"{amount_text(latest.forecast)}{ind.unit or ''}"
+            forecast = quantity_text(latest.forecast, ind.unit)
         if latest.deviation_causes:
             given = {k: str(v) for k, v in latest.deviation_causes.items() if v not in (None, "")}
             # the department did its deviation analysis: causes it did not name are blank ("—"), not 未填报
@@ -152,7 +152,7 @@ def _row(ind: IndicatorData, cutoff: date) -> MonitorRow:
     if ind.light:
         notes.append(f"系统评估：{LIGHT_NAMES.get(ind.light, ind.light)}")
     if forecast == MISSING and ind.state_forecast is not None:
-        notes.append(f"系统预测全年 {amount_text(two(ind.state_forecast))}{ind.unit or ''}")
+        notes.append(f"系统预测全年 {quantity_text(ind.state_forecast, ind.unit)}")
     if likelihood == MISSING and ind.state_likelihood:
         notes.append(f"系统判断：{ind.state_likelihood}")
     return MonitorRow(
