@@ -62,6 +62,17 @@ def test_admin_adds_and_disables_users_and_a_disabled_user_is_signed_out(engine,
     assert auditor.get("/admin/users").status_code == 403
 
 
+@pytest.mark.parametrize("department_id", ["abc", "999999", "1.5"])
+def test_adding_a_user_to_a_department_that_does_not_exist_is_refused(engine, world, department_id):
+    admin = make_client(engine)
+    login(admin, "admin")
+    refused = admin.post("/admin/users", data={"username": "wang", "password": "long-enough-1", "role": "clerk",
+                                               "department_id": department_id, "csrf_token": csrf(admin, "/admin/users")})
+    assert refused.status_code == 422 and "不存在 (no such department)" in refused.text
+    with Session(engine) as s:
+        assert s.exec(select(User).where(User.username == "wang")).first() is None
+
+
 def test_audit_page_and_csv_export_show_who_changed_what(engine, world):
     client = make_client(engine)
     login(client, "clerk_hr")

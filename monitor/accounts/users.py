@@ -47,6 +47,8 @@ def create_user(
         if department is None:
             raise AccountError(f"部门代码 {department_code} 不存在 (no such department)")
         department_id = department.id
+    elif department_id is not None and session.get(Department, department_id) is None:
+        raise AccountError(f"部门 {department_id} 不存在 (no such department)")
     if role in ("clerk", "head") and department_id is None:
         raise AccountError("经办人/负责人必须属于一个部门 (clerk and head need --department)")
     if role in ("admin", "auditor"):

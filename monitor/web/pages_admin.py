@@ -9,9 +9,10 @@ from sqlmodel import Session, select
 from monitor import audit
 from monitor.accounts import users as user_service
 from monitor.accounts.passwords import WeakPassword
+from monitor.progress import parsing
 from monitor.store.models import Department, User
 from monitor.store.models.accounts import USER_ROLES
-from monitor.store.types import SHANGHAI, now
+from monitor.store.types import now
 from monitor.web.auth import db_session, require_admin, require_bureau, verify_csrf
 from monitor.web.templating import render
 
@@ -29,7 +30,7 @@ def audit_page(request: Request, entity: str = "", actor: str = "", user: User =
 def audit_csv(entity: str = "", actor: str = "", user: User = Depends(require_bureau),
               session: Session = Depends(db_session)) -> Response:
     events = audit.list_events(session, entity=entity or None, actor=actor or None, limit=None)
-    stamp = now().astimezone(SHANGHAI).strftime("%Y%m%d-%H%M")
+    stamp = now().strftime("%Y%m%d-%H%M")
     return Response(audit.export_csv(events), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="kpiwatch-audit-{stamp}.csv"'})
 
@@ -52,8 +53,11 @@ def add_user(request: Request, username: str = Form(""), password: str = Form(""
              department_id: str = Form(""), display_name: str = Form(""), email: str = Form(""),
              user: User = Depends(require_admin), session: Session = Depends(db_session)) -> Response:
     try:
+        department = parsing.record_id(department_id) if department_id.strip() else None
+        if department_id.strip() and department is None:
+            raise user_service.AccountError(f"部门 {department_id[:20]} 不存在 (no such department)")
         user_service.create_user(session, username=username, password=password, role=role,
-                                 department_id=int(department_id) if department_id else None,
+                                 department_id=department,
                                  display_name=display_name, email=email or None, actor=user, channel="portal")
     except (user_service.AccountError, WeakPassword) as exc:
         session.rollback()
