@@ -104,3 +104,18 @@ def test_audit_export_has_before_and_after(run, engine, tmp_path):
     assert '"disabled": false' in event["before"] and '"disabled": true' in event["after"]
     assert "password_hash" not in event["before"]
     assert "disable" in run("audit", "list").output
+
+
+@pytest.mark.parametrize("args", [
+    ("users", "add", "u" * 101, "--role", "auditor", "--password", "s3cure-pass"),
+    ("users", "add", "wang", "--role", "auditor", "--password", "s3cure-pass", "--name", "名" * 101),
+    ("tokens", "create", "--user", "clerk_hr", "--name", "令" * 101),
+])
+def test_names_longer_than_the_store_keeps_are_refused_not_crashed(run, engine, args):
+    build_world(engine)
+    with Session(engine) as s:
+        before = (len(s.exec(select(User)).all()), len(s.exec(select(AuditEvent)).all()))
+    refused = run(*args)
+    assert refused.exit_code == 1 and "过长" in refused.output
+    with Session(engine) as s:
+        assert (len(s.exec(select(User)).all()), len(s.exec(select(AuditEvent)).all())) == before

@@ -150,3 +150,12 @@ def test_audit_page_shows_chinese_and_markup_as_written_and_escaped(engine, worl
     listing = admin.get("/admin/audit?entity=report").text
     assert "补报&lt;script&gt;alert(1)&lt;/script&gt;" in listing
     assert "\\u" not in listing and "<script>" not in listing
+
+
+def test_a_token_name_too_long_is_refused_on_the_account_page(engine, world):
+    client = make_client(engine)
+    login(client, "clerk_hr")
+    page = client.post("/account/tokens", data={"name": "令" * 101, "csrf_token": csrf(client, "/account")})
+    assert page.status_code == 422 and "名称过长" in page.text and 'id="new-token"' not in page.text
+    with Session(engine) as s:
+        assert s.exec(select(ApiToken)).all() == []

@@ -32,6 +32,8 @@ def create_token(session: Session, user: User, name: str = "", *, actor: User | 
     """The stored row and the plaintext token (which exists only in this return value)."""
     if user.disabled:
         raise TokenError(f"用户 {user.username} 已停用 (user disabled)")
+    if len(name.strip()) > 100:
+        raise TokenError(f"名称过长（{len(name.strip())} 字，最多 100）(name too long)")
     plain = PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(user_id=user.id, name=name.strip(), token_hash=token_hash(plain), prefix=plain[:10],
                    created_at=now())

@@ -38,6 +38,9 @@ def create_user(
     username = username.strip()
     if not username:
         raise AccountError("用户名不能为空 (username is required)")
+    for label, value, limit in (("用户名", username, 100), ("名称", display_name, 100), ("邮箱", email or "", 254)):
+        if len(value) > limit:
+            raise AccountError(f"{label}过长（{len(value)} 字，最多 {limit}）(too long)")
     if role not in USER_ROLES:
         raise AccountError(f"角色 {role!r} 未知，可选 {', '.join(USER_ROLES)} (unknown role)")
     if session.exec(select(User).where(User.username == username)).first() is not None:

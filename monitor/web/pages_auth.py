@@ -70,7 +70,12 @@ def account(request: Request, user: User = Depends(current_user), session: Sessi
 @router.post("/account/tokens", dependencies=[Depends(verify_csrf)])
 def create_token(request: Request, name: str = Form(""), user: User = Depends(current_user),
                  session: Session = Depends(db_session)) -> Response:
-    _, plain = token_service.create_token(session, user, name, actor=user, channel="portal")
+    try:
+        _, plain = token_service.create_token(session, user, name, actor=user, channel="portal")
+    except token_service.TokenError as exc:
+        session.rollback()
+        return render(request, "account.html", {"tokens": token_service.list_tokens(session, user), "new_token": None,
+                                                "problem": str(exc)}, status_code=422)
     session.commit()
     return render(request, "account.html", {"tokens": token_service.list_tokens(session, user), "new_token": plain})
 
