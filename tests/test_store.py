@@ -1,13 +1,18 @@
 """The store: migrations create exactly the models' schema on both backends, and money stays exact."""
 
+import json
 from decimal import Decimal
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import select
+from typer.testing import CliRunner
 
+from monitor.cli.main import app
 from monitor.store.db import current_revision, make_engine, upgrade
 from monitor.store.models import BudgetYear, Department, Project, metadata
+from tests.conftest import SEED_UNION
 
 
 def test_upgrade_creates_the_schema_the_models_describe(fresh_db_url):
@@ -41,25 +46,35 @@ def test_funds_round_trip_as_exact_decimals(session):
     assert isinstance(stored.annual_funds, Decimal)
 
 
-def test_db_upgrade_on_an_unreachable_store_is_one_clear_line_without_the_password(tmp_path, monkeypatch):
-    from typer.testing import CliRunner
+UNREACHABLE = "postgresql://postgres:s3cret@127.0.0.1:1/kpiwatch"
 
-    from monitor.cli.main import app
 
+@pytest.mark.parametrize("command", [
+    ["db", "upgrade"],
+    ["db", "current"],
+    ["import", str(SEED_UNION)],
+    ["template", "export", "--department", "959"],
+])
+def test_an_unreachable_store_is_one_clear_line_without_the_password(tmp_path, monkeypatch, command):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("KPIWATCH_DATABASE_URL", "postgresql://postgres:s3cret@127.0.0.1:1/kpiwatch")
-    for command in (["db", "upgrade"], ["db", "current"]):
-        result = CliRunner().invoke(app, command)
-        assert result.exit_code == 1, result.output
-        assert result.output.startswith("无法打开数据库 postgresql://postgres:***@127.0.0.1:1/kpiwatch：OperationalError")
-        assert "s3cret" not in result.output
+    monkeypatch.setenv("KPIWATCH_DATABASE_URL", UNREACHABLE)
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("无法打开数据库 postgresql://postgres:***@127.0.0.1:1/kpiwatch：OperationalError")
+    assert "s3cret" not in result.output and "Traceback" not in result.output
+
+
+def test_import_json_on_an_unreachable_store_still_prints_its_json_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KPIWATCH_DATABASE_URL", UNREACHABLE)
+    result = CliRunner().invoke(app, ["import", str(SEED_UNION), "--json"])
+    assert result.exit_code == 1
+    error = json.loads(result.stdout)
+    assert error["error"].startswith("无法打开数据库 postgresql://postgres:***@") and error["file"].endswith(".txt")
 
 
 def test_db_upgrade_reports_the_revision_reached(fresh_db_url, tmp_path, monkeypatch):
     from sqlalchemy.engine import make_url
-    from typer.testing import CliRunner
-
-    from monitor.cli.main import app
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("KPIWATCH_DATABASE_URL", fresh_db_url)

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.config import Config, ConfigError, load_config
 from monitor.store.db import make_engine, upgrade
@@ -26,9 +27,27 @@ def open_store(settings: Config | None = None, *, migrate: bool = True) -> Itera
     """An engine on the configured database, migrated to the newest schema first unless told not to."""
     settings = settings or load_settings()
     if migrate:
-        upgrade(settings.database.url)
+        try:
+            upgrade(settings.database.url)
+        except (SQLAlchemyError, OSError) as exc:
+            raise StoreUnavailable(settings.database.url, exc) from exc
     engine = make_engine(settings.database.url)
     try:
         yield engine
     finally:
         engine.dispose()
+
+
+class StoreUnavailable(typer.Exit):
+    """The configured database cannot be opened: one line on stderr and exit 1 instead of a traceback, for every
+    command that opens the store. The URL is shown with its password hidden."""
+
+    def __init__(self, url: str, exc: BaseException) -> None:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        self.message = f"无法打开数据库 {shown_url(url)}：{type(exc).__name__}: {detail}"
+        typer.echo(self.message, err=True)
+        super().__init__(1)
+
+
+def shown_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import typer
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.cli.common import load_settings
+from monitor.cli.common import StoreUnavailable, load_settings, shown_url
 from monitor.store.db import current_revision, upgrade
 
 app = typer.Typer(help="数据库结构 (schema of the store).", no_args_is_help=True)
@@ -22,8 +21,8 @@ def upgrade_command(
         upgrade(url, revision)
         reached = current_revision(url)
     except (SQLAlchemyError, OSError) as exc:
-        _unreachable(url, exc)
-    typer.echo(f"数据库已升级到 {reached} ({_shown(url)})")
+        raise StoreUnavailable(url, exc) from exc
+    typer.echo(f"数据库已升级到 {reached} ({shown_url(url)})")
 
 
 @app.command("current")
@@ -33,15 +32,4 @@ def current_command() -> None:
     try:
         typer.echo(current_revision(url) or "(空库 / empty)")
     except (SQLAlchemyError, OSError) as exc:
-        _unreachable(url, exc)
-
-
-def _shown(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
-
-
-def _unreachable(url: str, exc: Exception) -> None:
-    """Exit 1 with the store (password hidden) and the driver's first line, instead of a traceback."""
-    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-    typer.echo(f"无法打开数据库 {_shown(url)}：{type(exc).__name__}: {detail}", err=True)
-    raise typer.Exit(1) from exc
+        raise StoreUnavailable(url, exc) from exc

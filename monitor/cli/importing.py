@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.cli.common import load_settings, open_store
+from monitor.cli.common import StoreUnavailable, load_settings, open_store
 from monitor.importers.document import ImportFailure
 from monitor.store.db import session_scope
 
@@ -54,6 +54,11 @@ def import_command(
         else:
             typer.echo(f"导入失败：{exc.describe()}", err=True)
         raise typer.Exit(1) from exc
+    except StoreUnavailable as exc:  # already said on stderr; --json callers still get their object
+        if as_json:
+            typer.echo(json.dumps({"error": exc.message, "file": str(file), "line": None, "field": None,
+                                   "problems": []}, ensure_ascii=False))
+        raise
     except SQLAlchemyError as exc:
         message = f"数据库拒绝写入，整个文件未导入（已回滚）：{exc.__class__.__name__}: {str(exc).splitlines()[0]}"
         if as_json:
