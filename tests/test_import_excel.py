@@ -210,3 +210,16 @@ def test_blank_export_and_dry_run_json_contract(tmp_path, monkeypatch):
     assert data["reconciliation"]["ok"] is True and data["reconciliation"]["disclosed_total"] == "8877000.00"
     assert data["rejected"] == [] and isinstance(data["repairs"], list)
     assert not (tmp_path / "kpiwatch.sqlite").exists()
+
+
+@pytest.mark.parametrize("name,reason", [
+    ("folder.xlsx", "folder.xlsx: 无法写入（Is a directory）"),
+    ("blank.csv", "blank.csv: 模板是 Excel 工作簿，文件名请以 .xlsx 结尾"),
+])
+def test_export_to_a_place_it_cannot_write_says_so(tmp_path, monkeypatch, name, reason):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder.xlsx").mkdir()
+    result = CliRunner().invoke(app, ["template", "export", "--out", name])
+    assert result.exit_code == 1
+    assert result.output == f"导出失败：{reason}\n"
+    assert not (tmp_path / "blank.csv").exists()

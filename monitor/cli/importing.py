@@ -78,16 +78,20 @@ def export_command(
     """写出可手工填写的 Excel 模板（项目、指标两张表）；--department 时预填已有数据。"""
     from monitor.importers.excel import export_department, write_template
 
-    if department is None:
-        write_template(out)
-        typer.echo(f"已写出空白模板：{out}")
-        return
-    settings = load_settings()
     try:
-        with open_store(settings) as engine, session_scope(engine) as session:
+        if out.suffix.lower() != ".xlsx":
+            raise ImportFailure("模板是 Excel 工作簿，文件名请以 .xlsx 结尾", file=str(out))
+        if department is None:
+            write_template(out)
+            typer.echo(f"已写出空白模板：{out}")
+            return
+        with open_store(load_settings()) as engine, session_scope(engine) as session:
             count = export_department(session, out, department, year=year)
     except ImportFailure as exc:
         typer.echo(f"导出失败：{exc.describe()}", err=True)
+        raise typer.Exit(1) from exc
+    except OSError as exc:
+        typer.echo(f"导出失败：{out}: 无法写入（{exc.strerror or exc}）", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"已写出部门 {department} 的 {count} 个项目：{out}")
 
