@@ -223,3 +223,15 @@ def test_export_to_a_place_it_cannot_write_says_so(tmp_path, monkeypatch, name, 
     assert result.exit_code == 1
     assert result.output == f"导出失败：{reason}\n"
     assert not (tmp_path / "blank.csv").exists()
+
+
+def test_a_fill_date_written_with_another_offset_is_stored_as_the_same_instant(engine, tmp_path):
+    from monitor.importers.excel import export_department
+
+    path = _filled(tmp_path, [{**GOOD_PROJECT, "填报日期": "2024-01-31T08:28:58+00:00"}], GOOD_INDICATORS)
+    with session_scope(engine) as s:
+        store_document(s, read_workbook(path))
+    with session_scope(engine) as s:
+        export_department(s, tmp_path / "out.xlsx", "301")
+    row = next(load_workbook(tmp_path / "out.xlsx")["项目"].iter_rows(min_row=2, values_only=True))
+    assert row[-1] == "2024-01-31 16:28:58"  # 08:28:58 UTC is 16:28:58 in Shanghai, on SQLite as on PostgreSQL

@@ -30,7 +30,7 @@ from monitor.importers.document import (
     Repair,
 )
 from monitor.importers.levels import LEVEL2_VARIANTS, squash
-from monitor.store.types import SHANGHAI, in_shanghai
+from monitor.store.types import in_shanghai
 
 PROJECT_SHEET = "项目"
 INDICATOR_SHEET = "指标"
@@ -310,14 +310,13 @@ def _convert(raw, kind: str):
         if value >= MAX_MONEY:
             raise ValueError(f"金额过大：{raw}（上限 9999999999999999.99 元）")
         return value.quantize(Decimal("0.01"))
-    if kind == "stamp":
+    if kind == "stamp":  # kept as Shanghai time: SQLite stores the wall-clock time without its offset
         if isinstance(raw, datetime):
-            return raw if raw.tzinfo else raw.replace(tzinfo=SHANGHAI)
+            return in_shanghai(raw)
         try:
-            parsed = datetime.fromisoformat(str(raw))
+            return in_shanghai(datetime.fromisoformat(str(raw)))
         except ValueError as exc:
             raise ValueError(f"「{raw}」不是日期时间（如 2024-01-31 16:28:58）") from exc
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
     return raw
 
 
