@@ -17,7 +17,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from monitor.store.models import AuditEvent, User
-from monitor.store.types import SHANGHAI, now
+from monitor.store.types import in_shanghai, now
 
 SECRET_FIELDS = {"password_hash", "token_hash", "password", "token"}
 EXPORT_COLUMNS = ("id", "at", "actor", "channel", "action", "entity", "entity_id", "department_id",
@@ -30,12 +30,6 @@ def snapshot(obj: Any, fields: Iterable[str] | None = None) -> dict[str, Any]:
     if fields is not None:
         data = {k: data.get(k) for k in fields}
     return {k: _jsonable(v) for k, v in data.items() if k not in SECRET_FIELDS}
-
-
-def in_shanghai(moment: datetime) -> datetime:
-    """The instant on Shanghai's clock. SQLite hands a stored instant back naive, as the Shanghai wall time
-    `now()` wrote; reading that as the server's local time would shift it by the server's offset."""
-    return moment.replace(tzinfo=SHANGHAI) if moment.tzinfo is None else moment.astimezone(SHANGHAI)
 
 
 def _jsonable(value: Any) -> Any:

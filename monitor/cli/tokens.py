@@ -8,11 +8,11 @@ from rich.table import Table
 
 from monitor.accounts import tokens as token_service
 from monitor.accounts import users as user_service
-from monitor.audit import in_shanghai
 from monitor.cli.common import open_store
 from monitor.cli.users import cli_actor
 from monitor.store.db import session_scope
 from monitor.store.models import User
+from monitor.store.types import in_shanghai
 
 app = typer.Typer(help="API 令牌：创建、列出、吊销 (REST API bearer tokens).", no_args_is_help=True)
 

@@ -10,12 +10,12 @@ from rich.table import Table
 from sqlmodel import select
 
 from monitor.accounts import users as user_service
-from monitor.audit import in_shanghai
 from monitor.accounts.passwords import WeakPassword
 from monitor.cli.common import open_store
 from monitor.store.db import session_scope
 from monitor.store.models import Department
 from monitor.store.models.accounts import USER_ROLES
+from monitor.store.types import in_shanghai
 
 app = typer.Typer(help="用户账号：添加、列出、停用 (portal and API accounts).", no_args_is_help=True)
 

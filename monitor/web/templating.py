@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from monitor.audit import in_shanghai
+from monitor.store.types import in_shanghai
 from monitor.web.i18n import LANG_COOKIE, resolve_lang, translator
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
