@@ -12,7 +12,7 @@ def import_seeds(context) -> None:
     from monitor.demo import SEED_DOCUMENTS
 
     console = context.console
-    console.print("[bold]1. 导入绩效目标表[/bold]")
+    console.print("[bold]导入绩效目标表 (import the seed documents)[/bold]")
     for path in SEED_DOCUMENTS:
         doc = parse_file(path)
         with session_scope(context.engine) as session:
