@@ -378,3 +378,20 @@ def test_monitoring_table_writes_amounts_as_the_target_does(session):
     session.commit()
     html = produce(session, ReportRequest("monitor", 2024, "html", through=7), SETTINGS).decode()
     assert "14.85万元（截至2024-06-30）" in html and "29.7万元" in html and "148500" not in html
+
+
+def test_a_grade_reported_on_an_evening_counts_for_that_day_in_shanghai(session):
+    """A qualitative grade has no as-of date: it counts from the Shanghai day it was reported. 31 July at 20:00
+    Shanghai time (12:00 UTC) is still inside a monitoring table through July, whatever zone the server runs in."""
+    dept = Department(code="959", name="晋城市总工会")
+    year = BudgetYear(year=2024)
+    session.add_all([dept, year])
+    session.flush()
+    _project, ind = add_project(session, department=dept, year=year, name="帮扶送温暖", funds=D("3000000"))
+    session.add(Report(indicator_id=ind["工作环境安全舒适度提升"].id, channel="portal", grade="达成年度指标",
+                       explanation="已完成", created_at=datetime(2024, 7, 31, 20, 0, tzinfo=SHANGHAI)))
+    session.commit()
+    session.expunge_all()
+    data = load_year(session, 2024)
+    (fact,) = next(i for i in data.projects[0].indicators if i.name == "工作环境安全舒适度提升").reports
+    assert fact.effective_on == date(2024, 7, 31)

@@ -38,10 +38,10 @@ def notify_command(
     from monitor.notify.compose import plan, run_notify
     from monitor.notify.eml import write_eml
     from monitor.notify.sender import send_pending
-    from monitor.store.types import SHANGHAI, now
+    from monitor.store.types import now
 
     settings = load_settings()
-    day = _parse_day(as_of) or now().astimezone(SHANGHAI).date()
+    day = _parse_day(as_of) or now().date()
     with open_store(settings) as engine:
         if dry_run:
             with Session(engine, expire_on_commit=False) as session:
@@ -154,13 +154,11 @@ def status_command() -> None:
 
 
 def _when(moment) -> str:
-    from monitor.store.types import SHANGHAI
+    from monitor.store.types import in_shanghai
 
     if moment is None:
         return "从未"
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=SHANGHAI)
-    return f"{moment.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
+    return f"{in_shanghai(moment):%Y-%m-%d %H:%M}"
 
 
 @contacts_app.command("list")

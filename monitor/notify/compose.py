@@ -37,7 +37,7 @@ from monitor.notify.outbox import NewMessage, enqueue_many
 from monitor.notify.tokens import ack_token
 from monitor.store.models import Contact, Department, Indicator, IndicatorState, Project, User
 from monitor.store.models.notify import Acknowledgement, NotificationDigest, NotifiedItem, OutboxMessage, Waiver
-from monitor.store.types import SHANGHAI, now
+from monitor.store.types import in_shanghai, now
 from notifications.render import Rendered, render_digest, render_escalation, render_summary
 from notifications.views import Digest, Escalation, Item, Summary, SummaryRow, WaivedItem
 from rules.calendar import is_working_day, previous_working_day
@@ -423,9 +423,7 @@ def _plan_summary(session: Session, config: Config, day: date, departments: dict
     inactive: dict[int, list[str]] = defaultdict(list)
     for user in session.exec(select(User).where(User.department_id.is_not(None), User.disabled == False)).all():  # noqa: E712
         last = user.last_login_at
-        if last is not None and last.tzinfo is None:
-            last = last.replace(tzinfo=SHANGHAI)
-        if last is None or last < cutoff:
+        if last is None or in_shanghai(last) < cutoff:
             inactive[user.department_id].append(user.display_name or user.username)
     rows = []
     listed = {d.id for d in departments.values() if not d.is_finance_bureau} | set(by_department)
@@ -456,12 +454,11 @@ def staleness_warnings(session: Session, config: Config) -> list[str]:
     checks = [("评估", evaluation.finished_at if evaluation else None),
               ("邮件发送", (joblog.last_success(session, "send") or joblog.JobRun()).finished_at)]
     for name, moment in checks:
-        if moment is not None and moment.tzinfo is None:
-            moment = moment.replace(tzinfo=SHANGHAI)
+        moment = None if moment is None else in_shanghai(moment)
         if moment is None:
             warnings.append(f"{name}从未成功运行")
         elif current - moment > limit:
-            warnings.append(f"{name}最近一次成功是{moment.astimezone(SHANGHAI):%Y-%m-%d %H:%M}，"
+            warnings.append(f"{name}最近一次成功是{moment:%Y-%m-%d %H:%M}，"
                             f"已超过{config.notifications.stale_hours}小时")
     return warnings
 
@@ -522,7 +519,7 @@ def _write_item_log(session: Session, item: ItemLog, day: date) -> None:
 def run_notify(engine: Engine, config: Config, day: date | None = None, *, log: bool = True) -> tuple[Plan, dict]:
     """Plan a day's digests and queue them (sending is the sender's work). `log=False` when the scheduler's
     runner already writes the JobRun row."""
-    day = day or now().astimezone(SHANGHAI).date()
+    day = day or now().date()
     if not log:
         return _run_notify(engine, config, day)
     with joblog.job_run(engine, "notify") as run:

@@ -122,9 +122,9 @@ def alert_administrators(engine: Engine, config: Config, errors: list[str]) -> i
     from sqlmodel import Session, select
 
     from monitor.store.models import Contact, Department
-    from monitor.store.types import SHANGHAI, now
+    from monitor.store.types import now
 
-    day = now().astimezone(SHANGHAI).date().isoformat()
+    day = now().date().isoformat()
     with Session(engine) as session:
         addresses = sorted({c.email.strip().lower() for c, _d in session.exec(
             select(Contact, Department).join(Department, Department.id == Contact.department_id)

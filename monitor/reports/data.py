@@ -25,7 +25,7 @@ from monitor.store.models import (
     SelfEvalEntry,
     Spending,
 )
-from monitor.store.types import SHANGHAI
+from monitor.store.types import in_shanghai
 
 
 class ReportError(ValueError):
@@ -131,7 +131,7 @@ def _sum(*values: Decimal | None) -> Decimal | None:
 
 
 def _day(moment: datetime | None) -> date | None:
-    return None if moment is None else moment.astimezone(SHANGHAI).date()
+    return None if moment is None else in_shanghai(moment).date()
 
 
 def load_year(
