@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -29,6 +31,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "reset", _end_open_transaction)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
@@ -41,6 +44,49 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+# SQLite has one writer at a time. Threads of one server take turns on a lock; across processes (a server
+# and `kpiwatch report-progress`, or several workers) BEGIN IMMEDIATE takes the write lock up front, so a
+# read transaction never has to upgrade to a write while another process writes ("database is locked").
+_SQLITE_WRITES = threading.Lock()
+
+
+class WriteTurn:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+
+    def __enter__(self) -> None:
+        if self.sqlite:
+            _SQLITE_WRITES.acquire()
+            try:
+                connection = self.session.connection()
+                if not connection.connection.driver_connection.in_transaction:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _SQLITE_WRITES.release()
+                raise
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.sqlite:
+            _SQLITE_WRITES.release()
+
+
+def write_turn(session: Session) -> WriteTurn:
+    """Wrap a whole write (from its first read to commit or rollback) in this; a no-op on PostgreSQL."""
+    return WriteTurn(session)
+
+
+def _end_open_transaction(dbapi_connection, _record, _reset_state) -> None:
+    """Roll back whatever SQLite still holds open when a connection goes back to the pool.
+
+    A COMMIT that fails (a deferred constraint, a full disk) leaves SQLite's transaction open, while
+    SQLAlchemy counts it as ended and may skip its own rollback: the connection's next user would see
+    the uncommitted rows and hold the write lock.
+    """
+    if dbapi_connection.in_transaction:
+        dbapi_connection.rollback()
 
 
 @contextmanager

@@ -1,0 +1,135 @@
+"""Group commit (SQLite): concurrent write jobs share transactions, yet each keeps its own outcome.
+
+What a caller relies on: its job's result or exception, never a neighbour's; nothing half-stored; a result
+only once the write is committed.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import wait
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from monitor.store.db import make_engine
+from monitor.store.group_commit import GroupCommit
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    engine = make_engine(f"sqlite:///{tmp_path}/jobs.sqlite")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+    writer = GroupCommit(engine)
+    yield engine, writer
+    writer.close()
+    engine.dispose()
+
+
+def _insert(body: str):
+    def job(session):
+        return session.execute(text("INSERT INTO note (body) VALUES (:b)"), {"b": body}).lastrowid
+    return job
+
+
+def _bodies(engine) -> list[str]:
+    with engine.connect() as connection:
+        return [row[0] for row in connection.execute(text("SELECT body FROM note ORDER BY id"))]
+
+
+def _held(writer: GroupCommit):
+    """A job that keeps the writer busy until released, so the jobs queued meanwhile form one batch."""
+    started, release = threading.Event(), threading.Event()
+
+    def job(session):
+        started.set()
+        release.wait(10)
+
+    future = writer.submit(job)
+    started.wait(10)
+    return future, release
+
+
+def test_jobs_queued_together_are_committed_in_one_transaction_each_with_its_own_result(store):
+    engine, writer = store
+    blocker, release = _held(writer)
+    futures = [writer.submit(_insert(f"note {n}")) for n in range(30)]
+    release.set()
+    wait([blocker, *futures], timeout=10)
+    assert [f.result() for f in futures] == sorted({f.result() for f in futures})  # 30 distinct ids, in order
+    assert _bodies(engine) == [f"note {n}" for n in range(30)]
+    assert writer.batches == 2  # the blocker alone, then all thirty together
+
+
+def test_a_job_refused_before_writing_gets_its_exception_and_its_neighbours_are_stored(store):
+    engine, writer = store
+
+    def refused(session):
+        raise ValueError("no such indicator")
+
+    blocker, release = _held(writer)
+    futures = [writer.submit(_insert("before")), writer.submit(refused), writer.submit(_insert("after"))]
+    release.set()
+    wait(futures, timeout=10)
+    assert futures[0].result() and futures[2].result()
+    with pytest.raises(ValueError, match="no such indicator"):
+        futures[1].result()
+    assert _bodies(engine) == ["before", "after"]
+
+
+def test_a_job_that_fails_after_writing_leaves_nothing_and_its_neighbours_are_still_stored(store):
+    engine, writer = store
+
+    def half_done(session):
+        session.execute(text("INSERT INTO note (body) VALUES ('half')"))
+        raise RuntimeError("failed midway")
+
+    blocker, release = _held(writer)
+    futures = [writer.submit(_insert("before")), writer.submit(half_done), writer.submit(_insert("after"))]
+    release.set()
+    wait(futures, timeout=10)
+    with pytest.raises(RuntimeError, match="failed midway"):
+        futures[1].result()
+    assert futures[0].result() and futures[2].result()
+    assert _bodies(engine) == ["before", "after"]
+
+
+def test_a_job_whose_commit_fails_reports_the_failure_and_stores_nothing(store):
+    engine, writer = store
+
+    def violates_a_deferred_rule(session):
+        session.execute(text("INSERT INTO note (body) VALUES ('kept only if committed')"))
+        session.execute(text("PRAGMA defer_foreign_keys = ON"))
+        session.execute(text("CREATE TABLE IF NOT EXISTS child (parent INTEGER REFERENCES note(id))"))
+        session.execute(text("INSERT INTO child VALUES (999999)"))  # checked only at COMMIT
+        return "stored?"
+
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        writer.submit(violates_a_deferred_rule).result(timeout=10)
+    assert _bodies(engine) == []
+
+
+def test_a_result_arrives_only_once_its_write_is_visible_to_other_connections(store):
+    engine, writer = store
+    seen, checked = [], threading.Event()
+
+    def check_from_outside(future):  # runs the moment the caller is told
+        seen.append(_bodies(engine))
+        checked.set()
+
+    future = writer.submit(_insert("committed first"))
+    future.add_done_callback(check_from_outside)
+    assert checked.wait(10)
+    assert seen == [["committed first"]]
+
+
+def test_close_finishes_the_queued_jobs_first(store):
+    engine, writer = store
+    blocker, release = _held(writer)
+    futures = [writer.submit(_insert(f"queued {n}")) for n in range(5)]
+    release.set()
+    writer.close()
+    assert all(f.done() for f in futures)
+    assert len(_bodies(engine)) == 5
