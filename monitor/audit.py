@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from monitor.store.models import AuditEvent, User
@@ -60,17 +61,33 @@ def record(
     note: str | None = None,
 ) -> AuditEvent:
     """Add one event to `session` (the caller commits it with the change it describes)."""
+    event = AuditEvent(**_event_values(actor, channel=channel, action=action, entity=entity, entity_id=entity_id,
+                                       department_id=department_id, before=before, after=after, note=note))
+    session.add(event)
+    return event
+
+
+def record_many(session: Session, actor: User | str | None, events: Sequence[dict[str, Any]]) -> None:
+    """Store several events by one actor at once, each a dict of `record`'s keywords after `actor`.
+
+    One INSERT without ORM objects, for paths that write an event per row under load (API reports);
+    the events are part of the caller's transaction all the same.
+    """
+    if events:
+        session.execute(insert(AuditEvent.__table__), [_event_values(actor, **event) for event in events])
+
+
+def _event_values(actor: User | str | None, *, channel: str, action: str, entity: str, entity_id: int | None = None,
+                  department_id: int | None = None, before: dict | None = None, after: dict | None = None,
+                  note: str | None = None) -> dict[str, Any]:
     if isinstance(actor, User):
         actor_name, actor_id = actor.username, actor.id
     else:
         actor_name, actor_id = actor or "system", None
-    event = AuditEvent(
-        at=now(), actor=actor_name, actor_user_id=actor_id, channel=channel, action=action, entity=entity,
-        entity_id=entity_id, department_id=department_id,
-        before=None if before is None else _jsonable(before), after=None if after is None else _jsonable(after),
-        note=note)
-    session.add(event)
-    return event
+    return {"at": now(), "actor": actor_name, "actor_user_id": actor_id, "channel": channel, "action": action,
+            "entity": entity, "entity_id": entity_id, "department_id": department_id,
+            "before": None if before is None else _jsonable(before),
+            "after": None if after is None else _jsonable(after), "note": note}
 
 
 def list_events(

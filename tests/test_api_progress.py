@@ -149,3 +149,35 @@ def test_openapi_describes_the_progress_endpoints(engine, world):
     assert {"/api/v1/projects", "/api/v1/reports", "/api/v1/indicators/{indicator_id}/history",
             "/api/v1/projects/{project_id}/spending"} <= set(schema["paths"])
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
+
+
+def test_clerks_posting_at_the_same_moment_each_get_their_own_answer_and_everything_is_stored_once(engine, world):
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import date, timedelta
+
+    from monitor.store.models import AuditEvent
+
+    client = make_client(engine)
+    headers = _auth(_token(engine, "clerk_hr"))
+    days = [(date(2024, 6, 1) + timedelta(days=n)).isoformat() for n in range(24)]
+
+    def post(n: int):
+        value = "-5" if n % 6 == 5 else str(1000 + n)  # every sixth is refused: a count cannot be negative
+        return n, client.post("/api/v1/reports", headers=headers,
+                              json={"indicator_id": world.ind["count"], "value": value, "as_of": days[n]})
+
+    with ThreadPoolExecutor(12) as pool:
+        answers = dict(pool.map(post, range(len(days))))
+    refused = {n for n, a in answers.items() if a.status_code == 422}
+    assert refused == {5, 11, 17, 23}
+    for n, answer in answers.items():
+        if n not in refused:
+            assert answer.status_code == 201, answer.text
+            (stored,) = answer.json()["stored"]
+            assert (stored["value"], stored["as_of"]) == (str(1000 + n), days[n])
+    with Session(engine) as s:
+        reports = s.exec(select(Report)).all()
+        events = s.exec(select(AuditEvent).where(AuditEvent.entity == "report")).all()
+    assert sorted((r.as_of.isoformat(), r.value) for r in reports) == sorted(
+        (days[n], Decimal(1000 + n)) for n in answers if n not in refused)
+    assert sorted(e.entity_id for e in events) == sorted(r.id for r in reports)

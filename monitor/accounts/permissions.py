@@ -6,6 +6,8 @@ A department user sees their own department and the budget units under it; the f
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlmodel import Session, select
 
 from monitor.store.models import Department, Indicator, Project, User
@@ -48,6 +50,20 @@ def visible_department_ids(session: Session, user: User) -> set[int] | None:
         seen.add(current)
         todo.extend(children.get(current, []))
     return seen
+
+
+def visible_among(session: Session, user: User, department_ids: Iterable[int]) -> set[int]:
+    """Which of `department_ids` the user may see.
+
+    A clerk's own department needs no query; the department tree is read only for another one (a child
+    department is visible, a sibling not). This keeps the per-request cost of the API flat.
+    """
+    wanted = set(department_ids)
+    if is_bureau(user):
+        return wanted
+    if wanted <= {user.department_id}:
+        return wanted if user.department_id is not None else set()
+    return wanted & visible_department_ids(session, user)
 
 
 def may_see_department(session: Session, user: User, department_id: int | None) -> bool:

@@ -9,6 +9,7 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from monitor import audit
@@ -69,13 +70,16 @@ def revoke_token(session: Session, token_id: int, *, actor: User | str | None, c
     return row
 
 
+_USER_FOR_HASH = (select(User).join(ApiToken, ApiToken.user_id == User.id)
+                  .where(ApiToken.token_hash == bindparam("token_hash"))
+                  .where(ApiToken.revoked_at == None))  # noqa: E711 - SQL IS NULL
+
+
 def user_for_token(session: Session, plain: str) -> User | None:
     """The active user behind a token, or None; touching `last_used_at` is left out to keep reads read-only."""
     if not plain.startswith(PREFIX):
         return None
-    user = session.exec(select(User).join(ApiToken, ApiToken.user_id == User.id)
-                        .where(ApiToken.token_hash == token_hash(plain))
-                        .where(ApiToken.revoked_at == None)).first()  # noqa: E711 - SQL IS NULL
+    user = session.exec(_USER_FOR_HASH, params={"token_hash": token_hash(plain)}).first()
     if user is None or user.disabled:
         return None
     return user

@@ -12,7 +12,7 @@ from monitor.accounts.permissions import NotAllowed
 from monitor.cli.common import open_store
 from monitor.progress import service
 from monitor.progress.workbook import UploadRejected, import_upload, parse_upload
-from monitor.store.db import session_scope
+from monitor.store.db import session_scope, write_turn
 from monitor.store.types import SHANGHAI
 
 
@@ -30,7 +30,7 @@ def report_progress_command(
     parsed = parse_upload(file.name, file.read_bytes())
     with open_store() as engine:
         try:
-            with session_scope(engine) as session, service.write_turn(session):
+            with session_scope(engine) as session, write_turn(session):
                 owner = user_service.get_user(session, user)
                 if owner.disabled:
                     raise user_service.AccountError(f"用户 {user} 已停用 (user disabled)")

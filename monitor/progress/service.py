@@ -8,14 +8,13 @@ the same file harmless. A batch is all or nothing: every draft is checked before
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, or_
+from sqlalchemy import and_, bindparam, exists, insert, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -41,38 +40,6 @@ REPORT_FIELDS = ("id", "indicator_id", "revision", "supersedes_id", "value", "as
                  "likelihood", "channel", "note")
 SPENDING_FIELDS = ("id", "project_id", "revision", "supersedes_id", "amount", "as_of", "channel", "note")
 
-# SQLite has one writer at a time. Threads of one server take turns on a lock; across processes (a server
-# and `kpiwatch report-progress`, or several workers) BEGIN IMMEDIATE takes the write lock up front, so a
-# read transaction never has to upgrade to a write while another process writes ("database is locked").
-_SQLITE_WRITES = threading.Lock()
-
-
-class WriteTurn:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.sqlite = session.get_bind().dialect.name == "sqlite"
-
-    def __enter__(self) -> None:
-        if self.sqlite:
-            _SQLITE_WRITES.acquire()
-            try:
-                connection = self.session.connection()
-                if not connection.connection.driver_connection.in_transaction:
-                    connection.exec_driver_sql("BEGIN IMMEDIATE")
-            except BaseException:
-                _SQLITE_WRITES.release()
-                raise
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.sqlite:
-            _SQLITE_WRITES.release()
-
-
-def write_turn(session: Session) -> WriteTurn:
-    """Wrap a whole write (from its first read to commit or rollback) in this; a no-op on PostgreSQL."""
-    return WriteTurn(session)
-
-
 @dataclass
 class RecordResult:
     stored: list[Report] = field(default_factory=list)
@@ -95,14 +62,17 @@ def _years(session: Session, projects: Iterable[Project]) -> dict[int, int]:
     return dict(session.exec(select(BudgetYear.id, BudgetYear.year).where(col(BudgetYear.id).in_(ids))).all())
 
 
+_INFOS = (select(Indicator, Project, BudgetYear.year).join(Project, Indicator.project_id == Project.id)
+          .join(BudgetYear, Project.budget_year_id == BudgetYear.id)
+          .where(col(Indicator.id).in_(bindparam("ids", expanding=True))))
+
+
 def load_infos(session: Session, indicator_ids: Iterable[int]) -> dict[int, IndicatorInfo]:
     """Indicators with their project and budget year, for validation (one query each, not one per row)."""
     ids = {i for i in indicator_ids if isinstance(i, int)}
     if not ids:
         return {}
-    rows = session.exec(select(Indicator, Project, BudgetYear.year).join(Project, Indicator.project_id == Project.id)
-                        .join(BudgetYear, Project.budget_year_id == BudgetYear.id)
-                        .where(col(Indicator.id).in_(ids))).all()
+    rows = session.exec(_INFOS, params={"ids": list(ids)}).all()
     return {ind.id: indicator_info(ind, proj, year) for ind, proj, year in rows}
 
 
@@ -114,27 +84,59 @@ def _not_superseded(model):
     return ~exists().where(newer.supersedes_id == model.id)
 
 
-def effective_reports(session: Session, indicator_ids: Iterable[int], *, touching: Sequence[CleanReport] | None = None
-                      ) -> dict[int, list[Report]]:
-    """The facts in force per indicator: rows no later row supersedes, oldest first.
+_EFFECTIVE = (select(Report).where(col(Report.indicator_id).in_(bindparam("ids", expanding=True)))
+              .where(_not_superseded(Report)).order_by(Report.indicator_id, Report.id))
 
-    With `touching`, only the rows a batch could repeat or supersede (same as-of dates, same occurrences,
-    grades, or named in `supersedes_id`), so recording stays cheap however long an indicator's history is.
-    """
+
+def effective_reports(session: Session, indicator_ids: Iterable[int]) -> dict[int, list[Report]]:
+    """The facts in force per indicator: rows no later row supersedes, oldest first."""
     ids = list(set(indicator_ids))
     result: dict[int, list[Report]] = {i: [] for i in ids}
-    if not ids:
+    if ids:
+        for report in session.exec(_EFFECTIVE, params={"ids": ids}).all():
+            result[report.indicator_id].append(report)
+    return result
+
+
+# The rows a batch could repeat or supersede, one OR branch per kind of slot, each an index range
+# (indicator_id, as_of) / (indicator_id, occurrence_due) / indicator_id / id, so recording costs the same
+# however long an indicator's history grows. Keyed by which branches a batch needs.
+_TOUCHING_BRANCHES = {  # branch: (the condition, the parameter that must be non-empty for it to apply)
+    "as_of": (and_(col(Report.indicator_id).in_(bindparam("measured", expanding=True)),
+                   col(Report.as_of).in_(bindparam("as_ofs", expanding=True))), "measured"),
+    "occurrence": (and_(col(Report.indicator_id).in_(bindparam("timed", expanding=True)),
+                        col(Report.occurrence_due).in_(bindparam("dues", expanding=True))), "timed"),
+    "grade": (col(Report.indicator_id).in_(bindparam("whole", expanding=True)), "whole"),
+    "named": (col(Report.id).in_(bindparam("named", expanding=True)), "named"),
+}
+_TOUCHING: dict[tuple[str, ...], Any] = {}
+
+
+def _touched_reports(session: Session, cleans: Sequence[CleanReport], infos: dict[int, IndicatorInfo]
+                     ) -> dict[int, list[Report]]:
+    """Like `effective_reports`, but only the effective rows on the slots `cleans` write to or name."""
+    params: dict[str, set] = {name: set() for name in ("measured", "as_ofs", "timed", "dues", "whole", "named")}
+    for clean in cleans:
+        if clean.supersedes_id is not None:
+            params["named"].add(clean.supersedes_id)
+        slot = clean.slot(infos[clean.indicator_id].kind)
+        if slot[0] == "as_of":
+            params["measured"].add(clean.indicator_id)
+            params["as_ofs"].add(slot[1])
+        elif slot[0] == "occurrence":
+            params["timed"].add(clean.indicator_id)
+            params["dues"].add(slot[1])
+        else:
+            params["whole"].add(clean.indicator_id)
+    key = tuple(name for name, (_, param) in _TOUCHING_BRANCHES.items() if params[param])
+    result: dict[int, list[Report]] = {clean.indicator_id: [] for clean in cleans}
+    if not key:
         return result
-    query = (select(Report).where(col(Report.indicator_id).in_(ids)).where(_not_superseded(Report))
-             .order_by(Report.indicator_id, Report.id))
-    if touching is not None:
-        as_ofs = {c.as_of for c in touching if c.as_of is not None}
-        dues = {c.occurrence_due for c in touching if c.occurrence_due is not None}
-        named = {c.supersedes_id for c in touching if c.supersedes_id is not None}
-        query = query.where(or_(col(Report.as_of).in_(as_ofs), col(Report.occurrence_due).in_(dues),
-                                col(Report.grade).is_not(None), col(Report.id).in_(named)))
-    for report in session.exec(query).all():
-        result[report.indicator_id].append(report)
+    if key not in _TOUCHING:
+        _TOUCHING[key] = (select(Report).where(or_(*(_TOUCHING_BRANCHES[name][0] for name in key)))
+                          .where(_not_superseded(Report)).order_by(Report.indicator_id, Report.id))
+    for report in session.exec(_TOUCHING[key], params={name: list(values) for name, values in params.items()}).all():
+        result.setdefault(report.indicator_id, []).append(report)
     return result
 
 
@@ -179,13 +181,13 @@ def check_reports(session: Session, user: User, drafts: Sequence[ReportDraft], t
     """Validate a batch without storing anything; problems carry the batch position."""
     ids = [parsing.record_id(draft.indicator_id) for draft in drafts]
     infos = load_infos(session, [i for i in ids if i is not None])
-    visible = permissions.visible_department_ids(session, user)
+    visible = permissions.visible_among(session, user, {info.project.department_id for info in infos.values()})
     cleans: list[CleanReport] = []
     problems: list[Problem] = []
     first_of_slot: dict[tuple, CleanReport] = {}
     for index, (draft, indicator_id) in enumerate(zip(drafts, ids)):
         info = infos.get(indicator_id) if indicator_id is not None else None
-        if info is None or (visible is not None and info.project.department_id not in visible):
+        if info is None or info.project.department_id not in visible:
             problems.append(Problem("indicator_id", f"指标 {draft.indicator_id} 不存在或不属于本部门 "
                                                     "(no such indicator in your departments)", index))
             continue
@@ -209,7 +211,7 @@ def record_reports(session: Session, user: User, drafts: Sequence[ReportDraft], 
     if problems:
         raise ValidationFailed(problems)
     _lock_rows(session, Indicator, list(infos))
-    effective = effective_reports(session, infos, touching=cleans)
+    effective = _touched_reports(session, cleans, infos)
     explicit = {c.supersedes_id for c in cleans if c.supersedes_id is not None}
     targets = {r.id: r for r in session.exec(select(Report).where(col(Report.id).in_(explicit))).all()} if explicit else {}
     for index, clean in enumerate(cleans):
@@ -227,6 +229,7 @@ def record_reports(session: Session, user: User, drafts: Sequence[ReportDraft], 
 
     result = RecordResult()
     moment = now()
+    events: list[dict[str, Any]] = []
     for index, clean in enumerate(cleans):
         info = infos[clean.indicator_id]
         rows = effective[clean.indicator_id]
@@ -241,24 +244,30 @@ def record_reports(session: Session, user: User, drafts: Sequence[ReportDraft], 
         if old is not None and _same_fact(clean, old):
             result.unchanged.append(index)
             continue
-        report = Report(
+        values = dict(
             indicator_id=clean.indicator_id, revision=(old.revision + 1) if old else 1,
             supersedes_id=old.id if old else None, value=clean.value, as_of=clean.as_of,
             occurrence_due=clean.occurrence_due, completed_on=clean.completed_on, grade=clean.grade,
             explanation=clean.explanation, forecast=clean.forecast, forecast_text=clean.forecast_text,
             deviation_causes=clean.deviation_causes, likelihood=clean.likelihood, user_id=user.id,
             channel=channel, note=clean.note or default_note, created_at=moment)
-        session.add(report)
-        session.flush()
-        audit.record(session, actor=user, channel=channel, action="correct" if old else "report", entity="report",
-                     entity_id=report.id, department_id=info.project.department_id,
-                     before=audit.snapshot(old, REPORT_FIELDS) if old else None,
-                     after=audit.snapshot(report, REPORT_FIELDS))
+        # A Core INSERT, not session.add + flush: the unit of work cost more than the rest of recording.
+        # The returned Report is a detached copy for the caller.
+        (report_id,) = session.execute(_INSERT_REPORT, values).inserted_primary_key
+        report = Report(id=report_id, **values)
+        events.append({"channel": channel, "action": "correct" if old else "report", "entity": "report",
+                       "entity_id": report_id, "department_id": info.project.department_id,
+                       "before": audit.snapshot(old, REPORT_FIELDS) if old else None,
+                       "after": audit.snapshot(report, REPORT_FIELDS)})
         if old is not None:
             rows.remove(old)
         rows.append(report)
         result.stored.append(report)
+    audit.record_many(session, user, events)
     return result
+
+
+_INSERT_REPORT = insert(Report.__table__)
 
 
 def _lock_rows(session: Session, model, ids: list[int]) -> None:

@@ -7,10 +7,8 @@ that makes no sense gets 422 with one problem per field. A batch is all or nothi
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 
@@ -25,6 +23,7 @@ from monitor.accounts.permissions import NotAllowed
 from monitor.progress import service
 from monitor.progress.schedule import describe_target
 from monitor.progress.validation import KIND_LABELS, ReportDraft, ValidationFailed
+from monitor.store.db import write_turn
 from monitor.store.models import Indicator, Project, Report, User
 from monitor.store.types import in_shanghai
 from monitor.web.auth import (
@@ -150,40 +149,40 @@ async def post_reports(request: Request, body: ReportIn | list[ReportIn] = Body(
     if len(items) > 1000:
         raise HTTPException(413, "一次最多 1000 条 (at most 1000 reports per request)")
     drafts = [ReportDraft(**item.model_dump()) for item in items]
-    engine = request.app.state.engine
-    return await _run_write(engine, _store_reports, engine, credentials, drafts, today(request))
+    day = today(request)
+
+    def store(session: Session) -> dict:
+        user = user_from_credentials(session, credentials)
+        with _recording_errors():
+            return service.record_reports(session, user, drafts, channel="api", today=day).to_json()
+
+    writer = request.app.state.group_commit
+    if writer is not None:
+        return await writer.run(store)
+    return await run_in_threadpool(_in_own_transaction, request.app.state.engine, store)
 
 
-# SQLite takes one writer at a time: API writes queue for one thread in arrival order instead of 40 pool
-# threads convoying on a lock (which starves a few requests for seconds under load).
-_SQLITE_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpiwatch-sqlite-writer")
-
-
-async def _run_write(engine, fn, *args):
-    if engine.dialect.name == "sqlite":
-        return await asyncio.wrap_future(_SQLITE_WRITER.submit(fn, *args))
-    return await run_in_threadpool(fn, *args)
+def _in_own_transaction(engine, job):
+    with Session(engine, expire_on_commit=False) as session:
+        result = job(session)
+        session.commit()
+        return result
 
 
 @contextmanager
-def _recording_errors(session: Session) -> Iterator[None]:
-    """A refused report becomes 422 naming every field (nothing stored), a role that may not write 403."""
+def _recording_errors(session: Session | None = None) -> Iterator[None]:
+    """A refused report becomes 422 naming every field (nothing stored), a role that may not write 403.
+
+    With `session`, a refusal also ends its transaction at once (releasing SQLite's write lock).
+    """
     try:
         yield
     except ValidationFailed as exc:
-        session.rollback()
+        if session is not None:
+            session.rollback()
         _raise_problems(exc)
     except NotAllowed as exc:
         raise HTTPException(403, str(exc)) from exc
-
-
-def _store_reports(engine, credentials, drafts: list[ReportDraft], today: date) -> dict:
-    with Session(engine, expire_on_commit=False) as session:
-        user = user_from_credentials(session, credentials)
-        with service.write_turn(session), _recording_errors(session):
-            result = service.record_reports(session, user, drafts, channel="api", today=today)
-            session.commit()
-        return result.to_json()
 
 
 @router.get("/projects/{project_id}/spending", summary="项目支出记录 (spending history)")
@@ -200,7 +199,7 @@ def post_spending(request: Request, project_id: int, body: SpendingIn, user: Use
                   session: Session = Depends(db_session)) -> dict:
     project_for_user(session, user, project_id)
     draft = service.SpendingDraft(project_id=project_id, **body.model_dump())
-    with service.write_turn(session), _recording_errors(session):
+    with write_turn(session), _recording_errors(session):
         stored, unchanged = service.record_spending(session, user, [draft], channel="api", today=today(request))
         session.commit()
     return {"stored": [audit.snapshot(r, service.SPENDING_FIELDS) for r in stored], "unchanged": unchanged}

@@ -25,6 +25,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from monitor.config import Config
 from monitor.progress.validation import FIELD_LABELS
 from monitor.store.db import make_engine
+from monitor.store.group_commit import GroupCommit
 from monitor.web.auth import LoginRequired, LoginThrottle
 from monitor.web.templating import STATIC_DIR, render
 
@@ -37,7 +38,8 @@ def _routers() -> list[APIRouter]:
     """Every router of the portal and the API, in one place; one line per feature module."""
     from monitor.web import api, pages_admin, pages_auth, pages_progress, pages_upload
 
-    routers = [pages_auth.router, pages_progress.router, pages_upload.router, pages_admin.router, api.router]
+    # The API first: its requests come by the hundred per second and need not be matched against every page.
+    routers = [api.router, pages_auth.router, pages_progress.router, pages_upload.router, pages_admin.router]
     # Other features add their router here, e.g.:
     #   from monitor.web import pages_notify; routers.append(pages_notify.router)
     #   from monitor.web import pages_reports; routers.append(pages_reports.router)
@@ -123,6 +125,8 @@ def create_app(settings: Config, engine: Engine | None = None) -> FastAPI:
         # A server starting with changed settings leaves an audit event (a no-op when nothing changed).
         await run_in_threadpool(_record_settings, app.state.engine, settings)
         yield
+        if app.state.group_commit is not None:
+            await run_in_threadpool(app.state.group_commit.close)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -135,6 +139,8 @@ def create_app(settings: Config, engine: Engine | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine if engine is not None else make_engine(settings.database.url)
+    # SQLite: API writes from concurrent requests share transactions (see monitor.store.group_commit).
+    app.state.group_commit = GroupCommit(app.state.engine) if app.state.engine.dialect.name == "sqlite" else None
     app.state.throttle = LoginThrottle(settings.portal)
     app.add_middleware(
         SessionMiddleware,

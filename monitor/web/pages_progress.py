@@ -16,6 +16,7 @@ from sqlmodel import Session
 from monitor.accounts.permissions import can_write
 from monitor.progress import service
 from monitor.progress.validation import ReportDraft, ValidationFailed
+from monitor.store.db import write_turn
 from monitor.store.models import User
 from monitor.store.models.progress import DEVIATION_CAUSES, GRADES, LIKELIHOODS
 from monitor.web.auth import (
@@ -94,7 +95,7 @@ def post_report(
     draft = ReportDraft(indicator_id=indicator_id, value=value, as_of=as_of, occurrence_due=occurrence_due,
                         completed_on=completed_on, grade=grade, explanation=explanation, forecast=forecast,
                         deviation_causes=causes, likelihood=likelihood, note=note, supersedes_id=supersedes_id)
-    with service.write_turn(session):
+    with write_turn(session):
         _, owner = indicator_for_user(session, user, indicator_id)
         if owner.id != project.id:
             raise HTTPException(404, "该项目下没有此指标 (no such indicator in this project)")
@@ -118,7 +119,7 @@ def post_spending(request: Request, project_id: int, amount: str = Form(""), as_
     require_writer(user)
     draft = service.SpendingDraft(project_id=project_id, amount=amount, as_of=as_of, note=note,
                                   supersedes_id=supersedes_id)
-    with service.write_turn(session):
+    with write_turn(session):
         try:
             stored, _ = service.record_spending(session, user, [draft], channel="portal", today=today(request))
         except ValidationFailed as exc:

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from monitor.accounts.permissions import NotAllowed
 from monitor.progress import service
 from monitor.progress.workbook import UploadRejected, build_csv, build_workbook, import_upload, parse_upload
+from monitor.store.db import write_turn
 from monitor.store.models import User
 from monitor.web.auth import current_user, db_session, department_for_user, require_writer, today, verify_csrf
 from monitor.web.templating import render
@@ -56,7 +57,7 @@ def upload(request: Request, department_id: int, file: UploadFile = File(...),
     if len(data) > MAX_UPLOAD:
         return render(request, "upload.html", {**context, "problems": ["文件超过 10 MB (file too large)"]}, status_code=413)
     parsed = parse_upload(file.filename or "upload", data)
-    with service.write_turn(session):
+    with write_turn(session):
         try:
             result = import_upload(session, user, parsed, channel="upload", today=today(request))
         except UploadRejected as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Text
+from sqlalchemy import Index, Text
 from sqlmodel import Column, Field, SQLModel
 
 from monitor.store.types import instant_field, json_field, measure_field, money_field
@@ -28,8 +28,13 @@ class Report(SQLModel, table=True):
     qualitative: `grade` and `explanation`. Any kind may add forecast, deviation causes and likelihood.
     """
 
+    # Recording looks up the effective rows of one slot (an as-of date, an occurrence) of an indicator;
+    # these keep that an index range however long the indicator's history grows.
+    __table_args__ = (Index("ix_report_indicator_as_of", "indicator_id", "as_of"),
+                      Index("ix_report_indicator_occurrence", "indicator_id", "occurrence_due"))
+
     id: int | None = Field(default=None, primary_key=True)
-    indicator_id: int = Field(foreign_key="indicator.id", index=True)
+    indicator_id: int = Field(foreign_key="indicator.id")
     revision: int = Field(default=1)
     supersedes_id: int | None = Field(default=None, foreign_key="report.id", index=True)
     value: Decimal | None = measure_field()

@@ -417,7 +417,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('report', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_report_indicator_id'), ['indicator_id'], unique=False)
+        batch_op.create_index('ix_report_indicator_as_of', ['indicator_id', 'as_of'], unique=False)
+        batch_op.create_index('ix_report_indicator_occurrence', ['indicator_id', 'occurrence_due'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_supersedes_id'), ['supersedes_id'], unique=False)
 
     op.create_table('selfevalentry',
@@ -476,7 +477,8 @@ def downgrade() -> None:
     op.drop_table('selfevalentry')
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_report_supersedes_id'))
-        batch_op.drop_index(batch_op.f('ix_report_indicator_id'))
+        batch_op.drop_index('ix_report_indicator_occurrence')
+        batch_op.drop_index('ix_report_indicator_as_of')
 
     op.drop_table('report')
     with op.batch_alter_table('notifieditem', schema=None) as batch_op:
