@@ -15,10 +15,8 @@ def serve_command(
     scheduler: bool = typer.Option(True, "--scheduler/--no-scheduler", help="同时运行定时任务（默认）"),
 ) -> None:
     """启动门户与定时任务。"""
-    import uvicorn
-
     from monitor.scheduler.service import SchedulerConfigError, start
-    from monitor.web.app import create_app
+    from monitor.web.serve import run_server
 
     settings = load_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -31,7 +29,7 @@ def serve_command(
                 typer.echo(f"配置错误 (config error): {exc}", err=True)
                 raise typer.Exit(2) from exc
         try:
-            uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="info", proxy_headers=False)
+            run_server(settings, engine, host=host, port=port)
         finally:
             if running is not None:
                 running.shutdown(wait=True)
