@@ -158,26 +158,33 @@ def test_clerks_posting_at_the_same_moment_each_get_their_own_answer_and_everyth
     from monitor.store.models import AuditEvent
 
     client = make_client(engine)
-    headers = _auth(_token(engine, "clerk_hr"))
+    hr, union = _auth(_token(engine, "clerk_hr")), _auth(_token(engine, "clerk_union"))
     days = [(date(2024, 6, 1) + timedelta(days=n)).isoformat() for n in range(24)]
 
     def post(n: int):
-        value = "-5" if n % 6 == 5 else str(1000 + n)  # every sixth is refused: a count cannot be negative
+        # Two departments' clerks at once; every sixth post is refused (a count cannot be negative) and
+        # every eighth is the union's clerk trying the HR indicator (not found).
+        headers, indicator = (union, world.union_indicator) if n % 2 else (hr, world.ind["count"])
+        if n % 8 == 7:
+            indicator = world.ind["count"]
+        value = "-5" if n % 6 == 5 else str(1000 + n)
         return n, client.post("/api/v1/reports", headers=headers,
-                              json={"indicator_id": world.ind["count"], "value": value, "as_of": days[n]})
+                              json={"indicator_id": indicator, "value": value, "as_of": days[n]})
 
     with ThreadPoolExecutor(12) as pool:
         answers = dict(pool.map(post, range(len(days))))
-    refused = {n for n, a in answers.items() if a.status_code == 422}
-    assert refused == {5, 11, 17, 23}
-    for n, answer in answers.items():
-        if n not in refused:
-            assert answer.status_code == 201, answer.text
-            (stored,) = answer.json()["stored"]
-            assert (stored["value"], stored["as_of"]) == (str(1000 + n), days[n])
+    assert {n for n, a in answers.items() if a.status_code == 404} == {7, 15, 23}
+    assert {n for n, a in answers.items() if a.status_code == 422} == {5, 11, 17}
+    stored = {n for n, a in answers.items() if a.status_code == 201}
+    assert stored == set(range(24)) - {5, 7, 11, 15, 17, 23}
+    for n in stored:
+        (report,) = answers[n].json()["stored"]
+        assert (report["value"], report["as_of"]) == (str(1000 + n), days[n])
+        assert report["indicator_id"] == (world.union_indicator if n % 2 else world.ind["count"])
     with Session(engine) as s:
         reports = s.exec(select(Report)).all()
         events = s.exec(select(AuditEvent).where(AuditEvent.entity == "report")).all()
-    assert sorted((r.as_of.isoformat(), r.value) for r in reports) == sorted(
-        (days[n], Decimal(1000 + n)) for n in answers if n not in refused)
+        users = {u.id: u.username for u in s.exec(select(User)).all()}
+    assert sorted((r.as_of.isoformat(), r.value, users[r.user_id]) for r in reports) == sorted(
+        (days[n], Decimal(1000 + n), "clerk_union" if n % 2 else "clerk_hr") for n in stored)
     assert sorted(e.entity_id for e in events) == sorted(r.id for r in reports)

@@ -125,6 +125,34 @@ def test_a_result_arrives_only_once_its_write_is_visible_to_other_connections(st
     assert seen == [["committed first"]]
 
 
+class _Counted:
+    """A job class with prepare_batch: records which jobs each call saw, and what each job saw prepared."""
+
+    prepared: list[list[str]] = []
+
+    def __init__(self, body: str) -> None:
+        self.body, self.ready = body, False
+
+    @classmethod
+    def prepare_batch(cls, session, jobs):
+        cls.prepared.append([job.body for job in jobs])
+        for job in jobs:
+            job.ready = True
+
+    def __call__(self, session):
+        return self.ready
+
+
+def test_a_job_class_prepares_each_batch_once_before_any_of_its_jobs_runs(store):
+    engine, writer = store
+    _Counted.prepared = []
+    blocker, release = _held(writer)
+    futures = [writer.submit(_Counted(f"job {n}")) for n in range(4)]
+    release.set()
+    assert all(f.result(timeout=10) for f in futures)
+    assert _Counted.prepared == [["job 0", "job 1", "job 2", "job 3"]]
+
+
 def test_close_finishes_the_queued_jobs_first(store):
     engine, writer = store
     blocker, release = _held(writer)

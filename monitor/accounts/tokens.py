@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from monitor import audit
 from monitor.store.models import ApiToken, User
@@ -70,16 +70,20 @@ def revoke_token(session: Session, token_id: int, *, actor: User | str | None, c
     return row
 
 
-_USER_FOR_HASH = (select(User).join(ApiToken, ApiToken.user_id == User.id)
-                  .where(ApiToken.token_hash == bindparam("token_hash"))
-                  .where(ApiToken.revoked_at == None))  # noqa: E711 - SQL IS NULL
+_USERS_FOR_HASHES = (select(ApiToken.token_hash, User).join(ApiToken, ApiToken.user_id == User.id)
+                     .where(col(ApiToken.token_hash).in_(bindparam("hashes", expanding=True)))
+                     .where(ApiToken.revoked_at == None))  # noqa: E711 - SQL IS NULL
 
 
 def user_for_token(session: Session, plain: str) -> User | None:
     """The active user behind a token, or None; touching `last_used_at` is left out to keep reads read-only."""
-    if not plain.startswith(PREFIX):
-        return None
-    user = session.exec(_USER_FOR_HASH, params={"token_hash": token_hash(plain)}).first()
-    if user is None or user.disabled:
-        return None
-    return user
+    return users_for_tokens(session, [plain]).get(plain)
+
+
+def users_for_tokens(session: Session, plains: Iterable[str]) -> dict[str, User]:
+    """The active user behind each valid token (invalid, revoked and disabled ones are left out), in one query."""
+    hashes = {token_hash(plain): plain for plain in plains if plain.startswith(PREFIX)}
+    if not hashes:
+        return {}
+    rows = session.exec(_USERS_FOR_HASHES, params={"hashes": list(hashes)}).all()
+    return {hashes[digest]: user for digest, user in rows if not user.disabled}

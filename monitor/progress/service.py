@@ -176,11 +176,19 @@ def _same_fact(clean: CleanReport, row: Report) -> bool:
 SLOT_FIELDS = {"as_of": "as_of", "occurrence": "occurrence_due", "grade": "grade"}
 
 
-def check_reports(session: Session, user: User, drafts: Sequence[ReportDraft], today: date
+def check_reports(session: Session, user: User, drafts: Sequence[ReportDraft], today: date,
+                  infos: dict[int, IndicatorInfo] | None = None
                   ) -> tuple[list[CleanReport], dict[int, IndicatorInfo], list[Problem]]:
-    """Validate a batch without storing anything; problems carry the batch position."""
+    """Validate a batch without storing anything; problems carry the batch position.
+
+    `infos`: the drafts' indicators as `load_infos` returns them, when the caller has read them already
+    (an indicator missing from it counts as not existing).
+    """
     ids = [parsing.record_id(draft.indicator_id) for draft in drafts]
-    infos = load_infos(session, [i for i in ids if i is not None])
+    if infos is None:
+        infos = load_infos(session, [i for i in ids if i is not None])
+    else:
+        infos = {i: infos[i] for i in ids if i in infos}
     visible = permissions.visible_among(session, user, {info.project.department_id for info in infos.values()})
     cleans: list[CleanReport] = []
     problems: list[Problem] = []
@@ -204,10 +212,13 @@ def check_reports(session: Session, user: User, drafts: Sequence[ReportDraft], t
 
 
 def record_reports(session: Session, user: User, drafts: Sequence[ReportDraft], *, channel: str, today: date,
-                   default_note: str | None = None) -> RecordResult:
-    """Store a batch (all or nothing) in `session`; the caller commits. Raises `ValidationFailed`."""
+                   default_note: str | None = None, infos: dict[int, IndicatorInfo] | None = None) -> RecordResult:
+    """Store a batch (all or nothing) in `session`; the caller commits. Raises `ValidationFailed`.
+
+    `infos` as for `check_reports`.
+    """
     permissions.require_writer(user)
-    cleans, infos, problems = check_reports(session, user, drafts, today)
+    cleans, infos, problems = check_reports(session, user, drafts, today, infos)
     if problems:
         raise ValidationFailed(problems)
     _lock_rows(session, Indicator, list(infos))

@@ -10,6 +10,10 @@ stored is stored.
 If the commit itself fails (a full disk, a lock held too long by another process), nothing of the batch
 is stored and each job is run again in a transaction of its own, so the failure lands on the job that
 causes it and not on its neighbours.
+
+A job's class may define `prepare_batch(session, jobs)`: it is called once per batch with all the jobs
+of that class, before any of them runs, so that what each would read alone (a token's user, an
+indicator's target) is read for all of them in one query.
 """
 
 from __future__ import annotations
@@ -133,6 +137,7 @@ class GroupCommit:
         outcomes: list[tuple[bool, Any]] = []
         with Session(self.engine, expire_on_commit=False) as session, write_turn(session):
             sqlite = session.connection().connection.driver_connection
+            _prepare(session, [item.job for item in batch])
             for item in batch:
                 changes = sqlite.total_changes
                 try:
@@ -145,3 +150,13 @@ class GroupCommit:
             session.commit()
             self.batches += 1
         return outcomes
+
+
+def _prepare(session: Session, jobs: list[Job]) -> None:
+    by_kind: dict[type, list[Job]] = {}
+    for job in jobs:
+        by_kind.setdefault(type(job), []).append(job)
+    for kind, same in by_kind.items():
+        prepare = getattr(kind, "prepare_batch", None)
+        if prepare is not None:
+            prepare(session, same)

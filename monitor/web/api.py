@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -20,7 +21,8 @@ from sqlmodel import Session, col, select
 
 from monitor import audit
 from monitor.accounts.permissions import NotAllowed
-from monitor.progress import service
+from monitor.accounts.tokens import users_for_tokens
+from monitor.progress import parsing, service
 from monitor.progress.schedule import describe_target
 from monitor.progress.validation import KIND_LABELS, ReportDraft, ValidationFailed
 from monitor.store.db import write_turn
@@ -33,7 +35,7 @@ from monitor.web.auth import (
     indicator_for_user,
     project_for_user,
     today,
-    user_from_credentials,
+    token_user_or_401,
     visible_department_ids,
 )
 
@@ -148,18 +150,39 @@ async def post_reports(request: Request, body: ReportIn | list[ReportIn] = Body(
         raise HTTPException(422, {"message": "没有内容 (empty list)", "problems": []})
     if len(items) > 1000:
         raise HTTPException(413, "一次最多 1000 条 (at most 1000 reports per request)")
-    drafts = [ReportDraft(**item.model_dump()) for item in items]
-    day = today(request)
-
-    def store(session: Session) -> dict:
-        user = user_from_credentials(session, credentials)
-        with _recording_errors():
-            return service.record_reports(session, user, drafts, channel="api", today=day).to_json()
-
+    post = ReportPost(credentials, [ReportDraft(**item.model_dump()) for item in items], today(request))
     writer = request.app.state.group_commit
     if writer is not None:
-        return await writer.run(store)
-    return await run_in_threadpool(_in_own_transaction, request.app.state.engine, store)
+        return await writer.run(post)
+    return await run_in_threadpool(_in_own_transaction, request.app.state.engine, post)
+
+
+@dataclass
+class ReportPost:
+    """One POST /reports as a write job: its token's user and its indicators are read for a whole batch of
+    posts at once (`prepare_batch`, see monitor.store.group_commit), then each is recorded on its own."""
+
+    credentials: HTTPAuthorizationCredentials | None
+    drafts: list[ReportDraft]
+    today: date
+    user: User | None = None
+    infos: dict | None = None
+
+    @classmethod
+    def prepare_batch(cls, session: Session, posts: list[ReportPost]) -> None:
+        users = users_for_tokens(session, [p.credentials.credentials for p in posts if p.credentials])
+        infos = service.load_infos(session, [parsing.record_id(d.indicator_id) for p in posts for d in p.drafts])
+        for post in posts:
+            post.user = users.get(post.credentials.credentials) if post.credentials else None
+            post.infos = infos
+
+    def __call__(self, session: Session) -> dict:
+        if self.infos is None:
+            self.prepare_batch(session, [self])
+        user = token_user_or_401(self.user)
+        with _recording_errors():
+            return service.record_reports(session, user, self.drafts, channel="api", today=self.today,
+                                          infos=self.infos).to_json()
 
 
 def _in_own_transaction(engine, job):

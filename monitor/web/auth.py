@@ -159,7 +159,11 @@ bearer = HTTPBearer(auto_error=False, description="`kpiwatch tokens create --use
 
 def user_from_credentials(session: Session, credentials: HTTPAuthorizationCredentials | None) -> User:
     """The token's user or 401; for async endpoints that do all their database work in one thread hop."""
-    user = user_for_token(session, credentials.credentials) if credentials else None
+    return token_user_or_401(user_for_token(session, credentials.credentials) if credentials else None)
+
+
+def token_user_or_401(user: User | None) -> User:
+    """`user` as looked up from a bearer token; None (missing, invalid, revoked, disabled) is 401."""
     if user is None:
         raise HTTPException(401, "缺少或无效的令牌 (missing or invalid bearer token)",
                             headers={"WWW-Authenticate": "Bearer"})
