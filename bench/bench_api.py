@@ -1,10 +1,14 @@
 """Progress API under load: N concurrent clients posting reports through /api/v1/reports for D seconds.
 
-    .venv/bin/python bench/bench_api.py [--clients 50] [--seconds 60] [--think 0]
+    .venv/bin/pip install -e '.[bench]'    # aiohttp, the load generator
+    .venv/bin/python bench/bench_api.py [--clients 50] [--seconds 60] [--think 0] [--client aiohttp|httpx]
 
 A fresh, migrated SQLite store in a temporary folder holds one department, one project and five quantity
 indicators per client, one clerk and one bearer token per client. The portal runs in its own process
-(uvicorn, one worker, loopback) so the clients (httpx async, one event loop) do not share its interpreter.
+(`kpiwatch serve`'s app and heap settling, uvicorn, one worker, loopback) so the clients (one event loop,
+one connection each) do not share its interpreter. The clients use aiohttp by default: httpx's async
+client costs ~0.7 ms of CPU per request, so with 50 of them in one process at ~1,000 requests/s the
+load generator's own queue made up half the latency it measured (`--client httpx` shows it).
 Each client posts a report on one of its own indicators, cycling through values and as-of dates, so the
 server stores new facts, revisions of an existing as-of date and, now and then, an unchanged fact: every
 path of the recording service. `--think` adds a pause between a client's requests (uniform 0.5–1.5 × think, clients start out of step;
@@ -49,8 +53,11 @@ def app_factory():
     """The portal as `kpiwatch serve` builds it, for uvicorn's --factory (settings from the environment)."""
     from monitor.config import load_config
     from monitor.web.app import create_app
+    from monitor.web.serve import settle_heap
 
-    return create_app(load_config())
+    app = create_app(load_config())
+    settle_heap()
+    return app
 
 
 def build_store(url: str, clients: int, per_client: int) -> tuple[list[str], list[list[int]], int]:
@@ -95,40 +102,76 @@ def build_store(url: str, clients: int, per_client: int) -> tuple[list[str], lis
     return tokens, indicators, year
 
 
-async def client(n: int, base: str, token: str, indicators: list[int], stop_at: float, think: float,
+class AiohttpClient:
+    def __init__(self, base: str, token: str) -> None:
+        import aiohttp
+
+        self.session = aiohttp.ClientSession(base_url=base, headers={"Authorization": f"Bearer {token}"},
+                                             timeout=aiohttp.ClientTimeout(total=30))
+
+    async def post(self, path: str, body: dict) -> tuple[int, str]:
+        async with self.session.post(path, json=body) as response:
+            return response.status, await response.text()
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+class HttpxClient:
+    def __init__(self, base: str, token: str) -> None:
+        self.http = httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+    async def post(self, path: str, body: dict) -> tuple[int, str]:
+        response = await self.http.post(path, json=body)
+        return response.status_code, response.text
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+CLIENTS = {"aiohttp": AiohttpClient, "httpx": HttpxClient}
+
+
+async def client(n: int, http, indicators: list[int], stop_at: float, think: float,
                  latencies: list[float], errors: list[str]) -> None:
     today = date.today()
-    headers = {"Authorization": f"Bearer {token}"}
     i = 0
     rng = random.Random(n)
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
-        if think:  # clients start out of step, as people do, instead of all firing in the same millisecond
-            await asyncio.sleep(rng.uniform(0, think))
-        while time.perf_counter() < stop_at:
-            body = {"indicator_id": indicators[i % len(indicators)], "value": str(100 + (i * 7) % 900),
-                    "as_of": (today - timedelta(days=(i // len(indicators)) % 30)).isoformat(),
-                    "note": f"bench client {n}"}
-            started = time.perf_counter()
-            try:
-                response = await http.post("/api/v1/reports", json=body)
-                if response.status_code != 201:
-                    errors.append(f"{response.status_code} {response.text[:200]}")
-            except httpx.HTTPError as exc:
-                errors.append(f"{type(exc).__name__}: {exc}")
-            latencies.append(time.perf_counter() - started)
-            i += 1
-            if think:
-                await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
+    if think:  # clients start out of step, as people do, instead of all firing in the same millisecond
+        await asyncio.sleep(rng.uniform(0, think))
+    while time.perf_counter() < stop_at:
+        body = {"indicator_id": indicators[i % len(indicators)], "value": str(100 + (i * 7) % 900),
+                "as_of": (today - timedelta(days=(i // len(indicators)) % 30)).isoformat(),
+                "note": f"bench client {n}"}
+        started = time.perf_counter()
+        try:
+            status, text = await http.post("/api/v1/reports", body)
+            if status != 201:
+                errors.append(f"{status} {text[:200]}")
+        except Exception as exc:  # noqa: BLE001 - a refused or dropped connection is an error to count
+            errors.append(f"{type(exc).__name__}: {exc}")
+        latencies.append(time.perf_counter() - started)
+        i += 1
+        if think:
+            await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
 
 
-async def run_clients(base: str, tokens: list[str], indicators: list[list[int]], seconds: float, think: float):
+async def run_clients(base: str, tokens: list[str], indicators: list[list[int]], seconds: float, think: float,
+                      kind: str):
     latencies: list[float] = []
     errors: list[str] = []
+    # Every client is built before the clock starts (an httpx client takes ~20 ms to build its TLS context).
+    https = [CLIENTS[kind](base, token) for token in tokens]
     stop_at = time.perf_counter() + seconds
     started = time.perf_counter()
-    await asyncio.gather(*(client(n, base, tokens[n], indicators[n], stop_at, think, latencies, errors)
-                           for n in range(len(tokens))))
-    return latencies, errors, time.perf_counter() - started
+    try:
+        await asyncio.gather(*(client(n, https[n], indicators[n], stop_at, think, latencies, errors)
+                               for n in range(len(tokens))))
+    finally:
+        elapsed = time.perf_counter() - started
+        for http in https:
+            await http.close()
+    return latencies, errors, elapsed
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -197,6 +240,7 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=0.0, help="seconds between one client's requests")
     parser.add_argument("--per-client", type=int, default=5, help="indicators per client")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--client", choices=sorted(CLIENTS), default="aiohttp", help="load generator library")
     args = parser.parse_args()
     if args.pages:
         time_pages()
@@ -222,7 +266,8 @@ def main() -> None:
                     if time.monotonic() > deadline:
                         raise SystemExit("server did not start")
                     time.sleep(0.2)
-            latencies, errors, elapsed = asyncio.run(run_clients(base, tokens, indicators, args.seconds, args.think))
+            latencies, errors, elapsed = asyncio.run(run_clients(base, tokens, indicators, args.seconds, args.think,
+                                                                 args.client))
         finally:
             server.terminate()
             server.wait(10)
@@ -233,7 +278,8 @@ def main() -> None:
             audited = c.execute(text("select count(*) from auditevent where entity = 'report'")).scalar()
         engine.dispose()
     ms = [x * 1000 for x in latencies]
-    print(f"clients {args.clients}, {args.seconds:.0f} s, think {args.think} s, SQLite, {args.workers} uvicorn worker(s)")
+    print(f"clients {args.clients} ({args.client}), {args.seconds:.0f} s, think {args.think} s, SQLite, "
+          f"{args.workers} uvicorn worker(s)")
     print(f"requests {len(ms)} ({len(ms) / elapsed:.0f}/s), errors {len(errors)}, reports stored {stored}, "
           f"audit events {audited}")
     print(f"latency ms: p50 {percentile(ms, 50):.1f}  p90 {percentile(ms, 90):.1f}  p99 {percentile(ms, 99):.1f}  "
