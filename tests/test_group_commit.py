@@ -111,6 +111,34 @@ def test_a_job_whose_commit_fails_reports_the_failure_and_stores_nothing(store):
     assert _bodies(engine) == []
 
 
+def test_a_database_locked_by_another_process_fails_the_waiting_jobs_once_not_once_each(tmp_path):
+    import sqlite3
+    import time
+
+    from sqlalchemy import event
+
+    path = tmp_path / "locked.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    event.listen(engine, "connect", lambda connection, _: connection.execute("PRAGMA busy_timeout=300"))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process writing, e.g. a long import
+    writer = GroupCommit(engine)
+    try:
+        started = time.monotonic()
+        futures = [writer.submit(_insert(f"note {n}")) for n in range(6)]
+        for future in futures:
+            with pytest.raises(Exception, match="database is locked"):
+                future.result(timeout=10)
+        assert time.monotonic() - started < 1.4  # two batches of one 0.3 s wait each, not one per job
+    finally:
+        other.rollback()
+        other.close()
+        writer.close()
+        engine.dispose()
+
+
 def test_a_result_arrives_only_once_its_write_is_visible_to_other_connections(store):
     engine, writer = store
     seen, checked = [], threading.Event()

@@ -7,9 +7,11 @@ write itself. Here the writer thread takes every job waiting in the queue (in ar
 its neighbours still commit. A caller learns its outcome only after the commit, so a job reported as
 stored is stored.
 
-If the commit itself fails (a full disk, a lock held too long by another process), nothing of the batch
-is stored and each job is run again in a transaction of its own, so the failure lands on the job that
-causes it and not on its neighbours.
+If the commit itself fails (a full disk, a deferred constraint), nothing of the batch is stored and each
+job is run again in a transaction of its own, so the failure lands on the job that causes it and not on
+its neighbours. If the write lock cannot be had at all (another process held it past the busy timeout),
+no job has run and every job of the batch gets that error at once; running them again one by one would
+only wait out the timeout once per job.
 
 A job's class may define `prepare_batch(session, jobs)`: it is called once per batch with all the jobs
 of that class, before any of them runs, so that what each would read alone (a token's user, an
@@ -22,6 +24,7 @@ import asyncio
 import logging
 import queue
 import threading
+from contextlib import ExitStack
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -45,6 +48,10 @@ class _Item:
 
 
 _STOP = object()
+
+
+class _NoWriteTurn(Exception):
+    """BEGIN IMMEDIATE failed: the batch never started (its cause is what the callers get)."""
 
 
 class GroupCommit:
@@ -111,6 +118,10 @@ class GroupCommit:
     def _run_batch(self, batch: list[_Item]) -> None:
         try:
             outcomes = self._transaction(batch)
+        except _NoWriteTurn as exc:
+            for item in batch:
+                item.future.set_exception(exc.__cause__)
+            return
         except Exception as exc:  # noqa: BLE001 - nothing of the batch is stored (see _transaction)
             if len(batch) == 1:
                 batch[0].future.set_exception(exc)
@@ -135,7 +146,11 @@ class GroupCommit:
         changed rows (`total_changes`) instead of a SAVEPOINT per job saves a fifth of the cost of a report.
         """
         outcomes: list[tuple[bool, Any]] = []
-        with Session(self.engine, expire_on_commit=False) as session, write_turn(session):
+        with Session(self.engine, expire_on_commit=False) as session, ExitStack() as turn:
+            try:
+                turn.enter_context(write_turn(session))
+            except Exception as exc:
+                raise _NoWriteTurn from exc
             sqlite = session.connection().connection.driver_connection
             _prepare(session, [item.job for item in batch])
             for item in batch:
