@@ -188,3 +188,35 @@ def test_clerks_posting_at_the_same_moment_each_get_their_own_answer_and_everyth
     assert sorted((r.as_of.isoformat(), r.value, users[r.user_id]) for r in reports) == sorted(
         (days[n], Decimal(1000 + n), "clerk_union" if n % 2 else "clerk_hr") for n in stored)
     assert sorted(e.entity_id for e in events) == sorted(r.id for r in reports)
+
+
+def test_a_post_while_another_process_holds_the_write_lock_is_told_to_retry_and_stores_nothing(tmp_path):
+    import sqlite3
+
+    from sqlalchemy import event
+
+    from monitor.store.db import make_engine, upgrade
+
+    url = f"sqlite:///{tmp_path}/busy.sqlite"
+    upgrade(url)
+    engine = make_engine(url)
+    event.listen(engine, "connect", lambda connection, _: connection.execute("PRAGMA busy_timeout=200"))
+    world = build_world(engine)
+    client = make_client(engine)
+    headers = _auth(_token(engine, "clerk_hr"))
+    other = sqlite3.connect(tmp_path / "busy.sqlite", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # e.g. `kpiwatch import` of a large document in another process
+    try:
+        answer = client.post("/api/v1/reports", headers=headers,
+                             json={"indicator_id": world.ind["count"], "value": "1200", "as_of": "2024-06-30"})
+    finally:
+        other.rollback()
+        other.close()
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
+    assert "nothing was stored" in answer.json()["detail"]
+    with Session(engine) as s:
+        assert s.exec(select(Report)).all() == []
+    again = client.post("/api/v1/reports", headers=headers,
+                        json={"indicator_id": world.ind["count"], "value": "1200", "as_of": "2024-06-30"})
+    assert again.status_code == 201
+    engine.dispose()

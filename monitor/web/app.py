@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -174,6 +175,19 @@ def create_app(settings: Config, engine: Engine | None = None) -> FastAPI:
             return await request_validation_exception_handler(request, exc)
         return JSONResponse({"detail": {"message": "未保存任何内容 (nothing stored)",
                                         "problems": api_problems(exc.errors(), exc.body)}}, status_code=422)
+
+    @app.exception_handler(OperationalError)
+    async def _store_busy(request: Request, exc: OperationalError) -> Response:
+        # SQLite's write lock held past the busy timeout by another process (a long import or evaluation):
+        # nothing was stored and trying again shortly will work, which 503 + Retry-After tells a client.
+        if "database is locked" not in str(exc.orig):
+            raise exc
+        log.warning("store busy: %s %s answered 503 (%s)", request.method, request.url.path, exc.orig)
+        detail = "数据库正忙，未保存任何内容，请稍后重试 (the store is busy; nothing was stored, try again shortly)"
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
+        return render(request, "error.html", {"status": 503, "detail": detail}, status_code=503,
+                      headers={"Retry-After": "5"})
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in _routers():
