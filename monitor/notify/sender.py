@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.utils import parseaddr
 from dataclasses import dataclass, field
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from monitor.config import Config
 from monitor.notify import outbox
@@ -80,17 +82,29 @@ def send_pending(engine: Engine, config: Config, *, worker: str | None = None, m
         asyncio.run(deliver(smtp_settings(config), next_batch, on_result))
 
     if not log:
-        with engine.connect() as connection:
+        with _autocommit(engine) as connection:
             run(connection)
         return stats
     with job_run(engine, "send") as note:
-        with engine.connect() as connection:
+        with _autocommit(engine) as connection:
             run(connection)
         note.counts = stats.as_dict()
         if stats.failed:
             note.error = "\n".join(stats.errors[:20])
             note.counts["alerted"] = alert_administrators(engine, config, stats.errors)
     return stats
+
+
+@contextmanager
+def _autocommit(engine: Engine) -> Iterator[Connection]:
+    """The sender's kept-open connection, each statement its own transaction.
+
+    Every write the sender makes is one statement (a claim is one UPDATE … RETURNING, a verdict one
+    UPDATE), so nothing needs a transaction around it, and each verdict is committed in one round trip
+    instead of three (BEGIN, UPDATE, COMMIT): on PostgreSQL the sender spent most of its time waiting on
+    those round trips."""
+    with engine.connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def send_forever(engine: Engine, config: Config, *, poll_seconds: float = 5.0,
