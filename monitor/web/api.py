@@ -7,7 +7,7 @@ that makes no sense gets 422 with one problem per field. A batch is all or nothi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +17,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from monitor import audit
@@ -24,7 +25,7 @@ from monitor.accounts.permissions import NotAllowed
 from monitor.accounts.tokens import users_for_tokens
 from monitor.progress import parsing, service
 from monitor.progress.schedule import describe_target
-from monitor.progress.validation import KIND_LABELS, ReportDraft, ValidationFailed
+from monitor.progress.validation import KIND_LABELS, IndicatorInfo, ReportDraft, ValidationFailed
 from monitor.store.db import write_turn
 from monitor.store.models import Indicator, Project, Report, User
 from monitor.store.types import in_shanghai
@@ -166,7 +167,7 @@ class ReportPost:
     drafts: list[ReportDraft]
     today: date
     user: User | None = None
-    infos: dict | None = None
+    infos: dict[int, IndicatorInfo] | None = None
 
     @classmethod
     def prepare_batch(cls, session: Session, posts: list[ReportPost]) -> None:
@@ -185,7 +186,8 @@ class ReportPost:
                                           infos=self.infos).to_json()
 
 
-def _in_own_transaction(engine, job):
+def _in_own_transaction(engine: Engine, job: Callable[[Session], dict]) -> dict:
+    """PostgreSQL: concurrent writers need no queue, so each post is its own transaction."""
     with Session(engine, expire_on_commit=False) as session:
         result = job(session)
         session.commit()
