@@ -18,6 +18,14 @@ import chinese_calendar
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+def shanghai_time(moment: datetime) -> datetime:
+    """`moment` as an aware Asia/Shanghai datetime: an aware one is converted, a naive one is taken as Shanghai
+    wall-clock time (what a spreadsheet cell or SQLite gives back), so every instant compares and prints alike."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return moment.replace(tzinfo=SHANGHAI)
+    return moment.astimezone(SHANGHAI)
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class Occurrence:
     """One period in which something is due: work may start on `start` and is due by `due` (inclusive)."""

@@ -18,10 +18,10 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from rules.calendar import SHANGHAI
 from rules.evaluation import SCHEDULED_KINDS, effective
 from rules.targets import parse_target_cached
 
-SHANGHAI = "Asia/Shanghai"
 _SCHEDULED = ", ".join(f"'{k}'" for k in SCHEDULED_KINDS)
 
 
