@@ -18,7 +18,8 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from monitor.store.models import AuditEvent, User
-from monitor.store.types import in_shanghai, now
+from monitor.store.types import now
+from rules.calendar import shanghai_time
 
 SECRET_FIELDS = {"password_hash", "token_hash", "password", "token"}
 EXPORT_COLUMNS = ("id", "at", "actor", "channel", "action", "entity", "entity_id", "department_id",
@@ -37,7 +38,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f") if value.is_finite() else str(value)
     if isinstance(value, datetime):
-        return in_shanghai(value).isoformat()
+        return shanghai_time(value).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict):
@@ -122,7 +123,7 @@ def export_csv(events: Iterable[AuditEvent]) -> str:
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
     for e in events:
-        at = in_shanghai(e.at).isoformat(timespec="seconds") if e.at else ""
+        at = e.at.isoformat(timespec="seconds") if e.at else ""
         writer.writerow([
             e.id, at, e.actor, e.channel, e.action, e.entity, e.entity_id or "", e.department_id or "",
             "" if e.before is None else json.dumps(e.before, ensure_ascii=False, sort_keys=True),

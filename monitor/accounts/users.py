@@ -12,7 +12,7 @@ from monitor import audit
 from monitor.accounts.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from monitor.store.models import Department, User
 from monitor.store.models.accounts import USER_ROLES
-from monitor.store.types import in_shanghai, now
+from monitor.store.types import now
 
 USER_FIELDS = ("id", "username", "display_name", "email", "department_id", "role", "disabled")
 
@@ -119,7 +119,7 @@ def authenticate(session: Session, username: str, password: str, *, max_failures
         verify_password(DUMMY_HASH, password)
         return LoginResult(None, wrong)
     moment = now()
-    if user.locked_until is not None and in_shanghai(user.locked_until) > moment:
+    if user.locked_until is not None and user.locked_until > moment:
         return LoginResult(None, "尝试次数过多，账号暂时锁定，请稍后再试 (too many attempts; try again later)")
     if not verify_password(user.password_hash, password):
         user.failed_logins += 1

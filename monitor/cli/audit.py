@@ -12,7 +12,6 @@ from rich.table import Table
 from monitor import audit as audit_service
 from monitor.cli.common import open_store
 from monitor.store.db import session_scope
-from monitor.store.types import in_shanghai
 
 app = typer.Typer(help="审计日志：列出与导出 (audit trail).", no_args_is_help=True)
 
@@ -25,7 +24,7 @@ def list_(entity: str | None = typer.Option(None, help="report / spending / user
     with open_store() as engine, session_scope(engine) as session:
         table = Table("#", "时间", "操作人", "渠道", "操作", "对象", "之后")
         for e in audit_service.list_events(session, entity=entity, actor=actor, limit=limit):
-            table.add_row(str(e.id), in_shanghai(e.at).isoformat(timespec="seconds") if e.at else "", e.actor,
+            table.add_row(str(e.id), e.at.isoformat(timespec="seconds") if e.at else "", e.actor,
                           e.channel, e.action, f"{e.entity} #{e.entity_id or ''}",
                           json.dumps(e.after, ensure_ascii=False)[:80] if e.after else (e.note or ""))
         Console().print(table)

@@ -154,11 +154,9 @@ def status_command() -> None:
 
 
 def _when(moment) -> str:
-    from monitor.store.types import in_shanghai
-
     if moment is None:
         return "从未"
-    return f"{in_shanghai(moment):%Y-%m-%d %H:%M}"
+    return f"{moment:%Y-%m-%d %H:%M}"
 
 
 @contacts_app.command("list")

@@ -12,7 +12,6 @@ from monitor.cli.common import open_store
 from monitor.cli.users import cli_actor
 from monitor.store.db import session_scope
 from monitor.store.models import User
-from monitor.store.types import in_shanghai
 
 app = typer.Typer(help="API 令牌：创建、列出、吊销 (REST API bearer tokens).", no_args_is_help=True)
 
@@ -42,7 +41,7 @@ def list_(user: str | None = typer.Option(None, "--user", "-u")) -> None:
         for row in token_service.list_tokens(session, owner):
             u = session.get(User, row.user_id)
             table.add_row(str(row.id), u.username if u else "?", row.name, row.prefix + "…",
-                          in_shanghai(row.created_at).isoformat(timespec="minutes") if row.created_at else "",
+                          row.created_at.isoformat(timespec="minutes") if row.created_at else "",
                           "已吊销" if row.revoked_at else "有效")
         Console().print(table)
 

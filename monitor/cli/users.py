@@ -15,7 +15,6 @@ from monitor.cli.common import open_store
 from monitor.store.db import session_scope
 from monitor.store.models import Department
 from monitor.store.models.accounts import USER_ROLES
-from monitor.store.types import in_shanghai
 
 app = typer.Typer(help="用户账号：添加、列出、停用 (portal and API accounts).", no_args_is_help=True)
 
@@ -61,7 +60,7 @@ def list_(all_: bool = typer.Option(True, "--all/--active", help="包括已停�
             if u.disabled and not all_:
                 continue
             table.add_row(u.username, u.display_name, u.role, names.get(u.department_id, "—"),
-                          "停用" if u.disabled else "有效", in_shanghai(u.last_login_at).isoformat(timespec="minutes") if u.last_login_at else "—")
+                          "停用" if u.disabled else "有效", u.last_login_at.isoformat(timespec="minutes") if u.last_login_at else "—")
         Console().print(table)
 
 

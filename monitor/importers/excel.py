@@ -30,7 +30,7 @@ from monitor.importers.document import (
     Repair,
 )
 from monitor.importers.levels import LEVEL2_VARIANTS, squash
-from monitor.store.types import in_shanghai
+from rules.calendar import shanghai_time
 
 PROJECT_SHEET = "项目"
 INDICATOR_SHEET = "指标"
@@ -94,7 +94,7 @@ def write_template(out: Path, projects: list[dict] | None = None, indicators: li
             if kind == "money" and value is not None:
                 value = Decimal(value)
             if kind == "stamp" and value is not None:
-                value = in_shanghai(value).strftime("%Y-%m-%d %H:%M:%S")
+                value = value.strftime("%Y-%m-%d %H:%M:%S")
             cell = ws.cell(row=r, column=c, value=value)
             if kind == "money":
                 cell.number_format = "#,##0.00"
@@ -312,9 +312,9 @@ def _convert(raw, kind: str):
         return value.quantize(Decimal("0.01"))
     if kind == "stamp":  # kept as Shanghai time: SQLite stores the wall-clock time without its offset
         if isinstance(raw, datetime):
-            return in_shanghai(raw)
+            return shanghai_time(raw)
         try:
-            return in_shanghai(datetime.fromisoformat(str(raw)))
+            return shanghai_time(datetime.fromisoformat(str(raw)))
         except ValueError as exc:
             raise ValueError(f"「{raw}」不是日期时间（如 2024-01-31 16:28:58）") from exc
     return raw

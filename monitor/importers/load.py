@@ -24,7 +24,7 @@ from monitor.importers.document import ImportFailure, ParsedDocument, ParsedIndi
 from rules.targets import parse_target_cached
 
 from monitor.store.models import BudgetYear, Department, ImportRun, Indicator, Project
-from monitor.store.types import SHANGHAI, in_shanghai
+from monitor.store.types import SHANGHAI
 PROJECT_FIELDS = ("name", "implementing_unit", "attribute", "period", "total_funds", "annual_funds", "overview",
                   "basis", "necessity", "measures", "plan", "period_goal", "annual_goal", "filled_at")
 SOURCE_COLUMNS = ("central", "provincial", "city_county", "self_raised", "other")
@@ -160,8 +160,6 @@ def _project_values(parsed: ParsedProject, doc: ParsedDocument) -> dict:
 def _same(a, b) -> bool:
     if isinstance(a, Decimal) or isinstance(b, Decimal):
         return (a is None and b is None) or (a is not None and b is not None and Decimal(a) == Decimal(b))
-    if isinstance(a, datetime) and isinstance(b, datetime):
-        return in_shanghai(a) == in_shanghai(b)
     return a == b
 
 

@@ -37,7 +37,7 @@ from monitor.notify.outbox import NewMessage, enqueue_many
 from monitor.notify.tokens import ack_token
 from monitor.store.models import Contact, Department, Indicator, IndicatorState, Project, User
 from monitor.store.models.notify import Acknowledgement, NotificationDigest, NotifiedItem, OutboxMessage, Waiver
-from monitor.store.types import in_shanghai, now
+from monitor.store.types import now
 from notifications.render import Rendered, render_digest, render_escalation, render_summary
 from notifications.views import Digest, Escalation, Item, Summary, SummaryRow, WaivedItem
 from rules.calendar import is_working_day, previous_working_day
@@ -423,7 +423,7 @@ def _plan_summary(session: Session, config: Config, day: date, departments: dict
     inactive: dict[int, list[str]] = defaultdict(list)
     for user in session.exec(select(User).where(User.department_id.is_not(None), User.disabled == False)).all():  # noqa: E712
         last = user.last_login_at
-        if last is None or in_shanghai(last) < cutoff:
+        if last is None or last < cutoff:
             inactive[user.department_id].append(user.display_name or user.username)
     rows = []
     listed = {d.id for d in departments.values() if not d.is_finance_bureau} | set(by_department)
@@ -454,7 +454,6 @@ def staleness_warnings(session: Session, config: Config) -> list[str]:
     checks = [("评估", evaluation.finished_at if evaluation else None),
               ("邮件发送", (joblog.last_success(session, "send") or joblog.JobRun()).finished_at)]
     for name, moment in checks:
-        moment = None if moment is None else in_shanghai(moment)
         if moment is None:
             warnings.append(f"{name}从未成功运行")
         elif current - moment > limit:

@@ -33,17 +33,17 @@ from datetime import datetime, timedelta
 from email.utils import make_msgid
 from pathlib import Path
 
-from sqlalchemy import DateTime, bindparam, text
+from sqlalchemy import bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from monitor.store.models.notify import OutboxMessage
-from monitor.store.types import now
+from monitor.store.types import Instant, now
 from notifications.mime import Attachment, build_message, sender_domain
 
 TABLE = OutboxMessage.__table__
-_INSTANT = DateTime(timezone=True)
+_INSTANT = Instant()
 
 
 def _sql(statement: str, *instants: str):

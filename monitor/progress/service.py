@@ -33,7 +33,7 @@ from monitor.progress.validation import (
     validate,
 )
 from monitor.store.models import BudgetYear, Indicator, Project, Report, Spending, User
-from monitor.store.types import in_shanghai, now
+from monitor.store.types import now
 
 REPORT_FIELDS = ("id", "indicator_id", "revision", "supersedes_id", "value", "as_of", "occurrence_due",
                  "completed_on", "grade", "explanation", "forecast", "forecast_text", "deviation_causes",
@@ -52,7 +52,7 @@ class RecordResult:
 def report_json(report: Report) -> dict:
     return audit.snapshot(report, REPORT_FIELDS) | {
         "user_id": report.user_id,
-        "created_at": in_shanghai(report.created_at).isoformat() if report.created_at else None}
+        "created_at": report.created_at.isoformat() if report.created_at else None}
 
 
 def _years(session: Session, projects: Iterable[Project]) -> dict[int, int]:

@@ -25,7 +25,6 @@ from monitor.store.models import (
     SelfEvalEntry,
     Spending,
 )
-from monitor.store.types import in_shanghai
 
 
 class ReportError(ValueError):
@@ -131,7 +130,7 @@ def _sum(*values: Decimal | None) -> Decimal | None:
 
 
 def _day(moment: datetime | None) -> date | None:
-    return None if moment is None else in_shanghai(moment).date()
+    return None if moment is None else moment.date()
 
 
 def load_year(

@@ -4,12 +4,31 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+from typing import Any
 
-from sqlalchemy import JSON, DateTime, Numeric
+from sqlalchemy import JSON, DateTime, Dialect, Numeric, TypeDecorator
 from sqlmodel import Column, Field
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from rules.calendar import SHANGHAI, shanghai_time
+
+
+class Instant(TypeDecorator[datetime]):
+    """A moment in time that reads back as an aware Asia/Shanghai datetime on every store.
+
+    The column is a plain `DateTime(timezone=True)`. SQLite keeps no offset, so what is written there is the
+    Shanghai wall-clock time (an aware value is converted first, a naive one is taken as Shanghai time) and
+    what comes back is given the Shanghai zone again; PostgreSQL keeps the instant and answers in its session
+    zone, which is converted. No reader has to remember which store it is talking to.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return shanghai_time(value) if isinstance(value, datetime) else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return shanghai_time(value) if isinstance(value, datetime) else value
 
 
 def money_field(*, nullable: bool = True, default: Decimal | None = None) -> Decimal | None:
@@ -23,20 +42,12 @@ def measure_field(*, nullable: bool = True) -> Decimal | None:
 
 
 def instant_field(*, nullable: bool = True, index: bool = False) -> datetime | None:
-    """A moment in time, always timezone-aware."""
-    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index))
+    """A moment in time, always timezone-aware Asia/Shanghai when read (see `Instant`)."""
+    return Field(default=None, sa_column=Column(Instant(), nullable=nullable, index=index))
 
 
 def json_field() -> dict | list | None:
     return Field(default=None, sa_column=Column(JSON, nullable=True))
-
-
-def in_shanghai(moment: datetime) -> datetime:
-    """An instant read back from the store, as Shanghai time: SQLite keeps no offset and hands back the naive
-    Shanghai wall-clock time that was written, PostgreSQL hands back an aware instant in its session zone."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=SHANGHAI)
-    return moment.astimezone(SHANGHAI)
 
 
 def now() -> datetime:

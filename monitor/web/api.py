@@ -28,7 +28,6 @@ from monitor.progress.schedule import describe_target
 from monitor.progress.validation import KIND_LABELS, IndicatorInfo, ReportDraft, ValidationFailed
 from monitor.store.db import write_turn
 from monitor.store.models import Indicator, Project, Report, User
-from monitor.store.types import in_shanghai
 from monitor.web.auth import (
     api_user,
     bearer,
@@ -216,7 +215,7 @@ def spending_history(project_id: int, user: User = Depends(api_user), session: S
     rows = service.spending_history(session, project_id)
     superseded = {r.supersedes_id for r in rows if r.supersedes_id}
     return [dict(audit.snapshot(r, service.SPENDING_FIELDS), effective=r.id not in superseded,
-                 created_at=in_shanghai(r.created_at).isoformat() if r.created_at else None) for r in rows]
+                 created_at=r.created_at.isoformat() if r.created_at else None) for r in rows]
 
 
 @router.post("/projects/{project_id}/spending", status_code=201, summary="填报项目支出执行数 (post spending to date)")

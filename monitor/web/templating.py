@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from monitor.store.types import in_shanghai
 from monitor.web.i18n import LANG_COOKIE, resolve_lang, translator
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -49,7 +48,7 @@ def _when(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, datetime):
-        return in_shanghai(value).strftime("%Y-%m-%d %H:%M")
+        return value.strftime("%Y-%m-%d %H:%M")
     return str(value)
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import pool
 import monitor.store.models  # noqa: F401  (registers every table)
 from monitor.store.db import make_engine
 from monitor.store.models import metadata
+from monitor.store.types import Instant
 
 config = context.config
 
@@ -28,9 +29,16 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
+def _render_item(kind: str, obj, autogen_context) -> str | bool:
+    """An `Instant` column is written into a migration as the plain type it is stored as."""
+    if kind == "type" and isinstance(obj, Instant):
+        return f"sa.{obj.impl!r}"
+    return False
+
+
 def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=metadata, render_as_batch=True,
-                      compare_type=True)
+                      compare_type=True, render_item=_render_item)
     with context.begin_transaction():
         context.run_migrations()
 
