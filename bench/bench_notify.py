@@ -25,11 +25,12 @@ import aiosmtplib  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from monitor.config import Config, SmtpConfig  # noqa: E402
+from monitor.config import Config  # noqa: E402
 from monitor.notify.outbox import NewMessage, enqueue_many  # noqa: E402
 from monitor.notify.sender import send_pending  # noqa: E402
 from monitor.store.db import make_engine, upgrade  # noqa: E402
 from notifications.render import render_digest  # noqa: E402
+from notifications.smtp import SmtpSettings  # noqa: E402
 from notifications.views import Digest, Item  # noqa: E402
 
 SENDER = "kpiwatch <kpiwatch@example.org>"
@@ -99,7 +100,7 @@ def _bare(port: int, payloads: list[bytes], connections: int) -> float:
 
 def _kpiwatch(port: int, count: int, connections: int, url: str) -> tuple[float, float, dict]:
     engine = make_engine(url)
-    config = Config(smtp=SmtpConfig(port=port, sender=SENDER, max_connections=connections, batch_size=100))
+    config = Config(smtp=SmtpSettings(port=port, sender=SENDER, max_connections=connections, batch_size=100))
     started = time.perf_counter()
     chunk = 500
     for first in range(0, count, chunk):

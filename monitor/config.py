@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from notifications.smtp import SECURITY_MODES, SmtpSettings
 from rules.evaluation import EvaluationSettings
 from rules.scoring import ScoringRules
 
@@ -55,7 +56,8 @@ class PortalConfig:
     secure_cookies: bool = False
 
 
-# [scoring] is read straight into the pure scorer's rules: one dataclass, one set of defaults.
+# [scoring] is read straight into the pure scorer's rules (as [smtp] is into the mail sender's `SmtpSettings`):
+# one dataclass, one set of defaults.
 ScoringConfig = ScoringRules
 
 
@@ -69,25 +71,6 @@ class ReportsConfig:
     selfeval_draft: str = "01-05"
     time_progress: tuple[Decimal, ...] = ()
     font_family: str = "Noto Sans CJK SC"
-
-
-@dataclass(frozen=True)
-class SmtpConfig:
-    """Where mail goes. The password is never here: it comes from KPIWATCH_SMTP_PASSWORD."""
-
-    host: str = "127.0.0.1"
-    port: int = 25
-    security: str = "none"
-    ca_file: str = ""
-    username: str = ""
-    sender: str = "kpiwatch <kpiwatch@localhost>"
-    timeout_seconds: int = 30
-    max_connections: int = 4
-    batch_size: int = 50
-    max_attempts: int = 8
-    backoff_base_seconds: int = 60
-    backoff_max_seconds: int = 3600
-    claim_timeout_seconds: int = 300
 
 
 @dataclass(frozen=True)
@@ -140,7 +123,7 @@ class Config:
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     portal: PortalConfig = field(default_factory=PortalConfig)
-    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
     notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
     smtp_password: str | None = field(default=None, metadata={"env_only": True})
     secret_key: str | None = field(default=None, metadata={"env_only": True})
@@ -225,7 +208,10 @@ def _build(cls: type, raw: Any, source: str, prefix: str) -> Any:
             problem = _CHECKS[full](values[name]) if full in _CHECKS else None
             if problem:
                 raise ConfigError(f"{source}: {full}: {problem}, got {raw[name]!r}")
-    return cls(**values)
+    try:
+        return cls(**values)
+    except ValueError as exc:  # a rule the section's own class keeps, such as smtp.max_connections at least 1
+        raise ConfigError(f"{source}: {exc}") from exc
 
 
 def _one_of(*allowed: str) -> typing.Callable[[Any], str | None]:
@@ -264,7 +250,7 @@ def _time_zone(value: str) -> str | None:
 # rather than when a job first uses it.
 _CHECKS: dict[str, typing.Callable[[Any], str | None]] = {
     "portal.default_lang": _one_of("zh", "en"),
-    "smtp.security": _one_of("none", "starttls", "tls"),
+    "smtp.security": _one_of(*SECURITY_MODES),
     "smtp.port": _between(1, 65535),
     "reports.monitor_through_month": _between(1, 12),
     "reports.monitor_due": _month_day,

@@ -18,23 +18,7 @@ from typing import Any
 
 import aiosmtplib
 
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str = "127.0.0.1"
-    port: int = 25
-    security: str = "none"
-    ca_file: str = ""
-    username: str = ""
-    password: str | None = None
-    timeout_seconds: float = 30
-    max_connections: int = 4
-
-    def __post_init__(self) -> None:
-        if self.security not in ("none", "starttls", "tls"):
-            raise ValueError(f"smtp.security must be none, starttls or tls, not {self.security!r}")
-        if self.max_connections < 1:
-            raise ValueError("smtp.max_connections must be at least 1")
+from notifications.smtp import SmtpSettings
 
 
 @dataclass(frozen=True)
@@ -82,8 +66,9 @@ def describe(exc: BaseException) -> str:
 class _Connection:
     """One SMTP session, opened on first use and reopened after any error."""
 
-    def __init__(self, settings: SmtpSettings) -> None:
+    def __init__(self, settings: SmtpSettings, password: str | None) -> None:
         self.settings = settings
+        self.password = password
         self.client: aiosmtplib.SMTP | None = None
 
     async def _open(self) -> aiosmtplib.SMTP:
@@ -91,7 +76,7 @@ class _Connection:
         client = aiosmtplib.SMTP(
             hostname=s.host, port=s.port, timeout=s.timeout_seconds,
             use_tls=s.security == "tls", start_tls=True if s.security == "starttls" else False,
-            username=s.username or None, password=(s.password or None) if s.username else None,
+            username=s.username or None, password=(self.password or None) if s.username else None,
             cert_bundle=s.ca_file or None,
         )
         await client.connect()
@@ -130,17 +115,18 @@ async def _maybe_await(value: Any) -> Any:
 
 
 async def deliver(settings: SmtpSettings, next_batch: Callable[[], Sequence[Outgoing] | Awaitable[Sequence[Outgoing]]],
-                  on_result: Callable[[Result], None | Awaitable[None]]) -> int:
+                  on_result: Callable[[Result], None | Awaitable[None]], password: str | None = None) -> int:
     """Send everything `next_batch` hands out (until it returns nothing) over at most
     `settings.max_connections` connections. `on_result` (plain or async) is called once per message right
     after the server's verdict, and the connection takes its next message only when it has returned: so the
-    caller can record each verdict durably before anything else is sent on that connection."""
+    caller can record each verdict durably before anything else is sent on that connection. `password` logs in
+    as `settings.username` (when there is one)."""
     queue: asyncio.Queue[Outgoing | None] = asyncio.Queue(maxsize=settings.max_connections)
     failures: list[BaseException] = []
     count = 0
 
     async def worker() -> None:
-        connection = _Connection(settings)
+        connection = _Connection(settings, password)
         try:
             while (message := await queue.get()) is not None:
                 if failures:

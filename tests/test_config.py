@@ -84,3 +84,11 @@ def test_a_value_out_of_range_is_named_when_the_file_is_read(tmp_path, section, 
     with pytest.raises(ConfigError) as raised:
         load_config(file, env={})
     assert str(raised.value) == f"{file}: {section}.{key}: {reason}"
+
+
+def test_a_rule_the_section_class_keeps_is_named_when_the_file_is_read(tmp_path):
+    file = tmp_path / "config.toml"
+    file.write_text("[smtp]\nmax_connections = 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_config(file, env={})
+    assert str(raised.value) == f"{file}: smtp.max_connections must be at least 1"

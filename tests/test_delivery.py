@@ -12,8 +12,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from monitor.config import load_config
-from monitor.notify.sender import smtp_settings
-from notifications.delivery import Outcome, Outgoing, SmtpSettings, deliver
+from notifications.delivery import Outcome, Outgoing, deliver
+from notifications.smtp import SmtpSettings
 from tests.test_notify_support import SinkHandler, free_port
 
 
@@ -38,10 +38,10 @@ def _authenticator(server, session, envelope, mechanism, auth_data):
     return AuthResult(success=ok, handled=False)
 
 
-def _send(settings: SmtpSettings, messages: list[Outgoing]):
+def _send(settings: SmtpSettings, messages: list[Outgoing], password: str | None = None):
     results = []
     batches = [messages]
-    asyncio.run(deliver(settings, lambda: batches.pop() if batches else [], results.append))
+    asyncio.run(deliver(settings, lambda: batches.pop() if batches else [], results.append, password=password))
     return results
 
 
@@ -61,10 +61,11 @@ def test_starttls_and_auth_with_the_password_from_the_environment(certificate, t
         config_file = tmp_path / "config.toml"
         config_file.write_text(f'[smtp]\nport = {port}\nsecurity = "starttls"\nusername = "kpiwatch"\n'
                                f'ca_file = "{certificate[0]}"\n', encoding="utf-8")
-        good = smtp_settings(load_config(config_file, env={"KPIWATCH_SMTP_PASSWORD": "s3cret"}))
-        assert [r.outcome for r in _send(good, [_message(1), _message(2)])] == [Outcome.SENT, Outcome.SENT]
-        wrong = smtp_settings(load_config(config_file, env={"KPIWATCH_SMTP_PASSWORD": "nope"}))
-        refused = _send(wrong, [_message(3)])
+        good = load_config(config_file, env={"KPIWATCH_SMTP_PASSWORD": "s3cret"})
+        sent = _send(good.smtp, [_message(1), _message(2)], good.smtp_password)
+        assert [r.outcome for r in sent] == [Outcome.SENT, Outcome.SENT]
+        wrong = load_config(config_file, env={"KPIWATCH_SMTP_PASSWORD": "nope"})
+        refused = _send(wrong.smtp, [_message(3)], wrong.smtp_password)
         assert refused[0].outcome is Outcome.TEMPORARY and "535" in refused[0].detail  # fix the password, then retry
         plain = SmtpSettings(port=port, security="none")
         assert _send(plain, [_message(4)])[0].outcome is Outcome.PERMANENT  # 530 must issue STARTTLS first

@@ -109,18 +109,19 @@ from decimal import Decimal  # noqa: E402
 
 from sqlmodel import Session, select  # noqa: E402
 
-from monitor.config import Config, NotificationsConfig, SmtpConfig  # noqa: E402
+from monitor.config import Config, NotificationsConfig  # noqa: E402
 from monitor.store.models import (  # noqa: E402
     BudgetYear, Contact, Department, Indicator, IndicatorState, Project, User,
 )
+from notifications.smtp import SmtpSettings  # noqa: E402
 
 LIGHT_OF = {"overdue": "red", "missed": "red", "behind": "red", "over_cap": "red", "no_report": "grey",
             "due_soon": "yellow", "not_due": "grey", "on_track": "green", "met": "green", "needs_grade": "grey"}
 
 
 def notify_config(port: int = 25, **notifications) -> Config:
-    return Config(smtp=SmtpConfig(port=port, sender="kpiwatch <kpiwatch@example.org>", backoff_base_seconds=0,
-                                  backoff_max_seconds=0),
+    return Config(smtp=SmtpSettings(port=port, sender="kpiwatch <kpiwatch@example.org>", backoff_base_seconds=0,
+                                    backoff_max_seconds=0),
                   notifications=NotificationsConfig(**notifications), secret_key="test-secret-key")
 
 

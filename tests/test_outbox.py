@@ -7,18 +7,19 @@ from dataclasses import replace
 
 from sqlmodel import select
 
-from monitor.config import Config, SmtpConfig
+from monitor.config import Config
 from monitor.notify import enqueue
 from monitor.notify import outbox
 from monitor.notify.sender import send_pending
 from monitor.store.models import JobRun, OutboxMessage
 from notifications.mime import Attachment
+from notifications.smtp import SmtpSettings
 from tests.test_notify_support import Sink, World, parts
 
 
 def _config(port: int, **smtp) -> Config:
-    return Config(smtp=SmtpConfig(port=port, sender="kpiwatch <kpiwatch@example.org>", backoff_base_seconds=0,
-                                  backoff_max_seconds=0, **smtp))
+    return Config(smtp=SmtpSettings(port=port, sender="kpiwatch <kpiwatch@example.org>", backoff_base_seconds=0,
+                                    backoff_max_seconds=0, **smtp))
 
 
 def _queue(session, n: int, prefix: str = "m") -> None:

@@ -76,6 +76,34 @@ def test_the_scheduled_time_of_a_run_is_the_latest_fire_time(moment, expected):
     assert latest_fire_time(cron_trigger("30 6 * * *", "Asia/Shanghai"), moment) == expected
 
 
+def shanghai(*fields: int) -> datetime:
+    return datetime(*fields, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize(("expression", "moment", "expected"), [
+    # exactly on a fire time is that fire time, to the second; a second later still is
+    ("*/2 * * * * *", shanghai(2024, 7, 31, 10, 0, 0), shanghai(2024, 7, 31, 10, 0, 0)),
+    ("*/2 * * * * *", shanghai(2024, 7, 31, 10, 0, 1), shanghai(2024, 7, 31, 10, 0, 0)),
+    # month ends: a day some months lack is looked for further back; the leap day a year back
+    ("0 6 31 * *", shanghai(2024, 7, 1, 10, 0), shanghai(2024, 5, 31, 6, 0)),
+    ("0 6 31 * *", shanghai(2024, 3, 1, 0, 0), shanghai(2024, 1, 31, 6, 0)),
+    ("0 0 29 2 *", shanghai(2025, 3, 1, 0, 0), shanghai(2024, 2, 29, 0, 0)),
+    ("30 6 * * *", shanghai(2024, 1, 1, 0, 0), shanghai(2023, 12, 31, 6, 30)),
+    # no daylight saving in Asia/Shanghai: the days other zones change their clocks are ordinary days
+    ("30 6 * * *", shanghai(2024, 3, 31, 10, 0), shanghai(2024, 3, 31, 6, 30)),
+    ("30 2 * * *", shanghai(2024, 11, 3, 10, 0), shanghai(2024, 11, 3, 2, 30)),
+    # the trigger that fires decides, with APScheduler 3's reading of a crontab (not cron's): weekday 0 is
+    # Monday, so 1 is Tuesday; a day and a weekday must both match
+    ("0 3 * * 1", shanghai(2024, 7, 31, 10, 0), shanghai(2024, 7, 30, 3, 0)),
+    ("0 6 1 * mon", shanghai(2024, 7, 31, 10, 0), shanghai(2024, 7, 1, 6, 0)),
+])
+def test_the_latest_fire_time_is_the_one_the_trigger_fired(expression, moment, expected):
+    trigger = cron_trigger(expression, "Asia/Shanghai")
+    fired = latest_fire_time(trigger, moment)
+    assert fired == expected and fired.utcoffset() == timedelta(hours=8)
+    assert trigger.get_next_fire_time(None, expected) == expected  # it really is a fire time
+
+
 def test_each_scheduled_run_happens_once_and_failures_are_logged(engine, db_url):
     settings = settings_for(db_url)
     at = datetime(2024, 7, 31, 6, 30, tzinfo=SHANGHAI)

@@ -16,14 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from monitor.config import Config
 from monitor.notify import outbox
 from monitor.notify.joblog import job_run
-from notifications.delivery import Outcome, Outgoing, Result, SmtpSettings, deliver
-
-
-def smtp_settings(config: Config) -> SmtpSettings:
-    s = config.smtp
-    return SmtpSettings(host=s.host, port=s.port, security=s.security, ca_file=s.ca_file, username=s.username,
-                        password=config.smtp_password, timeout_seconds=s.timeout_seconds,
-                        max_connections=s.max_connections)
+from notifications.delivery import Outcome, Outgoing, Result, deliver
 
 
 @dataclass
@@ -79,7 +72,7 @@ def send_pending(engine: Engine, config: Config, *, worker: str | None = None, m
             else:
                 stats.retrying += 1
 
-        asyncio.run(deliver(smtp_settings(config), next_batch, on_result))
+        asyncio.run(deliver(smtp, next_batch, on_result, password=config.smtp_password))
 
     if not log:
         with _autocommit(engine) as connection:

@@ -53,7 +53,11 @@ def cron_trigger(expression: str, timezone: str) -> CronTrigger:
 
 
 def latest_fire_time(trigger: CronTrigger, moment: datetime) -> datetime | None:
-    """The last time `trigger` fired at or before `moment` (looking back at most 400 days)."""
+    """The last time `trigger` fired at or before `moment` (looking back at most 400 days).
+
+    Asked of the trigger itself rather than of croniter's `get_prev`: APScheduler 3 reads a crontab its own way
+    (weekday 0 is Monday, a day and a weekday must both match, seconds come first in 6 fields) and `get_prev`
+    skips a fire time equal to `moment`, so croniter would name runs the trigger never fired."""
     back = 1
     while back <= 400 * 86400:
         fire = trigger.get_next_fire_time(None, moment - timedelta(seconds=back))
