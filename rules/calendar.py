@@ -36,6 +36,11 @@ class Occurrence:
     def to_json(self) -> dict:
         return {"start": self.start.isoformat(), "due": self.due.isoformat()}
 
+    @classmethod
+    def from_json(cls, data: dict) -> Occurrence:
+        """The occurrence `to_json` wrote."""
+        return cls(date.fromisoformat(data["start"]), date.fromisoformat(data["due"]))
+
 
 def local_date(moment: datetime) -> date:
     """The Shanghai calendar day of an aware datetime; a naive one is refused rather than guessed."""

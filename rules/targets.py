@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation, localcontext
 from functools import lru_cache
+from typing import Any
 
 from rules import calendar as cal
 from rules.calendar import Occurrence
@@ -77,6 +79,8 @@ class Target:
     reason: str | None  # why unparsed, or a note; else None
 
     def to_json(self) -> dict:
+        """The one stored form (`Indicator.target_json`): plain JSON, the value as exact decimal text, dates as
+        ISO days; `from_json` gives this Target back."""
         return {
             "text": self.text,
             "kind": self.kind,
@@ -88,6 +92,23 @@ class Target:
             "occurrences": [o.to_json() for o in self.occurrences],
             "reason": self.reason,
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Target:
+        """The Target that `to_json` wrote, exactly: the store keeps this form, so a reader gets the reading made
+        at import (with that import's budget year and reading of "X月前") instead of parsing the text again."""
+        value = data["value"]
+        return cls(
+            text=data["text"],
+            kind=data["kind"],
+            comparator=data["comparator"],
+            value=None if value is None else Decimal(value),
+            unit=data["unit"],
+            direction=data["direction"],
+            inferred=tuple(data["inferred"]),
+            occurrences=tuple(Occurrence.from_json(o) for o in data["occurrences"]),
+            reason=data["reason"],
+        )
 
     @property
     def measurable(self) -> bool:

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from rules.calendar import SHANGHAI
 from rules.evaluation import SCHEDULED_KINDS, effective
-from rules.targets import parse_target_cached
+from rules.targets import Target
 
 _SCHEDULED = ", ".join(f"'{k}'" for k in SCHEDULED_KINDS)
 
@@ -143,7 +143,7 @@ def read_rows(conn: Connection, lo: int, hi: int, *, halves: Sequence[str], depa
 
 
 def load_chunk(conn: Connection, lo: int, hi: int, *, halves: Sequence[str] = ("annual",),
-               department_id: int | None = None, strict_month_before: bool = False) -> Chunk:
+               department_id: int | None = None) -> Chunk:
     projects, indicators, reports, spending = read_rows(conn, lo, hi, halves=halves, department_id=department_id)
     projects["plan_start"] = _local_days(projects["plan_start"])
     projects["plan_end"] = _local_days(projects["plan_end"])
@@ -155,37 +155,26 @@ def load_chunk(conn: Connection, lo: int, hi: int, *, halves: Sequence[str] = ("
         created_on=_local_days(reports["created_at"]),
     ).drop(columns=["created_at", "supersedes_id"])
     spending = effective(spending).assign(as_of=lambda f: _days(f["as_of"])).drop(columns=["supersedes_id"])
-    occurrences = _occurrences(indicators, projects, strict_month_before)
+    occurrences = _occurrences(indicators)
     return Chunk(projects, indicators.drop(columns=["target_json"]), occurrences, reports, spending)
 
 
-def _occurrences(indicators: pd.DataFrame, projects: pd.DataFrame, strict: bool) -> pd.DataFrame:
-    """One row per occurrence, from the stored `target_json` (parsed once per distinct text), or from the
-    verbatim 指标值 when a row has no JSON yet."""
-    timed = indicators[indicators["kind"].isin(SCHEDULED_KINDS)]
-    columns = {"indicator_id": pd.Series(dtype="int64"), "start": pd.Series(dtype="datetime64[s]"),
-               "due": pd.Series(dtype="datetime64[s]")}
-    if timed.empty:
-        return pd.DataFrame(columns)
-    with_json = timed[timed["target_json"].notna()]
-    codes, uniques = pd.factorize(with_json["target_json"])
-    rows: list[tuple[int, str, str]] = []
-    for code, raw in enumerate(uniques):
-        for occ in (json.loads(raw) or {}).get("occurrences") or []:
-            rows.append((code, occ["start"], occ["due"]))
-    table = pd.DataFrame(rows, columns=["code", "start", "due"])
-    parts = [pd.DataFrame({"indicator_id": with_json["indicator_id"].to_numpy(), "code": codes})
-             .merge(table, on="code")[["indicator_id", "start", "due"]]]
-    missing = timed[timed["target_json"].isna()].merge(projects[["project_id", "year"]], on="project_id")
-    if len(missing):
-        extra = []
-        for ind_id, value, year, level2, name in missing[["indicator_id", "value_text", "year", "level2",
-                                                          "name"]].itertuples(index=False):
-            target = parse_target_cached(value or "", int(year), level2, name, strict)
-            extra += [(ind_id, o.start.isoformat(), o.due.isoformat()) for o in target.occurrences]
-        parts.append(pd.DataFrame(extra, columns=["indicator_id", "start", "due"]))
-    out = pd.concat(parts, ignore_index=True)
-    return out.assign(start=_days(out["start"]), due=_days(out["due"]))
+def _occurrences(indicators: pd.DataFrame) -> pd.DataFrame:
+    """One row per occurrence of the stored targets (`target_json`, each distinct text decoded once).
+
+    An import writes `target_json` and `kind` from one reading, so a timed row always has its occurrences stored;
+    the verbatim 指标值 is never parsed here."""
+    timed = indicators[indicators["kind"].isin(SCHEDULED_KINDS) & indicators["target_json"].notna()]
+    codes, uniques = pd.factorize(timed["target_json"])
+    rows = [(code, occ.start, occ.due) for code, raw in enumerate(uniques)
+            for occ in Target.from_json(json.loads(raw)).occurrences]
+    table = pd.DataFrame({
+        "code": np.array([r[0] for r in rows], dtype=np.int64),
+        "start": np.array([r[1] for r in rows], dtype="datetime64[D]").astype("datetime64[s]"),
+        "due": np.array([r[2] for r in rows], dtype="datetime64[D]").astype("datetime64[s]"),
+    })
+    return (pd.DataFrame({"indicator_id": timed["indicator_id"].to_numpy(dtype=np.int64), "code": codes})
+            .merge(table, on="code")[["indicator_id", "start", "due"]])
 
 
 def previous_states(conn: Connection, lo: int, hi: int, department_id: int | None = None) -> pd.DataFrame:

@@ -75,8 +75,7 @@ def run_evaluation(
     try:
         for lo, hi in project_chunks(engine, chunk_projects or config.chunk_projects, department_id=dept_id):
             with engine.begin() as conn:
-                chunk = load_chunk(conn, lo, hi, halves=config.halves, department_id=dept_id,
-                                   strict_month_before=settings.targets.strict_month_before)
+                chunk = load_chunk(conn, lo, hi, halves=config.halves, department_id=dept_id)
                 result = evaluate(projects=chunk.projects, indicators=chunk.indicators,
                                   occurrences=chunk.occurrences, reports=chunk.reports, spending=chunk.spending,
                                   as_of=as_of, settings=config)

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
 from monitor.importers.document import ImportFailure, ParsedDocument, ParsedIndicator, ParsedProject
-from rules.targets import parse_target_cached
+from rules.targets import Target, parse_target_cached
 
 from monitor.store.models import BudgetYear, Department, ImportRun, Indicator, Project
 from monitor.store.types import SHANGHAI
@@ -176,34 +176,38 @@ def _assign(row: SQLModel, values: dict, ignore: tuple[str, ...] = ("source_file
 def _indicator_values(parsed: ParsedIndicator, year: int, strict_month_before: bool) -> dict:
     values = {"level1": parsed.level1, "value_text": parsed.value, "position": parsed.position,
               "source_line": parsed.line}
-    target = target_json(parsed, year, strict_month_before)
+    target = parsed_target(parsed, year, strict_month_before)
     if target is not None:
-        values.update({
-            "kind": target.get("kind"),
-            "comparator": target.get("comparator"),
-            "target_value": Decimal(target["value"]) if target.get("value") is not None else None,
-            "unit": target.get("unit") if len(target.get("unit") or "") <= 50 else None,
-            "direction": target.get("direction"),
-            "target_json": target,
-            "parse_reason": target.get("reason"),
-        })
+        values.update(_target_columns(target))
     return values
 
 
-def target_json(parsed: ParsedIndicator, year: int | None, strict_month_before: bool = False) -> dict | None:
-    """The grammar's reading of a 指标值 (the grammar never raises: what it cannot read comes back unparsed)."""
+def parsed_target(parsed: ParsedIndicator, year: int | None, strict_month_before: bool = False) -> Target | None:
+    """The grammar's reading of a 指标值 (the grammar never raises: what it cannot read comes back unparsed).
+    This and `kpiwatch parse-target` are the only callers of the grammar: everything else reads the stored one."""
     if year is None:
         return None
-    target = parse_target_cached(parsed.value, year, parsed.level2, parsed.name, strict_month_before)
-    cached = _JSON_OF.get(target)
+    return parse_target_cached(parsed.value, year, parsed.level2, parsed.name, strict_month_before)
+
+
+def target_json(parsed: ParsedIndicator, year: int | None, strict_month_before: bool = False) -> dict | None:
+    """The stored form of the reading, as `import --dry-run --json` shows it."""
+    target = parsed_target(parsed, year, strict_month_before)
+    return None if target is None else _target_columns(target)["target_json"]
+
+
+def _target_columns(target: Target) -> dict:
+    """`Indicator.target_columns`, once per distinct reading: a bulk import stores the same few hundred readings
+    on thousands of rows."""
+    cached = _COLUMNS_OF.get(target)
     if cached is None:
-        if len(_JSON_OF) > 100_000:
-            _JSON_OF.clear()
-        cached = _JSON_OF[target] = target.to_json()
+        if len(_COLUMNS_OF) > 100_000:
+            _COLUMNS_OF.clear()
+        cached = _COLUMNS_OF[target] = Indicator.target_columns(target)
     return cached
 
 
-_JSON_OF: dict = {}
+_COLUMNS_OF: dict[Target, dict] = {}
 
 
 def _store_indicators(session: Session, project: Project, parsed: ParsedProject, year: int,

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from rules.targets import Target, parse_target_cached
+from rules.targets import Target
 
 from monitor.progress import parsing
 from monitor.store.models import Indicator, Project
@@ -67,20 +67,16 @@ class IndicatorInfo:
 
     @property
     def kind(self) -> str:
-        return self.indicator.kind or self.target.kind
+        return self.target.kind
 
     @property
     def occurrence_dues(self) -> tuple[date, ...]:
-        stored = (self.indicator.target_json or {}).get("occurrences")
-        if stored:
-            return tuple(date.fromisoformat(o["due"]) for o in stored)
         return tuple(o.due for o in self.target.occurrences)
 
 
-
 def indicator_info(indicator: Indicator, project: Project, year: int) -> IndicatorInfo:
-    target = parse_target_cached(indicator.value_text, year, indicator.level2, indicator.name)
-    return IndicatorInfo(indicator, project, year, target)
+    """The indicator with its stored target, so a report is judged against what the import read."""
+    return IndicatorInfo(indicator, project, year, indicator.target)
 
 
 @dataclass

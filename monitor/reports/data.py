@@ -195,9 +195,7 @@ def _load_indicators(session: Session, projects: dict[int, ProjectData], ids, ye
     query = (select(Indicator).where(Indicator.project_id.in_(ids), Indicator.half == "annual")
              .order_by(Indicator.project_id, Indicator.position, Indicator.id))
     for ind in session.exec(query).scalars():
-        occurrences = []
-        for occ in (ind.target_json or {}).get("occurrences") or []:
-            occurrences.append((date.fromisoformat(occ["start"]), date.fromisoformat(occ["due"])))
+        occurrences = [(occ.start, occ.due) for occ in ind.target.occurrences]
         data = IndicatorData(
             id=ind.id, level1=ind.level1, level2=ind.level2, name=ind.name, value_text=ind.value_text,
             kind=ind.kind, comparator=ind.comparator, target=ind.target_value, unit=ind.unit,

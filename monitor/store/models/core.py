@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from monitor.store.types import instant_field, json_field, measure_field, money_field
+from rules.targets import Target
 
 CONTACT_ROLES = ("负责人", "经办人", "绩效管理员")
 HALVES = ("annual", "period")
@@ -103,6 +105,29 @@ class Indicator(SQLModel, table=True):
     target_json: dict | None = json_field()
     parse_reason: str | None = Field(default=None, sa_column=Column(Text))
     weight: Decimal | None = measure_field()
+
+    @property
+    def target(self) -> Target:
+        """What the grammar made of `value_text` at import, read back from `target_json` (never parsed again: the
+        budget year and the reading of "X月前" were the import's). A row written without a reading, which no
+        import does, reads as its columns say, without occurrences."""
+        if self.target_json is not None:
+            return Target.from_json(self.target_json)
+        return Target(self.value_text, self.kind or "unparsed", self.comparator, self.target_value, self.unit,
+                      self.direction, (), (), self.parse_reason)
+
+    def set_target(self, target: Target) -> None:
+        """Store a reading: `target_json` and the query columns beside it, from the same Target."""
+        for name, value in self.target_columns(target).items():
+            setattr(self, name, value)
+
+    @staticmethod
+    def target_columns(target: Target) -> dict[str, Any]:
+        """The columns a reading sets: the one place a Target becomes stored values, so the denormalised columns
+        (what SQL filters and the evaluation read) never disagree with `target_json`."""
+        unit = target.unit if len(target.unit or "") <= Indicator.__table__.c.unit.type.length else None
+        return {"kind": target.kind, "comparator": target.comparator, "target_value": target.value, "unit": unit,
+                "direction": target.direction, "target_json": target.to_json(), "parse_reason": target.reason}
 
 
 class ImportRun(SQLModel, table=True):
