@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from monitor.config import Config
-from monitor.scheduler.context import JobContext
+from monitor.job_context import JobContext
 from monitor.store.models.evaluation import JobLease, JobRun
 from monitor.store.types import now
 
