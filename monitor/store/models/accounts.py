@@ -57,4 +57,3 @@ class AuditEvent(SQLModel, table=True):
     before: dict | None = json_field()
     after: dict | None = json_field()
     note: str | None = Field(default=None, sa_column=Column(Text))
-
