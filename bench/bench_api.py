@@ -187,9 +187,9 @@ def time_pages(rounds: int = 20) -> None:
     from rich.console import Console
     from sqlmodel import Session, func, select
 
-    from monitor.demo import DEFAULT_AS_OF, prepare
-    from monitor.importers.demo_step import import_seeds
-    from monitor.progress.demo_data import seed_portal
+    from monitor.demo.context import DEFAULT_AS_OF, prepare
+    from monitor.demo.sample_data import seed_portal
+    from monitor.demo.seeds import import_seeds
     from monitor.store.models import Department, Indicator
     from monitor.web.app import create_app
 

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
-from email.headerregistry import Address
 from email.utils import encode_rfc2231, formataddr, format_datetime, make_msgid, parseaddr
 from functools import lru_cache
 
@@ -117,9 +116,3 @@ def build_message(*, sender: str, recipients: Sequence[str], subject: str, text:
         headers.append("Content-Transfer-Encoding: base64")
         return "\r\n".join(headers) + "\r\n\r\n" + _base64_body(text_bytes)
     return "\r\n".join(headers) + "\r\n\r\n" + body
-
-
-def display_address(name: str, email: str) -> str:
-    """`Name <email>` with the name encoded as needed (Chinese names included)."""
-    local, _, domain = email.partition("@")
-    return str(Address(display_name=one_line(name), username=local, domain=domain))

@@ -57,10 +57,6 @@ class Digest:
     def count(self, section: str) -> int:
         return len(self.sections.get(section, ()))
 
-    @property
-    def is_empty(self) -> bool:
-        return not any(self.sections.values())
-
 
 @dataclass(frozen=True)
 class Escalation:

@@ -40,3 +40,104 @@ def test_rules_never_read_the_clock():
             if needle in text:
                 offences.append(f"{path.relative_to(ROOT)} calls {needle}")
     assert offences == []
+
+
+# ---- inside monitor/: layers, lowest first; a package imports its own modules and lower layers only ----------
+
+LAYERS = (
+    {"config", "store", "job_context"},            # settings, tables and sessions (+ the audit trail), jobs' input
+    {"accounts", "importers", "progress", "evaluation"},
+    {"notify", "reports"},
+    {"web", "scheduler"},
+    {"cli", "demo"},
+)
+LAYER = {package: rank for rank, packages in enumerate(LAYERS) for package in packages}
+
+# Imports between packages of one layer that today's code needs; each is one-way, so no circle can arise.
+SIBLING_IMPORTS = {
+    ("job_context", "config"): "a scheduled job receives the settings",
+    ("progress", "accounts"): "recording a report checks the user's permissions",
+    ("reports", "notify"): "the scheduled drafts are queued through the outbox",
+    ("cli", "demo"): "`kpiwatch demo` runs the demo",
+}
+
+# Module imports allowed until their target moves: (importing module, imported module) -> why.
+# `print_summary` (and the light styles it uses) leaves monitor/cli/evaluate.py in another branch of issue 11;
+# when it has, the demo imports it from there and this entry is deleted (the test below says so).
+PENDING_MOVES = {
+    ("monitor.demo.evaluation", "monitor.cli.evaluate"): "the evaluation summary table, until it leaves the CLI",
+}
+
+
+def _monitor_imports() -> list[tuple[str, str, str]]:
+    """(importing module, its package, imported monitor module) for every import in monitor/, lazy ones included."""
+    found = []
+    for path in sorted((ROOT / "monitor").rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        package = parts[1] if len(parts) > 1 else ""
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [f"monitor.{alias.name}" for alias in node.names] if node.module == "monitor" else [node.module]
+            else:
+                continue
+            found += [(module, package, name) for name in names if name.startswith("monitor.")]
+    return found
+
+
+def _package(module: str) -> str:
+    return module.split(".")[1]
+
+
+def test_every_package_of_monitor_has_a_layer():
+    packages = {path.relative_to(ROOT / "monitor").parts[0].removesuffix(".py")
+                for path in (ROOT / "monitor").rglob("*.py")} - {"__init__"}
+    assert sorted(packages - set(LAYER)) == []
+
+
+def test_monitor_imports_only_downwards():
+    offences = []
+    for module, package, imported in _monitor_imports():
+        target = _package(imported)
+        if target == package or (module, imported) in PENDING_MOVES:
+            continue
+        if package not in LAYER or target not in LAYER:
+            offences.append(f"{module} imports {imported}: a package without a layer")
+        elif LAYER[target] > LAYER[package]:
+            offences.append(f"{module} imports {imported}: upwards")
+        elif LAYER[target] == LAYER[package] and (package, target) not in SIBLING_IMPORTS:
+            offences.append(f"{module} imports {imported}: a sibling not in SIBLING_IMPORTS")
+    assert offences == []
+
+
+def test_every_allowance_is_still_needed():
+    """A sibling import or pending move that no code makes any more is deleted, so the rules stay tight."""
+    imports = _monitor_imports()
+    used_siblings = {(package, _package(imported)) for _module, package, imported in imports}
+    used_modules = {(module, imported) for module, _package_name, imported in imports}
+    assert sorted(set(SIBLING_IMPORTS) - used_siblings) == []
+    assert sorted(set(PENDING_MOVES) - used_modules) == []
+
+
+def test_the_packages_of_monitor_import_each_other_without_a_circle():
+    graph: dict[str, set[str]] = {}
+    for module, package, imported in _monitor_imports():
+        if _package(imported) != package and (module, imported) not in PENDING_MOVES:
+            graph.setdefault(package, set()).add(_package(imported))
+    circles, state = [], {}
+
+    def visit(package: str, path: list[str]) -> None:
+        state[package] = "open"
+        for target in sorted(graph.get(package, ())):
+            if state.get(target) == "open":
+                circles.append(" → ".join(path[path.index(target):] + [target]))
+            elif target not in state:
+                visit(target, path + [target])
+        state[package] = "done"
+
+    for package in sorted(graph):
+        if package not in state:
+            visit(package, [package])
+    assert circles == []

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import DateTime, select, text
 from sqlmodel import Session
 
-from monitor import audit
+from monitor.store import audit
 from monitor.store.db import make_engine
 from monitor.store.models import AuditEvent, BudgetYear, Department, Indicator, Project, Report, metadata
 from monitor.store.types import Instant
@@ -138,7 +138,7 @@ def test_on_a_utc_host_an_entry_at_20_00_shanghai_time_keeps_its_shanghai_day(db
 
 # Where an instant may still be turned into Shanghai time by hand: the rule itself, the column type, and the two
 # places that take a datetime from outside the store (a spreadsheet cell; any value an audit snapshot records).
-CONVERTERS = {"rules/calendar.py", "monitor/store/types.py", "monitor/importers/excel.py", "monitor/audit.py"}
+CONVERTERS = {"rules/calendar.py", "monitor/store/types.py", "monitor/importers/excel.py", "monitor/store/audit.py"}
 
 
 def test_no_reader_converts_a_stored_instant_by_hand():

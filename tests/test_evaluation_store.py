@@ -123,8 +123,8 @@ def test_evaluate_command_prints_json_for_every_indicator(engine, db_url, monkey
 def test_demo_step_shows_lights_per_department_and_project_and_survives_an_empty_store(engine):
     from rich.console import Console
 
-    from monitor.demo import DemoContext
-    from monitor.evaluation.demo_step import evaluate_demo
+    from monitor.demo.context import DemoContext
+    from monitor.demo.evaluation import evaluate_demo
 
     console = Console(record=True, width=160)
     context = DemoContext(workdir=None, settings=SETTINGS, engine=engine, as_of=date(2024, 7, 31), console=console)

@@ -7,8 +7,8 @@ from rich.console import Console
 from sqlmodel import Session
 
 from monitor.config import Config
-from monitor.demo import DemoContext
-from monitor.reports.demo_step import make_reports
+from monitor.demo.context import DemoContext
+from monitor.demo.reports import make_reports
 from tests.test_reports import seed_house_repair
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
-from monitor import audit
+from monitor.store import audit
 from monitor.store.models import ApiToken, User
 from monitor.store.types import now
 

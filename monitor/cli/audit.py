@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from monitor import audit as audit_service
+from monitor.store import audit as audit_service
 from monitor.cli.common import open_store
 from monitor.store.db import session_scope
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from monitor.demo import DEFAULT_AS_OF, run_demo
+from monitor.demo.context import DEFAULT_AS_OF
 
 
 def demo_command(
@@ -20,18 +20,11 @@ def demo_command(
         as_of_date = date.fromisoformat(as_of)
     except ValueError as exc:
         raise typer.BadParameter(f"--as-of: expected YYYY-MM-DD, got {as_of!r}") from exc
+    # Imported here, so the other commands do not load every feature the demo runs.
+    from monitor.demo.run import run_demo
+
     context = run_demo(directory, as_of=as_of_date)
     if serve:
-        serve_step = _portal_server()
-        if serve_step is None:
-            context.console.print("门户尚未实现 (the portal is not built yet); stopping after the summary.")
-        else:
-            serve_step(context)
+        from monitor.demo.portal import serve_demo
 
-
-def _portal_server():
-    try:
-        from monitor.web.serve import serve_demo
-    except ImportError:
-        return None
-    return serve_demo
+        serve_demo(context)

@@ -11,7 +11,6 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -187,9 +186,3 @@ def previous_states(conn: Connection, lo: int, hi: int, department_id: int | Non
                s.likelihood, s.reason
         FROM indicatorstate s JOIN indicator i ON i.id = s.indicator_id JOIN project p ON p.id = i.project_id
         WHERE i.project_id BETWEEN :lo AND :hi{dept}""", {"lo": lo, "hi": hi, "dept": department_id}, "iioooo" + "ffff" + "oo")
-
-
-def as_date(value: date | np.datetime64 | None) -> date | None:
-    if value is None or pd.isna(value):
-        return None
-    return pd.Timestamp(value).date()

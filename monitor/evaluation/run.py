@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from monitor.config import Config
 from monitor.evaluation.load import department_id as find_department
 from monitor.evaluation.load import load_chunk, previous_states, project_chunks
-from monitor.evaluation.store import write_states
+from monitor.evaluation.write import write_states
 from monitor.store.models.evaluation import EvaluationRun
 from monitor.store.types import now
 from rules.evaluation import evaluate

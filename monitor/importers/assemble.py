@@ -14,8 +14,6 @@ Rules (each decision is recorded as a repair, a duplicate or a rejection, so not
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from monitor.importers.document import (
     Duplicate,
     ImportFailure,
@@ -263,7 +261,3 @@ def _place(table: RawTable, doc: ParsedDocument, pname: str) -> None:
                 if hint:
                     doc.repairs.append(Repair(e.line, "level2", "", hint, pname, "缺少二级指标标签，按指标名称归类"))
                     e.level2 = hint
-
-
-def funds_total(projects: list[ParsedProject]) -> Decimal:
-    return sum((p.annual_funds or Decimal("0")) for p in projects) or Decimal("0.00")

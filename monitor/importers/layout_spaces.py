@@ -26,7 +26,6 @@ from monitor.importers.table_block import (
 
 PAGE_NUMBER = re.compile(r"^[-—\s]*\d{1,3}[-—\s]*$")
 RUNNING_TITLE = re.compile(r"\d{4}年(?:度)?(?:单位|部门)预算公开(?:报告)?$")
-PAGE_LABEL = re.compile(r"^(?:预算公开表\d+|表[一二三四五六七八九十]+.*)$")
 
 
 def is_furniture(line: str) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from monitor.store.models.evaluation import EvaluationRun, JobRun
+from monitor.store.models import EvaluationRun, JobRun
 from monitor.store.types import now
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from monitor.notify.compose import run_notify
 from monitor.notify.sender import send_pending
-from monitor.scheduler.context import JobContext
+from monitor.job_context import JobContext
 
 
 def notify(ctx: JobContext) -> dict:

@@ -190,30 +190,6 @@ def backoff_seconds(attempts: int, base: float, cap: float) -> float:
     return min(cap, base * 2 ** max(0, attempts - 1))
 
 
-def mark_sent(engine: Engine, message_id: int, detail: str = "") -> None:
-    """Sent is a fact whoever holds the claim, so this mark is not fenced by the claim token."""
-    with engine.begin() as connection:
-        connection.execute(
-            _sql("UPDATE outboxmessage SET status = 'sent', sent_at = :at, lease_until = NULL, last_error = :detail "
-                 "WHERE id = :id", "at"),
-            {"at": now(), "detail": detail or None, "id": message_id})
-
-
-def mark_failed(engine: Engine, claimed: Claimed, detail: str, *, permanent: bool, max_attempts: int,
-                backoff_base: float, backoff_max: float) -> str:
-    """Back to pending with a later next attempt, or failed for good; returns the new status."""
-    give_up = permanent or claimed.attempts >= max_attempts
-    status = "failed" if give_up else "pending"
-    delay = backoff_seconds(claimed.attempts, backoff_base, backoff_max)
-    with engine.begin() as connection:
-        connection.execute(
-            _sql("UPDATE outboxmessage SET status = :status, next_attempt_at = :next, lease_until = NULL, "
-                 "last_error = :detail WHERE id = :id AND claimed_by = :token AND status = 'sending'", "next"),
-            {"status": status, "next": now() + timedelta(seconds=delay), "detail": detail[:2000], "id": claimed.id,
-             "token": claimed.token})
-    return status
-
-
 @dataclass(frozen=True)
 class Verdict:
     claimed: Claimed
@@ -232,7 +208,9 @@ def record_verdicts(bind: Engine | Connection, verdicts: Sequence[Verdict], *, m
                     backoff_max: float) -> list[str]:
     """Record several servers' verdicts in one transaction (group commit); returns each message's new status.
 
-    Same rules as `mark_sent` / `mark_failed`; the sender waits for this commit before a connection sends its
+    Sent is a fact whoever holds the claim, so that mark is not fenced by the claim token; a failure goes back
+    to pending with a later next attempt, or to failed for good (permanent, or out of attempts), and only
+    while this claim still holds the message. The sender waits for this commit before a connection sends its
     next message, so batching changes nothing about what can repeat."""
     at = now()
     sent = [{"at": at, "detail": v.detail or None, "id": v.claimed.id} for v in verdicts if v.sent]

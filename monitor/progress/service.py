@@ -18,7 +18,7 @@ from sqlalchemy import and_, bindparam, exists, insert, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from monitor import audit
+from monitor.store import audit
 from monitor.accounts import permissions
 from monitor.progress import parsing
 from monitor.progress.validation import (

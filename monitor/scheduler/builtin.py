@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from monitor.evaluation import run_evaluation
-from monitor.scheduler.context import JobContext
+from monitor.job_context import JobContext
 
 
 def daily_evaluation(ctx: JobContext) -> dict:

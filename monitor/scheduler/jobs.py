@@ -1,7 +1,7 @@
 """The job registry: every scheduled job of kpiwatch, one line each.
 
 To add a job, append ONE `JobSpec` line to `JOBS` below: a unique name, the "module:function" that does the
-work (a function taking a `monitor.scheduler.context.JobContext` and returning a dict of counts, or None),
+work (a function taking a `monitor.job_context.JobContext` and returning a dict of counts, or None),
 its default schedule as a cron expression in Asia/Shanghai time, and a short Chinese description. Nothing
 else is needed: `kpiwatch serve` / `kpiwatch scheduler` pick it up, `[scheduler.cron]` in config.toml can
 change its schedule ("" switches it off), every run gets a `JobRun` row, and a lease makes sure several

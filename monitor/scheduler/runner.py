@@ -24,8 +24,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from monitor.config import Config
-from monitor.scheduler.context import JobContext
-from monitor.store.models.evaluation import JobLease, JobRun
+from monitor.job_context import JobContext
+from monitor.store.models.jobs import JobLease, JobRun
 from monitor.store.types import now
 
 log = logging.getLogger("kpiwatch.scheduler")

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from monitor import audit
+from monitor.store import audit
 from monitor.accounts.permissions import NotAllowed
 from monitor.accounts.tokens import users_for_tokens
 from monitor.progress import parsing, service

@@ -109,7 +109,7 @@ def secret_key(settings: Config) -> str:
 
 
 def _record_settings(engine: Engine, settings: Config) -> None:
-    from monitor import audit
+    from monitor.store import audit
     from monitor.store.db import session_scope
 
     try:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, select
 
-from monitor import audit
+from monitor.store import audit
 from monitor.accounts import users as user_service
 from monitor.accounts.passwords import WeakPassword
 from monitor.progress import parsing

@@ -1,38 +1,16 @@
-"""Running the portal: `serve_demo` for `kpiwatch demo`, `run_server` for `kpiwatch serve`."""
+"""Running the portal: `run_server` for `kpiwatch serve` (the demo's is `monitor.demo.portal`)."""
 
 from __future__ import annotations
 
 import gc
-from typing import TYPE_CHECKING
 
 import uvicorn
 from sqlalchemy.engine import Engine
 
-from monitor import audit
+from monitor.store import audit
 from monitor.config import Config
 from monitor.store.db import session_scope
 from monitor.web.app import create_app
-
-if TYPE_CHECKING:
-    from monitor.demo import DemoContext
-
-DEMO_HOST = "127.0.0.1"
-DEMO_PORT = 8000
-
-
-def serve_demo(context: DemoContext) -> None:
-    """Serve the demo store on 127.0.0.1:8000 until Ctrl-C, after printing the URL and the demo logins."""
-    console = context.console
-    console.print(f"\n[bold]门户 (portal)[/bold]: http://{DEMO_HOST}:{DEMO_PORT}/  (Ctrl-C 停止)")
-    logins = getattr(context, "demo_logins", None)
-    if logins:
-        console.print("演示账号 (demo logins):")
-        for username, password, role, department in logins:
-            console.print(f"  {username:<22} {password:<16} {role:<7} {department}")
-    app = create_app(context.settings, context.engine)
-    app.state.clock = lambda: context.as_of  # the demo lives on its as-of date: what is due, what is late
-    settle_heap()
-    uvicorn.run(app, host=DEMO_HOST, port=DEMO_PORT, log_level="warning")
 
 
 def run_server(settings: Config, engine: Engine | None = None, host: str = "127.0.0.1", port: int = 8000) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Text, event
-from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy import Text
 from sqlmodel import Column, Field, SQLModel
 
 from monitor.store.types import instant_field, json_field
@@ -58,13 +57,3 @@ class AuditEvent(SQLModel, table=True):
     before: dict | None = json_field()
     after: dict | None = json_field()
     note: str | None = Field(default=None, sa_column=Column(Text))
-
-
-def _audit_targets_on_flush(session, _flush_context, _instances) -> None:
-    from monitor.audit import audit_target_changes
-
-    audit_target_changes(session)
-
-
-# Registered with the models, so every session that can write an Indicator also audits it.
-event.listen(OrmSession, "before_flush", _audit_targets_on_flush)

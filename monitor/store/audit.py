@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from monitor.store.models import AuditEvent, User
+from monitor.store.models import AuditEvent, Indicator, Project, User
 from monitor.store.types import now
 from rules.calendar import shanghai_time
 
@@ -142,13 +142,11 @@ TARGET_FIELDS = ("half", "level1", "level2", "name", "value_text", "kind", "comp
 def audit_target_changes(session: Session) -> None:
     """Add audit events for indicators (targets) created, changed or deleted in this flush.
 
-    Runs on every flush (see `monitor.store.models.accounts`), so no code path — importer, portal, script —
-    can change a target without a trace. Actor and channel come from `session.info` when the caller set
+    Runs on every flush (`on_flush`, which `monitor.store` registers), so no code path — importer, portal,
+    script — can change a target without a trace. Actor and channel come from `session.info` when the caller set
     them ("actor", "channel"), else "system"/"import". Creation is summarised per project, not per row.
     """
     from sqlalchemy import inspect
-
-    from monitor.store.models import Indicator, Project
 
     created: dict[int | None, int] = {}
     changed: list[tuple[Indicator, dict, dict]] = []
@@ -198,6 +196,11 @@ def audit_target_changes(session: Session) -> None:
         for obj in deleted:
             record(session, actor=actor, channel=channel, action="delete", entity="indicator", entity_id=obj.id,
                    before=snapshot(obj, ("project_id",) + TARGET_FIELDS))
+
+
+def on_flush(session: Session, _flush_context: Any, _instances: Any) -> None:
+    """The `before_flush` listener that `monitor.store` registers on every ORM session."""
+    audit_target_changes(session)
 
 
 # ---- settings: a changed config.toml leaves a trace when the server starts ---------------------------------

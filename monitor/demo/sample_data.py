@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlmodel import Session, select
 
 from monitor.accounts.users import create_user
+from monitor.demo.context import DemoContext
 from monitor.progress import service
 from monitor.progress.validation import GRADED, MEASURED, TIMED, ReportDraft
 from monitor.store.db import session_scope
@@ -28,7 +29,7 @@ def _password() -> str:
     return "demo-" + secrets.token_hex(4)
 
 
-def seed_portal(context) -> None:
+def seed_portal(context: DemoContext) -> None:
     console = context.console
     console.print("[bold]门户账号与示例填报 (portal users and sample reports)[/bold]")
     logins: list[tuple[str, str, str, str]] = []

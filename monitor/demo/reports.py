@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from monitor.demo.context import DemoContext
 from monitor.reports.produce import FORMATS, ReportRequest, produce
 from monitor.store.db import session_scope
 
 
-def make_reports(context) -> None:
+def make_reports(context: DemoContext) -> None:
     console = context.console
     year = context.as_of.year
     folder = context.workdir / "reports"

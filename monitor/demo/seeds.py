@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from monitor.demo.context import SEED_DOCUMENTS, DemoContext
 from monitor.importers.disclosure import parse_file
 from monitor.importers.document import money_text
 from monitor.importers.load import store_document
 from monitor.store.db import session_scope
 
 
-def import_seeds(context) -> None:
-    from monitor.demo import SEED_DOCUMENTS
-
+def import_seeds(context: DemoContext) -> None:
     console = context.console
     console.print("[bold]导入绩效目标表 (import the seed documents)[/bold]")
     for path in SEED_DOCUMENTS:

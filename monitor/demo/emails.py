@@ -8,6 +8,7 @@ import re
 
 from sqlmodel import Session, select
 
+from monitor.demo.context import DemoContext
 from monitor.notify.compose import plan
 from monitor.notify.eml import write_eml
 from monitor.store.models import Contact, Department
@@ -40,7 +41,7 @@ def sample_contacts(session: Session) -> int:
     return added
 
 
-def notify_demo(context) -> None:
+def notify_demo(context: DemoContext) -> None:
     console = context.console
     console.print("\n[bold]提醒邮件[/bold]（示例联系人，地址均在 example.org 下；只写出 .eml，不实际发送）")
     with Session(context.engine) as session:

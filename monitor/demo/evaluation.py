@@ -6,11 +6,12 @@ from __future__ import annotations
 from rich.table import Table
 
 from monitor.cli.evaluate import LIGHT_STYLE, LIGHT_WORD, print_summary
+from monitor.demo.context import DemoContext
 from monitor.evaluation.run import run_evaluation
 from rules.lights import department_summary
 
 
-def evaluate_demo(context) -> None:
+def evaluate_demo(context: DemoContext) -> None:
     console = context.console
     console.print(f"\n[bold]评估[/bold]（截至 {context.as_of.isoformat()}，可用 `kpiwatch demo --as-of` 修改）")
     summary = run_evaluation(context.engine, context.settings, as_of=context.as_of, collect=True)

@@ -1,4 +1,8 @@
-"""What a scheduled job receives: the settings, the store, and which scheduled run it is."""
+"""What a scheduled job receives: the settings, the store, and which scheduled run it is.
+
+It sits beside the settings, below the jobs of notify/ and reports/ that take it and the scheduler that
+passes it, so a job never imports the scheduler.
+"""
 
 from __future__ import annotations
 
