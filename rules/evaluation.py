@@ -46,7 +46,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
-from rules.progress import DAY, as_days, elapsed_days, progress_fraction
+from rules.time_progress import DAY, as_days, elapsed_days, progress_fraction
 
 LIGHTS = ("green", "yellow", "red", "blue", "grey")
 STATUSES = ("met", "on_track", "behind", "over_cap", "due_soon", "overdue", "missed", "not_due",

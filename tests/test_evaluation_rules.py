@@ -10,7 +10,7 @@ import pytest
 
 from rules.evaluation import EvaluationSettings, evaluate
 from rules.lights import department_summary
-from rules.progress import curve_points, progress_fraction
+from rules.time_progress import curve_points, progress_fraction
 from tests.evaluation_seed_data import INDICATORS, PROJECTS, frames
 
 INDICATOR_ID = {x[0]: i + 1 for i, x in enumerate(INDICATORS)}
