@@ -19,8 +19,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from rules.evaluation import EvaluationSettings, active_periods, fmt_day, fmt_number, fmt_percent
-from rules.time_progress import DAY, as_days, elapsed_days, progress_fraction
+from rules.evaluation import EvaluationSettings
+from rules.formatting import fmt_day, fmt_number, fmt_percent
+from rules.time_progress import DAY, active_periods, as_days, elapsed_days, progress_fraction
 
 # severity for the roll-up: higher is worse
 SEVERITY = {"blue": 0, "green": 1, "grey": 2, "yellow": 3, "red": 4}
