@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from rules.evaluation import EvaluationSettings
+from rules.terms import EvaluationSettings
 from rules.scoring import ScoringRules
 
 

@@ -17,7 +17,7 @@ Output of `evaluate_indicators` (one row per indicator, or per occurrence of a t
 indicator_id, project_id, occurrence ("" or the due date in ISO form), light, status, expected, actual,
 ratio (percent), forecast, likelihood, reason.
 
-Rules (defaults; every threshold lives in `EvaluationSettings`):
+Rules (defaults; every threshold lives in `EvaluationSettings`, rules/terms.py):
 - The active period is the budget year, narrowed to the project's plan window where that overlaps the year
   (a plan window wholly outside the year is used as is).
 - Cumulative quantities, higher is better: ratio = actual ÷ (target × 序时进度 at the report's date), in %;
@@ -39,51 +39,32 @@ Rules (defaults; every threshold lives in `EvaluationSettings`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
 from rules.formatting import fmt_day, fmt_number, fmt_percent
+from rules.lights import project_states
+from rules.terms import (
+    GRADE_LIGHTS,
+    LIKELIHOODS,
+    MEASURED_KINDS,
+    QUALITATIVE,
+    SCHEDULED_KINDS,
+    SYMBOL,
+    UNPARSED,
+    EvaluationSettings,
+)
 from rules.time_progress import DAY, active_periods, as_days, elapsed_days, progress_fraction
 
-LIGHTS = ("green", "yellow", "red", "blue", "grey")
-STATUSES = ("met", "on_track", "behind", "over_cap", "due_soon", "overdue", "missed", "not_due",
-            "no_report", "needs_grade", "unparsed")
-LIKELIHOODS = ("确定能", "有可能", "完全不可能")
-GRADE_LIGHTS = {
-    "达成年度指标": ("green", "met", "确定能"),
-    "部分达成年度指标并具有一定效果": ("yellow", "behind", "有可能"),
-    "未达成年度指标且效果较差": ("red", "behind", "完全不可能"),
-}
-SCHEDULED_KINDS = ("deadline", "window", "recurring")
-MEASURED_KINDS = ("quantity", "percent")
+CERTAIN, POSSIBLE, IMPOSSIBLE = LIKELIHOODS
 STATE_COLUMNS = ["indicator_id", "project_id", "occurrence", "light", "status", "expected", "actual", "ratio",
                  "forecast", "likelihood", "reason"]
 # Names and units that mark a per-unit value (a rate, an average, a unit cost): compared as measured, not
 # accumulated over the year.
 NON_CUMULATIVE_NAME = r"人均|户均|平均|均价|单价|单位|标准|每人|每户|每次|每天|每月|每年|比例|比重|占比|率|指数|时长|周期"
-
-
-@dataclass(frozen=True)
-class EvaluationSettings:
-    """The thresholds of the rules, in percent where they are ratios; defaults as in provincial systems."""
-
-    progress_mode: str = "month"
-    progress_curve: dict[str, Decimal] = field(default_factory=dict)
-    red_below: Decimal = Decimal(60)
-    yellow_below: Decimal = Decimal(80)
-    blue_at: Decimal = Decimal(120)
-    percent_yellow_from: Decimal = Decimal(90)
-    budget_red_below: Decimal = Decimal(60)
-    budget_yellow_below: Decimal = Decimal(80)
-    warning_days: int = 7
-    staleness_days: int = 35
-    needs_grade_days: int = 31
-    percent_due_month: int = 12
-    likelihood_possible_from: Decimal = Decimal(60)
 
 
 @dataclass(frozen=True)
@@ -102,8 +83,6 @@ def effective(rows: pd.DataFrame, id_column: str = "id", supersedes_column: str 
     return rows[~rows[id_column].isin(superseded.astype(rows[id_column].dtype))]
 
 
-SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}
-
 
 # ------------------------------------------------------------------------------------------ the rules
 
@@ -119,8 +98,6 @@ def evaluate(
     settings: EvaluationSettings = EvaluationSettings(),
 ) -> Evaluation:
     """Indicator states and project states (双监控) for one set of projects at `as_of`."""
-    from rules.lights import project_states
-
     states = evaluate_indicators(projects=projects, indicators=indicators, occurrences=occurrences,
                                  reports=reports, as_of=as_of, settings=settings)
     return Evaluation(states, project_states(projects, states, spending, as_of=as_of, settings=settings))
@@ -138,13 +115,13 @@ def evaluate_indicators(
     periods = active_periods(projects)
     ind = indicators.merge(periods, on="project_id", how="left")
     ind = ind[ind["start"].notna()] if len(ind) else ind
-    kind = ind["kind"].fillna("unparsed")
+    kind = ind["kind"].fillna(UNPARSED)
     reports = _facts_until(reports, as_of)
     parts = [
         _measured(ind[kind.isin(MEASURED_KINDS) & ind["target_value"].notna()], reports, as_of, settings),
         _scheduled(ind[kind.isin(SCHEDULED_KINDS)], occurrences, reports, as_of, settings),
-        _qualitative(ind[kind == "qualitative"], reports, as_of, settings),
-        _unparsed(ind[~kind.isin(MEASURED_KINDS + SCHEDULED_KINDS + ("qualitative",))
+        _qualitative(ind[kind == QUALITATIVE], reports, as_of, settings),
+        _unparsed(ind[~kind.isin(MEASURED_KINDS + SCHEDULED_KINDS + (QUALITATIVE,))
                       | (kind.isin(MEASURED_KINDS) & ind["target_value"].isna())]),
     ]
     parts = [p for p in parts if len(p)]
@@ -261,10 +238,10 @@ def _measured(ind: pd.DataFrame, reports: pd.DataFrame, as_of: date, s: Evaluati
     likelihood = np.select(
         [~reported, met & ~lower, higher & (forecast >= target), higher & (forecast >= target * possible),
          higher, over & cumulative, over, forecast_over, lower],
-        [None, "确定能", "确定能", "有可能", "完全不可能", "完全不可能", "有可能", "有可能", "确定能"],
-        "有可能",
+        [None, CERTAIN, CERTAIN, POSSIBLE, IMPOSSIBLE, IMPOSSIBLE, POSSIBLE, POSSIBLE, CERTAIN],
+        POSSIBLE,
     ).astype(object)
-    likelihood = np.where(exact & met, "确定能", likelihood)
+    likelihood = np.where(exact & met, CERTAIN, likelihood)
     likelihood = np.where(~reported, None, likelihood)
 
     reason = _measured_reasons(
@@ -368,7 +345,7 @@ def _scheduled(ind: pd.DataFrame, occurrences: pd.DataFrame, reports: pd.DataFra
     rule = np.select(conds, np.arange(len(conds)), len(conds))
     light = np.array(["green", "grey", "red", "red", "yellow", "grey"], dtype=object)[rule]
     status = np.array(["met", "not_due", "missed", "overdue", "due_soon", "not_due"], dtype=object)[rule]
-    likelihood = np.array(["确定能", None, "完全不可能", "有可能", "有可能", None], dtype=object)[rule]
+    likelihood = np.array([CERTAIN, None, IMPOSSIBLE, POSSIBLE, POSSIBLE, None], dtype=object)[rule]
 
     due_text = fmt_day(due, as_of.year)
     reason = np.empty(len(occ), dtype=object)

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rules.evaluation import EvaluationSettings, evaluate
+from rules.evaluation import evaluate
 from rules.lights import department_summary
+from rules.terms import EvaluationSettings
 from rules.time_progress import curve_points, progress_fraction
 from tests.evaluation_seed_data import INDICATORS, PROJECTS, frames
 

@@ -18,8 +18,9 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from rules.evaluation import SCHEDULED_KINDS, effective
+from rules.evaluation import effective
 from rules.targets import parse_target_cached
+from rules.terms import SCHEDULED_KINDS
 
 SHANGHAI = "Asia/Shanghai"
 _SCHEDULED = ", ".join(f"'{k}'" for k in SCHEDULED_KINDS)
