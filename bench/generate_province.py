@@ -27,12 +27,12 @@ sys.path.insert(0, str(ROOT))
 
 from monitor.store.db import make_engine, upgrade  # noqa: E402
 from rules.targets import parse_target_cached  # noqa: E402
+from rules.terms import GRADES  # noqa: E402
 
 YEAR = 2024
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SEED_VALUES = ROOT / "tests" / "data" / "seed_target_values.tsv"
 LEVEL1 = {"数量": "产出", "质量": "产出", "时效": "产出", "成本": "产出", "满意": "满意度"}
-GRADES = ("达成年度指标", "部分达成年度指标并具有一定效果", "未达成年度指标且效果较差")
 REPORT_COLUMNS = ("id", "indicator_id", "revision", "supersedes_id", "value", "as_of", "occurrence_due",
                   "completed_on", "grade", "forecast", "channel", "created_at")
 

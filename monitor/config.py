@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from notifications.smtp import SECURITY_MODES, SmtpSettings
-from rules.evaluation import EvaluationSettings
+from rules.terms import EvaluationSettings
 from rules.scoring import ScoringRules
 
 

@@ -14,8 +14,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from notifications.mime import one_line
 from notifications.views import SECTION_ORDER, SECTION_TITLES, Digest, Escalation, Summary
+from rules.terms import LIGHT_NAMES, LIGHTS
 
-LIGHT_NAMES = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "blue": "蓝灯", "grey": "灰灯"}
 LIGHT_COLOURS = {"green": "#2e7d32", "yellow": "#f9a825", "red": "#c62828", "blue": "#1565c0", "grey": "#757575"}
 
 
@@ -35,8 +35,8 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(SECTION_ORDER=SECTION_ORDER, SECTION_TITLES=SECTION_TITLES, LIGHT_NAMES=LIGHT_NAMES,
-                       LIGHT_COLOURS=LIGHT_COLOURS)
+    env.globals.update(SECTION_ORDER=SECTION_ORDER, SECTION_TITLES=SECTION_TITLES, LIGHTS=LIGHTS,
+                       LIGHT_NAMES=LIGHT_NAMES, LIGHT_COLOURS=LIGHT_COLOURS)
     env.filters["cn_date"] = lambda d: f"{d.year}年{d.month}月{d.day}日" if d else ""
     return env
 

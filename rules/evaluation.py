@@ -17,7 +17,7 @@ Output of `evaluate_indicators` (one row per indicator, or per occurrence of a t
 indicator_id, project_id, occurrence ("" or the due date in ISO form), light, status, expected, actual,
 ratio (percent), forecast, likelihood, reason.
 
-Rules (defaults; every threshold lives in `EvaluationSettings`):
+Rules (defaults; every threshold lives in `EvaluationSettings`, rules/terms.py):
 - The active period is the budget year, narrowed to the project's plan window where that overlaps the year
   (a plan window wholly outside the year is used as is).
 - Cumulative quantities, higher is better: ratio = actual ÷ (target × 序时进度 at the report's date), in %;
@@ -39,50 +39,32 @@ Rules (defaults; every threshold lives in `EvaluationSettings`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
 
-from rules.progress import DAY, as_days, elapsed_days, progress_fraction
+from rules.formatting import fmt_day, fmt_number, fmt_percent
+from rules.lights import project_states
+from rules.terms import (
+    GRADE_LIGHTS,
+    LIKELIHOODS,
+    MEASURED_KINDS,
+    QUALITATIVE,
+    SCHEDULED_KINDS,
+    SYMBOL,
+    UNPARSED,
+    EvaluationSettings,
+)
+from rules.time_progress import DAY, active_periods, as_days, elapsed_days, progress_fraction
 
-LIGHTS = ("green", "yellow", "red", "blue", "grey")
-STATUSES = ("met", "on_track", "behind", "over_cap", "due_soon", "overdue", "missed", "not_due",
-            "no_report", "needs_grade", "unparsed")
-LIKELIHOODS = ("确定能", "有可能", "完全不可能")
-GRADE_LIGHTS = {
-    "达成年度指标": ("green", "met", "确定能"),
-    "部分达成年度指标并具有一定效果": ("yellow", "behind", "有可能"),
-    "未达成年度指标且效果较差": ("red", "behind", "完全不可能"),
-}
-SCHEDULED_KINDS = ("deadline", "window", "recurring")
-MEASURED_KINDS = ("quantity", "percent")
+CERTAIN, POSSIBLE, IMPOSSIBLE = LIKELIHOODS
 STATE_COLUMNS = ["indicator_id", "project_id", "occurrence", "light", "status", "expected", "actual", "ratio",
                  "forecast", "likelihood", "reason"]
 # Names and units that mark a per-unit value (a rate, an average, a unit cost): compared as measured, not
 # accumulated over the year.
 NON_CUMULATIVE_NAME = r"人均|户均|平均|均价|单价|单位|标准|每人|每户|每次|每天|每月|每年|比例|比重|占比|率|指数|时长|周期"
-
-
-@dataclass(frozen=True)
-class EvaluationSettings:
-    """The thresholds of the rules, in percent where they are ratios; defaults as in provincial systems."""
-
-    progress_mode: str = "month"
-    progress_curve: dict[str, Decimal] = field(default_factory=dict)
-    red_below: Decimal = Decimal(60)
-    yellow_below: Decimal = Decimal(80)
-    blue_at: Decimal = Decimal(120)
-    percent_yellow_from: Decimal = Decimal(90)
-    budget_red_below: Decimal = Decimal(60)
-    budget_yellow_below: Decimal = Decimal(80)
-    warning_days: int = 7
-    staleness_days: int = 35
-    needs_grade_days: int = 31
-    percent_due_month: int = 12
-    likelihood_possible_from: Decimal = Decimal(60)
 
 
 @dataclass(frozen=True)
@@ -101,107 +83,6 @@ def effective(rows: pd.DataFrame, id_column: str = "id", supersedes_column: str 
     return rows[~rows[id_column].isin(superseded.astype(rows[id_column].dtype))]
 
 
-def active_periods(projects: pd.DataFrame) -> pd.DataFrame:
-    """project_id, start, end (datetime64[D]): the budget year narrowed to the plan window."""
-    year = projects["year"].to_numpy(dtype=np.int64)
-    year_start = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]")
-    year_end = (year - 1970 + 1).astype("datetime64[Y]").astype("datetime64[D]") - DAY
-    plan_start = as_days(projects["plan_start"]) if "plan_start" in projects else np.full(len(year), np.datetime64("NaT", "D"))
-    plan_end = as_days(projects["plan_end"]) if "plan_end" in projects else np.full(len(year), np.datetime64("NaT", "D"))
-    plan_start = np.where(np.isnat(plan_start), year_start, plan_start)
-    plan_end = np.where(np.isnat(plan_end), year_end, plan_end)
-    plan_end = np.maximum(plan_end, plan_start)
-    start = np.maximum(plan_start, year_start)
-    end = np.minimum(plan_end, year_end)
-    outside = start > end
-    return pd.DataFrame({
-        "project_id": projects["project_id"].to_numpy(),
-        "start": np.where(outside, plan_start, start),
-        "end": np.where(outside, plan_end, end),
-    })
-
-
-# ------------------------------------------------------------------------------------------ formatting
-
-
-def _distinct(values: np.ndarray, render) -> pd.Series:
-    """`render` applied once per distinct value, spread back by index: reasons repeat the same targets, dates
-    and often the same figures, so this is a fraction of the per-row work."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    rendered = np.array([render(v) for v in uniques] + ["—"], dtype=object)
-    return pd.Series(rendered[np.where(codes >= 0, codes, len(uniques))])
-
-
-def _plain(x: float) -> str:
-    text = f"{x:.2f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def fmt_number(values, unit=None) -> pd.Series:
-    """Numbers as people write them: no trailing zeros, two decimals at most, 元 from 1万 on as 万元."""
-    s = np.round(np.asarray(values, dtype=np.float64).reshape(-1), 2)
-    if unit is None or isinstance(unit, str):
-        unit_codes, units = np.zeros(len(s), dtype=np.int64), np.array([unit or ""], dtype=object)
-    else:
-        unit_codes, units = pd.factorize(pd.Series(np.asarray(unit, dtype=object)).fillna(""))
-        units = np.asarray(units, dtype=object)
-        if len(units) == 0:
-            units = np.array([""], dtype=object)
-    value_codes, values_u = pd.factorize(s, use_na_sentinel=True)
-    if len(values_u) == 0:
-        return pd.Series(np.full(len(s), "—", dtype=object))
-    # one rendering per distinct (value, unit) pair
-    key = np.where(value_codes >= 0, value_codes * len(units) + unit_codes, -1)
-    pair_codes, pairs = pd.factorize(key)
-    rendered = []
-    for pair in pairs:
-        if pair < 0:
-            rendered.append("—")
-            continue
-        v, u = float(values_u[pair // len(units)]), units[pair % len(units)]
-        if u.startswith("元") and abs(v) >= 10000:
-            rendered.append(_plain(round(v / 10000, 2)) + "万" + u)
-        else:
-            rendered.append(_plain(v) + u)
-    return pd.Series(np.array(rendered, dtype=object)[pair_codes])
-
-
-def fmt_decimal(value: Decimal, unit: str | None = None) -> str:
-    """One exact figure written as `fmt_number` writes them (元 from 1万 on as 万元, two decimals at most): the
-    digest's and the tables' 最新情况 beside the reasons, without going through float."""
-    unit = unit or ""
-    if unit.startswith("元") and abs(value) >= 10000:
-        value, unit = value / 10000, "万" + unit
-    return format(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize(), "f") + unit
-
-
-def fmt_day(days, year: int | None = None) -> pd.Series:
-    """"6月30日" for each date (NaT → "—"); "2023年11月30日" for a date outside `year`, if given."""
-    d = as_days(days)
-    missing = np.isnat(d)
-    safe = np.where(missing, np.datetime64("2000-01-01", "D"), d)
-    years = safe.astype("datetime64[Y]").astype(np.int64) + 1970
-    month = safe.astype("datetime64[M]").astype(np.int64) % 12 + 1
-    day = ((safe - safe.astype("datetime64[M]").astype("datetime64[D]")) / DAY).astype(np.int64) + 1
-    del month, day
-    show_year = np.zeros(len(safe), dtype=bool) if year is None else years != year
-    # one rendering per distinct (day, with-year) pair
-    keys = safe.astype(np.int64) * 2 + show_year
-    text = _distinct(keys, lambda k: _day_text(int(k) // 2, bool(int(k) % 2)))
-    return text.where(~missing, "—")
-
-
-def _day_text(days_since_epoch: int, with_year: bool) -> str:
-    d = date.fromordinal(date(1970, 1, 1).toordinal() + days_since_epoch)
-    return f"{d.year}年{d.month}月{d.day}日" if with_year else f"{d.month}月{d.day}日"
-
-
-def fmt_percent(values) -> pd.Series:
-    return _distinct(np.round(np.asarray(values, dtype=np.float64).reshape(-1), 0), lambda v: f"{v:.0f}%")
-
-
-SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}
-
 
 # ------------------------------------------------------------------------------------------ the rules
 
@@ -217,8 +98,6 @@ def evaluate(
     settings: EvaluationSettings = EvaluationSettings(),
 ) -> Evaluation:
     """Indicator states and project states (双监控) for one set of projects at `as_of`."""
-    from rules.lights import project_states
-
     states = evaluate_indicators(projects=projects, indicators=indicators, occurrences=occurrences,
                                  reports=reports, as_of=as_of, settings=settings)
     return Evaluation(states, project_states(projects, states, spending, as_of=as_of, settings=settings))
@@ -236,13 +115,13 @@ def evaluate_indicators(
     periods = active_periods(projects)
     ind = indicators.merge(periods, on="project_id", how="left")
     ind = ind[ind["start"].notna()] if len(ind) else ind
-    kind = ind["kind"].fillna("unparsed")
+    kind = ind["kind"].fillna(UNPARSED)
     reports = _facts_until(reports, as_of)
     parts = [
         _measured(ind[kind.isin(MEASURED_KINDS) & ind["target_value"].notna()], reports, as_of, settings),
         _scheduled(ind[kind.isin(SCHEDULED_KINDS)], occurrences, reports, as_of, settings),
-        _qualitative(ind[kind == "qualitative"], reports, as_of, settings),
-        _unparsed(ind[~kind.isin(MEASURED_KINDS + SCHEDULED_KINDS + ("qualitative",))
+        _qualitative(ind[kind == QUALITATIVE], reports, as_of, settings),
+        _unparsed(ind[~kind.isin(MEASURED_KINDS + SCHEDULED_KINDS + (QUALITATIVE,))
                       | (kind.isin(MEASURED_KINDS) & ind["target_value"].isna())]),
     ]
     parts = [p for p in parts if len(p)]
@@ -359,10 +238,10 @@ def _measured(ind: pd.DataFrame, reports: pd.DataFrame, as_of: date, s: Evaluati
     likelihood = np.select(
         [~reported, met & ~lower, higher & (forecast >= target), higher & (forecast >= target * possible),
          higher, over & cumulative, over, forecast_over, lower],
-        [None, "确定能", "确定能", "有可能", "完全不可能", "完全不可能", "有可能", "有可能", "确定能"],
-        "有可能",
+        [None, CERTAIN, CERTAIN, POSSIBLE, IMPOSSIBLE, IMPOSSIBLE, POSSIBLE, POSSIBLE, CERTAIN],
+        POSSIBLE,
     ).astype(object)
-    likelihood = np.where(exact & met, "确定能", likelihood)
+    likelihood = np.where(exact & met, CERTAIN, likelihood)
     likelihood = np.where(~reported, None, likelihood)
 
     reason = _measured_reasons(
@@ -466,7 +345,7 @@ def _scheduled(ind: pd.DataFrame, occurrences: pd.DataFrame, reports: pd.DataFra
     rule = np.select(conds, np.arange(len(conds)), len(conds))
     light = np.array(["green", "grey", "red", "red", "yellow", "grey"], dtype=object)[rule]
     status = np.array(["met", "not_due", "missed", "overdue", "due_soon", "not_due"], dtype=object)[rule]
-    likelihood = np.array(["确定能", None, "完全不可能", "有可能", "有可能", None], dtype=object)[rule]
+    likelihood = np.array([CERTAIN, None, IMPOSSIBLE, POSSIBLE, POSSIBLE, None], dtype=object)[rule]
 
     due_text = fmt_day(due, as_of.year)
     reason = np.empty(len(occ), dtype=object)

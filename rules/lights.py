@@ -19,15 +19,13 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from rules.evaluation import EvaluationSettings, active_periods, fmt_day, fmt_number, fmt_percent
-from rules.progress import DAY, as_days, elapsed_days, progress_fraction
+from rules.formatting import fmt_day, fmt_number, fmt_percent
+from rules.terms import LIGHT_SHORT_NAMES, LIGHTS, LIGHTS_BY_SEVERITY, SEVERITY, EvaluationSettings
+from rules.time_progress import DAY, active_periods, as_days, elapsed_days, progress_fraction
 
-# severity for the roll-up: higher is worse
-SEVERITY = {"blue": 0, "green": 1, "grey": 2, "yellow": 3, "red": 4}
-LIGHT_BY_SEVERITY = np.array(["blue", "green", "grey", "yellow", "red"], dtype=object)
+_BY_SEVERITY = np.array(LIGHTS_BY_SEVERITY, dtype=object)
 PROJECT_COLUMNS = ["project_id", "light", "budget_light", "spent", "execution_rate", "execution_ratio",
                    "forecast_spent", "reason"]
-LIGHT_NAMES = {"red": "红", "yellow": "黄", "green": "绿", "blue": "蓝", "grey": "灰"}
 
 
 def project_lights(states: pd.DataFrame) -> pd.DataFrame:
@@ -40,8 +38,8 @@ def project_lights(states: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"project_id": projects})
     for light, level in SEVERITY.items():
         out[light] = np.bincount(codes[severity == level], minlength=len(projects))
-    out["light"] = LIGHT_BY_SEVERITY[np.maximum(worst, 0)]
-    return out[["project_id", *LIGHT_NAMES, "light"]]
+    out["light"] = _BY_SEVERITY[np.maximum(worst, 0)]
+    return out[["project_id", *LIGHTS, "light"]]
 
 
 def project_states(
@@ -58,9 +56,9 @@ def project_states(
     today = np.datetime64(as_of, "D")
     periods = active_periods(projects)
     df = projects[["project_id", "annual_funds"]].merge(periods, on="project_id", how="left")
-    lights = project_lights(states) if len(states) else pd.DataFrame(columns=["project_id", "light", *LIGHT_NAMES])
+    lights = project_lights(states) if len(states) else pd.DataFrame(columns=["project_id", "light", *LIGHTS])
     df = df.merge(lights, on="project_id", how="left")
-    for light in LIGHT_NAMES:
+    for light in LIGHTS:
         df[light] = df[light].fillna(0).astype(np.int64)
     df["light"] = df["light"].fillna("grey")
 
@@ -116,10 +114,10 @@ def project_states(
                     + "（年度资金" + funds_text.iloc[idx].reset_index(drop=True) + "）")
         budget[idx] = np.asarray(text, dtype=object)
     counts = pd.Series("", index=df.index, dtype=object)
-    for light, word in LIGHT_NAMES.items():
+    for light in LIGHTS:
         n = df[light]
-        counts = counts + np.where(n > 0, word + n.astype(str), "")
-    judged = df[list(LIGHT_NAMES)].sum(axis=1)
+        counts = counts + np.where(n > 0, LIGHT_SHORT_NAMES[light] + n.astype(str), "")
+    judged = df[list(LIGHTS)].sum(axis=1)
     indicator_text = np.where(judged > 0, "指标" + counts.str.replace(r"(\d)(?=\D)", r"\1 ", regex=True),
                               "暂无可评价的指标")
     return pd.DataFrame({
@@ -131,7 +129,7 @@ def project_states(
         "execution_ratio": ratio,
         "forecast_spent": forecast,
         "reason": pd.Series(indicator_text, dtype=object) + "；" + pd.Series(budget, dtype=object),
-        **{light: df[light].to_numpy() for light in LIGHT_NAMES},
+        **{light: df[light].to_numpy() for light in LIGHTS},
     })
 
 
@@ -142,10 +140,10 @@ def department_summary(projects: pd.DataFrame, project_states_frame: pd.DataFram
                                                        on="project_id", how="left")
     df["light"] = df["light"].fillna("grey")
     counts = pd.crosstab(df["department_id"], df["light"])
-    for light in LIGHT_NAMES:
+    for light in LIGHTS:
         if light not in counts:
             counts[light] = 0
-    out = counts[list(LIGHT_NAMES)].copy()
+    out = counts[list(LIGHTS)].copy()
     out.insert(0, "projects", out.sum(axis=1))
     out["budget_red"] = df.assign(r=df["budget_light"] == "red").groupby("department_id")["r"].sum()
     out["budget_yellow"] = df.assign(r=df["budget_light"] == "yellow").groupby("department_id")["r"].sum()

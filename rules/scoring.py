@@ -26,6 +26,8 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from rules.terms import GRADES, MEASURED_KINDS, SCHEDULED_KINDS
+
 __all__ = [
     "LEVELS",
     "GRADE_BANDS",
@@ -45,11 +47,7 @@ __all__ = [
 
 LEVELS: tuple[str, ...] = ("产出", "效益", "满意度")
 # The three grades a department reports for a qualitative indicator, mapped to the band names in ScoringRules.
-GRADE_BANDS: dict[str, str] = {
-    "达成年度指标": "achieved",
-    "部分达成年度指标并具有一定效果": "partial",
-    "未达成年度指标且效果较差": "failed",
-}
+GRADE_BANDS: dict[str, str] = dict(zip(GRADES, ("achieved", "partial", "failed")))
 ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
@@ -224,7 +222,7 @@ def score_indicator(item: IndicatorInput, points: Decimal, rules: ScoringRules) 
         return done(picked, f"{item.grade}：人工评分 {_fmt(picked)}（区间[{_fmt(band[0])}, {_fmt(band[1])}]）",
                     band=band)
 
-    if item.kind in ("deadline", "window", "recurring"):
+    if item.kind in SCHEDULED_KINDS:
         if not item.occurrences:
             return done(ZERO, "未填报", status="no_report")
         n = len(item.occurrences)
@@ -237,7 +235,7 @@ def score_indicator(item: IndicatorInput, points: Decimal, rules: ScoringRules) 
             rule = f"按时完成（{n} 次）：满分"
         return done(points * earned / n, rule)
 
-    if item.kind in ("quantity", "percent"):
+    if item.kind in MEASURED_KINDS:
         if item.actual is None:
             return done(ZERO, "未填报", status="no_report")
         a, t = Decimal(item.actual), item.target

@@ -36,9 +36,9 @@ from typing import Any
 
 from rules import calendar as cal
 from rules.calendar import Occurrence
+from rules.terms import MEASURED_KINDS, SCHEDULED_KINDS, SYMBOL
 
 __all__ = [
-    "TARGET_KINDS",
     "DIRECTIONS",
     "COMPARATORS",
     "Occurrence",
@@ -47,19 +47,9 @@ __all__ = [
     "parse_target_cached",
 ]
 
-TARGET_KINDS: tuple[str, ...] = (
-    "quantity",
-    "percent",
-    "deadline",
-    "recurring",
-    "window",
-    "qualitative",
-    "unparsed",
-)
 DIRECTIONS: tuple[str, ...] = ("higher_is_better", "lower_is_better", "exact")
 COMPARATORS: tuple[str, ...] = (">=", ">", "<=", "<", "=")
 
-_SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}
 _DIRECTION = {">=": "higher_is_better", ">": "higher_is_better", "<=": "lower_is_better",
               "<": "lower_is_better", "=": "exact"}
 # A "±x以内" target is a tolerance on the absolute deviation; canonical() must give the ± back.
@@ -69,7 +59,7 @@ BAND_NOTE = "±：允许偏差，按偏差绝对值不超过该值评价"
 @dataclass(frozen=True, slots=True)
 class Target:
     text: str  # verbatim input
-    kind: str  # one of TARGET_KINDS
+    kind: str  # one of rules.terms.TARGET_KINDS
     comparator: str | None  # one of COMPARATORS or None
     value: Decimal | None  # scale words expanded ("≥3.9万人" → 39000); percent "≥95%" → 95
     unit: str | None  # "人", "元", "%", "元/天", "吨/年", ...
@@ -112,11 +102,11 @@ class Target:
 
     @property
     def measurable(self) -> bool:
-        return self.kind in ("quantity", "percent")
+        return self.kind in MEASURED_KINDS
 
     @property
     def scheduled(self) -> bool:
-        return self.kind in ("deadline", "recurring", "window")
+        return self.kind in SCHEDULED_KINDS
 
     def canonical(self) -> str:
         """One normal text form; parsing it (same budget year) gives back comparator, value and dates.
@@ -124,12 +114,12 @@ class Target:
         Inferred parts are written out ("2401份" → "≥2401份"), so the canonical form no longer depends on
         the 二级指标. Windows are written without a year: they are relative to the budget year.
         """
-        if self.kind in ("quantity", "percent") and self.comparator and self.value is not None:
+        if self.kind in MEASURED_KINDS and self.comparator and self.value is not None:
             number = _decimal_str(self.value)
             unit = self.unit or ""
             if self.reason == BAND_NOTE:
                 return f"±{number}{unit}以内"
-            return f"{_SYMBOL[self.comparator]}{number}{unit}"
+            return f"{SYMBOL[self.comparator]}{number}{unit}"
         if self.kind == "deadline" and self.occurrences:
             due = self.occurrences[0].due
             return f"{due.year}年{due.month}月{due.day}日前"

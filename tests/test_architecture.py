@@ -61,14 +61,6 @@ SIBLING_IMPORTS = {
     ("cli", "demo"): "`kpiwatch demo` runs the demo",
 }
 
-# Module imports allowed until their target moves: (importing module, imported module) -> why.
-# `print_summary` (and the light styles it uses) leaves monitor/cli/evaluate.py in another branch of issue 11;
-# when it has, the demo imports it from there and this entry is deleted (the test below says so).
-PENDING_MOVES = {
-    ("monitor.demo.evaluation", "monitor.cli.evaluate"): "the evaluation summary table, until it leaves the CLI",
-}
-
-
 def _monitor_imports() -> list[tuple[str, str, str]]:
     """(importing module, its package, imported monitor module) for every import in monitor/, lazy ones included."""
     found = []
@@ -101,7 +93,7 @@ def test_monitor_imports_only_downwards():
     offences = []
     for module, package, imported in _monitor_imports():
         target = _package(imported)
-        if target == package or (module, imported) in PENDING_MOVES:
+        if target == package:
             continue
         if package not in LAYER or target not in LAYER:
             offences.append(f"{module} imports {imported}: a package without a layer")
@@ -113,18 +105,16 @@ def test_monitor_imports_only_downwards():
 
 
 def test_every_allowance_is_still_needed():
-    """A sibling import or pending move that no code makes any more is deleted, so the rules stay tight."""
+    """A sibling import that no code makes any more is deleted, so the rules stay tight."""
     imports = _monitor_imports()
     used_siblings = {(package, _package(imported)) for _module, package, imported in imports}
-    used_modules = {(module, imported) for module, _package_name, imported in imports}
     assert sorted(set(SIBLING_IMPORTS) - used_siblings) == []
-    assert sorted(set(PENDING_MOVES) - used_modules) == []
 
 
 def test_the_packages_of_monitor_import_each_other_without_a_circle():
     graph: dict[str, set[str]] = {}
     for module, package, imported in _monitor_imports():
-        if _package(imported) != package and (module, imported) not in PENDING_MOVES:
+        if _package(imported) != package:
             graph.setdefault(package, set()).add(_package(imported))
     circles, state = [], {}
 

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rules.evaluation import EvaluationSettings, evaluate
+from rules.evaluation import evaluate
 from rules.lights import department_summary
-from rules.progress import curve_points, progress_fraction
+from rules.terms import EvaluationSettings
+from rules.time_progress import curve_points, progress_fraction
 from tests.evaluation_seed_data import INDICATORS, PROJECTS, frames
 
 INDICATOR_ID = {x[0]: i + 1 for i, x in enumerate(INDICATORS)}

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from rules.targets import TARGET_KINDS, Occurrence, Target, parse_target, parse_target_cached
+from rules.targets import Occurrence, Target, parse_target, parse_target_cached
+from rules.terms import TARGET_KINDS
 
 Y = 2024
 NONE: tuple = ()

@@ -7,7 +7,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules.targets import COMPARATORS, DIRECTIONS, TARGET_KINDS, parse_target
+from rules.targets import COMPARATORS, DIRECTIONS, parse_target
+from rules.terms import TARGET_KINDS
 
 years = st.integers(min_value=2000, max_value=2099)
 level2s = st.sampled_from([None, "数量指标", "质量指标", "时效指标", "成本指标", "社会效益指标", "服务对象满意度指标"])

@@ -8,14 +8,11 @@ from datetime import date
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from monitor.cli.common import load_settings, open_store
 from monitor.evaluation.run import RunSummary, UnknownDepartment, run_evaluation
+from monitor.evaluation.summary import print_summary
 from monitor.store.types import now
-
-LIGHT_STYLE = {"red": "bold red", "yellow": "yellow", "green": "green", "blue": "blue", "grey": "dim"}
-LIGHT_WORD = {"red": "红", "yellow": "黄", "green": "绿", "blue": "蓝", "grey": "灰"}
 
 
 def evaluate_command(
@@ -62,27 +59,3 @@ def to_json(summary: RunSummary) -> dict:
             })
     return {"as_of": summary.as_of.isoformat(), "run_id": summary.run_id, "lights": summary.lights,
             "project_lights": summary.project_lights, "indicators": items}
-
-
-def print_summary(summary: RunSummary, console: Console) -> None:
-    """Lights per department and project: what the demo and `kpiwatch evaluate` show."""
-    projects = summary.project_states
-    if projects is None or projects.empty:
-        console.print(f"评估日期 {summary.as_of.isoformat()}：没有可评估的项目（库中尚无项目）。")
-        return
-    table = Table(title=f"评估结果（截至 {summary.as_of.isoformat()}）")
-    table.add_column("部门")
-    table.add_column("项目", no_wrap=True)
-    table.add_column("指标")
-    table.add_column("资金")
-    table.add_column("说明（指标灯计数；资金执行）", overflow="fold")
-    for row in projects.sort_values(["department_code", "project_id"]).itertuples():
-        table.add_row(
-            str(row.department_code), row.project,
-            f"[{LIGHT_STYLE[row.light]}]{LIGHT_WORD[row.light]}[/]",
-            f"[{LIGHT_STYLE[row.budget_light]}]{LIGHT_WORD[row.budget_light]}[/]", row.reason,
-        )
-    console.print(table)
-    counts = "  ".join(f"{LIGHT_WORD[k]} {v}" for k, v in sorted(summary.lights.items()))
-    console.print(f"共 {summary.projects} 个项目、{summary.indicators} 条指标状态（{counts}）；"
-                  f"本次变化 {summary.changes} 条；用时 {summary.seconds:.2f} 秒。")

@@ -27,11 +27,11 @@ _INFERRED_CN = {"comparator": "比较符", "unit": "单位"}
 def describe(target: Target) -> str:
     """One readable Chinese line: what kind of target it is, its normal form, and what was inferred."""
     parts = [f"「{target.text}」→ {_KIND_CN[target.kind]}"]
-    if target.kind in ("quantity", "percent"):
+    if target.measurable:
         parts.append(target.canonical())
         if target.direction:
             parts.append(_DIRECTION_CN[target.direction])
-    elif target.kind in ("deadline", "recurring", "window"):
+    elif target.scheduled:
         spans = [
             o.due.isoformat() if target.kind == "deadline" else f"{o.start.isoformat()}～{o.due.isoformat()}"
             for o in target.occurrences

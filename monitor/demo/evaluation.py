@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from monitor.cli.evaluate import LIGHT_STYLE, LIGHT_WORD, print_summary
 from monitor.demo.context import DemoContext
 from monitor.evaluation.run import run_evaluation
+from monitor.evaluation.summary import LIGHT_STYLE, print_summary
 from rules.lights import department_summary
+from rules.terms import LIGHT_SHORT_NAMES, LIGHTS
 
 
 def evaluate_demo(context: DemoContext) -> None:
@@ -20,12 +21,12 @@ def evaluate_demo(context: DemoContext) -> None:
         counts = department_summary(projects, projects).merge(
             projects[["department_id", "department_code", "department"]].drop_duplicates(), on="department_id")
         table = Table(title="各部门项目灯数")
-        for column in ("部门", "项目数", *(LIGHT_WORD[k] for k in ("red", "yellow", "green", "blue", "grey")),
+        for column in ("部门", "项目数", *(LIGHT_SHORT_NAMES[k] for k in LIGHTS),
                        "资金红", "资金黄"):
             table.add_column(column)
         for row in counts.sort_values("department_code").itertuples():
             table.add_row(f"{row.department_code} {row.department}", str(row.projects),
-                          *(f"[{LIGHT_STYLE[k]}]{getattr(row, k)}[/]" for k in ("red", "yellow", "green", "blue", "grey")),
+                          *(f"[{LIGHT_STYLE[k]}]{getattr(row, k)}[/]" for k in LIGHTS),
                           str(row.budget_red), str(row.budget_yellow))
         console.print(table)
     print_summary(summary, console)

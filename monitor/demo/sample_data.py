@@ -16,10 +16,10 @@ from sqlmodel import Session, select
 from monitor.accounts.users import create_user
 from monitor.demo.context import DemoContext
 from monitor.progress import service
-from monitor.progress.validation import GRADED, MEASURED, TIMED, ReportDraft
+from monitor.progress.validation import ReportDraft
 from monitor.store.db import session_scope
 from monitor.store.models import BudgetYear, Department, Indicator, Project, User
-from monitor.store.models.progress import GRADES
+from rules.terms import GRADES, MEASURED_KINDS, QUALITATIVE, SCHEDULED_KINDS
 
 SAMPLE_NOTE = "示例数据 sample data"
 PROJECTS_PER_DEPARTMENT = 3
@@ -82,17 +82,17 @@ def _samples(session: Session, department: Department, as_of: date) -> tuple[lis
         infos = service.load_infos(session, ids)
         for k, info in enumerate(sorted(infos.values(), key=lambda i: i.indicator.position)):
             share = Decimal("0.55") if n != 1 else Decimal("0.25")  # the second project lags behind
-            if info.kind in MEASURED and info.target.value is not None:
+            if info.kind in MEASURED_KINDS and info.target.value is not None:
                 value = info.target.value if info.kind == "percent" else (info.target.value * share).quantize(Decimal(1))
                 drafts.append(ReportDraft(info.indicator.id, value=value, as_of=reported_on, note=SAMPLE_NOTE,
                                           likelihood="确定能" if n != 1 else "有可能",
                                           deviation_causes={"人员保障": "经办人员调整，进度滞后"} if n == 1 else None))
-            elif info.kind in TIMED:
+            elif info.kind in SCHEDULED_KINDS:
                 due = next((d for d in info.occurrence_dues if d <= cutoff), None)
                 if due is not None and k % 2 == 0:
                     drafts.append(ReportDraft(info.indicator.id, occurrence_due=due,
                                               completed_on=max(date(year, 1, 1), due - timedelta(days=3)), note=SAMPLE_NOTE))
-            elif info.kind in GRADED and k % 2 == 0:
+            elif info.kind == QUALITATIVE and k % 2 == 0:
                 drafts.append(ReportDraft(info.indicator.id, grade=GRADES[0], explanation="按计划推进", note=SAMPLE_NOTE))
         if project.annual_funds:
             rate = Decimal("0.52") if n != 1 else Decimal("0.18")

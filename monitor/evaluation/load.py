@@ -18,8 +18,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from rules.calendar import SHANGHAI
-from rules.evaluation import SCHEDULED_KINDS, effective
+from rules.evaluation import effective
 from rules.targets import Target
+from rules.terms import SCHEDULED_KINDS
 
 _SCHEDULED = ", ".join(f"'{k}'" for k in SCHEDULED_KINDS)
 

@@ -10,8 +10,8 @@ from sqlmodel import Session, select
 from monitor.store.models import Contact, Department, Indicator, IndicatorState, Project
 from monitor.store.models.core import CONTACT_ROLES
 from monitor.store.models.notify import Acknowledgement, Waiver
-from monitor.store.models.progress import DEVIATION_CAUSES
 from monitor.store.types import now
+from rules.terms import DEVIATION_CAUSES
 
 
 class ActionError(ValueError):

@@ -41,7 +41,7 @@ from monitor.store.types import now
 from notifications.render import Rendered, render_digest, render_escalation, render_summary
 from notifications.views import Digest, Escalation, Item, Summary, SummaryRow, WaivedItem
 from rules.calendar import is_working_day, previous_working_day
-from rules.evaluation import fmt_decimal
+from rules.formatting import fmt_decimal
 
 log = logging.getLogger(__name__)
 

@@ -10,12 +10,12 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from monitor.store.models.progress import GRADES, LIKELIHOODS
+from rules.terms import GRADES, LIKELIHOODS
 
 GRADE_ALIASES = {
-    "达成": GRADES[0], "达成年度指标": GRADES[0], "全部达成": GRADES[0], "A": GRADES[0],
-    "部分达成": GRADES[1], "部分达成年度指标并具有一定效果": GRADES[1], "B": GRADES[1],
-    "未达成": GRADES[2], "未达成年度指标且效果较差": GRADES[2], "C": GRADES[2],
+    "达成": GRADES[0], GRADES[0]: GRADES[0], "全部达成": GRADES[0], "A": GRADES[0],
+    "部分达成": GRADES[1], GRADES[1]: GRADES[1], "B": GRADES[1],
+    "未达成": GRADES[2], GRADES[2]: GRADES[2], "C": GRADES[2],
 }
 
 

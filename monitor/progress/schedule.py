@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from monitor.progress.validation import MEASURED, TIMED, IndicatorInfo
+from monitor.progress.validation import IndicatorInfo
 from monitor.store.models import Report
+from rules.terms import MEASURED_KINDS, SCHEDULED_KINDS, SYMBOL
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Due:
 
 def pending(info: IndicatorInfo, effective: Sequence[Report], today: date) -> list[Due]:
     """Occurrences with no completion on record, earliest first (overdue ones included)."""
-    if info.kind not in TIMED:
+    if info.kind not in SCHEDULED_KINDS:
         return []
     done = {r.occurrence_due for r in effective if r.completed_on is not None}
     return [Due(info.indicator.id, info.indicator.name, due, due < today)
@@ -36,8 +37,8 @@ def describe_target(info: IndicatorInfo) -> str:
     """The parsed meaning in one line of Chinese, shown beside the verbatim 指标值."""
     target = info.target
     kind = info.kind
-    if kind in MEASURED and target.comparator and target.value is not None:
-        symbol = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}[target.comparator]
+    if kind in MEASURED_KINDS and target.comparator and target.value is not None:
+        symbol = SYMBOL[target.comparator]
         value = format(target.value.normalize(), "f") if target.value == target.value.normalize() else str(target.value)
         direction = {"higher_is_better": "越高越好", "lower_is_better": "越低越好", "exact": "须恰好达到"}.get(
             target.direction or "", "")

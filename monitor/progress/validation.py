@@ -15,10 +15,10 @@ from decimal import Decimal
 from typing import Any
 
 from rules.targets import Target
+from rules.terms import DEVIATION_CAUSES, GRADES, MEASURED_KINDS, SCHEDULED_KINDS
 
 from monitor.progress import parsing
 from monitor.store.models import Indicator, Project
-from monitor.store.models.progress import DEVIATION_CAUSES, GRADES
 
 FIELD_LABELS = {
     "indicator_id": "指标编号", "value": "数值", "as_of": "截至日期", "occurrence_due": "完成期次",
@@ -28,9 +28,6 @@ FIELD_LABELS = {
 }
 KIND_LABELS = {"quantity": "数量", "percent": "百分比", "deadline": "截止", "recurring": "周期", "window": "时段",
                "qualitative": "定性", "unparsed": "未能识别"}
-MEASURED = ("quantity", "percent")
-TIMED = ("deadline", "window", "recurring")
-GRADED = ("qualitative",)
 MAX_TEXT = 2000
 MAX_VALUE = Decimal("1e15")
 
@@ -119,9 +116,9 @@ class CleanReport:
 
     def slot(self, kind: str) -> tuple:
         """Which fact this is about: a newer report on the same slot supersedes the older one."""
-        if kind in TIMED:
+        if kind in SCHEDULED_KINDS:
             return ("occurrence", self.occurrence_due)
-        if kind in MEASURED or (kind == "unparsed" and self.value is not None):
+        if kind in MEASURED_KINDS or (kind == "unparsed" and self.value is not None):
             return ("as_of", self.as_of)
         return ("grade",)
 
@@ -177,14 +174,14 @@ def validate(draft: ReportDraft, info: IndicatorInfo, today: date) -> CleanRepor
     problems: list[Problem] = []
     clean = CleanReport(indicator_id=info.indicator.id)
     kind = info.kind
-    if kind in MEASURED or (kind == "unparsed" and not parsing.blank(draft.value)):
+    if kind in MEASURED_KINDS or (kind == "unparsed" and not parsing.blank(draft.value)):
         clean.value = _value(draft, info, problems)
         if parsing.blank(draft.as_of):
             problems.append(Problem("as_of", "请填写截至日期 (as-of date is required)"))
         else:
             clean.as_of = checked_day(draft.as_of, "as_of", info.year, today, problems)
         _not_for_kind(draft, ("occurrence_due", "completed_on", "grade"), kind, problems)
-    elif kind in TIMED:
+    elif kind in SCHEDULED_KINDS:
         dues = info.occurrence_dues
         if parsing.blank(draft.occurrence_due):
             if len(dues) == 1:

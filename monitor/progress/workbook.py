@@ -26,7 +26,7 @@ from monitor.progress import parsing, service
 from monitor.progress.schedule import describe_target
 from monitor.progress.validation import Problem, ReportDraft, ValidationFailed
 from monitor.store.models import Indicator, Project, Report, User
-from monitor.store.models.progress import DEVIATION_CAUSES, GRADES, LIKELIHOODS
+from rules.terms import DEVIATION_CAUSES, GRADES, LIKELIHOODS
 
 REPORT_SHEET = "指标填报"
 SPENDING_SHEET = "项目支出"

@@ -21,9 +21,10 @@ from monitor.reports.data import YearData  # noqa: E402
 from monitor.reports.selfeval import SelfEvalProject  # noqa: E402
 from rules import calendar as cal  # noqa: E402
 from rules.scoring import ScoringRules  # noqa: E402
+from rules.terms import LIGHT_NAMES, NOT_EVALUATED  # noqa: E402
 
-LIGHT_COLOURS = (("red", "红灯", "#d9362b"), ("yellow", "黄灯", "#f2b705"), ("green", "绿灯", "#2e9e49"),
-                 ("blue", "蓝灯", "#2f6fd1"), (None, "未评估", "#b0b0b0"))
+# The bars of the lights chart, in order; grey and no state at all share the last one.
+LIGHT_COLOURS = {"red": "#d9362b", "yellow": "#f2b705", "green": "#2e9e49", "blue": "#2f6fd1", None: "#b0b0b0"}
 
 
 class FontMissing(RuntimeError):
@@ -70,12 +71,13 @@ def lights_by_department(data: YearData, family: str = "Noto Sans CJK SC") -> by
     for p in data.projects:
         bucket = counts.setdefault(p.department_name, Counter())
         for ind in p.indicators:
-            bucket[ind.light if ind.light in ("red", "yellow", "green", "blue") else None] += 1
+            bucket[ind.light if ind.light in LIGHT_COLOURS else None] += 1
     fig = _figure(7.0, max(2.4, 0.5 * len(counts) + 1.4))
     ax = fig.add_subplot()
     names = list(counts) or ["（无数据）"]
     left = [0] * len(names)
-    for key, label, colour in LIGHT_COLOURS:
+    for key, colour in LIGHT_COLOURS.items():
+        label = LIGHT_NAMES[key] if key else NOT_EVALUATED
         values = [counts.get(n, Counter()).get(key, 0) for n in names]
         ax.barh(names, values, left=left, color=colour, label=label)
         left = [a + b for a, b in zip(left, values)]

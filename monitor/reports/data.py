@@ -25,6 +25,7 @@ from monitor.store.models import (
     SelfEvalEntry,
     Spending,
 )
+from rules.terms import worst_light
 
 
 class ReportError(ValueError):
@@ -227,7 +228,7 @@ def _load_indicators(session: Session, projects: dict[int, ProjectData], ids, ye
     states = select(IndicatorState).where(IndicatorState.indicator_id.in_(ind_ids))
     for state in session.exec(states).scalars():
         data = indicators[state.indicator_id]
-        data.light = _worse(data.light, state.light)
+        data.light = worst_light((data.light, state.light))
         if state.occurrence == "":
             data.state_forecast, data.state_likelihood = state.forecast, state.likelihood
     superseded_entries = select(SelfEvalEntry.supersedes_id).where(SelfEvalEntry.supersedes_id.is_not(None))
@@ -237,15 +238,6 @@ def _load_indicators(session: Session, projects: dict[int, ProjectData], ids, ye
     for entry in session.exec(entries).scalars():
         indicators[entry.indicator_id].picked = entry.score
         indicators[entry.indicator_id].selfeval_explanation = entry.explanation
-
-
-LIGHT_ORDER = {"red": 4, "yellow": 3, "green": 2, "blue": 1, "grey": 0}
-
-
-def _worse(a: str | None, b: str | None) -> str | None:
-    if a is None:
-        return b
-    return a if LIGHT_ORDER.get(a, 0) >= LIGHT_ORDER.get(b or "", 0) else b
 
 
 def _load_spending(session: Session, projects: dict[int, ProjectData], ids) -> None:

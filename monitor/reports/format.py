@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from rules.evaluation import fmt_decimal
+from rules.formatting import fmt_decimal
 
 MISSING = "未填报"
 TEN_THOUSAND = Decimal(10000)

@@ -13,10 +13,9 @@ from decimal import Decimal
 from monitor.reports.data import IndicatorData, ProjectData, YearData
 from monitor.reports.format import MISSING, amount_text, percent, quantity_text, wan
 from rules import calendar as cal
+from rules.terms import DEVIATION_CAUSES, LIGHT_NAMES, SCHEDULED_KINDS
 
-CAUSE_COLUMNS: tuple[str, ...] = ("经费保障", "制度保障", "人员保障", "硬件条件保障", "其他")
 NOT_NAMED = "—"
-LIGHT_NAMES = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "blue": "蓝灯", "grey": "未评估"}
 
 
 @dataclass
@@ -37,7 +36,7 @@ class MonitorRow:
     target_text: str
     progress: str
     forecast: str
-    causes: tuple[str, ...]  # one text per CAUSE_COLUMNS
+    causes: tuple[str, ...]  # one text per DEVIATION_CAUSES
     likelihood: str
     note: str
     light: str | None
@@ -103,7 +102,7 @@ def _project(p: ProjectData, year: int, month: int, cutoff: date) -> MonitorProj
 def progress_text(ind: IndicatorData, cutoff: date) -> str:
     """What was done by `cutoff`, in words, from the department's own reports."""
     facts = ind.reports_until(cutoff)
-    if ind.kind in ("deadline", "window", "recurring") and ind.occurrences:
+    if ind.kind in SCHEDULED_KINDS and ind.occurrences:
         parts = []
         completions = ind.completions(cutoff)
         for _start, due in ind.occurrences:
@@ -134,7 +133,7 @@ def progress_text(ind: IndicatorData, cutoff: date) -> str:
 def _row(ind: IndicatorData, cutoff: date) -> MonitorRow:
     latest = ind.latest(cutoff)
     forecast = MISSING
-    causes = tuple(MISSING for _ in CAUSE_COLUMNS)
+    causes = tuple(MISSING for _ in DEVIATION_CAUSES)
     likelihood = MISSING
     notes = []
     if latest is not None:
@@ -145,7 +144,7 @@ def _row(ind: IndicatorData, cutoff: date) -> MonitorRow:
         if latest.deviation_causes:
             given = {k: str(v) for k, v in latest.deviation_causes.items() if v not in (None, "")}
             # the department did its deviation analysis: causes it did not name are blank ("—"), not 未填报
-            causes = tuple(given.get(c, NOT_NAMED) for c in CAUSE_COLUMNS) if given else causes
+            causes = tuple(given.get(c, NOT_NAMED) for c in DEVIATION_CAUSES) if given else causes
         likelihood = latest.likelihood or MISSING
         if latest.note:
             notes.append(latest.note)

@@ -12,9 +12,10 @@ from monitor.config import Config
 from monitor.reports import charts, xlsx
 from monitor.reports.data import ReportError, load_year
 from monitor.reports.html import render_document
-from monitor.reports.monitoring import CAUSE_COLUMNS, build_monitoring, through_month_for
+from monitor.reports.monitoring import build_monitoring, through_month_for
 from monitor.reports.selfeval import build_selfeval
 from monitor.reports.summary import rank, summarise
+from rules.terms import DEVIATION_CAUSES
 
 KINDS: tuple[str, ...] = ("monitor", "selfeval", "summary", "ranking")
 FORMATS: tuple[str, ...] = ("html", "xlsx", "pdf")
@@ -46,7 +47,7 @@ def context(session: Session, request: ReportRequest, settings: Config) -> dict[
     data = load_year(session, request.year, department=request.department, project_id=request.project_id,
                      department_ids=set(request.department_ids) if request.department_ids is not None else None)
     family = settings.reports.font_family
-    out: dict[str, Any] = {"year": request.year, "charts": [], "cause_columns": CAUSE_COLUMNS, "data": data}
+    out: dict[str, Any] = {"year": request.year, "charts": [], "cause_columns": DEVIATION_CAUSES, "data": data}
     if request.kind == "monitor":
         month = through_month_for(data, request.through, settings.reports.monitor_through_month)
         out["projects"] = build_monitoring(data, month)

@@ -11,6 +11,7 @@ from monitor.reports.format import MISSING, amount_text, two, wan
 from monitor.reports.monitoring import progress_text
 from rules import calendar as cal
 from rules.scoring import IndicatorInput, IndicatorScore, ProjectScore, ScoringRules, score_project
+from rules.terms import SCHEDULED_KINDS
 
 
 @dataclass
@@ -75,7 +76,7 @@ def occurrence_statuses(ind: IndicatorData, cutoff: date) -> tuple[str, ...]:
 def _input(ind: IndicatorData, cutoff: date) -> IndicatorInput:
     latest = ind.latest(cutoff)
     occurrences: tuple[str, ...] = ()
-    if ind.kind in ("deadline", "window", "recurring"):
+    if ind.kind in SCHEDULED_KINDS:
         facts = ind.reports_until(cutoff)
         # nothing reported at all is 未填报, not "missed"
         occurrences = occurrence_statuses(ind, cutoff) if any(f.completed_on for f in facts) else ()

@@ -13,9 +13,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from monitor.reports.format import MISSING
-from monitor.reports.monitoring import CAUSE_COLUMNS, MonitorProject
+from monitor.reports.monitoring import MonitorProject
 from monitor.reports.selfeval import SelfEvalProject
 from monitor.reports.summary import DepartmentSummary, RankingRow
+from rules.terms import DEVIATION_CAUSES
 
 THIN = Side(style="thin", color="333333")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -129,7 +130,7 @@ def monitor_sheet(ws: Worksheet, p: MonitorProject) -> None:
                                     "全年预计完成情况")):
         _put(ws, f"{col}{head}", text, head=True, merge=f"{col}{head + 1}")
     _put(ws, f"G{head}", "偏差原因分析", head=True, merge=f"K{head}")
-    for col, text in zip("GHIJK", CAUSE_COLUMNS):
+    for col, text in zip("GHIJK", DEVIATION_CAUSES):
         _put(ws, f"{col}{head + 1}", text, head=True)
     _put(ws, f"L{head}", "完成目标可能性", head=True, merge=f"L{head + 1}")
     _put(ws, f"M{head}", "备注", head=True, merge=f"M{head + 1}")

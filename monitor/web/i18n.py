@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from rules.terms import LIGHT_NAMES, LIGHT_NAMES_EN, LIGHTS, NOT_EVALUATED, NOT_EVALUATED_EN
+
 LANGS = ("zh", "en")
 LANG_COOKIE = "lang"
 
@@ -16,7 +18,7 @@ EN: dict[str, str] = {
     "首页": "Home", "部门": "Department", "项目": "Project", "项目名称": "Project", "指标": "Indicator",
     "指标值": "Target", "目标含义": "Meaning", "最近填报": "Latest report", "填报历史": "History",
     "填报": "Report", "提交": "Submit", "更正": "Correct", "更正此条": "Correct this entry", "状态": "Light",
-    "未评估": "Not evaluated", "未填报": "Not reported", "下一期限": "Next due", "无": "None",
+    "未填报": "Not reported", "下一期限": "Next due", "无": "None",
     "全部部门": "All departments", "审计日志": "Audit log", "导出 CSV": "Export CSV",
     "联系人": "Contacts", "暂停提醒": "Waivers", "运行状态": "Status", "报告": "Reports",
     "下载填报表 (Excel)": "Download workbook (Excel)", "下载 CSV": "Download CSV", "上传填报表": "Upload workbook",
@@ -34,14 +36,16 @@ EN: dict[str, str] = {
     "之后": "After", "操作人": "Actor", "已保存": "Saved", "没有新内容": "Nothing new",
     "请更正以下问题，未保存任何内容": "Nothing was stored; please fix these problems",
     "工作表": "Sheet", "行": "Row", "列": "Column", "问题": "Problem", "项目数": "Projects",
-    "指标数": "Indicators", "红灯": "Red", "黄灯": "Yellow", "绿灯": "Green", "蓝灯": "Blue",
-    "灰灯": "Grey", "令牌只显示一次，请立即复制": "The token is shown only once; copy it now",
+    "指标数": "Indicators", "令牌只显示一次，请立即复制": "The token is shown only once; copy it now",
     "我的账号": "My account", "角色": "Role", "示例数据": "Sample data", "可选": "optional",
     "仅财政局可见": "Finance bureau only", "语言": "Language", "年度": "Year", "预算": "Budget",
     "共": "Total", "年度指标": "Annual", "实施期指标": "Whole period", "用户": "Users", "逾期": "Overdue", "条": "entries", "选择期次": "Choose occurrence", "本部门项目": "Our projects",
     "截至": "as of", "期次": "occurrence", "完成": "done", "停用": "Disabled", "启用": "Enable", "停用账号": "Disable",
     "条指标填报": "indicator reports", "条支出": "spending entries",
     "条与已有记录相同，未重复保存。": "already on record, not stored again.",
+    # the lights' names, in both languages from the vocabulary
+    **{LIGHT_NAMES[light]: LIGHT_NAMES_EN[light] for light in LIGHTS},
+    NOT_EVALUATED: NOT_EVALUATED_EN,
 }
 
 

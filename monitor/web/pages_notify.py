@@ -19,9 +19,9 @@ from monitor.notify.tokens import InvalidToken, read_ack_token
 from monitor.store.models import Contact, Department, Indicator, IndicatorState, Project, User
 from monitor.store.models.core import CONTACT_ROLES
 from monitor.store.models.notify import Acknowledgement, OutboxMessage, Waiver
-from monitor.store.models.progress import DEVIATION_CAUSES
 from monitor.web.auth import current_user, db_session, indicator_for_user, require_admin, verify_csrf
 from monitor.web.templating import render
+from rules.terms import DEVIATION_CAUSES
 
 router = APIRouter(include_in_schema=False)
 

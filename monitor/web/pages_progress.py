@@ -18,7 +18,6 @@ from monitor.progress import service
 from monitor.progress.validation import ReportDraft, ValidationFailed
 from monitor.store.db import write_turn
 from monitor.store.models import User
-from monitor.store.models.progress import DEVIATION_CAUSES, GRADES, LIKELIHOODS
 from monitor.web.auth import (
     current_user,
     db_session,
@@ -33,6 +32,7 @@ from monitor.web.auth import (
 )
 from monitor.web.templating import render
 from monitor.web.views import department_rows, overview, project_page
+from rules.terms import DEVIATION_CAUSES, GRADES, LIKELIHOODS
 
 router = APIRouter(include_in_schema=False)
 

@@ -17,11 +17,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from monitor.web.i18n import LANG_COOKIE, resolve_lang, translator
+from rules.terms import LIGHT_NAMES, NOT_EVALUATED
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
-
-LIGHT_LABELS = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "blue": "蓝灯", "grey": "灰灯"}
 
 env = Environment(
     loader=FileSystemLoader(TEMPLATE_DIR),
@@ -75,8 +74,8 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
 
     def light_badge(light: str | None) -> Markup:
         if not light:
-            return Markup('<span class="light light-none">{}</span>').format(t("未评估"))
-        return Markup('<span class="light light-{}">{}</span>').format(escape(light), t(LIGHT_LABELS.get(light, light)))
+            return Markup('<span class="light light-none">{}</span>').format(t(NOT_EVALUATED))
+        return Markup('<span class="light light-{}">{}</span>').format(escape(light), t(LIGHT_NAMES.get(light, light)))
 
     values = {
         "request": request,

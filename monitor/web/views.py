@@ -22,8 +22,7 @@ from monitor.store.models import (
     Spending,
     User,
 )
-
-LIGHT_ORDER = {"red": 0, "yellow": 1, "green": 2, "blue": 3, "grey": 4}
+from rules.terms import worst_light
 
 
 @dataclass
@@ -111,7 +110,7 @@ def project_page(session: Session, project: Project, today: date) -> ProjectPage
         lights = [s.light for s in states.get(iid, [])]
         views.append(IndicatorView(
             info=info, meaning=describe_target(info), latest=service.latest(effective[iid]), history=histories[iid],
-            superseded=superseded, light=min(lights, key=lambda x: LIGHT_ORDER.get(x, 9)) if lights else None,
+            superseded=superseded, light=worst_light(lights),
             next=next_due(info, effective[iid], today), occurrences=info.occurrence_dues))
     spending = service.spending_history(session, project.id)
     spending_superseded = {s.supersedes_id for s in spending if s.supersedes_id}

@@ -11,10 +11,6 @@ from sqlmodel import Column, Field, SQLModel
 
 from monitor.store.types import instant_field, json_field, measure_field, money_field
 
-LIGHTS = ("green", "yellow", "red", "blue", "grey")
-STATUSES = ("met", "on_track", "behind", "over_cap", "due_soon", "overdue", "missed", "not_due",
-            "no_report", "needs_grade", "unparsed")
-
 
 class IndicatorState(SQLModel, table=True):
     """The current light of one indicator (or one occurrence of a time-bound one; `occurrence` is its due

@@ -14,11 +14,6 @@ from sqlmodel import Column, Field, SQLModel
 
 from monitor.store.types import instant_field, json_field, measure_field, money_field
 
-GRADES = ("达成年度指标", "部分达成年度指标并具有一定效果", "未达成年度指标且效果较差")
-DEVIATION_CAUSES = ("经费保障", "制度保障", "人员保障", "硬件条件保障", "其他")
-LIKELIHOODS = ("确定能", "有可能", "完全不可能")
-CHANNELS = ("portal", "upload", "api", "cli", "demo")
-
 
 class Report(SQLModel, table=True):
     """One reported fact about an indicator.

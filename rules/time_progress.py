@@ -19,6 +19,7 @@ from datetime import date
 from decimal import Decimal
 
 import numpy as np
+import pandas as pd
 
 MODES = ("month", "day", "curve")
 DAY = np.timedelta64(1, "D")
@@ -30,8 +31,6 @@ def as_days(values) -> np.ndarray:
     if arr.dtype.kind == "M":
         return arr.astype("datetime64[D]")
     if arr.dtype.kind == "O":
-        import pandas as pd
-
         return pd.to_datetime(pd.Series(arr), errors="coerce").to_numpy().astype("datetime64[D]")
     return arr.astype("datetime64[D]")
 
@@ -108,3 +107,23 @@ def elapsed_days(as_of, start) -> np.ndarray:
     """Days from `start` to `as_of`, both included (at least 1): the base of a linear forecast."""
     as_of, start = as_days(as_of), as_days(start)
     return np.maximum(((as_of - start) / DAY).astype(np.float64) + 1, 1)
+
+
+def active_periods(projects: pd.DataFrame) -> pd.DataFrame:
+    """project_id, start, end (datetime64[D]): the budget year narrowed to the plan window."""
+    year = projects["year"].to_numpy(dtype=np.int64)
+    year_start = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]")
+    year_end = (year - 1970 + 1).astype("datetime64[Y]").astype("datetime64[D]") - DAY
+    plan_start = as_days(projects["plan_start"]) if "plan_start" in projects else np.full(len(year), np.datetime64("NaT", "D"))
+    plan_end = as_days(projects["plan_end"]) if "plan_end" in projects else np.full(len(year), np.datetime64("NaT", "D"))
+    plan_start = np.where(np.isnat(plan_start), year_start, plan_start)
+    plan_end = np.where(np.isnat(plan_end), year_end, plan_end)
+    plan_end = np.maximum(plan_end, plan_start)
+    start = np.maximum(plan_start, year_start)
+    end = np.minimum(plan_end, year_end)
+    outside = start > end
+    return pd.DataFrame({
+        "project_id": projects["project_id"].to_numpy(),
+        "start": np.where(outside, plan_start, start),
+        "end": np.where(outside, plan_end, end),
+    })

@@ -1,0 +1,99 @@
+"""The vocabulary of kpiwatch: every domain word, defined once; every other module imports it from here.
+
+Kinds of target, statuses and lights, what people report (grades, likelihoods, deviation causes) and through
+which channel, the comparator symbols, and the thresholds of the evaluation. A second table of light names
+or a second severity order is how grey once came to be called 未评估 in one report and ranked mildest in two
+others; `tests/test_vocabulary.py` now refuses any definition of these words outside this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+# ------------------------------------------------------------------------------------------ targets
+
+TARGET_KINDS: tuple[str, ...] = ("quantity", "percent", "deadline", "recurring", "window", "qualitative", "unparsed")
+# Measured against a number (a value and an as-of date are reported).
+MEASURED_KINDS: tuple[str, ...] = ("quantity", "percent")
+# Time-bound: one or more occurrences, each due on a date (a completion date is reported).
+SCHEDULED_KINDS: tuple[str, ...] = ("deadline", "window", "recurring")
+# Graded by a person (评价等级); and a 指标值 the grammar could not read, kept verbatim.
+QUALITATIVE = "qualitative"
+UNPARSED = "unparsed"
+
+# How a comparator of a 指标值 is written.
+SYMBOL: dict[str, str] = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}
+
+# ------------------------------------------------------------------------------------------ states
+
+STATUSES: tuple[str, ...] = ("met", "on_track", "behind", "over_cap", "due_soon", "overdue", "missed",
+                             "not_due", "no_report", "needs_grade", "unparsed")
+
+# The lights in the order tables, counts and summaries list them.
+LIGHTS: tuple[str, ...] = ("red", "yellow", "green", "blue", "grey")
+# The one severity order, mildest first: a project's light, a page's light and a report's light are the worst
+# of their parts by it. The rule books rank only red > yellow > green > blue; grey (data that should be there
+# is not, or a target the system cannot read) ranks between yellow and green, so that a missing report never
+# shows green while a real red or yellow still wins. See rules/lights.py for the roll-ups.
+LIGHTS_BY_SEVERITY: tuple[str, ...] = ("blue", "green", "grey", "yellow", "red")
+SEVERITY: dict[str, int] = {light: rank for rank, light in enumerate(LIGHTS_BY_SEVERITY)}
+
+LIGHT_NAMES: dict[str, str] = {"red": "红灯", "yellow": "黄灯", "green": "绿灯", "blue": "蓝灯", "grey": "灰灯"}
+LIGHT_NAMES_EN: dict[str, str] = {"red": "Red", "yellow": "Yellow", "green": "Green", "blue": "Blue", "grey": "Grey"}
+# The one-character form, where a name stands beside a count ("红1 黄2") or in a narrow column.
+LIGHT_SHORT_NAMES: dict[str, str] = {"red": "红", "yellow": "黄", "green": "绿", "blue": "蓝", "grey": "灰"}
+# No state at all (never evaluated), which is not grey: grey is a judgement ("the data is missing").
+NOT_EVALUATED = "未评估"
+NOT_EVALUATED_EN = "Not evaluated"
+
+
+def worst_light(lights: Iterable[str | None]) -> str | None:
+    """The most severe of `lights` (by `SEVERITY`; missing ones ignored), None when there is none; on a tie the
+    first one wins."""
+    worst = None
+    for light in lights:
+        if light is not None and (worst is None or SEVERITY.get(light, -1) > SEVERITY.get(worst, -1)):
+            worst = light
+    return worst
+
+
+# ------------------------------------------------------------------------------------------ what is reported
+
+# A qualitative indicator's grade (评价等级), best first.
+GRADES: tuple[str, ...] = ("达成年度指标", "部分达成年度指标并具有一定效果", "未达成年度指标且效果较差")
+# 完成目标可能性, most confident first.
+LIKELIHOODS: tuple[str, ...] = ("确定能", "有可能", "完全不可能")
+# The five columns of 偏差原因分析 in the monitoring table.
+DEVIATION_CAUSES: tuple[str, ...] = ("经费保障", "制度保障", "人员保障", "硬件条件保障", "其他")
+# What a grade means for the light, the status and the likelihood.
+GRADE_LIGHTS: dict[str, tuple[str, str, str]] = dict(zip(GRADES, (
+    ("green", "met", LIKELIHOODS[0]),
+    ("yellow", "behind", LIKELIHOODS[1]),
+    ("red", "behind", LIKELIHOODS[2]),
+)))
+# Where a report came from.
+CHANNELS: tuple[str, ...] = ("portal", "upload", "api", "cli", "demo")
+
+
+# ------------------------------------------------------------------------------------------ thresholds
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """The thresholds of the rules, in percent where they are ratios; defaults as in provincial systems."""
+
+    progress_mode: str = "month"
+    progress_curve: dict[str, Decimal] = field(default_factory=dict)
+    red_below: Decimal = Decimal(60)
+    yellow_below: Decimal = Decimal(80)
+    blue_at: Decimal = Decimal(120)
+    percent_yellow_from: Decimal = Decimal(90)
+    budget_red_below: Decimal = Decimal(60)
+    budget_yellow_below: Decimal = Decimal(80)
+    warning_days: int = 7
+    staleness_days: int = 35
+    needs_grade_days: int = 31
+    percent_due_month: int = 12
+    likelihood_possible_from: Decimal = Decimal(60)
