@@ -62,6 +62,21 @@ from rules.time_progress import DAY, active_periods, as_days, elapsed_days, prog
 CERTAIN, POSSIBLE, IMPOSSIBLE = LIKELIHOODS
 STATE_COLUMNS = ["indicator_id", "project_id", "occurrence", "light", "status", "expected", "actual", "ratio",
                  "forecast", "likelihood", "reason"]
+NO_OCCURRENCE = ""
+
+
+def occurrence_keys(dues: np.ndarray) -> np.ndarray:
+    """The state key of each occurrence: its due date in ISO form (`occurrence_due` reads it back)."""
+    return np.datetime_as_string(dues.astype("datetime64[D]"), unit="D").astype(object)
+
+
+def occurrence_due(key: str) -> date | None:
+    """The due date a state key names, None for an indicator without occurrences (or a key that is no date)."""
+    try:
+        return date.fromisoformat(key) if key else None
+    except ValueError:
+        return None
+
 # Names and units that mark a per-unit value (a rate, an average, a unit cost): compared as measured, not
 # accumulated over the year.
 NON_CUMULATIVE_NAME = r"人均|户均|平均|均价|单价|单位|标准|每人|每户|每次|每天|每月|每年|比例|比重|占比|率|指数|时长|周期"
@@ -252,7 +267,7 @@ def _measured(ind: pd.DataFrame, reports: pd.DataFrame, as_of: date, s: Evaluati
     return pd.DataFrame({
         "indicator_id": df["indicator_id"].to_numpy(),
         "project_id": df["project_id"].to_numpy(),
-        "occurrence": "",
+        "occurrence": NO_OCCURRENCE,
         "light": light,
         "status": status,
         "expected": np.where(reported | cumulative, expected, np.nan),
@@ -372,7 +387,7 @@ def _scheduled(ind: pd.DataFrame, occurrences: pd.DataFrame, reports: pd.DataFra
     out = pd.DataFrame({
         "indicator_id": occ["indicator_id"].to_numpy(),
         "project_id": occ["project_id"].to_numpy(),
-        "occurrence": np.datetime_as_string(due, unit="D").astype(object),
+        "occurrence": occurrence_keys(due),
         "light": light,
         "status": status,
         "expected": np.nan,
@@ -441,7 +456,7 @@ def _qualitative(ind: pd.DataFrame, reports: pd.DataFrame, as_of: date, s: Evalu
     return pd.DataFrame({
         "indicator_id": df["indicator_id"].to_numpy(),
         "project_id": df["project_id"].to_numpy(),
-        "occurrence": "",
+        "occurrence": NO_OCCURRENCE,
         "light": light,
         "status": status,
         "expected": np.nan,
@@ -464,7 +479,7 @@ def _unparsed(ind: pd.DataFrame, why: str | None = None) -> pd.DataFrame:
     return pd.DataFrame({
         "indicator_id": ind["indicator_id"].to_numpy(),
         "project_id": ind["project_id"].to_numpy(),
-        "occurrence": "",
+        "occurrence": NO_OCCURRENCE,
         "light": "grey",
         "status": "unparsed",
         "expected": np.nan,

@@ -41,6 +41,7 @@ from monitor.store.types import now
 from notifications.render import Rendered, render_digest, render_escalation, render_summary
 from notifications.views import Digest, Escalation, Item, Summary, SummaryRow, WaivedItem
 from rules.calendar import is_working_day, previous_working_day
+from rules.evaluation import occurrence_due
 from rules.formatting import fmt_decimal
 
 log = logging.getLogger(__name__)
@@ -70,10 +71,7 @@ class StateRow:
 
     @property
     def due(self) -> date | None:
-        try:
-            return date.fromisoformat(self.occurrence) if self.occurrence else None
-        except ValueError:
-            return None
+        return occurrence_due(self.occurrence)
 
 
 @dataclass
