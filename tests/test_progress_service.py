@@ -11,13 +11,13 @@ from sqlmodel import Session, select
 from monitor.accounts.permissions import NotAllowed
 from monitor.progress.service import (
     SpendingDraft,
-    effective_reports,
     history,
     record_reports,
     record_spending,
 )
 from monitor.progress.validation import ReportDraft, ValidationFailed
 from monitor.store.db import session_scope
+from monitor.store.facts import effective_reports
 from monitor.store.models import AuditEvent, Report, Spending, User
 from tests.test_progress_world import TODAY, build_world
 

@@ -14,8 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, insert, or_
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, bindparam, insert, or_
 from sqlmodel import Session, col, select
 
 from monitor import audit
@@ -32,6 +31,7 @@ from monitor.progress.validation import (
     indicator_info,
     validate,
 )
+from monitor.store.facts import effective_spending, not_superseded
 from monitor.store.models import BudgetYear, Indicator, Project, Report, Spending, User
 from monitor.store.types import in_shanghai, now
 
@@ -76,28 +76,6 @@ def load_infos(session: Session, indicator_ids: Iterable[int]) -> dict[int, Indi
     return {ind.id: indicator_info(ind, proj, year) for ind, proj, year in rows}
 
 
-_NEWER = {Report: aliased(Report), Spending: aliased(Spending)}
-
-
-def _not_superseded(model):
-    newer = _NEWER[model]
-    return ~exists().where(newer.supersedes_id == model.id)
-
-
-_EFFECTIVE = (select(Report).where(col(Report.indicator_id).in_(bindparam("ids", expanding=True)))
-              .where(_not_superseded(Report)).order_by(Report.indicator_id, Report.id))
-
-
-def effective_reports(session: Session, indicator_ids: Iterable[int]) -> dict[int, list[Report]]:
-    """The facts in force per indicator: rows no later row supersedes, oldest first."""
-    ids = list(set(indicator_ids))
-    result: dict[int, list[Report]] = {i: [] for i in ids}
-    if ids:
-        for report in session.exec(_EFFECTIVE, params={"ids": ids}).all():
-            result[report.indicator_id].append(report)
-    return result
-
-
 # The rows a batch could repeat or supersede, one OR branch per kind of slot, each an index range
 # (indicator_id, as_of) / (indicator_id, occurrence_due) / indicator_id / id, so recording costs the same
 # however long an indicator's history grows. Keyed by which branches a batch needs.
@@ -114,7 +92,7 @@ _TOUCHING: dict[tuple[str, ...], Any] = {}
 
 def _touched_reports(session: Session, cleans: Sequence[CleanReport], infos: dict[int, IndicatorInfo]
                      ) -> dict[int, list[Report]]:
-    """Like `effective_reports`, but only the effective rows on the slots `cleans` write to or name."""
+    """Like `facts.effective_reports`, but only the effective rows on the slots `cleans` write to or name."""
     params: dict[str, set] = {name: set() for name in ("measured", "as_ofs", "timed", "dues", "whole", "named")}
     for clean in cleans:
         if clean.supersedes_id is not None:
@@ -134,7 +112,7 @@ def _touched_reports(session: Session, cleans: Sequence[CleanReport], infos: dic
         return result
     if key not in _TOUCHING:
         _TOUCHING[key] = (select(Report).where(or_(*(_TOUCHING_BRANCHES[name][0] for name in key)))
-                          .where(_not_superseded(Report)).order_by(Report.indicator_id, Report.id))
+                          .where(not_superseded(Report)).order_by(Report.indicator_id, Report.id))
     for report in session.exec(_TOUCHING[key], params={name: list(values) for name, values in params.items()}).all():
         result.setdefault(report.indicator_id, []).append(report)
     return result
@@ -223,8 +201,7 @@ def record_reports(session: Session, user: User, drafts: Sequence[ReportDraft], 
         raise ValidationFailed(problems)
     _lock_rows(session, Indicator, list(infos))
     effective = _touched_reports(session, cleans, infos)
-    explicit = {c.supersedes_id for c in cleans if c.supersedes_id is not None}
-    targets = {r.id: r for r in session.exec(select(Report).where(col(Report.id).in_(explicit))).all()} if explicit else {}
+    targets = _named_rows(session, cleans)
     for index, clean in enumerate(cleans):
         if clean.supersedes_id is None:
             continue
@@ -281,6 +258,17 @@ def record_reports(session: Session, user: User, drafts: Sequence[ReportDraft], 
 _INSERT_REPORT = insert(Report.__table__)
 
 
+def _named_rows(session: Session, cleans: Sequence[CleanReport]) -> dict[int, Report]:
+    """The rows the batch's explicit corrections name, whether still in force or not."""
+    named: set[int] = set()
+    for clean in cleans:
+        if clean.supersedes_id is not None:
+            named.add(clean.supersedes_id)
+    if not named:
+        return {}
+    return {r.id: r for r in session.exec(select(Report).where(col(Report.id).in_(named))).all()}
+
+
 def _lock_rows(session: Session, model, ids: list[int]) -> None:
     """On PostgreSQL, two concurrent corrections of one indicator take turns (SQLite: see `write_turn`)."""
     if ids and session.get_bind().dialect.name == "postgresql":
@@ -302,17 +290,6 @@ class SpendingDraft:
     as_of: Any = None
     note: Any = None
     supersedes_id: Any = None
-
-
-def effective_spending(session: Session, project_ids: Iterable[int]) -> dict[int, list[Spending]]:
-    ids = list(set(project_ids))
-    result: dict[int, list[Spending]] = {i: [] for i in ids}
-    if ids:
-        query = (select(Spending).where(col(Spending.project_id).in_(ids)).where(_not_superseded(Spending))
-                 .order_by(Spending.project_id, Spending.id))
-        for row in session.exec(query).all():
-            result[row.project_id].append(row)
-    return result
 
 
 def latest_spending(rows: Sequence[Spending]) -> Spending | None:

@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 from monitor.progress import parsing, service
 from monitor.progress.schedule import describe_target
 from monitor.progress.validation import Problem, ReportDraft, ValidationFailed
+from monitor.store import facts
 from monitor.store.models import Indicator, Project, Report, User
 from monitor.store.models.progress import DEVIATION_CAUSES, GRADES, LIKELIHOODS
 
@@ -98,8 +99,8 @@ def department_rows(session: Session, department_ids: Iterable[int]) -> tuple[li
     by_id = {p.id: p for p in projects}
     ids = session.exec(select(Indicator.id).where(col(Indicator.project_id).in_(list(by_id)))).all() if by_id else []
     infos = service.load_infos(session, ids)
-    effective = service.effective_reports(session, infos)
-    spending = service.effective_spending(session, by_id)
+    effective = facts.effective_reports(session, infos)
+    spending = facts.effective_spending(session, by_id)
     report_rows = []
     for info in sorted(infos.values(), key=lambda i: (i.project.id, i.indicator.half, i.indicator.position, i.indicator.id)):
         ind = info.indicator

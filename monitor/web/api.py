@@ -26,6 +26,7 @@ from monitor.accounts.tokens import users_for_tokens
 from monitor.progress import parsing, service
 from monitor.progress.schedule import describe_target
 from monitor.progress.validation import KIND_LABELS, IndicatorInfo, ReportDraft, ValidationFailed
+from monitor.store import facts
 from monitor.store.db import write_turn
 from monitor.store.models import Indicator, Project, Report, User
 from monitor.store.types import in_shanghai
@@ -109,8 +110,8 @@ def _projects_json(session: Session, projects: list[Project]) -> list[dict]:
     ids = [p.id for p in projects]
     indicator_ids = session.exec(select(Indicator.id).where(col(Indicator.project_id).in_(ids))).all() if ids else []
     infos = service.load_infos(session, indicator_ids)
-    effective = service.effective_reports(session, infos)
-    spending = service.effective_spending(session, ids)
+    effective = facts.effective_reports(session, infos)
+    spending = facts.effective_spending(session, ids)
     by_project: dict[int, list] = {p.id: [] for p in projects}
     for info in sorted(infos.values(), key=lambda i: (i.indicator.position, i.indicator.id)):
         ind = info.indicator
@@ -138,7 +139,7 @@ def indicator_history(indicator_id: int, user: User = Depends(api_user),
                       session: Session = Depends(db_session)) -> list[dict]:
     indicator_for_user(session, user, indicator_id)
     rows = service.history(session, indicator_id)
-    superseded = {r.supersedes_id for r in rows if r.supersedes_id}
+    superseded = facts.superseded_ids(rows)
     return [_report_out(r, superseded) for r in rows]
 
 
@@ -214,7 +215,7 @@ def _recording_errors(session: Session | None = None) -> Iterator[None]:
 def spending_history(project_id: int, user: User = Depends(api_user), session: Session = Depends(db_session)) -> list[dict]:
     project_for_user(session, user, project_id)
     rows = service.spending_history(session, project_id)
-    superseded = {r.supersedes_id for r in rows if r.supersedes_id}
+    superseded = facts.superseded_ids(rows)
     return [dict(audit.snapshot(r, service.SPENDING_FIELDS), effective=r.id not in superseded,
                  created_at=in_shanghai(r.created_at).isoformat() if r.created_at else None) for r in rows]
 
