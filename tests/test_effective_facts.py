@@ -10,8 +10,8 @@ import pandas as pd
 from sqlmodel import Session, select
 
 from monitor.evaluation.load import load_chunk
-from monitor.progress.service import SpendingDraft, record_reports, record_spending
-from monitor.progress.validation import ReportDraft
+from monitor.progress.entries import read_report, read_spending
+from monitor.progress.service import record_reports, record_spending
 from monitor.reports.data import load_year
 from monitor.store import facts
 from monitor.store.db import session_scope
@@ -31,23 +31,23 @@ def _corrected_twice(engine, world) -> tuple[set[int], set[int]]:
     plus a later fact; and spending with the same history. Returns the ids in force (reports, spending)."""
     count = world.ind["count"]
     with session_scope(engine) as s:
-        first = record_reports(s, _clerk(s), [ReportDraft(count, value="1200", as_of="2024-06-30")],
+        first = record_reports(s, _clerk(s), [read_report(count, value="1200", as_of="2024-06-30")],
                                channel="portal", today=TODAY).stored[0]
     with session_scope(engine) as s:
-        record_reports(s, _clerk(s), [ReportDraft(count, value="1250", as_of="2024-06-30", supersedes_id=first.id)],
+        record_reports(s, _clerk(s), [read_report(count, value="1250", as_of="2024-06-30", supersedes_id=first.id)],
                        channel="api", today=TODAY)
     with session_scope(engine) as s:
-        third = record_reports(s, _clerk(s), [ReportDraft(count, value="1300", as_of="2024-06-30"),
-                                              ReportDraft(count, value="1400", as_of="2024-07-15")],
+        third = record_reports(s, _clerk(s), [read_report(count, value="1300", as_of="2024-06-30"),
+                                              read_report(count, value="1400", as_of="2024-07-15")],
                                channel="upload", today=TODAY).stored
     assert [r.revision for r in third] == [3, 1]
     with session_scope(engine) as s:
-        spent, _ = record_spending(s, _clerk(s), [SpendingDraft(world.hr_project, "100", "2024-06-30")],
+        spent, _ = record_spending(s, _clerk(s), [read_spending(world.hr_project, "100", "2024-06-30")],
                                    channel="portal", today=TODAY)
-        record_spending(s, _clerk(s), [SpendingDraft(world.hr_project, "150", "2024-06-30", None, spent[0].id)],
+        record_spending(s, _clerk(s), [read_spending(world.hr_project, "150", "2024-06-30", None, spent[0].id)],
                         channel="portal", today=TODAY)
-        later, _ = record_spending(s, _clerk(s), [SpendingDraft(world.hr_project, "160", "2024-06-30"),
-                                                  SpendingDraft(world.hr_project, "300", "2024-07-15")],
+        later, _ = record_spending(s, _clerk(s), [read_spending(world.hr_project, "160", "2024-06-30"),
+                                                  read_spending(world.hr_project, "300", "2024-07-15")],
                                    channel="portal", today=TODAY)
     return {r.id for r in third}, {r.id for r in later}
 

@@ -23,9 +23,10 @@ from sqlmodel import Session, col, select
 from monitor import audit
 from monitor.accounts.permissions import NotAllowed
 from monitor.accounts.tokens import users_for_tokens
-from monitor.progress import parsing, service
+from monitor.progress import service
+from monitor.progress.entries import ReportEntry, read_report, read_spending
 from monitor.progress.schedule import describe_target
-from monitor.progress.validation import KIND_LABELS, IndicatorInfo, ReportDraft, ValidationFailed
+from monitor.progress.validation import KIND_LABELS, IndicatorInfo, ValidationFailed
 from monitor.store import facts
 from monitor.store.db import write_turn
 from monitor.store.models import Indicator, Project, Report, User
@@ -59,6 +60,14 @@ class ReportIn(BaseModel):
     likelihood: str | None = Field(None, description="确定能 / 有可能 / 完全不可能")
     note: str | None = None
     supersedes_id: int | None = Field(None, description="correct this earlier report (must be the effective one)")
+
+    def entry(self) -> ReportEntry:
+        """The report this JSON says: the schema has read numbers and dates, `read_report` the rest."""
+        return read_report(
+            self.indicator_id, value=self.value, as_of=self.as_of, occurrence_due=self.occurrence_due,
+            completed_on=self.completed_on, grade=self.grade, explanation=self.explanation, forecast=self.forecast,
+            deviation_causes=self.deviation_causes, likelihood=self.likelihood, note=self.note,
+            supersedes_id=self.supersedes_id)
 
 
 class SpendingIn(BaseModel):
@@ -152,7 +161,7 @@ async def post_reports(request: Request, body: ReportIn | list[ReportIn] = Body(
         raise HTTPException(422, {"message": "没有内容 (empty list)", "problems": []})
     if len(items) > 1000:
         raise HTTPException(413, "一次最多 1000 条 (at most 1000 reports per request)")
-    post = ReportPost(credentials, [ReportDraft(**item.model_dump()) for item in items], today(request))
+    post = ReportPost(credentials, [item.entry() for item in items], today(request))
     writer = request.app.state.group_commit
     if writer is not None:
         return await writer.run(post)
@@ -165,7 +174,7 @@ class ReportPost:
     posts at once (`prepare_batch`, see monitor.store.group_commit), then each is recorded on its own."""
 
     credentials: HTTPAuthorizationCredentials | None
-    drafts: list[ReportDraft]
+    entries: list[ReportEntry]
     today: date
     user: User | None = None
     infos: dict[int, IndicatorInfo] | None = None
@@ -173,7 +182,7 @@ class ReportPost:
     @classmethod
     def prepare_batch(cls, session: Session, posts: list[ReportPost]) -> None:
         users = users_for_tokens(session, [p.credentials.credentials for p in posts if p.credentials])
-        infos = service.load_infos(session, [parsing.record_id(d.indicator_id) for p in posts for d in p.drafts])
+        infos = service.load_infos(session, [e.indicator_id for p in posts for e in p.entries])
         for post in posts:
             post.user = users.get(post.credentials.credentials) if post.credentials else None
             post.infos = infos
@@ -183,7 +192,7 @@ class ReportPost:
             self.prepare_batch(session, [self])
         user = token_user_or_401(self.user)
         with _recording_errors():
-            return service.record_reports(session, user, self.drafts, channel="api", today=self.today,
+            return service.record_reports(session, user, self.entries, channel="api", today=self.today,
                                           infos=self.infos).to_json()
 
 
@@ -224,8 +233,8 @@ def spending_history(project_id: int, user: User = Depends(api_user), session: S
 def post_spending(request: Request, project_id: int, body: SpendingIn, user: User = Depends(api_user),
                   session: Session = Depends(db_session)) -> dict:
     project_for_user(session, user, project_id)
-    draft = service.SpendingDraft(project_id=project_id, **body.model_dump())
+    entry = read_spending(project_id, body.amount, body.as_of, body.note, body.supersedes_id)
     with write_turn(session), _recording_errors(session):
-        stored, unchanged = service.record_spending(session, user, [draft], channel="api", today=today(request))
+        stored, unchanged = service.record_spending(session, user, [entry], channel="api", today=today(request))
         session.commit()
     return {"stored": [audit.snapshot(r, service.SPENDING_FIELDS) for r in stored], "unchanged": unchanged}
