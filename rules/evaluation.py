@@ -10,7 +10,7 @@ Input frames (extra columns are ignored):
                value_text, parse_reason
 - occurrences: indicator_id, start, due — one row per occurrence of deadline / window / recurring targets
 - reports:     indicator_id, value, as_of, occurrence_due, completed_on, grade, forecast — EFFECTIVE rows
-               only (see `effective`); `as_of` is the date the fact refers to
+               only (the caller drops superseded ones); `as_of` is the date the fact refers to
 - spending:    project_id, amount, as_of — effective rows only
 
 Output of `evaluate_indicators` (one row per indicator, or per occurrence of a time-bound one):
@@ -86,16 +86,6 @@ NON_CUMULATIVE_NAME = r"人均|户均|平均|均价|单价|单位|标准|每人|
 class Evaluation:
     indicators: pd.DataFrame
     projects: pd.DataFrame
-
-
-def effective(rows: pd.DataFrame, id_column: str = "id", supersedes_column: str = "supersedes_id") -> pd.DataFrame:
-    """The rows no other row supersedes: the append-only log reduced to the facts in force."""
-    if rows.empty or supersedes_column not in rows:
-        return rows
-    superseded = rows[supersedes_column].dropna()
-    if superseded.empty:
-        return rows
-    return rows[~rows[id_column].isin(superseded.astype(rows[id_column].dtype))]
 
 
 

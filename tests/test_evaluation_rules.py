@@ -5,7 +5,6 @@ from datetime import date
 from decimal import Decimal
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from rules.evaluation import evaluate
@@ -111,13 +110,6 @@ def test_nothing_reported_once_expected_is_grey_never_no_deviation():
         "grey", "no_report", "截至7月31日未填报完成情况，序时目标22750人")
     got = state(date(2024, 12, 31), "satisfaction", reports=[])
     assert (got["light"], got["status"], got["reason"]) == ("grey", "no_report", "截至12月31日未填报，目标≥90%")
-
-
-def test_superseded_reports_are_ignored_by_the_caller_contract():
-    from rules.evaluation import effective
-
-    rows = pd.DataFrame({"id": [1, 2, 3], "supersedes_id": [None, 1, None], "value": [10.0, 20.0, 30.0]})
-    assert effective(rows)["id"].tolist() == [2, 3]
 
 
 def test_equal_zero_target_is_green_only_when_exactly_met():

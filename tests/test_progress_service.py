@@ -9,15 +9,11 @@ import pytest
 from sqlmodel import Session, select
 
 from monitor.accounts.permissions import NotAllowed
-from monitor.progress.service import (
-    SpendingDraft,
-    effective_reports,
-    history,
-    record_reports,
-    record_spending,
-)
-from monitor.progress.validation import ReportDraft, ValidationFailed
+from monitor.progress.entries import read_report, read_spending
+from monitor.progress.service import history, record_reports, record_spending
+from monitor.progress.validation import ValidationFailed
 from monitor.store.db import session_scope
+from monitor.store.facts import effective_reports
 from monitor.store.models import AuditEvent, Report, Spending, User
 from tests.test_progress_world import TODAY, build_world
 
@@ -40,11 +36,11 @@ def _problems(engine, username, drafts):
 def test_each_kind_is_stored_with_its_own_fields(engine):
     w = build_world(engine)
     result = _record(engine, "clerk_hr", [
-        ReportDraft(w.ind["count"], value="1,250", as_of="2024-07-31", forecast="3100", likelihood="确定能"),
-        ReportDraft(w.ind["rate"], value="92.5%", as_of=date(2024, 6, 30)),
-        ReportDraft(w.ind["deadline"], completed_on="2024年7月20日"),
-        ReportDraft(w.ind["quarterly"], occurrence_due="2024-06-30", completed_on="2024/6/28"),
-        ReportDraft(w.ind["quality"], grade="部分达成", explanation="培训后就业率提升不明显",
+        read_report(w.ind["count"], value="1,250", as_of="2024-07-31", forecast="3100", likelihood="确定能"),
+        read_report(w.ind["rate"], value="92.5%", as_of=date(2024, 6, 30)),
+        read_report(w.ind["deadline"], completed_on="2024年7月20日"),
+        read_report(w.ind["quarterly"], occurrence_due="2024-06-30", completed_on="2024/6/28"),
+        read_report(w.ind["quality"], grade="部分达成", explanation="培训后就业率提升不明显",
                     deviation_causes={"人员保障": "师资不足"}),
     ])
     assert len(result.stored) == 5
@@ -62,13 +58,13 @@ def test_each_kind_is_stored_with_its_own_fields(engine):
 def test_nonsense_is_refused_naming_the_field_and_nothing_is_stored(engine):
     w = build_world(engine)
     problems = _problems(engine, "clerk_hr", [
-        ReportDraft(w.ind["count"], value="一千二", as_of="2024-07-01"),
-        ReportDraft(w.ind["count"], value="-5", as_of="2024-07-01"),
-        ReportDraft(w.ind["deadline"], completed_on="2021-05-01"),
-        ReportDraft(w.ind["quality"], grade="优秀"),
-        ReportDraft(w.ind["rate"], value="95", as_of="2024-08-15"),
-        ReportDraft(w.ind["quarterly"], occurrence_due="2024-05-31", completed_on="2024-05-30"),
-        ReportDraft(w.ind["count"], value="10", as_of="2024-07-01", likelihood="大概吧"),
+        read_report(w.ind["count"], value="一千二", as_of="2024-07-01"),
+        read_report(w.ind["count"], value="-5", as_of="2024-07-01"),
+        read_report(w.ind["deadline"], completed_on="2021-05-01"),
+        read_report(w.ind["quality"], grade="优秀"),
+        read_report(w.ind["rate"], value="95", as_of="2024-08-15"),
+        read_report(w.ind["quarterly"], occurrence_due="2024-05-31", completed_on="2024-05-30"),
+        read_report(w.ind["count"], value="10", as_of="2024-07-01", likelihood="大概吧"),
     ])
     assert "不是数字" in problems[(0, "value")]
     assert "负数" in problems[(1, "value")]
@@ -84,14 +80,14 @@ def test_nonsense_is_refused_naming_the_field_and_nothing_is_stored(engine):
 
 def test_same_fact_twice_stores_nothing_new_and_a_new_value_for_the_same_date_is_a_revision(engine):
     w = build_world(engine)
-    draft = ReportDraft(w.ind["count"], value="1200", as_of="2024-06-30")
+    draft = read_report(w.ind["count"], value="1200", as_of="2024-06-30")
     assert len(_record(engine, "clerk_hr", [draft]).stored) == 1
     again = _record(engine, "clerk_hr", [draft])
     assert again.stored == [] and again.unchanged == [0]
-    changed = _record(engine, "clerk_hr", [ReportDraft(w.ind["count"], value="1300", as_of="2024-06-30")])
+    changed = _record(engine, "clerk_hr", [read_report(w.ind["count"], value="1300", as_of="2024-06-30")])
     (row,) = changed.stored
     assert row.revision == 2 and row.supersedes_id is not None
-    later = _record(engine, "clerk_hr", [ReportDraft(w.ind["count"], value="1500", as_of="2024-07-31")]).stored[0]
+    later = _record(engine, "clerk_hr", [read_report(w.ind["count"], value="1500", as_of="2024-07-31")]).stored[0]
     assert later.revision == 1  # a new as-of date is a new fact, not a correction
     with Session(engine) as s:
         effective = effective_reports(s, [w.ind["count"]])[w.ind["count"]]
@@ -101,12 +97,12 @@ def test_same_fact_twice_stores_nothing_new_and_a_new_value_for_the_same_date_is
 
 def test_an_explicit_correction_supersedes_that_row_once(engine):
     w = build_world(engine)
-    first = _record(engine, "clerk_hr", [ReportDraft(w.ind["quarterly"], occurrence_due="2024-03-31",
+    first = _record(engine, "clerk_hr", [read_report(w.ind["quarterly"], occurrence_due="2024-03-31",
                                                      completed_on="2024-03-29")]).stored[0]
-    fixed = _record(engine, "clerk_hr", [ReportDraft(w.ind["quarterly"], occurrence_due="2024-03-31",
+    fixed = _record(engine, "clerk_hr", [read_report(w.ind["quarterly"], occurrence_due="2024-03-31",
                                                      completed_on="2024-03-25", supersedes_id=first.id)]).stored[0]
     assert (fixed.revision, fixed.supersedes_id) == (2, first.id)
-    problems = _problems(engine, "clerk_hr", [ReportDraft(w.ind["quarterly"], occurrence_due="2024-03-31",
+    problems = _problems(engine, "clerk_hr", [read_report(w.ind["quarterly"], occurrence_due="2024-03-31",
                                                           completed_on="2024-03-20", supersedes_id=first.id)])
     assert "已被更正" in problems[(0, "supersedes_id")]
     with Session(engine) as s:
@@ -118,35 +114,35 @@ def test_an_explicit_correction_supersedes_that_row_once(engine):
 
 def test_a_department_cannot_report_on_another_departments_indicator(engine):
     w = build_world(engine)
-    problems = _problems(engine, "clerk_union", [ReportDraft(w.ind["count"], value="1", as_of="2024-07-01")])
+    problems = _problems(engine, "clerk_union", [read_report(w.ind["count"], value="1", as_of="2024-07-01")])
     assert "不属于本部门" in problems[(0, "indicator_id")]
-    assert len(_record(engine, "clerk_union", [ReportDraft(w.union_indicator, value="1", as_of="2024-07-01")]).stored) == 1
+    assert len(_record(engine, "clerk_union", [read_report(w.union_indicator, value="1", as_of="2024-07-01")]).stored) == 1
 
 
 def test_auditors_read_but_never_write(engine):
     w = build_world(engine)
     with pytest.raises(NotAllowed):
-        _record(engine, "auditor", [ReportDraft(w.ind["count"], value="1", as_of="2024-07-01")])
+        _record(engine, "auditor", [read_report(w.ind["count"], value="1", as_of="2024-07-01")])
 
 
 def test_spending_is_decimal_yuan_with_revisions(engine):
     w = build_world(engine)
     with session_scope(engine) as s:
-        stored, _ = record_spending(s, _user(s, "clerk_hr"), [SpendingDraft(w.hr_project, "450000.10", "2024-06-30")],
+        stored, _ = record_spending(s, _user(s, "clerk_hr"), [read_spending(w.hr_project, "450000.10", "2024-06-30")],
                                     channel="portal", today=TODAY)
     with session_scope(engine) as s:
-        again, unchanged = record_spending(s, _user(s, "clerk_hr"), [SpendingDraft(w.hr_project, "450000.1", "2024-06-30")],
+        again, unchanged = record_spending(s, _user(s, "clerk_hr"), [read_spending(w.hr_project, "450000.1", "2024-06-30")],
                                            channel="portal", today=TODAY)
         assert again == [] and unchanged == [0]
-        fixed, _ = record_spending(s, _user(s, "clerk_hr"), [SpendingDraft(w.hr_project, "460000", "2024-06-30")],
+        fixed, _ = record_spending(s, _user(s, "clerk_hr"), [read_spending(w.hr_project, "460000", "2024-06-30")],
                                    channel="portal", today=TODAY)
     assert fixed[0].revision == 2
     with Session(engine) as s:
         amounts = sorted(r.amount for r in s.exec(select(Spending)).all())
     assert amounts == [Decimal("450000.10"), Decimal("460000.00")]
     with session_scope(engine) as s, pytest.raises(ValidationFailed) as caught:
-        record_spending(s, _user(s, "clerk_hr"), [SpendingDraft(w.hr_project, "12.345", "2024-06-30"),
-                                                  SpendingDraft(w.union_project, "1", "2024-06-30")],
+        record_spending(s, _user(s, "clerk_hr"), [read_spending(w.hr_project, "12.345", "2024-06-30"),
+                                                  read_spending(w.union_project, "1", "2024-06-30")],
                         channel="portal", today=TODAY)
     assert {(p.index, p.field) for p in caught.value.problems} == {(0, "amount"), (1, "project_id")}
 
@@ -162,7 +158,7 @@ def test_spending_is_decimal_yuan_with_revisions(engine):
 def test_nonsense_spending_is_refused_naming_the_field(engine, amount, as_of, note, field, words):
     w = build_world(engine)
     with session_scope(engine) as s, pytest.raises(ValidationFailed) as caught:
-        record_spending(s, _user(s, "clerk_hr"), [SpendingDraft(w.hr_project, amount, as_of, note)],
+        record_spending(s, _user(s, "clerk_hr"), [read_spending(w.hr_project, amount, as_of, note)],
                         channel="portal", today=TODAY)
     (problem,) = caught.value.problems
     assert (problem.index, problem.field) == (0, field) and words in problem.message
@@ -172,8 +168,17 @@ def test_nonsense_spending_is_refused_naming_the_field(engine, amount, as_of, no
 
 def test_ids_typed_the_way_spreadsheets_write_them_are_understood(engine):
     w = build_world(engine)
-    result = _record(engine, "clerk_hr", [ReportDraft(float(w.ind["count"]), value=12.0, as_of=date(2024, 7, 1)),
-                                          ReportDraft(f" {w.ind['rate']} ", value="88", as_of="2024-07-01")])
+    result = _record(engine, "clerk_hr", [read_report(float(w.ind["count"]), value=12.0, as_of=date(2024, 7, 1)),
+                                          read_report(f" {w.ind['rate']} ", value="88", as_of="2024-07-01")])
     assert len(result.stored) == 2
-    problems = _problems(engine, "clerk_hr", [ReportDraft(f"{w.ind['count']}.5", value="1", as_of="2024-07-01")])
+    problems = _problems(engine, "clerk_hr", [read_report(f"{w.ind['count']}.5", value="1", as_of="2024-07-01")])
     assert (0, "indicator_id") in problems
+
+
+def test_a_field_the_kind_does_not_use_is_refused_as_unused_even_when_it_cannot_be_read(engine):
+    w = build_world(engine)
+    problems = _problems(engine, "clerk_hr", [read_report(w.ind["count"], value="1", as_of="2024-07-01", grade="优秀",
+                                                          completed_on="不知道")])
+    assert "不填此项" in problems[(0, "grade")] and "不填此项" in problems[(0, "completed_on")]
+    result = _record(engine, "clerk_hr", [read_report(w.ind["quality"], grade="达成", value="很多")])
+    assert result.stored[0].value is None  # a number on a graded indicator is neither asked for nor kept

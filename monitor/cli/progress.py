@@ -10,7 +10,6 @@ import typer
 from monitor.accounts import users as user_service
 from monitor.accounts.permissions import NotAllowed
 from monitor.cli.common import open_store
-from monitor.progress import service
 from monitor.progress.workbook import UploadRejected, import_upload, parse_upload
 from monitor.store.db import session_scope, write_turn
 from monitor.store.types import SHANGHAI

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from monitor.accounts.users import create_user
 from monitor.demo.context import DemoContext
 from monitor.progress import service
-from monitor.progress.validation import ReportDraft
+from monitor.progress.entries import ReportEntry, SpendingEntry
 from monitor.store.db import session_scope
 from monitor.store.models import BudgetYear, Department, Indicator, Project, User
 from rules.terms import GRADES, MEASURED_KINDS, QUALITATIVE, SCHEDULED_KINDS
@@ -67,12 +67,12 @@ def seed_portal(context: DemoContext) -> None:
     console.print(f"   {len(logins)} 个账号（密码见 {path}）；示例填报 {counts[0]} 条、支出 {counts[1]} 条，均标注“{SAMPLE_NOTE}”")
 
 
-def _samples(session: Session, department: Department, as_of: date) -> tuple[list[ReportDraft], list[service.SpendingDraft]]:
+def _samples(session: Session, department: Department, as_of: date) -> tuple[list[ReportEntry], list[SpendingEntry]]:
     """Plausible progress for the department's first few projects: partly on track, one behind, some done."""
     projects = session.exec(select(Project).where(Project.department_id == department.id).order_by(Project.id)
                             .limit(PROJECTS_PER_DEPARTMENT)).all()
-    drafts: list[ReportDraft] = []
-    spending: list[service.SpendingDraft] = []
+    drafts: list[ReportEntry] = []
+    spending: list[SpendingEntry] = []
     for n, project in enumerate(projects):
         year = session.get(BudgetYear, project.budget_year_id).year
         cutoff = min(as_of, date(year, 12, 31))
@@ -84,18 +84,18 @@ def _samples(session: Session, department: Department, as_of: date) -> tuple[lis
             share = Decimal("0.55") if n != 1 else Decimal("0.25")  # the second project lags behind
             if info.kind in MEASURED_KINDS and info.target.value is not None:
                 value = info.target.value if info.kind == "percent" else (info.target.value * share).quantize(Decimal(1))
-                drafts.append(ReportDraft(info.indicator.id, value=value, as_of=reported_on, note=SAMPLE_NOTE,
+                drafts.append(ReportEntry(info.indicator.id, value=value, as_of=reported_on, note=SAMPLE_NOTE,
                                           likelihood="确定能" if n != 1 else "有可能",
                                           deviation_causes={"人员保障": "经办人员调整，进度滞后"} if n == 1 else None))
             elif info.kind in SCHEDULED_KINDS:
                 due = next((d for d in info.occurrence_dues if d <= cutoff), None)
                 if due is not None and k % 2 == 0:
-                    drafts.append(ReportDraft(info.indicator.id, occurrence_due=due,
+                    drafts.append(ReportEntry(info.indicator.id, occurrence_due=due,
                                               completed_on=max(date(year, 1, 1), due - timedelta(days=3)), note=SAMPLE_NOTE))
             elif info.kind == QUALITATIVE and k % 2 == 0:
-                drafts.append(ReportDraft(info.indicator.id, grade=GRADES[0], explanation="按计划推进", note=SAMPLE_NOTE))
+                drafts.append(ReportEntry(info.indicator.id, grade=GRADES[0], explanation="按计划推进", note=SAMPLE_NOTE))
         if project.annual_funds:
             rate = Decimal("0.52") if n != 1 else Decimal("0.18")
-            spending.append(service.SpendingDraft(project.id, (project.annual_funds * rate).quantize(Decimal("0.01")),
-                                                  reported_on, SAMPLE_NOTE))
+            spending.append(SpendingEntry(project.id, (project.annual_funds * rate).quantize(Decimal("0.01")),
+                                          reported_on, SAMPLE_NOTE))
     return drafts, spending

@@ -17,8 +17,8 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from monitor.store.facts import in_force_frame
 from rules.calendar import SHANGHAI
-from rules.evaluation import effective
 from rules.targets import Target
 from rules.terms import SCHEDULED_KINDS
 
@@ -147,14 +147,14 @@ def load_chunk(conn: Connection, lo: int, hi: int, *, halves: Sequence[str] = ("
     projects, indicators, reports, spending = read_rows(conn, lo, hi, halves=halves, department_id=department_id)
     projects["plan_start"] = _local_days(projects["plan_start"])
     projects["plan_end"] = _local_days(projects["plan_end"])
-    reports = effective(reports)
+    reports = in_force_frame(reports)
     reports = reports.assign(
         as_of=_days(reports["as_of"]),
         occurrence_due=_days(reports["occurrence_due"]),
         completed_on=_days(reports["completed_on"]),
         created_on=_local_days(reports["created_at"]),
     ).drop(columns=["created_at", "supersedes_id"])
-    spending = effective(spending).assign(as_of=lambda f: _days(f["as_of"])).drop(columns=["supersedes_id"])
+    spending = in_force_frame(spending).assign(as_of=lambda f: _days(f["as_of"])).drop(columns=["supersedes_id"])
     occurrences = _occurrences(indicators)
     return Chunk(projects, indicators.drop(columns=["target_json"]), occurrences, reports, spending)
 

@@ -3,7 +3,8 @@
 A new fact about a slot already on record (the same as-of date of a measured indicator, the same
 occurrence of a timed one, the grade of a qualitative one) supersedes the effective row of that slot as
 revision + 1; a fact identical to an effective row is not stored again, which is what makes re-uploading
-the same file harmless. A batch is all or nothing: every draft is checked before anything is added.
+the same file harmless. A batch is all or nothing: every entry is checked before anything is added.
+Every channel records through here with the entries it read (`monitor.progress.entries`).
 """
 
 from __future__ import annotations
@@ -14,26 +15,26 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, insert, or_
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, bindparam, insert, or_
 from sqlmodel import Session, col, select
 
 from monitor.store import audit
 from monitor.accounts import permissions
-from monitor.progress import parsing
+from monitor.progress.entries import NO_SUCH_INDICATOR, NO_SUCH_PROJECT, ReportEntry, SpendingEntry
 from monitor.progress.validation import (
-    CleanReport,
     IndicatorInfo,
     Problem,
-    ReportDraft,
     ValidationFailed,
+    add_unreadable,
     checked_day,
     checked_text,
     indicator_info,
     validate,
 )
+from monitor.store.facts import effective_spending, not_superseded
 from monitor.store.models import BudgetYear, Indicator, Project, Report, Spending, User
 from monitor.store.types import now
+from rules.terms import MEASURED_KINDS, SCHEDULED_KINDS
 
 REPORT_FIELDS = ("id", "indicator_id", "revision", "supersedes_id", "value", "as_of", "occurrence_due",
                  "completed_on", "grade", "explanation", "forecast", "forecast_text", "deviation_causes",
@@ -76,26 +77,13 @@ def load_infos(session: Session, indicator_ids: Iterable[int]) -> dict[int, Indi
     return {ind.id: indicator_info(ind, proj, year) for ind, proj, year in rows}
 
 
-_NEWER = {Report: aliased(Report), Spending: aliased(Spending)}
-
-
-def _not_superseded(model):
-    newer = _NEWER[model]
-    return ~exists().where(newer.supersedes_id == model.id)
-
-
-_EFFECTIVE = (select(Report).where(col(Report.indicator_id).in_(bindparam("ids", expanding=True)))
-              .where(_not_superseded(Report)).order_by(Report.indicator_id, Report.id))
-
-
-def effective_reports(session: Session, indicator_ids: Iterable[int]) -> dict[int, list[Report]]:
-    """The facts in force per indicator: rows no later row supersedes, oldest first."""
-    ids = list(set(indicator_ids))
-    result: dict[int, list[Report]] = {i: [] for i in ids}
-    if ids:
-        for report in session.exec(_EFFECTIVE, params={"ids": ids}).all():
-            result[report.indicator_id].append(report)
-    return result
+def _slot_of(report: ReportEntry | Report, kind: str) -> tuple:
+    """Which fact an entry or a stored row is about: a newer report on the same slot supersedes the older one."""
+    if kind in SCHEDULED_KINDS:
+        return ("occurrence", report.occurrence_due)
+    if kind in MEASURED_KINDS or (kind == "unparsed" and report.value is not None):
+        return ("as_of", report.as_of)
+    return ("grade",)
 
 
 # The rows a batch could repeat or supersede, one OR branch per kind of slot, each an index range
@@ -112,20 +100,20 @@ _TOUCHING_BRANCHES = {  # branch: (the condition, the parameter that must be non
 _TOUCHING: dict[tuple[str, ...], Any] = {}
 
 
-def _touched_reports(session: Session, cleans: Sequence[CleanReport], infos: dict[int, IndicatorInfo]
+def _touched_reports(session: Session, cleans: Sequence[ReportEntry], infos: dict[int, IndicatorInfo]
                      ) -> dict[int, list[Report]]:
-    """Like `effective_reports`, but only the effective rows on the slots `cleans` write to or name."""
+    """Like `facts.effective_reports`, but only the effective rows on the slots `cleans` write to or name."""
     params: dict[str, set] = {name: set() for name in ("measured", "as_ofs", "timed", "dues", "whole", "named")}
     for clean in cleans:
         if clean.supersedes_id is not None:
             params["named"].add(clean.supersedes_id)
-        slot = clean.slot(infos[clean.indicator_id].kind)
-        if slot[0] == "as_of":
+        where = _slot_of(clean, infos[clean.indicator_id].kind)
+        if where[0] == "as_of":
             params["measured"].add(clean.indicator_id)
-            params["as_ofs"].add(slot[1])
-        elif slot[0] == "occurrence":
+            params["as_ofs"].add(where[1])
+        elif where[0] == "occurrence":
             params["timed"].add(clean.indicator_id)
-            params["dues"].add(slot[1])
+            params["dues"].add(where[1])
         else:
             params["whole"].add(clean.indicator_id)
     key = tuple(name for name, (_, param) in _TOUCHING_BRANCHES.items() if params[param])
@@ -134,7 +122,7 @@ def _touched_reports(session: Session, cleans: Sequence[CleanReport], infos: dic
         return result
     if key not in _TOUCHING:
         _TOUCHING[key] = (select(Report).where(or_(*(_TOUCHING_BRANCHES[name][0] for name in key)))
-                          .where(_not_superseded(Report)).order_by(Report.indicator_id, Report.id))
+                          .where(not_superseded(Report)).order_by(Report.indicator_id, Report.id))
     for report in session.exec(_TOUCHING[key], params={name: list(values) for name, values in params.items()}).all():
         result.setdefault(report.indicator_id, []).append(report)
     return result
@@ -163,68 +151,67 @@ def latest(reports: Sequence[Report]) -> Report | None:
     return max(reports, key=lambda r: (r.as_of or r.completed_on or date.min, r.id or 0))
 
 
-def _facts(obj: CleanReport | Report) -> tuple:
-    """What a report says, comparable across a typed draft and a stored row (blank text and {} mean nothing)."""
-    values = (getattr(obj, name) for name in CleanReport.FACT_FIELDS)
+def _facts(obj: ReportEntry | Report) -> tuple:
+    """What a report says, comparable across an entry and a stored row (blank text and {} mean nothing)."""
+    values = (getattr(obj, name) for name in ReportEntry.FACT_FIELDS)
     return tuple(v if isinstance(v, Decimal) else (v or None) for v in values)
 
 
-def _same_fact(clean: CleanReport, row: Report) -> bool:
+def _same_fact(clean: ReportEntry, row: Report) -> bool:
     return _facts(clean) == _facts(row)
 
 
 SLOT_FIELDS = {"as_of": "as_of", "occurrence": "occurrence_due", "grade": "grade"}
 
 
-def check_reports(session: Session, user: User, drafts: Sequence[ReportDraft], today: date,
+def check_reports(session: Session, user: User, entries: Sequence[ReportEntry], today: date,
                   infos: dict[int, IndicatorInfo] | None = None
-                  ) -> tuple[list[CleanReport], dict[int, IndicatorInfo], list[Problem]]:
-    """Validate a batch without storing anything; problems carry the batch position.
+                  ) -> tuple[list[ReportEntry], dict[int, IndicatorInfo], list[Problem]]:
+    """Validate a batch without storing anything: the entries as they would be stored, and every problem
+    with its batch position.
 
-    `infos`: the drafts' indicators as `load_infos` returns them, when the caller has read them already
+    `infos`: the entries' indicators as `load_infos` returns them, when the caller has read them already
     (an indicator missing from it counts as not existing).
     """
-    ids = [parsing.record_id(draft.indicator_id) for draft in drafts]
     if infos is None:
-        infos = load_infos(session, [i for i in ids if i is not None])
+        infos = load_infos(session, [e.indicator_id for e in entries if e.indicator_id is not None])
     else:
-        infos = {i: infos[i] for i in ids if i in infos}
+        infos = {e.indicator_id: infos[e.indicator_id] for e in entries if e.indicator_id in infos}
     visible = permissions.visible_among(session, user, {info.project.department_id for info in infos.values()})
-    cleans: list[CleanReport] = []
+    cleans: list[ReportEntry] = []
     problems: list[Problem] = []
-    first_of_slot: dict[tuple, CleanReport] = {}
-    for index, (draft, indicator_id) in enumerate(zip(drafts, ids)):
-        info = infos.get(indicator_id) if indicator_id is not None else None
+    first_of_slot: dict[tuple, ReportEntry] = {}
+    for index, entry in enumerate(entries):
+        info = infos.get(entry.indicator_id) if entry.indicator_id is not None else None
         if info is None or info.project.department_id not in visible:
-            problems.append(Problem("indicator_id", f"指标 {draft.indicator_id} 不存在或不属于本部门 "
-                                                    "(no such indicator in your departments)", index))
+            if not add_unreadable(entry, "indicator_id", problems, index):
+                problems.append(Problem("indicator_id", NO_SUCH_INDICATOR.format(entry.indicator_id), index))
             continue
-        clean = validate(draft, info, today)
-        problems.extend(Problem(p.field, p.message, index) for p in clean.problems)
+        clean, found = validate(entry, info, today)
+        problems.extend(Problem(p.field, p.message, index) for p in found)
         cleans.append(clean)
-        if not clean.problems and clean.supersedes_id is None:
-            slot = (indicator_id, clean.slot(info.kind))
-            earlier = first_of_slot.setdefault(slot, clean)
+        if not found and clean.supersedes_id is None:
+            where = (clean.indicator_id, _slot_of(clean, info.kind))
+            earlier = first_of_slot.setdefault(where, clean)
             if earlier is not clean and _facts(earlier) != _facts(clean):
-                problems.append(Problem(SLOT_FIELDS[slot[1][0]], "本批另有一条同一指标、同一日期或期次的不同填报，请只保留一条 "
+                problems.append(Problem(SLOT_FIELDS[where[1][0]], "本批另有一条同一指标、同一日期或期次的不同填报，请只保留一条 "
                                         "(conflicts with another entry of this batch)", index))
     return cleans, infos, problems
 
 
-def record_reports(session: Session, user: User, drafts: Sequence[ReportDraft], *, channel: str, today: date,
+def record_reports(session: Session, user: User, entries: Sequence[ReportEntry], *, channel: str, today: date,
                    default_note: str | None = None, infos: dict[int, IndicatorInfo] | None = None) -> RecordResult:
     """Store a batch (all or nothing) in `session`; the caller commits. Raises `ValidationFailed`.
 
     `infos` as for `check_reports`.
     """
     permissions.require_writer(user)
-    cleans, infos, problems = check_reports(session, user, drafts, today, infos)
+    cleans, infos, problems = check_reports(session, user, entries, today, infos)
     if problems:
         raise ValidationFailed(problems)
     _lock_rows(session, Indicator, list(infos))
     effective = _touched_reports(session, cleans, infos)
-    explicit = {c.supersedes_id for c in cleans if c.supersedes_id is not None}
-    targets = {r.id: r for r in session.exec(select(Report).where(col(Report.id).in_(explicit))).all()} if explicit else {}
+    targets = _named_rows(session, cleans)
     for index, clean in enumerate(cleans):
         if clean.supersedes_id is None:
             continue
@@ -250,8 +237,8 @@ def record_reports(session: Session, user: User, drafts: Sequence[ReportDraft], 
             if any(_same_fact(clean, r) for r in rows):
                 result.unchanged.append(index)
                 continue
-            slot = clean.slot(info.kind)
-            old = next((r for r in rows if _slot_of(r, info.kind) == slot), None)
+            where = _slot_of(clean, info.kind)
+            old = next((r for r in rows if _slot_of(r, info.kind) == where), None)
         if old is not None and _same_fact(clean, old):
             result.unchanged.append(index)
             continue
@@ -281,39 +268,24 @@ def record_reports(session: Session, user: User, drafts: Sequence[ReportDraft], 
 _INSERT_REPORT = insert(Report.__table__)
 
 
+def _named_rows(session: Session, cleans: Sequence[ReportEntry]) -> dict[int, Report]:
+    """The rows the batch's explicit corrections name, whether still in force or not."""
+    named: set[int] = set()
+    for clean in cleans:
+        if clean.supersedes_id is not None:
+            named.add(clean.supersedes_id)
+    if not named:
+        return {}
+    return {r.id: r for r in session.exec(select(Report).where(col(Report.id).in_(named))).all()}
+
+
 def _lock_rows(session: Session, model, ids: list[int]) -> None:
     """On PostgreSQL, two concurrent corrections of one indicator take turns (SQLite: see `write_turn`)."""
     if ids and session.get_bind().dialect.name == "postgresql":
         session.exec(select(model.id).where(col(model.id).in_(sorted(ids))).with_for_update()).all()
 
 
-def _slot_of(row: Report, kind: str) -> tuple:
-    clean = CleanReport(indicator_id=row.indicator_id, value=row.value, as_of=row.as_of,
-                        occurrence_due=row.occurrence_due, grade=row.grade)
-    return clean.slot(kind)
-
-
 # ---- spending -------------------------------------------------------------------------------------------
-
-@dataclass
-class SpendingDraft:
-    project_id: Any = None
-    amount: Any = None
-    as_of: Any = None
-    note: Any = None
-    supersedes_id: Any = None
-
-
-def effective_spending(session: Session, project_ids: Iterable[int]) -> dict[int, list[Spending]]:
-    ids = list(set(project_ids))
-    result: dict[int, list[Spending]] = {i: [] for i in ids}
-    if ids:
-        query = (select(Spending).where(col(Spending.project_id).in_(ids)).where(_not_superseded(Spending))
-                 .order_by(Spending.project_id, Spending.id))
-        for row in session.exec(query).all():
-            result[row.project_id].append(row)
-    return result
-
 
 def latest_spending(rows: Sequence[Spending]) -> Spending | None:
     return max(rows, key=lambda r: (r.as_of, r.id or 0)) if rows else None
@@ -324,51 +296,51 @@ def spending_history(session: Session, project_id: int) -> list[Spending]:
                              .order_by(col(Spending.id).desc())).all())
 
 
-def record_spending(session: Session, user: User, drafts: Sequence[SpendingDraft], *, channel: str, today: date,
+def _check_amount(amount: Decimal, problems: list[Problem], index: int) -> None:
+    if amount < 0:
+        problems.append(Problem("amount", f"{amount} 为负数 (must not be negative)", index))
+    elif amount != amount.quantize(Decimal("0.01")):
+        problems.append(Problem("amount", f"{amount} 最多两位小数（元）(at most 2 decimals)", index))
+    elif amount >= Decimal("1e16"):
+        problems.append(Problem("amount", f"{amount} 过大 (too large)", index))
+
+
+def record_spending(session: Session, user: User, entries: Sequence[SpendingEntry], *, channel: str, today: date,
                     default_note: str | None = None) -> tuple[list[Spending], list[int]]:
     """Spending to date (元) per project and as-of date; same rules as reports. Returns (stored, unchanged)."""
     permissions.require_writer(user)
     visible = permissions.visible_department_ids(session, user)
     problems: list[Problem] = []
-    cleaned: list[tuple[Project, Decimal, date, str | None, int | None]] = []
+    cleaned: list[tuple[Project, Decimal | None, date | None, str | None, int | None]] = []
     first_amount: dict[tuple[int, date], Decimal] = {}
-    project_ids = [parsing.record_id(draft.project_id) for draft in drafts]
     projects = {p.id: p for p in session.exec(select(Project).where(
-        col(Project.id).in_([i for i in project_ids if i is not None]))).all()}
+        col(Project.id).in_([e.project_id for e in entries if e.project_id is not None]))).all()}
     years = _years(session, projects.values())
-    for index, (draft, project_id) in enumerate(zip(drafts, project_ids)):
-        project = projects.get(project_id)
+    for index, entry in enumerate(entries):
+        project = projects.get(entry.project_id)
         if project is None or (visible is not None and project.department_id not in visible):
-            problems.append(Problem("project_id", f"项目 {draft.project_id} 不存在或不属于本部门 (no such project)", index))
+            if not add_unreadable(entry, "project_id", problems, index):
+                problems.append(Problem("project_id", NO_SUCH_PROJECT.format(entry.project_id), index))
             continue
         year = years[project.budget_year_id]
-        amount = as_of = None
-        try:
-            amount = parsing.number(draft.amount) if not parsing.blank(draft.amount) else None
-            if amount is None:
-                problems.append(Problem("amount", "请填写执行数（元）(amount is required)", index))
-            elif amount < 0:
-                problems.append(Problem("amount", f"{amount} 为负数 (must not be negative)", index))
-            elif amount != amount.quantize(Decimal("0.01")):
-                problems.append(Problem("amount", f"{amount} 最多两位小数（元）(at most 2 decimals)", index))
-            elif amount >= Decimal("1e16"):
-                problems.append(Problem("amount", f"{amount} 过大 (too large)", index))
-        except ValueError as exc:
-            problems.append(Problem("amount", str(exc), index))
-        if parsing.blank(draft.as_of):
-            problems.append(Problem("as_of", "请填写截至日期 (as-of date is required)", index))
+        amount, as_of = entry.amount, entry.as_of
+        if not entry.given("amount"):
+            problems.append(Problem("amount", "请填写执行数（元）(amount is required)", index))
+        elif amount is not None:
+            _check_amount(amount, problems, index)
         else:
-            as_of = checked_day(draft.as_of, "as_of", year, today, problems, index)
-        supersedes = None
-        if not parsing.blank(draft.supersedes_id):
-            supersedes = parsing.record_id(draft.supersedes_id)
-            if supersedes is None:
-                problems.append(Problem("supersedes_id", "应为记录编号 (expected a record id)", index))
+            add_unreadable(entry, "amount", problems, index)
+        if not entry.given("as_of"):
+            problems.append(Problem("as_of", "请填写截至日期 (as-of date is required)", index))
+        elif not add_unreadable(entry, "as_of", problems, index):
+            checked_day(as_of, "as_of", year, today, problems, index)
+        add_unreadable(entry, "supersedes_id", problems, index)
+        supersedes = entry.supersedes_id
         if supersedes is None and amount is not None and as_of is not None:
             if first_amount.setdefault((project.id, as_of), amount) != amount:
                 problems.append(Problem("as_of", "本批另有一条同一项目、同一截至日期的不同执行数，请只保留一条 "
                                                  "(conflicts with another entry of this batch)", index))
-        cleaned.append((project, amount, as_of, checked_text(draft.note, "note", problems, index), supersedes))
+        cleaned.append((project, amount, as_of, checked_text(entry.note, "note", problems, index), supersedes))
     if problems:
         raise ValidationFailed(problems)
     _lock_rows(session, Project, [p.id for p, *_ in cleaned])

@@ -23,8 +23,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sqlmodel import Session, col, select
 
 from monitor.progress import parsing, service
+from monitor.progress.entries import ReportEntry, SpendingEntry, read_report, read_spending
 from monitor.progress.schedule import describe_target
-from monitor.progress.validation import Problem, ReportDraft, ValidationFailed
+from monitor.progress.validation import Problem, ValidationFailed
+from monitor.store import facts
 from monitor.store.models import Indicator, Project, Report, User
 from rules.terms import DEVIATION_CAUSES, GRADES, LIKELIHOODS
 
@@ -32,7 +34,7 @@ REPORT_SHEET = "指标填报"
 SPENDING_SHEET = "项目支出"
 GUIDE_SHEET = "填表说明"
 
-# (header, draft field) — the first ten are read-only context, the rest are what the clerk fills in.
+# (header, entry field) — the first ten are read-only context, the rest are what the clerk fills in.
 REPORT_CONTEXT = ["指标编号", "项目编号", "项目名称", "一级指标", "二级指标", "三级指标", "指标值", "类型", "可选期次", "最近填报"]
 REPORT_INPUTS = [("数值", "value"), ("截至日期", "as_of"), ("完成期次", "occurrence_due"), ("完成日期", "completed_on"),
                  ("评价等级", "grade"), ("情况说明", "explanation"), ("全年预计完成情况", "forecast")] + [
@@ -63,9 +65,9 @@ class UploadRejected(ValueError):
 
 @dataclass
 class ParsedUpload:
-    reports: list[ReportDraft] = field(default_factory=list)
+    reports: list[ReportEntry] = field(default_factory=list)
     report_rows: list[tuple[str, int]] = field(default_factory=list)
-    spending: list[service.SpendingDraft] = field(default_factory=list)
+    spending: list[SpendingEntry] = field(default_factory=list)
     spending_rows: list[tuple[str, int]] = field(default_factory=list)
     problems: list[UploadProblem] = field(default_factory=list)
     columns: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> header -> column letter
@@ -98,8 +100,8 @@ def department_rows(session: Session, department_ids: Iterable[int]) -> tuple[li
     by_id = {p.id: p for p in projects}
     ids = session.exec(select(Indicator.id).where(col(Indicator.project_id).in_(list(by_id)))).all() if by_id else []
     infos = service.load_infos(session, ids)
-    effective = service.effective_reports(session, infos)
-    spending = service.effective_spending(session, by_id)
+    effective = facts.effective_reports(session, infos)
+    spending = facts.effective_spending(session, by_id)
     report_rows = []
     for info in sorted(infos.values(), key=lambda i: (i.project.id, i.indicator.half, i.indicator.position, i.indicator.id)):
         ind = info.indicator
@@ -206,12 +208,11 @@ def _read_table(parsed: ParsedUpload, sheet: str, rows: list[tuple[int, list[Any
             continue
         if kind == "report":
             causes = {f.split(":", 1)[1]: v for f, v in values.items() if f.startswith("cause:")}
-            draft = ReportDraft(indicator_id=cell(key), deviation_causes=causes,
-                                **{f: v for f, v in values.items() if not f.startswith("cause:")})
-            parsed.reports.append(draft)
+            parsed.reports.append(read_report(cell(key), deviation_causes=causes,
+                                              **{f: v for f, v in values.items() if not f.startswith("cause:")}))
             parsed.report_rows.append((sheet, row_number))
         else:
-            parsed.spending.append(service.SpendingDraft(project_id=cell(key), **values))
+            parsed.spending.append(read_spending(cell(key), **values))
             parsed.spending_rows.append((sheet, row_number))
 
 

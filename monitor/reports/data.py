@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlmodel import Session
 
+from monitor.store.facts import not_superseded
 from monitor.store.models import (
     BudgetYear,
     Department,
@@ -208,12 +209,11 @@ def _load_indicators(session: Session, projects: dict[int, ProjectData], ids, ye
         return
     ind_ids = (select(Indicator.id).where(Indicator.project_id.in_(ids), Indicator.half == "annual")
                .scalar_subquery())
-    superseded = select(Report.supersedes_id).where(Report.supersedes_id.is_not(None))
     # plain column tuples, not ORM objects: a province-wide ranking reads hundreds of thousands of reports
     columns = (Report.indicator_id, Report.value, Report.as_of, Report.occurrence_due, Report.completed_on,
                Report.grade, Report.explanation, Report.forecast, Report.forecast_text, Report.deviation_causes,
                Report.likelihood, Report.note, Report.created_at)
-    query = (select(*columns).where(Report.indicator_id.in_(ind_ids), Report.id.not_in(superseded))
+    query = (select(*columns).where(Report.indicator_id.in_(ind_ids), not_superseded(Report))
              .order_by(Report.id))
     year_end = date(year, 12, 31)
     for (indicator_id, value, as_of, due, completed_on, grade, explanation, forecast, forecast_text, causes,
@@ -231,9 +231,8 @@ def _load_indicators(session: Session, projects: dict[int, ProjectData], ids, ye
         data.light = worst_light((data.light, state.light))
         if state.occurrence == "":
             data.state_forecast, data.state_likelihood = state.forecast, state.likelihood
-    superseded_entries = select(SelfEvalEntry.supersedes_id).where(SelfEvalEntry.supersedes_id.is_not(None))
     entries = (select(SelfEvalEntry).where(SelfEvalEntry.indicator_id.in_(ind_ids), SelfEvalEntry.year == year,
-                                           SelfEvalEntry.id.not_in(superseded_entries))
+                                           not_superseded(SelfEvalEntry))
                .order_by(SelfEvalEntry.id))
     for entry in session.exec(entries).scalars():
         indicators[entry.indicator_id].picked = entry.score
@@ -241,9 +240,8 @@ def _load_indicators(session: Session, projects: dict[int, ProjectData], ids, ye
 
 
 def _load_spending(session: Session, projects: dict[int, ProjectData], ids) -> None:
-    superseded = select(Spending.supersedes_id).where(Spending.supersedes_id.is_not(None))
     query = (select(Spending.project_id, Spending.as_of, Spending.amount)
-             .where(Spending.project_id.in_(ids), Spending.id.not_in(superseded))
+             .where(Spending.project_id.in_(ids), not_superseded(Spending))
              .order_by(Spending.project_id, Spending.as_of, Spending.id))
     by_project: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
     for project_id, as_of, amount in session.exec(query).all():

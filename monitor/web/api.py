@@ -23,9 +23,11 @@ from sqlmodel import Session, col, select
 from monitor.store import audit
 from monitor.accounts.permissions import NotAllowed
 from monitor.accounts.tokens import users_for_tokens
-from monitor.progress import parsing, service
+from monitor.progress import service
+from monitor.progress.entries import ReportEntry, read_report, read_spending
 from monitor.progress.schedule import describe_target
-from monitor.progress.validation import KIND_LABELS, IndicatorInfo, ReportDraft, ValidationFailed
+from monitor.progress.validation import KIND_LABELS, IndicatorInfo, ValidationFailed
+from monitor.store import facts
 from monitor.store.db import write_turn
 from monitor.store.models import Indicator, Project, Report, User
 from monitor.web.auth import (
@@ -57,6 +59,14 @@ class ReportIn(BaseModel):
     likelihood: str | None = Field(None, description="确定能 / 有可能 / 完全不可能")
     note: str | None = None
     supersedes_id: int | None = Field(None, description="correct this earlier report (must be the effective one)")
+
+    def entry(self) -> ReportEntry:
+        """The report this JSON says: the schema has read numbers and dates, `read_report` the rest."""
+        return read_report(
+            self.indicator_id, value=self.value, as_of=self.as_of, occurrence_due=self.occurrence_due,
+            completed_on=self.completed_on, grade=self.grade, explanation=self.explanation, forecast=self.forecast,
+            deviation_causes=self.deviation_causes, likelihood=self.likelihood, note=self.note,
+            supersedes_id=self.supersedes_id)
 
 
 class SpendingIn(BaseModel):
@@ -108,8 +118,8 @@ def _projects_json(session: Session, projects: list[Project]) -> list[dict]:
     ids = [p.id for p in projects]
     indicator_ids = session.exec(select(Indicator.id).where(col(Indicator.project_id).in_(ids))).all() if ids else []
     infos = service.load_infos(session, indicator_ids)
-    effective = service.effective_reports(session, infos)
-    spending = service.effective_spending(session, ids)
+    effective = facts.effective_reports(session, infos)
+    spending = facts.effective_spending(session, ids)
     by_project: dict[int, list] = {p.id: [] for p in projects}
     for info in sorted(infos.values(), key=lambda i: (i.indicator.position, i.indicator.id)):
         ind = info.indicator
@@ -137,7 +147,7 @@ def indicator_history(indicator_id: int, user: User = Depends(api_user),
                       session: Session = Depends(db_session)) -> list[dict]:
     indicator_for_user(session, user, indicator_id)
     rows = service.history(session, indicator_id)
-    superseded = {r.supersedes_id for r in rows if r.supersedes_id}
+    superseded = facts.superseded_ids(rows)
     return [_report_out(r, superseded) for r in rows]
 
 
@@ -150,7 +160,7 @@ async def post_reports(request: Request, body: ReportIn | list[ReportIn] = Body(
         raise HTTPException(422, {"message": "没有内容 (empty list)", "problems": []})
     if len(items) > 1000:
         raise HTTPException(413, "一次最多 1000 条 (at most 1000 reports per request)")
-    post = ReportPost(credentials, [ReportDraft(**item.model_dump()) for item in items], today(request))
+    post = ReportPost(credentials, [item.entry() for item in items], today(request))
     writer = request.app.state.group_commit
     if writer is not None:
         return await writer.run(post)
@@ -163,7 +173,7 @@ class ReportPost:
     posts at once (`prepare_batch`, see monitor.store.group_commit), then each is recorded on its own."""
 
     credentials: HTTPAuthorizationCredentials | None
-    drafts: list[ReportDraft]
+    entries: list[ReportEntry]
     today: date
     user: User | None = None
     infos: dict[int, IndicatorInfo] | None = None
@@ -171,7 +181,7 @@ class ReportPost:
     @classmethod
     def prepare_batch(cls, session: Session, posts: list[ReportPost]) -> None:
         users = users_for_tokens(session, [p.credentials.credentials for p in posts if p.credentials])
-        infos = service.load_infos(session, [parsing.record_id(d.indicator_id) for p in posts for d in p.drafts])
+        infos = service.load_infos(session, [e.indicator_id for p in posts for e in p.entries])
         for post in posts:
             post.user = users.get(post.credentials.credentials) if post.credentials else None
             post.infos = infos
@@ -181,7 +191,7 @@ class ReportPost:
             self.prepare_batch(session, [self])
         user = token_user_or_401(self.user)
         with _recording_errors():
-            return service.record_reports(session, user, self.drafts, channel="api", today=self.today,
+            return service.record_reports(session, user, self.entries, channel="api", today=self.today,
                                           infos=self.infos).to_json()
 
 
@@ -213,7 +223,7 @@ def _recording_errors(session: Session | None = None) -> Iterator[None]:
 def spending_history(project_id: int, user: User = Depends(api_user), session: Session = Depends(db_session)) -> list[dict]:
     project_for_user(session, user, project_id)
     rows = service.spending_history(session, project_id)
-    superseded = {r.supersedes_id for r in rows if r.supersedes_id}
+    superseded = facts.superseded_ids(rows)
     return [dict(audit.snapshot(r, service.SPENDING_FIELDS), effective=r.id not in superseded,
                  created_at=r.created_at.isoformat() if r.created_at else None) for r in rows]
 
@@ -222,8 +232,8 @@ def spending_history(project_id: int, user: User = Depends(api_user), session: S
 def post_spending(request: Request, project_id: int, body: SpendingIn, user: User = Depends(api_user),
                   session: Session = Depends(db_session)) -> dict:
     project_for_user(session, user, project_id)
-    draft = service.SpendingDraft(project_id=project_id, **body.model_dump())
+    entry = read_spending(project_id, body.amount, body.as_of, body.note, body.supersedes_id)
     with write_turn(session), _recording_errors(session):
-        stored, unchanged = service.record_spending(session, user, [draft], channel="api", today=today(request))
+        stored, unchanged = service.record_spending(session, user, [entry], channel="api", today=today(request))
         session.commit()
     return {"stored": [audit.snapshot(r, service.SPENDING_FIELDS) for r in stored], "unchanged": unchanged}

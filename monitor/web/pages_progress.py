@@ -6,7 +6,6 @@ came from. Failed submissions re-render the page with the problems next to the i
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -15,7 +14,8 @@ from sqlmodel import Session
 
 from monitor.accounts.permissions import can_write
 from monitor.progress import service
-from monitor.progress.validation import ReportDraft, ValidationFailed
+from monitor.progress.entries import read_report, read_spending
+from monitor.progress.validation import ValidationFailed
 from monitor.store.db import write_turn
 from monitor.store.models import User
 from monitor.web.auth import (
@@ -92,20 +92,21 @@ def post_report(
     project = project_for_user(session, user, project_id)
     require_writer(user)
     causes = dict(zip(DEVIATION_CAUSES, (cause_0, cause_1, cause_2, cause_3, cause_4)))
-    draft = ReportDraft(indicator_id=indicator_id, value=value, as_of=as_of, occurrence_due=occurrence_due,
-                        completed_on=completed_on, grade=grade, explanation=explanation, forecast=forecast,
-                        deviation_causes=causes, likelihood=likelihood, note=note, supersedes_id=supersedes_id)
+    form = dict(value=value, as_of=as_of, occurrence_due=occurrence_due, completed_on=completed_on, grade=grade,
+                explanation=explanation, forecast=forecast, deviation_causes=causes, likelihood=likelihood, note=note,
+                supersedes_id=supersedes_id)
+    entry = read_report(indicator_id, **form)
     with write_turn(session):
         _, owner = indicator_for_user(session, user, indicator_id)
         if owner.id != project.id:
             raise HTTPException(404, "该项目下没有此指标 (no such indicator in this project)")
         try:
-            result = service.record_reports(session, user, [draft], channel="portal", today=today(request))
+            result = service.record_reports(session, user, [entry], channel="portal", today=today(request))
         except ValidationFailed as exc:
             session.rollback()
             key = f"{indicator_id}:{supersedes_id or 'new'}"
             return _project_response(request, session, user, project_id, status_code=422,
-                                     errors={key: {"problems": exc.problems, "form": asdict(draft)},
+                                     errors={key: {"problems": exc.problems, "form": form},
                                              f"{indicator_id}:history": True})
         session.commit()
     return RedirectResponse(f"/projects/{project_id}?saved={len(result.stored)}#ind-{indicator_id}", status_code=303)
@@ -117,14 +118,14 @@ def post_spending(request: Request, project_id: int, amount: str = Form(""), as_
                   session: Session = Depends(db_session)) -> Response:
     project_for_user(session, user, project_id)
     require_writer(user)
-    draft = service.SpendingDraft(project_id=project_id, amount=amount, as_of=as_of, note=note,
-                                  supersedes_id=supersedes_id)
+    form = dict(amount=amount, as_of=as_of, note=note, supersedes_id=supersedes_id)
+    entry = read_spending(project_id, **form)
     with write_turn(session):
         try:
-            stored, _ = service.record_spending(session, user, [draft], channel="portal", today=today(request))
+            stored, _ = service.record_spending(session, user, [entry], channel="portal", today=today(request))
         except ValidationFailed as exc:
             session.rollback()
             return _project_response(request, session, user, project_id, status_code=422,
-                                     errors={"spending": {"problems": exc.problems, "form": asdict(draft)}})
+                                     errors={"spending": {"problems": exc.problems, "form": form}})
         session.commit()
     return RedirectResponse(f"/projects/{project_id}?saved={len(stored)}#spending", status_code=303)

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, func, select
 from monitor.progress import service
 from monitor.progress.schedule import Due, describe_target, next_due, pending
 from monitor.progress.validation import IndicatorInfo
+from monitor.store import facts
 from monitor.store.models import (
     BudgetYear,
     Department,
@@ -78,7 +79,7 @@ def department_rows(session: Session, department_id: int, today: date) -> list[P
     projects = session.exec(select(Project).where(Project.department_id == department_id).order_by(Project.id)).all()
     ids = [p.id for p in projects]
     grouped = _infos_for_projects(session, ids)
-    effective = service.effective_reports(session, [i.indicator.id for infos in grouped.values() for i in infos])
+    effective = facts.effective_reports(session, [i.indicator.id for infos in grouped.values() for i in infos])
     states = {s.project_id: s for s in session.exec(select(ProjectState).where(col(ProjectState.project_id).in_(ids))).all()} if ids else {}
     rows = []
     for project in projects:
@@ -97,9 +98,9 @@ def project_page(session: Session, project: Project, today: date) -> ProjectPage
     infos = _infos_for_projects(session, [project.id]).get(project.id, [])
     ids = [i.indicator.id for i in infos]
     histories = service.histories(session, ids)
-    superseded = {r.supersedes_id for rows in histories.values() for r in rows if r.supersedes_id}
+    superseded = facts.superseded_ids(r for rows in histories.values() for r in rows)
     # The facts in force are the history minus what was corrected, oldest first: no second query.
-    effective = {iid: [r for r in reversed(rows) if r.id not in superseded] for iid, rows in histories.items()}
+    effective = {iid: facts.in_force(rows[::-1]) for iid, rows in histories.items()}
     states: dict[int, list[IndicatorState]] = defaultdict(list)
     if ids:
         for state in session.exec(select(IndicatorState).where(col(IndicatorState.indicator_id).in_(ids))).all():
@@ -113,7 +114,7 @@ def project_page(session: Session, project: Project, today: date) -> ProjectPage
             superseded=superseded, light=worst_light(lights),
             next=next_due(info, effective[iid], today), occurrences=info.occurrence_dues))
     spending = service.spending_history(session, project.id)
-    spending_superseded = {s.supersedes_id for s in spending if s.supersedes_id}
+    spending_superseded = facts.superseded_ids(spending)
     state = session.exec(select(ProjectState).where(ProjectState.project_id == project.id)).first()
     year = infos[0].year if infos else None
     if year is None:
@@ -122,7 +123,7 @@ def project_page(session: Session, project: Project, today: date) -> ProjectPage
     users = dict(session.exec(select(User.id, User.display_name).where(col(User.id).in_(user_ids))).all()) if user_ids else {}
     return ProjectPage(project=project, department=session.get(Department, project.department_id), year=year,
                        indicators=views, state=state, spending=spending, spending_superseded=spending_superseded,
-                       spent=service.latest_spending([s for s in spending if s.id not in spending_superseded]),
+                       spent=service.latest_spending(facts.in_force(spending)),
                        users=users)
 
 
