@@ -21,17 +21,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import aiosmtplib  # noqa: E402
-from sqlalchemy import text  # noqa: E402
-from sqlmodel import Session  # noqa: E402
+import aiosmtplib
+from sqlalchemy import text
+from sqlmodel import Session
 
-from monitor.config import Config  # noqa: E402
-from monitor.notify.outbox import NewMessage, enqueue_many  # noqa: E402
-from monitor.notify.sender import send_pending  # noqa: E402
-from monitor.store.db import make_engine, upgrade  # noqa: E402
-from notifications.render import render_digest  # noqa: E402
-from notifications.smtp import SmtpSettings  # noqa: E402
-from notifications.views import Digest, Item  # noqa: E402
+from monitor.config import Config
+from monitor.notify.outbox import NewMessage, enqueue_many
+from monitor.notify.sender import send_pending
+from monitor.store.db import make_engine, upgrade
+from notifications.render import render_digest
+from notifications.smtp import SmtpSettings
+from notifications.views import Digest, Item
 
 SENDER = "kpiwatch <kpiwatch@example.org>"
 

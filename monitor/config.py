@@ -26,8 +26,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from notifications.smtp import SECURITY_MODES, SmtpSettings
-from rules.terms import EvaluationSettings
 from rules.scoring import ScoringRules
+from rules.terms import EvaluationSettings
 
 
 class ConfigError(ValueError):

@@ -87,7 +87,7 @@ class _Connection:
         if client is not None and client.is_connected:
             try:
                 await client.quit()
-            except Exception:  # noqa: BLE001 - closing a broken session must not hide the real error
+            except Exception:
                 client.close()
 
     async def send(self, message: Outgoing) -> Result:
@@ -101,7 +101,7 @@ class _Connection:
                 errors, _reply = await self.client.sendmail(message.sender, list(message.recipients), message.data)
                 detail = "; ".join(f"{rcpt}: {resp.code} {resp.message}" for rcpt, resp in errors.items())
                 return Result(message.key, Outcome.SENT, detail)
-            except Exception as exc:  # noqa: BLE001 - every failure becomes a verdict, never a crash
+            except Exception as exc:
                 await self.close()
                 stale = reused and attempt == 1 and isinstance(exc, aiosmtplib.SMTPServerDisconnected)
                 if stale:
@@ -134,7 +134,7 @@ async def deliver(settings: SmtpSettings, next_batch: Callable[[], Sequence[Outg
                 result = await connection.send(message)
                 try:
                     await _maybe_await(on_result(result))
-                except BaseException as exc:  # noqa: BLE001 - re-raised by deliver() once all workers stop
+                except BaseException as exc:
                     failures.append(exc)
         finally:
             await connection.close()

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
-from email.utils import encode_rfc2231, formataddr, format_datetime, make_msgid, parseaddr
+from email.utils import encode_rfc2231, format_datetime, formataddr, make_msgid, parseaddr
 from functools import lru_cache
 
 

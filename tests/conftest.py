@@ -44,7 +44,7 @@ def _pg_admin_engine() -> Engine:
     try:
         with engine.connect() as connection:
             connection.execute(text("select 1"))
-    except Exception as exc:  # noqa: BLE001 - turned into a loud failure
+    except Exception as exc:
         engine.dispose()
         pytest.fail(f"PostgreSQL is unreachable at {PG_SERVER}: {exc}. Start it with "
                     "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -95,7 +95,7 @@ def test_years_chinese_calendar_does_not_know_fall_back_to_monday_to_friday():
 
 
 def test_local_date_is_the_shanghai_calendar_day():
-    late_utc = datetime(2024, 12, 31, 16, 30, tzinfo=timezone.utc)
+    late_utc = datetime(2024, 12, 31, 16, 30, tzinfo=UTC)
     assert local_date(late_utc) == date(2025, 1, 1)
     assert local_date(datetime(2024, 6, 1, 9, 0, tzinfo=SHANGHAI)) == date(2024, 6, 1)
     with pytest.raises(ValueError):

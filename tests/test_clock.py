@@ -12,7 +12,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import DateTime, select, text
@@ -25,7 +25,7 @@ from monitor.store.types import Instant
 from rules.calendar import SHANGHAI
 from tests.conftest import ROOT
 
-UTC = timezone.utc
+UTC = UTC
 EVENING = datetime(2024, 7, 31, 20, 0, tzinfo=SHANGHAI)  # 12:00 UTC, still 31 July in Shanghai
 NIGHT = datetime(2024, 8, 1, 1, 0, tzinfo=SHANGHAI)  # 31 July 17:00 UTC, already 1 August in Shanghai
 
@@ -125,8 +125,8 @@ def utc_host_days(url: str) -> dict[str, list[str]]:
 
 def test_on_a_utc_host_an_entry_at_20_00_shanghai_time_keeps_its_shanghai_day(db_url):
     env = dict(os.environ, TZ="UTC", PGTZ="UTC")
-    probe = (f"import json, sys; from tests.test_clock import utc_host_days; "
-             f"print(json.dumps(utc_host_days(sys.argv[1])))")
+    probe = ("import json, sys; from tests.test_clock import utc_host_days; "
+             "print(json.dumps(utc_host_days(sys.argv[1])))")
     done = subprocess.run([sys.executable, "-c", probe, db_url], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr

@@ -11,9 +11,9 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from monitor.cli.main import app
+from monitor.job_context import JobContext
 from monitor.notify import jobs
 from monitor.notify.compose import run_notify
-from monitor.job_context import JobContext
 from monitor.scheduler.jobs import JOBS
 from monitor.store.models import Contact, JobRun
 from monitor.store.models.notify import NotificationDigest, OutboxMessage

@@ -68,7 +68,7 @@ class Sink:
         self.handler = SinkHandler(**handler_options)
         self.controller: Controller | None = None
 
-    def start(self) -> "Sink":
+    def start(self) -> Sink:
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
         self.controller.start()
         return self
@@ -111,7 +111,13 @@ from sqlmodel import Session, select  # noqa: E402
 
 from monitor.config import Config, NotificationsConfig  # noqa: E402
 from monitor.store.models import (  # noqa: E402
-    BudgetYear, Contact, Department, Indicator, IndicatorState, Project, User,
+    BudgetYear,
+    Contact,
+    Department,
+    Indicator,
+    IndicatorState,
+    Project,
+    User,
 )
 from notifications.smtp import SmtpSettings  # noqa: E402
 

@@ -8,8 +8,7 @@ from dataclasses import replace
 from sqlmodel import select
 
 from monitor.config import Config
-from monitor.notify import enqueue
-from monitor.notify import outbox
+from monitor.notify import enqueue, outbox
 from monitor.notify.sender import send_pending
 from monitor.store.models import JobRun, OutboxMessage
 from notifications.mime import Attachment

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
-from monitor.reports.jobs import monitor_draft, selfeval_draft
 from monitor.job_context import JobContext
+from monitor.reports.jobs import monitor_draft, selfeval_draft
 from monitor.scheduler.jobs import JOBS
 from monitor.store.models import Contact, Department
 from monitor.store.models.notify import OutboxMessage

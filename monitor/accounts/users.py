@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from monitor.store import audit
 from monitor.accounts.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
+from monitor.store import audit
 from monitor.store.models import Department, User
 from monitor.store.models.accounts import USER_ROLES
 from monitor.store.types import now

@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from monitor.store import audit as audit_service
 from monitor.cli.common import open_store
+from monitor.store import audit as audit_service
 from monitor.store.db import session_scope
 
 app = typer.Typer(help="审计日志：列出与导出 (audit trail).", no_args_is_help=True)

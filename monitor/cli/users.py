@@ -23,7 +23,7 @@ def cli_actor() -> str:
     """Who did it, for the audit trail: the operating-system account running the command."""
     try:
         return f"cli:{getpass.getuser()}"
-    except Exception:  # noqa: BLE001 - no login name in some containers
+    except Exception:
         return "cli"
 
 

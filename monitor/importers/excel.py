@@ -175,7 +175,7 @@ def read_workbook(path: str | Path) -> ParsedDocument:
         wb = load_workbook(path, data_only=True, read_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise ImportFailure(f"无法读取Excel文件（文件损坏或不是 .xlsx）：{exc.__class__.__name__}", file=source) from exc
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
+    except Exception as exc:
         raise ImportFailure(f"无法读取Excel文件：{exc}", file=source) from exc
     problems: list[dict] = []
     for sheet in (PROJECT_SHEET, INDICATOR_SHEET):

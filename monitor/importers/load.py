@@ -21,10 +21,10 @@ from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
 from monitor.importers.document import ImportFailure, ParsedDocument, ParsedIndicator, ParsedProject
-from rules.targets import Target, parse_target_cached
-
 from monitor.store.models import BudgetYear, Department, ImportRun, Indicator, Project
 from monitor.store.types import SHANGHAI
+from rules.targets import Target, parse_target_cached
+
 PROJECT_FIELDS = ("name", "implementing_unit", "attribute", "period", "total_funds", "annual_funds", "overview",
                   "basis", "necessity", "measures", "plan", "period_goal", "annual_goal", "filled_at")
 SOURCE_COLUMNS = ("central", "provincial", "city_county", "self_raised", "other")

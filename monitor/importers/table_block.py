@@ -17,7 +17,6 @@ from monitor.importers.levels import is_money, squash
 from monitor.store.types import SHANGHAI
 
 
-
 @dataclass
 class Cell:
     line: int

@@ -211,7 +211,7 @@ def plan(session: Session, config: Config, day: date, *, force_summary: bool = F
         try:
             dept_plan = _plan_department(department, rows, day, window_start, catch_up_from, config, base, logs,
                                          acks, waived_projects, waived_indicators)
-        except Exception as exc:  # noqa: BLE001 - one bad department must not stop the others
+        except Exception as exc:
             log.exception("notify: department %s skipped", department.code)
             result.warnings.append(f"{department.name}（{department.code}）跳过：{type(exc).__name__}: {exc}")
             continue
@@ -484,7 +484,7 @@ def commit_plan(engine: Engine, config: Config, result: Plan) -> dict:
             counts["escalations"] += sum(len(a) for a, _v, _r in dept_plan.escalations)
         except IntegrityError:
             counts["skipped"] += 1  # another run built this department's digest for the day first
-        except Exception as exc:  # noqa: BLE001 - logged and skipped, the run goes on
+        except Exception as exc:
             log.exception("notify: writing the digest of %s failed", dept_plan.department.code)
             result.warnings.append(f"{dept_plan.department.name}：写入失败 {type(exc).__name__}: {exc}")
             counts["skipped"] += 1

@@ -4,9 +4,9 @@ reads back)."""
 
 from __future__ import annotations
 
+from monitor.job_context import JobContext
 from monitor.notify.compose import run_notify
 from monitor.notify.sender import send_pending
-from monitor.job_context import JobContext
 
 
 def notify(ctx: JobContext) -> dict:

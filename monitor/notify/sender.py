@@ -8,8 +8,8 @@ import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from email.utils import parseaddr
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 
 from sqlalchemy.engine import Connection, Engine
 

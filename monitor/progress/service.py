@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import and_, bindparam, insert, or_
 from sqlmodel import Session, col, select
 
-from monitor.store import audit
 from monitor.accounts import permissions
 from monitor.progress.entries import NO_SUCH_INDICATOR, NO_SUCH_PROJECT, ReportEntry, SpendingEntry
 from monitor.progress.validation import (
@@ -31,6 +30,7 @@ from monitor.progress.validation import (
     indicator_info,
     validate,
 )
+from monitor.store import audit
 from monitor.store.facts import effective_spending, not_superseded
 from monitor.store.models import BudgetYear, Indicator, Project, Report, Spending, User
 from monitor.store.types import now

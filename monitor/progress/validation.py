@@ -16,11 +16,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
-from rules.targets import Target
-from rules.terms import DEVIATION_CAUSES, GRADES, MEASURED_KINDS, SCHEDULED_KINDS
-
 from monitor.progress.entries import MAX_TEXT, ReportEntry, SpendingEntry
 from monitor.store.models import Indicator, Project
+from rules.targets import Target
+from rules.terms import GRADES, MEASURED_KINDS, SCHEDULED_KINDS
 
 FIELD_LABELS = {
     "indicator_id": "指标编号", "value": "数值", "as_of": "截至日期", "occurrence_due": "完成期次",

@@ -14,14 +14,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib import font_manager
+from matplotlib.figure import Figure
 
-from monitor.reports.data import YearData  # noqa: E402
-from monitor.reports.selfeval import SelfEvalProject  # noqa: E402
-from rules import calendar as cal  # noqa: E402
-from rules.scoring import ScoringRules  # noqa: E402
-from rules.terms import LIGHT_NAMES, NOT_EVALUATED  # noqa: E402
+from monitor.reports.data import YearData
+from monitor.reports.selfeval import SelfEvalProject
+from rules import calendar as cal
+from rules.scoring import ScoringRules
+from rules.terms import LIGHT_NAMES, NOT_EVALUATED
 
 # The bars of the lights chart, in order; grey and no state at all share the last one.
 LIGHT_COLOURS = {"red": "#d9362b", "yellow": "#f2b705", "green": "#2e9e49", "blue": "#2f6fd1", None: "#b0b0b0"}

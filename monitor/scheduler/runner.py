@@ -102,7 +102,7 @@ def run_once(engine: Engine, settings: Config, *, job: str, target: str, schedul
                                                   host=HOST)).inserted_primary_key[0]
     try:
         counts = resolve(target)(JobContext(settings=settings, engine=engine, job=job, scheduled_at=scheduled_at))
-    except Exception as exc:  # noqa: BLE001 - recorded on the run row, and the scheduler keeps going
+    except Exception as exc:
         log.exception("任务 %s 失败", job)
         with engine.begin() as conn:
             conn.execute(update(runs).where(runs.c.id == run_id).values(

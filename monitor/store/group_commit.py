@@ -24,9 +24,9 @@ import asyncio
 import logging
 import queue
 import threading
-from contextlib import ExitStack
 from collections.abc import Callable
 from concurrent.futures import Future
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -122,7 +122,7 @@ class GroupCommit:
             for item in batch:
                 item.future.set_exception(exc.__cause__)
             return
-        except Exception as exc:  # noqa: BLE001 - nothing of the batch is stored (see _transaction)
+        except Exception as exc:
             if len(batch) == 1:
                 batch[0].future.set_exception(exc)
                 return

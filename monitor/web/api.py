@@ -20,14 +20,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from monitor.store import audit
 from monitor.accounts.permissions import NotAllowed
 from monitor.accounts.tokens import users_for_tokens
 from monitor.progress import service
 from monitor.progress.entries import ReportEntry, read_report, read_spending
 from monitor.progress.schedule import describe_target
 from monitor.progress.validation import KIND_LABELS, IndicatorInfo, ValidationFailed
-from monitor.store import facts
+from monitor.store import audit, facts
 from monitor.store.db import write_turn
 from monitor.store.models import Indicator, Project, Report, User
 from monitor.web.auth import (

@@ -115,7 +115,7 @@ def _record_settings(engine: Engine, settings: Config) -> None:
     try:
         with session_scope(engine) as session:
             audit.record_settings(session, settings)
-    except Exception:  # noqa: BLE001 - an audit hiccup must not keep the portal down; it is logged loudly
+    except Exception:
         log.exception("could not record the settings in the audit trail")
 
 

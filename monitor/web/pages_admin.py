@@ -6,10 +6,10 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, select
 
-from monitor.store import audit
 from monitor.accounts import users as user_service
 from monitor.accounts.passwords import WeakPassword
 from monitor.progress import parsing
+from monitor.store import audit
 from monitor.store.models import Department, User
 from monitor.store.models.accounts import USER_ROLES
 from monitor.store.types import now

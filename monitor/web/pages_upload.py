@@ -9,7 +9,6 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from monitor.accounts.permissions import NotAllowed
-from monitor.progress import service
 from monitor.progress.workbook import UploadRejected, build_csv, build_workbook, import_upload, parse_upload
 from monitor.store.db import write_turn
 from monitor.store.models import User

@@ -7,8 +7,8 @@ import gc
 import uvicorn
 from sqlalchemy.engine import Engine
 
-from monitor.store import audit
 from monitor.config import Config
+from monitor.store import audit
 from monitor.store.db import session_scope
 from monitor.web.app import create_app
 

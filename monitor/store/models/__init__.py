@@ -6,9 +6,9 @@ from monitor.store.models.accounts import ApiToken, AuditEvent, User
 from monitor.store.models.core import BudgetYear, Contact, Department, ImportRun, Indicator, Project
 from monitor.store.models.evaluation import EvaluationRun, IndicatorState, IndicatorStateChange, ProjectState
 from monitor.store.models.jobs import JobLease, JobRun, SchedulerJob
+from monitor.store.models.notify import Acknowledgement, NotificationDigest, NotifiedItem, OutboxMessage, Waiver  # noqa: F401
 from monitor.store.models.progress import Report, Spending
 from monitor.store.models.reports import SelfEvalEntry  # noqa: F401
-from monitor.store.models.notify import Acknowledgement, NotificationDigest, NotifiedItem, OutboxMessage, Waiver  # noqa: F401
 
 metadata = SQLModel.metadata
 
