@@ -182,6 +182,7 @@ def build_workbook(session: Session, department_ids: Iterable[int]) -> bytes:
         cell.font = Font(name=FONT_NAME, size=10)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     layout.set_column_widths(guide, [1])
+    layout.box(guide, f"A1:A{guide.max_row}")
     layout.lay_out(guide, title=f"绩效监控填报表 {GUIDE_SHEET}", subject=subject)
     out = io.BytesIO()
     wb.save(out)
