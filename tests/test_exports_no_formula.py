@@ -28,7 +28,6 @@ from monitor.importers.excel import export_department, read_workbook, write_temp
 from monitor.importers.load import store_document
 from monitor.progress import service
 from monitor.progress.validation import ReportDraft
-from monitor.progress.workbook import build_csv, build_workbook
 from monitor.reports import ReportRequest, produce
 from monitor.reports.entries import record_entry
 from monitor.spreadsheets import cells
@@ -60,8 +59,8 @@ def import_hostile_project(engine: Engine, tmp_path: Path, *, department_code: s
         "department_code": department_code, "department_name": department_name, "year": year,
         "import_key": "hostile", "name": HOSTILE_PROJECT, "implementing_unit": "@SUM(1)",
         "annual_funds": Decimal("120000"), "total_funds": Decimal("120000"), "annual_goal": "-1+2",
-    }], indicators=[{"项目标识": "hostile", "目标类别": "年度目标", "二级指标": level2, "三级指标": name, "指标值": value,
-                     "序号": i} for i, (level2, name, value) in enumerate(HOSTILE_INDICATORS)])
+    }], indicators=[{"项目标识": "hostile", "目标类别": "年度目标", "二级指标": level2, "三级指标": name,
+                     "指标值": value, "序号": i} for i, (level2, name, value) in enumerate(HOSTILE_INDICATORS)])
     with session_scope(engine) as session:
         store_document(session, read_workbook(path))
     with Session(engine) as session:
@@ -80,8 +79,8 @@ def hostile_drafts(hostile: Hostile) -> list[dict]:
         {"indicator_id": rate, "value": "80", "as_of": "2024-06-30", "note": HYPERLINK, "forecast": HYPERLINK,
          "deviation_causes": {"人员保障": "@SUM(1)", "制度保障": "+1"}},
         {"indicator_id": times, "value": "3", "as_of": "2024-06-30", "note": "-1+2", "forecast": "-1+2"},
-        {"indicator_id": quality, "grade": "部分达成年度指标并具有一定效果", "explanation": "@SUM(1)", "note": "@SUM(1)",
-         "forecast": "@SUM(1)", "as_of": "2024-06-30"},
+        {"indicator_id": quality, "grade": "部分达成年度指标并具有一定效果", "explanation": "@SUM(1)",
+         "note": "@SUM(1)", "forecast": "@SUM(1)", "as_of": "2024-06-30"},
     ]
 
 

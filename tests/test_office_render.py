@@ -187,7 +187,8 @@ def read_pdf(path: Path) -> list[Page]:
         for page in pdf.pages:
             across = [((ln["top"] + ln["bottom"]) / 2, ln["x0"], ln["x1"]) for ln in page.lines
                       if ln["bottom"] - ln["top"] < 0.3]
-            down = [((ln["x0"] + ln["x1"]) / 2, ln["top"], ln["bottom"]) for ln in page.lines if ln["x1"] - ln["x0"] < 0.3]
+            down = [((ln["x0"] + ln["x1"]) / 2, ln["top"], ln["bottom"]) for ln in page.lines
+                    if ln["x1"] - ln["x0"] < 0.3]
             boxes: dict[tuple, list[dict]] = defaultdict(list)
             furniture, spills = [], []
             glyphs = [c for c in page.chars if c["text"].strip()]

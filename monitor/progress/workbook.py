@@ -25,7 +25,8 @@ from sqlmodel import Session, col, select
 from monitor.progress import parsing, service
 from monitor.progress.schedule import describe_target
 from monitor.progress.validation import Problem, ReportDraft, ValidationFailed
-from monitor.spreadsheets import cells, layout
+from monitor.spreadsheets import layout
+from monitor.spreadsheets.cells import csv_row, put
 from monitor.store.models import Department, Indicator, Project, Report, User
 from monitor.store.models.progress import DEVIATION_CAUSES, GRADES, LIKELIHOODS
 
@@ -45,7 +46,8 @@ FIELD_HEADERS = {f: h for h, f in REPORT_INPUTS} | {"indicator_id": "指标编�
 SPENDING_HEADERS = {"project_id": "项目编号", "amount": "执行数(元)", "as_of": "截至日期", "note": "备注"}
 FONT_NAME = "Noto Sans CJK SC"
 # column widths (Excel units): the report sheet is wider than A4 landscape and prints at about 75 %
-REPORT_WIDTHS = [5, 5, 11, 6, 7, 11, 8, 8, 8, 9] + [7, 10.5, 10.5, 10.5, 8, 9, 8] + [6.5] * len(DEVIATION_CAUSES) + [7, 9]
+REPORT_WIDTHS = ([5, 5, 11, 6, 7, 11, 8, 8, 8, 9] + [7, 10.5, 10.5, 10.5, 8, 9, 8] + [6.5] * len(DEVIATION_CAUSES)
+                 + [7, 9])
 SPENDING_WIDTHS = [6, 30, 14, 22, 14, 11, 20]
 
 
@@ -129,13 +131,13 @@ def _sheet(ws, context: list[str], inputs: list[tuple[str, str]], rows: list[lis
     body_font = Font(name=FONT_NAME, size=10)
     wrap = Alignment(wrap_text=True, vertical="top")
     for index, header in enumerate(headers, start=1):
-        cell = cells.put(ws.cell(row=1, column=index), header)
+        cell = put(ws.cell(row=1, column=index), header)
         cell.font = head_font
         cell.fill = grey if index <= len(context) else yellow
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
     for r, row in enumerate(rows, start=2):
         for index, value in enumerate(row, start=1):
-            cell = cells.put(ws.cell(row=r, column=index), value)
+            cell = put(ws.cell(row=r, column=index), value)
             cell.fill = grey
         for index in range(1, len(headers) + 1):
             cell = ws.cell(row=r, column=index)
@@ -196,7 +198,7 @@ def build_csv(session: Session, department_ids: Iterable[int]) -> str:
     writer = csv.writer(out)
     writer.writerow(REPORT_CONTEXT + [h for h, _ in REPORT_INPUTS])
     for row in report_rows:
-        writer.writerow(cells.csv_row(row) + [""] * len(REPORT_INPUTS))
+        writer.writerow(csv_row(row) + [""] * len(REPORT_INPUTS))
     return out.getvalue()
 
 

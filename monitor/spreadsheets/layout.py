@@ -2,8 +2,9 @@
 
 Excel, WPS and LibreOffice do not size rows to wrapped text in merged cells, and openpyxl cannot measure text,
 so the height of each row is computed here from the text of its cells, the width of the columns they span and
-their font: a CJK character is about one em wide, a Latin one about half. The widths assume Excel's unit (the
-"0" of Calibri 11, 7 px = 5.25 pt); LibreOffice's unit is a little wider, so there the text has room to spare.
+their font: a CJK character is one em wide, a Latin one a little more than half (counted as 0.6 em). Widths
+are in Excel's unit (the "0" of Calibri 11, 7 px = 5.25 pt); LibreOffice's unit is a little wider, so there
+the text has room to spare.
 Print setup is the same on every sheet: repeated header rows, the table's name, subject and "page x of y" in
 the page header and footer, margins for binding, frozen header rows on screen.
 """
@@ -13,8 +14,8 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections import defaultdict
-from copy import copy
 from collections.abc import Sequence
+from copy import copy
 
 from openpyxl.styles import Border, Side
 from openpyxl.utils import get_column_letter
@@ -127,15 +128,6 @@ def box(ws: Worksheet, ref: str) -> None:
             cell.border = BOX
 
 
-def _display_text(cell) -> str | None:
-    value = cell.value
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    return None  # numbers and dates never wrap; their columns are sized for them
-
-
 def needed_height(text: str, width_units: float, font_pt: float, *, bold: bool = False) -> float:
     """Points a row needs to show `text` whole in a cell `width_units` wide."""
     width_em = (width_units * POINTS_PER_UNIT - CELL_PADDING_PT) / font_pt
@@ -162,7 +154,7 @@ def fit_row_heights(ws: Worksheet) -> dict[int, float]:
             bold = bool(cell.font and cell.font.b)
             min_col, min_row, max_col, max_row = spans.get((cell.row, cell.column),
                                                            (cell.column, cell.row, cell.column, cell.row))
-            text = _display_text(cell)
+            text = cell.value if isinstance(cell.value, str) else None  # numbers and dates never wrap
             if text is None:
                 need = font_pt * LINE_HEIGHT_EM + ROW_PADDING_PT if cell.value is not None else 0.0
             elif cell.alignment is not None and cell.alignment.wrap_text:
@@ -268,8 +260,9 @@ def print_setup(ws: Worksheet, *, title: str, subject: str = "", repeat_rows: tu
     ws.print_options.horizontalCentered = True
     if repeat_rows is not None:
         ws.print_title_rows = f"{repeat_rows[0]}:{repeat_rows[1]}"
-    for item, text in ((ws.oddHeader.left, _header_text(title)[:120]), (ws.oddHeader.right, _header_text(subject)[:120]),
-                       (ws.oddFooter.center, "第 &P 页，共 &N 页")):
+    parts = ((ws.oddHeader.left, _header_text(title)[:120]), (ws.oddHeader.right, _header_text(subject)[:120]),
+             (ws.oddFooter.center, "第 &P 页，共 &N 页"))
+    for item, text in parts:
         if text:
             item.text, item.font, item.size = text, HEADER_FONT, HEADER_SIZE
     if freeze:
