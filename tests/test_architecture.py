@@ -45,6 +45,7 @@ def test_rules_never_read_the_clock():
 # ---- inside monitor/: layers, lowest first; a package imports its own modules and lower layers only ----------
 
 LAYERS = (
+    {"spreadsheets"},                              # export cell writing and print layout: imports no kpiwatch code
     {"config", "store", "job_context"},            # settings, tables and sessions (+ the audit trail), jobs' input
     {"accounts", "importers", "progress", "evaluation"},
     {"notify", "reports"},

@@ -30,6 +30,7 @@ from monitor.importers.document import (
     Repair,
 )
 from monitor.importers.levels import LEVEL2_VARIANTS, squash
+from monitor.spreadsheets import cells
 from rules.calendar import shanghai_time
 
 PROJECT_SHEET = "项目"
@@ -95,7 +96,7 @@ def write_template(out: Path, projects: list[dict] | None = None, indicators: li
                 value = Decimal(value)
             if kind == "stamp" and value is not None:
                 value = value.strftime("%Y-%m-%d %H:%M:%S")
-            cell = ws.cell(row=r, column=c, value=value)
+            cell = cells.put(ws.cell(row=r, column=c), value)
             if kind == "money":
                 cell.number_format = "#,##0.00"
     ws.column_dimensions[get_column_letter(1)].number_format = "@"  # 部门代码 "001" must not become 1
@@ -109,7 +110,7 @@ def write_template(out: Path, projects: list[dict] | None = None, indicators: li
     _header(iws, INDICATOR_COLUMNS)
     for r, row in enumerate(indicators or [], start=2):
         for c, header in enumerate(INDICATOR_COLUMNS, start=1):
-            iws.cell(row=r, column=c, value=row.get(header))
+            cells.put(iws.cell(row=r, column=c), row.get(header))
     for header in ("三级指标", "指标值"):  # typed text stays text: "95%" is not turned into 0.95
         iws.column_dimensions[get_column_letter(INDICATOR_COLUMNS.index(header) + 1)].number_format = "@"
     half = DataValidation(type="list", formula1='"年度目标,实施期目标"', allow_blank=False,

@@ -26,8 +26,10 @@ from monitor.progress import parsing, service
 from monitor.progress.entries import ReportEntry, SpendingEntry, read_report, read_spending
 from monitor.progress.schedule import describe_target
 from monitor.progress.validation import Problem, ValidationFailed
+from monitor.spreadsheets import layout
+from monitor.spreadsheets.cells import csv_row, put
 from monitor.store import facts
-from monitor.store.models import Indicator, Project, Report, User
+from monitor.store.models import Department, Indicator, Project, Report, User
 from rules.terms import DEVIATION_CAUSES, GRADES, LIKELIHOODS
 
 REPORT_SHEET = "指标填报"
@@ -44,6 +46,11 @@ SPENDING_CONTEXT = ["项目编号", "项目名称", "年度预算(元)", "最近
 SPENDING_INPUTS = [("执行数(元)", "amount"), ("截至日期", "as_of"), ("备注", "note")]
 FIELD_HEADERS = {f: h for h, f in REPORT_INPUTS} | {"indicator_id": "指标编号", "deviation_causes": "偏差原因-其他"}
 SPENDING_HEADERS = {"project_id": "项目编号", "amount": "执行数(元)", "as_of": "截至日期", "note": "备注"}
+FONT_NAME = "Noto Sans CJK SC"
+# column widths (Excel units): the report sheet is wider than A4 landscape and prints at about 75 %
+REPORT_WIDTHS = ([5, 5, 11, 6, 7, 11, 8, 8, 8, 9] + [7, 10.5, 10.5, 10.5, 8, 9, 8] + [6.5] * len(DEVIATION_CAUSES)
+                 + [7, 9])
+SPENDING_WIDTHS = [6, 30, 14, 22, 14, 11, 20]
 
 
 @dataclass(frozen=True)
@@ -117,38 +124,52 @@ def department_rows(session: Session, department_ids: Iterable[int]) -> tuple[li
     return report_rows, spending_rows
 
 
-def _sheet(ws, context: list[str], inputs: list[tuple[str, str]], rows: list[list[Any]]) -> None:
+def _sheet(ws, context: list[str], inputs: list[tuple[str, str]], rows: list[list[Any]], widths: list[float], *,
+           title: str, subject: str) -> None:
     headers = context + [h for h, _ in inputs]
-    ws.append(headers)
     grey = PatternFill("solid", fgColor="E7EAEE")
     yellow = PatternFill("solid", fgColor="FFF4CC")
-    for index, _ in enumerate(headers, start=1):
-        cell = ws.cell(row=1, column=index)
-        cell.font = Font(bold=True)
+    head_font = Font(name=FONT_NAME, size=10, bold=True)
+    body_font = Font(name=FONT_NAME, size=10)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for index, header in enumerate(headers, start=1):
+        cell = put(ws.cell(row=1, column=index), header)
+        cell.font = head_font
         cell.fill = grey if index <= len(context) else yellow
-        ws.column_dimensions[get_column_letter(index)].width = 14
-    for row in rows:
-        ws.append(row + [None] * len(inputs))
-    for row in ws.iter_rows(min_row=2, max_col=len(context)):
-        for cell in row:
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    for r, row in enumerate(rows, start=2):
+        for index, value in enumerate(row, start=1):
+            cell = put(ws.cell(row=r, column=index), value)
             cell.fill = grey
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = ws.cell(row=2, column=len(context) + 1)
+        for index in range(1, len(headers) + 1):
+            cell = ws.cell(row=r, column=index)
+            cell.font = body_font
+            cell.alignment = wrap
+    layout.set_column_widths(ws, widths, fit=False)
+    layout.box(ws, layout.table_ref(1, len(rows) + 1, len(headers)))
+    layout.lay_out(ws, title=title, subject=subject, repeat_rows=(1, 1),
+                   freeze=ws.cell(row=2, column=len(context) + 1).coordinate)
 
 
 def build_workbook(session: Session, department_ids: Iterable[int]) -> bytes:
+    department_ids = list(department_ids)
     report_rows, spending_rows = department_rows(session, department_ids)
+    names = session.exec(select(Department.name).where(col(Department.id).in_(department_ids))
+                         .order_by(Department.code)).all()
+    subject = "、".join(names)
     wb = Workbook()
     ws = wb.active
     ws.title = REPORT_SHEET
-    _sheet(ws, REPORT_CONTEXT, REPORT_INPUTS, report_rows)
+    _sheet(ws, REPORT_CONTEXT, REPORT_INPUTS, report_rows, REPORT_WIDTHS, title=f"绩效监控填报表 {REPORT_SHEET}",
+           subject=subject)
     last = max(len(report_rows) + 1, 2)
     for header, choices in (("评价等级", GRADES), ("完成目标可能性", LIKELIHOODS)):
         letter = get_column_letter(REPORT_CONTEXT.__len__() + [h for h, _ in REPORT_INPUTS].index(header) + 1)
         rule = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True)
         ws.add_data_validation(rule)
         rule.add(f"{letter}2:{letter}{last}")
-    _sheet(wb.create_sheet(SPENDING_SHEET), SPENDING_CONTEXT, SPENDING_INPUTS, spending_rows)
+    _sheet(wb.create_sheet(SPENDING_SHEET), SPENDING_CONTEXT, SPENDING_INPUTS, spending_rows, SPENDING_WIDTHS,
+           title=f"绩效监控填报表 {SPENDING_SHEET}", subject=subject)
     guide = wb.create_sheet(GUIDE_SHEET)
     for line in (
         "只填黄色列；灰色列是系统导出的内容，请勿修改“指标编号”“项目编号”。",
@@ -161,7 +182,12 @@ def build_workbook(session: Session, department_ids: Iterable[int]) -> bytes:
         "项目支出：填截至某日的累计执行数（元）。",
     ):
         guide.append([line])
-    guide.column_dimensions["A"].width = 110
+    for (cell,) in guide.iter_rows(max_col=1):
+        cell.font = Font(name=FONT_NAME, size=10)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    layout.set_column_widths(guide, [1])
+    layout.box(guide, f"A1:A{guide.max_row}")
+    layout.lay_out(guide, title=f"绩效监控填报表 {GUIDE_SHEET}", subject=subject)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -174,7 +200,7 @@ def build_csv(session: Session, department_ids: Iterable[int]) -> str:
     writer = csv.writer(out)
     writer.writerow(REPORT_CONTEXT + [h for h, _ in REPORT_INPUTS])
     for row in report_rows:
-        writer.writerow(row + [""] * len(REPORT_INPUTS))
+        writer.writerow(csv_row(row) + [""] * len(REPORT_INPUTS))
     return out.getvalue()
 
 

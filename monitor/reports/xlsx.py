@@ -1,5 +1,8 @@
 """Excel in the official tables' layout: one sheet per project with merged headers, numbers stored as numbers
-(万元 with two decimals, rates as percentages), plus summary sheets for a department or the bureau."""
+(万元 with two decimals, rates as percentages), plus summary sheets for a department or the bureau.
+
+Every value goes through `monitor.spreadsheets.cells.put` (text never becomes a formula) and every finished
+sheet through `monitor.spreadsheets.layout.lay_out` (row heights from the text, print setup)."""
 
 from __future__ import annotations
 
@@ -8,18 +11,17 @@ import re
 from decimal import Decimal
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from monitor.reports.format import MISSING
 from monitor.reports.monitoring import MonitorProject
 from monitor.reports.selfeval import SelfEvalProject
 from monitor.reports.summary import DepartmentSummary, RankingRow
+from monitor.spreadsheets import cells, layout
 from rules.terms import DEVIATION_CAUSES
 
-THIN = Side(style="thin", color="333333")
-BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+BOX = layout.BOX
 HEAD_FILL = PatternFill("solid", fgColor="EEF1F5")
 WAN = "#,##0.00"
 PCT = "0.00%"
@@ -29,6 +31,12 @@ FONT = Font(name="Noto Sans CJK SC", size=10)
 BOLD = Font(name="Noto Sans CJK SC", size=10, bold=True)
 WRAP = Alignment(wrap_text=True, vertical="center")
 CENTRE = Alignment(wrap_text=True, vertical="center", horizontal="center")
+MONITOR_TITLE, SELFEVAL_TITLE = "项目支出绩效目标执行监控表", "项目支出绩效自评表"
+# relative column widths (scaled to the A4 landscape page): the official tables' proportions
+MONITOR_WIDTHS = [8, 9, 15, 10, 14, 10, 7.5, 7.5, 7.5, 7.5, 7.5, 8, 18]
+SELFEVAL_WIDTHS = [10, 12, 20, 14, 18, 8, 8, 26, 30]
+SUMMARY_WIDTHS = [6, 34, 14, 14, 10, 10, 8, 12]
+RANKING_WIDTHS = [6, 34, 8, 14, 14, 10, 10, 8, 6, 6, 6, 6, 12]
 
 
 def _sheet_title(index: int, name: str, used: set[str]) -> str:
@@ -43,8 +51,7 @@ def _sheet_title(index: int, name: str, used: set[str]) -> str:
 def _put(ws: Worksheet, ref: str, value, *, head: bool = False, fmt: str | None = None, merge: str | None = None):
     if isinstance(value, Decimal):
         value = float(value)  # openpyxl writes numbers; the Decimal was already rounded to what is shown
-    cell = ws[ref]
-    cell.value = value
+    cell = cells.put(ws[ref], value)
     cell.font = BOLD if head else (MISSING_FONT if value == MISSING else FONT)
     cell.alignment = CENTRE if head else WRAP
     if head:
@@ -53,11 +60,7 @@ def _put(ws: Worksheet, ref: str, value, *, head: bool = False, fmt: str | None 
         cell.number_format = fmt
     if merge:
         ws.merge_cells(f"{ref}:{merge}")
-        first_row, last_row = ws[ref].row, ws[merge].row
-        first_col, last_col = ws[ref].column, ws[merge].column
-        for row in ws.iter_rows(min_row=first_row, max_row=last_row, min_col=first_col, max_col=last_col):
-            for c in row:
-                c.border = BOX
+        layout.box(ws, f"{ref}:{merge}")
     cell.border = BOX
     return cell
 
@@ -72,15 +75,6 @@ def _merge_runs(ws: Worksheet, column: str, first: int, values: list[str]) -> No
             start = i
 
 
-def _widths(ws: Worksheet, widths: list[float]) -> None:
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-
-
 def _money_or_missing(value: Decimal | None):
     return MISSING if value is None else value
 
@@ -91,7 +85,7 @@ def _rate_or_missing(percent: Decimal | None):
 
 
 def monitor_sheet(ws: Worksheet, p: MonitorProject) -> None:
-    _widths(ws, [10, 10, 18, 12, 16, 14, 10, 10, 10, 10, 10, 10, 18])
+    layout.set_column_widths(ws, MONITOR_WIDTHS)
     _put(ws, "A1", "项目支出绩效目标执行监控表", head=True, merge="M1").font = Font(name=FONT.name, size=14, bold=True)
     _put(ws, "A2", f"（{p.year}年度　数据截至{p.through_month}月底）", merge="K2")
     _put(ws, "L2", "单位：万元", merge="M2")
@@ -105,7 +99,7 @@ def monitor_sheet(ws: Worksheet, p: MonitorProject) -> None:
     _put(ws, "B5", "", head=True, merge="C5")
     for ref, text in (("D5", "年初预算数"), ("E5", f"{p.period}执行数"), ("F5", f"{p.period}执行率")):
         _put(ws, ref, text, head=True)
-    _put(ws, "G5", "全年预计执行数", head=True, merge="H5")
+    _put(ws, "G5", "全年预计执行数", head=True, merge="M5")
     for i, f in enumerate(p.funds):
         row = 6 + i
         _put(ws, f"B{row}", f.label, merge=f"C{row}")
@@ -113,18 +107,17 @@ def monitor_sheet(ws: Worksheet, p: MonitorProject) -> None:
         if i == 0:
             _put(ws, f"E{row}", _money_or_missing(f.spent_wan), fmt=WAN)
             _put(ws, f"F{row}", _rate_or_missing(f.rate), fmt=PCT)
-            _put(ws, f"G{row}", _money_or_missing(f.forecast_wan), fmt=WAN, merge=f"H{row}")
+            _put(ws, f"G{row}", _money_or_missing(f.forecast_wan), fmt=WAN, merge=f"M{row}")
         else:
             _put(ws, f"E{row}", "—")
             _put(ws, f"F{row}", "—")
-            _put(ws, f"G{row}", "—", merge=f"H{row}")
+            _put(ws, f"G{row}", "—", merge=f"M{row}")
     goal = 6 + len(p.funds)
     _put(ws, f"A{goal}", "年度总体目标", head=True, merge=f"A{goal + 1}")
     _put(ws, f"B{goal}", "年初设定目标", head=True, merge=f"F{goal}")
     _put(ws, f"G{goal}", f"{p.period}实际完成情况", head=True, merge=f"M{goal}")
     _put(ws, f"B{goal + 1}", p.annual_goal, merge=f"F{goal + 1}")
     _put(ws, f"G{goal + 1}", p.goal_progress, merge=f"M{goal + 1}")
-    ws.row_dimensions[goal + 1].height = 60
     head = goal + 2
     for col, text in zip("ABCDEF", ("一级指标", "二级指标", "三级指标", "年度指标值", f"{p.period}执行情况",
                                     "全年预计完成情况")):
@@ -142,10 +135,11 @@ def monitor_sheet(ws: Worksheet, p: MonitorProject) -> None:
             _put(ws, f"{col}{row}", value)
     _merge_runs(ws, "A", first, [r.level1 for r in p.rows])
     _merge_runs(ws, "B", first, [f"{r.level1}/{r.level2}" for r in p.rows])
+    layout.lay_out(ws, title=MONITOR_TITLE, subject=p.name, repeat_rows=(head, head + 1), freeze=f"A{first}")
 
 
 def selfeval_sheet(ws: Worksheet, p: SelfEvalProject) -> None:
-    _widths(ws, [10, 12, 20, 14, 18, 8, 8, 26, 30])
+    layout.set_column_widths(ws, SELFEVAL_WIDTHS)
     _put(ws, "A1", "项目支出绩效自评表", head=True, merge="I1").font = Font(name=FONT.name, size=14, bold=True)
     _put(ws, "A2", f"（{p.year}年度）", merge="G2")
     _put(ws, "H2", "单位：万元", merge="I2")
@@ -171,7 +165,6 @@ def selfeval_sheet(ws: Worksheet, p: SelfEvalProject) -> None:
     _put(ws, "F7", "实际完成情况", head=True, merge="I7")
     _put(ws, "B8", p.annual_goal, merge="E8")
     _put(ws, "F8", p.goal_actual, merge="I8")
-    ws.row_dimensions[8].height = 60
     for col, text in zip("ABCDEFGHI", ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分",
                                        "计分依据", "偏差原因分析及改进措施")):
         _put(ws, f"{col}9", text, head=True)
@@ -202,18 +195,24 @@ def selfeval_sheet(ws: Worksheet, p: SelfEvalProject) -> None:
     for w in p.warnings:
         _put(ws, f"A{row}", w, merge=f"I{row}")
         row += 1
+    layout.lay_out(ws, title=SELFEVAL_TITLE, subject=p.name, repeat_rows=(9, 9), freeze=f"A{first}")
 
 
 def summary_sheet(ws: Worksheet, year: int, summaries: list[DepartmentSummary]) -> None:
-    _widths(ws, [6, 34, 14, 14, 10, 10, 8, 12])
-    row = 1
+    """One table: the column heads once (repeated on every printed page), then each department's projects
+    and its total; with several departments each starts with a row naming it."""
+    layout.set_column_widths(ws, SUMMARY_WIDTHS)
+    title = f"{year}年度 部门项目绩效自评汇总"
+    subject = summaries[0].department if len(summaries) == 1 else ""
+    _put(ws, "A1", f"{title}　{subject}".strip(), head=True, merge="H1")
+    for col, text in zip("ABCDEFGH", ("序号", "项目名称", "全年预算数（万元）", "全年执行数（万元）", "执行率",
+                                      "自评得分", "等级", "缺偏差说明")):
+        _put(ws, f"{col}2", text, head=True)
+    row = 3
     for s in summaries:
-        _put(ws, f"A{row}", f"{year}年度 部门项目绩效自评汇总　{s.department}", head=True, merge=f"H{row}")
-        row += 1
-        for col, text in zip("ABCDEFGH", ("序号", "项目名称", "全年预算数（万元）", "全年执行数（万元）", "执行率",
-                                          "自评得分", "等级", "缺偏差说明")):
-            _put(ws, f"{col}{row}", text, head=True)
-        row += 1
+        if len(summaries) > 1:
+            _put(ws, f"A{row}", s.department, head=True, merge=f"H{row}")
+            row += 1
         for i, p in enumerate(s.projects, start=1):
             _put(ws, f"A{row}", i)
             _put(ws, f"B{row}", p.name)
@@ -231,11 +230,12 @@ def summary_sheet(ws: Worksheet, year: int, summaries: list[DepartmentSummary]) 
         _put(ws, f"F{row}", s.mean_score, fmt=SCORE)
         _put(ws, f"G{row}", s.grade)
         _put(ws, f"H{row}", s.missing_explanations)
-        row += 2
+        row += 1
+    layout.lay_out(ws, title=title, subject=subject, repeat_rows=(2, 2), freeze="A3")
 
 
 def ranking_sheet(ws: Worksheet, year: int, ranking: list[RankingRow]) -> None:
-    _widths(ws, [6, 34, 8, 14, 14, 10, 10, 8, 6, 6, 6, 6, 12])
+    layout.set_column_widths(ws, RANKING_WIDTHS)
     _put(ws, "A1", f"{year}年度 各部门项目绩效自评排名", head=True, merge="M1")
     heads = ("名次", "部门", "项目数", "预算数（万元）", "执行数（万元）", "执行率", "平均得分", "等级", "优", "良", "中", "差",
              "缺偏差说明")
@@ -249,6 +249,14 @@ def ranking_sheet(ws: Worksheet, year: int, ranking: list[RankingRow]) -> None:
         formats = [None, None, None, WAN, WAN, PCT, SCORE, None, None, None, None, None, None]
         for col, value, fmt in zip("ABCDEFGHIJKLM", values, formats):
             _put(ws, f"{col}{i}", value, fmt=fmt)
+    layout.lay_out(ws, title=f"{year}年度 各部门项目绩效自评排名", repeat_rows=(2, 2), freeze="A3")
+
+
+def _no_projects(wb: Workbook, name: str, title: str) -> None:
+    ws = wb.create_sheet(name)
+    layout.set_column_widths(ws, [1])
+    _put(ws, "A1", "（无项目）")
+    layout.lay_out(ws, title=title)
 
 
 def save(wb: Workbook) -> bytes:
@@ -264,7 +272,7 @@ def monitor_workbook(projects: list[MonitorProject]) -> bytes:
     for i, p in enumerate(projects, start=1):
         monitor_sheet(wb.create_sheet(_sheet_title(i, p.name, used)), p)
     if not projects:
-        wb.create_sheet("监控表").append(["（无项目）"])
+        _no_projects(wb, "监控表", MONITOR_TITLE)
     return save(wb)
 
 
@@ -282,5 +290,5 @@ def selfeval_workbook(year: int, projects: list[SelfEvalProject], summaries: lis
     for i, p in enumerate(projects, start=1):
         selfeval_sheet(wb.create_sheet(_sheet_title(i, p.name, used)), p)
     if not projects:
-        wb.create_sheet("自评表").append(["（无项目）"])
+        _no_projects(wb, "自评表", SELFEVAL_TITLE)
     return save(wb)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from monitor.spreadsheets.cells import csv_row
 from monitor.store.models import AuditEvent, Indicator, Project, User
 from monitor.store.types import now
 from rules.calendar import shanghai_time
@@ -124,12 +125,12 @@ def export_csv(events: Iterable[AuditEvent]) -> str:
     writer.writerow(EXPORT_COLUMNS)
     for e in events:
         at = e.at.isoformat(timespec="seconds") if e.at else ""
-        writer.writerow([
+        writer.writerow(csv_row([
             e.id, at, e.actor, e.channel, e.action, e.entity, e.entity_id or "", e.department_id or "",
             "" if e.before is None else json.dumps(e.before, ensure_ascii=False, sort_keys=True),
             "" if e.after is None else json.dumps(e.after, ensure_ascii=False, sort_keys=True),
             e.note or "",
-        ])
+        ]))
     return out.getvalue()
 
 
