@@ -5,13 +5,16 @@ reads back)."""
 from __future__ import annotations
 
 from monitor.notify.compose import run_notify
-from monitor.notify.sender import send_pending
+from monitor.notify.sender import SendingStopped, send_pending
 from monitor.scheduler.context import JobContext
 
 
 def notify(ctx: JobContext) -> dict:
     _plan, counts = run_notify(ctx.engine, ctx.settings, ctx.as_of, log=False)
-    counts.update(send_pending(ctx.engine, ctx.settings, log=False).as_dict())
+    try:
+        counts.update(send_pending(ctx.engine, ctx.settings, log=False).as_dict())
+    except SendingStopped as stopped:  # the digests are queued: a failed notify run would mean a catch-up
+        counts.update(stopped.stats.as_dict(), send_stopped=str(stopped))
     return counts
 
 
