@@ -4,6 +4,11 @@ time, and a verdict per message (sent, temporary failure, permanent failure) for
 Retrying is the caller's job (the outbox keeps attempts and the next attempt time in the database, so
 backoff survives restarts); this module only says which failures are worth retrying: connection problems,
 timeouts and 4xx replies are temporary, 5xx replies are permanent.
+
+A refused login is not a verdict on a message: every message would meet it, and each further try is one more
+failed AUTH in the server's log (fail2ban bans after a few). So a run logs in once before anything else is
+sent, with one AUTH command (never a second mechanism), and a 5xx on AUTH stops the whole run: `deliver`
+raises `LoginRefused` and the messages it had not finished get no verdict.
 """
 
 from __future__ import annotations
@@ -19,6 +24,15 @@ from typing import Any
 import aiosmtplib
 
 from notifications.smtp import SmtpSettings
+
+
+class LoginRefused(Exception):
+    """The server refused kpiwatch's login (a 5xx reply to AUTH, or no AUTH it and kpiwatch share): a setting
+    to fix, not a message to retry."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -63,34 +77,91 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+# Preferred first: PLAIN and LOGIN work with every password store once TLS protects them; on a plain
+# connection CRAM-MD5, the one that does not show the password, comes first.
+_MECHANISMS_TLS = ("plain", "login", "cram-md5")
+_MECHANISMS_PLAIN = ("cram-md5", "plain", "login")
+
+
+async def login(client: aiosmtplib.SMTP, username: str, password: str) -> None:
+    """Log in with exactly one AUTH command. aiosmtplib's own `login` tries every mechanism the server offers in
+    turn, which turns one wrong password into two or three AUTH failures per connection."""
+    if client.is_ehlo_or_helo_needed:
+        await client.ehlo()
+    if not client.supports_extension("auth"):
+        raise LoginRefused("the server offers no SMTP AUTH" + ("" if client.get_transport_info("sslcontext")
+                                                               else " on this unencrypted connection"))
+    offered = client.server_auth_methods
+    preferred = _MECHANISMS_TLS if client.get_transport_info("sslcontext") else _MECHANISMS_PLAIN
+    mechanism = next((m for m in preferred if m in offered), None)
+    if mechanism is None:
+        raise LoginRefused(f"no AUTH mechanism in common (the server offers {' '.join(offered) or 'none'})")
+    try:
+        await getattr(client, f"auth_{mechanism.replace('-', '')}")(username, password)
+    except aiosmtplib.SMTPAuthenticationError as exc:
+        if exc.code >= 500:
+            raise LoginRefused(f"{exc.code} {exc.message} (AUTH {mechanism.upper()})") from exc
+        raise
+
+
+class _LoginGate:
+    """The connections of one run log in one at a time, so a refused login is met once per run, not once per
+    connection; after a refusal none logs in (or connects) again. Connecting stays parallel."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.refused: LoginRefused | None = None
+
+
+async def _quit(client: aiosmtplib.SMTP) -> None:
+    try:
+        await client.quit()
+    except Exception:  # noqa: BLE001 - closing a broken session must not hide the real error
+        client.close()
+
+
 class _Connection:
     """One SMTP session, opened on first use and reopened after any error."""
 
-    def __init__(self, settings: SmtpSettings, password: str | None) -> None:
+    def __init__(self, settings: SmtpSettings, password: str | None, gate: _LoginGate) -> None:
         self.settings = settings
         self.password = password
+        self.gate = gate
         self.client: aiosmtplib.SMTP | None = None
 
     async def _open(self) -> aiosmtplib.SMTP:
         s = self.settings
+        if self.gate.refused is not None:
+            raise self.gate.refused
         client = aiosmtplib.SMTP(
             hostname=s.host, port=s.port, timeout=s.timeout_seconds,
             use_tls=s.security == "tls", start_tls=True if s.security == "starttls" else False,
-            username=s.username or None, password=(self.password or None) if s.username else None,
             cert_bundle=s.ca_file or None,
         )
         await client.connect()
+        if not s.username:
+            return client
+        async with self.gate.lock:
+            try:
+                if self.gate.refused is not None:
+                    raise self.gate.refused
+                await login(client, s.username, self.password or "")
+            except LoginRefused as exc:
+                self.gate.refused = exc
+                await _quit(client)
+                raise
+            except BaseException:
+                client.close()
+                raise
         return client
 
     async def close(self) -> None:
         client, self.client = self.client, None
         if client is not None and client.is_connected:
-            try:
-                await client.quit()
-            except Exception:
-                client.close()
+            await _quit(client)
 
     async def send(self, message: Outgoing) -> Result:
+        """The server's verdict on `message`; raises `LoginRefused` (no verdict) when the login is refused."""
         if message.not_after is not None and time.monotonic() > message.not_after:
             return Result(message.key, Outcome.TEMPORARY, "claim expired before sending; not attempted")
         reused = self.client is not None and self.client.is_connected
@@ -101,7 +172,10 @@ class _Connection:
                 errors, _reply = await self.client.sendmail(message.sender, list(message.recipients), message.data)
                 detail = "; ".join(f"{rcpt}: {resp.code} {resp.message}" for rcpt, resp in errors.items())
                 return Result(message.key, Outcome.SENT, detail)
-            except Exception as exc:
+            except LoginRefused:
+                await self.close()
+                raise
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a verdict, never a crash
                 await self.close()
                 stale = reused and attempt == 1 and isinstance(exc, aiosmtplib.SMTPServerDisconnected)
                 if stale:
@@ -120,28 +194,35 @@ async def deliver(settings: SmtpSettings, next_batch: Callable[[], Sequence[Outg
     `settings.max_connections` connections. `on_result` (plain or async) is called once per message right
     after the server's verdict, and the connection takes its next message only when it has returned: so the
     caller can record each verdict durably before anything else is sent on that connection. `password` logs in
-    as `settings.username` (when there is one)."""
+    as `settings.username` (when there is one).
+
+    Raises `LoginRefused` when the server refuses the login: nothing more is handed out or sent, and the
+    messages without a verdict (the one being sent and those already handed out) are the caller's to put back."""
     queue: asyncio.Queue[Outgoing | None] = asyncio.Queue(maxsize=settings.max_connections)
     failures: list[BaseException] = []
+    gate = _LoginGate()
     count = 0
 
     async def worker() -> None:
-        connection = _Connection(settings, password)
+        connection = _Connection(settings, password, gate)
         try:
             while (message := await queue.get()) is not None:
-                if failures:
-                    continue  # recording failed: stop sending, let the rest stay claimed for a later run
-                result = await connection.send(message)
+                if failures or gate.refused is not None:
+                    continue  # stop sending, let the rest stay claimed for the caller or a later run
+                try:
+                    result = await connection.send(message)
+                except LoginRefused:
+                    continue  # recorded on the gate; deliver() raises it once all workers stop
                 try:
                     await _maybe_await(on_result(result))
-                except BaseException as exc:
+                except BaseException as exc:  # noqa: BLE001 - re-raised by deliver() once all workers stop
                     failures.append(exc)
         finally:
             await connection.close()
 
     workers = [asyncio.create_task(worker()) for _ in range(settings.max_connections)]
     try:
-        while not failures and (batch := await _maybe_await(next_batch())):
+        while not failures and gate.refused is None and (batch := await _maybe_await(next_batch())):
             for message in batch:
                 await queue.put(message)
                 count += 1
@@ -153,4 +234,6 @@ async def deliver(settings: SmtpSettings, next_batch: Callable[[], Sequence[Outg
             task.cancel()
     if failures:
         raise failures[0]
+    if gate.refused is not None:
+        raise gate.refused
     return count

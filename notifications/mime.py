@@ -7,13 +7,21 @@ is then the same message with the same Message-ID, which lets mail clients fold 
 from __future__ import annotations
 
 import base64
+import itertools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email.charset import Charset
 from email.header import Header
-from email.utils import encode_rfc2231, format_datetime, formataddr, make_msgid, parseaddr
+from email.headerregistry import Address
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from functools import lru_cache
+from urllib.parse import quote
+
+LINE = 78  # RFC 5322 §2.1.1: a header line SHOULD be at most 78 characters
+WORD_LINE = 76  # RFC 2047 §2: a line holding an encoded word at most 76 characters, the word itself at most 75
+_UTF8 = Charset("utf-8")  # base64 encoded words, as `Header` writes UTF-8
 
 
 @dataclass(frozen=True)
@@ -34,20 +42,96 @@ def sender_domain(sender: str) -> str:
     return address.rpartition("@")[2] or "localhost"
 
 
-def _encoded_header(value: str) -> str:
-    """RFC 2047 encoded-words (UTF-8, base64) folded under 78 columns; ASCII stays as it is."""
+def _plain(text: str) -> bool:
+    """Text that can go into a header as it is: printable ASCII that no reader could take for an encoded word."""
+    return text.isascii() and text.isprintable() and "=?" not in text
+
+
+def header_value(name: str, value: str) -> str:
+    """The value of header `name`, folded so that every line, `name: ` included, stays within 78 columns.
+
+    Plain ASCII is folded at its own spaces; anything else (or an ASCII word too long to fold) becomes UTF-8
+    encoded words, each at most 75 characters on lines of at most 76 (RFC 2047 §2). `Header` counts the
+    header name on the first line only when told it (`header_name`): without it the first word was 76
+    characters and the Subject line 85."""
     value = one_line(value)
-    if value.isascii():
-        return value
-    return Header(value, "utf-8", maxlinelen=76).encode(linesep="\r\n")
+    room = LINE - len(name) - 2
+    if _plain(value) and all(len(word) <= (room if i == 0 else LINE - 1) for i, word in enumerate(value.split(" "))):
+        return Header(value, "us-ascii", header_name=name, maxlinelen=LINE).encode(splitchars=" ", linesep="\r\n")
+    return Header(value, "utf-8", header_name=name, maxlinelen=WORD_LINE).encode(linesep="\r\n")
+
+
+def encoded_words(text: str, first: int, rest: int = WORD_LINE - 1) -> list[str]:
+    """`text` as UTF-8 encoded words, the first at most `first` characters long and the others at most `rest`,
+    split on whole characters so each word decodes on its own."""
+    return _UTF8.header_encode_lines(text, itertools.chain([first], itertools.repeat(rest)))
 
 
 @lru_cache(maxsize=4096)
 def _address(value: str) -> str:
+    """One mailbox; a non-ASCII display name as encoded words that fit after `From: ` or at a line's start."""
     name, address = parseaddr(one_line(value))
     if not address or "@" not in address:
         raise ValueError(f"invalid address: {value!r}")
-    return formataddr((name, address), charset="utf-8") if name else address
+    if not name:
+        return address
+    if _plain(name):
+        return formataddr((name, address))
+    lines = encoded_words(name, WORD_LINE - len("From: "))
+    fold = "\r\n " if len(lines[-1]) + len(address) + 4 > LINE else " "
+    return "\r\n ".join(lines) + f"{fold}<{address}>"
+
+
+def _address_list(name: str, values: Sequence[str]) -> str:
+    """Mailboxes on one line when they fit in 78 columns, otherwise one to a line."""
+    mailboxes = [_address(v) for v in values]
+    joined = ", ".join(mailboxes)
+    if "\r\n" not in joined and len(name) + 2 + len(joined) <= LINE:
+        return joined
+    return ",\r\n ".join(mailboxes)
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _rfc2231(attribute: str, text: str) -> list[str]:
+    """`attribute*=utf-8''…` (RFC 2231), split into numbered continuations of whole characters when one line
+    would pass 78 columns: each piece is one `; attribute*N*=…` line of the header."""
+    escaped = [quote(ch, safe="", encoding="utf-8") for ch in text]
+    single = f"{attribute}*=utf-8''{''.join(escaped)}"
+    if len(single) + 2 <= LINE:
+        return [single]
+    pieces: list[str] = []
+    current = f"{attribute}*0*=utf-8''"
+    for chunk in escaped:
+        if len(current) + len(chunk) + 2 > LINE and not current.endswith("="):
+            pieces.append(current)
+            current = f"{attribute}*{len(pieces)}*="
+        current += chunk
+    return pieces + [current]
+
+
+def _rfc2047_parameter(attribute: str, text: str) -> str:
+    """`attribute="=?utf-8?b?…?="`: encoded words inside a quoted string, which RFC 2047 §5 does not allow but
+    is what Outlook, Gmail and Foxmail write and what readers without RFC 2231 (older Outlook, several
+    webmails) read; folded between words, each line within 76 columns counting `";`."""
+    lead = f'{attribute}="'
+    return lead + "\r\n ".join(encoded_words(text, WORD_LINE - 1 - len(lead) - 2, WORD_LINE - 1 - 2)) + '"'
+
+
+def attachment_headers(attachment: Attachment) -> tuple[str, str]:
+    """(Content-Type value, Content-Disposition value) naming the file for every reader: `name=` on the
+    Content-Type (what older Outlook reads, and what Outlook writes), `filename=` on the disposition, both
+    as RFC 2047 words when the name is not plain ASCII, plus the standard RFC 2231 `filename*=`, which
+    readers that know it (Thunderbird, Apple Mail, mutt, Python) prefer."""
+    filename = one_line(attachment.filename)
+    if _plain(filename):
+        return (f"{attachment.content_type};\r\n name={_quoted(filename)}",
+                f"attachment;\r\n filename={_quoted(filename)}")
+    extended = ";\r\n ".join(_rfc2231("filename", filename))
+    return (f"{attachment.content_type};\r\n {_rfc2047_parameter('name', filename)}",
+            f"attachment;\r\n {_rfc2047_parameter('filename', filename)};\r\n {extended}")
 
 
 def _base64_body(data: bytes) -> str:
@@ -75,8 +159,8 @@ def build_message(*, sender: str, recipients: Sequence[str], subject: str, text:
             raise ValueError(f"invalid recipient address: {address!r}")
     headers = [
         f"From: {_address(sender)}",
-        f"To: {', '.join(_address(r) for r in recipients)}",
-        f"Subject: {_encoded_header(subject)}",
+        f"To: {_address_list('To', recipients)}",
+        f"Subject: {header_value('Subject', subject)}",
         f"Date: {format_datetime(date)}",
         f"Message-ID: {one_line(message_id or make_msgid(domain=sender_domain(sender)))}",
         "MIME-Version: 1.0",
@@ -87,7 +171,8 @@ def build_message(*, sender: str, recipients: Sequence[str], subject: str, text:
     if list_unsubscribe:
         headers.append(f"List-Unsubscribe: {one_line(list_unsubscribe)}")
     for name, value in (extra_headers or {}).items():
-        headers.append(f"{one_line(name)}: {_encoded_header(value)}")
+        name = one_line(name)
+        headers.append(f"{name}: {header_value(name, value)}")
     token = uuid.uuid4().hex
     text_bytes = text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
     plain = _part('text/plain; charset="utf-8"', text_bytes)
@@ -104,11 +189,9 @@ def build_message(*, sender: str, recipients: Sequence[str], subject: str, text:
                  else f"Content-Type: {body_type}\r\n\r\n{body}")
         pieces = [f"--{mixed}\r\n{first}"]
         for attachment in attachments:
-            filename = attachment.filename
-            disposition = (f'Content-Disposition: attachment; filename="{filename}"\r\n' if filename.isascii()
-                           and '"' not in filename else
-                           f"Content-Disposition: attachment; filename*={encode_rfc2231(filename, 'utf-8')}\r\n")
-            pieces.append(f"--{mixed}\r\n{_part(attachment.content_type, attachment.content, disposition)}")
+            content_type, disposition = attachment_headers(attachment)
+            part = _part(content_type, attachment.content, f"Content-Disposition: {disposition}\r\n")
+            pieces.append(f"--{mixed}\r\n{part}")
         headers.append(f'Content-Type: multipart/mixed; boundary="{mixed}"')
         return "\r\n".join(headers) + "\r\n\r\n" + "".join(pieces) + f"--{mixed}--\r\n"
     headers.append(f"Content-Type: {body_type}")

@@ -12,7 +12,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from monitor.config import load_config
-from notifications.delivery import Outcome, Outgoing, deliver
+from notifications.delivery import LoginRefused, Outcome, Outgoing, deliver
 from notifications.smtp import SmtpSettings
 from tests.test_notify_support import SinkHandler, free_port
 
@@ -65,8 +65,8 @@ def test_starttls_and_auth_with_the_password_from_the_environment(certificate, t
         sent = _send(good.smtp, [_message(1), _message(2)], good.smtp_password)
         assert [r.outcome for r in sent] == [Outcome.SENT, Outcome.SENT]
         wrong = load_config(config_file, env={"KPIWATCH_SMTP_PASSWORD": "nope"})
-        refused = _send(wrong.smtp, [_message(3)], wrong.smtp_password)
-        assert refused[0].outcome is Outcome.TEMPORARY and "535" in refused[0].detail  # fix the password, then retry
+        with pytest.raises(LoginRefused, match="535"):  # no verdict: the run stops, the message stays untried
+            _send(wrong.smtp, [_message(3)], wrong.smtp_password)
         plain = SmtpSettings(port=port, security="none")
         assert _send(plain, [_message(4)])[0].outcome is Outcome.PERMANENT  # 530 must issue STARTTLS first
     finally:

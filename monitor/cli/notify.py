@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
@@ -13,6 +14,9 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from monitor.cli.common import load_settings, open_store
+
+if TYPE_CHECKING:
+    from monitor.notify.sender import SendingStopped
 
 console = Console()
 outbox_app = typer.Typer(help="邮件发件箱：查看、发送、重试 (the outbox: list, send, retry).", no_args_is_help=True)
@@ -37,7 +41,7 @@ def notify_command(
     """生成当日各部门的提醒邮件（工作日），放入发件箱并发送；--dry-run --out DIR 只写出 .eml 文件。"""
     from monitor.notify.compose import plan, run_notify
     from monitor.notify.eml import write_eml
-    from monitor.notify.sender import send_pending
+    from monitor.notify.sender import SendingStopped, send_pending
     from monitor.store.types import now
 
     settings = load_settings()
@@ -69,7 +73,10 @@ def notify_command(
         for warning in result.warnings:
             console.print(f"[yellow]注意：{warning}[/yellow]")
         if send:
-            stats = send_pending(engine, settings)
+            try:
+                stats = send_pending(engine, settings)
+            except SendingStopped as stopped:
+                _stopped(stopped)
             console.print(f"发送：成功{stats.sent}，待重试{stats.retrying}，失败{stats.failed}")
 
 
@@ -113,21 +120,32 @@ def outbox_send(
     poll: float = typer.Option(5.0, "--poll", help="与 --loop 同用：发件箱为空时每隔几秒查看一次"),
 ) -> None:
     """发送发件箱中到期的邮件（一次，或 --loop 持续运行）。"""
-    from monitor.notify.sender import send_forever, send_pending
+    from monitor.notify.sender import SendingStopped, send_forever, send_pending
 
     settings = load_settings()
     with open_store(settings) as engine:
         if loop:
             send_forever(engine, settings, poll_seconds=poll)
             return
-        stats = send_pending(engine, settings)
+        try:
+            stats = send_pending(engine, settings)
+        except SendingStopped as stopped:
+            _stopped(stopped)
     console.print(f"发送：成功{stats.sent}，待重试{stats.retrying}，失败{stats.failed}")
     if stats.failed:
         raise typer.Exit(1)
 
 
+def _stopped(stopped: SendingStopped) -> NoReturn:
+    """A pass stopped by a refused SMTP login: say why and exit 1 (the pass is already recorded as failed)."""
+    stats = stopped.stats
+    console.print(f"[red]{stopped}[/red]")
+    console.print(f"发送：成功{stats.sent}，待重试{stats.retrying}，失败{stats.failed}，保留待发{stats.kept}")
+    raise typer.Exit(1)
+
+
 def status_command() -> None:
-    """评估与发送最近一次成功的时间、发件箱情况；超过 stale_hours 未成功则告警（退出码 1）。"""
+    """评估与发送最近一次成功的时间、发件箱情况；超过 stale_hours 未成功或最近一次发送失败则告警（退出码 1）。"""
     from monitor.notify import joblog
     from monitor.notify.compose import staleness_warnings
     from monitor.notify.outbox import counts
@@ -147,6 +165,10 @@ def status_command() -> None:
         box = counts(engine)
         console.print("发件箱：" + ("，".join(f"{k} {v}" for k, v in sorted(box.items())) or "空"))
         warnings = staleness_warnings(session, settings)
+        last_send = joblog.last_run(session, "send")
+        if last_send is not None and last_send.ok is False:
+            reason = ((last_send.error or "").splitlines() or [""])[0][:200]
+            warnings.append(f"最近一次邮件发送失败（{_when(last_send.started_at)}）：{reason}")
     for warning in warnings:
         console.print(f"[red]告警：{warning}[/red]")
     if warnings or box.get("failed"):

@@ -234,6 +234,20 @@ def record_verdicts(bind: Engine | Connection, verdicts: Sequence[Verdict], *, m
     return statuses
 
 
+def release(bind: Engine | Connection, claimed: Sequence[Claimed]) -> int:
+    """Hand claimed messages back as they were (pending, due as before, the claim's attempt not counted), for
+    a run that stopped before trying them because the server refused kpiwatch's login; returns how many."""
+    released = 0
+    with _transaction(bind) as connection:
+        for token in sorted({c.token for c in claimed}):
+            statement = text("UPDATE outboxmessage SET status = 'pending', attempts = attempts - 1, claimed_by = NULL, "
+                             "lease_until = NULL WHERE claimed_by = :token AND status = 'sending' AND id IN :ids"
+                             ).bindparams(bindparam("ids", expanding=True))
+            ids = [c.id for c in claimed if c.token == token]
+            released += connection.execute(statement, {"token": token, "ids": ids}).rowcount
+    return released
+
+
 def retry(engine: Engine, ids: Sequence[int] | None = None) -> int:
     """Put failed messages (all, or the given ids) back in the queue with fresh attempts."""
     where = "status = 'failed'" if ids is None else "status IN ('failed', 'pending') AND id IN :ids"
