@@ -22,15 +22,15 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from monitor import audit
 from monitor.config import Config
 from monitor.importers.excel import export_department, read_workbook, write_template
 from monitor.importers.load import store_document
 from monitor.progress import service
-from monitor.progress.validation import ReportDraft
+from monitor.progress.entries import read_report
 from monitor.reports import ReportRequest, produce
 from monitor.reports.entries import record_entry
 from monitor.spreadsheets import cells
+from monitor.store import audit
 from monitor.store.db import session_scope
 from monitor.store.models import Department, Indicator, Project, User
 from tests.test_api_progress import _auth, _token
@@ -88,7 +88,7 @@ def record_hostile_reports(engine: Engine, hostile: Hostile, username: str, *, t
     """The same reports through the progress service (what the API, portal and upload all call)."""
     with session_scope(engine) as session:
         user = session.exec(select(User).where(User.username == username)).one()
-        service.record_reports(session, user, [ReportDraft(**d) for d in hostile_drafts(hostile)], channel="api",
+        service.record_reports(session, user, [read_report(**d) for d in hostile_drafts(hostile)], channel="api",
                                today=today)
 
 

@@ -35,16 +35,16 @@ from pypdf import PdfReader
 from rich.console import Console
 from sqlmodel import Session, select
 
-from monitor import audit
 from monitor.config import Config
-from monitor.demo import DemoContext
-from monitor.evaluation.demo_step import evaluate_demo
-from monitor.importers.demo_step import import_seeds
+from monitor.demo.context import DemoContext
+from monitor.demo.evaluation import evaluate_demo
+from monitor.demo.sample_data import seed_portal
+from monitor.demo.seeds import import_seeds
 from monitor.importers.excel import export_department
-from monitor.progress.demo_data import seed_portal
 from monitor.progress.workbook import build_csv, build_workbook
 from monitor.reports import ReportRequest, produce
 from monitor.spreadsheets import cells
+from monitor.store import audit
 from monitor.store.db import make_engine, upgrade
 from monitor.store.models import Department
 from tests.conftest import create_database

@@ -23,13 +23,14 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from monitor.cli.main import app
-from monitor.config import Config, NotificationsConfig, SmtpConfig
+from monitor.config import Config, NotificationsConfig
 from monitor.notify import jobs
 from monitor.notify.sender import SendingStopped, send_pending
-from monitor.scheduler.context import JobContext
+from monitor.job_context import JobContext
 from monitor.scheduler.runner import run_once
 from monitor.store.models import JobRun, OutboxMessage
 from monitor.store.types import SHANGHAI
+from notifications.smtp import SmtpSettings
 from tests.conftest import ROOT
 from tests.test_delivery import _server_context, certificate  # noqa: F401 - the module's TLS fixture
 from tests.test_notify_support import SinkHandler, World, free_port
@@ -86,7 +87,7 @@ class AuthServer:
 
 
 def _config(port: int, cert: Path, password: str | None, *, backoff: int = 0, connections: int = 4) -> Config:
-    return Config(smtp=SmtpConfig(port=port, security="starttls", ca_file=str(cert), username=USER,
+    return Config(smtp=SmtpSettings(port=port, security="starttls", ca_file=str(cert), username=USER,
                                   sender="kpiwatch <kpiwatch@example.org>", max_connections=connections,
                                   backoff_base_seconds=backoff, backoff_max_seconds=max(backoff, 0) * 8),
                   notifications=NotificationsConfig(summary_weekday=7), smtp_password=password,
