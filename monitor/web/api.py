@@ -7,7 +7,7 @@ that makes no sense gets 422 with one problem per field. A batch is all or nothi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -28,7 +28,7 @@ from monitor.progress.schedule import describe_target
 from monitor.progress.validation import KIND_LABELS, IndicatorInfo, ValidationFailed
 from monitor.store import audit, facts
 from monitor.store.db import write_turn
-from monitor.store.models import Indicator, Project, Report, User
+from monitor.store.models import Project, Report, User
 from monitor.web.auth import (
     api_user,
     bearer,
@@ -39,6 +39,7 @@ from monitor.web.auth import (
     token_user_or_401,
     visible_department_ids,
 )
+from monitor.web.views import indicator_ids, stored_id
 
 router = APIRouter(prefix="/api/v1", tags=["progress"])
 
@@ -51,10 +52,12 @@ class ReportIn(BaseModel):
     as_of: date | None = Field(None, description="quantity/percent: the date the value refers to")
     occurrence_due: date | None = Field(None, description="deadline/window/recurring: due date of the occurrence done")
     completed_on: date | None = Field(None, description="deadline/window/recurring: when it was done")
-    grade: str | None = Field(None, description="qualitative: 达成年度指标 / 部分达成年度指标并具有一定效果 / 未达成年度指标且效果较差")
+    grade: str | None = Field(
+        None, description="qualitative: 达成年度指标 / 部分达成年度指标并具有一定效果 / 未达成年度指标且效果较差")
     explanation: str | None = None
     forecast: Decimal | str | None = Field(None, description="全年预计完成情况 (number or text)")
-    deviation_causes: dict[str, str] | None = Field(None, description="经费保障 / 制度保障 / 人员保障 / 硬件条件保障 / 其他 → text")
+    deviation_causes: dict[str, str] | None = Field(
+        None, description="经费保障 / 制度保障 / 人员保障 / 硬件条件保障 / 其他 → text")
     likelihood: str | None = Field(None, description="确定能 / 有可能 / 完全不可能")
     note: str | None = None
     supersedes_id: int | None = Field(None, description="correct this earlier report (must be the effective one)")
@@ -99,7 +102,7 @@ def me(user: User = Depends(api_user)) -> dict:
 def list_projects(request: Request, department_id: int | None = None, user: User = Depends(api_user),
                   session: Session = Depends(db_session)) -> list[dict]:
     visible = visible_department_ids(session, user)
-    query = select(Project).order_by(Project.id)
+    query = select(Project).order_by(col(Project.id))
     if visible is not None:
         query = query.where(col(Project.department_id).in_(visible))
     if department_id is not None:
@@ -113,17 +116,16 @@ def get_project(project_id: int, user: User = Depends(api_user), session: Sessio
     return _projects_json(session, [project_for_user(session, user, project_id)])[0]
 
 
-def _projects_json(session: Session, projects: list[Project]) -> list[dict]:
-    ids = [p.id for p in projects]
-    indicator_ids = session.exec(select(Indicator.id).where(col(Indicator.project_id).in_(ids))).all() if ids else []
-    infos = service.load_infos(session, indicator_ids)
+def _projects_json(session: Session, projects: Sequence[Project]) -> list[dict]:
+    ids = [stored_id(p) for p in projects]
+    infos = service.load_infos(session, indicator_ids(session, ids))
     effective = facts.effective_reports(session, infos)
     spending = facts.effective_spending(session, ids)
-    by_project: dict[int, list] = {p.id: [] for p in projects}
+    by_project: dict[int, list[dict]] = {project_id: [] for project_id in ids}
     for info in sorted(infos.values(), key=lambda i: (i.indicator.position, i.indicator.id)):
         ind = info.indicator
-        latest = service.latest(effective[ind.id])
-        by_project[info.project.id].append({
+        latest = service.latest(effective[stored_id(ind)])
+        by_project[stored_id(info.project)].append({
             "id": ind.id, "level1": ind.level1, "level2": ind.level2, "name": ind.name, "half": ind.half,
             "target_text": ind.value_text, "kind": info.kind, "kind_label": KIND_LABELS.get(info.kind, info.kind),
             "meaning": describe_target(info), "comparator": info.target.comparator,
@@ -131,13 +133,13 @@ def _projects_json(session: Session, projects: list[Project]) -> list[dict]:
             "unit": info.target.unit, "occurrences": [d.isoformat() for d in info.occurrence_dues],
             "latest": service.report_json(latest) if latest else None})
     out = []
-    for p in projects:
-        spent = service.latest_spending(spending.get(p.id, []))
+    for p, project_id in zip(projects, ids, strict=True):
+        spent = service.latest_spending(spending.get(project_id, []))
         out.append({"id": p.id, "name": p.name, "department_id": p.department_id,
                     "annual_funds": None if p.annual_funds is None else format(p.annual_funds, "f"),
                     "spent": None if spent is None else {"id": spent.id, "amount": format(spent.amount, "f"),
                                                           "as_of": spent.as_of.isoformat()},
-                    "indicators": by_project[p.id]})
+                    "indicators": by_project[project_id]})
     return out
 
 
@@ -180,7 +182,9 @@ class ReportPost:
     @classmethod
     def prepare_batch(cls, session: Session, posts: list[ReportPost]) -> None:
         users = users_for_tokens(session, [p.credentials.credentials for p in posts if p.credentials])
-        infos = service.load_infos(session, [e.indicator_id for p in posts for e in p.entries])
+        # An entry whose indicator id was unreadable has none: it is refused when recorded, with nothing to load.
+        infos = service.load_infos(session, [e.indicator_id for p in posts for e in p.entries
+                                             if e.indicator_id is not None])
         for post in posts:
             post.user = users.get(post.credentials.credentials) if post.credentials else None
             post.infos = infos
@@ -219,7 +223,8 @@ def _recording_errors(session: Session | None = None) -> Iterator[None]:
 
 
 @router.get("/projects/{project_id}/spending", summary="项目支出记录 (spending history)")
-def spending_history(project_id: int, user: User = Depends(api_user), session: Session = Depends(db_session)) -> list[dict]:
+def spending_history(project_id: int, user: User = Depends(api_user),
+                     session: Session = Depends(db_session)) -> list[dict]:
     project_for_user(session, user, project_id)
     rows = service.spending_history(session, project_id)
     superseded = facts.superseded_ids(rows)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -36,17 +38,12 @@ SESSION_COOKIE = "kpiwatch_session"
 
 
 def _routers() -> list[APIRouter]:
-    """Every router of the portal and the API, in one place; one line per feature module."""
-    from monitor.web import api, pages_admin, pages_auth, pages_progress, pages_upload
+    """Every router of the portal and the API, in one place: a feature adds its module here."""
+    from monitor.web import api, pages_admin, pages_auth, pages_notify, pages_progress, pages_reports, pages_upload
 
     # The API first: its requests come by the hundred per second and need not be matched against every page.
-    routers = [api.router, pages_auth.router, pages_progress.router, pages_upload.router, pages_admin.router]
-    # Other features add their router here, e.g.:
-    #   from monitor.web import pages_notify; routers.append(pages_notify.router)
-    #   from monitor.web import pages_reports; routers.append(pages_reports.router)
-    from monitor.web import pages_reports; routers.append(pages_reports.router)  # noqa: E702
-    from monitor.web import pages_notify; routers.append(pages_notify.router)  # noqa: E702
-    return routers
+    return [api.router, pages_auth.router, pages_progress.router, pages_upload.router, pages_admin.router,
+            pages_reports.router, pages_notify.router]
 
 
 CSP = ("default-src 'self'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; "
@@ -78,7 +75,7 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def api_problems(errors: list[dict], body: object) -> list[dict]:
+def api_problems(errors: Sequence[Mapping[str, Any]], body: object) -> list[dict]:
     """FastAPI's refusals in the API's own shape (index, field, label, problem), as for a report that makes no sense.
 
     A body that may be one object or a list is checked against both; only the errors of the shape actually

@@ -44,7 +44,8 @@ def _users_page(request: Request, session: Session, *, problem: str | None = Non
 
 
 @router.get("/admin/users")
-def users_page(request: Request, user: User = Depends(require_admin), session: Session = Depends(db_session)) -> Response:
+def users_page(request: Request, user: User = Depends(require_admin),
+               session: Session = Depends(db_session)) -> Response:
     return _users_page(request, session)
 
 

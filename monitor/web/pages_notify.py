@@ -9,7 +9,7 @@ from datetime import date
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from monitor.notify import joblog
 from monitor.notify.actions import ActionError, acknowledge, add_contact, add_waiver, remove_contact, revoke_waiver
@@ -35,7 +35,7 @@ def _item(session: Session, indicator_id: int, occurrence: str) -> dict:
                                                       IndicatorState.occurrence == occurrence)).first()
     history = session.exec(select(Acknowledgement).where(Acknowledgement.indicator_id == indicator_id,
                                                          Acknowledgement.occurrence == occurrence)
-                           .order_by(Acknowledgement.id.desc())).all()
+                           .order_by(col(Acknowledgement.id).desc())).all()
     return {"indicator": indicator, "project": project, "state": state, "occurrence": occurrence,
             "history": history, "causes": DEVIATION_CAUSES}
 
@@ -103,10 +103,10 @@ def ack_in_portal_post(indicator_id: int, request: Request, occurrence: str = ""
 @router.get("/admin/waivers")
 def waivers_page(request: Request, user: User = Depends(require_admin), session: Session = Depends(db_session),
                  problem: str | None = None, status_code: int = 200) -> Response:
-    waivers = session.exec(select(Waiver).order_by(Waiver.revoked_at.is_not(None), Waiver.until.desc())).all()
+    waivers = session.exec(select(Waiver).order_by(col(Waiver.revoked_at).is_not(None), col(Waiver.until).desc())).all()
     projects = {p.id: p for p in session.exec(select(Project)).all()}
     indicators = {i.id: i for i in session.exec(select(Indicator).where(
-        Indicator.id.in_([w.indicator_id for w in waivers if w.indicator_id]))).all()}
+        col(Indicator.id).in_([w.indicator_id for w in waivers if w.indicator_id]))).all()}
     return render(request, "notify_waivers.html", {"waivers": waivers, "projects": projects,
                                                    "indicators": indicators, "problem": problem},
                   status_code=status_code)
@@ -125,7 +125,8 @@ def waivers_add(request: Request, target: str = Form(""), until: str = Form(""),
                    project_id=target_id if kind == "project" else None,
                    indicator_id=target_id if kind == "indicator" else None)
     except ValueError as exc:
-        message = str(exc) if isinstance(exc, ActionError) else "请填写“project:编号”或“indicator:编号”及截止日期 (YYYY-MM-DD)"
+        message = (str(exc) if isinstance(exc, ActionError)
+                   else "请填写“project:编号”或“indicator:编号”及截止日期 (YYYY-MM-DD)")
         return waivers_page(request, user, session, problem=message, status_code=422)
     return RedirectResponse("/admin/waivers", status_code=303)
 
@@ -143,8 +144,8 @@ def waivers_revoke(waiver_id: int, user: User = Depends(require_admin),
 @router.get("/admin/contacts")
 def contacts_page(request: Request, user: User = Depends(require_admin), session: Session = Depends(db_session),
                   problem: str | None = None, status_code: int = 200) -> Response:
-    rows = session.exec(select(Contact, Department).join(Department, Department.id == Contact.department_id)
-                        .order_by(Department.code, Contact.id)).all()
+    rows = session.exec(select(Contact, Department).join(Department, col(Department.id) == Contact.department_id)
+                        .order_by(Department.code, col(Contact.id))).all()
     departments = session.exec(select(Department).order_by(Department.code)).all()
     return render(request, "notify_contacts.html", {"rows": rows, "departments": departments, "roles": CONTACT_ROLES,
                                                     "problem": problem}, status_code=status_code)
@@ -181,7 +182,7 @@ def status_page(request: Request, user: User = Depends(require_admin),
     evaluation = joblog.last_evaluation(session)
     counts = dict(session.exec(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
     failed = session.exec(select(OutboxMessage).where(OutboxMessage.status == "failed")
-                          .order_by(OutboxMessage.id.desc()).limit(100)).all()
+                          .order_by(col(OutboxMessage.id).desc()).limit(100)).all()
     return render(request, "notify_status.html", {"jobs": jobs, "evaluation": evaluation, "counts": counts,
                                                   "failed": failed, "warnings": staleness_warnings(session, settings)})
 

@@ -7,6 +7,7 @@ came from. Failed submissions re-render the page with the problems next to the i
 from __future__ import annotations
 
 from datetime import date
+from typing import TypedDict
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -37,6 +38,22 @@ from rules.terms import DEVIATION_CAUSES, GRADES, LIKELIHOODS
 router = APIRouter(include_in_schema=False)
 
 
+class ReportForm(TypedDict):
+    """A report form's fields as typed, for `read_report` and for showing them again next to its problems."""
+
+    value: str
+    as_of: str
+    occurrence_due: str
+    completed_on: str
+    grade: str
+    explanation: str
+    forecast: str
+    deviation_causes: dict[str, str]
+    likelihood: str
+    note: str
+    supersedes_id: str
+
+
 def default_as_of(today_: date, year: int) -> date:
     return min(today_, date(year, 12, 31))
 
@@ -52,7 +69,7 @@ def department_home(request: Request, department_id: int, user: User = Depends(c
                     session: Session = Depends(db_session)) -> Response:
     department = department_for_user(session, user, department_id)
     return render(request, "department.html", {
-        "department": department, "rows": department_rows(session, department.id, today(request)),
+        "department": department, "rows": department_rows(session, department_id, today(request)),
         "today": today(request)})
 
 
@@ -91,10 +108,10 @@ def post_report(
 ) -> Response:
     project = project_for_user(session, user, project_id)
     require_writer(user)
-    causes = dict(zip(DEVIATION_CAUSES, (cause_0, cause_1, cause_2, cause_3, cause_4)))
-    form = dict(value=value, as_of=as_of, occurrence_due=occurrence_due, completed_on=completed_on, grade=grade,
-                explanation=explanation, forecast=forecast, deviation_causes=causes, likelihood=likelihood, note=note,
-                supersedes_id=supersedes_id)
+    causes = dict(zip(DEVIATION_CAUSES, (cause_0, cause_1, cause_2, cause_3, cause_4), strict=True))
+    form = ReportForm(value=value, as_of=as_of, occurrence_due=occurrence_due, completed_on=completed_on,
+                      grade=grade, explanation=explanation, forecast=forecast, deviation_causes=causes,
+                      likelihood=likelihood, note=note, supersedes_id=supersedes_id)
     entry = read_report(indicator_id, **form)
     with write_turn(session):
         _, owner = indicator_for_user(session, user, indicator_id)

@@ -14,8 +14,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from jinja2 import ChoiceLoader, DictLoader
 from markupsafe import Markup
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from monitor.accounts.permissions import can_write, is_bureau
 from monitor.reports import charts
@@ -37,6 +36,7 @@ from monitor.web.auth import (
     visible_department_ids,
 )
 from monitor.web.templating import env, render
+from monitor.web.views import stored_id
 
 router = APIRouter(include_in_schema=False)
 
@@ -71,7 +71,8 @@ INDEX = ("""{% extends "base.html" %}
 {% endblock %}""")
 # The two pages live here, next to their routes; the portal's loader finds them under "reports/".
 if not isinstance(env.loader, ChoiceLoader) or "reports/page.html" not in env.loader.list_templates():
-    env.loader = ChoiceLoader([env.loader, DictLoader({"reports/page.html": PAGE, "reports/index.html": INDEX})])
+    pages = DictLoader({"reports/page.html": PAGE, "reports/index.html": INDEX})
+    env.loader = ChoiceLoader([env.loader, pages] if env.loader else [pages])
 
 KIND_LABELS = (("monitor", "绩效运行监控表"), ("selfeval", "绩效自评表"), ("summary", "部门汇总"))
 
@@ -88,22 +89,23 @@ def reports_index(request: Request, user: User = Depends(current_user),
     visible = visible_department_ids(session, user)
     query = select(Department).order_by(Department.code)
     if visible is not None:
-        query = query.where(Department.id.in_(visible or {-1}))
-    departments = [d for d in session.exec(query).scalars() if not d.is_finance_bureau]
-    years = [y.year for y in session.exec(select(BudgetYear).order_by(BudgetYear.year.desc())).scalars()]
+        query = query.where(col(Department.id).in_(visible or {-1}))
+    departments = [d for d in session.exec(query) if not d.is_finance_bureau]
+    years = [y.year for y in session.exec(select(BudgetYear).order_by(col(BudgetYear.year).desc()))]
     return render(request, "reports/index.html", {
         "years": years, "departments": departments, "bureau": is_bureau(user)})
 
 
-def _scope(session: Session, user: User, department: str | None, project: int | None) -> tuple:
+def _scope(session: Session, user: User, department: str | None,
+           project: int | None) -> tuple[int | None, frozenset[int] | None]:
     """The departments this user may ask for, checked: a department user asking for another gets a 404."""
     visible = visible_department_ids(session, user)
     dept_id = None
     if department:
-        found = session.exec(select(Department).where(Department.code == department)).scalars().first()
+        found = session.exec(select(Department).where(Department.code == department)).first()
         if found is None:
             raise HTTPException(404, f"没有代码为 {department} 的部门")
-        dept_id = department_for_user(session, user, found.id).id
+        dept_id = stored_id(department_for_user(session, user, stored_id(found)))
     if project is not None:
         project_for_user(session, user, project)
     return dept_id, (frozenset(visible) if visible is not None else None)

@@ -26,16 +26,18 @@ def _attachment(name: str) -> dict[str, str]:
 
 
 @router.get("/departments/{department_id}/workbook.xlsx")
-def download_xlsx(department_id: int, user: User = Depends(current_user), session: Session = Depends(db_session)) -> Response:
+def download_xlsx(department_id: int, user: User = Depends(current_user),
+                  session: Session = Depends(db_session)) -> Response:
     department = department_for_user(session, user, department_id)
-    return Response(build_workbook(session, [department.id]), media_type=XLSX,
+    return Response(build_workbook(session, [department_id]), media_type=XLSX,
                     headers=_attachment(f"{department.name}-绩效监控填报.xlsx"))
 
 
 @router.get("/departments/{department_id}/workbook.csv")
-def download_csv(department_id: int, user: User = Depends(current_user), session: Session = Depends(db_session)) -> Response:
+def download_csv(department_id: int, user: User = Depends(current_user),
+                 session: Session = Depends(db_session)) -> Response:
     department = department_for_user(session, user, department_id)
-    return Response(build_csv(session, [department.id]), media_type="text/csv; charset=utf-8",
+    return Response(build_csv(session, [department_id]), media_type="text/csv; charset=utf-8",
                     headers=_attachment(f"{department.name}-绩效监控填报.csv"))
 
 
@@ -48,13 +50,14 @@ def upload_page(request: Request, department_id: int, user: User = Depends(curre
 
 @router.post("/departments/{department_id}/upload", dependencies=[Depends(verify_csrf)])
 def upload(request: Request, department_id: int, file: UploadFile = File(...),
-                 user: User = Depends(current_user), session: Session = Depends(db_session)) -> Response:
+           user: User = Depends(current_user), session: Session = Depends(db_session)) -> Response:
     department = department_for_user(session, user, department_id)
     require_writer(user)
     data = file.file.read(MAX_UPLOAD + 1)
     context = {"department": department, "problems": None, "result": None, "filename": file.filename}
     if len(data) > MAX_UPLOAD:
-        return render(request, "upload.html", {**context, "problems": ["文件超过 10 MB (file too large)"]}, status_code=413)
+        return render(request, "upload.html", {**context, "problems": ["文件超过 10 MB (file too large)"]},
+                      status_code=413)
     parsed = parse_upload(file.filename or "upload", data)
     with write_turn(session):
         try:

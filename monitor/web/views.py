@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol, TypeVar
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, SQLModel, col, func, select
 
 from monitor.progress import service
 from monitor.progress.schedule import Due, describe_target, next_due, pending
@@ -24,6 +26,35 @@ from monitor.store.models import (
     User,
 )
 from rules.terms import worst_light
+
+M = TypeVar("M", bound=SQLModel)
+
+
+class _Row(Protocol):
+    id: int | None
+
+
+def stored_id(row: _Row) -> int:
+    """The key of a row read from the database: only a row not yet flushed has none."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} is not stored yet: it has no id")
+    return row.id
+
+
+def referenced(session: Session, model: type[M], key: int) -> M:
+    """The row a foreign key points at: the constraint guarantees it is there."""
+    row = session.get(model, key)
+    if row is None:
+        raise LookupError(f"{model.__name__} {key} is referenced but missing")
+    return row
+
+
+def indicator_ids(session: Session, project_ids: Collection[int]) -> list[int]:
+    """The ids of the projects' indicators, in one query."""
+    if not project_ids:
+        return []
+    ids = session.exec(select(Indicator.id).where(col(Indicator.project_id).in_(project_ids))).all()
+    return [i for i in ids if i is not None]  # a primary key is never NULL; the model types it for new rows
 
 
 @dataclass
@@ -67,36 +98,38 @@ class ProjectPage:
 
 
 def _infos_for_projects(session: Session, project_ids: list[int]) -> dict[int, list[IndicatorInfo]]:
-    ids = session.exec(select(Indicator.id).where(col(Indicator.project_id).in_(project_ids))).all() if project_ids else []
-    infos = service.load_infos(session, ids)
+    infos = service.load_infos(session, indicator_ids(session, project_ids))
     grouped: dict[int, list[IndicatorInfo]] = defaultdict(list)
     for info in sorted(infos.values(), key=lambda i: (i.indicator.half, i.indicator.position, i.indicator.id)):
-        grouped[info.project.id].append(info)
+        grouped[stored_id(info.project)].append(info)
     return grouped
 
 
 def department_rows(session: Session, department_id: int, today: date) -> list[ProjectRow]:
-    projects = session.exec(select(Project).where(Project.department_id == department_id).order_by(Project.id)).all()
-    ids = [p.id for p in projects]
+    projects = session.exec(select(Project).where(Project.department_id == department_id)
+                            .order_by(col(Project.id))).all()
+    ids = [stored_id(p) for p in projects]
     grouped = _infos_for_projects(session, ids)
-    effective = facts.effective_reports(session, [i.indicator.id for infos in grouped.values() for i in infos])
-    states = {s.project_id: s for s in session.exec(select(ProjectState).where(col(ProjectState.project_id).in_(ids))).all()} if ids else {}
+    effective = facts.effective_reports(session, [stored_id(i.indicator) for infos in grouped.values() for i in infos])
+    states = {s.project_id: s for s in session.exec(select(ProjectState)
+                                                    .where(col(ProjectState.project_id).in_(ids))).all()} if ids else {}
     rows = []
-    for project in projects:
-        infos = [i for i in grouped.get(project.id, []) if i.indicator.half == "annual"]
-        dues = sorted((d for i in infos for d in pending(i, effective.get(i.indicator.id, []), today)),
+    for project, project_id in zip(projects, ids, strict=True):
+        infos = [i for i in grouped.get(project_id, []) if i.indicator.half == "annual"]
+        dues = sorted((d for i in infos for d in pending(i, effective.get(stored_id(i.indicator), []), today)),
                       key=lambda d: d.due)
         upcoming = [d for d in dues if not d.overdue]
-        state = states.get(project.id)
+        state = states.get(project_id)
         rows.append(ProjectRow(project, state.light if state else None, state.budget_light if state else None,
                                upcoming[0] if upcoming else None, [d for d in dues if d.overdue], len(infos),
-                               sum(1 for i in infos if effective.get(i.indicator.id))))
+                               sum(1 for i in infos if effective.get(stored_id(i.indicator)))))
     return rows
 
 
 def project_page(session: Session, project: Project, today: date) -> ProjectPage:
-    infos = _infos_for_projects(session, [project.id]).get(project.id, [])
-    ids = [i.indicator.id for i in infos]
+    project_id = stored_id(project)
+    infos = _infos_for_projects(session, [project_id]).get(project_id, [])
+    ids = [stored_id(i.indicator) for i in infos]
     histories = service.histories(session, ids)
     superseded = facts.superseded_ids(r for rows in histories.values() for r in rows)
     # The facts in force are the history minus what was corrected, oldest first: no second query.
@@ -107,22 +140,25 @@ def project_page(session: Session, project: Project, today: date) -> ProjectPage
             states[state.indicator_id].append(state)
     views = []
     for info in infos:
-        iid = info.indicator.id
+        iid = stored_id(info.indicator)
         lights = [s.light for s in states.get(iid, [])]
         views.append(IndicatorView(
             info=info, meaning=describe_target(info), latest=service.latest(effective[iid]), history=histories[iid],
             superseded=superseded, light=worst_light(lights),
             next=next_due(info, effective[iid], today), occurrences=info.occurrence_dues))
-    spending = service.spending_history(session, project.id)
+    spending = service.spending_history(session, project_id)
     spending_superseded = facts.superseded_ids(spending)
-    state = session.exec(select(ProjectState).where(ProjectState.project_id == project.id)).first()
-    year = infos[0].year if infos else None
-    if year is None:
-        year = session.get(BudgetYear, project.budget_year_id).year
-    user_ids = {r.user_id for rows in histories.values() for r in rows if r.user_id} | {s.user_id for s in spending if s.user_id}
-    users = dict(session.exec(select(User.id, User.display_name).where(col(User.id).in_(user_ids))).all()) if user_ids else {}
-    return ProjectPage(project=project, department=session.get(Department, project.department_id), year=year,
-                       indicators=views, state=state, spending=spending, spending_superseded=spending_superseded,
+    project_state = session.exec(select(ProjectState).where(ProjectState.project_id == project_id)).first()
+    year = infos[0].year if infos else referenced(session, BudgetYear, project.budget_year_id).year
+    user_ids = ({r.user_id for rows in histories.values() for r in rows if r.user_id}
+                | {s.user_id for s in spending if s.user_id})
+    users: dict[int, str] = {}
+    if user_ids:
+        names = session.exec(select(User.id, User.display_name).where(col(User.id).in_(user_ids))).all()
+        users = {uid: name for uid, name in names if uid is not None}  # a primary key is never NULL
+    return ProjectPage(project=project, department=referenced(session, Department, project.department_id), year=year,
+                       indicators=views, state=project_state, spending=spending,
+                       spending_superseded=spending_superseded,
                        spent=service.latest_spending(facts.in_force(spending)),
                        users=users)
 
@@ -138,20 +174,28 @@ class DepartmentSummary:
 
 def overview(session: Session, visible: set[int] | None) -> list[DepartmentSummary]:
     """Every department (the finance bureau's view) with counts, in three grouped queries."""
-    query = select(Department).where(Department.is_finance_bureau == False).order_by(Department.code)  # noqa: E712
+    query = (select(Department).where(Department.is_finance_bureau == False)  # noqa: E712 - a SQL comparison, not a truth test
+             .order_by(Department.code))
     if visible is not None:
         query = query.where(col(Department.id).in_(visible))
     departments = session.exec(query).all()
-    projects = dict(session.exec(select(Project.department_id, func.count(Project.id)).group_by(Project.department_id)).all())
-    indicators = dict(session.exec(select(Project.department_id, func.count(Indicator.id))
-                                   .join(Indicator, Indicator.project_id == Project.id).group_by(Project.department_id)).all())
-    reports = dict(session.exec(select(Project.department_id, func.count(Report.id))
-                                .join(Indicator, Indicator.project_id == Project.id)
-                                .join(Report, Report.indicator_id == Indicator.id).group_by(Project.department_id)).all())
+    department_id = col(Project.department_id)
+    projects = dict(session.exec(select(department_id, func.count(col(Project.id))).group_by(department_id)).all())
+    indicators = dict(session.exec(select(department_id, func.count(col(Indicator.id)))
+                                   .join(Indicator, col(Indicator.project_id) == Project.id)
+                                   .group_by(department_id)).all())
+    reports = dict(session.exec(select(department_id, func.count(col(Report.id)))
+                                .join(Indicator, col(Indicator.project_id) == Project.id)
+                                .join(Report, col(Report.indicator_id) == Indicator.id)
+                                .group_by(department_id)).all())
     lights: dict[int, dict[str, int]] = defaultdict(dict)
-    for dep_id, light, count in session.exec(select(Project.department_id, ProjectState.light, func.count(ProjectState.id))
-                                             .join(ProjectState, ProjectState.project_id == Project.id)
-                                             .group_by(Project.department_id, ProjectState.light)).all():
+    for dep_id, light, count in session.exec(select(department_id, ProjectState.light, func.count(col(ProjectState.id)))
+                                             .join(ProjectState, col(ProjectState.project_id) == Project.id)
+                                             .group_by(department_id, col(ProjectState.light))).all():
         lights[dep_id][light] = count
-    return [DepartmentSummary(d, projects.get(d.id, 0), indicators.get(d.id, 0), reports.get(d.id, 0), lights.get(d.id, {}))
-            for d in departments]
+    summaries = []
+    for d in departments:
+        key = stored_id(d)
+        summaries.append(DepartmentSummary(d, projects.get(key, 0), indicators.get(key, 0), reports.get(key, 0),
+                                           lights.get(key, {})))
+    return summaries
