@@ -40,6 +40,7 @@ def visible_department_ids(session: Session, user: User) -> set[int] | None:
         return set()
     children: dict[int | None, list[int]] = {}
     for dep_id, parent_id in session.exec(select(Department.id, Department.parent_id)).all():
+        assert dep_id is not None  # read from the table, so it has its primary key
         children.setdefault(parent_id, []).append(dep_id)
     seen: set[int] = set()
     todo = [user.department_id]
@@ -63,7 +64,8 @@ def visible_among(session: Session, user: User, department_ids: Iterable[int]) -
         return wanted
     if wanted <= {user.department_id}:
         return wanted if user.department_id is not None else set()
-    return wanted & visible_department_ids(session, user)
+    visible = visible_department_ids(session, user)
+    return wanted if visible is None else wanted & visible
 
 
 def may_see_department(session: Session, user: User, department_id: int | None) -> bool:
@@ -88,7 +90,7 @@ def project_for(session: Session, user: User, project_id: int) -> Project:
 def indicator_for(session: Session, user: User, indicator_id: int) -> tuple[Indicator, Project]:
     indicator = session.get(Indicator, indicator_id)
     project = session.get(Project, indicator.project_id) if indicator is not None else None
-    if project is None or not may_see_department(session, user, project.department_id):
+    if indicator is None or project is None or not may_see_department(session, user, project.department_id):
         raise NotVisible(f"指标 {indicator_id} 不存在 (no such indicator)")
     return indicator, project
 

@@ -35,6 +35,7 @@ def create_token(session: Session, user: User, name: str = "", *, actor: User | 
         raise TokenError(f"用户 {user.username} 已停用 (user disabled)")
     if len(name.strip()) > 100:
         raise TokenError(f"名称过长（{len(name.strip())} 字，最多 100）(name too long)")
+    assert user.id is not None, "a token belongs to a stored user"
     plain = PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(user_id=user.id, name=name.strip(), token_hash=token_hash(plain), prefix=plain[:10],
                    created_at=now())
@@ -46,7 +47,7 @@ def create_token(session: Session, user: User, name: str = "", *, actor: User | 
 
 
 def list_tokens(session: Session, user: User | None = None) -> Sequence[ApiToken]:
-    query = select(ApiToken).order_by(ApiToken.id)
+    query = select(ApiToken).order_by(col(ApiToken.id))
     if user is not None:
         query = query.where(ApiToken.user_id == user.id)
     return session.exec(query).all()
@@ -70,9 +71,9 @@ def revoke_token(session: Session, token_id: int, *, actor: User | str | None, c
     return row
 
 
-_USERS_FOR_HASHES = (select(ApiToken.token_hash, User).join(ApiToken, ApiToken.user_id == User.id)
+_USERS_FOR_HASHES = (select(ApiToken.token_hash, User).join(ApiToken, col(ApiToken.user_id) == col(User.id))
                      .where(col(ApiToken.token_hash).in_(bindparam("hashes", expanding=True)))
-                     .where(ApiToken.revoked_at == None))  # noqa: E711 - SQL IS NULL
+                     .where(col(ApiToken.revoked_at).is_(None)))
 
 
 def user_for_token(session: Session, plain: str) -> User | None:

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,6 +61,14 @@ def _days(series: pd.Series) -> pd.Series:
     return pd.Series(out, index=series.index, dtype="datetime64[s]")
 
 
+def driver_connection(conn: Connection) -> Any:
+    """The DB-API connection under `conn`: sqlite3's or psycopg's, each used only through its own driver's API."""
+    raw = conn.connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the database connection is closed")
+    return raw
+
+
 def query_frame(conn: Connection, sql: str, params: dict, types: str) -> pd.DataFrame:
     """Run `sql` on the raw driver cursor and build the frame column by column.
 
@@ -67,7 +76,7 @@ def query_frame(conn: Connection, sql: str, params: dict, types: str) -> pd.Data
     "o" anything else. Skipping SQLAlchemy's row objects and pandas' row-wise constructor is what makes reading
     millions of rows cheap; the column names come from the cursor.
     """
-    raw = conn.connection.driver_connection
+    raw = driver_connection(conn)
     if conn.dialect.name != "sqlite":
         sql = re.sub(r"(?<!:):(\w+)", r"%(\1)s", sql)
     cur = raw.cursor()
@@ -80,7 +89,7 @@ def query_frame(conn: Connection, sql: str, params: dict, types: str) -> pd.Data
     if len(names) != len(types):
         raise ValueError(f"{len(names)} columns but types {types!r}")
     frame = pd.DataFrame.from_records(rows, columns=names, coerce_float=True, nrows=len(rows))
-    for name, kind in zip(names, types):
+    for name, kind in zip(names, types, strict=True):
         column = frame[name]
         if kind == "i" and column.dtype != np.int64:
             frame[name] = column.astype(np.int64)
@@ -186,4 +195,5 @@ def previous_states(conn: Connection, lo: int, hi: int, department_id: int | Non
                CAST(s.ratio AS DOUBLE PRECISION) AS ratio, CAST(s.forecast AS DOUBLE PRECISION) AS forecast,
                s.likelihood, s.reason
         FROM indicatorstate s JOIN indicator i ON i.id = s.indicator_id JOIN project p ON p.id = i.project_id
-        WHERE i.project_id BETWEEN :lo AND :hi{dept}""", {"lo": lo, "hi": hi, "dept": department_id}, "iioooo" + "ffff" + "oo")
+        WHERE i.project_id BETWEEN :lo AND :hi{dept}""", {"lo": lo, "hi": hi, "dept": department_id},
+                       "iioooo" + "ffff" + "oo")

@@ -16,10 +16,11 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from monitor.config import Config
+from monitor.evaluation.load import Chunk, load_chunk, previous_states, project_chunks
 from monitor.evaluation.load import department_id as find_department
-from monitor.evaluation.load import load_chunk, previous_states, project_chunks
 from monitor.evaluation.write import write_states
 from monitor.store.models.evaluation import EvaluationRun
 from monitor.store.types import now
@@ -79,7 +80,7 @@ def run_evaluation(
                 result = evaluate(projects=chunk.projects, indicators=chunk.indicators,
                                   occurrences=chunk.occurrences, reports=chunk.reports, spending=chunk.spending,
                                   as_of=as_of, settings=config)
-                if store:
+                if run_id is not None:  # storing
                     previous = previous_states(conn, lo, hi, dept_id)
                     counts = write_states(conn, result.indicators, previous, result.projects, as_of=as_of,
                                           run_id=run_id, lo=lo, hi=hi, department_id=dept_id)
@@ -110,7 +111,7 @@ def run_evaluation(
     return summary
 
 
-def _named(states: pd.DataFrame, chunk) -> pd.DataFrame:
+def _named(states: pd.DataFrame, chunk: Chunk) -> pd.DataFrame:
     names = chunk.indicators[["indicator_id", "name", "level2"]].rename(columns={"name": "indicator"})
     return states.merge(names, on="indicator_id", how="left").merge(
         chunk.projects[["project_id", "project", "department_id", "department_code", "department"]],
@@ -118,16 +119,17 @@ def _named(states: pd.DataFrame, chunk) -> pd.DataFrame:
 
 
 def _open_run(engine: Engine, as_of: date) -> int:
-    table = EvaluationRun.__table__
     with engine.begin() as conn:
-        result = conn.execute(insert(table).values(as_of=as_of, started_at=now(), status="running", indicators=0))
-        return int(result.inserted_primary_key[0])
+        result = conn.execute(insert(EvaluationRun).values(as_of=as_of, started_at=now(), status="running",
+                                                           indicators=0))
+        key = result.inserted_primary_key
+        assert key is not None  # a single-row INSERT always reports its key
+        return int(key[0])
 
 
 def _close_run(engine: Engine, run_id: int, status: str, summary: RunSummary, error: str | None = None) -> None:
     counts = {"lights": dict(summary.lights), "project_lights": dict(summary.project_lights),
               "projects": summary.projects, "changes": summary.changes, "rewritten": summary.rewritten}
-    table = EvaluationRun.__table__
     with engine.begin() as conn:
-        conn.execute(update(table).where(table.c.id == run_id).values(
+        conn.execute(update(EvaluationRun).where(col(EvaluationRun.id) == run_id).values(
             finished_at=now(), status=status, indicators=summary.indicators, counts=counts, error=error))

@@ -14,6 +14,8 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from monitor.evaluation.load import driver_connection
+
 STATE_COLUMNS = ["indicator_id", "occurrence", "as_of", "light", "status", "expected", "actual", "ratio",
                  "forecast", "likelihood", "reason", "since", "run_id"]
 CHANGE_COLUMNS = ["indicator_id", "occurrence", "as_of", "light", "status", "previous_light", "previous_status",
@@ -90,6 +92,7 @@ def write_states(conn: Connection, states: pd.DataFrame, previous: pd.DataFrame,
         out["light"].tolist(), out["status"].tolist(), _measure(out["expected"]),
         _measure(out["actual"]), _measure(out["ratio"]), _measure(out["forecast"]),
         _nullable(out["likelihood"]), out["reason"].tolist(), out["since"].tolist(), [run_id] * len(out),
+        strict=True,
     ))
     _upsert(conn, "indicatorstate", STATE_COLUMNS, ["indicator_id", "occurrence"], state_rows)
     change_rows = list(zip(
@@ -97,6 +100,7 @@ def write_states(conn: Connection, states: pd.DataFrame, previous: pd.DataFrame,
         changes["light"].tolist(), changes["status"].tolist(),
         _nullable(changes["previous_light"]), _nullable(changes["previous_status"]),
         changes["reason"].tolist(), [run_id] * len(changes),
+        strict=True,
     ))
     if change_rows:
         _insert(conn, "indicatorstatechange", CHANGE_COLUMNS, change_rows)
@@ -105,6 +109,7 @@ def write_states(conn: Connection, states: pd.DataFrame, previous: pd.DataFrame,
         projects["budget_light"].tolist(), _money(projects["spent"], conn.dialect.name),
         _measure(projects["execution_rate"]), _measure(projects["execution_ratio"]),
         _money(projects["forecast_spent"], conn.dialect.name), projects["reason"].tolist(), [run_id] * len(projects),
+        strict=True,
     ))
     _upsert(conn, "projectstate", PROJECT_COLUMNS, ["project_id"], project_rows)
     return {"states": len(merged), "rewritten": len(state_rows), "changes": len(change_rows), "removed": len(gone),
@@ -117,7 +122,7 @@ def _param_sql(conn: Connection, sql: str) -> str:
 
 def _insert(conn: Connection, table: str, columns: list[str], rows: list[tuple]) -> None:
     if conn.dialect.name == "postgresql":
-        with conn.connection.driver_connection.cursor() as cur:
+        with driver_connection(conn).cursor() as cur:
             with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
@@ -149,8 +154,7 @@ def _upsert(conn: Connection, table: str, columns: list[str], key: list[str], ro
 def _copy_upsert(conn: Connection, table: str, columns: list[str], conflict: str, rows: list[tuple]) -> None:
     names = ", ".join(columns)
     staging = f"_stage_{table}"
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cur:
+    with driver_connection(conn).cursor() as cur:
         cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "
                     f"SELECT {names} FROM {table} WITH NO DATA")
         cur.execute(f"DELETE FROM {staging}")

@@ -118,6 +118,7 @@ def _indicators(group: list[RawTable], project: ParsedProject, doc: ParsedDocume
             if e.level2 is None:
                 doc.rejected.append(Rejected(e.line, e.text, "无法确定所属二级指标", pname, e.half))
                 continue
+            assert e.name is not None and e.value is not None  # _split_glued gave each row both, or a problem
             key = (e.half, e.name, e.value)
             if key in kept:
                 doc.duplicates.append(Duplicate(e.line, pname, e.half, e.name, e.value, kept[key].line))
@@ -171,7 +172,7 @@ def _join_fragments(table: RawTable, doc: ParsedDocument, pname: str) -> None:
         if e.half != "annual" or not e.name or e.problem or len(e.name) > 2:
             continue
         left = period.get(e.row)
-        if left is None or left.value != e.value:
+        if left is None or left.name is None or left.value != e.value:
             continue
         full = left.name + e.name
         doc.repairs.append(Repair(left.line, "name", left.name, full, pname, "实施期指标名称折行，末尾字落在年度一侧"))
@@ -198,7 +199,7 @@ def _restore(table: RawTable, period_names: list[str], doc: ParsedDocument, pnam
         if e.half != "annual" or not e.name or e.problem or e.name in names or len(e.name) < 3:
             continue
         beside = same_row.get(e.row)
-        if beside is not None and beside.name.startswith(e.name) and len(beside.name) > len(e.name):
+        if beside is not None and beside.name and beside.name.startswith(e.name) and len(beside.name) > len(e.name):
             doc.repairs.append(Repair(e.line, "name", e.name, beside.name, pname,
                                       "年度指标名称被截断，按同一行实施期指标名称恢复"))
             e.name = beside.name
@@ -210,7 +211,8 @@ def _restore(table: RawTable, period_names: list[str], doc: ParsedDocument, pnam
             if len(same_level) == 1:
                 candidates = same_level
         if len(candidates) == 1:
-            doc.repairs.append(Repair(e.line, "name", e.name, candidates[0], pname, "年度指标名称被截断，按实施期指标名称恢复"))
+            doc.repairs.append(Repair(e.line, "name", e.name, candidates[0], pname,
+                                      "年度指标名称被截断，按实施期指标名称恢复"))
             e.name = candidates[0]
         elif len(candidates) > 1:
             doc.warnings.append(f"第{e.line}行 年度指标「{e.name}」可能被截断，但对应的实施期名称不唯一"
@@ -246,7 +248,7 @@ def _place(table: RawTable, doc: ParsedDocument, pname: str) -> None:
                 stream[j].level2 = e.label
                 j -= 1
         if half == "annual":
-            period_level = {}
+            period_level: dict[str, str] = {}
             for p in table.entries:
                 if p.half == "period" and p.name and p.level2:
                     period_level.setdefault(p.name, p.level2)

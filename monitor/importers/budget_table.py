@@ -34,8 +34,14 @@ def find_rows(lines: list[str], layout: str) -> list[tuple[str, Decimal, int]] |
     return None
 
 
+def _amount(text: str) -> Decimal | None:
+    """A printed 万元 amount in 元; None for a cell that is not one (is_money also admits a lone ",")."""
+    money = parse_money(text) if is_money(text) else None
+    return None if money is None else money * WAN
+
+
 def _read_tabs(lines: list[str], begin: int) -> list[tuple[str, Decimal, int]]:
-    rows = []
+    rows: list[tuple[str, Decimal, int]] = []
     for j in range(begin, len(lines)):
         s = lines[j]
         if not s.strip():
@@ -47,13 +53,14 @@ def _read_tabs(lines: list[str], begin: int) -> list[tuple[str, Decimal, int]]:
         if "\t" not in s:
             break
         cells = [c.strip() for c in s.split("\t") if c.strip()]
-        if len(cells) >= 2 and is_money(cells[1]):
-            rows.append((cells[0], parse_money(cells[1]) * WAN, j + 1))
+        amount = _amount(cells[1]) if len(cells) >= 2 else None
+        if amount is not None:
+            rows.append((cells[0], amount, j + 1))
     return rows
 
 
 def _read_spaces(lines: list[str], begin: int) -> list[tuple[str, Decimal, int]]:
-    rows = []
+    rows: list[tuple[str, Decimal, int]] = []
     pending: list[str] = []
     pending_line = None
     for j in range(begin, len(lines)):
@@ -63,15 +70,15 @@ def _read_spaces(lines: list[str], begin: int) -> list[tuple[str, Decimal, int]]
         if "表十三" in s or "上年结转" in s or "预算公开表" in s:
             break
         tokens = s.split()
-        numbers = [t for t in tokens if is_money(t)]
+        amounts = [a for t in tokens if (a := _amount(t)) is not None]
         words = [t for t in tokens if not is_money(t)]
-        if words and not numbers:
+        if words and not amounts:
             pending.append("".join(words))
             pending_line = pending_line or j + 1
             continue
-        if numbers:
+        if amounts:
             name = "".join(pending + words)
-            rows.append((name, parse_money(numbers[0]) * WAN, pending_line or j + 1))
+            rows.append((name, amounts[0], pending_line or j + 1))
             pending, pending_line = [], None
     return rows
 
@@ -94,7 +101,8 @@ def reconcile(rows: list[tuple[str, Decimal, int]] | None, projects: list[Parsed
             match = next((p for p in unmatched if p.name == name and _close(p.annual_funds, amount)), None)
             if match is not None:
                 rounding.append({"project": name, "line": line, "disclosed": _t(amount),
-                                 "imported": _t(match.annual_funds), "reason": "表十二按万元保留两位小数，差额在舍入范围内"})
+                                 "imported": _t(match.annual_funds),
+                                 "reason": "表十二按万元保留两位小数，差额在舍入范围内"})
         if match is None:
             match = next((p for p in unmatched if p.name == name), None)
             if match is not None:

@@ -18,6 +18,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
+from sqlmodel import Session, col
 
 from monitor.importers.document import (
     LEVEL1_OF,
@@ -53,8 +54,8 @@ PROJECT_COLUMNS: list[tuple[str, str, str]] = [
     ("项目期", "period", "text"),
     ("实施期资金总额（元）", "total_funds", "money"),
     ("年度资金总额（元）", "annual_funds", "money"),
-    *[(f"年度-{label}（元）", f"annual_{s}", "money") for s, label in zip(SOURCES, SOURCE_LABELS)],
-    *[(f"实施期-{label}（元）", f"total_{s}", "money") for s, label in zip(SOURCES, SOURCE_LABELS)],
+    *[(f"年度-{label}（元）", f"annual_{s}", "money") for s, label in zip(SOURCES, SOURCE_LABELS, strict=True)],
+    *[(f"实施期-{label}（元）", f"total_{s}", "money") for s, label in zip(SOURCES, SOURCE_LABELS, strict=True)],
     ("项目概况", "overview", "text"),
     ("立项依据", "basis", "text"),
     ("项目设立必要性", "necessity", "text"),
@@ -104,8 +105,8 @@ def write_template(out: Path, projects: list[dict] | None = None, indicators: li
     money = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
                            error="金额须为不小于0的数字（元）", showErrorMessage=True)
     ws.add_data_validation(money)
-    for col in money_cols:
-        money.add(f"{col}2:{col}2000")
+    for letter in money_cols:
+        money.add(f"{letter}2:{letter}2000")
     iws = wb.create_sheet(INDICATOR_SHEET)
     _header(iws, INDICATOR_COLUMNS)
     for r, row in enumerate(indicators or [], start=2):
@@ -118,9 +119,9 @@ def write_template(out: Path, projects: list[dict] | None = None, indicators: li
     level2 = DataValidation(type="list", formula1='"' + ",".join(LEVEL2_NAMES) + '"', allow_blank=False,
                             error="请从下拉列表选择二级指标", showErrorMessage=True)
     level1 = DataValidation(type="list", formula1='"产出指标,效益指标,满意度指标"', allow_blank=True)
-    for dv, col in ((half, "B"), (level1, "C"), (level2, "D")):
+    for dv, letter in ((half, "B"), (level1, "C"), (level2, "D")):
         iws.add_data_validation(dv)
-        dv.add(f"{col}2:{col}20000")
+        dv.add(f"{letter}2:{letter}20000")
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
     return out
@@ -137,29 +138,30 @@ def _header(ws, headers: list[str]) -> None:
     ws.freeze_panes = "A2"
 
 
-def export_department(session, out: Path, code: str, *, year: int | None = None) -> int:
+def export_department(session: Session, out: Path, code: str, *, year: int | None = None) -> int:
     """Pre-fill the template with one department's projects and indicators (both halves) from the store."""
     from monitor.store.models import BudgetYear, Department, Indicator, Project
 
-    dept = session.execute(select(Department).where(Department.code == code)).scalars().first()
+    dept = session.execute(select(Department).where(col(Department.code) == code)).scalars().first()
     if dept is None:
         raise ImportFailure(f"数据库中没有部门代码 {code}", field_name="部门代码")
-    query = select(Project, BudgetYear.year).join(BudgetYear, Project.budget_year_id == BudgetYear.id).where(
-        Project.department_id == dept.id)
-    rows = session.execute(query).all()
-    if year is None and rows:
-        year = max(y for _, y in rows)
-    rows = sorted([(p, y) for p, y in rows if y == year], key=lambda pair: (pair[0].source_line or 0, pair[0].id))
+    query = select(Project, col(BudgetYear.year)).join(
+        BudgetYear, col(Project.budget_year_id) == col(BudgetYear.id)).where(col(Project.department_id) == dept.id)
+    found = session.execute(query).all()
+    if year is None and found:
+        year = max(y for _, y in found)
+    rows = sorted([(p, y) for p, y in found if y == year], key=lambda pair: (pair[0].source_line or 0, pair[0].id))
     projects, indicators = [], []
     for project, y in rows:
         data = {attr: getattr(project, attr, None) for _, attr, _ in PROJECT_COLUMNS
                 if attr not in ("department_code", "department_name", "year")}
         data.update(department_code=dept.code, department_name=dept.name, year=y)
         projects.append(data)
-        items = session.execute(select(Indicator).where(Indicator.project_id == project.id).order_by(
-            Indicator.half.desc(), Indicator.position, Indicator.id)).scalars()
+        items = session.execute(select(Indicator).where(col(Indicator.project_id) == project.id).order_by(
+            col(Indicator.half).desc(), col(Indicator.position), col(Indicator.id))).scalars()
         for item in items:
-            indicators.append({"项目标识": project.import_key, "目标类别": "年度目标" if item.half == "annual" else "实施期目标",
+            indicators.append({"项目标识": project.import_key,
+                               "目标类别": "年度目标" if item.half == "annual" else "实施期目标",
                                "一级指标": item.level1, "二级指标": item.level2, "三级指标": item.name,
                                "指标值": item.value_text, "序号": item.position})
     write_template(out, projects, indicators)
@@ -175,7 +177,8 @@ def read_workbook(path: str | Path) -> ParsedDocument:
     try:
         wb = load_workbook(path, data_only=True, read_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ImportFailure(f"无法读取Excel文件（文件损坏或不是 .xlsx）：{exc.__class__.__name__}", file=source) from exc
+        raise ImportFailure(f"无法读取Excel文件（文件损坏或不是 .xlsx）：{exc.__class__.__name__}",
+                            file=source) from exc
     except Exception as exc:
         raise ImportFailure(f"无法读取Excel文件：{exc}", file=source) from exc
     problems: list[dict] = []
@@ -331,47 +334,48 @@ def _read_indicators(ws, projects: dict[str, ParsedProject], problems: list[dict
     by_name = {p.name: p for p in projects.values()}
     seen: dict[tuple, tuple[int, str]] = {}
     positions: dict[tuple[str, str], int] = {}
+
+    def problem(number: int, column: str, text: str) -> None:
+        problems.append({"sheet": INDICATOR_SHEET, "row": number, "column": column, "problem": text})
+
     for n, row in rows:
         doc.indicator_rows += 1
         errors_before = len(problems)
-
-        def problem(column: str, text: str) -> None:
-            problems.append({"sheet": INDICATOR_SHEET, "row": n, "column": column, "problem": text})
 
         key = _cell(row, index, "项目标识")
         project = projects.get(str(key)) if key is not None else None
         if project is None and key is not None:
             project = by_name.get(str(key))
         if key is None:
-            problem("项目标识", "必填")
+            problem(n, "项目标识", "必填")
         elif project is None:
-            problem("项目标识", f"「{key}」不在「项目」表中")
+            problem(n, "项目标识", f"「{key}」不在「项目」表中")
         half_text = _cell(row, index, "目标类别")
         half = HALF_LABELS.get(str(half_text)) if half_text is not None else None
         if half is None:
-            problem("目标类别", f"须为「年度目标」或「实施期目标」，而不是「{half_text or ''}」")
+            problem(n, "目标类别", f"须为「年度目标」或「实施期目标」，而不是「{half_text or ''}」")
         level2_text = _cell(row, index, "二级指标")
         level2 = None
         if level2_text is None:
-            problem("二级指标", "必填")
+            problem(n, "二级指标", "必填")
         else:
             t = squash(str(level2_text))
             level2 = t if t in LEVEL2_NAMES else LEVEL2_VARIANTS.get(t)
             if level2 is None:
-                problem("二级指标", f"「{level2_text}」不是规定的二级指标（{'、'.join(LEVEL2_NAMES)}）")
+                problem(n, "二级指标", f"「{level2_text}」不是规定的二级指标（{'、'.join(LEVEL2_NAMES)}）")
             elif level2 != t:
                 doc.repairs.append(Repair(n, "level2", str(level2_text), level2, str(key), "二级指标名称规范化"))
         level1_text = _cell(row, index, "一级指标")
         if level2 and level1_text is not None and squash(str(level1_text)) != LEVEL1_OF[level2]:
-            problem("一级指标", f"「{level1_text}」与二级指标「{level2}」不符（应为「{LEVEL1_OF[level2]}」）")
+            problem(n, "一级指标", f"「{level1_text}」与二级指标「{level2}」不符（应为「{LEVEL1_OF[level2]}」）")
         name = _cell(row, index, "三级指标")
         value = _cell(row, index, "指标值")
         if name is None:
-            problem("三级指标", "必填")
+            problem(n, "三级指标", "必填")
         if value is None:
-            problem("指标值", "必填（定性指标也请照原文填写，如「提高」）")
-        if len(problems) > errors_before:
-            continue
+            problem(n, "指标值", "必填（定性指标也请照原文填写，如「提高」）")
+        if len(problems) > errors_before or project is None or half is None or level2 is None:
+            continue  # each of the three missing was reported above
         name, value = str(name), _text(value)
         identity = (project.import_key, half, level2, name)
         if identity in seen:
@@ -379,7 +383,7 @@ def _read_indicators(ws, projects: dict[str, ParsedProject], problems: list[dict
             if first_value == value:
                 doc.duplicates.append(Duplicate(n, project.import_key, half, name, value, first_row))
             else:
-                problem("三级指标", f"与第{first_row}行同一项目、同一二级指标下的指标同名但指标值不同")
+                problem(n, "三级指标", f"与第{first_row}行同一项目、同一二级指标下的指标同名但指标值不同")
             continue
         seen[identity] = (n, value)
         positions[(project.import_key, half)] = positions.get((project.import_key, half), 0) + 1

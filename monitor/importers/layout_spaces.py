@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 
 from monitor.importers.document import Repair
-from monitor.importers.layout_tabs import resolve_level1
-from monitor.importers.levels import as_level2, is_header_word, is_level1, split_level2_prefix, squash
+from monitor.importers.layout_tabs import Item, resolve_level1
+from monitor.importers.levels import Label, as_level2, is_header_word, is_level1, split_level2_prefix, squash
 from monitor.importers.table_block import (
     TEXT_LABELS,
     YEAR_LINE,
@@ -132,9 +132,9 @@ def split_goal(texts: list[str]) -> tuple[str, str]:
 def _read_indicators(body: list[tuple[int, str]], table: RawTable) -> None:
     side = "period"
     row = 0
-    pending = None  # (Label, line)
+    pending: tuple[Label, int] | None = None  # a label not yet followed by its name, and its line
     for number, s in body:
-        items = []
+        items: list[Item] = []
         for token in s.split():
             key = squash(token)
             if is_header_word(key) and key not in ("绩效", "指标"):
@@ -155,18 +155,19 @@ def _read_indicators(body: list[tuple[int, str]], table: RawTable) -> None:
         items = resolve_level1(items)
         i = 0
         while i < len(items):
-            kind, value, _ = items[i]
-            if kind == "L":
+            item = items[i]
+            if item[0] == "L":
                 if pending is not None:
                     _add(table, pending[1], side, row, pending[0], None, None)
                     side, row = _flip(side, row)
-                pending = (value, number)
+                pending = (item[1], number)
                 i += 1
                 continue
-            name = value
+            name = item[1]
             val = None
-            if i + 1 < len(items) and items[i + 1][0] == "T":
-                val = items[i + 1][1]
+            following = items[i + 1] if i + 1 < len(items) else None
+            if following is not None and following[0] == "T":
+                val = following[1]
                 i += 2
             else:
                 i += 1
@@ -181,7 +182,8 @@ def _flip(side: str, row: int) -> tuple[str, int]:
     return ("annual", row) if side == "period" else ("period", row + 1)
 
 
-def _add(table: RawTable, number: int, half: str, row: int, label, name: str | None, value: str | None) -> None:
+def _add(table: RawTable, number: int, half: str, row: int, label: Label | None, name: str | None,
+         value: str | None) -> None:
     if label is not None and label.repaired:
         table.repairs.append(Repair(number, "level2", label.raw, label.canonical, reason="二级指标名称规范化"))
     table.entries.append(RawEntry(line=number, half=half, row=row,

@@ -7,6 +7,8 @@ the first label that follows a text; the header row's 三级指标 columns break
 
 from __future__ import annotations
 
+from typing import Literal
+
 from monitor.importers.document import Repair
 from monitor.importers.levels import (
     Label,
@@ -19,7 +21,9 @@ from monitor.importers.levels import (
 )
 from monitor.importers.table_block import YEAR_LINE, Cell, RawEntry, RawTable, walk_header
 
-Item = tuple[str, object, int]  # ("L", Label, col) | ("T", str, col)
+LabelItem = tuple[Literal["L"], Label, int]  # a 二级 label
+TextItem = tuple[Literal["T", "1"], str, int]  # a text, or ("1") a 一级 label's key until resolve_level1 drops it
+Item = LabelItem | TextItem  # (kind, what, col)
 
 
 def read_block(lines: list[str], start: int, end: int) -> RawTable:
@@ -123,7 +127,7 @@ def split_row(items: list[Item], left_col: int | None, right_col: int | None) ->
         for j in range(texts[0] + 1, len(items)):
             if items[j][0] == "L":
                 return items[:j], items[j:]
-    labels = [it for it in items if it[0] == "L"]
+    labels: list[Item] = [it for it in items if it[0] == "L"]
     ts = [it for it in items if it[0] == "T"]
     if not ts:
         if len(labels) >= 2:
@@ -149,8 +153,8 @@ def _emit_half(table: RawTable, number: int, half: str, mine: list[Item], other:
     _emit(table, number, half, labels, texts)
 
 
-def _emit(table: RawTable, number: int, half: str, labels: list[Item], texts: list[str]) -> None:
-    label: Label | None = labels[-1][1] if labels else None
+def _emit(table: RawTable, number: int, half: str, labels: list[LabelItem], texts: list[str]) -> None:
+    label = labels[-1][1] if labels else None
     if label is not None and label.repaired:
         table.repairs.append(Repair(number, "level2", label.raw, label.canonical, reason="二级指标名称规范化"))
     entry = RawEntry(line=number, half=half, row=number, label=label.canonical if label else None,

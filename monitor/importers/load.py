@@ -18,7 +18,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlmodel import Session, SQLModel
+from sqlalchemy import inspect as sa_inspect
+from sqlmodel import Session, SQLModel, col
 
 from monitor.importers.document import ImportFailure, ParsedDocument, ParsedIndicator, ParsedProject
 from monitor.store.models import BudgetYear, Department, ImportRun, Indicator, Project
@@ -58,7 +59,8 @@ def resolve_identity(doc: ParsedDocument, *, year: int | None, department_code: 
         raise ImportFailure("文件中没有主管部门代码，请用 --department-code 指定", file=doc.source_file,
                             field_name="主管部门及代码")
     if year and doc.year and year != doc.year:
-        raise ImportFailure(f"文件中的年度是 {doc.year}，与 --year {year} 不一致", file=doc.source_file, field_name="年度")
+        raise ImportFailure(f"文件中的年度是 {doc.year}，与 --year {year} 不一致", file=doc.source_file,
+                            field_name="年度")
     resolved = doc.year or year
     if not resolved:
         raise ImportFailure("文件中没有预算年度，请用 --year 指定", file=doc.source_file, field_name="年度")
@@ -70,29 +72,31 @@ def store_document(session: Session, doc: ParsedDocument, *, year: int | None = 
     code, resolved_year = resolve_identity(doc, year=year, department_code=department_code)
     check_lengths(doc)
     started = datetime.now(SHANGHAI)
-    department = session.execute(select(Department).where(Department.code == code)).scalars().first()
+    department = session.execute(select(Department).where(col(Department.code) == code)).scalars().first()
     if department is None:
         department = Department(code=code, name=doc.department_name or code)
         session.add(department)
         session.flush()
     elif doc.department_name and department.name != doc.department_name and department.name == department.code:
         department.name = doc.department_name
-    budget_year = session.execute(select(BudgetYear).where(BudgetYear.year == resolved_year)).scalars().first()
+    budget_year = session.execute(select(BudgetYear).where(col(BudgetYear.year) == resolved_year)).scalars().first()
     if budget_year is None:
         budget_year = BudgetYear(year=resolved_year)
         session.add(budget_year)
         session.flush()
-    result = StoreResult(department_id=department.id, year=resolved_year)
+    department_id, budget_year_id = department.id, budget_year.id
+    assert department_id is not None and budget_year_id is not None  # both stored: found, or flushed above
+    result = StoreResult(department_id=department_id, year=resolved_year)
     existing = {p.import_key: p for p in session.execute(
-        select(Project).where(Project.department_id == department.id,
-                              Project.budget_year_id == budget_year.id)).scalars()}
+        select(Project).where(col(Project.department_id) == department_id,
+                              col(Project.budget_year_id) == budget_year_id)).scalars()}
     seen: set[str] = set()
     for parsed in doc.projects:
         seen.add(parsed.import_key)
         project = existing.get(parsed.import_key)
         values = _project_values(parsed, doc)
         if project is None:
-            project = Project(department_id=department.id, budget_year_id=budget_year.id,
+            project = Project(department_id=department_id, budget_year_id=budget_year_id,
                               import_key=parsed.import_key, **values)
             session.add(project)
             session.flush()
@@ -105,18 +109,19 @@ def store_document(session: Session, doc: ParsedDocument, *, year: int | None = 
     for key, project in existing.items():
         if key in seen:
             continue
-        if _referenced(session, "project", [project.id]) or _referenced(
-                session, "indicator", _indicator_ids(session, project.id)):
+        project_id = _stored_id(project)
+        if _referenced(session, "project", [project_id]) or _referenced(
+                session, "indicator", _indicator_ids(session, project_id)):
             result.kept_stale.append(f"项目「{key}」不在本次文件中，但已有关联数据，保留")
             continue
-        for indicator in session.execute(select(Indicator).where(Indicator.project_id == project.id)).scalars():
+        for indicator in session.execute(select(Indicator).where(col(Indicator.project_id) == project_id)).scalars():
             session.delete(indicator)
         session.flush()
         session.delete(project)
         result.deleted["projects"] += 1
     session.flush()
     run = ImportRun(source_file=doc.source_file, sha256=doc.sha256, format=doc.format, started_at=started,
-                    finished_at=datetime.now(SHANGHAI), department_id=department.id, year=resolved_year,
+                    finished_at=datetime.now(SHANGHAI), department_id=department_id, year=resolved_year,
                     summary_json=summary_json(doc, result))
     session.add(run)
     session.flush()
@@ -124,8 +129,8 @@ def store_document(session: Session, doc: ParsedDocument, *, year: int | None = 
     return result
 
 
-PROJECT_LABELS = {"name": "项目名称", "import_key": "项目标识", "implementing_unit": "实施单位", "attribute": "项目属性",
-                  "period": "项目期"}
+PROJECT_LABELS = {"name": "项目名称", "import_key": "项目标识", "implementing_unit": "实施单位",
+                  "attribute": "项目属性", "period": "项目期"}
 INDICATOR_LABELS = {"name": "三级指标", "level2": "二级指标", "level1": "一级指标"}
 
 
@@ -138,12 +143,21 @@ def check_lengths(doc: ParsedDocument) -> None:
             _check_length(doc, Indicator, INDICATOR_LABELS, item, item.line)
 
 
-def _check_length(doc: ParsedDocument, model: type[SQLModel], labels: dict[str, str], parsed, line: int | None) -> None:
+def _check_length(doc: ParsedDocument, model: type[SQLModel], labels: dict[str, str],
+                  parsed: ParsedProject | ParsedIndicator, line: int | None) -> None:
     for attr, label in labels.items():
         value = getattr(parsed, attr)
-        limit = model.__table__.c[attr].type.length
+        limit = _max_length(model, attr)
         if value is not None and len(str(value)) > limit:
             raise ImportFailure(f"{label}超过{limit}个字符", file=doc.source_file, line=line, field_name=label)
+
+
+def _max_length(model: type[SQLModel], attr: str) -> int:
+    """The declared length of a string column (every column `check_lengths` checks is one)."""
+    length = getattr(sa_inspect(model).columns[attr].type, "length", None)
+    if not isinstance(length, int):
+        raise TypeError(f"{model.__name__}.{attr} is not a column with a length")
+    return length
 
 
 def _project_values(parsed: ParsedProject, doc: ParsedDocument) -> dict:
@@ -212,8 +226,9 @@ _COLUMNS_OF: dict[Target, dict] = {}
 
 def _store_indicators(session: Session, project: Project, parsed: ParsedProject, year: int,
                       result: StoreResult, strict_month_before: bool) -> None:
+    project_id = _stored_id(project)
     existing = {(i.half, i.level2, i.name): i for i in session.execute(
-        select(Indicator).where(Indicator.project_id == project.id)).scalars()}
+        select(Indicator).where(col(Indicator.project_id) == project_id)).scalars()}
     seen = set()
     for item in parsed.indicators:
         key = item.identity
@@ -221,7 +236,8 @@ def _store_indicators(session: Session, project: Project, parsed: ParsedProject,
         values = _indicator_values(item, year, strict_month_before)
         row = existing.get(key)
         if row is None:
-            session.add(Indicator(project_id=project.id, half=item.half, level2=item.level2, name=item.name, **values))
+            session.add(Indicator(project_id=project_id, half=item.half, level2=item.level2, name=item.name,
+                                  **values))
             result.created["indicators"] += 1
         elif _assign(row, values, ignore=("source_line", "position")):
             result.updated["indicators"] += 1
@@ -229,16 +245,24 @@ def _store_indicators(session: Session, project: Project, parsed: ParsedProject,
             result.unchanged["indicators"] += 1
     stale = [row for key, row in existing.items() if key not in seen]
     for row in stale:
-        if _referenced(session, "indicator", [row.id]):
-            result.kept_stale.append(f"项目「{project.import_key}」的指标「{row.name}」不在本次文件中，但已有关联数据，保留")
+        if _referenced(session, "indicator", [_stored_id(row)]):
+            result.kept_stale.append(f"项目「{project.import_key}」的指标「{row.name}」不在本次文件中，"
+                                     "但已有关联数据，保留")
             continue
         session.delete(row)
         result.deleted["indicators"] += 1
     session.flush()
 
 
+def _stored_id(row: Project | Indicator) -> int:
+    """The id of a row read from (or flushed to) the database, which therefore has one."""
+    assert row.id is not None, f"{type(row).__name__} is not stored"
+    return row.id
+
+
 def _indicator_ids(session: Session, project_id: int) -> list[int]:
-    return list(session.execute(select(Indicator.id).where(Indicator.project_id == project_id)).scalars())
+    ids = session.execute(select(col(Indicator.id)).where(col(Indicator.project_id) == project_id)).scalars()
+    return [i for i in ids if i is not None]  # never NULL once stored; the model's id is optional for new rows
 
 
 def _referenced(session: Session, table_name: str, ids: list[int]) -> bool:

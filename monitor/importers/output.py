@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from monitor.importers.document import ImportFailure, ParsedDocument, ParsedIndicator, ParsedProject, money_text
@@ -27,16 +28,17 @@ def parse_any(path: str | Path) -> ParsedDocument:
 
 
 def _indicator_json(item: ParsedIndicator, year: int | None, strict_month_before: bool) -> dict:
-    data = {"level1": item.level1, "level2": item.level2, "name": item.name, "value": item.value,
-            "half": item.half, "line": item.line}
+    data: dict[str, object] = {"level1": item.level1, "level2": item.level2, "name": item.name,
+                               "value": item.value, "half": item.half, "line": item.line}
     target = target_json(item, year, strict_month_before)
     if target is not None:
         data["target"] = target
     return data
 
 
-def _funds(by_source: dict) -> dict:
-    data = {k: money_text(by_source.get(k) or 0) for k in ("central", "provincial", "city_county", "self_raised")}
+def _funds(by_source: dict[str, Decimal | None]) -> dict:
+    data = {k: money_text(by_source.get(k) or Decimal(0))
+            for k in ("central", "provincial", "city_county", "self_raised")}
     if by_source.get("other"):
         data["other"] = money_text(by_source["other"])
     return data
@@ -81,7 +83,7 @@ def document_json(doc: ParsedDocument, *, year: int | None = None, department_co
 def summary_lines(doc: ParsedDocument) -> list[str]:
     acc = doc.accounting()
     rec = doc.reconciliation
-    total = sum((p.annual_funds or 0) for p in doc.projects)
+    total = sum((p.annual_funds or Decimal(0) for p in doc.projects), Decimal(0))
     lines = [
         f"{doc.source_file}: {doc.department_code or '?'} {doc.department_name or ''} {doc.year or ''}年度"
         f"（{doc.layout or doc.format}）",

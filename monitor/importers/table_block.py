@@ -109,7 +109,7 @@ def walk_header(cells: list[Cell], table: RawTable) -> None:
         cell = cells[i]
         key = cell.key
         nxt = cells[i + 1] if i + 1 < len(cells) else None
-        nxt_is_value = nxt is not None and not is_header_label(nxt.key)
+        value = nxt if nxt is not None and not is_header_label(nxt.key) else None  # the next cell, unless a label
         if key == "总体目标":
             in_goal = True
             i += 1
@@ -120,23 +120,23 @@ def walk_header(cells: list[Cell], table: RawTable) -> None:
             continue
         in_goal = False
         if key in SIMPLE_LABELS:
-            if nxt_is_value:
-                table.fields.setdefault(SIMPLE_LABELS[key], (nxt.text.strip(), nxt.line))
+            if value is not None:
+                table.fields.setdefault(SIMPLE_LABELS[key], (value.text.strip(), value.line))
                 i += 2
                 continue
         elif key == "主管部门及代码":
-            if nxt_is_value:
-                m = re.match(r"^\s*(\d+)\s*[-－—]\s*(.+?)\s*$", nxt.text)
+            if value is not None:
+                m = re.match(r"^\s*(\d+)\s*[-－—]\s*(.+?)\s*$", value.text)
                 if m:
-                    table.fields.setdefault("department_code", (m.group(1), nxt.line))
-                    table.fields.setdefault("department_name", (m.group(2), nxt.line))
+                    table.fields.setdefault("department_code", (m.group(1), value.line))
+                    table.fields.setdefault("department_name", (m.group(2), value.line))
                 else:
-                    table.fields.setdefault("department_name", (nxt.text.strip(), nxt.line))
+                    table.fields.setdefault("department_name", (value.text.strip(), value.line))
                 i += 2
                 continue
         elif key in TEXT_LABELS:
-            if nxt_is_value:
-                table.fields.setdefault(TEXT_LABELS[key], (nxt.text.strip(), nxt.line))
+            if value is not None:
+                table.fields.setdefault(TEXT_LABELS[key], (value.text.strip(), value.line))
                 i += 2
                 continue
         elif key.startswith(("实施期资金总额", "年度资金总额")):
@@ -150,12 +150,12 @@ def walk_header(cells: list[Cell], table: RawTable) -> None:
                 continue
         elif key.startswith("填报日期"):
             rest = key.split("：", 1)[1] if "：" in key else ""
-            raw = rest or (nxt.text.strip() if nxt_is_value else "")
+            raw = rest or (value.text.strip() if value is not None else "")
             stamp = _parse_stamp(raw)
             if stamp is not None:
                 table.fields.setdefault("filled_at", (stamp, cell.line))
             table.complete = True
-            i += 2 if (not rest and nxt_is_value) else 1
+            i += 2 if (not rest and value is not None) else 1
             continue
         else:
             for prefix, source in SOURCE_PREFIXES:
