@@ -145,7 +145,7 @@ def _load_states(session: Session) -> list[StateRow]:
 def last_notify_day(session: Session, before: date) -> date | None:
     """The as-of date of the latest successful notify run for a day before `before`."""
     rows = session.exec(select(joblog.JobRun)
-                        .where(joblog.JobRun.job == "notify", joblog.JobRun.ok == True)  # noqa: E712 - SQL comparison
+                        .where(joblog.JobRun.job == "notify", joblog.JobRun.ok == True)  # noqa: E712 - builds SQL; "is True" would not
                         .order_by(col(joblog.JobRun.id).desc()).limit(50)).all()
     days = []
     for row in rows:
@@ -186,7 +186,7 @@ def plan(session: Session, config: Config, day: date, *, force_summary: bool = F
     base = _portal_base(config)
     departments = {d.id: d for d in session.exec(select(Department)).all()}
     contacts: dict[int, list[Contact]] = defaultdict(list)
-    for contact in session.exec(select(Contact).where(Contact.active == True)).all():  # noqa: E712 - SQL comparison
+    for contact in session.exec(select(Contact).where(Contact.active == True)).all():  # noqa: E712 - builds SQL; "is True" would not
         contacts[contact.department_id].append(contact)
     logs = {(n.indicator_id, n.occurrence, n.status): n for n in session.exec(select(NotifiedItem)).all()}
     acks: dict[tuple[int, str], Acknowledgement] = {}
@@ -431,7 +431,7 @@ def _plan_summary(session: Session, config: Config, day: date, departments: dict
     cutoff = now() - timedelta(days=cfg.inactive_login_days)
     inactive: dict[int, list[str]] = defaultdict(list)
     users = select(User).where(col(User.department_id).is_not(None),
-                               User.disabled == False)  # noqa: E712 - SQL comparison
+                               User.disabled == False)  # noqa: E712 - builds SQL; "is False" would not
     for user in session.exec(users).all():
         assert user.department_id is not None  # the query asks for users of a department
         last = user.last_login_at

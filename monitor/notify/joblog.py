@@ -51,7 +51,7 @@ def _finish(engine: Engine, run_id: int, *, ok: bool, counts: dict, error: str |
 
 
 def last_success(session: Session, job: str) -> JobRun | None:
-    return session.exec(select(JobRun).where(JobRun.job == job, JobRun.ok == True)  # noqa: E712 - SQL comparison
+    return session.exec(select(JobRun).where(JobRun.job == job, JobRun.ok == True)  # noqa: E712 - builds SQL; "is True" would not
                         .order_by(col(JobRun.started_at).desc(), col(JobRun.id).desc()).limit(1)).first()
 
 

@@ -42,7 +42,7 @@ from monitor.store.models.notify import OutboxMessage
 from monitor.store.types import Instant, now
 from notifications.mime import Attachment, build_message, sender_domain
 
-TABLE: Table = OutboxMessage.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table models, undeclared
+TABLE: Table = OutboxMessage.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ on table models but does not declare it
 _INSTANT = Instant()
 
 

@@ -135,7 +135,7 @@ def alert_administrators(engine: Engine, config: Config, errors: list[str]) -> i
     with Session(engine) as session:
         addresses = sorted({c.email.strip().lower() for c, _d in session.exec(
             select(Contact, Department).join(Department, col(Department.id) == Contact.department_id)
-            .where(Department.is_finance_bureau == True, Contact.active == True,  # noqa: E712 - SQL comparison
+            .where(Department.is_finance_bureau == True, Contact.active == True,  # noqa: E712 - builds SQL; "is True" would not
                    col(Contact.role).in_(config.notifications.finance_roles))).all()})
         if not addresses:
             return 0

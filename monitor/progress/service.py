@@ -282,7 +282,7 @@ def record_reports(session: Session, user: User, entries: Sequence[ReportEntry],
     return result
 
 
-_REPORT_TABLE: Table = Report.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table models, undeclared
+_REPORT_TABLE: Table = Report.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ on table models but does not declare it
 _INSERT_REPORT = insert(_REPORT_TABLE)
 
 
