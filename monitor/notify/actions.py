@@ -84,6 +84,7 @@ def add_contact(session: Session, *, department_code: str, name: str, email: str
     local, _, domain = email.partition("@")
     if not local or "." not in domain or any(c in email for c in " \r\n,;<>"):
         raise ActionError(f"邮箱地址无效：{email!r}")
+    assert department.id is not None  # read from the database
     contact = Contact(department_id=department.id, name=name.strip(), email=email, role=role, active=True)
     session.add(contact)
     session.commit()

@@ -29,7 +29,7 @@ from decimal import Decimal
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from monitor.config import Config
 from monitor.notify import joblog
@@ -104,7 +104,7 @@ class DepartmentPlan:
         out = [NewMessage(f"digest|{r}|{code}|{day}", [r], self.rendered.subject, self.rendered.text,
                           self.rendered.html, kind="digest", period=day, department_id=self.department.id)
                for r in self.recipients]
-        for recipients, escalation, rendered in self.escalations:
+        for recipients, _escalation, rendered in self.escalations:
             out += [NewMessage(f"escalation|{r}|{code}|{day}", [r], rendered.subject, rendered.text, rendered.html,
                                kind="escalation", period=day, department_id=self.department.id)
                     for r in recipients]
@@ -131,20 +131,22 @@ class Plan:
 
 
 def _load_states(session: Session) -> list[StateRow]:
-    query = (sa_select(IndicatorState.indicator_id, IndicatorState.occurrence, IndicatorState.status,
-                       IndicatorState.light, IndicatorState.actual, IndicatorState.reason, IndicatorState.since,
-                       Indicator.name, Indicator.value_text, Indicator.unit, Project.id, Project.name,
-                       Project.department_id, IndicatorState.as_of)
-             .join(Indicator, Indicator.id == IndicatorState.indicator_id)
-             .join(Project, Project.id == Indicator.project_id)
-             .order_by(Project.department_id, Project.id, Indicator.position, Indicator.id, IndicatorState.occurrence))
+    query = (sa_select(col(IndicatorState.indicator_id), col(IndicatorState.occurrence), col(IndicatorState.status),
+                       col(IndicatorState.light), col(IndicatorState.actual), col(IndicatorState.reason),
+                       col(IndicatorState.since), col(Indicator.name), col(Indicator.value_text), col(Indicator.unit),
+                       col(Project.id), col(Project.name), col(Project.department_id), col(IndicatorState.as_of))
+             .join(Indicator, col(Indicator.id) == IndicatorState.indicator_id)
+             .join(Project, col(Project.id) == Indicator.project_id)
+             .order_by(col(Project.department_id), col(Project.id), col(Indicator.position), col(Indicator.id),
+                       col(IndicatorState.occurrence)))
     return [StateRow(*row) for row in session.execute(query).all()]
 
 
 def last_notify_day(session: Session, before: date) -> date | None:
     """The as-of date of the latest successful notify run for a day before `before`."""
-    rows = session.exec(select(joblog.JobRun).where(joblog.JobRun.job == "notify", joblog.JobRun.ok == True)  # noqa: E712
-                        .order_by(joblog.JobRun.id.desc()).limit(50)).all()
+    rows = session.exec(select(joblog.JobRun)
+                        .where(joblog.JobRun.job == "notify", joblog.JobRun.ok == True)  # noqa: E712 - builds SQL; "is True" would not
+                        .order_by(col(joblog.JobRun.id).desc()).limit(50)).all()
     days = []
     for row in rows:
         try:
@@ -184,17 +186,17 @@ def plan(session: Session, config: Config, day: date, *, force_summary: bool = F
     base = _portal_base(config)
     departments = {d.id: d for d in session.exec(select(Department)).all()}
     contacts: dict[int, list[Contact]] = defaultdict(list)
-    for contact in session.exec(select(Contact).where(Contact.active == True)).all():  # noqa: E712
+    for contact in session.exec(select(Contact).where(Contact.active == True)).all():  # noqa: E712 - builds SQL; "is True" would not
         contacts[contact.department_id].append(contact)
     logs = {(n.indicator_id, n.occurrence, n.status): n for n in session.exec(select(NotifiedItem)).all()}
     acks: dict[tuple[int, str], Acknowledgement] = {}
-    for ack in session.exec(select(Acknowledgement).order_by(Acknowledgement.id)).all():
+    for ack in session.exec(select(Acknowledgement).order_by(col(Acknowledgement.id))).all():
         acks[(ack.indicator_id, ack.occurrence)] = ack
-    waivers = session.exec(select(Waiver).where(Waiver.until >= day, Waiver.revoked_at.is_(None))).all()
+    waivers = session.exec(select(Waiver).where(Waiver.until >= day, col(Waiver.revoked_at).is_(None))).all()
     waived_projects = {w.project_id: w for w in waivers if w.project_id is not None}
     waived_indicators = {w.indicator_id: w for w in waivers if w.indicator_id is not None}
     done_today = {d for (d,) in session.execute(
-        sa_select(NotificationDigest.department_id).where(NotificationDigest.day == day)).all()}
+        sa_select(col(NotificationDigest.department_id)).where(col(NotificationDigest.day) == day)).all()}
 
     by_department: dict[int, list[StateRow]] = defaultdict(list)
     evaluated: dict[date, int] = defaultdict(int)
@@ -226,7 +228,7 @@ def plan(session: Session, config: Config, day: date, *, force_summary: bool = F
         level = max((it.escalation_level for it in escalated), default=0)
         result.departments.append(DepartmentPlan(department, digest, render_digest(digest), recipients, escalations,
                                                  item_logs, level))
-    planned = {d.department.id for d in result.departments}
+    planned = {_department_id(d.department) for d in result.departments}
     result.summary = _plan_summary(session, config, day, departments, contacts, by_department, acks, base, planned,
                                    force_summary)
     return result
@@ -237,6 +239,12 @@ def stale_lights_warnings(evaluated: dict[date, int], day: date) -> list[str]:
     return [f"{n}条指标状态是{as_of.isoformat()}的评估结果，不是{day.isoformat()}的：邮件按那天的红黄绿灯写成；"
             f"请先运行 kpiwatch evaluate --as-of {day.isoformat()}"
             for as_of, n in sorted(evaluated.items()) if as_of != day]
+
+
+def _department_id(department: Department) -> int:
+    """The id of a department read from the database (every one here was)."""
+    assert department.id is not None
+    return department.id
 
 
 def _portal_base(config: Config) -> str:
@@ -253,8 +261,9 @@ def _addresses(contacts: list[Contact], roles: tuple[str, ...]) -> list[str]:
 
 
 def _plan_department(department: Department, rows: list[StateRow], day: date, window_start: date,
-                     catch_up_from: date | None, config: Config, base: str, logs: dict, acks: dict,
-                     waived_projects: dict, waived_indicators: dict):
+                     catch_up_from: date | None, config: Config, base: str,
+                     logs: dict[tuple[int, str, str], NotifiedItem], acks: dict[tuple[int, str], Acknowledgement],
+                     waived_projects: dict[int, Waiver], waived_indicators: dict[int, Waiver]):
     cfg = config.notifications
     sections: dict[str, list[Item]] = defaultdict(list)
     waived: list[WaivedItem] = []
@@ -277,22 +286,24 @@ def _plan_department(department: Department, rows: list[StateRow], day: date, wi
                 acknowledged += 1
             continue
         entry = logs.get((row.indicator_id, row.occurrence, row.status))
-        fresh = entry is None or entry.since != row.since
+        # the log of this status' earlier notifications, unless the status began anew since (then fresh)
+        earlier = entry if entry is not None and entry.since == row.since else None
+        fresh = earlier is None
         due = row.due
         link = f"{base}/projects/{row.project_id}#ind-{row.indicator_id}"
-        token = ack_token(config, row.indicator_id, row.occurrence, row.status, row.since, department.id)
+        token = ack_token(config, row.indicator_id, row.occurrence, row.status, row.since, _department_id(department))
         ack_link = f"{base}/notify/ack/{token}" if token else None
         latest = "未填报" if row.actual is None else fmt_decimal(row.actual, row.unit)
 
         if row.status in OPEN:
-            if not fresh and (day - entry.last_notified_on).days < cfg.repeat_days:
+            if earlier is not None and (day - earlier.last_notified_on).days < cfg.repeat_days:
                 quiet += 1
                 continue
-            times = 1 if fresh else entry.times + 1
-            ignored = 0 if fresh else entry.times
+            times = 1 if earlier is None else earlier.times + 1
+            ignored = 0 if earlier is None else earlier.times
             days_overdue = None
             level = 0
-            note = "" if fresh else f"第{times}次提醒"
+            note = "" if earlier is None else f"第{times}次提醒"
             if SECTION_OF[row.status] == "overdue":
                 start = due or row.since
                 days_overdue = max(0, (day - start).days) if start else 0
@@ -314,7 +325,7 @@ def _plan_department(department: Department, rows: list[StateRow], day: date, wi
             first_due_soon = row.status == "due_soon" and fresh
             if lead is None and not first_due_soon:
                 continue
-            times = 1 if fresh else entry.times + 1
+            times = 1 if earlier is None else earlier.times + 1
             item = Item(row.project, row.indicator, row.target, latest, row.reason, link, due=due,
                         days_left=(due - day).days, ack_link=ack_link)
             sections["due_soon"].append(item)
@@ -410,16 +421,19 @@ def _plan_summary(session: Session, config: Config, day: date, departments: dict
     if not recipients:
         return None
     week_start = day - timedelta(days=7)
-    digests = defaultdict(int)
-    for (department_id,) in session.execute(sa_select(NotificationDigest.department_id)
-                                            .where(NotificationDigest.day > week_start,
-                                                   NotificationDigest.day < day)).all():
+    digests: dict[int, int] = defaultdict(int)
+    for (department_id,) in session.execute(sa_select(col(NotificationDigest.department_id))
+                                            .where(col(NotificationDigest.day) > week_start,
+                                                   col(NotificationDigest.day) < day)).all():
         digests[department_id] += 1
     for department_id in planned_today:
         digests[department_id] += 1
     cutoff = now() - timedelta(days=cfg.inactive_login_days)
     inactive: dict[int, list[str]] = defaultdict(list)
-    for user in session.exec(select(User).where(User.department_id.is_not(None), User.disabled == False)).all():  # noqa: E712
+    users = select(User).where(col(User.department_id).is_not(None),
+                               User.disabled == False)  # noqa: E712 - builds SQL; "is False" would not
+    for user in session.exec(users).all():
+        assert user.department_id is not None  # the query asks for users of a department
         last = user.last_login_at
         if last is None or last < cutoff:
             inactive[user.department_id].append(user.display_name or user.username)
@@ -438,7 +452,7 @@ def _plan_summary(session: Session, config: Config, day: date, departments: dict
                              and a.status == s.status and a.since == s.since),
             digests=digests.get(department_id, 0),
             inactive_users=sorted(inactive.get(department_id, []))))
-    failed = session.execute(sa_select(OutboxMessage.id).where(OutboxMessage.status == "failed")).all()
+    failed = session.execute(sa_select(col(OutboxMessage.id)).where(col(OutboxMessage.status) == "failed")).all()
     summary = Summary(iso_week(day), day, rows, staleness_warnings(session, config), len(failed), base)
     return recipients, summary, render_summary(summary)
 
@@ -449,8 +463,9 @@ def staleness_warnings(session: Session, config: Config) -> list[str]:
     current = now()
     warnings = []
     evaluation = joblog.last_evaluation(session)
+    send = joblog.last_success(session, "send")
     checks = [("评估", evaluation.finished_at if evaluation else None),
-              ("邮件发送", (joblog.last_success(session, "send") or joblog.JobRun()).finished_at)]
+              ("邮件发送", send.finished_at if send else None)]
     for name, moment in checks:
         if moment is None:
             warnings.append(f"{name}从未成功运行")
@@ -462,14 +477,13 @@ def staleness_warnings(session: Session, config: Config) -> list[str]:
 
 def commit_plan(engine: Engine, config: Config, result: Plan) -> dict:
     """Write each department's digest record, item log and outbox messages in one transaction each."""
-    counts = {"as_of": result.day.isoformat(), "departments": 0, "messages": 0, "escalations": 0, "skipped": 0,
-              "summary": 0}
+    counts = {"departments": 0, "messages": 0, "escalations": 0, "skipped": 0, "summary": 0}
     sender = config.smtp.sender
     unsubscribe = config.notifications.list_unsubscribe
     for dept_plan in result.departments:
         try:
             with Session(engine) as session:
-                session.add(NotificationDigest(department_id=dept_plan.department.id, day=result.day,
+                session.add(NotificationDigest(department_id=_department_id(dept_plan.department), day=result.day,
                                                catch_up=result.catch_up_from is not None,
                                                escalation_level=dept_plan.escalation_level,
                                                counts={k: len(v) for k, v in dept_plan.digest.sections.items()},
@@ -494,12 +508,13 @@ def commit_plan(engine: Engine, config: Config, result: Plan) -> dict:
             counts["summary"] = enqueue_many(session, [m for m in result.messages() if m.kind == "summary"],
                                              sender=sender, list_unsubscribe=unsubscribe)
             session.commit()
-    return counts
+    return {"as_of": result.day.isoformat()} | counts
 
 
 def _write_item_log(session: Session, item: ItemLog, day: date) -> None:
     if item.existing_id is not None:
         row = session.get(NotifiedItem, item.existing_id)
+        assert row is not None  # plan() read it; item logs are never deleted
         row.since = item.since
         row.last_notified_on = day
         row.times = item.times

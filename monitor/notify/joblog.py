@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from monitor.store.models import EvaluationRun, JobRun
 from monitor.store.types import now
@@ -28,6 +28,7 @@ def job_run(engine: Engine, job: str) -> Iterator[RunNote]:
         session.add(row)
         session.commit()
         run_id = row.id
+    assert run_id is not None  # committed, so the database has given it its id
     note = RunNote()
     try:
         yield note
@@ -40,6 +41,7 @@ def job_run(engine: Engine, job: str) -> Iterator[RunNote]:
 def _finish(engine: Engine, run_id: int, *, ok: bool, counts: dict, error: str | None) -> None:
     with Session(engine) as session:
         row = session.get(JobRun, run_id)
+        assert row is not None  # written by job_run before the job started; job rows are never deleted
         row.finished_at = now()
         row.ok = ok
         row.counts = counts
@@ -49,17 +51,17 @@ def _finish(engine: Engine, run_id: int, *, ok: bool, counts: dict, error: str |
 
 
 def last_success(session: Session, job: str) -> JobRun | None:
-    return session.exec(select(JobRun).where(JobRun.job == job, JobRun.ok == True)  # noqa: E712
-                        .order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(1)).first()
+    return session.exec(select(JobRun).where(JobRun.job == job, JobRun.ok == True)  # noqa: E712 - builds SQL; "is True" would not
+                        .order_by(col(JobRun.started_at).desc(), col(JobRun.id).desc()).limit(1)).first()
 
 
 def last_run(session: Session, job: str) -> JobRun | None:
     return session.exec(select(JobRun).where(JobRun.job == job)
-                        .order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(1)).first()
+                        .order_by(col(JobRun.started_at).desc(), col(JobRun.id).desc()).limit(1)).first()
 
 
 def last_evaluation(session: Session) -> EvaluationRun | None:
     """The last evaluation that finished without error (issue 5 writes EvaluationRun)."""
-    return session.exec(select(EvaluationRun).where(EvaluationRun.finished_at.is_not(None),
-                                                    EvaluationRun.error.is_(None))
-                        .order_by(EvaluationRun.finished_at.desc()).limit(1)).first()
+    return session.exec(select(EvaluationRun).where(col(EvaluationRun.finished_at).is_not(None),
+                                                    col(EvaluationRun.error).is_(None))
+                        .order_by(col(EvaluationRun.finished_at).desc()).limit(1)).first()

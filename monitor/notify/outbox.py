@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from email.utils import make_msgid
 from pathlib import Path
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import Table, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
@@ -42,7 +42,7 @@ from monitor.store.models.notify import OutboxMessage
 from monitor.store.types import Instant, now
 from notifications.mime import Attachment, build_message, sender_domain
 
-TABLE = OutboxMessage.__table__
+TABLE: Table = OutboxMessage.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ on table models but does not declare it
 _INSTANT = Instant()
 
 

@@ -192,7 +192,7 @@ def send_forever(engine: Engine, config: Config, *, poll_seconds: float = 5.0,
 def alert_administrators(engine: Engine, config: Config, errors: list[str]) -> int:
     """Tell the finance bureau's performance office that messages were given up (once a day per address);
     the details stay in `kpiwatch outbox list --status failed` and the admin status page."""
-    from sqlmodel import Session, select
+    from sqlmodel import Session, col, select
 
     from monitor.store.models import Contact, Department
     from monitor.store.types import now
@@ -200,9 +200,9 @@ def alert_administrators(engine: Engine, config: Config, errors: list[str]) -> i
     day = now().date().isoformat()
     with Session(engine) as session:
         addresses = sorted({c.email.strip().lower() for c, _d in session.exec(
-            select(Contact, Department).join(Department, Department.id == Contact.department_id)
-            .where(Department.is_finance_bureau == True, Contact.active == True,  # noqa: E712
-                   Contact.role.in_(config.notifications.finance_roles))).all()})
+            select(Contact, Department).join(Department, col(Department.id) == Contact.department_id)
+            .where(Department.is_finance_bureau == True, Contact.active == True,  # noqa: E712 - builds SQL; "is True" would not
+                   col(Contact.role).in_(config.notifications.finance_roles))).all()})
         if not addresses:
             return 0
         text = ("kpiwatch 有邮件投递失败（收件服务器拒收，已停止重试）：\n\n" + "\n".join(f"- {e}" for e in errors[:50])

@@ -24,7 +24,7 @@ def pending(info: IndicatorInfo, effective: Sequence[Report], today: date) -> li
     if info.kind not in SCHEDULED_KINDS:
         return []
     done = {r.occurrence_due for r in effective if r.completed_on is not None}
-    return [Due(info.indicator.id, info.indicator.name, due, due < today)
+    return [Due(info.indicator_id, info.indicator.name, due, due < today)
             for due in sorted(info.occurrence_dues) if due not in done]
 
 

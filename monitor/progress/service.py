@@ -15,7 +15,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_
+from sqlalchemy import Table, and_, bindparam, insert, or_
+from sqlalchemy.engine import CursorResult
 from sqlmodel import Session, col, select
 
 from monitor.accounts import permissions
@@ -56,15 +57,22 @@ def report_json(report: Report) -> dict:
         "created_at": report.created_at.isoformat() if report.created_at else None}
 
 
+def stored_id(row_id: int | None) -> int:
+    """The id of a row read from the database (SQLModel types ids as optional for rows not yet stored)."""
+    assert row_id is not None
+    return row_id
+
+
 def _years(session: Session, projects: Iterable[Project]) -> dict[int, int]:
     ids = {p.budget_year_id for p in projects}
     if not ids:
         return {}
-    return dict(session.exec(select(BudgetYear.id, BudgetYear.year).where(col(BudgetYear.id).in_(ids))).all())
+    rows = session.exec(select(col(BudgetYear.id), col(BudgetYear.year)).where(col(BudgetYear.id).in_(ids))).all()
+    return {stored_id(year_id): year for year_id, year in rows}
 
 
-_INFOS = (select(Indicator, Project, BudgetYear.year).join(Project, Indicator.project_id == Project.id)
-          .join(BudgetYear, Project.budget_year_id == BudgetYear.id)
+_INFOS = (select(Indicator, Project, BudgetYear.year).join(Project, col(Indicator.project_id) == Project.id)
+          .join(BudgetYear, col(Project.budget_year_id) == BudgetYear.id)
           .where(col(Indicator.id).in_(bindparam("ids", expanding=True))))
 
 
@@ -74,7 +82,7 @@ def load_infos(session: Session, indicator_ids: Iterable[int]) -> dict[int, Indi
     if not ids:
         return {}
     rows = session.exec(_INFOS, params={"ids": list(ids)}).all()
-    return {ind.id: indicator_info(ind, proj, year) for ind, proj, year in rows}
+    return {stored_id(ind.id): indicator_info(ind, proj, year) for ind, proj, year in rows}
 
 
 def _slot_of(report: ReportEntry | Report, kind: str) -> tuple:
@@ -100,29 +108,36 @@ _TOUCHING_BRANCHES = {  # branch: (the condition, the parameter that must be non
 _TOUCHING: dict[tuple[str, ...], Any] = {}
 
 
+def _indicator_id(clean: ReportEntry) -> int:
+    """The indicator of an entry `check_reports` passed (an entry naming none is refused there)."""
+    assert clean.indicator_id is not None
+    return clean.indicator_id
+
+
 def _touched_reports(session: Session, cleans: Sequence[ReportEntry], infos: dict[int, IndicatorInfo]
                      ) -> dict[int, list[Report]]:
     """Like `facts.effective_reports`, but only the effective rows on the slots `cleans` write to or name."""
     params: dict[str, set] = {name: set() for name in ("measured", "as_ofs", "timed", "dues", "whole", "named")}
     for clean in cleans:
+        indicator_id = _indicator_id(clean)
         if clean.supersedes_id is not None:
             params["named"].add(clean.supersedes_id)
-        where = _slot_of(clean, infos[clean.indicator_id].kind)
+        where = _slot_of(clean, infos[indicator_id].kind)
         if where[0] == "as_of":
-            params["measured"].add(clean.indicator_id)
+            params["measured"].add(indicator_id)
             params["as_ofs"].add(where[1])
         elif where[0] == "occurrence":
-            params["timed"].add(clean.indicator_id)
+            params["timed"].add(indicator_id)
             params["dues"].add(where[1])
         else:
-            params["whole"].add(clean.indicator_id)
+            params["whole"].add(indicator_id)
     key = tuple(name for name, (_, param) in _TOUCHING_BRANCHES.items() if params[param])
-    result: dict[int, list[Report]] = {clean.indicator_id: [] for clean in cleans}
+    result: dict[int, list[Report]] = {_indicator_id(clean): [] for clean in cleans}
     if not key:
         return result
     if key not in _TOUCHING:
         _TOUCHING[key] = (select(Report).where(or_(*(_TOUCHING_BRANCHES[name][0] for name in key)))
-                          .where(not_superseded(Report)).order_by(Report.indicator_id, Report.id))
+                          .where(not_superseded(Report)).order_by(col(Report.indicator_id), col(Report.id)))
     for report in session.exec(_TOUCHING[key], params={name: list(values) for name, values in params.items()}).all():
         result.setdefault(report.indicator_id, []).append(report)
     return result
@@ -194,7 +209,8 @@ def check_reports(session: Session, user: User, entries: Sequence[ReportEntry], 
             where = (clean.indicator_id, _slot_of(clean, info.kind))
             earlier = first_of_slot.setdefault(where, clean)
             if earlier is not clean and _facts(earlier) != _facts(clean):
-                problems.append(Problem(SLOT_FIELDS[where[1][0]], "本批另有一条同一指标、同一日期或期次的不同填报，请只保留一条 "
+                problems.append(Problem(SLOT_FIELDS[where[1][0]],
+                                        "本批另有一条同一指标、同一日期或期次的不同填报，请只保留一条 "
                                         "(conflicts with another entry of this batch)", index))
     return cleans, infos, problems
 
@@ -216,9 +232,10 @@ def record_reports(session: Session, user: User, entries: Sequence[ReportEntry],
         if clean.supersedes_id is None:
             continue
         row = targets.get(clean.supersedes_id)
-        live = {r.id for r in effective.get(clean.indicator_id, [])}
+        live = {r.id for r in effective.get(_indicator_id(clean), [])}
         if row is None or row.indicator_id != clean.indicator_id:
-            problems.append(Problem("supersedes_id", f"记录 {clean.supersedes_id} 不属于该指标 (no such record)", index))
+            problems.append(Problem("supersedes_id", f"记录 {clean.supersedes_id} 不属于该指标 (no such record)",
+                                    index))
         elif row.id not in live:
             problems.append(Problem("supersedes_id", f"记录 {clean.supersedes_id} 已被更正过，请刷新后更正最新的一条 "
                                                      "(already corrected)", index))
@@ -229,8 +246,10 @@ def record_reports(session: Session, user: User, entries: Sequence[ReportEntry],
     moment = now()
     events: list[dict[str, Any]] = []
     for index, clean in enumerate(cleans):
-        info = infos[clean.indicator_id]
-        rows = effective[clean.indicator_id]
+        indicator_id = _indicator_id(clean)
+        info = infos[indicator_id]
+        rows = effective[indicator_id]
+        old: Report | None
         if clean.supersedes_id is not None:
             old = next(r for r in rows if r.id == clean.supersedes_id)
         else:
@@ -242,17 +261,15 @@ def record_reports(session: Session, user: User, entries: Sequence[ReportEntry],
         if old is not None and _same_fact(clean, old):
             result.unchanged.append(index)
             continue
-        values = dict(
+        values: dict[str, Any] = dict(
             indicator_id=clean.indicator_id, revision=(old.revision + 1) if old else 1,
             supersedes_id=old.id if old else None, value=clean.value, as_of=clean.as_of,
             occurrence_due=clean.occurrence_due, completed_on=clean.completed_on, grade=clean.grade,
             explanation=clean.explanation, forecast=clean.forecast, forecast_text=clean.forecast_text,
             deviation_causes=clean.deviation_causes, likelihood=clean.likelihood, user_id=user.id,
             channel=channel, note=clean.note or default_note, created_at=moment)
-        # A Core INSERT, not session.add + flush: the unit of work cost more than the rest of recording.
-        # The returned Report is a detached copy for the caller.
-        (report_id,) = session.execute(_INSERT_REPORT, values).inserted_primary_key
-        report = Report(id=report_id, **values)
+        report_id = _insert_report(session, values)
+        report = Report(id=report_id, **values)  # a detached copy for the caller
         events.append({"channel": channel, "action": "correct" if old else "report", "entity": "report",
                        "entity_id": report_id, "department_id": info.project.department_id,
                        "before": audit.snapshot(old, REPORT_FIELDS) if old else None,
@@ -265,7 +282,18 @@ def record_reports(session: Session, user: User, entries: Sequence[ReportEntry],
     return result
 
 
-_INSERT_REPORT = insert(Report.__table__)
+_REPORT_TABLE: Table = Report.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ on table models but does not declare it
+_INSERT_REPORT = insert(_REPORT_TABLE)
+
+
+def _insert_report(session: Session, values: dict[str, Any]) -> int:
+    """A Core INSERT, not session.add + flush: the unit of work cost more than the rest of recording."""
+    result = session.execute(_INSERT_REPORT, values)
+    assert isinstance(result, CursorResult)  # what a Core statement returns; Session.execute is typed as any Result
+    key = result.inserted_primary_key
+    assert key is not None  # one row into a table whose id the database assigns
+    (report_id,) = key
+    return report_id
 
 
 def _named_rows(session: Session, cleans: Sequence[ReportEntry]) -> dict[int, Report]:
@@ -276,7 +304,7 @@ def _named_rows(session: Session, cleans: Sequence[ReportEntry]) -> dict[int, Re
             named.add(clean.supersedes_id)
     if not named:
         return {}
-    return {r.id: r for r in session.exec(select(Report).where(col(Report.id).in_(named))).all()}
+    return {stored_id(r.id): r for r in session.exec(select(Report).where(col(Report.id).in_(named))).all()}
 
 
 def _lock_rows(session: Session, model, ids: list[int]) -> None:
@@ -337,23 +365,24 @@ def record_spending(session: Session, user: User, entries: Sequence[SpendingEntr
         add_unreadable(entry, "supersedes_id", problems, index)
         supersedes = entry.supersedes_id
         if supersedes is None and amount is not None and as_of is not None:
-            if first_amount.setdefault((project.id, as_of), amount) != amount:
+            if first_amount.setdefault((stored_id(project.id), as_of), amount) != amount:
                 problems.append(Problem("as_of", "本批另有一条同一项目、同一截至日期的不同执行数，请只保留一条 "
                                                  "(conflicts with another entry of this batch)", index))
         cleaned.append((project, amount, as_of, checked_text(entry.note, "note", problems, index), supersedes))
     if problems:
         raise ValidationFailed(problems)
-    _lock_rows(session, Project, [p.id for p, *_ in cleaned])
-    effective = effective_spending(session, [p.id for p, *_ in cleaned])
+    _lock_rows(session, Project, [stored_id(p.id) for p, *_ in cleaned])
+    effective = effective_spending(session, [stored_id(p.id) for p, *_ in cleaned])
     stored: list[Spending] = []
     unchanged: list[int] = []
     moment = now()
     for index, (project, amount, as_of, note, supersedes) in enumerate(cleaned):
-        rows = effective[project.id]
+        rows = effective[stored_id(project.id)]
         if supersedes is not None:
             old = next((r for r in rows if r.id == supersedes), None)
             if old is None:
-                raise ValidationFailed([Problem("supersedes_id", f"记录 {supersedes} 不存在或已被更正 (not correctable)", index)])
+                raise ValidationFailed([Problem("supersedes_id",
+                                                f"记录 {supersedes} 不存在或已被更正 (not correctable)", index)])
         else:
             if any(r.amount == amount and r.as_of == as_of for r in rows):
                 unchanged.append(index)
@@ -362,7 +391,8 @@ def record_spending(session: Session, user: User, entries: Sequence[SpendingEntr
         if old is not None and old.amount == amount and old.as_of == as_of:
             unchanged.append(index)
             continue
-        row = Spending(project_id=project.id, revision=(old.revision + 1) if old else 1,
+        assert amount is not None and as_of is not None  # both required: a batch missing one was refused above
+        row = Spending(project_id=stored_id(project.id), revision=(old.revision + 1) if old else 1,
                        supersedes_id=old.id if old else None, amount=amount, as_of=as_of, user_id=user.id,
                        channel=channel, note=note or default_note, created_at=moment)
         session.add(row)

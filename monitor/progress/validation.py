@@ -63,6 +63,12 @@ class IndicatorInfo:
     target: Target
 
     @property
+    def indicator_id(self) -> int:
+        """The indicator's id (an IndicatorInfo is made from stored rows only)."""
+        assert self.indicator.id is not None
+        return self.indicator.id
+
+    @property
     def kind(self) -> str:
         return self.target.kind
 
@@ -112,7 +118,8 @@ def _day(entry: ReportEntry, name: str, info: IndicatorInfo, today: date, proble
 def _not_for_kind(entry: ReportEntry, names: tuple[str, ...], kind: str, problems: list[Problem]) -> None:
     for name in names:
         if entry.given(name):
-            problems.append(Problem(name, f"{KIND_LABELS.get(kind, kind)}类指标不填此项 (not used for {kind} indicators)"))
+            problems.append(Problem(name, f"{KIND_LABELS.get(kind, kind)}类指标不填此项 "
+                                          f"(not used for {kind} indicators)"))
 
 
 def _value(entry: ReportEntry, info: IndicatorInfo, problems: list[Problem]) -> None:
@@ -122,6 +129,7 @@ def _value(entry: ReportEntry, info: IndicatorInfo, problems: list[Problem]) -> 
     if add_unreadable(entry, "value", problems):
         return
     value = entry.value
+    assert value is not None  # given and readable, so read
     target_value = info.target.value
     if value < 0 and not (target_value is not None and target_value < 0):
         problems.append(Problem("value", f"{value} 为负数，完成值不能小于 0 (must not be negative)"))
@@ -150,6 +158,7 @@ def validate(entry: ReportEntry, info: IndicatorInfo, today: date) -> tuple[Repo
                 problems.append(Problem("occurrence_due", "请选择完成的是哪一期 (which occurrence is required)"))
         elif not add_unreadable(entry, "occurrence_due", problems) and entry.occurrence_due not in dues:
             due = entry.occurrence_due
+            assert due is not None  # given and readable, so read
             listed = "、".join(d.isoformat() for d in dues[:6]) + ("…" if len(dues) > 6 else "")
             problems.append(Problem("occurrence_due", f"{due.isoformat()} 不是该指标的期次，应为：{listed or '无'} "
                                                       "(not one of this indicator's occurrences)"))

@@ -29,7 +29,7 @@ from monitor.progress.validation import Problem, ValidationFailed
 from monitor.spreadsheets import layout
 from monitor.spreadsheets.cells import csv_row, put
 from monitor.store import facts
-from monitor.store.models import Department, Indicator, Project, Report, User
+from monitor.store.models import Department, Indicator, Project, Report, Spending, User
 from rules.terms import DEVIATION_CAUSES, GRADES, LIKELIHOODS
 
 REPORT_SHEET = "指标填报"
@@ -37,7 +37,8 @@ SPENDING_SHEET = "项目支出"
 GUIDE_SHEET = "填表说明"
 
 # (header, entry field) — the first ten are read-only context, the rest are what the clerk fills in.
-REPORT_CONTEXT = ["指标编号", "项目编号", "项目名称", "一级指标", "二级指标", "三级指标", "指标值", "类型", "可选期次", "最近填报"]
+REPORT_CONTEXT = ["指标编号", "项目编号", "项目名称", "一级指标", "二级指标", "三级指标", "指标值", "类型", "可选期次",
+                  "最近填报"]
 REPORT_INPUTS = [("数值", "value"), ("截至日期", "as_of"), ("完成期次", "occurrence_due"), ("完成日期", "completed_on"),
                  ("评价等级", "grade"), ("情况说明", "explanation"), ("全年预计完成情况", "forecast")] + [
                  (f"偏差原因-{c}", f"cause:{c}") for c in DEVIATION_CAUSES] + [
@@ -96,29 +97,34 @@ def _summary(report: Report | None, unit: str | None) -> str:
         text = f"{format(report.value.normalize(), 'f')}{unit or ''}"
         return f"{text}（截至 {report.as_of.isoformat()}）" if report.as_of else text
     if report.completed_on is not None:
-        return f"期次 {report.occurrence_due.isoformat() if report.occurrence_due else ''} 于 {report.completed_on.isoformat()} 完成"
+        due = report.occurrence_due.isoformat() if report.occurrence_due else ""
+        return f"期次 {due} 于 {report.completed_on.isoformat()} 完成"
     return report.grade or ""
 
 
 def department_rows(session: Session, department_ids: Iterable[int]) -> tuple[list[list[Any]], list[list[Any]]]:
     """The context columns of both sheets for the given departments, in a stable order."""
     projects = session.exec(select(Project).where(col(Project.department_id).in_(list(department_ids)))
-                            .order_by(Project.id)).all()
-    by_id = {p.id: p for p in projects}
-    ids = session.exec(select(Indicator.id).where(col(Indicator.project_id).in_(list(by_id)))).all() if by_id else []
+                            .order_by(col(Project.id))).all()
+    by_id = {service.stored_id(p.id): p for p in projects}
+    ids: list[int] = []
+    if by_id:
+        query = select(col(Indicator.id)).where(col(Indicator.project_id).in_(list(by_id)))
+        ids = [service.stored_id(i) for i in session.exec(query).all()]
     infos = service.load_infos(session, ids)
     effective = facts.effective_reports(session, infos)
     spending = facts.effective_spending(session, by_id)
     report_rows = []
-    for info in sorted(infos.values(), key=lambda i: (i.project.id, i.indicator.half, i.indicator.position, i.indicator.id)):
+    for info in sorted(infos.values(),
+                       key=lambda i: (i.project.id, i.indicator.half, i.indicator.position, i.indicator.id)):
         ind = info.indicator
-        report_rows.append([ind.id, info.project.id, info.project.name, ind.level1, ind.level2, ind.name, ind.value_text,
-                            describe_target(info),
+        report_rows.append([ind.id, info.project.id, info.project.name, ind.level1, ind.level2, ind.name,
+                            ind.value_text, describe_target(info),
                             "、".join(d.isoformat() for d in info.occurrence_dues),
-                            _summary(service.latest(effective[ind.id]), info.target.unit)])
+                            _summary(service.latest(effective[info.indicator_id]), info.target.unit)])
     spending_rows = []
     for p in projects:
-        spent = service.latest_spending(spending.get(p.id, []))
+        spent = service.latest_spending(spending.get(service.stored_id(p.id), []))
         spending_rows.append([p.id, p.name, p.annual_funds,
                               f"{spent.amount}（截至 {spent.as_of.isoformat()}）" if spent else "未填报"])
     return report_rows, spending_rows
@@ -176,7 +182,8 @@ def build_workbook(session: Session, department_ids: Iterable[int]) -> bytes:
         "数量、百分比指标：填“数值”（累计数；满意度、合格率等填最新测量值）和“截至日期”。",
         "截止、时段、周期指标：填“完成期次”（从“可选期次”中选一个日期）和“完成日期”。",
         f"定性指标：填“评价等级”（{' / '.join(GRADES)}），未完全达成时填写“情况说明”。",
-        f"可选：全年预计完成情况、偏差原因（{'、'.join(DEVIATION_CAUSES)}）、完成目标可能性（{' / '.join(LIKELIHOODS)}）。",
+        f"可选：全年预计完成情况、偏差原因（{'、'.join(DEVIATION_CAUSES)}）、"
+        f"完成目标可能性（{' / '.join(LIKELIHOODS)}）。",
         "日期写成 2024-07-31。整张表一并校验：有任何一行出错，则全部不保存，并列出出错的工作表、行、列。",
         "同一文件重复上传不会重复保存；同一截至日期（或同一期次）填了新值，视为对原记录的更正。",
         "项目支出：填截至某日的累计执行数（元）。",
@@ -218,27 +225,30 @@ def _read_table(parsed: ParsedUpload, sheet: str, rows: list[tuple[int, list[Any
     elif "项目编号" in letters and "执行数(元)" in letters:
         key, inputs, kind = "项目编号", SPENDING_INPUTS, "spending"
     else:
-        parsed.problems.append(UploadProblem(sheet, 1, "表头", "找不到“指标编号”或“项目编号/执行数(元)”列 (unknown layout)"))
+        parsed.problems.append(UploadProblem(sheet, 1, "表头",
+                                             "找不到“指标编号”或“项目编号/执行数(元)”列 (unknown layout)"))
         return
     present = [(h, f) for h, f in inputs if h in letters]
     if not present:
         parsed.problems.append(UploadProblem(sheet, 1, "表头", "没有可填写的列 (no input columns)"))
         return
     index = {name: i for i, name in enumerate(names) if name}
+
+    def cell(cells: list[Any], name: str) -> Any:
+        i = index.get(name)
+        return cells[i] if i is not None and i < len(cells) else None
+
     for row_number, cells in rows[1:]:
-        def cell(name: str) -> Any:
-            i = index.get(name)
-            return cells[i] if i is not None and i < len(cells) else None
-        values = {f: cell(h) for h, f in present}
+        values = {f: cell(cells, h) for h, f in present}
         if all(parsing.blank(v) for v in values.values()):
             continue
         if kind == "report":
             causes = {f.split(":", 1)[1]: v for f, v in values.items() if f.startswith("cause:")}
-            parsed.reports.append(read_report(cell(key), deviation_causes=causes,
+            parsed.reports.append(read_report(cell(cells, key), deviation_causes=causes,
                                               **{f: v for f, v in values.items() if not f.startswith("cause:")}))
             parsed.report_rows.append((sheet, row_number))
         else:
-            parsed.spending.append(read_spending(cell(key), **values))
+            parsed.spending.append(read_spending(cell(cells, key), **values))
             parsed.spending_rows.append((sheet, row_number))
 
 
@@ -247,7 +257,8 @@ def parse_xlsx(data: bytes) -> ParsedUpload:
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
-        parsed.problems.append(UploadProblem("-", 0, "-", f"不是有效的 Excel 文件 (not an .xlsx workbook): {type(exc).__name__}"))
+        parsed.problems.append(UploadProblem("-", 0, "-",
+                                             f"不是有效的 Excel 文件 (not an .xlsx workbook): {type(exc).__name__}"))
         return parsed
     try:
         for ws in wb.worksheets:
@@ -313,10 +324,11 @@ def import_upload(session: Session, user: User, parsed: ParsedUpload, *, channel
             stored_reports, unchanged = result.stored, len(result.unchanged)
         except ValidationFailed as exc:
             problems += _located(parsed, exc.problems, parsed.report_rows, FIELD_HEADERS)
-    stored_spending = []
+    stored_spending: list[Spending] = []
     if parsed.spending:
         try:
-            stored_spending, same = service.record_spending(session, user, parsed.spending, channel=channel, today=today)
+            stored_spending, same = service.record_spending(session, user, parsed.spending, channel=channel,
+                                                            today=today)
             unchanged += len(same)
         except ValidationFailed as exc:
             problems += _located(parsed, exc.problems, parsed.spending_rows, SPENDING_HEADERS)
