@@ -79,7 +79,9 @@ def occurrence_due(key: str) -> date | None:
 
 # Names and units that mark a per-unit value (a rate, an average, a unit cost): compared as measured, not
 # accumulated over the year.
-NON_CUMULATIVE_NAME = r"人均|户均|平均|均价|单价|单位|标准|每人|每户|每次|每天|每月|每年|比例|比重|占比|率|指数|时长|周期"
+NON_CUMULATIVE_NAME = (
+    r"人均|户均|平均|均价|单价|单位|标准|每人|每户|每次|每天|每月|每年|比例|比重|占比|率|指数|时长|周期"
+)
 
 
 @dataclass(frozen=True)
@@ -462,7 +464,8 @@ def _unparsed(ind: pd.DataFrame, why: str | None = None) -> pd.DataFrame:
     if ind.empty:
         return ind
     text = ind["value_text"].fillna("").astype(str) if "value_text" in ind else pd.Series("", index=ind.index)
-    cause = ind["parse_reason"].fillna("无法识别的指标值") if "parse_reason" in ind else pd.Series("无法识别的指标值", index=ind.index)
+    cause = (ind["parse_reason"].fillna("无法识别的指标值") if "parse_reason" in ind
+             else pd.Series("无法识别的指标值", index=ind.index))
     if why:
         cause = pd.Series(why, index=ind.index)
     reason = "指标值“" + text + "”无法自动评价：" + cause.astype(str)

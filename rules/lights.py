@@ -85,7 +85,8 @@ def project_states(
         ratio = np.where(no_budget, 0.0, np.where(f > 0, rate / np.where(f > 0, f, 1), np.nan))
     rate = np.where(reported | no_budget, rate, np.nan)
     ratio = np.where(reported | no_budget, ratio, np.nan)
-    forecast = np.where(reported, spent * elapsed_days(end, start) / elapsed_days(np.where(reported, day, today), start),
+    forecast = np.where(reported,
+                        spent * elapsed_days(end, start) / elapsed_days(np.where(reported, day, today), start),
                         np.nan)
     stale = reported & ((today - np.where(reported, day, today)) / DAY > s.staleness_days)
     conds = [no_budget, ~reported, stale, np.isnan(ratio), ratio < float(s.budget_red_below),

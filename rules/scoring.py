@@ -47,7 +47,7 @@ __all__ = [
 
 LEVELS: tuple[str, ...] = ("产出", "效益", "满意度")
 # The three grades a department reports for a qualitative indicator, mapped to the band names in ScoringRules.
-GRADE_BANDS: dict[str, str] = dict(zip(GRADES, ("achieved", "partial", "failed")))
+GRADE_BANDS: dict[str, str] = dict(zip(GRADES, ("achieved", "partial", "failed"), strict=True))
 ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)

@@ -131,7 +131,7 @@ class GroupCommit:
             for item in batch:
                 self._run_batch([item])
             return
-        for item, (ok, value) in zip(batch, outcomes):
+        for item, (ok, value) in zip(batch, outcomes, strict=True):
             if ok:
                 item.future.set_result(value)
             else:
