@@ -110,6 +110,11 @@ def elapsed_days(as_of, start) -> np.ndarray:
     return np.maximum(((as_of - start) / DAY).astype(np.float64) + 1, 1)
 
 
+def days_between(earlier, later) -> np.ndarray:
+    """Days from `earlier` to `later` (negative if `later` comes first, NaN where either is NaT)."""
+    return (as_days(later) - as_days(earlier)) / DAY
+
+
 def active_periods(projects: pd.DataFrame) -> pd.DataFrame:
     """project_id, start, end (datetime64[D]): the budget year narrowed to the plan window."""
     year = projects["year"].to_numpy(dtype=np.int64)
