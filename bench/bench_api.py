@@ -11,8 +11,8 @@ client costs ~0.7 ms of CPU per request, so with 50 of them in one process at ~1
 load generator's own queue made up half the latency it measured (`--client httpx` shows it).
 Each client posts a report on one of its own indicators, cycling through values and as-of dates, so the
 server stores new facts, revisions of an existing as-of date and, now and then, an unchanged fact: every
-path of the recording service. `--think` adds a pause between a client's requests (uniform 0.5–1.5 × think, clients start out of step;
-0 = back to back, a saturation test).
+path of the recording service. `--think` adds a pause between a client's requests (uniform 0.5–1.5 × think,
+clients start out of step; 0 = back to back, a saturation test).
 Prints the request count, error count, throughput and latency percentiles.
 
     .venv/bin/python bench/bench_api.py --pages
@@ -224,7 +224,8 @@ def time_pages(rounds: int = 20) -> None:
 
         print(f"portal pages on the seed data ({rounds} warm requests each; largest project has {size} indicators)")
         login(clerk, password)
-        for path in (f"/departments/{department.id}", f"/projects/{project}", f"/departments/{department.id}/workbook.xlsx"):
+        for path in (f"/departments/{department.id}", f"/projects/{project}",
+                     f"/departments/{department.id}/workbook.xlsx"):
             measure(path)
         login(admin, admin_password)
         for path in ("/admin", "/admin/audit"):
@@ -250,7 +251,8 @@ def main() -> None:
         url = f"sqlite:///{tmp}/bench.sqlite"
         tokens, indicators, _ = build_store(url, args.clients, args.per_client)
         port = _free_port()
-        env = dict(os.environ, KPIWATCH_DATABASE_URL=url, KPIWATCH_SECRET_KEY="bench", KPIWATCH_CONFIG=str(ROOT / "config.toml"))
+        env = dict(os.environ, KPIWATCH_DATABASE_URL=url, KPIWATCH_SECRET_KEY="bench",
+                   KPIWATCH_CONFIG=str(ROOT / "config.toml"))
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "bench_api:app_factory", "--app-dir", str(ROOT / "bench"),
              "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers), "--log-level", "warning",
@@ -262,9 +264,9 @@ def main() -> None:
                 try:
                     httpx.get(f"{base}/api/v1/openapi.json", timeout=1)
                     break
-                except httpx.HTTPError:
+                except httpx.HTTPError as exc:
                     if time.monotonic() > deadline:
-                        raise SystemExit("server did not start")
+                        raise SystemExit("server did not start") from exc
                     time.sleep(0.2)
             latencies, errors, elapsed = asyncio.run(run_clients(base, tokens, indicators, args.seconds, args.think,
                                                                  args.client))

@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from monitor.importers.disclosure import parse_text  # noqa: E402
-from monitor.importers.output import document_json  # noqa: E402
+from monitor.importers.disclosure import parse_text  # noqa: E402 - needs the sys.path line above (run as a script)
+from monitor.importers.output import document_json  # noqa: E402 - likewise
 
 SEED = ROOT / "monitor" / "examples" / "000_65cb778bbbd667b7.txt"
 
@@ -38,7 +38,7 @@ def build(target_bytes: int) -> tuple[str, int]:
         copy += 1
         for s in tables:
             if s.startswith("项目名称"):
-                s = re.sub(r"^(项目名称\t+)([^\t]+)", lambda m: f"{m.group(1)}{m.group(2)}（第{copy}批）", s)
+                s = re.sub(r"^(项目名称\t+)([^\t]+)", rf"\g<1>\g<2>（第{copy}批）", s)
             body.append(s)
             size += len(s.encode()) + 1
     # the 表十二 rows: one per distinct (name, annual funds) table of each copy, amounts from the seed's 表十二

@@ -66,8 +66,9 @@ def _digest(i: int) -> Digest:
     link = f"http://127.0.0.1:8000/projects/{i}"
     items = {
         "overdue": [Item(f"项目{i}-{k}", f"指标{k}：完成培训人次", "≥1000人次", f"{300 + k}人次",
-                         f"截止{day - timedelta(days=k + 3)}应完成，实际{300 + k}人次", link, due=day - timedelta(days=k + 3),
-                         days_overdue=k + 3, ack_link=f"{link}/ack", note="第2次提醒" if k else "")
+                         f"截止{day - timedelta(days=k + 3)}应完成，实际{300 + k}人次", link,
+                         due=day - timedelta(days=k + 3), days_overdue=k + 3, ack_link=f"{link}/ack",
+                         note="第2次提醒" if k else "")
                     for k in range(2)],
         "due_soon": [Item(f"项目{i}-{k}", f"指标{k}：年度总结报送", "8月7日前完成", "未填报", "尚未到期", link,
                           due=day + timedelta(days=7), days_left=7, ack_link=f"{link}/ack") for k in range(3)],

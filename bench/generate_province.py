@@ -25,9 +25,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from monitor.store.db import make_engine, upgrade  # noqa: E402
-from rules.targets import parse_target_cached  # noqa: E402
-from rules.terms import GRADES  # noqa: E402
+from monitor.store.db import make_engine, upgrade  # noqa: E402 - needs the sys.path line above (run as a script)
+from rules.targets import parse_target_cached  # noqa: E402 - likewise
+from rules.terms import GRADES  # noqa: E402 - likewise
 
 YEAR = 2024
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -93,7 +93,7 @@ def generate(url: str, scale: float, seed: int, batch_projects: int = 2000) -> d
                                    tj, t.reason))
                 reports.extend(_reports(rng, indicator_id, t, month_ends, report_id, per_indicator))
                 report_id += per_indicator
-            for q, month in enumerate((3, 6, 9, 12)):
+            for month in (3, 6, 9, 12):
                 spending_id += 1
                 spent = funds * month / 12 * float(rng.uniform(0.3, 1.2))
                 spending.append((spending_id, pid, 1, None, f"{spent:.2f}", month_ends[month - 1].isoformat(),

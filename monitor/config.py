@@ -262,7 +262,7 @@ _CHECKS: dict[str, typing.Callable[[Any], str | None]] = {
 
 
 def _coerce(hint: Any, value: Any, source: str, key: str) -> Any:
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):  # a section: hints are classes, never instances
         return _build(hint, value, source, prefix=f"{key}.")
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)

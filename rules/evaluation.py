@@ -57,7 +57,7 @@ from rules.terms import (
     UNPARSED,
     EvaluationSettings,
 )
-from rules.time_progress import DAY, active_periods, as_days, elapsed_days, progress_fraction
+from rules.time_progress import DAY, active_periods, as_days, days_between, elapsed_days, progress_fraction
 
 CERTAIN, POSSIBLE, IMPOSSIBLE = LIKELIHOODS
 STATE_COLUMNS = ["indicator_id", "project_id", "occurrence", "light", "status", "expected", "actual", "ratio",
@@ -79,7 +79,9 @@ def occurrence_due(key: str) -> date | None:
 
 # Names and units that mark a per-unit value (a rate, an average, a unit cost): compared as measured, not
 # accumulated over the year.
-NON_CUMULATIVE_NAME = r"人均|户均|平均|均价|单价|单位|标准|每人|每户|每次|每天|每月|每年|比例|比重|占比|率|指数|时长|周期"
+NON_CUMULATIVE_NAME = (
+    r"人均|户均|平均|均价|单价|单位|标准|每人|每户|每次|每天|每月|每年|比例|比重|占比|率|指数|时长|周期"
+)
 
 
 @dataclass(frozen=True)
@@ -204,10 +206,10 @@ def _measured(ind: pd.DataFrame, reports: pd.DataFrame, as_of: date, s: Evaluati
                                  exact & (actual > target) & ~np.isclose(actual, target)))
     blue = reported & higher & (actual >= target * float(s.blue_at) / 100) & (target > 0)
     ended = today >= end
-    stale = reported & ((today - np.where(reported, rep_day, today)) / DAY > s.staleness_days)
+    stale = reported & (days_between(np.where(reported, rep_day, today), today) > s.staleness_days)
     # point measures are due at their measuring date; cumulative ones once the period has run a while
     measure_day = _measure_day(start, end, s.percent_due_month)
-    expected_by_now = np.where(cumulative, ((today - start) / DAY >= s.staleness_days) & (f_now > 0),
+    expected_by_now = np.where(cumulative, (days_between(start, today) >= s.staleness_days) & (f_now > 0),
                                today >= measure_day)
     point_ratio = np.where(target > 0, actual / np.where(target > 0, target, 1) * 100, np.nan)
     forecast_over = lower & cumulative & reported & (forecast > target)
@@ -241,13 +243,13 @@ def _measured(ind: pd.DataFrame, reports: pd.DataFrame, as_of: date, s: Evaluati
 
     possible = float(s.likelihood_possible_from) / 100
     likelihood = np.select(
-        [~reported, met & ~lower, higher & (forecast >= target), higher & (forecast >= target * possible),
+        [met & ~lower, higher & (forecast >= target), higher & (forecast >= target * possible),
          higher, over & cumulative, over, forecast_over, lower],
-        [None, CERTAIN, CERTAIN, POSSIBLE, IMPOSSIBLE, IMPOSSIBLE, POSSIBLE, POSSIBLE, CERTAIN],
+        [CERTAIN, CERTAIN, POSSIBLE, IMPOSSIBLE, IMPOSSIBLE, POSSIBLE, POSSIBLE, CERTAIN],
         POSSIBLE,
     ).astype(object)
     likelihood = np.where(exact & met, CERTAIN, likelihood)
-    likelihood = np.where(~reported, None, likelihood)
+    likelihood[~reported] = None  # nothing reported, nothing to judge
 
     reason = _measured_reasons(
         rule=rule, df=df, actual=actual_raw, target=target, expected=expected, ratio=ratio, point_ratio=point_ratio,
@@ -297,13 +299,16 @@ def _measured_reasons(*, rule, df, actual, target, expected, ratio, point_ratio,
         idx = np.flatnonzero(rule == group)
         cum, lo = cumulative[idx], lower[idx]
         a, e, t, tn = actual_all[idx], expected_all[idx], target_all[idx], target_num[idx]
-        head = "截至" + day_all[idx] + word_all[idx] + a if group >= 2 else None
         if group == 0:  # nothing reported, something expected
-            out = np.where(cum, "截至" + today + "未填报完成情况，序时目标" + e, "截至" + today + "未填报，目标" + t)
-        elif group == 1:
-            out = np.where(cum, "截至" + today + "尚未填报，未到填报时间",
-                           "尚未填报，测量日期为" + text(fmt_day(measure_day[idx])))
-        elif group == 2:
+            reason[idx] = np.where(cum, "截至" + today + "未填报完成情况，序时目标" + e,
+                                   "截至" + today + "未填报，目标" + t)
+            continue
+        if group == 1:
+            reason[idx] = np.where(cum, "截至" + today + "尚未填报，未到填报时间",
+                                   "尚未填报，测量日期为" + text(fmt_day(measure_day[idx])))
+            continue
+        head = "截至" + day_all[idx] + word_all[idx] + a
+        if group == 2:
             out = head + "，超过上限" + tn
         elif group == 3:
             out = head + "，达年度目标的" + text(fmt_percent(actual[idx] / target[idx] * 100)) + \
@@ -462,7 +467,8 @@ def _unparsed(ind: pd.DataFrame, why: str | None = None) -> pd.DataFrame:
     if ind.empty:
         return ind
     text = ind["value_text"].fillna("").astype(str) if "value_text" in ind else pd.Series("", index=ind.index)
-    cause = ind["parse_reason"].fillna("无法识别的指标值") if "parse_reason" in ind else pd.Series("无法识别的指标值", index=ind.index)
+    cause = (ind["parse_reason"].fillna("无法识别的指标值") if "parse_reason" in ind
+             else pd.Series("无法识别的指标值", index=ind.index))
     if why:
         cause = pd.Series(why, index=ind.index)
     reason = "指标值“" + text + "”无法自动评价：" + cause.astype(str)

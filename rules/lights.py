@@ -21,7 +21,7 @@ import pandas as pd
 
 from rules.formatting import fmt_day, fmt_number, fmt_percent
 from rules.terms import LIGHT_SHORT_NAMES, LIGHTS, LIGHTS_BY_SEVERITY, SEVERITY, EvaluationSettings
-from rules.time_progress import DAY, active_periods, as_days, elapsed_days, progress_fraction
+from rules.time_progress import active_periods, as_days, days_between, elapsed_days, progress_fraction
 
 _BY_SEVERITY = np.array(LIGHTS_BY_SEVERITY, dtype=object)
 PROJECT_COLUMNS = ["project_id", "light", "budget_light", "spent", "execution_rate", "execution_ratio",
@@ -85,9 +85,10 @@ def project_states(
         ratio = np.where(no_budget, 0.0, np.where(f > 0, rate / np.where(f > 0, f, 1), np.nan))
     rate = np.where(reported | no_budget, rate, np.nan)
     ratio = np.where(reported | no_budget, ratio, np.nan)
-    forecast = np.where(reported, spent * elapsed_days(end, start) / elapsed_days(np.where(reported, day, today), start),
+    forecast = np.where(reported,
+                        spent * elapsed_days(end, start) / elapsed_days(np.where(reported, day, today), start),
                         np.nan)
-    stale = reported & ((today - np.where(reported, day, today)) / DAY > s.staleness_days)
+    stale = reported & (days_between(np.where(reported, day, today), today) > s.staleness_days)
     conds = [no_budget, ~reported, stale, np.isnan(ratio), ratio < float(s.budget_red_below),
              ratio < float(s.budget_yellow_below)]
     rule = np.select(conds, np.arange(len(conds)), len(conds))

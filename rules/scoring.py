@@ -47,7 +47,7 @@ __all__ = [
 
 LEVELS: tuple[str, ...] = ("产出", "效益", "满意度")
 # The three grades a department reports for a qualitative indicator, mapped to the band names in ScoringRules.
-GRADE_BANDS: dict[str, str] = dict(zip(GRADES, ("achieved", "partial", "failed")))
+GRADE_BANDS: dict[str, str] = dict(zip(GRADES, ("achieved", "partial", "failed"), strict=True))
 ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
@@ -198,13 +198,15 @@ def check_pick(name: str, grade: str | None, points: Decimal, picked: Decimal, r
 
 def score_indicator(item: IndicatorInput, points: Decimal, rules: ScoringRules) -> IndicatorScore:
     level = level_of(item.level1) or item.level1
-    base = dict(key=item.key, level=level, name=item.name, points=_q(points, rules), explanation=item.explanation)
+    rounded = _q(points, rules)
 
-    def done(raw: Decimal, rule: str, status: str = "scored", band=None) -> IndicatorScore:
+    def done(raw: Decimal, rule: str, status: str = "scored",
+             band: tuple[Decimal, Decimal] | None = None) -> IndicatorScore:
         value = _q(min(max(raw, ZERO), points), rules)
-        return IndicatorScore(score=value, status=status, rule=rule, band=band, **base)
+        return IndicatorScore(key=item.key, level=level, name=item.name, points=rounded, score=value, status=status,
+                              rule=rule, band=band, explanation=item.explanation)
 
-    shown = _fmt(base["points"])  # the rule quotes the points the report prints, not 7.142857…
+    shown = _fmt(rounded)  # the rule quotes the points the report prints, not 7.142857…
 
     if item.kind in ("qualitative", "unparsed"):
         if not item.grade:

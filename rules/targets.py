@@ -353,12 +353,12 @@ def _time_forms(core: str, *, year: int, strict: bool) -> tuple[str, tuple[Occur
         return "deadline", (cal.deadline(year, cal.month_end(y, int(m["m"]))),)
     if m := _RE_XUN.match(core):
         y, mo = _year_of(m, year), int(m["m"])
-        last = _XUN_DAY.get(m["x"])
-        due = cal.month_end(y, mo) if last is None else date(y, mo, last)
+        last_day = _XUN_DAY.get(m["x"])
+        due = cal.month_end(y, mo) if last_day is None else date(y, mo, last_day)
         if m["b"]:
             return "deadline", (cal.deadline(year, due),)
-        first = {"上旬": 1, "中旬": 11, "下旬": 21}[m["x"]]
-        return "window", (Occurrence(date(y, mo, first), due),)
+        first_day = {"上旬": 1, "中旬": 11, "下旬": 21}[m["x"]]
+        return "window", (Occurrence(date(y, mo, first_day), due),)
     if m := (_RE_YEAR_END.match(core) or _RE_YEAR_IN.match(core)):
         y = _year_of(m, year)
         return "deadline", (cal.deadline(year, cal.year_end(y)),)
@@ -570,7 +570,7 @@ def _read_quantity(s: str) -> _Quantity | str | None:
         return "±偏差只能是上限"
     if comparator in (None, "~") and suffix:
         comparator = suffix if comparator is None or suffix != "~" else "~"
-    unit = rest.strip("()") if rest in ("(%)", "%") else rest
+    unit: str | None = rest.strip("()") if rest in ("(%)", "%") else rest
     if unit == "":
         unit = None
     if unit is not None and not _unit_ok(unit):
@@ -581,7 +581,7 @@ def _read_quantity(s: str) -> _Quantity | str | None:
 def _quantity_target(text: str, q: _Quantity, *, level2: str | None, name: str | None) -> Target:
     inferred: list[str] = []
     unit = q.unit
-    is_cost = bool(level2) and "成本" in level2
+    is_cost = level2 is not None and "成本" in level2
     name_unit = None
     if name and (m := _NAME_UNIT.search(unicodedata.normalize("NFKC", name))):
         name_unit = m.group(1).strip()
@@ -660,7 +660,7 @@ def _read_time(s: str, *, year: int, strict: bool) -> tuple[str, tuple[Occurrenc
     core = re.sub(r"^Q([1-4])$", r"第\1季度", core)
     bare = _TAIL.sub("", core)
     times = _TIMES.search(bare)
-    candidates = [(core, None), (bare, None)]
+    candidates: list[tuple[str, str | None]] = [(core, None), (bare, None)]
     if times:
         n = int(times["n"]) if times["n"].isdigit() else _cn_small(times["n"])
         candidates.append((bare[: times.start()], f"每期{n}次" if n and n > 1 else None))

@@ -72,7 +72,7 @@ GRADE_LIGHTS: dict[str, tuple[str, str, str]] = dict(zip(GRADES, (
     ("green", "met", LIKELIHOODS[0]),
     ("yellow", "behind", LIKELIHOODS[1]),
     ("red", "behind", LIKELIHOODS[2]),
-)))
+), strict=True))
 # Where a report came from.
 CHANNELS: tuple[str, ...] = ("portal", "upload", "api", "cli", "demo")
 

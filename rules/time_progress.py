@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -58,7 +59,7 @@ def curve_points(curve: Mapping[str, Decimal | float | int] | None) -> np.ndarra
     known.setdefault(12, 1.0)
     months = sorted(known)
     values = [known[m] for m in months]
-    if any(b < a for a, b in zip(values, values[1:])):
+    if any(b < a for a, b in pairwise(values)):
         raise ValueError("序时进度曲线必须随月份递增")
     return np.interp(np.arange(13), months, values)
 
@@ -109,13 +110,19 @@ def elapsed_days(as_of, start) -> np.ndarray:
     return np.maximum(((as_of - start) / DAY).astype(np.float64) + 1, 1)
 
 
+def days_between(earlier, later) -> np.ndarray:
+    """Days from `earlier` to `later` (negative if `later` comes first, NaN where either is NaT)."""
+    return (as_days(later) - as_days(earlier)) / DAY
+
+
 def active_periods(projects: pd.DataFrame) -> pd.DataFrame:
     """project_id, start, end (datetime64[D]): the budget year narrowed to the plan window."""
     year = projects["year"].to_numpy(dtype=np.int64)
     year_start = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]")
     year_end = (year - 1970 + 1).astype("datetime64[Y]").astype("datetime64[D]") - DAY
-    plan_start = as_days(projects["plan_start"]) if "plan_start" in projects else np.full(len(year), np.datetime64("NaT", "D"))
-    plan_end = as_days(projects["plan_end"]) if "plan_end" in projects else np.full(len(year), np.datetime64("NaT", "D"))
+    no_date = np.full(len(year), np.datetime64("NaT", "D"))
+    plan_start = as_days(projects["plan_start"]) if "plan_start" in projects else no_date
+    plan_end = as_days(projects["plan_end"]) if "plan_end" in projects else no_date
     plan_start = np.where(np.isnat(plan_start), year_start, plan_start)
     plan_end = np.where(np.isnat(plan_end), year_end, plan_end)
     plan_end = np.maximum(plan_end, plan_start)

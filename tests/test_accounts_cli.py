@@ -84,8 +84,9 @@ def test_report_progress_follows_the_upload_rules(run, engine, tmp_path):
     assert "bad.csv 第4行 N 完成日期" in result.output and "未保存任何内容" in result.output
     good = tmp_path / "good.csv"
     good.write_bytes(_csv_for(engine, world, {world.ind["count"]: {"数值": "800", "截至日期": "2024-06-30"}}))
-    assert "已保存 1 条指标填报" in run("report-progress", str(good), "--user", "clerk_hr", "--today", "2024-07-31").output
-    assert "已保存 0 条指标填报" in run("report-progress", str(good), "--user", "clerk_hr", "--today", "2024-07-31").output
+    report = ("report-progress", str(good), "--user", "clerk_hr", "--today", "2024-07-31")
+    assert "已保存 1 条指标填报" in run(*report).output
+    assert "已保存 0 条指标填报" in run(*report).output
     foreign = run("report-progress", str(good), "--user", "clerk_union", "--today", "2024-07-31")
     assert foreign.exit_code == 1 and "不属于本部门" in foreign.output
     with Session(engine) as s:

@@ -114,7 +114,7 @@ def test_every_allowance_is_still_needed():
 
 def test_the_packages_of_monitor_import_each_other_without_a_circle():
     graph: dict[str, set[str]] = {}
-    for module, package, imported in _monitor_imports():
+    for _module, package, imported in _monitor_imports():
         if _package(imported) != package:
             graph.setdefault(package, set()).add(_package(imported))
     circles, state = [], {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -35,7 +36,7 @@ def test_month_end_knows_leap_years(year, month, end):
 def test_monthly_and_quarterly_cover_the_year_without_gaps():
     for series in (monthly(2024), quarterly(2024), half_yearly(2024), every_n_months(2024, 5), weekly(2024)):
         assert series[0].start == date(2024, 1, 1) and series[-1].due == date(2024, 12, 31)
-        for before, after in zip(series, series[1:]):
+        for before, after in pairwise(series):
             assert after.start == before.due + timedelta(days=1)
     assert [o.due for o in every_n_months(2024, 5)] == [date(2024, 5, 31), date(2024, 10, 31), date(2024, 12, 31)]
     assert len(daily(2024)) == 366 and len(daily(2023)) == 365

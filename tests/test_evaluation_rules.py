@@ -39,7 +39,8 @@ CASES = [
     ("jobs", "", date(2024, 11, 15), "grey", "no_report", "最近一次填报为9月30日（完成21000人），已超过35天未更新"),
     ("jobs", "", date(2024, 12, 31), "blue", "met", "截至12月31日完成47000人，达年度目标的121%（≥120%，目标可能偏低）"),
     # cost cap: 档案整理实施成本（尾款） ≤13.93万元
-    ("cost", "", date(2024, 3, 31), "yellow", "behind", "截至3月31日累计6万元，按进度预计全年24.13万元，将超过上限13.93万元"),
+    ("cost", "", date(2024, 3, 31), "yellow", "behind",
+     "截至3月31日累计6万元，按进度预计全年24.13万元，将超过上限13.93万元"),
     ("cost", "", date(2024, 6, 30), "green", "on_track", "截至6月30日累计13.93万元，未超过上限13.93万元"),
     ("cost", "", date(2024, 8, 15), "grey", "no_report", "最近一次填报为6月30日（累计13.93万元），已超过35天未更新"),
     ("cost", "", date(2024, 12, 31), "red", "over_cap", "截至12月31日累计15万元，超过上限13.93万元"),
@@ -256,7 +257,8 @@ def test_a_per_unit_cost_is_a_measured_value_not_a_running_total():
 
 def test_a_percent_cap_waits_for_its_measuring_date_like_any_percent():
     before = _single(("faults", "wf", "质量指标", "系统运行故障率", "≤1%"), [], date(2024, 7, 31))
-    assert before[["light", "status", "reason"]].values.tolist() == [["grey", "not_due", "尚未填报，测量日期为12月31日"]]
+    assert before[["light", "status", "reason"]].values.tolist() == [
+        ["grey", "not_due", "尚未填报，测量日期为12月31日"]]
     reports = [("faults", {"value": "1.5", "as_of": date(2024, 12, 31)})]
     after = _single(("faults", "wf", "质量指标", "系统运行故障率", "≤1%"), reports, date(2024, 12, 31))
     assert after[["light", "status", "reason"]].values.tolist() == [

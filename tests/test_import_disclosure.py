@@ -132,7 +132,8 @@ def test_header_of_union(union):
     assert (union.layout, union.department_code, union.department_name, union.year) == (
         "spaces", "959", "晋城市总工会", 2024)
     gong = union.projects[0]
-    assert gong.overview.startswith("工人文化宫是晋城市总工会的附属事业单位") and gong.overview.endswith("维修费等27万）。")
+    assert gong.overview.startswith("工人文化宫是晋城市总工会的附属事业单位")
+    assert gong.overview.endswith("维修费等27万）。")
     assert gong.measures.startswith("严格执行政府会议纪要文件")
     assert gong.period_goal.startswith("需预算资金150万元") and gong.annual_goal.startswith("保证消防、电力等系统设备")
     laomo = _by_key(union)["劳模疗养体检"]
@@ -231,7 +232,8 @@ def test_prose_and_catalogue_are_ignored(hrss, union):
 
 
 def test_unknown_layout_is_a_clear_error():
-    text = "晋城市市级预算部门（单位）项目支出绩效目标表\n(2024年度)\n项目名称|创业就业专项\n一级指标|二级指标|三级指标|指标值\n"
+    text = ("晋城市市级预算部门（单位）项目支出绩效目标表\n(2024年度)\n项目名称|创业就业专项\n"
+            "一级指标|二级指标|三级指标|指标值\n")
     with pytest.raises(ImportFailure) as err:
         parse_text(text, source="bad.txt")
     assert err.value.line == 4 and "版式" in err.value.message

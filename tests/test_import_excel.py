@@ -1,4 +1,5 @@
-"""The Excel template: export, fill, import with row-level errors, and the text → store → workbook → store round trip."""
+"""The Excel template: export, fill, import with row-level errors, and the text → store → workbook → store round
+trip."""
 
 from __future__ import annotations
 
@@ -40,10 +41,13 @@ def _filled(tmp_path, projects, indicators):
 
 
 GOOD_PROJECT = {"部门代码": "301", "部门名称": "晋城市测试局", "预算年度": 2024, "项目名称": "就业见习",
-                "年度资金总额（元）": 200000, "实施期资金总额（元）": "200,000.00", "年度-市县（区）财政资金（元）": 200000}
+                "年度资金总额（元）": 200000, "实施期资金总额（元）": "200,000.00",
+                "年度-市县（区）财政资金（元）": 200000}
 GOOD_INDICATORS = [
-    {"项目标识": "就业见习", "目标类别": "年度目标", "二级指标": "数量指标", "三级指标": "见习人数", "指标值": "≥200人次"},
-    {"项目标识": "就业见习", "目标类别": "年度目标", "二级指标": "服务对象满意度", "三级指标": "满意度", "指标值": "≥90%"},
+    {"项目标识": "就业见习", "目标类别": "年度目标", "二级指标": "数量指标", "三级指标": "见习人数",
+     "指标值": "≥200人次"},
+    {"项目标识": "就业见习", "目标类别": "年度目标", "二级指标": "服务对象满意度", "三级指标": "满意度",
+     "指标值": "≥90%"},
     {"项目标识": "就业见习", "目标类别": "实施期目标", "一级指标": "产出指标", "二级指标": "时效指标",
      "三级指标": "完成时间", "指标值": "2024年12月底前"},
 ]
@@ -100,7 +104,8 @@ def test_row_level_errors_name_sheet_row_and_column(tmp_path):
     bad_indicators = GOOD_INDICATORS + [
         {"项目标识": "不存在的项目", "目标类别": "年度目标", "二级指标": "数量指标", "三级指标": "x", "指标值": "1"},
         {"项目标识": "就业见习", "目标类别": "年度", "二级指标": "数量", "三级指标": "y", "指标值": "1"},
-        {"项目标识": "就业见习", "目标类别": "年度目标", "一级指标": "效益指标", "二级指标": "质量指标", "三级指标": "z"},
+        {"项目标识": "就业见习", "目标类别": "年度目标", "一级指标": "效益指标", "二级指标": "质量指标",
+         "三级指标": "z"},
     ]
     with pytest.raises(ImportFailure) as err:
         read_workbook(_filled(tmp_path, [bad_project], bad_indicators))
@@ -196,7 +201,8 @@ def test_blank_export_and_dry_run_json_contract(tmp_path, monkeypatch):
     data = json.loads(result.stdout)
     assert data["department"] == {"code": "959", "name": "晋城市总工会"} and data["year"] == 2024
     first = data["projects"][0]
-    assert {k: first[k] for k in ("name", "implementing_unit", "attribute", "period", "total_funds", "annual_funds")} == {
+    keys = ("name", "implementing_unit", "attribute", "period", "total_funds", "annual_funds")
+    assert {k: first[k] for k in keys} == {
         "name": "工人文化宫运行经费", "implementing_unit": "晋城市总工会", "attribute": "一次性项目（1年结束）",
         "period": "1年", "total_funds": "1500000.00", "annual_funds": "1500000.00"}
     assert first["funds_by_source"] == {"central": "0.00", "provincial": "0.00", "city_county": "1500000.00",

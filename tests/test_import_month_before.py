@@ -9,7 +9,8 @@ from tests.conftest import SEED_HRSS
 
 
 def _due_of_other_subsidies(session) -> str:
-    row = session.exec(select(Indicator).where(Indicator.name == "其他补贴发放时间", Indicator.half == "annual")).first()
+    row = session.exec(select(Indicator).where(Indicator.name == "其他补贴发放时间",
+                                               Indicator.half == "annual")).first()
     assert row.value_text == "12月前"
     return row.target_json["occurrences"][-1]["due"]
 

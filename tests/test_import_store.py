@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from typer.testing import CliRunner
 
@@ -65,8 +66,10 @@ def test_both_seeds_are_stored(engine, hrss, union):
             ("建国前老工人及企业抗美援朝老战士生活补贴", Decimal("223100.00")),
             ("建国前老工人及企业抗美援朝老战士生活补贴#2", Decimal("71900.00"))]
         row = s.execute(select(Indicator).join(Project).where(
-            Project.name == "创业就业专项", Indicator.half == "annual", Indicator.name == "城镇新增就业人数")).scalars().one()
-        assert (row.level1, row.level2, row.value_text, row.source_line) == ("效益指标", "经济效益指标", "≥3.9万人", 600)
+            Project.name == "创业就业专项", Indicator.half == "annual", Indicator.name == "城镇新增就业人数",
+        )).scalars().one()
+        assert (row.level1, row.level2, row.value_text, row.source_line) == (
+            "效益指标", "经济效益指标", "≥3.9万人", 600)
         assert row.target_json["text"] == "≥3.9万人" and row.kind is not None
         run = s.execute(select(ImportRun).where(ImportRun.department_id == dept.id)).scalars().one()
         assert run.format == "text" and run.sha256 == hrss.sha256
@@ -92,7 +95,8 @@ def test_corrected_version_updates_in_place_and_keeps_attached_rows(engine, unio
         store_document(s, union)
     ids = _ids(engine)
     with session_scope(engine) as s:
-        target = s.execute(select(Indicator).where(Indicator.half == "annual", Indicator.name == "慰问职工人数")).scalars().one()
+        target = s.execute(select(Indicator).where(Indicator.half == "annual",
+                                                   Indicator.name == "慰问职工人数")).scalars().one()
         s.add(Report(indicator_id=target.id, value=Decimal("9000"), channel="web"))
     corrected = copy.deepcopy(union)
     project = next(p for p in corrected.projects if p.name == "帮扶送温暖")
@@ -111,7 +115,8 @@ def test_corrected_version_updates_in_place_and_keeps_attached_rows(engine, unio
         row = s.get(Indicator, target.id)
         assert row.value_text == "≥17000人"
         assert s.execute(select(Report).where(Report.indicator_id == target.id)).scalars().one().value == 9000
-        assert Decimal(s.execute(select(Project.annual_funds).where(Project.name == "帮扶送温暖")).scalar()) == Decimal("3100000")
+        funds = s.execute(select(Project.annual_funds).where(Project.name == "帮扶送温暖")).scalar()
+        assert Decimal(funds) == Decimal("3100000")
     unchanged = {k: v for k, v in ids.items() if k[3] != "慰问完成率" or k[1] != "annual"}
     assert all(after[k] == v for k, v in unchanged.items())
     assert not any(k[3] == "慰问完成率" and k[1] == "annual" for k in after)
@@ -120,7 +125,8 @@ def test_corrected_version_updates_in_place_and_keeps_attached_rows(engine, unio
 def test_an_indicator_with_reports_is_never_deleted(engine, union):
     with session_scope(engine) as s:
         store_document(s, union)
-        target = s.execute(select(Indicator).where(Indicator.half == "annual", Indicator.name == "慰问完成率")).scalars().one()
+        target = s.execute(select(Indicator).where(Indicator.half == "annual",
+                                                   Indicator.name == "慰问完成率")).scalars().one()
         s.add(Report(indicator_id=target.id, value=Decimal("50"), channel="web"))
     corrected = copy.deepcopy(union)
     project = next(p for p in corrected.projects if p.name == "帮扶送温暖")
@@ -138,7 +144,7 @@ def test_a_failure_while_storing_leaves_the_store_unchanged(engine, union, hrss)
     before_ids, before = _ids(engine), _counts(engine)
     broken = copy.deepcopy(hrss)
     broken.projects[5].indicators[0].level1 = None  # NOT NULL in the schema: the database itself refuses it
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         with session_scope(engine) as s:
             store_document(s, broken)
     assert _counts(engine) == before and _ids(engine) == before_ids
@@ -157,7 +163,8 @@ def test_flags_that_contradict_the_document_are_refused(engine, union):
 BAD_INPUTS = {
     "binary.txt": b"\x00\x01\x02PK\x00binary",
     "empty.txt": b"",
-    "unknown.txt": "晋城市市级预算部门（单位）项目支出绩效目标表\n(2024年度)\n一级指标;二级指标;三级指标;指标值\n".encode(),
+    "unknown.txt": "晋城市市级预算部门（单位）项目支出绩效目标表\n(2024年度)\n一级指标;二级指标;三级指标;指标值\n"
+                   .encode(),
     "broken.xlsx": b"PK\x03\x04 this is not really a workbook",
 }
 
@@ -183,7 +190,8 @@ def test_cli_text_summary_says_what_was_written(db_url, engine, tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     first = CliRunner().invoke(app, ["import", str(SEED_UNION)])
     assert first.exit_code == 0, first.output
-    assert "  已写入：新建 项目5个、指标118个，更新 项目0个、指标0个，未变 项目0个、指标0个，删除 项目0个、指标0个\n" in first.output
+    assert ("  已写入：新建 项目5个、指标118个，更新 项目0个、指标0个，未变 项目0个、指标0个，删除 项目0个、指标0个\n"
+            in first.output)
     again = CliRunner().invoke(app, ["import", str(SEED_UNION)])
     assert "未变 项目5个、指标118个" in again.output
 
@@ -222,7 +230,8 @@ def test_cli_imports_and_reimports(db_url, engine, tmp_path, monkeypatch):
 def test_corrected_text_file_updates_the_one_changed_indicator(engine, union, tmp_path):
     with session_scope(engine) as s:
         store_document(s, union)
-        target = s.execute(select(Indicator).where(Indicator.half == "annual", Indicator.name == "慰问职工人数")).scalars().one()
+        target = s.execute(select(Indicator).where(Indicator.half == "annual",
+                                                   Indicator.name == "慰问职工人数")).scalars().one()
         s.add(Report(indicator_id=target.id, value=Decimal("8000"), channel="web"))
     ids = _ids(engine)
     lines = SEED_UNION.read_text(encoding="utf-8").splitlines()
@@ -238,7 +247,8 @@ def test_corrected_text_file_updates_the_one_changed_indicator(engine, union, tm
     with Session(engine) as s:
         assert s.get(Indicator, target.id).value_text == "≥17000人"
         assert [r.value for r in s.execute(select(Report).where(Report.indicator_id == target.id)).scalars()] == [8000]
-        period = s.execute(select(Indicator).where(Indicator.half == "period", Indicator.name == "慰问职工人数")).scalars().one()
+        period = s.execute(select(Indicator).where(Indicator.half == "period",
+                                                   Indicator.name == "慰问职工人数")).scalars().one()
         assert period.value_text == "≥16000人"
 
 

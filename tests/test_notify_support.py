@@ -11,10 +11,25 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import date as _date
+from decimal import Decimal
 from email.message import EmailMessage
 from email.policy import default
 
 from aiosmtpd.controller import Controller
+from sqlmodel import Session, select
+
+from monitor.config import Config, NotificationsConfig
+from monitor.store.models import (
+    BudgetYear,
+    Contact,
+    Department,
+    Indicator,
+    IndicatorState,
+    Project,
+    User,
+)
+from notifications.smtp import SmtpSettings
 
 
 def free_port() -> int:
@@ -103,23 +118,6 @@ def parts(message: EmailMessage) -> tuple[str, str]:
 
 
 # ---- test data: departments, contacts, projects, indicators and their evaluated states ----
-
-from datetime import date as _date  # noqa: E402
-from decimal import Decimal  # noqa: E402
-
-from sqlmodel import Session, select  # noqa: E402
-
-from monitor.config import Config, NotificationsConfig  # noqa: E402
-from monitor.store.models import (  # noqa: E402
-    BudgetYear,
-    Contact,
-    Department,
-    Indicator,
-    IndicatorState,
-    Project,
-    User,
-)
-from notifications.smtp import SmtpSettings  # noqa: E402
 
 LIGHT_OF = {"overdue": "red", "missed": "red", "behind": "red", "over_cap": "red", "no_report": "grey",
             "due_soon": "yellow", "not_due": "grey", "on_track": "green", "met": "green", "needs_grade": "grey"}

@@ -116,7 +116,8 @@ def test_a_department_cannot_report_on_another_departments_indicator(engine):
     w = build_world(engine)
     problems = _problems(engine, "clerk_union", [read_report(w.ind["count"], value="1", as_of="2024-07-01")])
     assert "不属于本部门" in problems[(0, "indicator_id")]
-    assert len(_record(engine, "clerk_union", [read_report(w.union_indicator, value="1", as_of="2024-07-01")]).stored) == 1
+    own = read_report(w.union_indicator, value="1", as_of="2024-07-01")
+    assert len(_record(engine, "clerk_union", [own]).stored) == 1
 
 
 def test_auditors_read_but_never_write(engine):
@@ -131,7 +132,8 @@ def test_spending_is_decimal_yuan_with_revisions(engine):
         stored, _ = record_spending(s, _user(s, "clerk_hr"), [read_spending(w.hr_project, "450000.10", "2024-06-30")],
                                     channel="portal", today=TODAY)
     with session_scope(engine) as s:
-        again, unchanged = record_spending(s, _user(s, "clerk_hr"), [read_spending(w.hr_project, "450000.1", "2024-06-30")],
+        again, unchanged = record_spending(s, _user(s, "clerk_hr"),
+                                           [read_spending(w.hr_project, "450000.1", "2024-06-30")],
                                            channel="portal", today=TODAY)
         assert again == [] and unchanged == [0]
         fixed, _ = record_spending(s, _user(s, "clerk_hr"), [read_spending(w.hr_project, "460000", "2024-06-30")],

@@ -63,7 +63,8 @@ def test_the_workbook_lists_only_my_indicators_with_stable_ids_and_targets(engin
     login(client, "clerk_hr")
     ws = _download(client, world)["指标填报"]
     rows = list(ws.iter_rows(min_row=2, values_only=True))
-    assert [r[0] for r in rows] == [world.ind[k] for k in ("count", "rate", "deadline", "quarterly", "quality", "unparsed")]
+    kinds = ("count", "rate", "deadline", "quarterly", "quality", "unparsed")
+    assert [r[0] for r in rows] == [world.ind[k] for k in kinds]
     assert rows[0][5:7] == ("培训人数", "≥3000人") and rows[0][9] == "未填报"
     assert [r[7] for r in rows[:2]] == ["数量：≥ 3000人（越高越好）", "百分比：≥ 90%（越高越好）"]  # kind named once
     assert client.get(f"/departments/{world.union_id}/workbook.xlsx").status_code == 404
@@ -72,7 +73,8 @@ def test_the_workbook_lists_only_my_indicators_with_stable_ids_and_targets(engin
 def test_upload_stores_every_row_and_the_same_file_again_stores_nothing_new(engine, world):
     client = make_client(engine)
     login(client, "clerk_hr")
-    data = _fill(_download(client, world), world, _good_values(world), {"执行数(元)": "480000.50", "截至日期": "2024-06-30"})
+    data = _fill(_download(client, world), world, _good_values(world),
+                 {"执行数(元)": "480000.50", "截至日期": "2024-06-30"})
     first = _upload(client, world, data)
     assert first.status_code == 200, first.text
     assert "4 条指标填报，1 条支出" in first.text

@@ -83,8 +83,10 @@ _HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once per test
 
 def add_users(s: Session) -> None:
     departments = {d.code: d.id for d in s.exec(select(Department)).all()}
-    for username, role, code, display in (("clerk_hr", "clerk", "HRSS", "人社经办"), ("clerk_union", "clerk", "UNION", "工会经办"),
-                                          ("admin", "admin", None, "财政局管理员"), ("auditor", "auditor", None, "财政局审计")):
+    for username, role, code, display in (("clerk_hr", "clerk", "HRSS", "人社经办"),
+                                          ("clerk_union", "clerk", "UNION", "工会经办"),
+                                          ("admin", "admin", None, "财政局管理员"),
+                                          ("auditor", "auditor", None, "财政局审计")):
         s.add(User(username=username, display_name=display, password_hash=_HASH, role=role,
                    department_id=departments.get(code)))
 

@@ -57,7 +57,8 @@ def test_message_has_both_parts_decodable_chinese_and_provider_headers():
     rendered = render_digest(Digest("晋城市总工会", date(2024, 7, 31), {"overdue": [_item()]}, "http://p"))
     raw = build_message(sender="kpiwatch 绩效监控 <kpiwatch@jc.example.org>", recipients=["工会 <a@example.org>"],
                         subject=rendered.subject, text=rendered.text, html=rendered.html,
-                        date=datetime(2024, 7, 31, 8, 30, tzinfo=SHANGHAI), list_unsubscribe="<mailto:admin@example.org>")
+                        date=datetime(2024, 7, 31, 8, 30, tzinfo=SHANGHAI),
+                        list_unsubscribe="<mailto:admin@example.org>")
     assert raw.isascii() and all(len(line) <= 998 for line in raw.split("\r\n"))
     message = _parse(raw)
     assert message["Subject"] == "【绩效提醒】晋城市总工会：1项逾期"

@@ -100,7 +100,8 @@ def _stored_and_cleared(engine) -> dict:
     with session_scope(engine) as s:
         reports = {r.indicator_id: {k: v for k, v in r.model_dump().items() if k not in IGNORED}
                    for r in s.exec(select(Report)).all()}
-        spending = [{k: v for k, v in r.model_dump().items() if k not in IGNORED} for r in s.exec(select(Spending)).all()]
+        spending = [{k: v for k, v in r.model_dump().items() if k not in IGNORED}
+                    for r in s.exec(select(Spending)).all()]
         s.exec(delete(AuditEvent).where(AuditEvent.entity.in_(("report", "spending"))))
         s.exec(delete(Report))
         s.exec(delete(Spending))
@@ -124,7 +125,8 @@ def test_the_same_report_through_every_channel_stores_the_same_row(engine, cli_s
     count = portal["reports"][world.ind["count"]]
     assert (count["value"], count["as_of"], count["forecast"], count["deviation_causes"], count["likelihood"],
             count["explanation"], count["note"], count["revision"]) == (
-        Decimal("1250"), date(2024, 6, 30), Decimal("3100"), {"经费保障": "资金下达晚"}, "有可能", "进度偏慢", "第二季度", 1)
+        Decimal("1250"), date(2024, 6, 30), Decimal("3100"), {"经费保障": "资金下达晚"}, "有可能", "进度偏慢",
+        "第二季度", 1)
     quarterly = portal["reports"][world.ind["quarterly"]]
     assert (quarterly["occurrence_due"], quarterly["completed_on"]) == (date(2024, 6, 30), date(2024, 6, 20))
     quality = portal["reports"][world.ind["quality"]]

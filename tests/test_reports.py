@@ -140,8 +140,8 @@ def test_seed_project_scores_what_a_person_computes_on_paper(session):
     assert result.needs_person == ["工作环境安全舒适度提升"]
     # every indicator below full points lacks its 偏差原因分析: the July causes of 资金足额支付率 explained
     # July, not the year-end figure, so they do not count for the self-evaluation
-    assert result.missing_explanations == ["资金足额支付率", "资金支付时间", "二级直线条吊单价", "工作环境安全舒适度提升",
-                                           "本单位工作人员满意度"]
+    assert result.missing_explanations == ["资金足额支付率", "资金支付时间", "二级直线条吊单价",
+                                           "工作环境安全舒适度提升", "本单位工作人员满意度"]
 
 
 def test_missing_facts_show_as_not_filled_in_the_monitoring_table(session):
@@ -339,7 +339,8 @@ def test_self_evaluation_of_unreported_spending_shows_the_rate_as_not_filled_nev
     assert (result.spent_wan, result.execution_rate, result.execution_score) == (None, None, D("0.00"))
     ws = load_workbook(io.BytesIO(produce(session, ReportRequest("selfeval", 2024, "xlsx"), SETTINGS))).worksheets[0]
     assert (ws["F6"].value, ws["H6"].value, ws["I6"].value) == ("未填报", "未填报", 0)
-    summary = load_workbook(io.BytesIO(produce(session, ReportRequest("summary", 2024, "xlsx"), SETTINGS))).worksheets[0]
+    produced = produce(session, ReportRequest("summary", 2024, "xlsx"), SETTINGS)
+    summary = load_workbook(io.BytesIO(produced)).worksheets[0]
     assert [summary.cell(3, c).value for c in (2, 4, 5)] == ["房屋修缮费用", "未填报", "未填报"]
     html = produce(session, ReportRequest("selfeval", 2024, "html"), SETTINGS).decode()
     assert "0.00%" not in html

@@ -58,7 +58,8 @@ def _parsed(draw) -> Target:
     year = draw(years)
     text = draw(st.one_of(grammar_text, time_text, st.text(max_size=30),
                           valid_time_text.map(lambda t: _fill_years(t, year))))
-    return parse_target(text, year=year, level2=draw(level2s), name=draw(names), strict_month_before=draw(st.booleans()))
+    return parse_target(text, year=year, level2=draw(level2s), name=draw(names),
+                        strict_month_before=draw(st.booleans()))
 
 
 @settings(max_examples=400, deadline=None)

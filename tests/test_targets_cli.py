@@ -63,7 +63,10 @@ def test_strict_month_before_comes_from_config_and_flag(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text("[targets]\nstrict_month_before = true\n", encoding="utf-8")
     env = {"KPIWATCH_CONFIG": str(config)}
-    due = lambda out: json.loads(out)["occurrences"][0]["due"]  # noqa: E731
+
+    def due(out: str) -> str:
+        return json.loads(out)["occurrences"][0]["due"]
+
     assert due(run("12月前", "--year", "2024", "--json", env=env)) == "2024-11-30"
     assert due(run("12月前", "--year", "2024", "--json", "--month-end-before", env=env)) == "2024-12-31"
     assert due(run("12月前", "--year", "2024", "--json", "--strict-month-before")) == "2024-11-30"

@@ -48,10 +48,12 @@ def test_admin_adds_and_disables_users_and_a_disabled_user_is_signed_out(engine,
     admin = make_client(engine)
     login(admin, "admin")
     added = admin.post("/admin/users", data={"username": "wang", "password": "long-enough-1", "role": "clerk",
-                                             "department_id": str(world.hr_id), "csrf_token": csrf(admin, "/admin/users")})
+                                             "department_id": str(world.hr_id),
+                                             "csrf_token": csrf(admin, "/admin/users")})
     assert added.status_code == 200 and "wang" in added.text
     refused = admin.post("/admin/users", data={"username": "wang2", "password": "short", "role": "clerk",
-                                               "department_id": str(world.hr_id), "csrf_token": csrf(admin, "/admin/users")})
+                                               "department_id": str(world.hr_id),
+                                               "csrf_token": csrf(admin, "/admin/users")})
     assert refused.status_code == 422 and "至少 8 个字符" in refused.text
     admin.post("/admin/users/clerk_union/disable", data={"disabled": "1", "csrf_token": csrf(admin, "/admin/users")})
     assert clerk.get("/", follow_redirects=False).headers["location"].startswith("/login")
@@ -67,7 +69,8 @@ def test_adding_a_user_to_a_department_that_does_not_exist_is_refused(engine, wo
     admin = make_client(engine)
     login(admin, "admin")
     refused = admin.post("/admin/users", data={"username": "wang", "password": "long-enough-1", "role": "clerk",
-                                               "department_id": department_id, "csrf_token": csrf(admin, "/admin/users")})
+                                               "department_id": department_id,
+                                               "csrf_token": csrf(admin, "/admin/users")})
     assert refused.status_code == 422 and "不存在 (no such department)" in refused.text
     with Session(engine) as s:
         assert s.exec(select(User).where(User.username == "wang")).first() is None

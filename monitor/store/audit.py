@@ -12,15 +12,19 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from monitor.spreadsheets.cells import csv_row
+from monitor.store.db import table_of
 from monitor.store.models import AuditEvent, Indicator, Project, User
 from monitor.store.types import now
 from rules.calendar import shanghai_time
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance  # the settings: the store does not import the config's types
 
 SECRET_FIELDS = {"password_hash", "token_hash", "password", "token"}
 EXPORT_COLUMNS = ("id", "at", "actor", "channel", "action", "entity", "entity_id", "department_id",
@@ -76,7 +80,7 @@ def record_many(session: Session, actor: User | str | None, events: Sequence[dic
     the events are part of the caller's transaction all the same.
     """
     if events:
-        session.execute(insert(AuditEvent.__table__), [_event_values(actor, **event) for event in events])
+        session.execute(insert(table_of(AuditEvent)), [_event_values(actor, **event) for event in events])
 
 
 def _event_values(actor: User | str | None, *, channel: str, action: str, entity: str, entity_id: int | None = None,
@@ -206,14 +210,15 @@ def on_flush(session: Session, _flush_context: Any, _instances: Any) -> None:
 
 # ---- settings: a changed config.toml leaves a trace when the server starts ---------------------------------
 
-def settings_snapshot(settings: Any) -> dict[str, Any]:
+def settings_snapshot(settings: DataclassInstance) -> dict[str, Any]:
     """Every configured value except secrets; the database URL without its password."""
     import dataclasses
 
     from sqlalchemy.engine import make_url
 
     data = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings) if not f.metadata.get("env_only")}
-    data = _jsonable({k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v for k, v in data.items()})
+    data = _jsonable({k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) and not isinstance(v, type) else v
+                      for k, v in data.items()})
     url = data.get("database", {}).get("url")
     if url:
         try:
@@ -223,7 +228,7 @@ def settings_snapshot(settings: Any) -> dict[str, Any]:
     return data
 
 
-def record_settings(session: Session, settings: Any, *, actor: str = "system") -> AuditEvent | None:
+def record_settings(session: Session, settings: DataclassInstance, *, actor: str = "system") -> AuditEvent | None:
     """Record the settings in force if they differ from the last recorded ones (called when a server starts)."""
     current = settings_snapshot(settings)
     last = session.exec(select(AuditEvent).where(AuditEvent.entity == "setting")

@@ -10,11 +10,19 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import Table, event, inspect
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model, for Core statements (SQLModel sets `__table__` but does not declare it)."""
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
 
 
 def normalise_url(url: str) -> str:
@@ -62,7 +70,9 @@ class WriteTurn:
             _SQLITE_WRITES.acquire()
             try:
                 connection = self.session.connection()
-                if not connection.connection.driver_connection.in_transaction:
+                sqlite = connection.connection.driver_connection
+                assert sqlite is not None  # None only once the pool has invalidated it; this one was just checked out
+                if not sqlite.in_transaction:
                     connection.exec_driver_sql("BEGIN IMMEDIATE")
             except BaseException:
                 _SQLITE_WRITES.release()

@@ -30,13 +30,15 @@ class Superseding(Protocol):
 
 Row = TypeVar("Row", bound=Superseding)
 
-_NEWER = {model: aliased(model) for model in (Report, Spending, SelfEvalEntry)}
+HistoryModel = type[Report] | type[Spending] | type[SelfEvalEntry]
+
+_NEWER: dict[HistoryModel, HistoryModel] = {model: aliased(model) for model in (Report, Spending, SelfEvalEntry)}
 
 
-def not_superseded(model: type[Report] | type[Spending] | type[SelfEvalEntry]) -> ColumnElement[bool]:
+def not_superseded(model: HistoryModel) -> ColumnElement[bool]:
     """SQL: no row of `model`'s table supersedes this one (correlated to `model` in the enclosing query)."""
     newer = _NEWER[model]
-    return ~exists().where(newer.supersedes_id == model.id)
+    return ~exists().where(col(newer.supersedes_id) == col(model.id))
 
 
 def superseded_ids(history: Iterable[Superseding]) -> set[int]:
@@ -61,9 +63,9 @@ def in_force_frame(rows: pd.DataFrame, id_column: str = "id") -> pd.DataFrame:
 
 
 _EFFECTIVE_REPORTS = (select(Report).where(col(Report.indicator_id).in_(bindparam("ids", expanding=True)))
-                      .where(not_superseded(Report)).order_by(Report.indicator_id, Report.id))
+                      .where(not_superseded(Report)).order_by(col(Report.indicator_id), col(Report.id)))
 _EFFECTIVE_SPENDING = (select(Spending).where(col(Spending.project_id).in_(bindparam("ids", expanding=True)))
-                       .where(not_superseded(Spending)).order_by(Spending.project_id, Spending.id))
+                       .where(not_superseded(Spending)).order_by(col(Spending.project_id), col(Spending.id)))
 
 
 def effective_reports(session: Session, indicator_ids: Iterable[int]) -> dict[int, list[Report]]:

@@ -131,7 +131,7 @@ class GroupCommit:
             for item in batch:
                 self._run_batch([item])
             return
-        for item, (ok, value) in zip(batch, outcomes):
+        for item, (ok, value) in zip(batch, outcomes, strict=True):
             if ok:
                 item.future.set_result(value)
             else:
@@ -152,6 +152,7 @@ class GroupCommit:
             except Exception as exc:
                 raise _NoWriteTurn from exc
             sqlite = session.connection().connection.driver_connection
+            assert sqlite is not None  # None only once the pool has invalidated it; this one was just checked out
             _prepare(session, [item.job for item in batch])
             for item in batch:
                 changes = sqlite.total_changes

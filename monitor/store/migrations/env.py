@@ -1,11 +1,13 @@
 """Alembic environment: runs against the URL that `monitor.store.db.alembic_config` put in the config."""
 
+from typing import Any, Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import pool
 
-import monitor.store.models  # noqa: F401  (registers every table)
 from monitor.store.db import make_engine
-from monitor.store.models import metadata
+from monitor.store.models import metadata  # importing the package registers every table on it
 from monitor.store.types import Instant
 
 config = context.config
@@ -23,13 +25,16 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("the Alembic config has no sqlalchemy.url (see monitor.store.db.alembic_config)")
+    engine = make_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         _run(connection)
     engine.dispose()
 
 
-def _render_item(kind: str, obj, autogen_context) -> str | bool:
+def _render_item(kind: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """An `Instant` column is written into a migration as the plain type it is stored as."""
     if kind == "type" and isinstance(obj, Instant):
         return f"sa.{obj.impl!r}"

@@ -6,13 +6,20 @@ from monitor.store.models.accounts import ApiToken, AuditEvent, User
 from monitor.store.models.core import BudgetYear, Contact, Department, ImportRun, Indicator, Project
 from monitor.store.models.evaluation import EvaluationRun, IndicatorState, IndicatorStateChange, ProjectState
 from monitor.store.models.jobs import JobLease, JobRun, SchedulerJob
-from monitor.store.models.notify import Acknowledgement, NotificationDigest, NotifiedItem, OutboxMessage, Waiver  # noqa: F401
+from monitor.store.models.notify import (
+    Acknowledgement,
+    NotificationDigest,
+    NotifiedItem,
+    OutboxMessage,
+    Waiver,
+)
 from monitor.store.models.progress import Report, Spending
-from monitor.store.models.reports import SelfEvalEntry  # noqa: F401
+from monitor.store.models.reports import SelfEvalEntry
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "Acknowledgement",
     "ApiToken",
     "AuditEvent",
     "BudgetYear",
@@ -25,11 +32,16 @@ __all__ = [
     "IndicatorStateChange",
     "JobLease",
     "JobRun",
+    "NotificationDigest",
+    "NotifiedItem",
+    "OutboxMessage",
     "Project",
     "ProjectState",
     "SchedulerJob",
     "Report",
+    "SelfEvalEntry",
     "Spending",
     "User",
+    "Waiver",
     "metadata",
 ]

@@ -83,6 +83,10 @@ class Project(SQLModel, table=True):
     source_sha256: str | None = Field(default=None, max_length=64)
 
 
+# The longest unit an indicator stores; a longer "unit" is a misreading and is dropped (see `target_columns`).
+UNIT_LENGTH = 50
+
+
 class Indicator(SQLModel, table=True):
     """One 三级指标 row with its verbatim 指标值 and, beside it, what the grammar made of it."""
 
@@ -100,7 +104,7 @@ class Indicator(SQLModel, table=True):
     kind: str | None = Field(default=None, max_length=16, index=True)
     comparator: str | None = Field(default=None, max_length=2)
     target_value: Decimal | None = measure_field()
-    unit: str | None = Field(default=None, max_length=50)
+    unit: str | None = Field(default=None, max_length=UNIT_LENGTH)
     direction: str | None = Field(default=None, max_length=20)
     target_json: dict | None = json_field()
     parse_reason: str | None = Field(default=None, sa_column=Column(Text))
@@ -125,7 +129,7 @@ class Indicator(SQLModel, table=True):
     def target_columns(target: Target) -> dict[str, Any]:
         """The columns a reading sets: the one place a Target becomes stored values, so the denormalised columns
         (what SQL filters and the evaluation read) never disagree with `target_json`."""
-        unit = target.unit if len(target.unit or "") <= Indicator.__table__.c.unit.type.length else None
+        unit = target.unit if len(target.unit or "") <= UNIT_LENGTH else None
         return {"kind": target.kind, "comparator": target.comparator, "target_value": target.value, "unit": unit,
                 "direction": target.direction, "target_json": target.to_json(), "parse_reason": target.reason}
 
