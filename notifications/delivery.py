@@ -116,7 +116,7 @@ class _LoginGate:
 async def _quit(client: aiosmtplib.SMTP) -> None:
     try:
         await client.quit()
-    except Exception:  # noqa: BLE001 - closing a broken session must not hide the real error
+    except Exception:
         client.close()
 
 
@@ -175,7 +175,7 @@ class _Connection:
             except LoginRefused:
                 await self.close()
                 raise
-            except Exception as exc:  # noqa: BLE001 - every failure becomes a verdict, never a crash
+            except Exception as exc:
                 await self.close()
                 stale = reused and attempt == 1 and isinstance(exc, aiosmtplib.SMTPServerDisconnected)
                 if stale:
@@ -215,7 +215,7 @@ async def deliver(settings: SmtpSettings, next_batch: Callable[[], Sequence[Outg
                     continue  # recorded on the gate; deliver() raises it once all workers stop
                 try:
                     await _maybe_await(on_result(result))
-                except BaseException as exc:  # noqa: BLE001 - re-raised by deliver() once all workers stop
+                except BaseException as exc:
                     failures.append(exc)
         finally:
             await connection.close()

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.charset import Charset
 from email.header import Header
-from email.headerregistry import Address
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from functools import lru_cache
 from urllib.parse import quote
@@ -64,7 +63,8 @@ def header_value(name: str, value: str) -> str:
 def encoded_words(text: str, first: int, rest: int = WORD_LINE - 1) -> list[str]:
     """`text` as UTF-8 encoded words, the first at most `first` characters long and the others at most `rest`,
     split on whole characters so each word decodes on its own."""
-    return _UTF8.header_encode_lines(text, itertools.chain([first], itertools.repeat(rest)))
+    lines = _UTF8.header_encode_lines(text, itertools.chain([first], itertools.repeat(rest)))
+    return [line for line in lines if line is not None]
 
 
 @lru_cache(maxsize=4096)

@@ -9,6 +9,8 @@ server fails the suite: it is never skipped. `KPIWATCH_TEST_BACKENDS=sqlite` nar
 from __future__ import annotations
 
 import os
+import ssl
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,3 +137,20 @@ def _empty(url: str) -> None:
     if leaked:
         pytest.fail(f"the test left {len(leaked)} connection(s) idle in a transaction (a session or connection "
                     "was never closed); they were terminated so the next test starts clean", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory) -> tuple[Path, Path]:
+    """A self-signed certificate and key for 127.0.0.1, for the loopback TLS servers of the mail tests."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def server_tls_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*map(str, certificate))
+    return context

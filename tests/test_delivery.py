@@ -4,8 +4,6 @@ to trust, AUTH with the password from the environment, bounded connections, and 
 from __future__ import annotations
 
 import asyncio
-import ssl
-import subprocess
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -14,23 +12,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from monitor.config import load_config
 from notifications.delivery import LoginRefused, Outcome, Outgoing, deliver
 from notifications.smtp import SmtpSettings
+from tests.conftest import server_tls_context
 from tests.test_notify_support import SinkHandler, free_port
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True)
-    return cert, key
-
-
-def _server_context(certificate) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(*map(str, certificate))
-    return context
 
 
 def _authenticator(server, session, envelope, mechanism, auth_data):
@@ -54,7 +37,7 @@ def _message(i: int) -> Outgoing:
 def test_starttls_and_auth_with_the_password_from_the_environment(certificate, tmp_path):
     handler = SinkHandler()
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=_server_context(certificate),
+    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=server_tls_context(certificate),
                             require_starttls=True, auth_required=True, authenticator=_authenticator)
     controller.start()
     try:
@@ -77,7 +60,7 @@ def test_starttls_and_auth_with_the_password_from_the_environment(certificate, t
 def test_implicit_tls_refuses_an_untrusted_certificate(certificate):
     handler = SinkHandler()
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, ssl_context=_server_context(certificate))
+    controller = Controller(handler, hostname="127.0.0.1", port=port, ssl_context=server_tls_context(certificate))
     controller.start()
     try:
         trusted = SmtpSettings(port=port, security="tls", ca_file=str(certificate[0]))

@@ -105,8 +105,8 @@ def test_the_first_encoded_word_counts_the_header_name():
 
 
 def test_a_pathological_subject_folds_into_many_short_lines():
-    subject = ("【绩效提醒】" + "晋城市财政局预算绩效管理科关于" * 30 + " mixed ASCII words, 😀 and a very-long-ascii-token-"
-               + "x" * 120)
+    subject = ("【绩效提醒】" + "晋城市财政局预算绩效管理科关于" * 30
+               + " mixed ASCII words, 😀 and a very-long-ascii-token-" + "x" * 120)
     raw = _raw(subject=subject)
     lines = _header_lines(raw, "Subject")
     assert len(lines) > 20

@@ -280,7 +280,7 @@ def test_every_cell_prints_whole_inside_its_border_with_headers_on_every_page(re
         "/Annots" in p for p in PdfReader(rendered.pdf[name]).pages), "a live link in the PDF"
     problems: list[str] = []
     at = 0
-    for ws, count in zip(wb.worksheets, expected_pages):
+    for ws, count in zip(wb.worksheets, expected_pages, strict=True):
         mine = pages[at:at + count]
         at += count
         problems += check_breaks(ws)

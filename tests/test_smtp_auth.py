@@ -24,15 +24,14 @@ from typer.testing import CliRunner
 
 from monitor.cli.main import app
 from monitor.config import Config, NotificationsConfig
+from monitor.job_context import JobContext
 from monitor.notify import jobs
 from monitor.notify.sender import SendingStopped, send_pending
-from monitor.job_context import JobContext
 from monitor.scheduler.runner import run_once
 from monitor.store.models import JobRun, OutboxMessage
 from monitor.store.types import SHANGHAI
 from notifications.smtp import SmtpSettings
-from tests.conftest import ROOT
-from tests.test_delivery import _server_context, certificate  # noqa: F401 - the module's TLS fixture
+from tests.conftest import ROOT, server_tls_context
 from tests.test_notify_support import SinkHandler, World, free_port
 from tests.test_outbox import _queue
 
@@ -70,10 +69,10 @@ class AuthServer:
                 return CountingSMTP(self.handler, **self.SMTP_kwargs)
 
         self.controller = CountingController(
-            self.handler, hostname="127.0.0.1", port=self.port, tls_context=_server_context(certificate),
+            self.handler, hostname="127.0.0.1", port=self.port, tls_context=server_tls_context(certificate),
             require_starttls=True, auth_required=True, authenticator=authenticator)
 
-    def __enter__(self) -> "AuthServer":
+    def __enter__(self) -> AuthServer:
         self.controller.start()
         return self
 

@@ -16,8 +16,8 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from email.utils import parseaddr
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 
 from sqlalchemy.engine import Connection, Engine
 
@@ -143,7 +143,8 @@ def _send(engine: Engine, config: Config, worker: str, max_messages: int | None,
             asyncio.run(deliver(settings, next_batch, on_result, password=password))
         except LoginRefused as exc:
             stats.kept = outbox.release(connection, list(claims.values()))
-            hold = HOLDS.refused(settings, password, exc.detail, base=smtp.backoff_base_seconds, cap=smtp.backoff_max_seconds)
+            hold = HOLDS.refused(settings, password, exc.detail, base=smtp.backoff_base_seconds,
+                                 cap=smtp.backoff_max_seconds)
             raise SendingStopped(hold, stats, refused_now=True) from exc
     if stats.sent:
         HOLDS.cleared(settings, password)

@@ -214,7 +214,7 @@ def _split_merges(ws: Worksheet, breaks: list[int]) -> bool:
         ws.unmerge_cells(str(merged))
         starts = [min_row] + [b + 1 for b in inside]
         ends = inside + [max_row]
-        for start, end in zip(starts, ends):
+        for start, end in zip(starts, ends, strict=True):
             first = ws.cell(start, min_col)
             put(first, value)
             first._style = copy(style)
