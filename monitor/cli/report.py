@@ -92,13 +92,13 @@ def cutoff_command(year: int = YEAR,
                    clear: bool = typer.Option(False, "--clear",
                                               help="取消该年度的设置，回到 config.toml 的默认值")) -> None:
     """查看或设置某一年度监控表的数据截至月份（各地做法不同：1-6月、1-7月、1-8月……）。"""
-    from sqlalchemy import select
+    from sqlmodel import select
 
     from monitor.store.models import BudgetYear
 
     settings = load_settings()
     with open_store(settings) as engine, session_scope(engine) as session:
-        budget_year = session.exec(select(BudgetYear).where(BudgetYear.year == year)).scalars().first()
+        budget_year = session.exec(select(BudgetYear).where(BudgetYear.year == year)).first()
         if budget_year is None:
             typer.echo(f"没有 {year} 年度的数据", err=True)
             raise typer.Exit(1)
