@@ -51,7 +51,8 @@ def to_json(summary: RunSummary) -> dict:
     if states is not None and len(states):
         for row in states.sort_values(["department_id", "project_id", "indicator_id", "occurrence"]).itertuples():
             items.append({
-                "department": row.department_code, "project": row.project, "indicator": row.indicator, "occurrence": row.occurrence or None,
+                "department": row.department_code, "project": row.project, "indicator": row.indicator,
+                "occurrence": row.occurrence or None,
                 "light": row.light, "status": row.status, "expected": _number(row.expected),
                 "actual": _number(row.actual), "ratio": _number(row.ratio), "forecast": _number(row.forecast),
                 "likelihood": row.likelihood if isinstance(row.likelihood, str) else None, "reason": row.reason,

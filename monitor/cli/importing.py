@@ -45,7 +45,8 @@ def import_command(
         data["store"] = result.to_json()
         counts = {"新建": result.created, "更新": result.updated, "未变": result.unchanged, "删除": result.deleted}
         lines = summary_lines(doc) + [
-            "  已写入：" + "，".join(f"{label} 项目{c['projects']}个、指标{c['indicators']}个" for label, c in counts.items())
+            "  已写入：" + "，".join(f"{label} 项目{c['projects']}个、指标{c['indicators']}个"
+                                    for label, c in counts.items())
         ] + [f"  ! {s}" for s in result.kept_stale]
         _emit(data, lines, as_json)
     except ImportFailure as exc:

@@ -28,22 +28,47 @@ def _register() -> None:
 
     from monitor.cli import importing as importing_cli
 
-    app.command("import")(importing_cli.import_command); app.add_typer(importing_cli.template_app, name="template")
+    app.command("import")(importing_cli.import_command)
+    app.add_typer(importing_cli.template_app, name="template")
 
     from monitor.cli import targets as targets_cli
 
     app.command("parse-target")(targets_cli.parse_target_command)
 
-    from monitor.cli import report as report_cli; app.add_typer(report_cli.app, name="report")  # noqa: E702
+    from monitor.cli import report as report_cli
 
-    from monitor.cli import progress as progress_cli; app.command("report-progress")(progress_cli.report_progress_command)  # noqa: E702
-    from monitor.cli import users as users_cli; app.add_typer(users_cli.app, name="users")  # noqa: E702
-    from monitor.cli import tokens as tokens_cli; app.add_typer(tokens_cli.app, name="tokens")  # noqa: E702
-    from monitor.cli import audit as audit_cli; app.add_typer(audit_cli.app, name="audit")  # noqa: E702
-    from monitor.cli import evaluate as evaluate_cli; app.command("evaluate")(evaluate_cli.evaluate_command)  # noqa: E702
-    from monitor.cli import scheduler as scheduler_cli; app.command("scheduler")(scheduler_cli.scheduler_command)  # noqa: E702
-    from monitor.cli import serve as serve_cli; app.command("serve")(serve_cli.serve_command)  # noqa: E702
-    from monitor.cli import notify as notify_cli; notify_cli.register(app)  # noqa: E702
+    app.add_typer(report_cli.app, name="report")
 
+    from monitor.cli import progress as progress_cli
+
+    app.command("report-progress")(progress_cli.report_progress_command)
+
+    from monitor.cli import users as users_cli
+
+    app.add_typer(users_cli.app, name="users")
+
+    from monitor.cli import tokens as tokens_cli
+
+    app.add_typer(tokens_cli.app, name="tokens")
+
+    from monitor.cli import audit as audit_cli
+
+    app.add_typer(audit_cli.app, name="audit")
+
+    from monitor.cli import evaluate as evaluate_cli
+
+    app.command("evaluate")(evaluate_cli.evaluate_command)
+
+    from monitor.cli import scheduler as scheduler_cli
+
+    app.command("scheduler")(scheduler_cli.scheduler_command)
+
+    from monitor.cli import serve as serve_cli
+
+    app.command("serve")(serve_cli.serve_command)
+
+    from monitor.cli import notify as notify_cli
+
+    notify_cli.register(app)
 
 _register()

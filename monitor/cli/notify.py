@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from monitor.cli.common import load_settings, open_store
 
@@ -90,7 +90,7 @@ def outbox_list(
 
     settings = load_settings()
     with open_store(settings) as engine, Session(engine, expire_on_commit=False) as session:
-        query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+        query = select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)
         if status:
             query = query.where(OutboxMessage.status == status)
         rows = session.exec(query).all()
@@ -188,10 +188,10 @@ def contacts_list(department: str | None = typer.Option(None, "--department", he
 
     settings = load_settings()
     with open_store(settings) as engine, Session(engine, expire_on_commit=False) as session:
-        query = select(Contact, Department).join(Department, Department.id == Contact.department_id)
+        query = select(Contact, Department).join(Department, col(Department.id) == Contact.department_id)
         if department:
             query = query.where(Department.code == department)
-        rows = session.exec(query.order_by(Department.code, Contact.id)).all()
+        rows = session.exec(query.order_by(Department.code, col(Contact.id))).all()
     table = Table("id", "部门", "姓名", "邮箱", "角色", "有效")
     for contact, dept in rows:
         table.add_row(str(contact.id), f"{dept.name}（{dept.code}）", contact.name, contact.email, contact.role,

@@ -41,7 +41,8 @@ def _write(kind: str, year: int, fmt: str | None, out: Path, **scope) -> None:
 @app.command("monitor")
 def monitor_command(year: int = YEAR,
                     through: int = typer.Option(None, "--through", min=1, max=12,
-                                                help="数据截至月份（默认：年度设置，否则 config.toml 的 reports.monitor_through_month）"),
+                                                help="数据截至月份（默认：年度设置，"
+                                                     "否则 config.toml 的 reports.monitor_through_month）"),
                     department: str = DEPARTMENT, project: int = PROJECT, fmt: str = FORMAT, out: Path = OUT) -> None:
     """项目支出绩效目标执行监控表（1-X月）。"""
     _write("monitor", year, fmt, out, through=through, department=department, project_id=project)
@@ -88,15 +89,16 @@ def score_command(year: int = YEAR, indicator: int = typer.Option(..., "--indica
 def cutoff_command(year: int = YEAR,
                    month: int = typer.Option(None, "--month", min=1, max=12,
                                              help="该年度监控表的数据截至月份；不填则显示当前设置"),
-                   clear: bool = typer.Option(False, "--clear", help="取消该年度的设置，回到 config.toml 的默认值")) -> None:
+                   clear: bool = typer.Option(False, "--clear",
+                                              help="取消该年度的设置，回到 config.toml 的默认值")) -> None:
     """查看或设置某一年度监控表的数据截至月份（各地做法不同：1-6月、1-7月、1-8月……）。"""
-    from sqlalchemy import select
+    from sqlmodel import select
 
     from monitor.store.models import BudgetYear
 
     settings = load_settings()
     with open_store(settings) as engine, session_scope(engine) as session:
-        budget_year = session.exec(select(BudgetYear).where(BudgetYear.year == year)).scalars().first()
+        budget_year = session.exec(select(BudgetYear).where(BudgetYear.year == year)).first()
         if budget_year is None:
             typer.echo(f"没有 {year} 年度的数据", err=True)
             raise typer.Exit(1)

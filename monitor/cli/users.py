@@ -60,7 +60,8 @@ def list_(all_: bool = typer.Option(True, "--all/--active", help="包括已停�
             if u.disabled and not all_:
                 continue
             table.add_row(u.username, u.display_name, u.role, names.get(u.department_id, "—"),
-                          "停用" if u.disabled else "有效", u.last_login_at.isoformat(timespec="minutes") if u.last_login_at else "—")
+                          "停用" if u.disabled else "有效",
+                          u.last_login_at.isoformat(timespec="minutes") if u.last_login_at else "—")
         Console().print(table)
 
 

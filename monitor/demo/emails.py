@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from monitor.demo.context import DemoContext
 from monitor.notify.compose import plan
@@ -23,12 +23,13 @@ def _slug(code: str, index: int) -> str:
 
 def sample_contacts(session: Session) -> int:
     """Contacts for departments that have none; returns how many were added."""
-    if not session.exec(select(Department).where(Department.is_finance_bureau == True)).first():  # noqa: E712
+    if not session.exec(select(Department).where(Department.is_finance_bureau == True)).first():  # noqa: E712 - builds SQL, not a truth test
         session.add(Department(code="DEMO-CZJ", name="市财政局（示例）", is_finance_bureau=True))
         session.flush()
     have = {c.department_id for c in session.exec(select(Contact)).all()}
     added = 0
-    for index, department in enumerate(session.exec(select(Department).order_by(Department.id)).all()):
+    for index, department in enumerate(session.exec(select(Department).order_by(col(Department.id))).all()):
+        assert department.id is not None  # read from the store
         if department.id in have:
             continue
         slug = _slug(department.code, index)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from monitor.demo.context import SEED_DOCUMENTS, DemoContext
 from monitor.importers.disclosure import parse_file
 from monitor.importers.document import money_text
@@ -18,7 +20,7 @@ def import_seeds(context: DemoContext) -> None:
             store_document(session, doc, strict_month_before=context.settings.targets.strict_month_before)
         acc = doc.accounting()
         rec = doc.reconciliation
-        total = sum(p.annual_funds or 0 for p in doc.projects)
+        total = sum((p.annual_funds or Decimal(0) for p in doc.projects), Decimal(0))
         state = "一致" if rec is not None and rec.ok else "不一致"
         console.print(
             f"   {doc.department_code} {doc.department_name}: 项目 {len(doc.projects)} 个，年度资金 "

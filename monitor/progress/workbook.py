@@ -130,7 +130,7 @@ def department_rows(session: Session, department_ids: Iterable[int]) -> tuple[li
     return report_rows, spending_rows
 
 
-def _sheet(ws, context: list[str], inputs: list[tuple[str, str]], rows: list[list[Any]], widths: list[float], *,
+def _sheet(ws, context: list[str], inputs: list[tuple[str, str]], rows: list[list[Any]], widths: Sequence[float], *,
            title: str, subject: str) -> None:
     headers = context + [h for h, _ in inputs]
     grey = PatternFill("solid", fgColor="E7EAEE")

@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 
 from matplotlib import font_manager
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from monitor.reports.data import YearData
 from monitor.reports.selfeval import SelfEvalProject
@@ -80,7 +81,7 @@ def lights_by_department(data: YearData, family: str = "Noto Sans CJK SC") -> by
         label = LIGHT_NAMES[key] if key else NOT_EVALUATED
         values = [counts.get(n, Counter()).get(key, 0) for n in names]
         ax.barh(names, values, left=left, color=colour, label=label)
-        left = [a + b for a, b in zip(left, values)]
+        left = [a + b for a, b in zip(left, values, strict=True)]
     ax.invert_yaxis()
     ax.set_xlabel("指标数", fontproperties=font)
     fig.legend(prop=font, ncols=5, loc="outside lower center", frameon=False)
@@ -135,6 +136,8 @@ def score_distribution(projects: list[SelfEvalProject], rules: ScoringRules | No
     ax.bar_label(bars, labels=[f"{v} 个" for v in values], fontproperties=font)
     ax.set_ylabel("项目数", fontproperties=font)
     ax.set_ylim(0, max(values, default=0) + 1)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    locator = ax.yaxis.get_major_locator()
+    if isinstance(locator, MaxNLocator):  # a linear axis's default AutoLocator is one
+        locator.set_params(integer=True)
     _style(ax, font, "自评得分分布")
     return _png(fig)

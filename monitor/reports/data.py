@@ -10,9 +10,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Protocol
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlalchemy import ScalarSelect
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from monitor.store.facts import not_superseded
 from monitor.store.models import (
@@ -31,6 +33,16 @@ from rules.terms import worst_light
 
 class ReportError(ValueError):
     """A report that cannot be made as asked (unknown year, department or project); the message says which."""
+
+
+class Stored(Protocol):
+    id: int | None
+
+
+def stored_id(row: Stored) -> int:
+    """The id of a row read from the store (a model's id is None only before its first flush)."""
+    assert row.id is not None, f"{type(row).__name__} read from the store without an id"
+    return row.id
 
 
 @dataclass
@@ -145,23 +157,24 @@ def load_year(
 ) -> YearData:
     """All projects of `year` (optionally one department by code or id, one project, or only the departments
     in `department_ids`, the portal's scoping) with their annual indicators and effective facts."""
-    budget_year = session.exec(select(BudgetYear).where(BudgetYear.year == year)).scalars().first()
+    budget_year = session.exec(select(BudgetYear).where(BudgetYear.year == year)).first()
     if budget_year is None:
         raise ReportError(f"没有 {year} 年度的数据 (no budget year {year} in the store)")
-    conditions = [Project.budget_year_id == budget_year.id]
+    conditions = [col(Project.budget_year_id) == budget_year.id]
     if department is not None:
-        conditions.append(Project.department_id == _find_department(session, department).id)
+        conditions.append(col(Project.department_id) == _find_department(session, department).id)
     if project_id is not None:
-        conditions.append(Project.id == project_id)
+        conditions.append(col(Project.id) == project_id)
     if department_ids is not None:
-        conditions.append(Project.department_id.in_(department_ids or {-1}))
-    query = select(Project, Department).join(Department, Department.id == Project.department_id).where(*conditions)
-    rows = session.exec(query.order_by(Department.code, Project.id)).all()
+        conditions.append(col(Project.department_id).in_(department_ids or {-1}))
+    query = (select(Project, Department).join(Department, col(Department.id) == Project.department_id)
+             .where(*conditions))
+    rows = session.exec(query.order_by(Department.code, col(Project.id))).all()
     if project_id is not None and not rows:
         raise ReportError(f"{year} 年度没有编号为 {project_id} 的项目 (or it is outside the chosen department)")
     projects = {
-        p.id: ProjectData(
-            id=p.id, name=p.name, department_id=d.id, department_code=d.code, department_name=d.name,
+        stored_id(p): ProjectData(
+            id=stored_id(p), name=p.name, department_id=stored_id(d), department_code=d.code, department_name=d.name,
             implementing_unit=p.implementing_unit, annual_funds=p.annual_funds,
             fiscal_funds=_sum(p.annual_central, p.annual_provincial, p.annual_city_county),
             other_funds=_sum(p.annual_self_raised, p.annual_other), annual_goal=p.annual_goal,
@@ -172,10 +185,10 @@ def load_year(
         return YearData(year=year, monitor_through_month=budget_year.monitor_through_month, projects=[])
     # the other tables are filtered by this subquery, not by a list of ids: a whole province's ids would
     # exceed the bound-parameter limits of SQLite and PostgreSQL
-    ids = select(Project.id).where(*conditions).scalar_subquery()
+    ids = select(col(Project.id)).where(*conditions).scalar_subquery()
     _load_indicators(session, projects, ids, year)
     _load_spending(session, projects, ids)
-    for state in session.exec(select(ProjectState).where(ProjectState.project_id.in_(ids))).scalars():
+    for state in session.exec(select(ProjectState).where(col(ProjectState.project_id).in_(ids))):
         project = projects[state.project_id]
         project.light, project.budget_light, project.forecast_spent = (
             state.light, state.budget_light, state.forecast_spent)
@@ -185,39 +198,42 @@ def load_year(
 
 def _find_department(session: Session, department: str | int) -> Department:
     """An int is a department id (the portal's links); text is a department code (the CLI's --department)."""
-    column = Department.id if isinstance(department, int) else Department.code
-    found = session.exec(select(Department).where(column == department)).scalars().first()
+    condition = (col(Department.id) == department if isinstance(department, int)
+                 else col(Department.code) == department)
+    found = session.exec(select(Department).where(condition)).first()
     if found is None:
         raise ReportError(f"没有代码为 {department} 的部门 (unknown department)")
     return found
 
 
-def _load_indicators(session: Session, projects: dict[int, ProjectData], ids, year: int) -> None:
+def _load_indicators(session: Session, projects: dict[int, ProjectData], ids: ScalarSelect[int | None],
+                     year: int) -> None:
     indicators: dict[int, IndicatorData] = {}
-    query = (select(Indicator).where(Indicator.project_id.in_(ids), Indicator.half == "annual")
-             .order_by(Indicator.project_id, Indicator.position, Indicator.id))
-    for ind in session.exec(query).scalars():
+    query = (select(Indicator).where(col(Indicator.project_id).in_(ids), Indicator.half == "annual")
+             .order_by(col(Indicator.project_id), col(Indicator.position), col(Indicator.id)))
+    for ind in session.exec(query):
         occurrences = [(occ.start, occ.due) for occ in ind.target.occurrences]
         data = IndicatorData(
-            id=ind.id, level1=ind.level1, level2=ind.level2, name=ind.name, value_text=ind.value_text,
+            id=stored_id(ind), level1=ind.level1, level2=ind.level2, name=ind.name, value_text=ind.value_text,
             kind=ind.kind, comparator=ind.comparator, target=ind.target_value, unit=ind.unit,
             direction=ind.direction, occurrences=occurrences, weight=ind.weight,
         )
-        indicators[ind.id] = data
+        indicators[data.id] = data
         projects[ind.project_id].indicators.append(data)
     if not indicators:
         return
-    ind_ids = (select(Indicator.id).where(Indicator.project_id.in_(ids), Indicator.half == "annual")
+    ind_ids = (select(col(Indicator.id)).where(col(Indicator.project_id).in_(ids), Indicator.half == "annual")
                .scalar_subquery())
     # plain column tuples, not ORM objects: a province-wide ranking reads hundreds of thousands of reports
     columns = (Report.indicator_id, Report.value, Report.as_of, Report.occurrence_due, Report.completed_on,
                Report.grade, Report.explanation, Report.forecast, Report.forecast_text, Report.deviation_causes,
                Report.likelihood, Report.note, Report.created_at)
-    query = (select(*columns).where(Report.indicator_id.in_(ind_ids), not_superseded(Report))
-             .order_by(Report.id))
+    reports = (sa_select(*(col(c) for c in columns))
+               .where(col(Report.indicator_id).in_(ind_ids), not_superseded(Report))
+               .order_by(col(Report.id)))
     year_end = date(year, 12, 31)
     for (indicator_id, value, as_of, due, completed_on, grade, explanation, forecast, forecast_text, causes,
-         likelihood, note, created_at) in session.exec(query).all():
+         likelihood, note, created_at) in session.execute(reports).all():
         indicators[indicator_id].reports.append(ReportFact(
             value=value, as_of=as_of, occurrence_due=due, completed_on=completed_on, grade=grade,
             explanation=explanation, forecast=forecast, forecast_text=forecast_text, deviation_causes=causes,
@@ -225,24 +241,24 @@ def _load_indicators(session: Session, projects: dict[int, ProjectData], ids, ye
         ))
     for data in indicators.values():
         data.reports.sort(key=lambda f: f.effective_on)
-    states = select(IndicatorState).where(IndicatorState.indicator_id.in_(ind_ids))
-    for state in session.exec(states).scalars():
+    states = select(IndicatorState).where(col(IndicatorState.indicator_id).in_(ind_ids))
+    for state in session.exec(states):
         data = indicators[state.indicator_id]
         data.light = worst_light((data.light, state.light))
         if state.occurrence == "":
             data.state_forecast, data.state_likelihood = state.forecast, state.likelihood
-    entries = (select(SelfEvalEntry).where(SelfEvalEntry.indicator_id.in_(ind_ids), SelfEvalEntry.year == year,
+    entries = (select(SelfEvalEntry).where(col(SelfEvalEntry.indicator_id).in_(ind_ids), SelfEvalEntry.year == year,
                                            not_superseded(SelfEvalEntry))
-               .order_by(SelfEvalEntry.id))
-    for entry in session.exec(entries).scalars():
+               .order_by(col(SelfEvalEntry.id)))
+    for entry in session.exec(entries):
         indicators[entry.indicator_id].picked = entry.score
         indicators[entry.indicator_id].selfeval_explanation = entry.explanation
 
 
-def _load_spending(session: Session, projects: dict[int, ProjectData], ids) -> None:
-    query = (select(Spending.project_id, Spending.as_of, Spending.amount)
-             .where(Spending.project_id.in_(ids), not_superseded(Spending))
-             .order_by(Spending.project_id, Spending.as_of, Spending.id))
+def _load_spending(session: Session, projects: dict[int, ProjectData], ids: ScalarSelect[int | None]) -> None:
+    query = (select(col(Spending.project_id), col(Spending.as_of), col(Spending.amount))
+             .where(col(Spending.project_id).in_(ids), not_superseded(Spending))
+             .order_by(col(Spending.project_id), col(Spending.as_of), col(Spending.id)))
     by_project: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
     for project_id, as_of, amount in session.exec(query).all():
         by_project[project_id].append((as_of, Decimal(amount)))

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from monitor.reports.data import ReportError, load_year
+from monitor.reports.data import ProjectData, ReportError, load_year
 from monitor.reports.selfeval import score_one
-from monitor.store.models import Indicator, Project, SelfEvalEntry
+from monitor.store.models import Indicator, SelfEvalEntry
 from monitor.store.types import now
 from rules import calendar as cal
 from rules.scoring import BandError, ScoringRules, check_pick
@@ -35,8 +34,7 @@ def record_entry(
     indicator = session.get(Indicator, indicator_id)
     if indicator is None:
         raise ReportError(f"没有编号为 {indicator_id} 的指标")
-    project = session.get(Project, indicator.project_id)
-    data = load_year(session, year, project_id=project.id)
+    data = load_year(session, year, project_id=indicator.project_id)
     (project_data,) = data.projects
     result, _ = score_one(project_data, year, rules)
     scored = next((s for s in result.indicators if s.key == indicator_id), None)
@@ -44,7 +42,7 @@ def record_entry(
         raise ReportError(f"指标 {indicator.name} 不在 {year} 年度自评范围内（仅年度指标计分）")
     current = session.exec(
         select(SelfEvalEntry).where(SelfEvalEntry.indicator_id == indicator_id, SelfEvalEntry.year == year)
-        .order_by(SelfEvalEntry.id.desc())).scalars().first()
+        .order_by(col(SelfEvalEntry.id).desc())).first()
     value: Decimal | None = current.score if current else None
     if score is not None and str(score).strip() != "":
         try:
@@ -66,7 +64,7 @@ def record_entry(
     return entry
 
 
-def _reported_grade(project, indicator_id: int, year: int) -> str | None:
+def _reported_grade(project: ProjectData, indicator_id: int, year: int) -> str | None:
     for ind in project.indicators:
         if ind.id == indicator_id:
             latest = ind.latest(cal.year_end(year))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import overload
 
 from rules.formatting import fmt_decimal
 
@@ -11,6 +12,10 @@ TEN_THOUSAND = Decimal(10000)
 CENT = Decimal("0.01")
 
 
+@overload
+def wan(yuan: Decimal) -> Decimal: ...
+@overload
+def wan(yuan: Decimal | None) -> Decimal | None: ...
 def wan(yuan: Decimal | None) -> Decimal | None:
     """元 → 万元, two decimals (how the monitoring and self-evaluation tables state funds)."""
     if yuan is None:
@@ -18,6 +23,10 @@ def wan(yuan: Decimal | None) -> Decimal | None:
     return (Decimal(yuan) / TEN_THOUSAND).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+@overload
+def two(value: Decimal) -> Decimal: ...
+@overload
+def two(value: Decimal | None) -> Decimal | None: ...
 def two(value: Decimal | None) -> Decimal | None:
     return None if value is None else Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from monitor.config import Config
+from monitor.job_context import JobContext
+from monitor.reports.data import stored_id
 from monitor.reports.produce import ReportRequest, produce
 from monitor.store.models import BudgetYear, Contact, Department, Project
 
@@ -36,9 +37,9 @@ def selfeval_draft_window(settings: Config, year: int) -> tuple[date, date]:
 
 
 def _recipients(session: Session, department_ids: list[int]) -> list[str]:
-    rows = session.exec(select(Contact.email).where(Contact.department_id.in_(department_ids or [-1]),
-                                                    Contact.active.is_(True)).order_by(Contact.id)).all()
-    return list(dict.fromkeys(r[0] for r in rows))
+    emails = session.exec(select(Contact.email).where(col(Contact.department_id).in_(department_ids or [-1]),
+                                                      col(Contact.active).is_(True)).order_by(col(Contact.id))).all()
+    return list(dict.fromkeys(emails))
 
 
 def send_drafts(session: Session, settings: Config, kind: str, year: int) -> dict[str, int]:
@@ -50,24 +51,26 @@ def send_drafts(session: Session, settings: Config, kind: str, year: int) -> dic
     sender = getattr(getattr(settings, "smtp", None), "sender", None)
     counts = {"queued": 0, "already": 0, "no_contact": 0}
     departments = session.exec(
-        select(Department).join(Project, Project.department_id == Department.id)
-        .join(BudgetYear, BudgetYear.id == Project.budget_year_id).where(BudgetYear.year == year)
-        .distinct().order_by(Department.code)).scalars().all()
-    bureau_ids = [d.id for d in session.exec(select(Department).where(Department.is_finance_bureau.is_(True))).scalars()]
-    targets = [(d.code, d.name, [d.id], d.id) for d in departments] + [("ALL", "财政局（全部部门）", bureau_ids, None)]
+        select(Department).join(Project, col(Project.department_id) == Department.id)
+        .join(BudgetYear, col(BudgetYear.id) == Project.budget_year_id).where(BudgetYear.year == year)
+        .distinct().order_by(Department.code)).all()
+    bureaus = session.exec(select(Department).where(col(Department.is_finance_bureau).is_(True)))
+    bureau_ids = [stored_id(d) for d in bureaus]
+    targets: list[tuple[str, str, list[int], int | None]] = [
+        (d.code, d.name, [stored_id(d)], stored_id(d)) for d in departments]
+    targets.append(("ALL", "财政局（全部部门）", bureau_ids, None))
     for code, name, contact_ids, department_id in targets:
         recipients = _recipients(session, contact_ids)
         if not recipients:
             counts["no_contact"] += 1
             continue
         key = f"report-{kind}|{code}|{year}"
-        if session.exec(select(OutboxMessage.id).where(OutboxMessage.dedup_key == key)).first() is not None:
+        if session.exec(select(col(OutboxMessage.id)).where(OutboxMessage.dedup_key == key)).first() is not None:
             counts["already"] += 1
             continue
-        scope = {} if department_id is None else {"department": department_id}
         attachments = []
         for fmt in ("xlsx", "pdf"):
-            data = produce(session, ReportRequest(kind, year, fmt, **scope), settings)
+            data = produce(session, ReportRequest(kind, year, fmt, department=department_id), settings)
             attachments.append((f"{year}-{label}(草稿)-{code}.{fmt}", data))
         if kind == "selfeval" and department_id is None:
             attachments.append((f"{year}-各部门自评排名.xlsx", produce(session, ReportRequest("ranking", year, "xlsx"),
@@ -81,7 +84,7 @@ def send_drafts(session: Session, settings: Config, kind: str, year: int) -> dic
     return counts
 
 
-def _run(context, kind: str) -> dict[str, int]:
+def _run(context: JobContext, kind: str) -> dict[str, int]:
     today = context.as_of
     year = today.year if kind == "monitor" else today.year - 1
     window = (monitor_draft_window if kind == "monitor" else selfeval_draft_window)(context.settings, year)
@@ -95,11 +98,11 @@ def _run(context, kind: str) -> dict[str, int]:
     return counts
 
 
-def monitor_draft(context) -> dict[str, int]:
+def monitor_draft(context: JobContext) -> dict[str, int]:
     """Daily: from `monitor_draft_days_before` days before `monitor_due` until it, queue the monitoring draft."""
     return _run(context, "monitor")
 
 
-def selfeval_draft(context) -> dict[str, int]:
+def selfeval_draft(context: JobContext) -> dict[str, int]:
     """Daily: from `selfeval_draft` (MM-DD of the following year) until 31 March, queue the self-evaluation draft."""
     return _run(context, "selfeval")

@@ -115,7 +115,8 @@ def progress_text(ind: IndicatorData, cutoff: date) -> str:
             return "未到期"
         if len(parts) > 4:
             done_count = sum(1 for x in parts if "完成" in x)
-            return f"已完成 {done_count}/{len(parts)} 期；" + "；".join(x for x in parts if "未填报" in x or "逾期" in x)
+            return (f"已完成 {done_count}/{len(parts)} 期；"
+                    + "；".join(x for x in parts if "未填报" in x or "逾期" in x))
         return "；".join(parts)
     latest = facts[-1] if facts else None
     if latest is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -111,7 +112,7 @@ def build_selfeval(data: YearData, rules: ScoringRules) -> list[SelfEvalProject]
 
 def _project(p: ProjectData, year: int, rules: ScoringRules) -> SelfEvalProject:
     result, cutoff = score_one(p, year, rules)
-    by_id: dict[int, IndicatorScore] = {s.key: s for s in result.indicators}
+    by_id: dict[Hashable, IndicatorScore] = {s.key: s for s in result.indicators}
     rows = []
     for ind in p.indicators:
         scored = by_id.get(ind.id)

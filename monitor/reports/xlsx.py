@@ -120,10 +120,10 @@ def monitor_sheet(ws: Worksheet, p: MonitorProject) -> None:
     _put(ws, f"G{goal + 1}", p.goal_progress, merge=f"M{goal + 1}")
     head = goal + 2
     for col, text in zip("ABCDEF", ("一级指标", "二级指标", "三级指标", "年度指标值", f"{p.period}执行情况",
-                                    "全年预计完成情况")):
+                                    "全年预计完成情况"), strict=True):
         _put(ws, f"{col}{head}", text, head=True, merge=f"{col}{head + 1}")
     _put(ws, f"G{head}", "偏差原因分析", head=True, merge=f"K{head}")
-    for col, text in zip("GHIJK", DEVIATION_CAUSES):
+    for col, text in zip("GHIJK", DEVIATION_CAUSES, strict=True):
         _put(ws, f"{col}{head + 1}", text, head=True)
     _put(ws, f"L{head}", "完成目标可能性", head=True, merge=f"L{head + 1}")
     _put(ws, f"M{head}", "备注", head=True, merge=f"M{head + 1}")
@@ -131,7 +131,7 @@ def monitor_sheet(ws: Worksheet, p: MonitorProject) -> None:
     for i, r in enumerate(p.rows):
         row = first + i
         values = [r.level1, r.level2, r.name, r.target_text, r.progress, r.forecast, *r.causes, r.likelihood, r.note]
-        for col, value in zip("ABCDEFGHIJKLM", values):
+        for col, value in zip("ABCDEFGHIJKLM", values, strict=True):
             _put(ws, f"{col}{row}", value)
     _merge_runs(ws, "A", first, [r.level1 for r in p.rows])
     _merge_runs(ws, "B", first, [f"{r.level1}/{r.level2}" for r in p.rows])
@@ -151,7 +151,7 @@ def selfeval_sheet(ws: Worksheet, p: SelfEvalProject) -> None:
     _put(ws, "G4", p.implementing_unit, merge="I4")
     _put(ws, "A5", "项目资金（万元）", head=True, merge="A6")
     _put(ws, "B5", "", head=True, merge="C5")
-    for col, text in zip("DEFGHI", ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")):
+    for col, text in zip("DEFGHI", ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"), strict=True):
         _put(ws, f"{col}5", text, head=True)
     _put(ws, "B6", "年度资金总额", merge="C6")
     _put(ws, "D6", p.budget_start_wan if p.budget_start_wan is not None else "—", fmt=WAN)
@@ -166,12 +166,12 @@ def selfeval_sheet(ws: Worksheet, p: SelfEvalProject) -> None:
     _put(ws, "B8", p.annual_goal, merge="E8")
     _put(ws, "F8", p.goal_actual, merge="I8")
     for col, text in zip("ABCDEFGHI", ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分",
-                                       "计分依据", "偏差原因分析及改进措施")):
+                                       "计分依据", "偏差原因分析及改进措施"), strict=True):
         _put(ws, f"{col}9", text, head=True)
     first = 10
     for i, r in enumerate(p.rows):
         row = first + i
-        for col, value in zip("ABCDE", (r.level1, r.level2, r.name, r.target_text, r.actual_text)):
+        for col, value in zip("ABCDE", (r.level1, r.level2, r.name, r.target_text, r.actual_text), strict=True):
             _put(ws, f"{col}{row}", value)
         _put(ws, f"F{row}", r.points, fmt=SCORE)
         _put(ws, f"G{row}", r.score, fmt=SCORE)
@@ -206,7 +206,7 @@ def summary_sheet(ws: Worksheet, year: int, summaries: list[DepartmentSummary]) 
     subject = summaries[0].department if len(summaries) == 1 else ""
     _put(ws, "A1", f"{title}　{subject}".strip(), head=True, merge="H1")
     for col, text in zip("ABCDEFGH", ("序号", "项目名称", "全年预算数（万元）", "全年执行数（万元）", "执行率",
-                                      "自评得分", "等级", "缺偏差说明")):
+                                      "自评得分", "等级", "缺偏差说明"), strict=True):
         _put(ws, f"{col}2", text, head=True)
     row = 3
     for s in summaries:
@@ -237,9 +237,9 @@ def summary_sheet(ws: Worksheet, year: int, summaries: list[DepartmentSummary]) 
 def ranking_sheet(ws: Worksheet, year: int, ranking: list[RankingRow]) -> None:
     layout.set_column_widths(ws, RANKING_WIDTHS)
     _put(ws, "A1", f"{year}年度 各部门项目绩效自评排名", head=True, merge="M1")
-    heads = ("名次", "部门", "项目数", "预算数（万元）", "执行数（万元）", "执行率", "平均得分", "等级", "优", "良", "中", "差",
-             "缺偏差说明")
-    for col, text in zip("ABCDEFGHIJKLM", heads):
+    heads = ("名次", "部门", "项目数", "预算数（万元）", "执行数（万元）", "执行率", "平均得分", "等级",
+             "优", "良", "中", "差", "缺偏差说明")
+    for col, text in zip("ABCDEFGHIJKLM", heads, strict=True):
         _put(ws, f"{col}2", text, head=True)
     for i, r in enumerate(ranking, start=3):
         s = r.summary
@@ -247,7 +247,7 @@ def ranking_sheet(ws: Worksheet, year: int, ranking: list[RankingRow]) -> None:
                   (s.execution_rate / 100).quantize(Decimal("0.0001")), s.mean_score, s.grade,
                   *(s.grades[g] for g in ("优", "良", "中", "差")), s.missing_explanations]
         formats = [None, None, None, WAN, WAN, PCT, SCORE, None, None, None, None, None, None]
-        for col, value, fmt in zip("ABCDEFGHIJKLM", values, formats):
+        for col, value, fmt in zip("ABCDEFGHIJKLM", values, formats, strict=True):
             _put(ws, f"{col}{i}", value, fmt=fmt)
     layout.lay_out(ws, title=f"{year}年度 各部门项目绩效自评排名", repeat_rows=(2, 2), freeze="A3")
 

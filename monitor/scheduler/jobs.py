@@ -26,8 +26,8 @@ class JobSpec:
 
 JOBS: list[JobSpec] = [  # one line per job: name, "module:function", cron (Asia/Shanghai), description
     JobSpec("evaluate", "monitor.scheduler.builtin:daily_evaluation", None, "每日评估：计算全部指标的红黄绿灯"),
-    JobSpec("report_monitor_draft", "monitor.reports.jobs:monitor_draft", "0 8 * * *", "监控表草稿：截止前一周发给各部门与财政局"),
-    JobSpec("report_selfeval_draft", "monitor.reports.jobs:selfeval_draft", "30 8 * * *", "自评表草稿：次年一月初发给各部门与财政局"),
-    JobSpec("notify", "monitor.notify.jobs:notify", "30 8 * * *", "每日提醒：工作日生成各部门摘要、督办抄送与周报并发送"),
+    JobSpec("report_monitor_draft", "monitor.reports.jobs:monitor_draft", "0 8 * * *", "监控表草稿：截止前一周发给各部门与财政局"),  # noqa: E501 - one line per job, as documented above
+    JobSpec("report_selfeval_draft", "monitor.reports.jobs:selfeval_draft", "30 8 * * *", "自评表草稿：次年一月初发给各部门与财政局"),  # noqa: E501 - one line per job, as documented above
+    JobSpec("notify", "monitor.notify.jobs:notify", "30 8 * * *", "每日提醒：工作日生成各部门摘要、督办抄送与周报并发送"),  # noqa: E501 - one line per job, as documented above
     JobSpec("send", "monitor.notify.jobs:send", "* * * * *", "发件箱：发送到期与待重试的邮件"),
 ]

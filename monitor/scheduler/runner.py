@@ -16,12 +16,14 @@ import socket
 import traceback
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from monitor.config import Config
 from monitor.job_context import JobContext
@@ -31,8 +33,14 @@ from monitor.store.types import now
 log = logging.getLogger("kpiwatch.scheduler")
 HOST = f"{socket.gethostname()}:{os.getpid()}"[:100]
 
+
+class _Runtime(TypedDict, total=False):
+    settings: Config
+    engine: Engine
+
+
 # Set by the process that runs the scheduler: jobs run in its threads and use its engine and settings.
-_runtime: dict[str, object] = {}
+_runtime: _Runtime = {}
 
 
 def set_runtime(settings: Config, engine: Engine) -> None:
@@ -87,7 +95,7 @@ def run_scheduled(job: str, target: str, cron: str, timezone: str) -> str:
         scheduled_at = datetime.now(ZoneInfo(timezone)).replace(microsecond=0)
     settings = _runtime["settings"]
     engine = _runtime["engine"]
-    return run_once(engine, settings, job=job, target=target, scheduled_at=scheduled_at)  # type: ignore[arg-type]
+    return run_once(engine, settings, job=job, target=target, scheduled_at=scheduled_at)
 
 
 def run_once(engine: Engine, settings: Config, *, job: str, target: str, scheduled_at: datetime) -> str:
@@ -96,20 +104,21 @@ def run_once(engine: Engine, settings: Config, *, job: str, target: str, schedul
         log.info("任务 %s（计划于 %s）已由其他实例执行，跳过", job, scheduled_at.isoformat())
         print(f"skipped {job} {scheduled_at.isoformat()} on {HOST}", flush=True)
         return "skipped"
-    runs = JobRun.__table__
     with engine.begin() as conn:
-        run_id = conn.execute(insert(runs).values(job=job[:50], started_at=now(), scheduled_at=scheduled_at,
-                                                  host=HOST)).inserted_primary_key[0]
+        key = conn.execute(insert(JobRun).values(job=job[:50], started_at=now(), scheduled_at=scheduled_at,
+                                                 host=HOST)).inserted_primary_key
+    assert key is not None  # a single-row insert always reports its key
+    run_id = key[0]
     try:
         counts = resolve(target)(JobContext(settings=settings, engine=engine, job=job, scheduled_at=scheduled_at))
     except Exception as exc:
         log.exception("任务 %s 失败", job)
         with engine.begin() as conn:
-            conn.execute(update(runs).where(runs.c.id == run_id).values(
+            conn.execute(update(JobRun).where(col(JobRun.id) == run_id).values(
                 finished_at=now(), ok=False, error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
         return "failed"
     with engine.begin() as conn:
-        conn.execute(update(runs).where(runs.c.id == run_id).values(
+        conn.execute(update(JobRun).where(col(JobRun.id) == run_id).values(
             finished_at=now(), ok=True, counts=_jsonable(counts)))
     print(f"ran {job} {scheduled_at.isoformat()} on {HOST}", flush=True)
     return "ran"
@@ -118,8 +127,8 @@ def run_once(engine: Engine, settings: Config, *, job: str, target: str, schedul
 def acquire_lease(engine: Engine, job: str, scheduled_at: datetime) -> bool:
     try:
         with engine.begin() as conn:
-            conn.execute(insert(JobLease.__table__).values(job=job[:200], scheduled_at=scheduled_at,
-                                                           acquired_at=now(), host=HOST))
+            conn.execute(insert(JobLease).values(job=job[:200], scheduled_at=scheduled_at,
+                                                  acquired_at=now(), host=HOST))
         return True
     except IntegrityError:
         return False
