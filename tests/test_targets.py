@@ -281,7 +281,7 @@ def test_every_kind_is_declared():
 
 
 def test_non_text_input_is_kept_and_flagged():
-    target = parse_target(None, year=Y)  # type: ignore[arg-type]
+    target = parse_target(None, year=Y)  # type: ignore[arg-type]  # None on purpose: what a blank cell gives
     assert target.kind == "unparsed" and target.text == "None"
 
 

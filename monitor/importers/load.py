@@ -23,6 +23,7 @@ from sqlmodel import Session, SQLModel, col
 
 from monitor.importers.document import ImportFailure, ParsedDocument, ParsedIndicator, ParsedProject
 from monitor.store.models import BudgetYear, Department, ImportRun, Indicator, Project
+from monitor.store.rows import stored_id
 from monitor.store.types import SHANGHAI
 from rules.targets import Target, parse_target_cached
 
@@ -109,7 +110,7 @@ def store_document(session: Session, doc: ParsedDocument, *, year: int | None = 
     for key, project in existing.items():
         if key in seen:
             continue
-        project_id = _stored_id(project)
+        project_id = stored_id(project)
         if _referenced(session, "project", [project_id]) or _referenced(
                 session, "indicator", _indicator_ids(session, project_id)):
             result.kept_stale.append(f"项目「{key}」不在本次文件中，但已有关联数据，保留")
@@ -226,7 +227,7 @@ _COLUMNS_OF: dict[Target, dict] = {}
 
 def _store_indicators(session: Session, project: Project, parsed: ParsedProject, year: int,
                       result: StoreResult, strict_month_before: bool) -> None:
-    project_id = _stored_id(project)
+    project_id = stored_id(project)
     existing = {(i.half, i.level2, i.name): i for i in session.execute(
         select(Indicator).where(col(Indicator.project_id) == project_id)).scalars()}
     seen = set()
@@ -245,19 +246,13 @@ def _store_indicators(session: Session, project: Project, parsed: ParsedProject,
             result.unchanged["indicators"] += 1
     stale = [row for key, row in existing.items() if key not in seen]
     for row in stale:
-        if _referenced(session, "indicator", [_stored_id(row)]):
+        if _referenced(session, "indicator", [stored_id(row)]):
             result.kept_stale.append(f"项目「{project.import_key}」的指标「{row.name}」不在本次文件中，"
                                      "但已有关联数据，保留")
             continue
         session.delete(row)
         result.deleted["indicators"] += 1
     session.flush()
-
-
-def _stored_id(row: Project | Indicator) -> int:
-    """The id of a row read from (or flushed to) the database, which therefore has one."""
-    assert row.id is not None, f"{type(row).__name__} is not stored"
-    return row.id
 
 
 def _indicator_ids(session: Session, project_id: int) -> list[int]:

@@ -39,10 +39,11 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from monitor.store.models.notify import OutboxMessage
+from monitor.store.rows import table_of
 from monitor.store.types import Instant, now
 from notifications.mime import Attachment, build_message, sender_domain
 
-TABLE: Table = OutboxMessage.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ on table models but does not declare it
+TABLE: Table = table_of(OutboxMessage)
 _INSTANT = Instant()
 
 

@@ -34,6 +34,7 @@ from monitor.progress.validation import (
 from monitor.store import audit
 from monitor.store.facts import effective_spending, not_superseded
 from monitor.store.models import BudgetYear, Indicator, Project, Report, Spending, User
+from monitor.store.rows import stored_id, table_of
 from monitor.store.types import now
 from rules.terms import MEASURED_KINDS, SCHEDULED_KINDS
 
@@ -55,12 +56,6 @@ def report_json(report: Report) -> dict:
     return audit.snapshot(report, REPORT_FIELDS) | {
         "user_id": report.user_id,
         "created_at": report.created_at.isoformat() if report.created_at else None}
-
-
-def stored_id(row_id: int | None) -> int:
-    """The id of a row read from the database (SQLModel types ids as optional for rows not yet stored)."""
-    assert row_id is not None
-    return row_id
 
 
 def _years(session: Session, projects: Iterable[Project]) -> dict[int, int]:
@@ -282,7 +277,7 @@ def record_reports(session: Session, user: User, entries: Sequence[ReportEntry],
     return result
 
 
-_REPORT_TABLE: Table = Report.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ on table models but does not declare it
+_REPORT_TABLE: Table = table_of(Report)
 _INSERT_REPORT = insert(_REPORT_TABLE)
 
 

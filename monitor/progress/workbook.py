@@ -30,6 +30,7 @@ from monitor.spreadsheets import layout
 from monitor.spreadsheets.cells import csv_row, put
 from monitor.store import facts
 from monitor.store.models import Department, Indicator, Project, Report, Spending, User
+from monitor.store.rows import stored_id
 from rules.terms import DEVIATION_CAUSES, GRADES, LIKELIHOODS
 
 REPORT_SHEET = "指标填报"
@@ -106,11 +107,11 @@ def department_rows(session: Session, department_ids: Iterable[int]) -> tuple[li
     """The context columns of both sheets for the given departments, in a stable order."""
     projects = session.exec(select(Project).where(col(Project.department_id).in_(list(department_ids)))
                             .order_by(col(Project.id))).all()
-    by_id = {service.stored_id(p.id): p for p in projects}
+    by_id = {stored_id(p.id): p for p in projects}
     ids: list[int] = []
     if by_id:
         query = select(col(Indicator.id)).where(col(Indicator.project_id).in_(list(by_id)))
-        ids = [service.stored_id(i) for i in session.exec(query).all()]
+        ids = [stored_id(i) for i in session.exec(query).all()]
     infos = service.load_infos(session, ids)
     effective = facts.effective_reports(session, infos)
     spending = facts.effective_spending(session, by_id)
@@ -124,7 +125,7 @@ def department_rows(session: Session, department_ids: Iterable[int]) -> tuple[li
                             _summary(service.latest(effective[info.indicator_id]), info.target.unit)])
     spending_rows = []
     for p in projects:
-        spent = service.latest_spending(spending.get(service.stored_id(p.id), []))
+        spent = service.latest_spending(spending.get(stored_id(p.id), []))
         spending_rows.append([p.id, p.name, p.annual_funds,
                               f"{spent.amount}（截至 {spent.as_of.isoformat()}）" if spent else "未填报"])
     return report_rows, spending_rows

@@ -10,7 +10,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
 
 from sqlalchemy import ScalarSelect
 from sqlalchemy import select as sa_select
@@ -28,21 +27,12 @@ from monitor.store.models import (
     SelfEvalEntry,
     Spending,
 )
+from monitor.store.rows import stored_id
 from rules.terms import worst_light
 
 
 class ReportError(ValueError):
     """A report that cannot be made as asked (unknown year, department or project); the message says which."""
-
-
-class Stored(Protocol):
-    id: int | None
-
-
-def stored_id(row: Stored) -> int:
-    """The id of a row read from the store (a model's id is None only before its first flush)."""
-    assert row.id is not None, f"{type(row).__name__} read from the store without an id"
-    return row.id
 
 
 @dataclass

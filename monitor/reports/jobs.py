@@ -13,9 +13,9 @@ from sqlmodel import Session, col, select
 
 from monitor.config import Config
 from monitor.job_context import JobContext
-from monitor.reports.data import stored_id
 from monitor.reports.produce import ReportRequest, produce
 from monitor.store.models import BudgetYear, Contact, Department, Project
+from monitor.store.rows import stored_id
 
 
 def _month_day(text: str, year: int, key: str) -> date:

@@ -18,8 +18,8 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from monitor.spreadsheets.cells import csv_row
-from monitor.store.db import table_of
 from monitor.store.models import AuditEvent, Indicator, Project, User
+from monitor.store.rows import table_of
 from monitor.store.types import now
 from rules.calendar import shanghai_time
 

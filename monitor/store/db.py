@@ -10,19 +10,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Table, event, inspect
+from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-def table_of(model: type[SQLModel]) -> Table:
-    """The Core table of a table model, for Core statements (SQLModel sets `__table__` but does not declare it)."""
-    table = inspect(model).local_table
-    if not isinstance(table, Table):
-        raise TypeError(f"{model.__name__} is not mapped to a table")
-    return table
 
 
 def normalise_url(url: str) -> str:

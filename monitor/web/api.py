@@ -29,6 +29,7 @@ from monitor.progress.validation import KIND_LABELS, IndicatorInfo, ValidationFa
 from monitor.store import audit, facts
 from monitor.store.db import write_turn
 from monitor.store.models import Project, Report, User
+from monitor.store.rows import stored_id
 from monitor.web.auth import (
     api_user,
     bearer,
@@ -39,7 +40,7 @@ from monitor.web.auth import (
     token_user_or_401,
     visible_department_ids,
 )
-from monitor.web.views import indicator_ids, stored_id
+from monitor.web.views import indicator_ids
 
 router = APIRouter(prefix="/api/v1", tags=["progress"])
 

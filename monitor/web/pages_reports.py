@@ -22,6 +22,7 @@ from monitor.reports.data import ReportError
 from monitor.reports.html import render_fragment, stylesheet
 from monitor.reports.produce import MEDIA_TYPES, ReportRequest, context, produce
 from monitor.store.models import BudgetYear, Department, User
+from monitor.store.rows import stored_id
 from monitor.store.types import SHANGHAI
 from monitor.web.auth import (
     csrf_token,
@@ -36,7 +37,6 @@ from monitor.web.auth import (
     visible_department_ids,
 )
 from monitor.web.templating import env, render
-from monitor.web.views import stored_id
 
 router = APIRouter(include_in_schema=False)
 

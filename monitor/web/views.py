@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from sqlmodel import Session, SQLModel, col, func, select
 
@@ -25,20 +25,10 @@ from monitor.store.models import (
     Spending,
     User,
 )
+from monitor.store.rows import stored_id
 from rules.terms import worst_light
 
 M = TypeVar("M", bound=SQLModel)
-
-
-class _Row(Protocol):
-    id: int | None
-
-
-def stored_id(row: _Row) -> int:
-    """The key of a row read from the database: only a row not yet flushed has none."""
-    if row.id is None:
-        raise ValueError(f"{type(row).__name__} is not stored yet: it has no id")
-    return row.id
 
 
 def referenced(session: Session, model: type[M], key: int) -> M:
