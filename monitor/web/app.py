@@ -27,6 +27,7 @@ from monitor.config import Config
 from monitor.progress.validation import FIELD_LABELS
 from monitor.store.db import make_engine
 from monitor.store.group_commit import GroupCommit
+from monitor.web import proxy
 from monitor.web.auth import LoginRequired, LoginThrottle
 from monitor.web.templating import STATIC_DIR, render
 
@@ -153,6 +154,7 @@ def create_app(settings: Config, engine: Engine | None = None) -> FastAPI:
     )
 
     app.add_middleware(SecurityHeaders)
+    proxy.install(app, settings.portal)  # outermost: everything inside sees the real client and scheme
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, exc: LoginRequired) -> Response:
