@@ -27,7 +27,7 @@ from monitor.config import Config
 from monitor.progress.validation import FIELD_LABELS
 from monitor.store.db import make_engine
 from monitor.store.group_commit import GroupCommit
-from monitor.web import proxy
+from monitor.web import metrics, proxy
 from monitor.web.auth import LoginRequired, LoginThrottle
 from monitor.web.templating import STATIC_DIR, render
 
@@ -47,6 +47,7 @@ def _routers() -> list[APIRouter]:
     #   from monitor.web import pages_reports; routers.append(pages_reports.router)
     from monitor.web import pages_reports; routers.append(pages_reports.router)  # noqa: E702
     from monitor.web import pages_notify; routers.append(pages_notify.router)  # noqa: E702
+    from monitor.web import health; routers += [health.router, metrics.router]  # noqa: E702
     return routers
 
 
@@ -154,6 +155,7 @@ def create_app(settings: Config, engine: Engine | None = None) -> FastAPI:
     )
 
     app.add_middleware(SecurityHeaders)
+    metrics.instrument(app, app.state.engine, settings)
     proxy.install(app, settings.portal)  # outermost: everything inside sees the real client and scheme
 
     @app.exception_handler(LoginRequired)
