@@ -256,6 +256,19 @@ def record_verdicts(bind: Engine | Connection, verdicts: Sequence[Verdict], *, m
     return statuses
 
 
+def release(bind: Engine | Connection, claims: Iterable[Claimed]) -> int:
+    """Hand back claimed messages that were never handed to the SMTP server (a sender stopping): pending and
+    due again at once, the claim's attempt not counted, instead of waiting out the lease."""
+    params = [{"id": c.id, "token": c.token} for c in claims]
+    if not params:
+        return 0
+    with _transaction(bind) as connection:
+        connection.execute(text("UPDATE outboxmessage SET status = 'pending', attempts = attempts - 1, "
+                                "claimed_by = NULL, lease_until = NULL "
+                                "WHERE id = :id AND claimed_by = :token AND status = 'sending'"), params)
+    return len(params)
+
+
 def retry(engine: Engine, ids: Sequence[int] | None = None) -> int:
     """Put failed messages (all, or the given ids) back in the queue with fresh attempts."""
     where = "status = 'failed'" if ids is None else "status IN ('failed', 'pending') AND id IN :ids"

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from monitor.config import Config
 from monitor.notify import outbox
 from monitor.notify.joblog import job_run
+from monitor.shutdown import STOPPING
 from notifications.delivery import Outcome, Outgoing, Result, deliver
 
 
@@ -72,7 +73,8 @@ def send_pending(engine: Engine, config: Config, *, worker: str | None = None, m
             else:
                 stats.retrying += 1
 
-        asyncio.run(deliver(smtp, next_batch, on_result, password=config.smtp_password))
+        asyncio.run(deliver(smtp, next_batch, on_result, password=config.smtp_password, stop=STOPPING.is_set))
+        outbox.release(connection, claims.values())  # stopped mid-batch: what was never begun goes back
 
     if not log:
         with _autocommit(engine) as connection:
@@ -107,7 +109,7 @@ def send_forever(engine: Engine, config: Config, *, poll_seconds: float = 5.0,
     sender without a row every few seconds."""
     worker = outbox.worker_name()
     last_logged = 0.0
-    while True:
+    while not STOPPING.is_set():
         log = time.monotonic() - last_logged >= heartbeat_seconds
         stats = send_pending(engine, config, worker=worker, log=log)
         if stats.claimed and not log:
@@ -120,7 +122,7 @@ def send_forever(engine: Engine, config: Config, *, poll_seconds: float = 5.0,
         if log:
             last_logged = time.monotonic()
         if not stats.claimed:
-            time.sleep(poll_seconds)
+            STOPPING.wait(poll_seconds)
 
 
 def alert_administrators(engine: Engine, config: Config, errors: list[str]) -> int:
