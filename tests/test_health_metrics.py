@@ -117,6 +117,9 @@ def test_readyz_wants_a_live_scheduler_when_one_is_configured(engine, db_url, tm
     assert stale.status_code == 503
     assert re.fullmatch(r"job notify is 36\d\d s overdue: no scheduler is running",
                         stale.json()["checks"]["scheduler"]["detail"])
+    serving = client.get("/readyz?checks=store,schema")  # for a balancer: the portal itself still serves
+    assert serving.status_code == 200 and serving.json() == stale.json()
+    assert client.get("/readyz?checks=store,disk").status_code == 400
     code, output = status_output(db_url, tmp_path, scheduler_enabled=True)
     assert code == 1 and "job notify is 36" in output and "未就绪" in output
 

@@ -22,7 +22,15 @@ async def healthz() -> JSONResponse:
 
 
 @router.get("/readyz")
-def readyz(request: Request) -> JSONResponse:
+def readyz(request: Request, checks: str = "") -> JSONResponse:
+    """All checks decide the answer, or only those named in `?checks=store,schema`: a balancer that should keep
+    sending people to the portal while no scheduler runs (reminders stop, the portal works) asks for those two.
+    The body always shows every check."""
     verdict = readiness(request.app.state.engine, request.app.state.settings)
-    return JSONResponse(verdict.as_dict(), status_code=200 if verdict.ready else 503,
-                        headers={"Cache-Control": "no-store"})
+    wanted = {name.strip() for name in checks.split(",") if name.strip()}
+    known = {check.name for check in verdict.checks}
+    if wanted - known:
+        return JSONResponse({"detail": f"unknown checks: {', '.join(sorted(wanted - known))}; "
+                                       f"known: {', '.join(sorted(known))}"}, status_code=400)
+    ready = all(check.ok for check in verdict.checks if not wanted or check.name in wanted)
+    return JSONResponse(verdict.as_dict(), status_code=200 if ready else 503, headers={"Cache-Control": "no-store"})
