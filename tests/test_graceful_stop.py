@@ -22,7 +22,6 @@ from sqlmodel import Session, select
 from monitor.notify.outbox import NewMessage, enqueue_many
 from monitor.scheduler.jobs import JOBS
 from monitor.store.models.notify import OutboxMessage
-from tests.conftest import ROOT
 from tests.test_notify_support import Sink, SinkHandler, free_port
 
 KPIWATCH = str(Path(sys.executable).with_name("kpiwatch"))

@@ -45,8 +45,8 @@ def test_a_trusted_proxys_forwarded_address_is_the_client_for_throttle_and_audit
     assert login(http, "clerk_hr", PASSWORD, **guesser).status_code == 429  # the guesser's address is refused
     clerk = {"X-Forwarded-For": "203.0.113.10"}  # another desk behind the same gateway is not
     assert login(http, "clerk_hr", PASSWORD, **clerk).status_code == 303
-    assert sign_ins(engine) == [("login_failed", "anonymous", "203.0.113.9"), ("login_failed", "anonymous", "203.0.113.9"),
-                                ("login", "clerk_hr", "203.0.113.10")]
+    assert sign_ins(engine) == [("login_failed", "anonymous", "203.0.113.9")] * 2 + [
+        ("login", "clerk_hr", "203.0.113.10")]
 
 
 def test_the_last_untrusted_hop_counts_so_a_client_cannot_pose_as_another(engine):

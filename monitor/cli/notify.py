@@ -118,7 +118,7 @@ def outbox_send(
     settings = load_settings()
     with open_store(settings) as engine:
         if loop:
-            from monitor.shutdown import stop_on_signals; stop_on_signals()  # noqa: E702 - SIGTERM finishes the message in hand
+            from monitor.shutdown import stop_on_signals; stop_on_signals()  # noqa: E702 - SIGTERM: finish, then stop
             send_forever(engine, settings, poll_seconds=poll)
             return
         stats = send_pending(engine, settings)

@@ -218,6 +218,7 @@ def may_scrape(request: Request) -> bool:
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
     if not may_scrape(request):
+        challenge = {"WWW-Authenticate": "Bearer"} if request.app.state.settings.metrics_token else None
         raise HTTPException(403, "metrics: send the bearer token, or scrape from an address in [portal] metrics_allow",
-                            headers={"WWW-Authenticate": "Bearer"} if request.app.state.settings.metrics_token else None)
+                            headers=challenge)
     return Response(generate_latest(request.app.state.metrics_registry), media_type=CONTENT_TYPE)
