@@ -33,12 +33,13 @@ def nginx_binary() -> str:
     return found
 
 
-def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 made with openssl, as an operator would for a first test."""
+def self_signed_certificate(folder: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
+    """A certificate for `host` (an address or a name) made with openssl, as an operator would for a first test."""
     cert, key = folder / "kpiwatch.pem", folder / "kpiwatch.key"
+    alt = f"IP:{host}" if host.replace(".", "").isdigit() else f"DNS:{host}"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                    "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+                    "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", f"/CN={host}",
+                    "-addext", f"subjectAltName={alt}"], check=True, capture_output=True)
     return cert, key
 
 
