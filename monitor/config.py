@@ -15,6 +15,7 @@ Environment overrides:
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 import types
@@ -254,8 +255,6 @@ def _clock(value: str) -> str | None:
 
 
 def _addresses(value: tuple[str, ...]) -> str | None:
-    import ipaddress
-
     for item in value:
         try:
             ipaddress.ip_network(item, strict=False)
