@@ -9,11 +9,13 @@ Environment overrides:
 - `KPIWATCH_DATABASE_URL`  overrides `[database] url`
 - `KPIWATCH_SMTP_PASSWORD` the SMTP password (never in the file)
 - `KPIWATCH_SECRET_KEY`    signs sessions and CSRF tokens (never in the file)
+- `KPIWATCH_METRICS_TOKEN` bearer token that opens `/metrics` from any address (never in the file)
 """
 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 import types
@@ -54,6 +56,17 @@ class PortalConfig:
     ip_max_failures: int = 30
     ip_window_minutes: int = 15
     secure_cookies: bool = False
+    trusted_proxies: tuple[str, ...] = ()
+    metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")
+    shutdown_grace_seconds: int = 30
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    """How the services log: plain text lines or one JSON object per line, on stderr (the journal under systemd)."""
+
+    format: str = "text"
+    level: str = "INFO"
 
 
 # [scoring] is read straight into the pure scorer's rules (as [smtp] is into the mail sender's `SmtpSettings`):
@@ -125,8 +138,10 @@ class Config:
     portal: PortalConfig = field(default_factory=PortalConfig)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
     smtp_password: str | None = field(default=None, metadata={"env_only": True})
     secret_key: str | None = field(default=None, metadata={"env_only": True})
+    metrics_token: str | None = field(default=None, metadata={"env_only": True})
     source: str = field(default="<defaults>", metadata={"env_only": True})
 
 
@@ -136,6 +151,7 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
 ENV_SECRETS: dict[str, str] = {
     "KPIWATCH_SMTP_PASSWORD": "smtp_password",
     "KPIWATCH_SECRET_KEY": "secret_key",
+    "KPIWATCH_METRICS_TOKEN": "metrics_token",
 }
 SECRET_KEY_NAMES = {"password", "secret", "secret_key", "token", "api_key"}
 
@@ -195,7 +211,7 @@ def _build(cls: type, raw: Any, source: str, prefix: str) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("env_only")}
     for key in raw:
         full = f"{prefix}{key}"
-        if key in SECRET_KEY_NAMES or key.endswith("_password"):
+        if key in SECRET_KEY_NAMES or key.endswith(("_password", "_token")):
             raise ConfigError(f"{source}: {full}: secrets never live in the config file; use an environment variable")
         if key not in fields:
             known = ", ".join(sorted(fields)) or "none"
@@ -238,6 +254,15 @@ def _clock(value: str) -> str | None:
     return None
 
 
+def _addresses(value: tuple[str, ...]) -> str | None:
+    for item in value:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            return f"expected IP addresses or networks such as 10.0.0.5 or 10.0.0.0/24 ({item!r} is neither)"
+    return None
+
+
 def _time_zone(value: str) -> str | None:
     try:
         ZoneInfo(value)
@@ -250,6 +275,10 @@ def _time_zone(value: str) -> str | None:
 # rather than when a job first uses it.
 _CHECKS: dict[str, typing.Callable[[Any], str | None]] = {
     "portal.default_lang": _one_of("zh", "en"),
+    "portal.trusted_proxies": _addresses,
+    "portal.metrics_allow": _addresses,
+    "logging.format": _one_of("text", "json"),
+    "logging.level": _one_of("DEBUG", "INFO", "WARNING", "ERROR"),
     "smtp.security": _one_of(*SECURITY_MODES),
     "smtp.port": _between(1, 65535),
     "reports.monitor_through_month": _between(1, 12),

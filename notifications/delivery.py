@@ -189,12 +189,14 @@ async def _maybe_await(value: Any) -> Any:
 
 
 async def deliver(settings: SmtpSettings, next_batch: Callable[[], Sequence[Outgoing] | Awaitable[Sequence[Outgoing]]],
-                  on_result: Callable[[Result], None | Awaitable[None]], password: str | None = None) -> int:
+                  on_result: Callable[[Result], None | Awaitable[None]], password: str | None = None,
+                  stop: Callable[[], bool] = lambda: False) -> int:
     """Send everything `next_batch` hands out (until it returns nothing) over at most
     `settings.max_connections` connections. `on_result` (plain or async) is called once per message right
     after the server's verdict, and the connection takes its next message only when it has returned: so the
     caller can record each verdict durably before anything else is sent on that connection. `password` logs in
-    as `settings.username` (when there is one).
+    as `settings.username` (when there is one). Once `stop()` answers true, messages being sent are finished and
+    recorded but no other is begun: those are neither sent nor reported, and the caller still holds them.
 
     Raises `LoginRefused` when the server refuses the login: nothing more is handed out or sent, and the
     messages without a verdict (the one being sent and those already handed out) are the caller's to put back."""
@@ -207,8 +209,8 @@ async def deliver(settings: SmtpSettings, next_batch: Callable[[], Sequence[Outg
         connection = _Connection(settings, password, gate)
         try:
             while (message := await queue.get()) is not None:
-                if failures or gate.refused is not None:
-                    continue  # stop sending, let the rest stay claimed for the caller or a later run
+                if failures or gate.refused is not None or stop():
+                    continue  # recording failed, login refused or stopping: let the rest stay with the caller
                 try:
                     result = await connection.send(message)
                 except LoginRefused:
@@ -222,8 +224,10 @@ async def deliver(settings: SmtpSettings, next_batch: Callable[[], Sequence[Outg
 
     workers = [asyncio.create_task(worker()) for _ in range(settings.max_connections)]
     try:
-        while not failures and gate.refused is None and (batch := await _maybe_await(next_batch())):
+        while not failures and gate.refused is None and not stop() and (batch := await _maybe_await(next_batch())):
             for message in batch:
+                if stop():
+                    break
                 await queue.put(message)
                 count += 1
         for _ in workers:

@@ -125,6 +125,7 @@ def outbox_send(
     settings = load_settings()
     with open_store(settings) as engine:
         if loop:
+            from monitor.shutdown import stop_on_signals; stop_on_signals()  # noqa: E702 - SIGTERM: finish, then stop
             send_forever(engine, settings, poll_seconds=poll)
             return
         try:
@@ -145,13 +146,17 @@ def _stopped(stopped: SendingStopped) -> NoReturn:
 
 
 def status_command() -> None:
-    """评估与发送最近一次成功的时间、发件箱情况；超过 stale_hours 未成功或最近一次发送失败则告警（退出码 1）。"""
+    """就绪检查（同 /readyz）、评估与发送最近一次成功的时间、发件箱情况；未就绪、超过 stale_hours 未成功或最近一次发送失败则退出码 1。"""
+    from monitor.cli.readiness import show_readiness
     from monitor.notify import joblog
     from monitor.notify.compose import staleness_warnings
     from monitor.notify.outbox import counts
 
     settings = load_settings()
-    with open_store(settings) as engine, Session(engine, expire_on_commit=False) as session:
+    with open_store(settings, migrate=False) as engine, Session(engine, expire_on_commit=False) as session:
+        ready = show_readiness(console, engine, settings)  # what /readyz says; a status check changes nothing
+        if not ready.store_usable:
+            raise typer.Exit(1)
         evaluation = joblog.last_evaluation(session)
         table = Table("任务", "最近成功", "最近一次运行", "结果")
         for job in ("evaluate", "notify", "send"):
@@ -171,7 +176,7 @@ def status_command() -> None:
             warnings.append(f"最近一次邮件发送失败（{_when(last_send.started_at)}）：{reason}")
     for warning in warnings:
         console.print(f"[red]告警：{warning}[/red]")
-    if warnings or box.get("failed"):
+    if warnings or box.get("failed") or not ready.ready:
         raise typer.Exit(1)
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import logging
+import signal
 
 import typer
 
 from monitor.cli.common import load_settings, open_store
+from monitor.logs import configure_logging
+from monitor.shutdown import stop_on_signals
 
 
 def scheduler_command(
@@ -29,8 +31,8 @@ def scheduler_command(
     if not settings.scheduler.enabled:
         typer.echo("[scheduler] enabled = false：定时任务已关闭。", err=True)
         raise typer.Exit(1)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging(settings.logging)
     with open_store(settings) as engine:
         typer.echo(f"scheduler started ({settings.scheduler.timezone}); Ctrl-C 停止")
-        run_until_stopped(settings, engine, seconds=run_seconds)
+        run_until_stopped(settings, engine, seconds=run_seconds, stop=stop_on_signals(signal.SIGINT))
     typer.echo("scheduler stopped")

@@ -1,12 +1,15 @@
-"""`kpiwatch serve`: the portal and API, with the scheduler running beside them in the same process."""
+"""`kpiwatch serve`: the portal and API, with the scheduler running beside them in the same process.
+
+On SIGTERM the server finishes its requests in progress, then the scheduler finishes the job in hand (the sender:
+the message being sent) before the process exits; `--no-scheduler` runs a web replica only (see docs/deploy.md).
+"""
 
 from __future__ import annotations
-
-import logging
 
 import typer
 
 from monitor.cli.common import load_settings, open_store
+from monitor.logs import configure_logging
 
 
 def serve_command(
@@ -19,7 +22,7 @@ def serve_command(
     from monitor.web.serve import run_server
 
     settings = load_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging(settings.logging)
     with open_store(settings) as engine:
         running = None
         if scheduler and settings.scheduler.enabled:

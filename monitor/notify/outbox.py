@@ -235,9 +235,11 @@ def record_verdicts(bind: Engine | Connection, verdicts: Sequence[Verdict], *, m
     return statuses
 
 
-def release(bind: Engine | Connection, claimed: Sequence[Claimed]) -> int:
-    """Hand claimed messages back as they were (pending, due as before, the claim's attempt not counted), for
-    a run that stopped before trying them because the server refused kpiwatch's login; returns how many."""
+def release(bind: Engine | Connection, claims: Iterable[Claimed]) -> int:
+    """Hand back claimed messages that were never handed to the SMTP server (a sender stopping, or a run the
+    server refused to log in): pending and due again at once, the claim's attempt not counted, instead of
+    waiting out the lease; returns how many."""
+    claimed = list(claims)
     released = 0
     with _transaction(bind) as connection:
         for token in sorted({c.token for c in claimed}):

@@ -25,6 +25,7 @@ from monitor.config import Config
 from monitor.notify import outbox
 from monitor.notify.joblog import RunNote, job_run
 from monitor.notify.login_hold import HOLDS, Hold
+from monitor.shutdown import STOPPING
 from notifications.delivery import LoginRefused, Outcome, Outgoing, Result, deliver
 
 logger = logging.getLogger("kpiwatch.sender")
@@ -140,12 +141,13 @@ def _send(engine: Engine, config: Config, worker: str, max_messages: int | None,
                 stats.retrying += 1
 
         try:
-            asyncio.run(deliver(settings, next_batch, on_result, password=password))
+            asyncio.run(deliver(settings, next_batch, on_result, password=password, stop=STOPPING.is_set))
         except LoginRefused as exc:
             stats.kept = outbox.release(connection, list(claims.values()))
             hold = HOLDS.refused(settings, password, exc.detail, base=smtp.backoff_base_seconds,
                                  cap=smtp.backoff_max_seconds)
             raise SendingStopped(hold, stats, refused_now=True) from exc
+        outbox.release(connection, claims.values())  # stopped mid-batch: what was never begun goes back
     if stats.sent:
         HOLDS.cleared(settings, password)
 
@@ -169,7 +171,7 @@ def send_forever(engine: Engine, config: Config, *, poll_seconds: float = 5.0,
     every `heartbeat_seconds`, so `kpiwatch status` sees a live sender without a row every few seconds."""
     worker = outbox.worker_name()
     last_logged = 0.0
-    while True:
+    while not STOPPING.is_set():
         log = time.monotonic() - last_logged >= heartbeat_seconds
         try:
             stats = send_pending(engine, config, worker=worker, log=log)
@@ -187,7 +189,7 @@ def send_forever(engine: Engine, config: Config, *, poll_seconds: float = 5.0,
         if log:
             last_logged = time.monotonic()
         if not stats.claimed:
-            time.sleep(poll_seconds)
+            STOPPING.wait(poll_seconds)
 
 
 def alert_administrators(engine: Engine, config: Config, errors: list[str]) -> int:

@@ -29,6 +29,7 @@ from monitor.config import Config
 from monitor.progress.validation import FIELD_LABELS
 from monitor.store.db import make_engine
 from monitor.store.group_commit import GroupCommit
+from monitor.web import metrics, proxy
 from monitor.web.auth import LoginRequired, LoginThrottle
 from monitor.web.templating import STATIC_DIR, render
 
@@ -39,11 +40,20 @@ SESSION_COOKIE = "kpiwatch_session"
 
 def _routers() -> list[APIRouter]:
     """Every router of the portal and the API, in one place: a feature adds its module here."""
-    from monitor.web import api, pages_admin, pages_auth, pages_notify, pages_progress, pages_reports, pages_upload
+    from monitor.web import (
+        api,
+        health,
+        pages_admin,
+        pages_auth,
+        pages_notify,
+        pages_progress,
+        pages_reports,
+        pages_upload,
+    )
 
     # The API first: its requests come by the hundred per second and need not be matched against every page.
     return [api.router, pages_auth.router, pages_progress.router, pages_upload.router, pages_admin.router,
-            pages_reports.router, pages_notify.router]
+            pages_reports.router, pages_notify.router, health.router, metrics.router]
 
 
 CSP = ("default-src 'self'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; "
@@ -150,6 +160,8 @@ def create_app(settings: Config, engine: Engine | None = None) -> FastAPI:
     )
 
     app.add_middleware(SecurityHeaders)
+    metrics.instrument(app, app.state.engine, settings)
+    proxy.install(app, settings.portal)  # outermost: everything inside sees the real client and scheme
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, exc: LoginRequired) -> Response:

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from monitor.accounts import tokens as token_service
 from monitor.accounts.permissions import is_bureau
+from monitor.accounts.sign_ins import record_sign_in
 from monitor.accounts.users import authenticate
 from monitor.store.models import User
 from monitor.web.auth import client_ip, current_user, db_session, optional_user, sign_in, verify_csrf
@@ -41,6 +42,7 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
                       "登录失败次数过多，请稍后再试 (too many failed logins from this address)"}, status_code=429)
     result = authenticate(session, username, password, max_failures=portal.login_max_failures,
                           lock_minutes=portal.login_lock_minutes)
+    record_sign_in(session, result, username=username, address=ip)
     session.commit()
     if result.user is None:
         throttle.failed(ip)

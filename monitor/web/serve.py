@@ -3,21 +3,41 @@
 from __future__ import annotations
 
 import gc
+from types import FrameType
 
 import uvicorn
 from sqlalchemy.engine import Engine
 
 from monitor.config import Config
+from monitor.shutdown import request_stop, stop_on_signals
 from monitor.store import audit
 from monitor.store.db import session_scope
 from monitor.web.app import create_app
 
 
 def run_server(settings: Config, engine: Engine | None = None, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the portal and API on the configured store (blocking; Ctrl-C stops)."""
+    """Serve the portal and API on the configured store until SIGTERM or Ctrl-C.
+
+    Stopping is graceful: the listening socket closes, requests in progress get `[portal] shutdown_grace_seconds`
+    to finish, and the process-wide stop latch is set at the first signal, so work beside the server (the
+    scheduler's sender) finishes the message in hand instead of starting the next. Logging is the caller's
+    (`monitor.logs`): uvicorn's loggers only propagate. Forwarded headers are read by the app itself, from
+    `[portal] trusted_proxies` only, so uvicorn's own reading (which trusts 127.0.0.1 by default) stays off.
+    """
     app = create_app(settings, engine)
     settle_heap()
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, log_level=settings.logging.level.lower(),
+                            proxy_headers=False, timeout_graceful_shutdown=settings.portal.shutdown_grace_seconds)
+    stop_on_signals()  # uvicorn re-raises the signal once it has stopped: it must then not kill the process
+    GracefulServer(config).run()
+
+
+class GracefulServer(uvicorn.Server):
+    """Uvicorn's server that also sets the stop latch the moment the stop signal arrives."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        request_stop()
+        super().handle_exit(sig, frame)
 
 
 def settle_heap() -> None:
