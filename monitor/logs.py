@@ -32,7 +32,7 @@ class JsonLines(logging.Formatter):
             "message": record.getMessage(),
         }
         if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
-            entry.update(zip(ACCESS_FIELDS, record.args))
+            entry.update(zip(ACCESS_FIELDS, record.args, strict=True))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)

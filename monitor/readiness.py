@@ -20,10 +20,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import col
 
 from monitor.config import Config
 from monitor.store.db import MIGRATIONS
-from monitor.store.models.evaluation import SchedulerJob
+from monitor.store.models import SchedulerJob
 from monitor.store.types import now
 
 log = logging.getLogger("kpiwatch.readiness")
@@ -66,9 +67,9 @@ def schema_heads() -> frozenset[str]:
 
 def job_lags(connection: Connection, at: datetime) -> dict[str, float]:
     """Seconds each scheduled job is past its next-run time (0 when not yet due); paused jobs are left out."""
-    rows = connection.execute(select(SchedulerJob.id, SchedulerJob.next_run_time)
-                              .where(SchedulerJob.next_run_time.is_not(None))).all()
-    return {job: max(0.0, at.timestamp() - next_run) for job, next_run in rows}
+    rows = connection.execute(select(col(SchedulerJob.id), col(SchedulerJob.next_run_time))
+                              .where(col(SchedulerJob.next_run_time).is_not(None))).all()
+    return {job: max(0.0, at.timestamp() - next_run) for job, next_run in rows if next_run is not None}
 
 
 def readiness(engine: Engine, settings: Config, *, at: datetime | None = None) -> Readiness:

@@ -131,7 +131,7 @@ def start_replicas(count: int, env: dict[str, str], cwd: Path) -> tuple[list[int
     ports = [free_port() for _ in range(count)]
     processes = [subprocess.Popen([KPIWATCH, "serve", "--no-scheduler", "--port", str(port)], cwd=cwd, env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for port in ports]
-    for port, process in zip(ports, processes):
+    for port, process in zip(ports, processes, strict=True):
         wait_for_port(port, process)
     return ports, processes
 

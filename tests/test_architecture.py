@@ -45,9 +45,9 @@ def test_rules_never_read_the_clock():
 # ---- inside monitor/: layers, lowest first; a package imports its own modules and lower layers only ----------
 
 LAYERS = (
-    {"spreadsheets"},                              # export cell writing and print layout: imports no kpiwatch code
-    {"config", "store", "job_context"},            # settings, tables and sessions (+ the audit trail), jobs' input
-    {"accounts", "importers", "progress", "evaluation"},
+    {"spreadsheets", "shutdown"},                  # leaves that import no kpiwatch code: export cells, the stop latch
+    {"config", "store", "job_context", "logs"},            # settings, tables and sessions (+ the audit trail), jobs' input
+    {"accounts", "importers", "progress", "evaluation", "readiness"},
     {"notify", "reports"},
     {"web", "scheduler"},
     {"cli", "demo"},
@@ -57,6 +57,7 @@ LAYER = {package: rank for rank, packages in enumerate(LAYERS) for package in pa
 # Imports between packages of one layer that today's code needs; each is one-way, so no circle can arise.
 SIBLING_IMPORTS = {
     ("job_context", "config"): "a scheduled job receives the settings",
+    ("logs", "config"): "logging is set up from the [logging] section",
     ("progress", "accounts"): "recording a report checks the user's permissions",
     ("reports", "notify"): "the scheduled drafts are queued through the outbox",
     ("cli", "demo"): "`kpiwatch demo` runs the demo",

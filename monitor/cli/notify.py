@@ -125,7 +125,9 @@ def outbox_send(
     settings = load_settings()
     with open_store(settings) as engine:
         if loop:
-            from monitor.shutdown import stop_on_signals; stop_on_signals()  # noqa: E702 - SIGTERM: finish, then stop
+            from monitor.shutdown import stop_on_signals
+
+            stop_on_signals()  # SIGTERM: finish the message in hand, then stop
             send_forever(engine, settings, poll_seconds=poll)
             return
         try:
@@ -146,7 +148,8 @@ def _stopped(stopped: SendingStopped) -> NoReturn:
 
 
 def status_command() -> None:
-    """就绪检查（同 /readyz）、评估与发送最近一次成功的时间、发件箱情况；未就绪、超过 stale_hours 未成功或最近一次发送失败则退出码 1。"""
+    """就绪检查（同 /readyz）、评估与发送最近一次成功的时间、发件箱情况；
+    未就绪、超过 stale_hours 未成功或最近一次发送失败则退出码 1。"""
     from monitor.cli.readiness import show_readiness
     from monitor.notify import joblog
     from monitor.notify.compose import staleness_warnings

@@ -24,17 +24,27 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import col
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from monitor.accounts.sign_ins import ENTITY as SIGN_IN
 from monitor.accounts.sign_ins import LOGIN_FAILED
 from monitor.config import Config
 from monitor.readiness import job_lags, readiness
-from monitor.store.models import AuditEvent, User
-from monitor.store.models.evaluation import LIGHTS, EvaluationRun, IndicatorState, JobRun, ProjectState
-from monitor.store.models.notify import OUTBOX_STATUSES, OutboxMessage
-from monitor.store.models.progress import CHANNELS, Report, Spending
+from monitor.store.models import (
+    AuditEvent,
+    EvaluationRun,
+    IndicatorState,
+    JobRun,
+    OutboxMessage,
+    ProjectState,
+    Report,
+    Spending,
+    User,
+)
+from monitor.store.models.notify import OUTBOX_STATUSES
 from monitor.store.types import now
+from rules.terms import CHANNELS, LIGHTS
 
 router = APIRouter(include_in_schema=False)
 # The classic text format every Prometheus and Zabbix reads (what prometheus-client's own server answers a
@@ -76,14 +86,15 @@ def _store_figures(connection: Connection, at) -> Iterator[Metric]:
     for status, count in sorted(grouped(EvaluationRun.status).items()):
         runs.add_metric([status], count)
     yield runs
-    finished = connection.execute(select(EvaluationRun.started_at, EvaluationRun.finished_at)
-                                  .where(EvaluationRun.finished_at.is_not(None),
-                                         EvaluationRun.started_at.is_not(None))).all()
+    finished = connection.execute(select(col(EvaluationRun.started_at), col(EvaluationRun.finished_at))
+                                  .where(col(EvaluationRun.finished_at).is_not(None),
+                                         col(EvaluationRun.started_at).is_not(None))).all()
     yield SummaryMetricFamily("kpiwatch_evaluation_duration_seconds", "Duration of finished evaluation runs",
                               count_value=len(finished),
-                              sum_value=sum((end - start).total_seconds() for start, end in finished))
+                              sum_value=sum((end - start).total_seconds() for start, end in finished
+                                            if start is not None and end is not None))
     last = connection.execute(select(func.max(EvaluationRun.finished_at))
-                              .where(EvaluationRun.status == "ok")).scalar()
+                              .where(col(EvaluationRun.status) == "ok")).scalar()
     if last is not None:
         yield GaugeMetricFamily("kpiwatch_evaluation_last_success_timestamp_seconds",
                                 "When the last successful evaluation finished", value=last.timestamp())
@@ -107,22 +118,22 @@ def _store_figures(connection: Connection, at) -> Iterator[Metric]:
     yield SummaryMetricFamily("kpiwatch_outbox_send_latency_seconds", "From queued to accepted by the SMTP server",
                               count_value=count, sum_value=float(total or 0))
     oldest = connection.execute(select(func.min(OutboxMessage.created_at))
-                                .where(OutboxMessage.status.in_(("pending", "sending")))).scalar()
+                                .where(col(OutboxMessage.status).in_(("pending", "sending")))).scalar()
     yield GaugeMetricFamily("kpiwatch_outbox_oldest_unsent_age_seconds", "Age of the oldest message not yet sent",
                             value=max(0.0, (at - oldest).total_seconds()) if oldest is not None else 0)
 
     for name, column, help_text in (("kpiwatch_reports", Report.channel, "Progress reports posted, by channel"),
                                     ("kpiwatch_spending_reports", Spending.channel, "Spending reports, by channel")):
         counts = grouped(column)
-        family = CounterMetricFamily(name, help_text, labels=["channel"])
+        posted = CounterMetricFamily(name, help_text, labels=["channel"])
         for channel in (*CHANNELS, *sorted(set(counts) - set(CHANNELS))):
-            family.add_metric([channel], counts.get(channel, 0))
-        yield family
+            posted.add_metric([channel], counts.get(channel, 0))
+        yield posted
 
     failures = connection.execute(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.entity == SIGN_IN, AuditEvent.action == LOGIN_FAILED)).scalar_one()
+        col(AuditEvent.entity) == SIGN_IN, col(AuditEvent.action) == LOGIN_FAILED)).scalar_one()
     yield CounterMetricFamily("kpiwatch_login_failures", "Failed portal logins (audit trail)", value=failures)
-    locked = connection.execute(select(func.count()).select_from(User).where(User.locked_until > at)).scalar_one()
+    locked = connection.execute(select(func.count()).select_from(User).where(col(User.locked_until) > at)).scalar_one()
     yield GaugeMetricFamily("kpiwatch_locked_accounts", "Accounts locked after too many failed logins", value=locked)
 
     job_runs = CounterMetricFamily("kpiwatch_job_runs", "Scheduled job runs and delivery batches by result",
@@ -132,9 +143,11 @@ def _store_figures(connection: Connection, at) -> Iterator[Metric]:
     yield job_runs
     success = GaugeMetricFamily("kpiwatch_job_last_success_timestamp_seconds",
                                 "When each job last finished successfully", labels=["job"])
-    for job, finished_at in sorted(connection.execute(select(JobRun.job, func.max(JobRun.finished_at))
-                                                      .where(JobRun.ok.is_(True)).group_by(JobRun.job)).all()):
-        success.add_metric([job], finished_at.timestamp())
+    for job, finished_at in sorted(connection.execute(select(col(JobRun.job), func.max(JobRun.finished_at))
+                                                      .where(col(JobRun.ok).is_(True))
+                                                      .group_by(col(JobRun.job))).all()):
+        if finished_at is not None:
+            success.add_metric([job], finished_at.timestamp())
     yield success
     lag = GaugeMetricFamily("kpiwatch_job_lag_seconds", "How far each scheduled job is past its next-run time "
                             "(0 while a scheduler keeps up)", labels=["job"])
@@ -144,7 +157,8 @@ def _store_figures(connection: Connection, at) -> Iterator[Metric]:
 
 
 def _job_results(connection: Connection) -> dict[tuple[str, str], int]:
-    rows = connection.execute(select(JobRun.job, JobRun.ok, func.count()).group_by(JobRun.job, JobRun.ok)).all()
+    rows = connection.execute(select(col(JobRun.job), col(JobRun.ok), func.count())
+                              .group_by(col(JobRun.job), col(JobRun.ok))).all()
     results: dict[tuple[str, str], int] = {}
     for job, ok, count in rows:
         key = (job, "ok" if ok else ("failed" if ok is False else "unfinished"))
