@@ -26,7 +26,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from rules.terms import GRADES, MEASURED_KINDS, SCHEDULED_KINDS
+from rules.terms import GRADES, MEASURED_KINDS, SCHEDULED_KINDS, SCORE_GRADES
 
 __all__ = [
     "LEVELS",
@@ -326,10 +326,11 @@ def score_project(
 
 def grade_for(total: Decimal, rules: ScoringRules | None = None) -> str:
     rules = rules or ScoringRules()
+    excellent, good, fair, poor = SCORE_GRADES
     if total >= rules.grade_excellent:
-        return "优"
+        return excellent
     if total >= rules.grade_good:
-        return "良"
+        return good
     if total >= rules.grade_fair:
-        return "中"
-    return "差"
+        return fair
+    return poor

@@ -73,6 +73,8 @@ GRADE_LIGHTS: dict[str, tuple[str, str, str]] = dict(zip(GRADES, (
     ("yellow", "behind", LIKELIHOODS[1]),
     ("red", "behind", LIKELIHOODS[2]),
 ), strict=True))
+# The self-evaluation's 等级 of a project's total score, best first (the score bands are in ScoringRules).
+SCORE_GRADES: tuple[str, ...] = ("优", "良", "中", "差")
 # Where a report came from.
 CHANNELS: tuple[str, ...] = ("portal", "upload", "api", "cli", "demo")
 

@@ -45,8 +45,8 @@ def test_rules_never_read_the_clock():
 # ---- inside monitor/: layers, lowest first; a package imports its own modules and lower layers only ----------
 
 LAYERS = (
-    {"spreadsheets", "shutdown"},                  # leaves that import no kpiwatch code: export cells, the stop latch
-    {"config", "store", "job_context", "logs"},            # settings, tables and sessions (+ the audit trail), jobs' input
+    {"spreadsheets", "shutdown"},                # leaves that import no kpiwatch code: export cells, the stop latch
+    {"config", "store", "job_context", "logs"},  # settings, tables and sessions (+ the audit trail), jobs' input
     {"accounts", "importers", "progress", "evaluation", "readiness"},
     {"notify", "reports"},
     {"web", "scheduler"},

@@ -39,6 +39,7 @@ NAMES = frozenset(terms.LIGHT_NAMES.values()) | {terms.NOT_EVALUATED}
 OTHER_NAMES = frozenset(terms.LIGHT_SHORT_NAMES.values()) | frozenset(terms.LIGHT_NAMES_EN.values())
 WORD_SETS = {
     "the grades": frozenset(terms.GRADES),
+    "the score grades": frozenset(terms.SCORE_GRADES),
     "the likelihoods": frozenset(terms.LIKELIHOODS),
     "the deviation causes": frozenset(terms.DEVIATION_CAUSES),
     "the measured kinds": frozenset(terms.MEASURED_KINDS),

@@ -22,7 +22,7 @@ from monitor.reports.data import YearData
 from monitor.reports.selfeval import SelfEvalProject
 from rules import calendar as cal
 from rules.scoring import ScoringRules
-from rules.terms import LIGHT_NAMES, NOT_EVALUATED
+from rules.terms import LIGHT_NAMES, NOT_EVALUATED, SCORE_GRADES
 
 # The bars of the lights chart, in order; grey and no state at all share the last one.
 LIGHT_COLOURS = {"red": "#d9362b", "yellow": "#f2b705", "green": "#2e9e49", "blue": "#2f6fd1", None: "#b0b0b0"}
@@ -126,8 +126,9 @@ def score_distribution(projects: list[SelfEvalProject], rules: ScoringRules | No
     """How many projects fall in each grade band, with the bands labelled as in the 自评表."""
     rules = rules or ScoringRules()
     font = cjk_font(family)
-    bands = [("差", Decimal(0), rules.grade_fair), ("中", rules.grade_fair, rules.grade_good),
-             ("良", rules.grade_good, rules.grade_excellent), ("优", rules.grade_excellent, Decimal(101))]
+    excellent, good, fair, poor = SCORE_GRADES
+    bands = [(poor, Decimal(0), rules.grade_fair), (fair, rules.grade_fair, rules.grade_good),
+             (good, rules.grade_good, rules.grade_excellent), (excellent, rules.grade_excellent, Decimal(101))]
     labels = [f"{g}\n{lo:.0f}–{min(hi, Decimal(100)):.0f}" for g, lo, hi in bands]
     values = [sum(1 for p in projects if lo <= p.total < hi) for _g, lo, hi in bands]
     fig = _figure(6.0, 3.2)

@@ -9,8 +9,7 @@ from decimal import Decimal
 from monitor.reports.format import two, wan
 from monitor.reports.selfeval import SelfEvalProject
 from rules.scoring import ScoringRules, grade_for
-
-GRADES = ("优", "良", "中", "差")
+from rules.terms import SCORE_GRADES
 
 
 @dataclass
@@ -49,7 +48,7 @@ def summarise(projects: list[SelfEvalProject], rules: ScoringRules | None = None
             department=items[0].department, department_id=department_id, projects=items,
             budget_wan=wan(budget), spent_wan=wan(spent),
             execution_rate=two(spent / budget * 100) if budget else Decimal("0.00"),
-            mean_score=mean, grade=grade_for(mean, rules), grades={g: counts.get(g, 0) for g in GRADES},
+            mean_score=mean, grade=grade_for(mean, rules), grades={g: counts.get(g, 0) for g in SCORE_GRADES},
             missing_explanations=sum(len(p.missing_explanations) for p in items),
         ))
     return out

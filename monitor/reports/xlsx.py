@@ -19,7 +19,7 @@ from monitor.reports.monitoring import MonitorProject
 from monitor.reports.selfeval import SelfEvalProject
 from monitor.reports.summary import DepartmentSummary, RankingRow
 from monitor.spreadsheets import cells, layout
-from rules.terms import DEVIATION_CAUSES
+from rules.terms import DEVIATION_CAUSES, SCORE_GRADES
 
 BOX = layout.BOX
 HEAD_FILL = PatternFill("solid", fgColor="EEF1F5")
@@ -238,14 +238,14 @@ def ranking_sheet(ws: Worksheet, year: int, ranking: list[RankingRow]) -> None:
     layout.set_column_widths(ws, RANKING_WIDTHS)
     _put(ws, "A1", f"{year}年度 各部门项目绩效自评排名", head=True, merge="M1")
     heads = ("名次", "部门", "项目数", "预算数（万元）", "执行数（万元）", "执行率", "平均得分", "等级",
-             "优", "良", "中", "差", "缺偏差说明")
+             *SCORE_GRADES, "缺偏差说明")
     for col, text in zip("ABCDEFGHIJKLM", heads, strict=True):
         _put(ws, f"{col}2", text, head=True)
     for i, r in enumerate(ranking, start=3):
         s = r.summary
         values = [r.rank, s.department, len(s.projects), s.budget_wan, s.spent_wan,
                   (s.execution_rate / 100).quantize(Decimal("0.0001")), s.mean_score, s.grade,
-                  *(s.grades[g] for g in ("优", "良", "中", "差")), s.missing_explanations]
+                  *(s.grades[g] for g in SCORE_GRADES), s.missing_explanations]
         formats = [None, None, None, WAN, WAN, PCT, SCORE, None, None, None, None, None, None]
         for col, value, fmt in zip("ABCDEFGHIJKLM", values, formats, strict=True):
             _put(ws, f"{col}{i}", value, fmt=fmt)
