@@ -142,6 +142,29 @@ def snapshot_engine(engine: Engine) -> dict[str, list[dict]]:
     return result
 
 
+def lost(before: dict[str, list[dict]], after: dict[str, list[dict]]) -> list[str]:
+    """What of `before` is not in `after`: a table, a row (by key) or a value of a column both still have."""
+    problems = []
+    for name, rows in before.items():
+        if name == "alembic_version":
+            continue
+        if name not in after:
+            problems.append(f"table {name} is gone")
+            continue
+        key = "id"  # every table's key
+        now = {row[key]: row for row in after[name]}
+        for row in rows:
+            new = now.get(row[key])
+            if new is None:
+                problems.append(f"{name} {key}={row[key]} is gone")
+                continue
+            problems += [f"{name} {key}={row[key]} {column}: {value!r} became {new[column]!r}"
+                         for column, value in row.items() if column in new and new[column] != value]
+        if len(now) != len(rows):
+            problems.append(f"{name}: {len(rows)} rows became {len(now)}")
+    return problems
+
+
 def _key(table) -> str:
     (column,) = table.primary_key.columns
     return _q(column.name)

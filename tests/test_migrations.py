@@ -21,34 +21,11 @@ from monitor.store.db import MIGRATIONS, current_revision, make_engine, upgrade
 from monitor.store.migrate import head_revision, migrate, plan_upgrade, scripts
 from monitor.store.models import metadata
 from tests import release_fixture
-from tests.release_fixture import NEXT, next_schema, snapshot  # noqa: F401  (next_schema is a fixture)
+from tests.release_fixture import NEXT, lost, next_schema, snapshot  # noqa: F401  (next_schema is a fixture)
 
 KPIWATCH = Path(sys.executable).with_name("kpiwatch")
 # Revisions that shipped in a release, with the sha256 of their file: never edited again, only followed.
 RELEASED = {"0001": "c9eb982f3d83a500089016ee06fe53a4d5847a8d5a5a128fd12e74fcc054d1f0"}
-
-
-def _kept(before: dict[str, list[dict]], after: dict[str, list[dict]]) -> list[str]:
-    """What of `before` is not in `after`: a table, a row (by key) or a value of a column both still have."""
-    problems = []
-    for name, rows in before.items():
-        if name == "alembic_version":
-            continue
-        if name not in after:
-            problems.append(f"table {name} is gone")
-            continue
-        key = "id"  # every table's key
-        now = {row[key]: row for row in after[name]}
-        for row in rows:
-            new = now.get(row[key])
-            if new is None:
-                problems.append(f"{name} {key}={row[key]} is gone")
-                continue
-            problems += [f"{name} {key}={row[key]} {column}: {value!r} became {new[column]!r}"
-                         for column, value in row.items() if column in new and new[column] != value]
-        if len(now) != len(rows):
-            problems.append(f"{name}: {len(rows)} rows became {len(now)}")
-    return problems
 
 
 def _env(url: str) -> dict[str, str]:
@@ -71,7 +48,7 @@ def test_a_store_of_the_previous_release_upgrades_to_head_with_every_row(fresh_d
     assert result.exit_code == 0, result.output
     assert "当前版本 (current): 0001" in result.output and f"目标版本 (target):  {head_revision()}" in result.output
 
-    assert _kept(before, snapshot(fresh_db_url)) == []
+    assert lost(before, snapshot(fresh_db_url)) == []
     engine = make_engine(fresh_db_url)
     try:
         with engine.connect() as connection:  # the models' own types read every row back
@@ -124,7 +101,7 @@ def test_a_new_revision_upgrades_the_previous_release_and_downgrades_back(fresh_
 
     upgrade(fresh_db_url)
     after = snapshot(fresh_db_url)
-    assert _kept(before, after) == []
+    assert lost(before, after) == []
     assert {row["example_flag"] for row in after["department"]} == {False}
     assert after["example_note"] == []
 

@@ -44,6 +44,7 @@ def _register() -> None:
     from monitor.cli import scheduler as scheduler_cli; app.command("scheduler")(scheduler_cli.scheduler_command)  # noqa: E702
     from monitor.cli import serve as serve_cli; app.command("serve")(serve_cli.serve_command)  # noqa: E702
     from monitor.cli import notify as notify_cli; notify_cli.register(app)  # noqa: E702
+    from monitor.cli import backup as backup_cli; backup_cli.register(app)  # noqa: E702
 
 
 _register()
