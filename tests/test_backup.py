@@ -118,7 +118,8 @@ def test_a_damaged_or_foreign_archive_is_refused_and_the_store_left_alone(filled
     other = "postgresql" if manifest.backend == "sqlite" else "sqlite"
     foreign = _rewritten(archive, tmp_path / "foreign.tar", manifest={"backend": other})
     (tmp_path / "junk.tar").write_bytes(b"junk")
-    for path, message in [(damaged, "校验和不符"), (foreign, f"这是 {other} 的备份"), (tmp_path / "junk.tar", "不是 kpiwatch 备份")]:
+    cases = [(damaged, "校验和不符"), (foreign, f"这是 {other} 的备份"), (tmp_path / "junk.tar", "不是 kpiwatch 备份")]
+    for path, message in cases:
         result = _kpiwatch(second_db_url, "restore", str(path))
         assert result.exit_code == 1 and message in result.output, result.output
         assert "Traceback" not in result.output

@@ -25,7 +25,6 @@ import tarfile
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import inspect, pool, text
@@ -35,7 +34,7 @@ from monitor.store.db import make_engine, normalise_url, upgrade
 from monitor.store.migrate import Plan, head_revision, is_known, kpiwatch_version
 from monitor.store.models import metadata
 from monitor.store.schema_lock import schema_lock
-from monitor.store.types import SHANGHAI
+from monitor.store.types import now
 
 FORMAT = "kpiwatch-backup"
 FORMAT_VERSION = 1
@@ -85,14 +84,14 @@ def backup(url: str, out: Path, *, overwrite: bool = False) -> Manifest:
         else:
             revision, tables, server = _dump_postgresql(url, dump)
         manifest = Manifest(kpiwatch_version=kpiwatch_version(), schema_revision=revision, backend=_backend(url),
-                            created_at=datetime.now(SHANGHAI).isoformat(timespec="seconds"),
+                            created_at=now().isoformat(timespec="seconds"),
                             source=make_url(url).render_as_string(hide_password=True), dump=dump.name,
                             dump_sha256=_sha256(dump), tables=tables, server_version=server)
         partial = Path(tmp) / "archive.tar"
         with _open_archive(partial, manifest.backend) as archive:
             data = json.dumps(asdict(manifest), ensure_ascii=False, indent=2).encode("utf-8")
             info = tarfile.TarInfo(MANIFEST)
-            info.size, info.mtime = len(data), int(datetime.now(SHANGHAI).timestamp())
+            info.size, info.mtime = len(data), int(now().timestamp())
             archive.addfile(info, io.BytesIO(data))
             archive.add(dump, arcname=dump.name, filter=_anonymous)
         os.replace(partial, out)
@@ -140,7 +139,8 @@ def restore(url: str, path: Path, *, force: bool = False, show: Callable[[Plan],
     if not is_known(manifest.schema_revision):
         raise BackupError(f"备份的结构版本 {manifest.schema_revision}（由 kpiwatch {manifest.kpiwatch_version} 写成）"
                           f"比此 kpiwatch（{kpiwatch_version()}，最新版本 {head_revision()}）新：请用 kpiwatch "
-                          f"{manifest.kpiwatch_version} 或更新的版本恢复 (the backup's schema is newer than this kpiwatch)")
+                          f"{manifest.kpiwatch_version} 或更新的版本恢复 "
+                          "(the backup's schema is newer than this kpiwatch)")
     with tempfile.TemporaryDirectory(prefix="kpiwatch-restore-") as tmp:
         dump = Path(tmp) / manifest.dump
         _extract(path, manifest.dump, dump)

@@ -29,10 +29,10 @@ class SchemaError(RuntimeError):
 class UnknownRevision(SchemaError):
     """The store (or a backup) has a revision this kpiwatch does not have: a newer kpiwatch wrote it."""
 
-    def __init__(self, revision: str, where: str = "数据库") -> None:
+    def __init__(self, revision: str) -> None:
         self.revision = revision
-        super().__init__(f"{where}的结构版本 {revision} 比此 kpiwatch（{kpiwatch_version()}，最新版本 {head_revision()}）"
-                         f"新：请安装写入它的那个或更新的 kpiwatch "
+        super().__init__(f"数据库的结构版本 {revision} 比此 kpiwatch（{kpiwatch_version()}，"
+                         f"最新版本 {head_revision()}）新：请安装写入它的那个或更新的 kpiwatch "
                          f"(schema revision {revision} is newer than this kpiwatch knows)")
 
 

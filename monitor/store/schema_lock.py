@@ -13,13 +13,12 @@ import os
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection, make_url
 
-from monitor.store.types import SHANGHAI
+from monitor.store.types import now
 
 # pg_advisory_lock takes one bigint: the ASCII of "kpiwatch". pg_locks shows it as classid/objid (high/low half).
 LOCK_KEY = int.from_bytes(b"kpiwatch", "big")
@@ -64,7 +63,7 @@ def schema_lock(url: str, *, shared: bool = False, wait: bool = True,
 
 
 def _holder() -> str:
-    return f"pid {os.getpid()} on {socket.gethostname()} since {datetime.now(SHANGHAI):%Y-%m-%d %H:%M:%S}"
+    return f"pid {os.getpid()} on {socket.gethostname()} since {now():%Y-%m-%d %H:%M:%S}"
 
 
 @contextmanager
