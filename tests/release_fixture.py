@@ -14,8 +14,9 @@ with `supersedes_id`), an acknowledgement and two waivers, one revoked (`monitor
 `kpiwatch scheduler --run-seconds 70` (the job store, a job lease, job runs), and with the SMTP port closed
 and `max_attempts = 1`: `kpiwatch evaluate --as-of 2024-08-05`, `kpiwatch notify --as-of 2024-08-05`
 (failed), `kpiwatch evaluate --as-of 2024-08-06`, `kpiwatch notify --as-of 2024-08-06 --no-send` (pending).
-Then `python -m tests.release_fixture store/kpiwatch.sqlite > tests/data/release_0_1_0.sql`. At the next
-release, do the same with that release's code and add its file and revision to `REVISIONS`.
+Then `python -m tests.release_fixture store/kpiwatch.sqlite > tests/data/release_0_1_0.sql`, with the seed
+documents' paths (the checkout's) replaced by an installed kpiwatch's. At the next release, do the same with that
+release's code and add its file and revision to `REVISIONS`.
 """
 
 from __future__ import annotations
