@@ -28,6 +28,9 @@ SEEDS = ROOT / "monitor" / "examples"
 SEED_HRSS = SEEDS / "000_65cb778bbbd667b7.txt"
 SEED_UNION = SEEDS / "004_a620ed73b42e717d.txt"
 
+# Fixtures of the previous release (its store, and a schema revision after head) for every test module.
+pytest_plugins = ["tests.release_fixture"]
+
 PG_SERVER = os.environ.get("KPIWATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.config import Config, ConfigError, load_config
 from monitor.store.db import make_engine, upgrade
+from monitor.store.migrate import SchemaError
 
 
 def load_settings() -> Config:
@@ -29,7 +30,7 @@ def open_store(settings: Config | None = None, *, migrate: bool = True) -> Itera
     if migrate:
         try:
             upgrade(settings.database.url)
-        except (SQLAlchemyError, OSError) as exc:
+        except (SQLAlchemyError, OSError, SchemaError) as exc:
             raise StoreUnavailable(settings.database.url, exc) from exc
     engine = make_engine(settings.database.url)
     try:

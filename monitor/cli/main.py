@@ -71,4 +71,8 @@ def _register() -> None:
 
     notify_cli.register(app)
 
+    from monitor.cli import backup as backup_cli
+
+    backup_cli.register(app)
+
 _register()

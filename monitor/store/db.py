@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
+
+if TYPE_CHECKING:
+    from monitor.store.migrate import Plan
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -110,12 +112,13 @@ def alembic_config(url: str) -> AlembicConfig:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the schema at `url` to `revision`; a SQLite file's folder is created if missing."""
-    parsed = make_url(normalise_url(url))
-    if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", *, show: Callable[[Plan], None] | None = None, wait: bool = True,
+            waiting: Callable[[str], None] | None = None) -> Plan:
+    """Bring the schema at `url` to `revision`, one process at a time (a second one waits, calling `waiting`
+    with who holds the lock); `show` sees the plan before it runs. A SQLite file's folder is created if missing."""
+    from monitor.store.migrate import migrate
+
+    return migrate(url, revision, show=show, wait=wait, waiting=waiting)
 
 
 def current_revision(url: str) -> str | None:

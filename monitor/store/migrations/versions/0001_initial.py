@@ -1,12 +1,13 @@
 """initial
 
 Revision ID: 0001
-Revises:
+Revises: 
 """
 
+from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
+
 
 revision = '0001'
 down_revision = None
