@@ -63,7 +63,8 @@ def app_factory():
 def build_store(url: str, clients: int, per_client: int) -> tuple[list[str], list[list[int]], int]:
     from monitor.accounts.passwords import hash_password
     from monitor.accounts.tokens import create_token
-    from monitor.store.db import make_engine, session_scope, upgrade
+    from monitor.store.db import make_engine, session_scope
+    from monitor.store.migrate import upgrade
     from monitor.store.models import BudgetYear, Department, Indicator, Project, User
     from rules.targets import parse_target
 

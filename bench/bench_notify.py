@@ -28,7 +28,8 @@ from sqlmodel import Session
 from monitor.config import Config
 from monitor.notify.outbox import NewMessage, enqueue_many
 from monitor.notify.sender import send_pending
-from monitor.store.db import make_engine, upgrade
+from monitor.store.db import make_engine
+from monitor.store.migrate import upgrade
 from notifications.render import render_digest
 from notifications.smtp import SmtpSettings
 from notifications.views import Digest, Item

@@ -26,7 +26,8 @@ from sqlmodel import Session
 
 from monitor.config import Config
 from monitor.reports import ReportRequest, pdf, produce
-from monitor.store.db import make_engine, upgrade
+from monitor.store.db import make_engine
+from monitor.store.migrate import upgrade
 from monitor.store.models import BudgetYear, Department, Indicator, Project, Report, Spending
 from rules.scoring import GRADE_BANDS
 from rules.targets import parse_target

@@ -25,7 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from monitor.store.db import make_engine, upgrade  # noqa: E402 - needs the sys.path line above (run as a script)
+from monitor.store.db import make_engine  # noqa: E402 - needs the sys.path line above (run as a script)
+from monitor.store.migrate import upgrade  # noqa: E402 - likewise
 from rules.targets import parse_target_cached  # noqa: E402 - likewise
 from rules.terms import GRADES  # noqa: E402 - likewise
 

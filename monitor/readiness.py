@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
 from monitor.config import Config
-from monitor.store.db import MIGRATIONS
+from monitor.store.migrate import MIGRATIONS
 from monitor.store.models import SchedulerJob
 from monitor.store.types import now
 

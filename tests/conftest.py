@@ -20,7 +20,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
-from monitor.store.db import make_engine, normalise_url, upgrade
+from monitor.store.db import make_engine, normalise_url
+from monitor.store.migrate import upgrade
 from monitor.store.models import metadata
 
 ROOT = Path(__file__).resolve().parent.parent

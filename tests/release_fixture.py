@@ -33,7 +33,8 @@ import pytest
 from sqlalchemy import Boolean, MetaData, create_engine, select, text
 from sqlalchemy.engine import Engine
 
-from monitor.store.db import make_engine, upgrade
+from monitor.store.db import make_engine
+from monitor.store.migrate import upgrade
 
 DATA = Path(__file__).parent / "data"
 # Each released fixture and the schema revision of that release.
@@ -263,14 +264,13 @@ def downgrade() -> None:
 def next_schema(tmp_path, monkeypatch) -> Iterator[str]:
     """The real migrations plus one test-only revision after their head, the kind the next issues add: what a
     store of the previous release goes through when it meets a newer kpiwatch. Yields the new revision."""
-    from monitor.store import db
-    from monitor.store.migrate import head_revision
+    from monitor.store import migrate
 
     copy = tmp_path / "migrations"
-    shutil.copytree(db.MIGRATIONS, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    (copy / "versions" / f"{NEXT}.py").write_text(NEXT_REVISION.format(revision=NEXT, down=head_revision()),
+    shutil.copytree(migrate.MIGRATIONS, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "versions" / f"{NEXT}.py").write_text(NEXT_REVISION.format(revision=NEXT, down=migrate.head_revision()),
                                                  encoding="utf-8")
-    monkeypatch.setattr(db, "MIGRATIONS", copy)
+    monkeypatch.setattr(migrate, "MIGRATIONS", copy)
     yield NEXT
 
 

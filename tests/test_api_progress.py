@@ -195,7 +195,8 @@ def test_a_post_while_another_process_holds_the_write_lock_is_told_to_retry_and_
 
     from sqlalchemy import event
 
-    from monitor.store.db import make_engine, upgrade
+    from monitor.store.db import make_engine
+    from monitor.store.migrate import upgrade
 
     url = f"sqlite:///{tmp_path}/busy.sqlite"
     upgrade(url)

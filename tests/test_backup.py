@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 
 from monitor.cli.main import app
 from monitor.store.backup import BackupError, pg_tool, read_manifest
-from monitor.store.db import current_revision, make_engine, upgrade
-from monitor.store.migrate import head_revision
+from monitor.store.db import make_engine
+from monitor.store.migrate import current_revision, head_revision, upgrade
 from monitor.store.models import Department
 from tests import release_fixture
 from tests.conftest import create_database

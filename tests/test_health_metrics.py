@@ -20,8 +20,9 @@ from monitor.config import Config, PortalConfig, SchedulerConfig
 from monitor.evaluation import run_evaluation
 from monitor.notify.outbox import NewMessage, enqueue_many
 from monitor.notify.sender import send_pending
-from monitor.store.db import current_revision, make_engine
-from monitor.store.models.evaluation import SchedulerJob
+from monitor.store.db import make_engine
+from monitor.store.migrate import current_revision
+from monitor.store.models import SchedulerJob
 from monitor.web.app import create_app
 from notifications.smtp import SmtpSettings
 from tests.test_notify_support import Sink

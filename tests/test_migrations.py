@@ -17,8 +17,8 @@ from sqlalchemy import inspect, select
 from typer.testing import CliRunner
 
 from monitor.cli.main import app
-from monitor.store.db import MIGRATIONS, current_revision, make_engine, upgrade
-from monitor.store.migrate import head_revision, migrate, plan_upgrade, scripts
+from monitor.store.db import make_engine
+from monitor.store.migrate import MIGRATIONS, current_revision, head_revision, migrate, plan_upgrade, scripts, upgrade
 from monitor.store.models import metadata
 from tests import release_fixture
 from tests.release_fixture import NEXT, lost, snapshot

@@ -45,7 +45,8 @@ from monitor.progress.workbook import build_csv, build_workbook
 from monitor.reports import ReportRequest, produce
 from monitor.spreadsheets import cells
 from monitor.store import audit
-from monitor.store.db import make_engine, upgrade
+from monitor.store.db import make_engine
+from monitor.store.migrate import upgrade
 from monitor.store.models import Department
 from tests.conftest import create_database
 from tests.test_exports_no_formula import (

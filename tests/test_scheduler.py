@@ -23,7 +23,8 @@ from monitor.scheduler.service import (
     start,
     sync_jobs,
 )
-from monitor.store.db import make_engine, upgrade
+from monitor.store.db import make_engine
+from monitor.store.migrate import upgrade
 from monitor.store.models import EvaluationRun, JobLease, JobRun
 from tests.conftest import ROOT, create_database
 from tests.evaluation_seed_data import store

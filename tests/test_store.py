@@ -10,7 +10,8 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from monitor.cli.main import app
-from monitor.store.db import current_revision, make_engine, upgrade
+from monitor.store.db import make_engine
+from monitor.store.migrate import current_revision, upgrade
 from monitor.store.models import BudgetYear, Department, Project, metadata
 from tests.conftest import SEED_UNION
 

@@ -10,8 +10,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.config import Config, ConfigError, load_config
-from monitor.store.db import make_engine, upgrade
-from monitor.store.migrate import SchemaError
+from monitor.store.db import make_engine
+from monitor.store.migrate import SchemaError, upgrade
 
 
 def load_settings() -> Config:

@@ -6,8 +6,7 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.cli.common import StoreUnavailable, load_settings, shown_url
-from monitor.store.db import current_revision
-from monitor.store.migrate import Plan, SchemaError, migrate
+from monitor.store.migrate import Plan, SchemaError, current_revision, migrate
 from monitor.store.schema_lock import SchemaLockBusy
 
 app = typer.Typer(help="数据库结构 (schema of the store).", no_args_is_help=True)

@@ -14,7 +14,8 @@ from rich.console import Console
 from sqlalchemy.engine import Engine
 
 from monitor.config import Config, DatabaseConfig, load_config
-from monitor.store.db import make_engine, upgrade
+from monitor.store.db import make_engine
+from monitor.store.migrate import upgrade
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 SEED_DOCUMENTS = sorted(EXAMPLES.glob("*.txt"))

@@ -30,8 +30,8 @@ from pathlib import Path
 from sqlalchemy import inspect, pool, text
 from sqlalchemy.engine import URL, Connection, make_url
 
-from monitor.store.db import make_engine, normalise_url, upgrade
-from monitor.store.migrate import Plan, head_revision, is_known, kpiwatch_version
+from monitor.store.db import make_engine, normalise_url
+from monitor.store.migrate import Plan, head_revision, is_known, kpiwatch_version, upgrade
 from monitor.store.models import metadata
 from monitor.store.schema_lock import schema_lock
 from monitor.store.types import now

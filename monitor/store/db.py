@@ -1,22 +1,16 @@
-"""Engines, sessions and schema upgrades for SQLite (embedded default) and PostgreSQL (production)."""
+"""Engines and sessions for SQLite (embedded default) and PostgreSQL (production); schema changes are in
+`migrate.py`."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
-
-if TYPE_CHECKING:
-    from monitor.store.migrate import Plan
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def normalise_url(url: str) -> str:
@@ -103,30 +97,3 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
-
-
-def alembic_config(url: str) -> AlembicConfig:
-    config = AlembicConfig()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
-    return config
-
-
-def upgrade(url: str, revision: str = "head", *, show: Callable[[Plan], None] | None = None, wait: bool = True,
-            waiting: Callable[[str], None] | None = None) -> Plan:
-    """Bring the schema at `url` to `revision`, one process at a time (a second one waits, calling `waiting`
-    with who holds the lock); `show` sees the plan before it runs. A SQLite file's folder is created if missing."""
-    from monitor.store.migrate import migrate
-
-    return migrate(url, revision, show=show, wait=wait, waiting=waiting)
-
-
-def current_revision(url: str) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
-    finally:
-        engine.dispose()

@@ -13,13 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
+from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 
-from monitor.store.db import alembic_config, current_revision, normalise_url
+from monitor.store.db import make_engine, normalise_url
 from monitor.store.schema_lock import schema_lock
+
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class SchemaError(RuntimeError):
@@ -150,3 +153,28 @@ def migrate(url: str, revision: str = "head", *, downgrade: bool = False,
             else:
                 command.upgrade(config, plan.target or "head")
     return plan
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    return config
+
+
+def current_revision(url: str) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def upgrade(url: str, revision: str = "head", *, show: Callable[[Plan], None] | None = None, wait: bool = True,
+            waiting: Callable[[str], None] | None = None) -> Plan:
+    """Bring the schema at `url` to `revision`, one process at a time (a second one waits, calling `waiting`
+    with who holds the lock); `show` sees the plan before it runs. A SQLite file's folder is created if missing."""
+    return migrate(url, revision, show=show, wait=wait, waiting=waiting)

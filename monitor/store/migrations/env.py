@@ -1,4 +1,4 @@
-"""Alembic environment: runs against the URL that `monitor.store.db.alembic_config` put in the config."""
+"""Alembic environment: runs against the URL that `monitor.store.migrate.alembic_config` put in the config."""
 
 from typing import Any, Literal
 
@@ -27,7 +27,7 @@ def run_migrations_online() -> None:
         return
     url = config.get_main_option("sqlalchemy.url")
     if url is None:
-        raise RuntimeError("the Alembic config has no sqlalchemy.url (see monitor.store.db.alembic_config)")
+        raise RuntimeError("the Alembic config has no sqlalchemy.url (see monitor.store.migrate.alembic_config)")
     engine = make_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         _run(connection)
