@@ -41,17 +41,20 @@ from rules.terms import MEASURED_KINDS, SCHEDULED_KINDS, SYMBOL
 __all__ = [
     "DIRECTIONS",
     "COMPARATORS",
+    "RANGE",
     "Occurrence",
     "Target",
     "parse_target",
     "parse_target_cached",
 ]
 
-DIRECTIONS: tuple[str, ...] = ("higher_is_better", "lower_is_better", "exact")
-COMPARATORS: tuple[str, ...] = (">=", ">", "<=", "<", "=")
+DIRECTIONS: tuple[str, ...] = ("higher_is_better", "lower_is_better", "exact", "within")
+# A range "90%-95%" is the window [value, upper], both bounds included (comparator "[]", direction "within").
+RANGE = "[]"
+COMPARATORS: tuple[str, ...] = (">=", ">", "<=", "<", "=", RANGE)
 
 _DIRECTION = {">=": "higher_is_better", ">": "higher_is_better", "<=": "lower_is_better",
-              "<": "lower_is_better", "=": "exact"}
+              "<": "lower_is_better", "=": "exact", RANGE: "within"}
 # A "±x以内" target is a tolerance on the absolute deviation; canonical() must give the ± back.
 BAND_NOTE = "±：允许偏差，按偏差绝对值不超过该值评价"
 
