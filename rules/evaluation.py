@@ -285,7 +285,7 @@ def _measured(ind: pd.DataFrame, reports: pd.DataFrame, as_of: date, s: Evaluati
     reason = _measured_reasons(
         rule=rule, df=df, actual=actual_raw, target=target, expected=expected, ratio=ratio, point_ratio=point_ratio,
         forecast=forecast, cmp=cmp, unit=unit, rep_day=rep_day, cumulative=cumulative, lower=lower,
-        as_of=as_of, measure_day=measure_day, staleness=s.staleness_days, blue_at=float(s.blue_at),
+        as_of=as_of, measure_day=measure_day, staleness=s.staleness_days, blue_at=float(s.blue_at), upper=upper,
     )
     return pd.DataFrame({
         "indicator_id": df["indicator_id"].to_numpy(),
@@ -312,7 +312,7 @@ def _measure_day(start: np.ndarray, end: np.ndarray, month: int) -> np.ndarray:
 
 
 def _measured_reasons(*, rule, df, actual, target, expected, ratio, point_ratio, forecast, cmp, unit, rep_day,
-                      cumulative, lower, as_of, measure_day, staleness, blue_at) -> np.ndarray:
+                      cumulative, lower, as_of, measure_day, staleness, blue_at, upper) -> np.ndarray:
     """One short sentence per row, by rule: the figures are rendered once for all rows (once per distinct
     value, see `fmt_number`), then each rule's rows get their template by array concatenation."""
     def text(values) -> np.ndarray:
@@ -324,6 +324,11 @@ def _measured_reasons(*, rule, df, actual, target, expected, ratio, point_ratio,
     expected_all = text(fmt_number(expected, unit))
     target_num = text(fmt_number(target, unit))
     target_all = text(pd.Series(cmp).map(SYMBOL).fillna("")) + target_num
+    ranged = cmp == RANGE
+    if ranged.any():  # "90%至95%"; over a range is over its upper bound
+        upper_num = text(fmt_number(upper, unit))
+        target_all = np.where(ranged, target_num + "至" + upper_num, target_all)
+        target_num = np.where(ranged, upper_num, target_num)
     day_all = text(fmt_day(rep_day, as_of.year))
     word_all = np.where(cumulative, np.where(lower, "累计", "完成"), "报告为").astype(object)
     for group in np.unique(rule):

@@ -189,7 +189,8 @@ def allocate(total: Decimal, weights: Sequence[Decimal], rules: ScoringRules) ->
         return []
     unit = _unit(rules)
     units = int(_q(Decimal(total), rules) / unit)
-    places = max(max(-Decimal(w).as_tuple().exponent for w in weights), 0)  # type: ignore[operator]
+    exponents = [Decimal(w).as_tuple().exponent for w in weights]
+    places = max([0, *(-e for e in exponents if isinstance(e, int))])
     scaled = [int(Decimal(w).scaleb(places)) for w in weights]
     whole = sum(scaled)
     floors = [units * w // whole for w in scaled]
