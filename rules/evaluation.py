@@ -7,7 +7,7 @@ the result back; tests build the frames by hand from the seed documents' real �
 Input frames (extra columns are ignored):
 - projects:    project_id, year, plan_start, plan_end (dates or NaT), annual_funds (float 元, may be NaN)
 - indicators:  indicator_id, project_id, kind, comparator, target_value (float), unit, direction, name,
-               value_text, parse_reason
+               value_text, parse_reason; optionally target_upper (float, a range's upper bound)
 - occurrences: indicator_id, start, due — one row per occurrence of deadline / window / recurring targets
 - reports:     indicator_id, value, as_of, occurrence_due, completed_on, grade, forecast — EFFECTIVE rows
                only (the caller drops superseded ones); `as_of` is the date the fact refers to
@@ -23,7 +23,9 @@ Rules (defaults; every threshold lives in `EvaluationSettings`, rules/terms.py):
 - Cumulative quantities, higher is better: ratio = actual ÷ (target × 序时进度 at the report's date), in %;
   below 60 red, below 80 yellow, else green; at or above 120% of the annual target blue; a reported 0 red.
 - Caps (≤, <): within the cap green, over it red (`over_cap`); a forecast over the cap yellow (`behind`).
-  "= x": green only when exactly met. "±x以内" compares the absolute deviation with x.
+  "= x": green only when exactly met. "±x以内" compares the absolute deviation with x. > and < are strict.
+  A range ("90%-95%", comparator "[]", upper bound in the optional column `target_upper`) is a window like
+  "= x": green inside both bounds, red over the upper one, below the lower one judged as a floor.
 - Point measures (percent, and per-unit quantities such as 人均/单价): the latest value against the target;
   below it but at least `percent_yellow_from` % of it yellow, else red. Before the measuring date and
   unreported: `not_due`.
@@ -35,6 +37,9 @@ Rules (defaults; every threshold lives in `EvaluationSettings`, rules/terms.py):
 - Nothing reported once something is expected, or the last report older than `staleness_days` (and the
   target not yet met): grey `no_report`. Missing is never "no deviation".
 - Unparsed (or not yet parsed) targets: grey `unparsed`.
+
+Every threshold is decided exactly (`rules.exact`): a ratio exactly at 60% of 序时进度 is yellow, never red by a
+float's 59.99999999999999; figures compare as the decimals they were stored as.
 """
 
 from __future__ import annotations
@@ -45,8 +50,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from rules.exact import sign
 from rules.formatting import fmt_day, fmt_number, fmt_percent
 from rules.lights import project_states
+from rules.targets import RANGE
 from rules.terms import (
     GRADE_LIGHTS,
     LIKELIHOODS,
@@ -57,7 +64,7 @@ from rules.terms import (
     UNPARSED,
     EvaluationSettings,
 )
-from rules.time_progress import DAY, active_periods, as_days, days_between, elapsed_days, progress_fraction
+from rules.time_progress import DAY, active_periods, as_days, days_between, elapsed_days, progress
 
 CERTAIN, POSSIBLE, IMPOSSIBLE = LIKELIHOODS
 STATE_COLUMNS = ["indicator_id", "project_id", "occurrence", "light", "status", "expected", "actual", "ratio",
@@ -183,11 +190,15 @@ def _measured(ind: pd.DataFrame, reports: pd.DataFrame, as_of: date, s: Evaluati
                   & ~name.str.contains(NON_CUMULATIVE_NAME).to_numpy()).to_numpy()
     lower = np.isin(cmp, ["<=", "<"])
     exact = cmp == "="
-    higher = ~lower & ~exact
+    # "=" is the window [target, target]; a range "90%-95%" the window [target, upper]
+    window = exact | (cmp == RANGE)
+    upper = df["target_upper"].to_numpy(dtype=np.float64) if "target_upper" in df else np.full(n, np.nan)
+    upper = np.where(exact, target, upper)
+    higher = ~lower & ~window
 
-    f_now = progress_fraction(as_of, start, end, mode=s.progress_mode, curve=s.progress_curve)
-    f_rep = progress_fraction(np.where(reported, rep_day, today), start, end, mode=s.progress_mode,
-                              curve=s.progress_curve)
+    elapsed_now = progress(as_of, start, end, mode=s.progress_mode, curve=s.progress_curve)
+    elapsed = progress(np.where(reported, rep_day, today), start, end, mode=s.progress_mode, curve=s.progress_curve)
+    f_now, f_rep = elapsed_now.fraction, elapsed.fraction
     expected = np.where(cumulative, target * np.where(reported, f_rep, f_now), target)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(expected > 0, actual / expected * 100, np.nan)
@@ -198,13 +209,29 @@ def _measured(ind: pd.DataFrame, reports: pd.DataFrame, as_of: date, s: Evaluati
     forecast = np.where(np.isnan(rep_forecast), forecast, rep_forecast)
     forecast = np.where(reported, forecast, np.nan)
 
-    met = np.select([cmp == ">", cmp == "<", cmp == "<=", exact],
-                    [actual > target, actual < target, actual <= target, np.isclose(actual, target)],
-                    actual >= target)
+    # Every threshold below is decided exactly (rules.exact): figures compare as the decimals they were stored
+    # as, ratios as products (actual × 100 < 60 × target × 序时进度), never through a rounded division.
+    vs_target = np.sign(actual - target)  # exact: two floats read from decimals order as the decimals do
+    met = np.select([cmp == ">", lower, window], [vs_target > 0, np.where(cmp == "<", vs_target < 0, vs_target <= 0),
+                                                  (vs_target >= 0) & (actual <= upper)], vs_target >= 0)
     met &= reported
-    over = reported & (np.select([cmp == "<", cmp == "<="], [actual >= target, actual > target],
-                                 exact & (actual > target) & ~np.isclose(actual, target)))
-    blue = reported & higher & (actual >= target * float(s.blue_at) / 100) & (target > 0)
+    over = reported & np.select([cmp == "<", cmp == "<=", window], [vs_target >= 0, vs_target > 0, actual > upper],
+                                False)
+    short = reported & ~met & ~over  # the rows whose band a ratio decides
+
+    def forecast_vs(percent, where: np.ndarray) -> np.ndarray:
+        """sign(forecast − target × percent ÷ 100); a linear projection is actual × days_total ÷ days_in."""
+        given = ~np.isnan(rep_forecast)
+        projecting = cumulative & ~given & (days_in != days_total)
+        own = np.where(given, rep_forecast, actual)
+        if percent == 100:
+            plain = np.sign(own - target)
+        else:
+            plain = sign([own, 100], [target, percent], n, where & ~projecting)
+        projected = sign([actual, days_total, 100], [target, days_in, percent], n, where & projecting)
+        return np.where(projecting, projected, plain)
+
+    blue = reported & higher & (target > 0) & (sign([actual, 100], [target, s.blue_at], n, reported & higher) >= 0)
     ended = today >= end
     stale = reported & (days_between(np.where(reported, rep_day, today), today) > s.staleness_days)
     # point measures are due at their measuring date; cumulative ones once the period has run a while
@@ -212,9 +239,14 @@ def _measured(ind: pd.DataFrame, reports: pd.DataFrame, as_of: date, s: Evaluati
     expected_by_now = np.where(cumulative, (days_between(start, today) >= s.staleness_days) & (f_now > 0),
                                today >= measure_day)
     point_ratio = np.where(target > 0, actual / np.where(target > 0, target, 1) * 100, np.nan)
-    forecast_over = lower & cumulative & reported & (forecast > target)
+    near_target = (target > 0) & (sign([actual, 100], [target, s.percent_yellow_from], n, short & ~cumulative) >= 0)
+    forecast_over = lower & cumulative & reported & (forecast_vs(100, lower & cumulative & reported) > 0)
     # a cap is only "within" if the latest figure is fresh and the year-end projection stays under it
     cap_pending = lower & cumulative & (stale | forecast_over)
+
+    def progress_below(percent) -> np.ndarray:
+        """ratio < percent, i.e. actual × 100 < percent × target × 序时进度 at the report's date."""
+        return sign([actual, 100], [percent, target, elapsed], n, short & cumulative) < 0
 
     # first matching rule wins; the index is also the reason template (see _measured_reasons)
     conds = [
@@ -228,10 +260,10 @@ def _measured(ind: pd.DataFrame, reports: pd.DataFrame, as_of: date, s: Evaluati
         forecast_over,                                                 # 7 forecast over cap
         actual == 0,                                                   # 8 reported 0
         cumulative & (expected <= 0),                                  # 9 nothing expected yet
-        ~cumulative & (point_ratio >= float(s.percent_yellow_from)),   # 10 point measure near target
+        ~cumulative & near_target,                                     # 10 point measure near target
         ~cumulative,                                                   # 11 point measure short
-        ratio < float(s.red_below),                                    # 12
-        ratio < float(s.yellow_below),                                 # 13
+        progress_below(s.red_below),                                   # 12
+        progress_below(s.yellow_below),                                # 13
     ]
     lights = ["grey", "grey", "red", "blue", "green", "green", "grey", "yellow", "red", "green", "yellow", "red",
               "red", "yellow", "green"]
@@ -241,20 +273,21 @@ def _measured(ind: pd.DataFrame, reports: pd.DataFrame, as_of: date, s: Evaluati
     light = np.array(lights, dtype=object)[rule]
     status = np.array(statuses, dtype=object)[rule]
 
-    possible = float(s.likelihood_possible_from) / 100
+    open_higher = reported & higher & ~met
     likelihood = np.select(
-        [met & ~lower, higher & (forecast >= target), higher & (forecast >= target * possible),
-         higher, over & cumulative, over, forecast_over, lower],
+        [met & ~lower, higher & (forecast_vs(100, open_higher) >= 0),
+         higher & (forecast_vs(s.likelihood_possible_from, open_higher) >= 0), higher, over & cumulative, over,
+         forecast_over, lower],
         [CERTAIN, CERTAIN, POSSIBLE, IMPOSSIBLE, IMPOSSIBLE, POSSIBLE, POSSIBLE, CERTAIN],
         POSSIBLE,
     ).astype(object)
-    likelihood = np.where(exact & met, CERTAIN, likelihood)
+    likelihood = np.where(window & met, CERTAIN, likelihood)
     likelihood[~reported] = None  # nothing reported, nothing to judge
 
     reason = _measured_reasons(
         rule=rule, df=df, actual=actual_raw, target=target, expected=expected, ratio=ratio, point_ratio=point_ratio,
         forecast=forecast, cmp=cmp, unit=unit, rep_day=rep_day, cumulative=cumulative, lower=lower,
-        as_of=as_of, measure_day=measure_day, staleness=s.staleness_days, blue_at=float(s.blue_at),
+        as_of=as_of, measure_day=measure_day, staleness=s.staleness_days, blue_at=float(s.blue_at), upper=upper,
     )
     return pd.DataFrame({
         "indicator_id": df["indicator_id"].to_numpy(),
@@ -281,7 +314,7 @@ def _measure_day(start: np.ndarray, end: np.ndarray, month: int) -> np.ndarray:
 
 
 def _measured_reasons(*, rule, df, actual, target, expected, ratio, point_ratio, forecast, cmp, unit, rep_day,
-                      cumulative, lower, as_of, measure_day, staleness, blue_at) -> np.ndarray:
+                      cumulative, lower, as_of, measure_day, staleness, blue_at, upper) -> np.ndarray:
     """One short sentence per row, by rule: the figures are rendered once for all rows (once per distinct
     value, see `fmt_number`), then each rule's rows get their template by array concatenation."""
     def text(values) -> np.ndarray:
@@ -293,6 +326,11 @@ def _measured_reasons(*, rule, df, actual, target, expected, ratio, point_ratio,
     expected_all = text(fmt_number(expected, unit))
     target_num = text(fmt_number(target, unit))
     target_all = text(pd.Series(cmp).map(SYMBOL).fillna("")) + target_num
+    ranged = cmp == RANGE
+    if ranged.any():  # "90%至95%"; over a range is over its upper bound
+        upper_num = text(fmt_number(upper, unit))
+        target_all = np.where(ranged, target_num + "至" + upper_num, target_all)
+        target_num = np.where(ranged, upper_num, target_num)
     day_all = text(fmt_day(rep_day, as_of.year))
     word_all = np.where(cumulative, np.where(lower, "累计", "完成"), "报告为").astype(object)
     for group in np.unique(rule):

@@ -7,9 +7,9 @@ part: nothing is expected of them yet. A project with nothing to judge is grey.
 
 Budget execution: spent (the latest effective 执行数 on or before the as-of date) ÷ annual funds = 执行率;
 ÷ 序时进度 at the spending's date = the ratio that sets the light (below 60% red, below 80% yellow, else
-green). A zero or missing budget gives 执行率 0 and a grey light ("nothing to execute"), never a division
-error; no spending reported, or a report older than the staleness limit, is grey too: missing is 未填报,
-not zero.
+green; decided exactly at the thresholds, so exactly 60% is yellow: see `rules.exact`). A zero or missing
+budget gives 执行率 0 and a grey light ("nothing to execute"), never a division error; no spending reported, or
+a report older than the staleness limit, is grey too: missing is 未填报, not zero.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from rules.exact import sign
 from rules.formatting import fmt_day, fmt_number, fmt_percent
 from rules.terms import LIGHT_SHORT_NAMES, LIGHTS, LIGHTS_BY_SEVERITY, SEVERITY, EvaluationSettings
-from rules.time_progress import active_periods, as_days, days_between, elapsed_days, progress_fraction
+from rules.time_progress import active_periods, as_days, days_between, elapsed_days, progress
 
 _BY_SEVERITY = np.array(LIGHTS_BY_SEVERITY, dtype=object)
 PROJECT_COLUMNS = ["project_id", "light", "budget_light", "spent", "execution_rate", "execution_ratio",
@@ -78,10 +79,10 @@ def project_states(
     day = as_days(df["day"])
     reported = ~np.isnan(spent)
     no_budget = ~(funds > 0)
+    elapsed = progress(np.where(reported, day, today), start, end, mode=s.progress_mode, curve=s.progress_curve)
+    f = elapsed.fraction
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(no_budget, 0.0, spent / np.where(no_budget, 1, funds) * 100)
-        f = progress_fraction(np.where(reported, day, today), start, end, mode=s.progress_mode,
-                              curve=s.progress_curve)
         ratio = np.where(no_budget, 0.0, np.where(f > 0, rate / np.where(f > 0, f, 1), np.nan))
     rate = np.where(reported | no_budget, rate, np.nan)
     ratio = np.where(reported | no_budget, ratio, np.nan)
@@ -89,8 +90,11 @@ def project_states(
                         spent * elapsed_days(end, start) / elapsed_days(np.where(reported, day, today), start),
                         np.nan)
     stale = reported & (days_between(np.where(reported, day, today), today) > s.staleness_days)
-    conds = [no_budget, ~reported, stale, np.isnan(ratio), ratio < float(s.budget_red_below),
-             ratio < float(s.budget_yellow_below)]
+    # ratio < x, decided exactly: spent × 100 < x × funds × 序时进度
+    def below(threshold) -> np.ndarray:
+        return sign([spent, 100], [threshold, funds, elapsed], len(df)) < 0
+
+    conds = [no_budget, ~reported, stale, np.isnan(ratio), below(s.budget_red_below), below(s.budget_yellow_below)]
     rule = np.select(conds, np.arange(len(conds)), len(conds))
     budget_light = np.array(["grey", "grey", "grey", "green", "red", "yellow", "green"], dtype=object)[rule]
 

@@ -6,27 +6,35 @@ application fills from `[scoring]` in config.toml, because provinces differ.
 
 Rules as implemented (p = the indicator's points, a = 实际完成值, t = 年度指标值):
 - level weights 预算执行率 10 / 产出 50 / 效益 30 / 满意度 10; a level with no indicator hands its points
-  to its heir (满意度 → 效益 by default); inside a level p = level points × w ÷ Σw, w = Indicator.weight or 1;
+  to its heir (满意度 → 效益 by default); inside a level p = level points × w ÷ Σw, w = Indicator.weight or 1,
+  printed with two decimals by largest remainder (`allocate`), so the 分值 column adds up to the level's points;
 - 预算执行率: min(执行率 × 10, 10) (执行率 as a fraction; a zero budget scores 0);
-- higher is better: a ≥ t → p, else p × a ÷ t (never above p, never below 0);
-- lower is better: a ≤ t → p, else p × (1 − (a − t) ÷ t), 0 from a ≥ 2t (multiple configurable); t = 0 → 0 when over;
-- exact ("="): a = t → p, else p × (1 − |a − t| ÷ t), 0 when t = 0;
+- met or not is judged by the comparator as the light judges it (> and < strict, "=" exactly, a range with both
+  bounds included); met → p; otherwise, by direction:
+- higher is better: p × a ÷ t (never below 0);
+- lower is better: p × (1 − (a − t) ÷ t), 0 from a ≥ 2t (multiple configurable); t = 0 → 0 when over;
+- exact ("=") and ranges: p × (1 − |a − b| ÷ b) for the bound b that is missed, 0 when b = 0;
+- a target not met never scores p: at most p − 0.01 (">90%" with 90 reported is not met, in the light or here);
 - deadline / window / recurring: per occurrence p ÷ n when done on time, × late_share when done late,
   × missed_share when not done;
 - qualitative (and unparsed targets with a grade): the grade fixes a band of p (达成 80–100%, 部分达成 60–80%,
   未达成 0–60%) and a person picks inside it; a pick outside is refused (`BandError`); without a pick the
   draft uses the band's lower end and says so;
 - nothing reported → 0 points, shown as 未填报 (never "无偏差");
-- grade 优 ≥ 90, 良 ≥ 80, 中 ≥ 60, else 差; every indicator below its points needs 偏差原因分析及改进措施.
+- every score is computed in Decimal from the printed points and rounded once, to two decimals; the total is the
+  sum of the printed rows, as the table's 总分 is (so a perfect project scores exactly 100.00);
+- grade 优 ≥ 90, 良 ≥ 80, 中 ≥ 60, else 差 (of the printed total); every indicator below its points needs
+  偏差原因分析及改进措施.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from rules.terms import GRADES, MEASURED_KINDS, SCHEDULED_KINDS, SCORE_GRADES
+from rules.targets import RANGE
+from rules.terms import GRADES, MEASURED_KINDS, SCHEDULED_KINDS, SCORE_GRADES, SYMBOL
 
 __all__ = [
     "LEVELS",
@@ -36,6 +44,7 @@ __all__ = [
     "IndicatorInput",
     "IndicatorScore",
     "ProjectScore",
+    "allocate",
     "band_for",
     "check_pick",
     "execution_score",
@@ -89,7 +98,8 @@ class ScoringRules:
 class IndicatorInput:
     """One 三级指标 as the scorer needs it.
 
-    `actual` is the reported 实际完成值 (quantity/percent); `occurrences` the status of each due occurrence
+    `actual` is the reported 实际完成值 (quantity/percent), judged against `target` by `comparator` (the
+    direction's non-strict one if not given) and scored by `direction`; `occurrences` the status of each due occurrence
     of a time-bound target ("on_time", "late", "missed"); `grade` the department's qualitative grade;
     `picked` a person's score in points; `explanation` the 偏差原因分析及改进措施 text.
     """
@@ -100,6 +110,8 @@ class IndicatorInput:
     kind: str
     direction: str | None = None
     target: Decimal | None = None
+    comparator: str | None = None  # as written; decides whether the target is met (> and < are strict)
+    upper: Decimal | None = None  # a range's upper bound (comparator rules.targets.RANGE)
     weight: Decimal | None = None
     actual: Decimal | None = None
     occurrences: tuple[str, ...] = ()
@@ -159,8 +171,44 @@ def level_of(level1: str) -> str | None:
     return None
 
 
+def _unit(rules: ScoringRules) -> Decimal:
+    return Decimal(1).scaleb(-rules.decimals)
+
+
 def _q(value: Decimal, rules: ScoringRules) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-rules.decimals), rounding=ROUND_HALF_UP)
+    return value.quantize(_unit(rules), rounding=ROUND_HALF_UP)
+
+
+def allocate(total: Decimal, weights: Sequence[Decimal], rules: ScoringRules) -> list[Decimal]:
+    """`total` split in proportion to `weights`, each share printed with `rules.decimals` places, the shares adding
+    up to the printed total: each share is rounded down, and the units left over go one each to the largest
+    remainders (the first rows on a tie). 产出 50 over three indicators is 16.67 + 16.67 + 16.66, not 3 × 16.67.
+
+    In integers throughout (units of the last printed place; weights scaled to whole numbers), so it is exact."""
+    if not weights:
+        return []
+    unit = _unit(rules)
+    units = int(_q(Decimal(total), rules) / unit)
+    exponents = [Decimal(w).as_tuple().exponent for w in weights]
+    places = max([0, *(-e for e in exponents if isinstance(e, int))])
+    scaled = [int(Decimal(w).scaleb(places)) for w in weights]
+    whole = sum(scaled)
+    floors = [units * w // whole for w in scaled]
+    remainders = [units * w % whole for w in scaled]
+    for i in sorted(range(len(scaled)), key=lambda i: (-remainders[i], i))[: units - sum(floors)]:
+        floors[i] += 1
+    return [Decimal(f) * unit for f in floors]
+
+
+# The comparator a direction means when none is given: the non-strict one.
+_NON_STRICT = {"higher_is_better": ">=", "lower_is_better": "<=", "exact": "=", "within": RANGE}
+
+
+def _met(comparator: str, a: Decimal, t: Decimal, upper: Decimal) -> bool:
+    """Whether `a` meets the target, as the light judges it (rules.evaluation): > and < are strict."""
+    if comparator in ("=", RANGE):
+        return t <= a <= upper
+    return {">=": a >= t, ">": a > t, "<=": a <= t, "<": a < t}.get(comparator, a >= t)
 
 
 def _fmt(value: Decimal) -> str:
@@ -198,15 +246,15 @@ def check_pick(name: str, grade: str | None, points: Decimal, picked: Decimal, r
 
 def score_indicator(item: IndicatorInput, points: Decimal, rules: ScoringRules) -> IndicatorScore:
     level = level_of(item.level1) or item.level1
-    rounded = _q(points, rules)
+    points = _q(points, rules)  # scored from the points the report prints, so its rule can be recomputed by hand
 
     def done(raw: Decimal, rule: str, status: str = "scored",
              band: tuple[Decimal, Decimal] | None = None) -> IndicatorScore:
         value = _q(min(max(raw, ZERO), points), rules)
-        return IndicatorScore(key=item.key, level=level, name=item.name, points=rounded, score=value, status=status,
+        return IndicatorScore(key=item.key, level=level, name=item.name, points=points, score=value, status=status,
                               rule=rule, band=band, explanation=item.explanation)
 
-    shown = _fmt(rounded)  # the rule quotes the points the report prints, not 7.142857…
+    shown = _fmt(points)  # the rule quotes the points the report prints, not 7.142857…
 
     if item.kind in ("qualitative", "unparsed"):
         if not item.grade:
@@ -244,24 +292,35 @@ def score_indicator(item: IndicatorInput, points: Decimal, rules: ScoringRules) 
         if t is None:
             return done(ZERO, "无指标值，无法计分", status="unscorable")
         direction = item.direction or "higher_is_better"
+        comparator = item.comparator or _NON_STRICT.get(direction, ">=")
+        upper = item.upper if comparator == RANGE else t
+        if upper is None:
+            return done(ZERO, "区间指标缺少上限，无法计分", status="unscorable")
+        if _met(comparator, a, t, upper):
+            if comparator == RANGE:
+                return done(points, f"{_fmt(a)} 在 {_fmt(t)}～{_fmt(upper)} 之内：满分")
+            return done(points, f"{_fmt(a)} {SYMBOL[comparator]} {_fmt(t)}：满分")
+
+        def short(raw: Decimal, rule: str) -> IndicatorScore:
+            """A target not met never scores full points: at most one unit of the last place below them."""
+            scored = done(raw, rule)
+            if scored.score < scored.points or scored.points <= 0:
+                return scored
+            return replace(scored, score=scored.points - _unit(rules), rule=f"{rule}，未达到目标{_fmt(t)}，不得满分")
+
         if direction == "lower_is_better":
-            if a <= t:
-                return done(points, f"{_fmt(a)} ≤ {_fmt(t)}：满分")
             if t <= 0 or a >= t * rules.lower_zero_multiple:
                 return done(ZERO, f"{_fmt(a)} 超出上限 {_fmt(t)} 达 {_fmt(rules.lower_zero_multiple)} 倍及以上：0 分")
-            return done(points * (ONE - (a - t) / t),
-                        f"{shown} × (1 − ({_fmt(a)} − {_fmt(t)}) ÷ {_fmt(t)})")
-        if direction == "exact":
-            if a == t:
-                return done(points, f"{_fmt(a)} = {_fmt(t)}：满分")
-            if t == 0:
+            return short(points * (ONE - (a - t) / t), f"{shown} × (1 − ({_fmt(a)} − {_fmt(t)}) ÷ {_fmt(t)})")
+        if direction in ("exact", "within"):
+            bound = t if a < t else upper
+            if bound == 0:
                 return done(ZERO, f"{_fmt(a)} ≠ 0：0 分")
-            return done(points * (ONE - abs(a - t) / abs(t)), f"{shown} × (1 − |{_fmt(a)} − {_fmt(t)}| ÷ {_fmt(t)})")
-        if a >= t:
-            return done(points, f"{_fmt(a)} ≥ {_fmt(t)}：满分")
+            return short(points * (ONE - abs(a - bound) / abs(bound)),
+                         f"{shown} × (1 − |{_fmt(a)} − {_fmt(bound)}| ÷ {_fmt(bound)})")
         if t <= 0:
-            return done(ZERO, f"{_fmt(a)} < {_fmt(t)}：0 分")
-        return done(points * a / t, f"{shown} × {_fmt(a)} ÷ {_fmt(t)}")
+            return done(ZERO, f"{_fmt(a)} {'≤' if comparator == '>' else '<'} {_fmt(t)}：0 分")
+        return short(points * a / t, f"{shown} × {_fmt(a)} ÷ {_fmt(t)}")
 
     return done(ZERO, f"无法计分的指标类型 {item.kind}", status="unscorable")
 
@@ -307,10 +366,8 @@ def score_project(
     scores: list[IndicatorScore] = []
     for level in LEVELS:
         items = by_level.get(level, [])
-        total_weight = sum((Decimal(i.weight) if i.weight else ONE for i in items), ZERO)
-        for item in items:
-            weight = Decimal(item.weight) if item.weight else ONE
-            scores.append(score_indicator(item, level_points[level] * weight / total_weight, rules))
+        shares = allocate(level_points[level], [Decimal(i.weight) if i.weight else ONE for i in items], rules)
+        scores.extend(score_indicator(item, points, rules) for item, points in zip(items, shares, strict=True))
     total = exec_score + sum((s.score for s in scores), ZERO)
     return ProjectScore(
         execution_rate=rate,

@@ -20,7 +20,14 @@ Durations ("365天", "≥3天") are quantities, whatever the 二级指标.
 Comparators not written are inferred and listed in `inferred`: 0 → "≤ 0"; a bare quantity under 成本指标
 → "≤" (a cost is a cap); any other bare quantity or percent, a percent under 成本指标 included, → "≥"
 (a floor). A unit not written comes from the indicator name's brackets ("合格率(%)", "资金(万元)") or, under
-成本指标, is 元; either way "unit" is listed in `inferred`.
+成本指标, is 元; either way "unit" is listed in `inferred`. A bracket in the name counts only when it holds a real
+unit: "成活率(≥**%)" holds a placeholder target.
+
+Values as the year-end tables write them: "百分比" is "%"; compound units ("元/人*月", "元/人.月", "元/人·天") are
+units, an asterisk is a placeholder only on its own ("≥**%"); "(含)以上" / "(含)以下" are ≥ / ≤, "(不含)" makes them
+strict; a range ("90%-95%", "3-5人") is the window [value, upper] (comparator RANGE). A value outside what its kind
+can mean ("292%" for a 率, a negative target) is kept and flagged in `suspicious` for a person to check.
+Qualitative targets carry the direction their words state (提高 → higher, 可控 / 不超预算 → lower, 合理 → none).
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation, localcontext
 from functools import lru_cache
@@ -41,17 +48,20 @@ from rules.terms import MEASURED_KINDS, SCHEDULED_KINDS, SYMBOL
 __all__ = [
     "DIRECTIONS",
     "COMPARATORS",
+    "RANGE",
     "Occurrence",
     "Target",
     "parse_target",
     "parse_target_cached",
 ]
 
-DIRECTIONS: tuple[str, ...] = ("higher_is_better", "lower_is_better", "exact")
-COMPARATORS: tuple[str, ...] = (">=", ">", "<=", "<", "=")
+DIRECTIONS: tuple[str, ...] = ("higher_is_better", "lower_is_better", "exact", "within")
+# A range "90%-95%" is the window [value, upper], both bounds included (comparator "[]", direction "within").
+RANGE = "[]"
+COMPARATORS: tuple[str, ...] = (">=", ">", "<=", "<", "=", RANGE)
 
 _DIRECTION = {">=": "higher_is_better", ">": "higher_is_better", "<=": "lower_is_better",
-              "<": "lower_is_better", "=": "exact"}
+              "<": "lower_is_better", "=": "exact", RANGE: "within"}
 # A "±x以内" target is a tolerance on the absolute deviation; canonical() must give the ± back.
 BAND_NOTE = "±：允许偏差，按偏差绝对值不超过该值评价"
 
@@ -67,11 +77,14 @@ class Target:
     inferred: tuple[str, ...]  # what was inferred rather than written: "comparator", "unit"
     occurrences: tuple[Occurrence, ...]
     reason: str | None  # why unparsed, or a note; else None
+    upper: Decimal | None = None  # a range's upper bound (comparator RANGE; `value` is its lower bound)
+    suspicious: str | None = None  # why the value looks mistyped ("292%" for a 率), for a person to check
 
     def to_json(self) -> dict:
         """The one stored form (`Indicator.target_json`): plain JSON, the value as exact decimal text, dates as
-        ISO days; `from_json` gives this Target back."""
-        return {
+        ISO days; `from_json` gives this Target back. `upper` and `suspicious` are written only when set, so the
+        stored form of every other target is what it always was."""
+        data = {
             "text": self.text,
             "kind": self.kind,
             "comparator": self.comparator,
@@ -82,12 +95,17 @@ class Target:
             "occurrences": [o.to_json() for o in self.occurrences],
             "reason": self.reason,
         }
+        if self.upper is not None:
+            data["upper"] = _decimal_str(self.upper)
+        if self.suspicious is not None:
+            data["suspicious"] = self.suspicious
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Target:
         """The Target that `to_json` wrote, exactly: the store keeps this form, so a reader gets the reading made
         at import (with that import's budget year and reading of "X月前") instead of parsing the text again."""
-        value = data["value"]
+        value, upper = data["value"], data.get("upper")
         return cls(
             text=data["text"],
             kind=data["kind"],
@@ -98,6 +116,8 @@ class Target:
             inferred=tuple(data["inferred"]),
             occurrences=tuple(Occurrence.from_json(o) for o in data["occurrences"]),
             reason=data["reason"],
+            upper=None if upper is None else Decimal(upper),
+            suspicious=data.get("suspicious"),
         )
 
     @property
@@ -119,6 +139,8 @@ class Target:
             unit = self.unit or ""
             if self.reason == BAND_NOTE:
                 return f"±{number}{unit}以内"
+            if self.comparator == RANGE and self.upper is not None:
+                return f"{number}-{_decimal_str(self.upper)}{unit}"
             return f"{SYMBOL[self.comparator]}{number}{unit}"
         if self.kind == "deadline" and self.occurrences:
             due = self.occurrences[0].due
@@ -477,10 +499,13 @@ _SCALE_VALUE = {"万亿": 10**12, "千万": 10**7, "百万": 10**6, "亿": 10**8
 # A date word where a unit should be: "≥13月底前", "6.30前" are broken dates, not quantities of "月底前" or "前".
 _RE_DATE_WORD = re.compile(r"月(?:份|底|末|上旬|中旬|下旬).*|.*前")
 _NAME_UNIT = re.compile(r"\(([^()]{1,6})\)\s*$")
+# An asterisk is a placeholder ("≥**%") unless it joins two unit words ("元/人*月": per person and month).
+_LONE_STAR = r"(?<![\u4e00-\u9fff])\*|\*(?![\u4e00-\u9fff])"
 _PLACEHOLDER = re.compile(
-    r"\*|XX|_{2,}|□|^[≥≤<>=±]?X+(?:[%\u4e00-\u9fff(].*)?$|^待定$|^待填|^暂无$|^[-/~.]+$|^无$|^略$"
+    _LONE_STAR + r"|XX|_{2,}|□|^[≥≤<>=±]?X+(?:[%\u4e00-\u9fff(].*)?$|^待定$|^待填|^暂无$|^[-/~.]+$|^无$|^略$"
 )
 _RANGE = re.compile(r"\d\s*(?:%|[^\d]{0,6})?\s*(?:[~-]|至|到)\s*\d")
+_RANGE_FORM = re.compile(r"^(?P<a>\d[^~至到-]*?)(?:~|-|至|到)(?P<b>\d[^~至到-]*)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -492,14 +517,28 @@ class _Quantity:
     band: bool
 
 
+# How a unit is written where kpiwatch writes "%".
+_PERCENT_UNITS = {"%": "%", "(%)": "%", "百分比": "%", "(百分比)": "%"}
+
+
 def _unit_ok(unit: str) -> bool:
-    """Units are short ("人次", "平方米", "元/人/次", "m2"); anything longer is a sentence, not a unit."""
-    if re.search(r"[\d≥≤<>=~±*]", unit) and not re.fullmatch(r"[A-Za-z]{1,4}[23]", unit):
+    """Units are short ("人次", "平方米", "元/人/次", "元/人*月", "元/人·天", "m2"); anything longer is a sentence,
+    and anything with a digit, a comparator or a placeholder in it is no unit."""
+    if re.search(r"[\d≥≤<>=~±]", unit) and not re.fullmatch(r"[A-Za-z]{1,4}[23]", unit):
         return False
-    if _RE_DATE_WORD.fullmatch(unit):
+    if re.search(_LONE_STAR, unit) or _RE_DATE_WORD.fullmatch(unit):
         return False
-    segments = re.split(r"[/、]", unit)
+    segments = re.split(r"[/、*.·]", unit)
     return len(segments) <= 3 and all(1 <= len(seg) <= 4 for seg in segments)
+
+
+def _name_unit(name: str | None) -> str | None:
+    """The unit in an indicator name's closing brackets ("合格率(%)", "资金(万元)"), only when it is a real unit:
+    "成活率(≥**%)" holds a placeholder target, not a unit."""
+    if not name or not (m := _NAME_UNIT.search(unicodedata.normalize("NFKC", name))):
+        return None
+    unit = _PERCENT_UNITS.get(m.group(1).strip(), m.group(1).strip())
+    return unit if unit and _unit_ok(unit) and not _PLACEHOLDER.search(unit.upper()) else None
 
 
 def _read_number(s: str) -> tuple[Decimal, str] | None:
@@ -558,19 +597,24 @@ def _read_quantity(s: str) -> _Quantity | str | None:
         return None  # "2024年完成…" is a date in a sentence, not 2024 years
     if abs(value) >= _MAX_VALUE:
         return "数值过大：超出金额与数量的可存储范围"
-    rest = re.sub(r"\(含\)$", "", _TAIL.sub("", rest))
+    rest = _TAIL.sub("", rest)
+    # "95%(含)以上" is ≥ 95 %, "(不含)以上" is > : the bracket says whether the bound itself counts
+    exclusive = bool(re.search(r"\(不含(?:本数)?\)|不含本数", rest))
+    rest = re.sub(r"\(不?含(?:本数)?\)|不?含本数", "", rest)
     suffix = None
     for word, comp in _SUFFIX:
         if rest.endswith(word) and (word != "内" or rest.endswith(("以内", "之内")) or len(rest) > 1):
             suffix, rest = comp, rest[: -len(word)]
             break
+    if exclusive and suffix in (">=", "<="):
+        suffix = suffix[0]
     if suffix and comparator and comparator != "~" and suffix != "~" and _DIRECTION[comparator] != _DIRECTION[suffix]:
         return f"比较符矛盾：{comparator} 与 {suffix}"
     if band and suffix not in (None, "<="):
         return "±偏差只能是上限"
     if comparator in (None, "~") and suffix:
         comparator = suffix if comparator is None or suffix != "~" else "~"
-    unit: str | None = rest.strip("()") if rest in ("(%)", "%") else rest
+    unit: str | None = _PERCENT_UNITS.get(rest, rest)
     if unit == "":
         unit = None
     if unit is not None and not _unit_ok(unit):
@@ -582,9 +626,7 @@ def _quantity_target(text: str, q: _Quantity, *, level2: str | None, name: str |
     inferred: list[str] = []
     unit = q.unit
     is_cost = level2 is not None and "成本" in level2
-    name_unit = None
-    if name and (m := _NAME_UNIT.search(unicodedata.normalize("NFKC", name))):
-        name_unit = m.group(1).strip()
+    name_unit = _name_unit(name)
     value = q.value
     if unit is None and name_unit:
         if m := _SCALE.match(name_unit):  # 资金(万元) with 50 → 500000 元
@@ -607,17 +649,70 @@ def _quantity_target(text: str, q: _Quantity, *, level2: str | None, name: str |
         else:
             comparator = ">="
         inferred.insert(0, "comparator")
+    value = Decimal(_decimal_str(value))
     return Target(
         text=text,
         kind=kind,
         comparator=comparator,
-        value=Decimal(_decimal_str(value)),
+        value=value,
         unit=unit,
         direction=_DIRECTION[comparator],
         inferred=tuple(inferred),
         occurrences=(),
         reason=reason,
+        suspicious=_doubt(kind, value, None, unit, _bounded_share(name)),
     )
+
+
+# A share bounded by 100 %: a rate, a proportion, a satisfaction; a growth or a change may exceed it.
+_SHARE_NAME = re.compile(r"率|满意度|满意程度|占比|比例|比重")
+_CHANGE_NAME = re.compile(r"增长|增幅|增速|涨幅|提高|提升|增加|下降|降低|减少|同比|环比|变化|变动")
+# A percentage no target means (10 times over): a typo, whatever the name.
+_MAX_PERCENT = Decimal(1000)
+
+
+def _bounded_share(name: str | None) -> bool:
+    return name is not None and _SHARE_NAME.search(name) is not None and _CHANGE_NAME.search(name) is None
+
+
+def _doubt(kind: str, value: Decimal, upper: Decimal | None, unit: str | None, share: bool) -> str | None:
+    """Why a target's value lies outside what its kind can mean ("292%" for a 率), else None. A flag for a person
+    to check, not a refusal: the value is kept as written."""
+    top = value if upper is None else upper
+    if value < 0:
+        return f"目标值为负数（{_decimal_str(value)}），请核对"
+    if kind == "percent" and top > _MAX_PERCENT:
+        return f"百分比目标超过{_MAX_PERCENT}%（{_decimal_str(top)}%），请核对"
+    if share and unit in (None, "%") and top > 100:  # after the name-free checks: see parse_target_cached
+        return f"比率类指标的目标超过100%（{_decimal_str(top)}%），请核对"
+    return None
+
+
+def _range_target(text: str, s: str, *, level2: str | None, name: str | None) -> Target | str | None:
+    """A range "90%-95%", "3-5人", "3人至5人", "1.5~2万元" as the window [lower, upper] (comparator RANGE), both
+    bounds included; a unit or scale word written once, after the upper bound, holds for both. A reason if the
+    bounds are reversed; None if `s` is not two plain quantities of one unit."""
+    m = _RANGE_FORM.match(s)
+    if not m:
+        return None
+    high = _read_quantity(m["b"])
+    low = _read_quantity(m["a"])
+    number = _read_number(m["a"])
+    if isinstance(low, _Quantity) and isinstance(high, _Quantity) and number and not number[1]:
+        after = _read_number(m["b"])  # "3-5万人": the lower bound is 3万人 too
+        low = _read_quantity(m["a"] + after[1]) if after else low
+    if not (isinstance(low, _Quantity) and isinstance(high, _Quantity)) or low.unit != high.unit:
+        return None
+    if low.comparator or high.comparator or low.band or high.band:
+        return None
+    lower = _quantity_target(text, low, level2=level2, name=name)
+    upper = _quantity_target(text, high, level2=level2, name=name)
+    assert lower.value is not None and upper.value is not None
+    if lower.value > upper.value:
+        return f"区间上下限颠倒：{_decimal_str(lower.value)}大于{_decimal_str(upper.value)}"
+    return Target(text, lower.kind, RANGE, lower.value, lower.unit, _DIRECTION[RANGE],
+                  tuple(i for i in lower.inferred if i != "comparator"), (), None, upper=upper.value,
+                  suspicious=_doubt(lower.kind, lower.value, upper.value, lower.unit, _bounded_share(name)))
 
 
 # ---------------------------------------------------------------- qualitative
@@ -630,15 +725,30 @@ _QUALITATIVE_WORDS = (
     "改进", "发挥", "服务", "支持", "维护", "落实", "达到要求", "计划时间内", "规定时间内", "完成时间内",
     "按计划", "按要求", "按规定", "符合要求", "符合标准", "达到标准", "全覆盖", "全部完成", "已完成",
     "优良", "上年", "同期", "按进度", "按合同", "零事故", "零投诉", "未发生", "不发生", "无重大", "杜绝",
+    # what the year-end tables write for control, propriety and compliance
+    "可控", "受控", "控制", "合理", "合规", "适度", "适当", "适中", "不超预算", "不超标", "不超支", "预算内",
+    "超支", "节约", "压减", "严格", "制度", "规定", "到位", "安全", "准确", "完整", "真实", "透明", "公开",
+    "公平", "公正", "有序", "充足", "可靠", "可持续", "满足", "预期", "下降",
 )
 _QUALITATIVE_WHOLE = {"高", "好", "优", "良", "强", "是", "否", "优秀", "较高", "较强", "定性", "达成",
-                      "完成", "全面", "基本", "积极", "较大", "一般", "中等"}
+                      "完成", "全面", "基本", "积极", "较大", "一般", "中等", "低", "较低", "少", "较少"}
+# The direction a qualitative target states, where it states one: more (提高, 不低于上年) or less (降低, 可控,
+# 不超预算, 无投诉). Compliance and propriety (合理, 严格执行相关制度规定) have none.
+_MORE = re.compile(r"提高|提升|增加|增强|扩大|增长|加强|改善|优化|完善|促进|推动|带动|助推|不低于|不少于|不小于"
+                   r"|(?<!不)高于|(?<!不)多于|好于|优于|^(?:较)?(?:高|强|大)$")
+_LESS = re.compile(r"降低|减少|减轻|缓解|下降|压减|压缩|节约|控制|可控|受控|不超|不高于|不多于|不大于|(?<!不)低于"
+                   r"|(?<!不)少于|杜绝|未发生|不发生|^[无零]|^(?:较)?(?:低|少)$")
 
 
 def _qualitative(s: str) -> bool:
     if s in _QUALITATIVE_WHOLE or any(w in s for w in _QUALITATIVE_WORDS):
         return True
     return len(s) > 1 and s[0] in "无零" and not re.search(r"\d", s)  # 无投诉, 零事故: a person confirms it
+
+
+def _qualitative_direction(s: str) -> str | None:
+    more, less = bool(_MORE.search(s)), bool(_LESS.search(s))
+    return "higher_is_better" if more and not less else "lower_is_better" if less and not more else None
 
 
 # ---------------------------------------------------------------- entry points
@@ -721,7 +831,10 @@ def _parse(text: str, *, year: int, level2: str | None, name: str | None, strict
     if (m := _RE_NO_SUCH_MONTH.match(s)) and not 1 <= int(m["m"]) <= 12:
         return _unparsed(text, f"月份不存在：{int(m['m'])}月")
     if not (s.startswith("±") and "±" not in s[1:]) and _RANGE.search(s):
-        return _unparsed(text, "区间值暂不支持：请拆成上下限两个指标")
+        ranged = _range_target(text, s, level2=level2, name=name)
+        if isinstance(ranged, Target):
+            return ranged
+        return _unparsed(text, ranged or "区间值无法识别：上下限须是同一单位的两个数")
     q = _read_quantity(s)
     if isinstance(q, str):
         return _unparsed(text, q)
@@ -730,7 +843,7 @@ def _parse(text: str, *, year: int, level2: str | None, name: str | None, strict
 
     if _qualitative(s):
         note = "含数字的描述，需人工评定" if re.search(r"\d", s) else None
-        return Target(text, "qualitative", None, None, None, None, (), (), note)
+        return Target(text, "qualitative", None, None, None, _qualitative_direction(s), (), (), note)
     return _unparsed(text, "无法识别的指标值")
 
 
@@ -744,8 +857,18 @@ def parse_target_cached(
     """`parse_target` memoised per distinct text: a bulk import repeats the same few hundred texts across
     thousands of rows. The key keeps only what the grammar reads from `level2` (is it 成本指标?) and from
     `name` (a unit in brackets), so "≥95%" under a hundred different indicator names is parsed once.
-    Targets are immutable, so sharing one instance is safe."""
-    return _parse_cached(text, year, _level2_key(level2), _name_key(name), bool(strict_month_before))
+    Targets are immutable, so sharing one instance is safe. Whether the name is a share (a 率, bounded by 100%)
+    only adds a flag to values over 100, so it is applied after the cache, keeping one entry per text."""
+    target = _parse_cached(text, year, _level2_key(level2), _name_key(name), bool(strict_month_before))
+    if target.suspicious is None and target.measurable and _bounded_share(name):
+        return _as_share(target)
+    return target
+
+
+@lru_cache(maxsize=1 << 12)
+def _as_share(target: Target) -> Target:
+    doubt = _doubt(target.kind, target.value, target.upper, target.unit, True) if target.value is not None else None
+    return target if doubt is None else replace(target, suspicious=doubt)
 
 
 def _level2_key(level2: str | None) -> str | None:
@@ -753,10 +876,9 @@ def _level2_key(level2: str | None) -> str | None:
 
 
 def _name_key(name: str | None) -> str | None:
-    if not name:
-        return None
-    m = _NAME_UNIT.search(unicodedata.normalize("NFKC", name))
-    return f"({m.group(1)})" if m else None
+    """A short name that the grammar reads as it reads `name` (its unit; being a share is applied after)."""
+    unit = _name_unit(name)
+    return None if unit is None else f"({unit})"
 
 
 @lru_cache(maxsize=1 << 16)

@@ -15,12 +15,16 @@ is always an argument. Three modes, chosen in `[evaluation] progress_mode`:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from itertools import pairwise
 
 import numpy as np
 import pandas as pd
+
+from rules.exact import exact_number
 
 MODES = ("month", "day", "curve")
 DAY = np.timedelta64(1, "D")
@@ -45,34 +49,77 @@ def is_month_end(days: np.ndarray) -> np.ndarray:
     return (days + DAY).astype("datetime64[M]") != days.astype("datetime64[M]")
 
 
-def curve_points(curve: Mapping[str, Decimal | float | int] | None) -> np.ndarray:
-    """Cumulative shares at the end of months 0..12 (13 values, 0 at month 0) from a sparse month → percent map."""
-    known = {0: 0.0}
+def _curve_shares(curve: Mapping[str, Decimal | float | int] | None) -> tuple[Fraction, ...]:
+    """Cumulative shares at the end of months 0..12 (13 exact values, 0 at month 0) from a sparse month → percent
+    map; the months not listed are interpolated linearly between their neighbours."""
+    known = {0: Fraction(0)}
     for month, percent in (curve or {}).items():
         m = int(month)
         if not 1 <= m <= 12:
             raise ValueError(f"序时进度曲线的月份必须是1到12，得到 {month!r}")
-        p = float(percent)
+        p = exact_number(percent)
         if not 0 <= p <= 100:
             raise ValueError(f"序时进度曲线{m}月的比例必须在0到100之间，得到 {percent!r}")
         known[m] = p / 100
-    known.setdefault(12, 1.0)
+    known.setdefault(12, Fraction(1))
     months = sorted(known)
-    values = [known[m] for m in months]
-    if any(b < a for a, b in pairwise(values)):
+    if any(known[b] < known[a] for a, b in pairwise(months)):
         raise ValueError("序时进度曲线必须随月份递增")
-    return np.interp(np.arange(13), months, values)
+    shares = []
+    for m in range(13):
+        if m in known:
+            shares.append(known[m])
+            continue
+        after = next((k for k in months if k > m), None)
+        before = max(k for k in months if k < m)
+        shares.append(known[before] if after is None else
+                      known[before] + (known[after] - known[before]) * (m - before) / (after - before))
+    return tuple(shares)
 
 
-def progress_fraction(
+def curve_points(curve: Mapping[str, Decimal | float | int] | None) -> np.ndarray:
+    """Cumulative shares at the end of months 0..12 (13 values, 0 at month 0) from a sparse month → percent map."""
+    return np.array([float(share) for share in _curve_shares(curve)])
+
+
+@dataclass(frozen=True)
+class Progress:
+    """序时进度 of each period as the rational it is: `done` of `total` months (or days) have elapsed, mapped
+    through the published curve in mode "curve". `fraction` is the float for vectorised arithmetic; `exact(i)`
+    is row i exactly, for deciding the rows that lie on a threshold (see `rules.exact`)."""
+
+    done: np.ndarray  # int64
+    total: np.ndarray  # int64, at least 1
+    missing: np.ndarray  # bool: no as-of date (or no period)
+    shares: tuple[Fraction, ...] | None  # the curve's 13 cumulative shares in mode "curve", else None
+
+    @property
+    def fraction(self) -> np.ndarray:
+        fraction = np.clip(self.done / self.total, 0, 1)
+        if self.shares is not None:
+            fraction = np.interp(fraction * 12, np.arange(13), [float(s) for s in self.shares])
+        return np.where(self.missing, np.nan, fraction)
+
+    def exact(self, i: int) -> Fraction:
+        share = min(max(Fraction(int(self.done[i]), int(self.total[i])), Fraction(0)), Fraction(1))
+        if self.shares is None:
+            return share
+        month = share * 12
+        low = int(month)
+        if low == 12:
+            return self.shares[12]
+        return self.shares[low] + (self.shares[low + 1] - self.shares[low]) * (month - low)
+
+
+def progress(
     as_of,
     start,
     end,
     *,
     mode: str = "month",
     curve: Mapping[str, Decimal | float | int] | None = None,
-) -> np.ndarray:
-    """Elapsed share (0..1) of each period [start, end] at `as_of` (a scalar date or one date per period).
+) -> Progress:
+    """序时进度 of each period [start, end] at `as_of` (a scalar date or one date per period), exactly.
 
     Before the start it is 0, from the end on it is 1; a missing as-of date gives NaN.
     """
@@ -87,21 +134,31 @@ def progress_fraction(
     safe_start = np.where(missing, end, start)
     safe_end = np.where(np.isnat(end), safe_as_of, end)
     if mode == "day":
-        total = ((safe_end - safe_start) / DAY).astype(np.float64) + 1
-        done = ((safe_as_of - safe_start) / DAY).astype(np.float64) + 1
-        fraction = np.clip(done / np.maximum(total, 1), 0, 1)
+        total = ((safe_end - safe_start) / DAY).astype(np.int64) + 1
+        done = ((safe_as_of - safe_start) / DAY).astype(np.int64) + 1
     elif mode in ("month", "curve"):
         first, last = month_index(safe_start), month_index(safe_end)
-        total = (last - first + 1).astype(np.float64)
-        done = (month_index(safe_as_of) - first + is_month_end(safe_as_of)).astype(np.float64)
+        total = last - first + 1
+        done = month_index(safe_as_of) - first + is_month_end(safe_as_of)
         done = np.where(safe_as_of >= safe_end, total, done)
-        fraction = np.clip(done / np.maximum(total, 1), 0, 1)
-        if mode == "curve":
-            points = curve_points(curve)
-            fraction = np.interp(fraction * 12, np.arange(13), points)
     else:
         raise ValueError(f"progress_mode must be one of {', '.join(MODES)}; got {mode!r}")
-    return np.where(missing, np.nan, fraction)
+    total = np.maximum(np.where(missing, 1, total), 1)
+    done = np.clip(np.where(missing, 0, done), 0, total)
+    return Progress(done.astype(np.int64), total.astype(np.int64), missing,
+                    _curve_shares(curve) if mode == "curve" else None)
+
+
+def progress_fraction(
+    as_of,
+    start,
+    end,
+    *,
+    mode: str = "month",
+    curve: Mapping[str, Decimal | float | int] | None = None,
+) -> np.ndarray:
+    """Elapsed share (0..1) of each period [start, end] at `as_of`, as floats; see `progress`."""
+    return progress(as_of, start, end, mode=mode, curve=curve).fraction
 
 
 def elapsed_days(as_of, start) -> np.ndarray:

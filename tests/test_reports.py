@@ -314,7 +314,8 @@ def test_charts_draw_every_chinese_glyph_with_the_cjk_font(session):
 
 
 def test_indicator_points_add_up_to_ninety_when_a_level_does_not_divide_evenly(session):
-    """产出 50 over 7 indicators prints 7.14 each; 7 × 7.14 = 49.98, but the indicators are worth 50 + 30 + 10."""
+    """产出 50 over 7 indicators is 7.142857… each: printed by largest remainder as 7.15, 7.15 and five 7.14, so
+    the 分值 column adds up to 50, as the indicators are worth 50 + 30 + 10 (never 7 × 7.14 = 49.98)."""
     dept = Department(code="144", name="晋城市人力资源和社会保障局")
     year = BudgetYear(year=2024)
     session.add_all([dept, year])
@@ -323,7 +324,8 @@ def test_indicator_points_add_up_to_ninety_when_a_level_does_not_divide_evenly(s
                 rows=[r for r in HOUSE_REPAIR if r[2] != "平面无造型吊单价"])
     session.commit()
     (result,) = build_selfeval(load_year(session, 2024), SETTINGS.scoring)
-    assert [r.points for r in result.rows][:7] == [D("7.14")] * 7
+    assert [r.points for r in result.rows][:7] == [D("7.15")] * 2 + [D("7.14")] * 5
+    assert sum(r.points for r in result.rows) == D(90)
     assert result.goal_actual.endswith("9 项指标得分 0 / 90。"), result.goal_actual
 
 

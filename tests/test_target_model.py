@@ -53,13 +53,20 @@ def test_every_seed_value_survives_its_stored_form(strict):
         _assert_round_trip(parse_target(value, year=2024, level2=level2, name=name, strict_month_before=strict))
 
 
+# ranges and values a person should check: the readings with an upper bound or a suspicious flag
+_bounds = st.decimals(min_value=-10, max_value=2000, places=2, allow_nan=False, allow_infinity=False)
+range_text = st.builds(lambda a, sep, b, unit: f"{a}{sep}{b}{unit}", _bounds, st.sampled_from(["-", "～", "至"]),
+                       _bounds, st.sampled_from(["%", "人", "万元", "", "元/人*月"]))
+share_names = st.sampled_from(["资金到位率", "培训合格率(%)", "收入增长率", "覆盖率(百分比)", "成活率(≥**%)"])
+
+
 @st.composite
 def _parsed(draw) -> Target:
     year = draw(years)
-    text = draw(st.one_of(grammar_text, time_text, st.text(max_size=30),
+    text = draw(st.one_of(grammar_text, time_text, st.text(max_size=30), range_text,
                           valid_time_text.map(lambda t: _fill_years(t, year))))
-    return parse_target(text, year=year, level2=draw(level2s), name=draw(names),
-                        strict_month_before=draw(st.booleans()))
+    name = draw(st.one_of(names, share_names))
+    return parse_target(text, year=year, level2=draw(level2s), name=name, strict_month_before=draw(st.booleans()))
 
 
 @settings(max_examples=400, deadline=None)

@@ -49,8 +49,8 @@ def t(text, kind, occurrences, *, level2=None, reason=None):
     return (text, level2, None, kind, None, None, None, None, NONE, tuple(occurrences), reason)
 
 
-def ql(text, *, level2=None, reason=None):
-    return (text, level2, None, "qualitative", None, None, None, None, NONE, NONE, reason)
+def ql(text, *, level2=None, reason=None, direction=None):
+    return (text, level2, None, "qualitative", None, None, None, direction, NONE, NONE, reason)
 
 
 def un(text, reason, *, level2=None):
@@ -169,13 +169,15 @@ CASES = [
     t("5、8月", "window", (occ("2024-05-01", "2024-05-31"), occ("2024-08-01", "2024-08-31"))),
     t("3-5月", "window", (occ("2024-03-01", "2024-05-31"),)),
     t("上半年", "window", (occ("2024-01-01", "2024-06-30"),)),
-    # qualitative
-    *[ql(w) for w in ("保障", "提高", "显著提高", "提升", "促进", "达标", "减轻", "缓解", "激励", "助推",
-                      "响应", "确保", "及时", "保持稳定", "按时", "在项目计划完成时间内完成", "定性")],
-    ql("提高5%", reason="含数字的描述，需人工评定"),
-    ql("不低于上年"),
+    # qualitative, with the direction the words state where they state one
+    *[ql(w) for w in ("保障", "达标", "激励", "响应", "确保", "及时", "保持稳定", "按时", "在项目计划完成时间内完成",
+                      "定性")],
+    *[ql(w, direction=HB) for w in ("提高", "显著提高", "提升", "促进", "助推")],
+    *[ql(w, direction=LB) for w in ("减轻", "缓解")],
+    ql("提高5%", reason="含数字的描述，需人工评定", direction=HB),
+    ql("不低于上年", direction=HB),
     ql("否"),
-    ql("无投诉"),
+    ql("无投诉", direction=LB),
     # unparsed, with the reason
     un("(≥**人)", "占位符：未填写具体指标值"),
     un("XX", "占位符：未填写具体指标值"),
@@ -188,7 +190,8 @@ CASES = [
     un("2640年", "年份2640不在预算年度2024及前后一年内", level2="成本指标"),
     un("2019年5月", "年份2019不在预算年度2024及前后一年内"),
     un("2月30日", "日期不存在：2024年2月30日"),
-    un("90%-95%", "区间值暂不支持：请拆成上下限两个指标"),
+    un("95%-90%", "区间上下限颠倒：95大于90"),
+    un("3人-5次", "区间值无法识别：上下限须是同一单位的两个数"),
     # a month that does not exist is a broken date, never a quantity with the unit "月底前"
     un("13月底前", "月份不存在：13月"),
     un("0月份", "月份不存在：0月"),

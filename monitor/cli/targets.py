@@ -20,7 +20,8 @@ _KIND_CN = {
     "qualitative": "定性",
     "unparsed": "无法解析",
 }
-_DIRECTION_CN = {"higher_is_better": "越高越好", "lower_is_better": "越低越好", "exact": "须恰好达到"}
+_DIRECTION_CN = {"higher_is_better": "越高越好", "lower_is_better": "越低越好", "exact": "须恰好达到",
+                 "within": "须在区间之内"}
 _INFERRED_CN = {"comparator": "比较符", "unit": "单位"}
 
 
@@ -42,6 +43,8 @@ def describe(target: Target) -> str:
         parts.append("推断：" + "、".join(_INFERRED_CN.get(i, i) for i in target.inferred))
     if target.reason:
         parts.append(("原因：" if target.kind == "unparsed" else "说明：") + target.reason)
+    if target.suspicious:
+        parts.append("可疑：" + target.suspicious)
     return "；".join(parts)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from monitor.store.facts import in_force_frame
 from rules.calendar import SHANGHAI
-from rules.targets import Target
+from rules.targets import RANGE, Target
 from rules.terms import SCHEDULED_KINDS
 
 _SCHEDULED = ", ".join(f"'{k}'" for k in SCHEDULED_KINDS)
@@ -132,7 +132,8 @@ def read_rows(conn: Connection, lo: int, hi: int, *, halves: Sequence[str], depa
                CASE WHEN i.kind IS NULL OR i.kind NOT IN ('quantity', 'percent', 'qualitative')
                          OR i.target_value IS NULL AND i.kind IN ('quantity', 'percent')
                     THEN i.value_text END AS value_text,
-               CASE WHEN i.kind IN ({_SCHEDULED}) THEN CAST(i.target_json AS TEXT) END AS target_json
+               CASE WHEN i.kind IN ({_SCHEDULED}) OR i.comparator = '{RANGE}' THEN CAST(i.target_json AS TEXT)
+                    END AS target_json
         FROM indicator i JOIN project p ON p.id = i.project_id
         WHERE i.project_id BETWEEN :lo AND :hi AND i.half IN ({halves_sql}){dept}""", params, "iioofooooooo")
     reports = query_frame(conn, f"""
@@ -165,7 +166,18 @@ def load_chunk(conn: Connection, lo: int, hi: int, *, halves: Sequence[str] = ("
     ).drop(columns=["created_at", "supersedes_id"])
     spending = in_force_frame(spending).assign(as_of=lambda f: _days(f["as_of"])).drop(columns=["supersedes_id"])
     occurrences = _occurrences(indicators)
-    return Chunk(projects, indicators.drop(columns=["target_json"]), occurrences, reports, spending)
+    indicators = indicators.assign(target_upper=_upper_bounds(indicators)).drop(columns=["target_json"])
+    return Chunk(projects, indicators, occurrences, reports, spending)
+
+
+def _upper_bounds(indicators: pd.DataFrame) -> np.ndarray:
+    """A range's upper bound from its stored reading (each distinct text decoded once); NaN for other targets."""
+    ranged = ((indicators["comparator"] == RANGE) & indicators["target_json"].notna()).to_numpy()
+    codes, uniques = pd.factorize(indicators["target_json"][ranged])
+    bounds = [Target.from_json(json.loads(raw)).upper for raw in uniques]
+    upper = np.full(len(indicators), np.nan)
+    upper[ranged] = np.array([np.nan if b is None else float(b) for b in bounds] + [np.nan])[codes]
+    return upper
 
 
 def _occurrences(indicators: pd.DataFrame) -> pd.DataFrame:

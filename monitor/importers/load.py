@@ -205,6 +205,14 @@ def parsed_target(parsed: ParsedIndicator, year: int | None, strict_month_before
     return parse_target_cached(parsed.value, year, parsed.level2, parsed.name, strict_month_before)
 
 
+def suspicious_targets(doc: ParsedDocument) -> list[dict]:
+    """The indicators whose value the grammar flags for a person to check ("292%" for a 率), with why."""
+    return [{"line": item.line, "project": project.name, "name": item.name, "value": item.value,
+             "reason": target.suspicious}
+            for project in doc.projects for item in project.indicators
+            if (target := parsed_target(item, doc.year)) is not None and target.suspicious]
+
+
 def target_json(parsed: ParsedIndicator, year: int | None, strict_month_before: bool = False) -> dict | None:
     """The stored form of the reading, as `import --dry-run --json` shows it."""
     target = parsed_target(parsed, year, strict_month_before)
@@ -284,6 +292,7 @@ def summary_json(doc: ParsedDocument, result: StoreResult | None = None) -> dict
         "rejected": [r.to_json() for r in doc.rejected],
         "duplicates": [d.to_json() for d in doc.duplicates],
         "repairs": len(doc.repairs),
+        "suspicious": suspicious_targets(doc),
     }
     if result is not None:
         data["store"] = {k: v for k, v in result.to_json().items() if k != "import_run_id"}

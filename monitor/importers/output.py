@@ -6,7 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from monitor.importers.document import ImportFailure, ParsedDocument, ParsedIndicator, ParsedProject, money_text
-from monitor.importers.load import target_json
+from monitor.importers.load import suspicious_targets, target_json
 
 
 def parse_any(path: str | Path) -> ParsedDocument:
@@ -99,6 +99,8 @@ def summary_lines(doc: ParsedDocument) -> list[str]:
         lines += [f"    舍入 {_reconciliation_line(r)}" for r in rec.rounding]
     for r in doc.rejected:
         lines.append(f"  拒收 第{r.line}行 [{r.project or ''}/{r.half or ''}] {r.text!r}: {r.reason}")
+    for s in suspicious_targets(doc):
+        lines.append(f"  可疑 第{s['line']}行 [{s['project']}] {s['name']} {s['value']!r}: {s['reason']}")
     return lines
 
 

@@ -8,6 +8,7 @@ from datetime import date
 
 from monitor.progress.validation import IndicatorInfo
 from monitor.store.models import Report
+from rules.targets import RANGE
 from rules.terms import MEASURED_KINDS, SCHEDULED_KINDS, SYMBOL
 
 
@@ -37,6 +38,8 @@ def describe_target(info: IndicatorInfo) -> str:
     """The parsed meaning in one line of Chinese, shown beside the verbatim 指标值."""
     target = info.target
     kind = info.kind
+    if kind in MEASURED_KINDS and target.comparator == RANGE and target.value is not None:
+        return f"{'百分比' if kind == 'percent' else '数量'}：{target.canonical()}（须在区间之内）"
     if kind in MEASURED_KINDS and target.comparator and target.value is not None:
         symbol = SYMBOL[target.comparator]
         value = format(target.value.normalize(), "f") if target.value == target.value.normalize() else str(target.value)

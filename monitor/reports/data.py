@@ -28,6 +28,7 @@ from monitor.store.models import (
     Spending,
 )
 from monitor.store.rows import stored_id
+from rules.targets import RANGE
 from rules.terms import worst_light
 
 
@@ -71,6 +72,7 @@ class IndicatorData:
     state_likelihood: str | None = None
     picked: Decimal | None = None
     selfeval_explanation: str | None = None
+    upper: Decimal | None = None  # a range's upper bound (comparator RANGE)
 
     def reports_until(self, cutoff: date) -> list[ReportFact]:
         return [r for r in self.reports if r.effective_on <= cutoff]
@@ -207,6 +209,7 @@ def _load_indicators(session: Session, projects: dict[int, ProjectData], ids: Sc
             id=stored_id(ind), level1=ind.level1, level2=ind.level2, name=ind.name, value_text=ind.value_text,
             kind=ind.kind, comparator=ind.comparator, target=ind.target_value, unit=ind.unit,
             direction=ind.direction, occurrences=occurrences, weight=ind.weight,
+            upper=ind.target.upper if ind.comparator == RANGE else None,
         )
         indicators[data.id] = data
         projects[ind.project_id].indicators.append(data)

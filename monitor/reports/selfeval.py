@@ -83,7 +83,7 @@ def _input(ind: IndicatorData, cutoff: date) -> IndicatorInput:
         occurrences = occurrence_statuses(ind, cutoff) if any(f.completed_on for f in facts) else ()
     return IndicatorInput(
         key=ind.id, level1=ind.level1, level2=ind.level2, name=ind.name, kind=ind.kind or "unparsed",
-        direction=ind.direction, target=ind.target, weight=ind.weight,
+        direction=ind.direction, comparator=ind.comparator, target=ind.target, upper=ind.upper, weight=ind.weight,
         actual=latest.value if latest is not None else None, occurrences=occurrences,
         grade=latest.grade if latest is not None else None, picked=ind.picked,
         explanation=ind.selfeval_explanation or _reported_explanation(ind, cutoff),
