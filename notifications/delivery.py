@@ -190,13 +190,16 @@ async def _maybe_await(value: Any) -> Any:
 
 async def deliver(settings: SmtpSettings, next_batch: Callable[[], Sequence[Outgoing] | Awaitable[Sequence[Outgoing]]],
                   on_result: Callable[[Result], None | Awaitable[None]], password: str | None = None,
-                  stop: Callable[[], bool] = lambda: False) -> int:
+                  stop: Callable[[], bool] = lambda: False,
+                  before_send: Callable[[Outgoing], bool | Awaitable[bool]] | None = None) -> int:
     """Send everything `next_batch` hands out (until it returns nothing) over at most
     `settings.max_connections` connections. `on_result` (plain or async) is called once per message right
     after the server's verdict, and the connection takes its next message only when it has returned: so the
     caller can record each verdict durably before anything else is sent on that connection. `password` logs in
     as `settings.username` (when there is one). Once `stop()` answers true, messages being sent are finished and
     recorded but no other is begun: those are neither sent nor reported, and the caller still holds them.
+    `before_send` (plain or async), when given, is asked right before each message goes to its connection; a
+    message it answers false for is skipped, neither sent nor reported (the caller no longer holds it, say).
 
     Raises `LoginRefused` when the server refuses the login: nothing more is handed out or sent, and the
     messages without a verdict (the one being sent and those already handed out) are the caller's to put back."""
@@ -211,6 +214,12 @@ async def deliver(settings: SmtpSettings, next_batch: Callable[[], Sequence[Outg
             while (message := await queue.get()) is not None:
                 if failures or gate.refused is not None or stop():
                     continue  # recording failed, login refused or stopping: let the rest stay with the caller
+                try:
+                    if before_send is not None and not await _maybe_await(before_send(message)):
+                        continue
+                except BaseException as exc:
+                    failures.append(exc)
+                    continue
                 try:
                     result = await connection.send(message)
                 except LoginRefused:

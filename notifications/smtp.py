@@ -27,6 +27,8 @@ class SmtpSettings:
     max_attempts: int = 8
     backoff_base_seconds: int = 60
     backoff_max_seconds: int = 3600
+    outage_retry_seconds: int = 3600
+    give_up_after_hours: int = 72
     claim_timeout_seconds: int = 300
 
     def __post_init__(self) -> None:
@@ -34,3 +36,5 @@ class SmtpSettings:
             raise ValueError(f"smtp.security must be none, starttls or tls, not {self.security!r}")
         if self.max_connections < 1:
             raise ValueError("smtp.max_connections must be at least 1")
+        if self.outage_retry_seconds < 0 or self.give_up_after_hours < 0:
+            raise ValueError("smtp.outage_retry_seconds and smtp.give_up_after_hours must not be negative")

@@ -127,3 +127,29 @@ def test_a_dry_run_on_another_day_than_the_stored_lights_says_so(engine, session
     assert "kpiwatch evaluate --as-of 2024-12-31" in stale.output.replace("\n", "")
     fresh = CliRunner().invoke(app, ["notify", "--as-of", "2024-02-29", "--dry-run"], env=env)
     assert fresh.exit_code == 0 and "评估结果" not in fresh.output, fresh.output
+
+
+def test_notify_exits_non_zero_when_every_message_was_refused_and_status_says_so(engine, session, db_url, tmp_path):
+    """A 550 on RCPT for the only recipient: the message is given up, `kpiwatch notify` lists it and exits 1 (as
+    a refused login does), and `kpiwatch status` names it, also after a later pass that succeeded."""
+    world = World(session)
+    late = world.indicator("union", "职工培训场次", "≥12场", "场")
+    world.state(late, "overdue", as_of=date(2024, 7, 31), occurrence="2024-07-25", since=date(2024, 7, 26))
+    sink = Sink(refuse_rcpt={"perf@zgh.example.org": "550 5.1.1 no such user"}).start()
+    runner = CliRunner()
+    env = _env(tmp_path, db_url, sink.port)
+    try:
+        refused = runner.invoke(app, ["notify", "--as-of", "2024-07-31"], env=env)
+        assert refused.exit_code == 1, refused.output
+        assert "成功0" in refused.output and "失败1" in refused.output
+        assert "perf@zgh.example.org: 550 5.1.1 no such user" in refused.output
+        status = runner.invoke(app, ["status"], env=env)
+        assert status.exit_code == 1 and "1封邮件投递失败、已放弃" in status.output.replace("\n", ""), status.output
+        assert "最近一次邮件发送失败" in status.output
+        alert = runner.invoke(app, ["outbox", "send"], env=env)  # the bureau's alert goes out: a pass that succeeds
+        assert alert.exit_code == 0 and "成功1" in alert.output, alert.output
+        later = runner.invoke(app, ["status"], env=env)
+        assert later.exit_code == 1 and "1封邮件投递失败、已放弃" in later.output.replace("\n", "")
+        assert "550 5.1.1 no such user" in later.output.replace("\n", "")
+    finally:
+        sink.stop()

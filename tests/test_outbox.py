@@ -118,13 +118,14 @@ def test_temporary_4xx_is_retried_and_permanent_5xx_is_given_up(engine, session)
             enqueue(session, dedup_key=f"other|{rcpt}|x", recipients=[rcpt], subject="s", text="t",
                     sender="k@example.org")
         session.commit()
-        stats = send_pending(engine, _config(sink.port, max_attempts=2))
+        # Given up after max_attempts: with give_up_after_hours = 0 there is no slow schedule after them.
+        stats = send_pending(engine, _config(sink.port, max_attempts=2, give_up_after_hours=0))
         session.expire_all()
         by_rcpt = {r.recipients: r for r in session.exec(select(OutboxMessage)).all()}
         assert stats.sent == 1 and stats.failed == 1 and stats.retrying == 1
         assert by_rcpt["gone@example.org"].status == "failed" and "550" in by_rcpt["gone@example.org"].last_error
         assert by_rcpt["busy@example.org"].status == "pending" and "451" in by_rcpt["busy@example.org"].last_error
-        second = send_pending(engine, _config(sink.port, max_attempts=2))
+        second = send_pending(engine, _config(sink.port, max_attempts=2, give_up_after_hours=0))
         session.expire_all()
         assert second.failed == 1
         assert session.get(OutboxMessage, by_rcpt["busy@example.org"].id).status == "failed"
@@ -163,3 +164,105 @@ def test_a_claimed_message_is_not_claimed_again_until_its_lease_lapses(engine, s
     time.sleep(0.2)
     reclaimed = outbox.claim(engine, worker="g", limit=10, lease_seconds=300)
     assert [c.id for c in reclaimed] == [c.id for c in short] and reclaimed[0].attempts == 2
+
+
+def test_a_claim_is_renewed_only_while_no_other_sender_has_taken_the_message(engine, session):
+    import time
+
+    _queue(session, 2)
+    first, other = outbox.claim(engine, worker="a", limit=2, lease_seconds=0.05)
+    time.sleep(0.2)  # both leases lapse
+    assert outbox.renew(engine, [first], lease_seconds=300) == {(first.id, first.token)}  # still nobody else's
+    (taken,) = outbox.claim(engine, worker="b", limit=10, lease_seconds=300)
+    assert taken.id == other.id
+    assert outbox.renew(engine, [first, other], lease_seconds=300) == {(first.id, first.token)}
+    assert outbox.renew(engine, [taken], lease_seconds=300) == {(taken.id, taken.token)}
+
+
+def _set(session, **values) -> None:
+    """Move the outbox's clock: write next_attempt_at, created_at or attempts of every message directly."""
+    for row in session.exec(select(OutboxMessage)).all():
+        for name, value in values.items():
+            setattr(row, name, value)
+        session.add(row)
+    session.commit()
+
+
+def test_after_a_long_outage_messages_are_still_retried_and_go_out_when_the_server_is_back(engine, session, db_url,
+                                                                                         tmp_path):
+    """The server is down for longer than the fast schedule's attempts last (about two hours with the defaults):
+    the messages stay pending and are retried every `outage_retry_seconds`, the finance bureau is alerted once
+    (not once per message or per pass), `kpiwatch status` says so, and when the server is back everything goes
+    out without `kpiwatch outbox retry`."""
+    from datetime import timedelta
+
+    from typer.testing import CliRunner
+
+    from monitor.cli.main import app
+    from monitor.store.types import now
+
+    World(session)  # the finance bureau's 绩效管理员 perf@czj.example.org is alerted
+    sink = Sink()  # down
+    _queue(session, 3)
+    config = _config(sink.port, max_attempts=2, outage_retry_seconds=600)
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(f'[smtp]\nport = {sink.port}\nmax_attempts = 2\noutage_retry_seconds = 600\n', "utf-8")
+    env = {"KPIWATCH_CONFIG": str(config_file), "KPIWATCH_DATABASE_URL": db_url}
+
+    fast = [send_pending(engine, config) for _attempt in range(2)]  # the fast schedule (backoff 0), then the slow
+    session.expire_all()
+    rows = session.exec(select(OutboxMessage).where(OutboxMessage.dedup_key.startswith("other|"))).all()
+    assert [(s.retrying, s.failed, s.delayed, s.alerted) for s in fast] == [(3, 0, 0, 0), (3, 0, 3, 1)]
+    assert {(r.status, r.attempts) for r in rows} == {("pending", 2)}
+    assert all(590 <= (r.next_attempt_at - now()).total_seconds() <= 600 for r in rows)
+
+    slow = []
+    for hours in (3, 6):  # hours pass: every slow-schedule attempt fails too, nothing is given up
+        _set(session, created_at=now() - timedelta(hours=hours), next_attempt_at=now())
+        slow.append(send_pending(engine, config))
+    # the alert itself waits too (its second attempt puts it on the slow schedule), and no second alert is queued
+    assert [(s.claimed, s.failed, s.delayed, s.alerted) for s in slow] == [(4, 0, 3, 0), (4, 0, 4, 0)]
+    session.expire_all()
+    rows = session.exec(select(OutboxMessage)).all()
+    assert {r.status for r in rows} == {"pending"} and len(rows) == 4
+    alerts = [r for r in rows if r.dedup_key.startswith("outage|")]
+    assert [a.recipients for a in alerts] == ["perf@czj.example.org"]
+    status = CliRunner().invoke(app, ["status"], env=env)
+    assert status.exit_code == 1 and "4封邮件已尝试2次仍未送出" in status.output.replace("\n", ""), status.output
+    assert "每10分钟重试一次，超过72小时放弃" in status.output.replace("\n", "")
+
+    sink.start()
+    try:
+        _set(session, next_attempt_at=now())  # the next slow-schedule attempt is due
+        back = send_pending(engine, config)
+        arrivals = sink.wait_for(4)
+    finally:
+        sink.stop()
+    assert (back.sent, back.failed) == (4, 0) and len(arrivals) == 4
+    alert = next(a.message for a in arrivals if a.rcpt_tos == ["perf@czj.example.org"])
+    assert "邮件投递中断" in alert["Subject"] and "3封邮件已尝试2次仍未送出" in alert.get_body().get_content()
+    session.expire_all()
+    assert {r.status for r in session.exec(select(OutboxMessage)).all()} == {"sent"}
+    assert "仍未送出" not in CliRunner().invoke(app, ["status"], env=env).output
+
+
+def test_a_message_still_failing_when_it_is_give_up_after_hours_old_is_given_up(engine, session):
+    from datetime import timedelta
+
+    from monitor.store.types import now
+
+    World(session)
+    _queue(session, 2)
+    config = _config(Sink().port, max_attempts=2, give_up_after_hours=72)
+    _set(session, attempts=2)
+    young, old = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    young.created_at, old.created_at = now() - timedelta(hours=71), now() - timedelta(hours=73)
+    session.add_all([young, old])
+    session.commit()
+    stats = send_pending(engine, config)
+    session.expire_all()
+    assert (stats.delayed, stats.failed) == (1, 1)
+    assert (session.get(OutboxMessage, young.id).status, session.get(OutboxMessage, old.id).status) == (
+        "pending", "failed")
+    alert = session.exec(select(OutboxMessage).where(OutboxMessage.dedup_key.startswith("alert|"))).one()
+    assert alert.subject == "【kpiwatch告警】1封邮件投递失败"

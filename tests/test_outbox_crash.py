@@ -109,6 +109,44 @@ def test_two_senders_on_one_outbox_send_every_message_exactly_once(engine, db_ur
 
 
 @pytest.mark.slow
+def test_two_senders_against_a_slow_server_send_each_message_once_and_burn_no_attempt(engine, db_url, tmp_path):
+    """A server taking a second per message, 40 messages, two dedicated senders of four connections and a lease of
+    three seconds: far less than one sender's share takes. Each message arrives exactly once, in one attempt:
+    a sender claims only what its connections take next, renews a claim right before sending and while the
+    server takes its time, and leaves a message another sender has taken to it."""
+    sink = Sink(delay=1.0).start()
+    config = _config_file(tmp_path, sink.port, connections=4, batch=50, lease=3)
+    env = {**os.environ, "KPIWATCH_CONFIG": str(config), "KPIWATCH_DATABASE_URL": db_url}
+    senders = []
+    try:
+        expected = _fill(engine, 40)
+        senders = [subprocess.Popen([KPIWATCH, "outbox", "send", "--loop", "--poll", "0.2"], cwd=ROOT, env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with Session(engine) as session:
+                rows = session.exec(select(OutboxMessage)).all()
+            if {r.status for r in rows} == {"sent"}:
+                break
+            time.sleep(0.2)
+        time.sleep(2.5)  # a second copy of the last messages would arrive by now
+    finally:
+        for sender in senders:
+            sender.terminate()
+        for sender in senders:
+            sender.wait(20)
+        sink.stop()
+    arrived = Counter(a.message["Message-ID"] for a in sink.arrivals)
+    twice = sum(1 for n in arrived.values() if n > 1)
+    assert (len(expected - set(arrived)), twice) == (0, 0), "(messages missing, messages sent more than once)"
+    assert set(arrived) == expected and set(arrived.values()) == {1}
+    assert {r.status for r in rows} == {"sent"}
+    assert [r.last_error for r in rows if r.attempts != 1] == [], "an attempt was counted without a send"
+    workers = Counter(r.claimed_by.rsplit(":", 1)[0] for r in rows)
+    assert len(workers) == 2 and min(workers.values()) >= 8, workers  # both senders shared the work
+
+
+@pytest.mark.slow
 def test_a_dedicated_sender_picks_up_new_messages_and_logs_its_passes(engine, db_url, tmp_path):
     from monitor.store.models import JobRun
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from monitor.cli.common import load_settings, open_store
 
 if TYPE_CHECKING:
-    from monitor.notify.sender import SendingStopped
+    from monitor.notify.sender import SendingStopped, SendStats
 
 console = Console()
 outbox_app = typer.Typer(help="邮件发件箱：查看、发送、重试 (the outbox: list, send, retry).", no_args_is_help=True)
@@ -77,7 +77,7 @@ def notify_command(
                 stats = send_pending(engine, settings)
             except SendingStopped as stopped:
                 _stopped(stopped)
-            console.print(f"发送：成功{stats.sent}，待重试{stats.retrying}，失败{stats.failed}")
+            _sent(stats)
 
 
 @outbox_app.command("list")
@@ -134,9 +134,7 @@ def outbox_send(
             stats = send_pending(engine, settings)
         except SendingStopped as stopped:
             _stopped(stopped)
-    console.print(f"发送：成功{stats.sent}，待重试{stats.retrying}，失败{stats.failed}")
-    if stats.failed:
-        raise typer.Exit(1)
+    _sent(stats)
 
 
 def _stopped(stopped: SendingStopped) -> NoReturn:
@@ -147,13 +145,27 @@ def _stopped(stopped: SendingStopped) -> NoReturn:
     raise typer.Exit(1)
 
 
+def _sent(stats: SendStats) -> None:
+    """A pass's counts; messages given up in it (refused by the server) are listed and exit 1, as a refused login
+    does (the pass is already recorded as failed, and `kpiwatch status` shows them until they are retried)."""
+    console.print(f"发送：成功{stats.sent}，待重试{stats.retrying}，失败{stats.failed}")
+    if not stats.failed:
+        return
+    console.print(f"[red]{stats.failed}封邮件投递失败、已放弃：[/red]")
+    for error in stats.errors[:20]:
+        console.print(f"[red]  {error}[/red]")
+    console.print("核对联系人邮箱后用 `kpiwatch outbox retry` 重新发送")
+    raise typer.Exit(1)
+
+
 def status_command() -> None:
-    """就绪检查（同 /readyz）、评估与发送最近一次成功的时间、发件箱情况；
-    未就绪、超过 stale_hours 未成功或最近一次发送失败则退出码 1。"""
+    """就绪检查（同 /readyz）、评估与发送最近一次成功的时间、发件箱情况；未就绪、超过 stale_hours 未成功、
+    最近一次发送失败、有邮件投递失败或长时间未能送出则退出码 1。"""
     from monitor.cli.readiness import show_readiness
     from monitor.notify import joblog
     from monitor.notify.compose import staleness_warnings
     from monitor.notify.outbox import counts
+    from monitor.notify.sender import delivery_warnings
 
     settings = load_settings()
     with open_store(settings, migrate=False) as engine, Session(engine, expire_on_commit=False) as session:
@@ -177,6 +189,7 @@ def status_command() -> None:
         if last_send is not None and last_send.ok is False:
             reason = ((last_send.error or "").splitlines() or [""])[0][:200]
             warnings.append(f"最近一次邮件发送失败（{_when(last_send.started_at)}）：{reason}")
+        warnings.extend(delivery_warnings(engine, settings.smtp))
     for warning in warnings:
         console.print(f"[red]告警：{warning}[/red]")
     if warnings or box.get("failed") or not ready.ready:

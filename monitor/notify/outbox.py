@@ -10,13 +10,21 @@ Delivery guarantee, exactly:
 - Never claimed twice: on PostgreSQL the claim is `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`;
   on SQLite the same single UPDATE runs under the database's one write lock, so two senders never get
   the same row while its lease holds.
+- Never sent by two senders at once: a sender hands a message to the SMTP server only after `renew` has
+  extended its claim in one fenced UPDATE (same claim token, still `sending`); a message another sender has
+  taken meanwhile is left to it, untried and uncounted. While a message is being sent its sender renews the
+  lease every third of it, so it does not lapse however slow the server is.
 - What can repeat: only a message the SMTP server accepted whose `sent` mark was not committed, i.e. a
   sender killed (or its database connection lost) between the server's 250 reply and the commit of the
   mark, which follows it immediately. One sender has at most one such message per connection
   (`smtp.max_connections`), so a kill -9 repeats at most that many messages, each exactly once more, with
-  the same Message-ID (clients that fold duplicates by Message-ID show it once). A second case, avoided
-  by configuration: a sender that holds a message longer than the lease; the sender refuses to start
-  sending a message whose lease has run out, so this needs one SMTP transaction slower than the lease.
+  the same Message-ID (clients that fold duplicates by Message-ID show it once). The same bound holds for
+  the one other case: a sender whose renewals cannot reach the database for a whole lease while its SMTP
+  transactions still run (a frozen process, a lost database connection), whose in-flight messages another
+  sender may then send again; and it assumes the senders' clocks agree to well within the lease.
+- Transient failures are retried with backoff for `smtp.max_attempts` attempts, then every
+  `smtp.outage_retry_seconds` until the message is `smtp.give_up_after_hours` old (`next_delay`); only then,
+  or at once on a permanent (5xx) refusal, is it `failed`.
 """
 
 from __future__ import annotations
@@ -24,7 +32,6 @@ from __future__ import annotations
 import mimetypes
 import os
 import socket
-import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -33,7 +40,7 @@ from datetime import datetime, timedelta
 from email.utils import make_msgid
 from pathlib import Path
 
-from sqlalchemy import Table, bindparam, text
+from sqlalchemy import Table, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
@@ -42,6 +49,7 @@ from monitor.store.models.notify import OutboxMessage
 from monitor.store.rows import table_of
 from monitor.store.types import Instant, now
 from notifications.mime import Attachment, build_message, sender_domain
+from notifications.smtp import SmtpSettings
 
 TABLE: Table = table_of(OutboxMessage)
 _INSTANT = Instant()
@@ -148,7 +156,7 @@ class Claimed:
     recipients: list[str]
     raw: str
     attempts: int
-    lease_deadline: float
+    created_at: datetime
 
 
 @contextmanager
@@ -168,23 +176,42 @@ def claim(bind: Engine | Connection, *, worker: str, limit: int, lease_seconds: 
     at = now()
     due = "((status = 'pending' AND next_attempt_at <= :now) OR (status = 'sending' AND lease_until < :now))"
     claim_set = ("SET status = 'sending', claimed_by = :token, lease_until = :lease, attempts = attempts + 1")
+    returned = "id, recipients, raw, attempts, created_at"
     if bind.dialect.name == "postgresql":
         # A CTE runs once; an IN (subquery … SKIP LOCKED) may be re-run by the planner and pick extra rows.
         sql = (f"WITH picked AS MATERIALIZED (SELECT id FROM outboxmessage WHERE {due} ORDER BY id LIMIT :limit "
                f"FOR UPDATE SKIP LOCKED) UPDATE outboxmessage {claim_set} FROM picked "
                f"WHERE outboxmessage.id = picked.id "
-               f"RETURNING outboxmessage.id, outboxmessage.recipients, outboxmessage.raw, outboxmessage.attempts")
+               f"RETURNING {', '.join(f'outboxmessage.{column}' for column in returned.split(', '))}")
     else:
         # SQLite: one UPDATE statement holds the database's single write lock from selection to change.
         sql = (f"UPDATE outboxmessage {claim_set} WHERE id IN (SELECT id FROM outboxmessage WHERE {due} "
-               f"ORDER BY id LIMIT :limit) RETURNING id, recipients, raw, attempts")
-    statement = _sql(sql, "lease", "now")
-    deadline = time.monotonic() + lease_seconds * 0.9
+               f"ORDER BY id LIMIT :limit) RETURNING {returned}")
+    statement = _sql(sql, "lease", "now").columns(created_at=_INSTANT)
     with _transaction(bind) as connection:
         rows = connection.execute(statement, {"token": token, "lease": at + timedelta(seconds=lease_seconds),
                                               "now": at, "limit": limit}).all()
-    return sorted((Claimed(r.id, token, r.recipients.split("\n"), r.raw, r.attempts, deadline) for r in rows),
+    return sorted((Claimed(r.id, token, r.recipients.split("\n"), r.raw, r.attempts, r.created_at) for r in rows),
                   key=lambda c: c.id)
+
+
+def renew(bind: Engine | Connection, claims: Iterable[Claimed], *, lease_seconds: float) -> set[tuple[int, str]]:
+    """Extend the lease of these claims where they still hold, in one UPDATE; returns the (id, token) pairs
+    that do. A claim holds while the message is `sending` under its token, even past its lease if no other
+    sender has claimed it since; so a sender that renews a message right before handing it to the server
+    never sends one another sender holds, and a slow server costs no attempt."""
+    claimed = list(claims)
+    if not claimed:
+        return set()
+    statement = _sql("UPDATE outboxmessage SET lease_until = :lease WHERE status = 'sending' AND id IN :ids "
+                     "AND claimed_by IN :tokens RETURNING id, claimed_by", "lease").bindparams(
+        bindparam("ids", expanding=True), bindparam("tokens", expanding=True))
+    wanted = {(c.id, c.token) for c in claimed}
+    with _transaction(bind) as connection:
+        rows = connection.execute(statement, {"lease": now() + timedelta(seconds=lease_seconds),
+                                              "ids": sorted({c.id for c in claimed}),
+                                              "tokens": sorted({c.token for c in claimed})}).all()
+    return {(r.id, r.claimed_by) for r in rows} & wanted
 
 
 def backoff_seconds(attempts: int, base: float, cap: float) -> float:
@@ -199,20 +226,34 @@ class Verdict:
     detail: str = ""
 
 
+def next_delay(attempts: int, age: timedelta, smtp: SmtpSettings) -> float | None:
+    """Seconds until a message that failed temporarily for the `attempts`-th time is tried again, or None to
+    give it up. Backoff for `smtp.max_attempts` attempts (about two hours with the defaults), then, so that a
+    long outage of the server does not fail every message for good, every `smtp.outage_retry_seconds` until
+    the message is `smtp.give_up_after_hours` old."""
+    if attempts < smtp.max_attempts:
+        return backoff_seconds(attempts, smtp.backoff_base_seconds, smtp.backoff_max_seconds)
+    if age < timedelta(hours=smtp.give_up_after_hours):
+        return smtp.outage_retry_seconds
+    return None
+
+
+DELAYED = "delayed"  # a status `record_verdicts` reports: pending again, on the slow schedule of a long outage
+
 _SENT = _sql("UPDATE outboxmessage SET status = 'sent', sent_at = :at, lease_until = NULL, last_error = :detail "
              "WHERE id = :id", "at")
 _FAILED = _sql("UPDATE outboxmessage SET status = :status, next_attempt_at = :next, lease_until = NULL, "
                "last_error = :detail WHERE id = :id AND claimed_by = :token AND status = 'sending'", "next")
 
 
-def record_verdicts(bind: Engine | Connection, verdicts: Sequence[Verdict], *, max_attempts: int, backoff_base: float,
-                    backoff_max: float) -> list[str]:
-    """Record several servers' verdicts in one transaction (group commit); returns each message's new status.
+def record_verdicts(bind: Engine | Connection, verdicts: Sequence[Verdict], smtp: SmtpSettings) -> list[str]:
+    """Record several servers' verdicts in one transaction (group commit); returns each message's new status
+    (`sent`, `pending`, `failed`, or `DELAYED` for pending on the slow schedule).
 
     Sent is a fact whoever holds the claim, so that mark is not fenced by the claim token; a failure goes back
-    to pending with a later next attempt, or to failed for good (permanent, or out of attempts), and only
-    while this claim still holds the message. The sender waits for this commit before a connection sends its
-    next message, so batching changes nothing about what can repeat."""
+    to pending with a later next attempt (`next_delay`), or to failed for good (permanent, or given up), and
+    only while this claim still holds the message. The sender waits for this commit before a connection sends
+    its next message, so batching changes nothing about what can repeat."""
     at = now()
     sent = [{"at": at, "detail": v.detail or None, "id": v.claimed.id} for v in verdicts if v.sent]
     statuses = []
@@ -221,12 +262,12 @@ def record_verdicts(bind: Engine | Connection, verdicts: Sequence[Verdict], *, m
         if verdict.sent:
             statuses.append("sent")
             continue
-        give_up = verdict.permanent or verdict.claimed.attempts >= max_attempts
-        status = "failed" if give_up else "pending"
-        statuses.append(status)
-        delay = backoff_seconds(verdict.claimed.attempts, backoff_base, backoff_max)
-        failed.append({"status": status, "next": at + timedelta(seconds=delay), "detail": verdict.detail[:2000],
-                       "id": verdict.claimed.id, "token": verdict.claimed.token})
+        claimed = verdict.claimed
+        delay = None if verdict.permanent else next_delay(claimed.attempts, at - claimed.created_at, smtp)
+        status = "failed" if delay is None else "pending"
+        statuses.append(DELAYED if status == "pending" and claimed.attempts >= smtp.max_attempts else status)
+        failed.append({"status": status, "next": at + timedelta(seconds=delay or 0), "detail": verdict.detail[:2000],
+                       "id": claimed.id, "token": claimed.token})
     with _transaction(bind) as connection:
         if sent:
             connection.execute(_SENT, sent)
@@ -268,3 +309,25 @@ def counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT status, COUNT(*) FROM outboxmessage GROUP BY status")).all()
     return {status: n for status, n in rows}
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Messages in one kind of trouble: how many, since when (the oldest one's creation), and the latest error."""
+
+    count: int
+    oldest: datetime | None = None
+    last_error: str = ""
+
+
+def backlog(bind: Engine | Connection, *, status: str, min_attempts: int = 0) -> Backlog:
+    """The messages in `status` with at least `min_attempts` attempts: `failed`, or `pending` with
+    `smtp.max_attempts` for those on the slow schedule of a long outage."""
+    where = (TABLE.c.status == status, TABLE.c.attempts >= min_attempts)
+    with _transaction(bind) as connection:
+        count, oldest = connection.execute(select(func.count(), func.min(TABLE.c.created_at)).where(*where)).one()
+        if not count:
+            return Backlog(0)
+        last_error = connection.execute(select(TABLE.c.last_error).where(*where)
+                                        .order_by(TABLE.c.next_attempt_at.desc(), TABLE.c.id.desc()).limit(1)).scalar()
+    return Backlog(count, oldest, last_error or "")
