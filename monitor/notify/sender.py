@@ -2,9 +2,10 @@
 moment it arrives. One pass (`send_pending`) for the scheduler's "send" job and the CLI; `send_forever` for a
 dedicated sender process.
 
-A slow server does not cost attempts or make two senders send one message: a pass claims at most one message
-per connection at a time, renews each claim right before the message goes to the server (skipping it when
-another sender has taken it), and renews everything it holds every third of the lease while it sends.
+A slow server does not cost attempts or make two senders send one message: a pass renews every claim it holds
+each third of the lease while it sends, and right before a message goes to the server checks that its claim
+still holds (renewing it first, and skipping the message if another sender has taken it, when less than a
+third of the lease is known to be left: before the lease ends no other sender may take it).
 
 When the server refuses kpiwatch's login the pass stops at once: every message it had claimed goes back to
 pending as it was (no attempt counted), the pass is recorded as failed with the server's reply (what
@@ -42,6 +43,7 @@ from notifications.delivery import LoginRefused, Outcome, Outgoing, Result, deli
 from notifications.smtp import SmtpSettings
 
 logger = logging.getLogger("kpiwatch.sender")
+CLAIM_DEPTH = 8  # messages claimed per SMTP connection at a time
 
 
 @dataclass
@@ -127,36 +129,50 @@ def _send(engine: Engine, config: Config, worker: str, max_messages: int | None,
     if hold is not None:
         raise SendingStopped(hold, stats, refused_now=False)
     claims: dict[tuple[int, str], outbox.Claimed] = {}  # by (id, token): a lapsed claim taken again is another
+    held: dict[tuple[int, str], float] = {}  # until when (time.monotonic()) each claim's lease surely holds
     envelope_from = parseaddr(smtp.sender)[1] or smtp.sender
     lease = smtp.claim_timeout_seconds
 
     with _autocommit(engine) as connection:
         def next_batch() -> list[Outgoing]:
-            # At most one message per connection: the rest stay free for other senders instead of waiting here
-            # behind a slow server, and what is claimed goes to a connection within about one message's time.
-            limit = min(smtp.batch_size, smtp.max_connections)
+            # A few messages per connection: enough that claiming costs little beside sending, few enough that
+            # the rest stay free for other senders while a slow server keeps this one busy. The claims are
+            # renewed while they wait (`_keep_leases`), so none lapses however slow the server.
+            limit = min(smtp.batch_size, smtp.max_connections * CLAIM_DEPTH)
             if max_messages is not None:
                 limit = min(limit, max_messages - stats.claimed)
                 if limit <= 0:
                     return []
+            asked = time.monotonic()
             batch = outbox.claim(connection, worker=worker, limit=limit, lease_seconds=lease)
             stats.claimed += len(batch)
             for item in batch:
                 claims[(item.id, item.token)] = item
+                held[(item.id, item.token)] = asked + lease
             return [Outgoing((item.id, item.token), envelope_from, item.recipients, item.raw.encode("utf-8"))
                     for item in batch]
 
         def still_ours(message: Outgoing) -> bool:
-            """Renew the claim right before sending; a message another sender has taken is left to it."""
+            """Whether the claim still holds right before sending: surely, while more than a third of its lease
+            is left (no other sender may take it before the lease ends); otherwise it is renewed first, and a
+            message another sender has taken meanwhile is left to it."""
             item = claims.get(message.key)
-            if item is not None and outbox.renew(connection, [item], lease_seconds=lease):
+            if item is None:
+                return False
+            if held.get(message.key, 0.0) - time.monotonic() > lease / 3:
                 return True
+            asked = time.monotonic()
+            if outbox.renew(connection, [item], lease_seconds=lease):
+                held[message.key] = asked + lease
+                return True
+            held.pop(message.key, None)
             if claims.pop(message.key, None) is not None:
                 stats.taken_over += 1
             return False
 
         def on_result(result: Result) -> None:
             item = claims.pop(result.key)
+            held.pop(result.key, None)
             verdict = outbox.Verdict(item, result.outcome is Outcome.SENT, result.outcome is Outcome.PERMANENT,
                                      result.detail)
             (status,) = outbox.record_verdicts(connection, [verdict], smtp)
@@ -172,7 +188,7 @@ def _send(engine: Engine, config: Config, worker: str, max_messages: int | None,
                     stats.last_delay = result.detail
 
         async def run() -> None:
-            keeper = asyncio.create_task(_keep_leases(connection, claims, lease))
+            keeper = asyncio.create_task(_keep_leases(connection, claims, held, lease))
             try:
                 await deliver(smtp, next_batch, on_result, password=password, stop=STOPPING.is_set,
                               before_send=still_ours)
@@ -193,15 +209,21 @@ def _send(engine: Engine, config: Config, worker: str, max_messages: int | None,
         HOLDS.cleared(smtp, password)
 
 
-async def _keep_leases(connection: Connection, claims: dict[tuple[int, str], outbox.Claimed], lease: float) -> None:
+async def _keep_leases(connection: Connection, claims: dict[tuple[int, str], outbox.Claimed],
+                       held: dict[tuple[int, str], float], lease: float) -> None:
     """Renew every claim the pass holds each third of the lease, so none lapses while its message waits for a
-    connection or a slow server takes its time; runs on the pass's one thread, between its SMTP exchanges."""
+    connection or a slow server takes its time, and note until when each surely holds (a claim found taken holds
+    no longer); runs on the pass's one thread, between its SMTP exchanges."""
     while True:
         await asyncio.sleep(lease / 3)
+        asked = time.monotonic()
         try:
-            outbox.renew(connection, list(claims.values()), lease_seconds=lease)
+            kept = outbox.renew(connection, list(claims.values()), lease_seconds=lease)
         except Exception:  # the database is unreachable: the verdicts will fail and stop the pass
             logger.warning("could not renew the outbox claims", exc_info=True)
+            continue
+        for key in claims:
+            held[key] = asked + lease if key in kept else 0.0
 
 
 @contextmanager
