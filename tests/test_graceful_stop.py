@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 from monitor.notify.outbox import NewMessage, enqueue_many
 from monitor.scheduler.jobs import JOBS
 from monitor.store.models.notify import OutboxMessage
+from tests.deploy_support import wait_for_port
 from tests.test_notify_support import Sink, SinkHandler, free_port
 
 KPIWATCH = str(Path(sys.executable).with_name("kpiwatch"))
@@ -91,18 +92,6 @@ class HalfSentRequest:
         return answer
 
 
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"nothing listens on {port}")
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("command", ["serve", "scheduler"])
 def test_sigterm_finishes_the_request_and_the_message_in_hand_and_loses_nothing(engine, db_url, tmp_path, command):
@@ -118,7 +107,7 @@ def test_sigterm_finishes_the_request_and_the_message_in_hand_and_loses_nothing(
         process = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             if command == "serve":
-                wait_for_port(port, process)
+                wait_for_port(port, process, timeout=60)
             assert sink.handler.receiving.wait(60), "the sender never began a message"
             request = HalfSentRequest(port) if command == "serve" else None
             time.sleep(0.3)
