@@ -114,6 +114,10 @@ class EvaluationConfig(EvaluationSettings):
 
     halves: tuple[str, ...] = ("annual",)
     chunk_projects: int = 5000
+    # A running evaluation stamps its row every third of this; one silent for longer was killed and is closed.
+    lease_seconds: int = 300
+    # How long a second evaluation waits for the running one before it is refused.
+    wait_seconds: int = 900
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,12 @@ class SchedulerConfig:
     timezone: str = "Asia/Shanghai"
     evaluate_at: str = "06:30"
     misfire_grace_seconds: int = 86400
+    # A job's lease is renewed every third of this while it runs; one not renewed for longer is taken over.
+    lease_seconds: int = 300
+    # Runs of one scheduled time, counting the first, before a run that keeps dying is given up.
+    max_attempts: int = 3
+    # Finished leases older than this are deleted by the recovery job.
+    keep_leases_days: int = 7
     cron: dict[str, str] = field(default_factory=dict)
 
 
