@@ -285,7 +285,21 @@ def parse_csv(data: bytes, name: str = "CSV") -> ParsedUpload:
     else:
         parsed.problems.append(UploadProblem(name, 0, "-", "无法识别文件编码，请另存为 UTF-8 (unknown encoding)"))
         return parsed
-    rows = [(i, r) for i, r in enumerate(csv.reader(io.StringIO(text)), start=1)]
+    if "\x00" in text:
+        parsed.problems.append(UploadProblem(name, text[:text.index("\x00")].count("\n") + 1, "-",
+                                             "含有空字符（NUL），不是文本文件 (a NUL character: not a text file)"))
+        return parsed
+    reader = csv.reader(io.StringIO(text))
+    rows = []
+    try:
+        for i, row in enumerate(reader, start=1):
+            rows.append((i, row))
+    except csv.Error as exc:
+        # An unbalanced quote swallows the rest of the file into one field until the field-size limit trips.
+        parsed.problems.append(UploadProblem(name, len(rows) + 1, "-", (
+            f"CSV 格式错误（第{len(rows) + 1}行起，可能是引号不成对或单元格过长）：{str(exc)[:80]} "
+            "(malformed CSV: an unbalanced quote or an over-long cell)")))
+        return parsed
     _read_table(parsed, name, rows)
     return parsed
 
