@@ -3,10 +3,17 @@ the columns' exact range, NUL characters, and CSV files the parser cannot read (
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 from sqlmodel import Session, select
 
-from monitor.progress.workbook import parse_csv
+from monitor.config import ConfigError, load_config
+from monitor.importers.document import ImportFailure
+from monitor.importers.excel import read_workbook
+from monitor.progress.workbook import parse_csv, parse_upload
+from monitor.spreadsheets.limits import Limits
 from monitor.store.models import Report, Spending
 from tests.test_api_progress import _auth, _token
 from tests.test_progress_world import build_world
@@ -109,3 +116,76 @@ def test_a_csv_with_a_nul_character_is_refused_naming_its_line():
 
     (problem,) = parsed.problems
     assert (problem.sheet, problem.row) == ("填报.csv", 3) and "空字符" in problem.problem
+
+
+# --- size limits, checked before anything is opened ------------------------------------------------------------
+
+def workbook_with_one_cell(text: str) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["指标编号", "数值"])
+    book.active.append([1, text])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def with_a_member_that_unzips_to(book: bytes, size: int) -> bytes:
+    """A workbook carrying a member of `size` zero bytes, which deflates to almost nothing (a zip bomb's shape)."""
+    out = io.BytesIO(book)
+    with zipfile.ZipFile(out, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/media/image1.bin", bytes(size))
+    return out.getvalue()
+
+
+def test_a_small_xlsx_that_unzips_past_the_limit_is_refused_before_it_is_opened():
+    bomb = with_a_member_that_unzips_to(workbook_with_one_cell("1200"), 3 * 2**20)
+    assert len(bomb) < 100_000  # small on the wire
+
+    parsed = parse_upload("填报.xlsx", bomb, Limits(unzipped_bytes=1024 * 1024))
+
+    (problem,) = parsed.problems
+    assert "解压后超过 1 MB" in problem.problem and parsed.reports == []
+
+
+def test_a_template_import_that_unzips_past_the_limit_names_the_file(tmp_path):
+    bomb = tmp_path / "模板.xlsx"
+    bomb.write_bytes(with_a_member_that_unzips_to(workbook_with_one_cell("1200"), Limits().unzipped_bytes + 1))
+
+    with pytest.raises(ImportFailure, match="解压后超过") as refused:
+        read_workbook(bomb)
+
+    assert "模板.xlsx" in str(refused.value)
+
+
+def test_an_upload_over_the_byte_limit_is_refused_naming_the_limit():
+    parsed = parse_upload("填报.csv", b"x" * 2048, Limits(upload_bytes=1024))
+
+    assert [problem.problem for problem in parsed.problems] == [
+        "文件超过 1024 bytes (file larger than the 1024 bytes limit)"]
+
+
+def test_rows_past_the_limit_are_refused_naming_the_first_row_beyond_it():
+    csv_text = "指标编号,数值\n" + "".join(f"{n},{n}\n" for n in range(1, 20))
+
+    parsed = parse_upload("填报.csv", csv_text.encode(), Limits(rows=10))
+
+    (problem,) = parsed.problems
+    assert problem.row == 11 and "超过 10 行" in problem.problem and parsed.reports == []
+
+
+def test_a_cell_past_the_limit_is_refused_quoting_only_its_start():
+    parsed = parse_upload("填报.xlsx", workbook_with_one_cell("长" * 20_000), Limits(cell_chars=10_000))
+
+    (problem,) = parsed.problems
+    assert (problem.row, problem.column) == (2, "B") and "超过 10000 字（20000 字" in problem.problem
+    assert len(problem.problem) < 200
+
+
+def test_a_limit_of_zero_in_config_is_refused(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text("[limits]\nrows = 0\n", encoding="utf-8")
+
+    with pytest.raises(ConfigError, match="limits.rows"):
+        load_config(config, env={})
