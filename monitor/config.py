@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from monitor.spreadsheets.limits import Limits
 from notifications.smtp import SECURITY_MODES, SmtpSettings
 from rules.scoring import ScoringRules
 from rules.terms import EvaluationSettings
@@ -146,6 +147,7 @@ class Config:
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     portal: PortalConfig = field(default_factory=PortalConfig)
+    limits: Limits = field(default_factory=Limits)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
@@ -297,6 +299,7 @@ _CHECKS: dict[str, typing.Callable[[Any], str | None]] = {
     "scheduler.timezone": _time_zone,
     "scheduler.evaluate_at": _clock,
     "notifications.summary_weekday": _between(1, 7),
+    **{f"limits.{name}": _between(1, 2**40) for name in ("upload_bytes", "unzipped_bytes", "rows", "cell_chars")},
 }
 
 
