@@ -234,6 +234,7 @@ print("finished", flush=True)
 """
 
 
+@pytest.mark.chaos
 def test_an_evaluation_killed_mid_run_is_closed_as_failed_and_the_next_one_completes_the_day(db_url):
     """SIGKILL after a few chunks were written: the dead run stops beating, the next evaluation closes it as failed
     and writes the states an uninterrupted run would have written."""
@@ -269,6 +270,7 @@ def runs(engine) -> list[EvaluationRun]:
 
 # --- a real scheduler replica killed with SIGKILL mid-run, on PostgreSQL -------------------------------------
 
+@pytest.mark.chaos
 def test_a_scheduler_replica_killed_mid_run_has_its_run_finished_by_the_other(tmp_path):
     url, drop = create_database("postgresql", tmp_path)
     try:
