@@ -77,6 +77,9 @@ GRADE_LIGHTS: dict[str, tuple[str, str, str]] = dict(zip(GRADES, (
 SCORE_GRADES: tuple[str, ...] = ("优", "良", "中", "差")
 # Where a report came from.
 CHANNELS: tuple[str, ...] = ("portal", "upload", "api", "cli", "demo")
+CHANNEL_NAMES: dict[str, str] = {"portal": "门户", "upload": "上传", "api": "接口", "cli": "命令行", "demo": "演示"}
+CHANNEL_NAMES_EN: dict[str, str] = {"portal": "the portal", "upload": "an upload", "api": "the API", "cli": "the CLI",
+                                    "demo": "the demo"}
 
 
 # ------------------------------------------------------------------------------------------ thresholds

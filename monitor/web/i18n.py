@@ -47,6 +47,8 @@ EN: dict[str, str] = {
     # the lights' names, in both languages from the vocabulary
     **{LIGHT_NAMES[light]: LIGHT_NAMES_EN[light] for light in LIGHTS},
     NOT_EVALUATED: NOT_EVALUATED_EN,
+    "从": "From", "到": "To", "全部": "All", "筛选": "Filter", "导出 Excel": "Export Excel", "第": "page",
+    "页": "", "上一页": "Previous", "下一页": "Next",
 }
 
 

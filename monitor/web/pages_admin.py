@@ -1,6 +1,8 @@
-"""The finance bureau's pages: the audit trail (list + CSV export) and user accounts."""
+"""The finance bureau's pages: the audit trail (readable, filtered, paged; CSV and Excel) and user accounts."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -9,30 +11,67 @@ from sqlmodel import Session, select
 from monitor.accounts import users as user_service
 from monitor.accounts.passwords import WeakPassword
 from monitor.progress import parsing
-from monitor.store import audit
-from monitor.store.models import Department, User
+from monitor.reports.audit_trail import ENTITIES, ENTITY_NAMES, TrailFilter, export_csv, export_xlsx, read_trail
+from monitor.store.models import AuditEvent, Department, Project, User
 from monitor.store.models.accounts import USER_ROLES
 from monitor.store.types import now
 from monitor.web.auth import db_session, require_admin, require_bureau, verify_csrf
+from monitor.web.i18n import resolve_lang
 from monitor.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 
+def _trail_filter(session: Session, since: str, until: str, actor: str, department: str, project: str,
+                  entity: str) -> tuple[TrailFilter, list[str]]:
+    """The filter the query string asks for, and what in it could not be read (shown, not silently dropped)."""
+    problems: list[str] = []
+
+    def day(raw: str, label: str) -> date | None:
+        if not raw.strip():
+            return None
+        try:
+            return parsing.day(raw)
+        except ValueError as exc:
+            problems.append(f"{label}：{exc}")
+            return None
+
+    return TrailFilter(since=day(since, "从"), until=day(until, "到"), actor=actor.strip() or None,
+                       department_id=parsing.record_id(department), project_id=parsing.record_id(project),
+                       entity=entity if entity in ENTITIES else None), problems
+
+
 @router.get("/admin/audit")
-def audit_page(request: Request, entity: str = "", actor: str = "", user: User = Depends(require_bureau),
+def audit_page(request: Request, since: str = "", until: str = "", actor: str = "", department: str = "",
+               project: str = "", entity: str = "", page: int = 1, user: User = Depends(require_bureau),
                session: Session = Depends(db_session)) -> Response:
-    events = audit.list_events(session, entity=entity or None, actor=actor or None, limit=500)
-    return render(request, "audit.html", {"events": events, "entity": entity, "actor": actor})
+    where, problems = _trail_filter(session, since, until, actor, department, project, entity)
+    trail = read_trail(session, where, lang=resolve_lang(request), page=page)
+    query = {"since": since, "until": until, "actor": actor, "department": department, "project": project,
+             "entity": entity}
+    return render(request, "audit.html", {
+        "trail": trail, "query": query, "problems": problems, "entities": ENTITIES, "entity_names": ENTITY_NAMES,
+        "departments": session.exec(select(Department).order_by(Department.code)).all(),
+        "actors": sorted(set(session.exec(select(AuditEvent.actor).distinct()).all())),
+        "projects": session.exec(select(Project).where(Project.department_id == where.department_id)
+                                 .order_by(Project.name)).all() if where.department_id else []})
 
 
-@router.get("/admin/audit.csv")
-def audit_csv(entity: str = "", actor: str = "", user: User = Depends(require_bureau),
-              session: Session = Depends(db_session)) -> Response:
-    events = audit.list_events(session, entity=entity or None, actor=actor or None, limit=None)
+@router.get("/admin/audit.{kind}")
+def audit_export(request: Request, kind: str, since: str = "", until: str = "", actor: str = "",
+                 department: str = "", project: str = "", entity: str = "", user: User = Depends(require_bureau),
+                 session: Session = Depends(db_session)) -> Response:
+    if kind not in ("csv", "xlsx"):
+        raise HTTPException(404, "不存在 (not found)")
+    where, _problems = _trail_filter(session, since, until, actor, department, project, entity)
+    lang = resolve_lang(request)
+    rows = read_trail(session, where, lang=lang, per_page=None).rows
     stamp = now().strftime("%Y%m%d-%H%M")
-    return Response(audit.export_csv(events), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="kpiwatch-audit-{stamp}.csv"'})
+    disposition = {"Content-Disposition": f'attachment; filename="kpiwatch-audit-{stamp}.{kind}"'}
+    if kind == "csv":
+        return Response(export_csv(rows, lang), media_type="text/csv; charset=utf-8", headers=disposition)
+    return Response(export_xlsx(rows, lang), headers=disposition,
+                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def _users_page(request: Request, session: Session, *, problem: str | None = None, status_code: int = 200) -> Response:
