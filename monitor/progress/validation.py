@@ -160,7 +160,8 @@ def _value(entry: ReportEntry, info: IndicatorInfo, problems: list[Problem]) -> 
 
 def validate(entry: ReportEntry, info: IndicatorInfo, today: date) -> tuple[ReportEntry, list[Problem]]:
     """The entry checked against its indicator's target: every refusal (none means it may be stored), and
-    the entry as it is stored (the only occurrence implied, what the kind ignores dropped)."""
+    the entry as it is stored (the only occurrence implied, the year-end date of an undated entry after the
+    budget year, what the kind ignores dropped)."""
     problems: list[Problem] = []
     kind = info.kind
     year_end = year_end_as_of(entry, kind, info.year, today)
