@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from monitor.spreadsheets.limits import Limits
 from notifications.smtp import SECURITY_MODES, SmtpSettings
 from rules.scoring import ScoringRules
 from rules.terms import CAP_FORMULAS, EXACT_FORMULAS, EvaluationSettings
@@ -114,6 +115,10 @@ class EvaluationConfig(EvaluationSettings):
 
     halves: tuple[str, ...] = ("annual",)
     chunk_projects: int = 5000
+    # A running evaluation stamps its row every third of this; one silent for longer was killed and is closed.
+    lease_seconds: int = 300
+    # How long a second evaluation waits for the running one before it is refused.
+    wait_seconds: int = 900
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,12 @@ class SchedulerConfig:
     timezone: str = "Asia/Shanghai"
     evaluate_at: str = "06:30"
     misfire_grace_seconds: int = 86400
+    # A job's lease is renewed every third of this while it runs; one not renewed for longer is taken over.
+    lease_seconds: int = 300
+    # Runs of one scheduled time, counting the first, before a run that keeps dying is given up.
+    max_attempts: int = 3
+    # Finished leases older than this are deleted by the recovery job.
+    keep_leases_days: int = 7
     cron: dict[str, str] = field(default_factory=dict)
 
 
@@ -136,6 +147,7 @@ class Config:
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     portal: PortalConfig = field(default_factory=PortalConfig)
+    limits: Limits = field(default_factory=Limits)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
@@ -291,6 +303,7 @@ _CHECKS: dict[str, typing.Callable[[Any], str | None]] = {
     "scoring.exact_formula": _one_of(*EXACT_FORMULAS),
     "scoring.late_share": _between(0, 1),
     "scoring.missed_share": _between(0, 1),
+    **{f"limits.{name}": _between(1, 2**40) for name in ("upload_bytes", "unzipped_bytes", "rows", "cell_chars")},
 }
 
 

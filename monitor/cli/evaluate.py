@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from monitor.cli.common import load_settings, open_store
-from monitor.evaluation.run import RunSummary, UnknownDepartment, run_evaluation
+from monitor.evaluation.run import EvaluationBusy, RunSummary, UnknownDepartment, run_evaluation
 from monitor.evaluation.summary import print_summary
 from monitor.store.types import now
 
@@ -30,7 +30,7 @@ def evaluate_command(
     with open_store(settings) as engine:
         try:
             summary = run_evaluation(engine, settings, as_of=day, department=department, store=store, collect=True)
-        except UnknownDepartment as exc:
+        except (UnknownDepartment, EvaluationBusy) as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(1) from exc
     if as_json:

@@ -9,7 +9,7 @@ import typer
 
 from monitor.accounts import users as user_service
 from monitor.accounts.permissions import NotAllowed
-from monitor.cli.common import open_store
+from monitor.cli.common import load_settings, open_store
 from monitor.progress.workbook import UploadRejected, import_upload, parse_upload
 from monitor.store.db import session_scope, write_turn
 from monitor.store.types import SHANGHAI
@@ -26,8 +26,9 @@ def report_progress_command(
         today_date = date.fromisoformat(today) if today else datetime.now(SHANGHAI).date()
     except ValueError as exc:
         raise typer.BadParameter(f"--today: expected YYYY-MM-DD, got {today!r}") from exc
-    parsed = parse_upload(file.name, file.read_bytes())
-    with open_store() as engine:
+    settings = load_settings()
+    parsed = parse_upload(file.name, file.read_bytes(), settings.limits)
+    with open_store(settings) as engine:
         try:
             with session_scope(engine) as session, write_turn(session):
                 owner = user_service.get_user(session, user)

@@ -4,31 +4,53 @@ Each chunk is read, evaluated and written in its own transaction, so memory stay
 and a long run does not hold SQLite's write lock for the whole province. A run that fails part-way is
 recorded as failed (with the error); chunks written before the failure keep their new states, each of them
 complete.
+
+Only one evaluation writes at a time: the store admits one `running` run (a partial unique index), the runner
+keeps it alive with a heartbeat, and a second evaluation waits for it, or is refused after `wait_seconds`. Two
+runs of the same day would otherwise both compare against the same previous states and record every change
+twice. A run whose process was killed stops beating and is closed as failed by the next one.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import insert, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from monitor.config import Config
 from monitor.evaluation.load import Chunk, load_chunk, previous_states, project_chunks
 from monitor.evaluation.load import department_id as find_department
 from monitor.evaluation.write import write_states
+from monitor.store.heartbeat import kept_alive, stale_before
 from monitor.store.models.evaluation import EvaluationRun
 from monitor.store.types import now
 from rules.evaluation import evaluate
 
+HOST = f"{socket.gethostname()}:{os.getpid()}"[:100]
+
 
 class UnknownDepartment(LookupError):
     pass
+
+
+class EvaluationBusy(RuntimeError):
+    """Another evaluation kept the store for longer than this one was willing to wait."""
+
+    def __init__(self, running: EvaluationRun, waited: float) -> None:
+        self.running = running
+        started = running.started_at.strftime("%Y-%m-%d %H:%M:%S") if running.started_at else "?"
+        super().__init__(
+            f"另一个评估正在运行（评估日期 {running.as_of}，{started} 开始，{running.host or '未知主机'}），"
+            f"已等待 {waited:.0f} 秒；请稍后再试")
 
 
 @dataclass
@@ -68,7 +90,16 @@ def run_evaluation(
         dept_id = find_department(engine, department)
         if dept_id is None:
             raise UnknownDepartment(f"没有代码为 {department} 的部门 (unknown department code)")
-    run_id = _open_run(engine, as_of) if store else None
+    if not store:
+        return _evaluate(engine, settings, as_of, dept_id, None, collect, chunk_projects, started)
+    run_id = _open_run(engine, as_of, config.lease_seconds, config.wait_seconds)
+    with kept_alive(engine, EvaluationRun, run_id, "heartbeat_at", lease_seconds=config.lease_seconds):
+        return _evaluate(engine, settings, as_of, dept_id, run_id, collect, chunk_projects, started)
+
+
+def _evaluate(engine: Engine, settings: Config, as_of: date, dept_id: int | None, run_id: int | None,
+              collect: bool, chunk_projects: int | None, started: float) -> RunSummary:
+    config = settings.evaluation
     summary = RunSummary(as_of=as_of, run_id=run_id)
     lights: Counter[str] = Counter()
     project_lights: Counter[str] = Counter()
@@ -118,13 +149,43 @@ def _named(states: pd.DataFrame, chunk: Chunk) -> pd.DataFrame:
         on="project_id", how="left")
 
 
-def _open_run(engine: Engine, as_of: date) -> int:
+def _open_run(engine: Engine, as_of: date, lease_seconds: float, wait_seconds: float) -> int:
+    """Insert this run as the one `running` run, waiting while another holds that place."""
+    waiting_since = time.monotonic()
+    while True:
+        close_abandoned_runs(engine, lease_seconds)
+        try:
+            with engine.begin() as conn:
+                stamp = now()
+                result = conn.execute(insert(EvaluationRun).values(
+                    as_of=as_of, started_at=stamp, heartbeat_at=stamp, status="running", indicators=0, host=HOST))
+                key = result.inserted_primary_key
+                assert key is not None  # a single-row INSERT always reports its key
+                return int(key[0])
+        except IntegrityError:
+            running = running_evaluation(engine)
+            waited = time.monotonic() - waiting_since
+            if waited >= wait_seconds and running is not None:
+                raise EvaluationBusy(running, waited) from None
+            time.sleep(min(1.0, max(wait_seconds - waited, 0.05)))
+
+
+def running_evaluation(engine: Engine) -> EvaluationRun | None:
+    """The evaluation that holds the store now, if any."""
+    with engine.connect() as conn:
+        row = conn.execute(select(EvaluationRun).where(col(EvaluationRun.status) == "running")).first()
+    return EvaluationRun.model_validate(row._mapping) if row is not None else None
+
+
+def close_abandoned_runs(engine: Engine, lease_seconds: float) -> int:
+    """Close as failed every running evaluation whose heartbeat stopped more than a lease ago; how many."""
+    beat = func.coalesce(col(EvaluationRun.heartbeat_at), col(EvaluationRun.started_at))
     with engine.begin() as conn:
-        result = conn.execute(insert(EvaluationRun).values(as_of=as_of, started_at=now(), status="running",
-                                                           indicators=0))
-        key = result.inserted_primary_key
-        assert key is not None  # a single-row INSERT always reports its key
-        return int(key[0])
+        closed = conn.execute(update(EvaluationRun).where(
+            col(EvaluationRun.status) == "running", beat < stale_before(lease_seconds)).values(
+            status="failed", finished_at=now(),
+            error=f"评估进程中断：超过 {lease_seconds:g} 秒没有心跳 (no heartbeat: the process was interrupted)"))
+    return closed.rowcount
 
 
 def _close_run(engine: Engine, run_id: int, status: str, summary: RunSummary, error: str | None = None) -> None:

@@ -32,6 +32,7 @@ from monitor.importers.document import (
 )
 from monitor.importers.levels import LEVEL2_VARIANTS, squash
 from monitor.spreadsheets import cells
+from monitor.spreadsheets.limits import Limits, too_big
 from rules.calendar import shanghai_time
 
 PROJECT_SHEET = "项目"
@@ -174,6 +175,9 @@ def read_workbook(path: str | Path) -> ParsedDocument:
     source = str(path)
     if not data:
         raise ImportFailure("文件为空", file=source)
+    refused = too_big(data, Limits(upload_bytes=len(data)))  # any size on disk; never a zip bomb
+    if refused:
+        raise ImportFailure(refused, file=source)
     try:
         wb = load_workbook(path, data_only=True, read_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:

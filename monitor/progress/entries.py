@@ -84,20 +84,23 @@ def read_report(indicator_id: Any, *, value: Any = None, as_of: Any = None, occu
     forecast_number = forecast_text = None
     if not parsing.blank(forecast):
         try:
-            forecast_number = parsing.number(forecast)
+            parsing.number(forecast)
         except ValueError:
-            forecast_text = str(parsing.text(forecast))[:MAX_TEXT]
+            forecast_text = _read("forecast", forecast, _clipped, unreadable)
+        else:  # a number the store cannot keep exactly is refused, not kept as text
+            forecast_number = _read("forecast", forecast, parsing.measure, unreadable)
     return ReportEntry(
         indicator_id=_read_id(indicator_id, "indicator_id", NO_SUCH_INDICATOR, unreadable),
-        value=_read("value", value, parsing.number, unreadable),
+        value=_read("value", value, parsing.measure, unreadable),
         as_of=_read("as_of", as_of, parsing.day, unreadable),
         occurrence_due=_read("occurrence_due", occurrence_due, parsing.day, unreadable),
         completed_on=_read("completed_on", completed_on, parsing.day, unreadable),
         grade=_read("grade", grade, parsing.grade, unreadable),
-        explanation=parsing.text(explanation), forecast=forecast_number, forecast_text=forecast_text,
+        explanation=_read("explanation", explanation, parsing.text, unreadable), forecast=forecast_number,
+        forecast_text=forecast_text,
         deviation_causes=_read_causes(deviation_causes, unreadable),
         likelihood=_read("likelihood", likelihood, parsing.likelihood, unreadable),
-        note=parsing.text(note),
+        note=_read("note", note, parsing.text, unreadable),
         supersedes_id=_read("supersedes_id", supersedes_id, _record_id, unreadable),
         unreadable=unreadable)
 
@@ -108,9 +111,9 @@ def read_spending(project_id: Any, amount: Any = None, as_of: Any = None, note: 
     unreadable: Unreadable = {}
     return SpendingEntry(
         project_id=_read_id(project_id, "project_id", NO_SUCH_PROJECT, unreadable),
-        amount=_read("amount", amount, parsing.number, unreadable),
+        amount=_read("amount", amount, parsing.money, unreadable),
         as_of=_read("as_of", as_of, parsing.day, unreadable),
-        note=parsing.text(note),
+        note=_read("note", note, parsing.text, unreadable),
         supersedes_id=_read("supersedes_id", supersedes_id, _record_id, unreadable),
         unreadable=unreadable)
 
@@ -140,6 +143,11 @@ def _record_id(raw: Any) -> int:
     return value
 
 
+def _clipped(raw: Any) -> str:
+    """Free text as kept: at most MAX_TEXT characters."""
+    return str(parsing.text(raw))[:MAX_TEXT]
+
+
 def _read_causes(raw: Mapping[str, Any] | None, unreadable: Unreadable) -> dict[str, str] | None:
     causes: dict[str, str] = {}
     unknown: list[str] = []
@@ -150,7 +158,10 @@ def _read_causes(raw: Mapping[str, Any] | None, unreadable: Unreadable) -> dict[
             unknown.append(f"“{str(key)[:20]}”不是偏差原因类别，应为：{' / '.join(DEVIATION_CAUSES)} "
                            "(unknown deviation cause)")
             continue
-        causes[key] = str(parsing.text(value))[:MAX_TEXT]
+        try:
+            causes[key] = _clipped(value)
+        except ValueError as exc:
+            unknown.append(f"{key}：{exc}")
     if unknown:
         unreadable["deviation_causes"] = tuple(unknown)
     return causes or None

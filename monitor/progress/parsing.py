@@ -19,14 +19,25 @@ GRADE_ALIASES = {
 }
 
 
+# What the store's columns hold exactly (monitor/store/types.py): money NUMERIC(18, 2), measures NUMERIC(24, 6).
+MONEY_DIGITS, MONEY_PLACES = 16, 2
+MEASURE_DIGITS, MEASURE_PLACES = 18, 6
+# The largest id either store can hold in an INTEGER key (PostgreSQL's int4; SQLite's keys are never this large).
+MAX_RECORD_ID = 2**31 - 1
+
+
 def blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
 def text(value: Any) -> str | None:
+    """Typed text, stripped; a NUL character is refused (PostgreSQL cannot store one, and no person types it)."""
     if blank(value):
         return None
-    return str(value).strip()
+    result = str(value).strip()
+    if "\x00" in result:
+        raise ValueError("含有空字符（NUL），请删除后重试 (contains a NUL character)")
+    return result
 
 
 def number(value: Any) -> Decimal:
@@ -48,6 +59,25 @@ def number(value: Any) -> Decimal:
     if not result.is_finite():
         raise ValueError("应为有限的数字 (expected a finite number)")
     return result
+
+
+def money(value: Any) -> Decimal:
+    """An amount in 元 that the store keeps exactly: at most 16 digits before the point and 2 after."""
+    return _bounded(number(value), MONEY_DIGITS, MONEY_PLACES, "金额")
+
+
+def measure(value: Any) -> Decimal:
+    """A reported value or forecast that the store keeps exactly: at most 18 digits before the point, 6 after."""
+    return _bounded(number(value), MEASURE_DIGITS, MEASURE_PLACES, "数值")
+
+
+def _bounded(value: Decimal, digits: int, places: int, what: str) -> Decimal:
+    if value.adjusted() >= digits:
+        raise ValueError(f"{what}过大：整数部分最多 {digits} 位 (too large: at most {digits} digits before the point)")
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        raise ValueError(f"{what}最多 {places} 位小数 (at most {places} decimal places)")
+    return value
 
 
 _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
@@ -89,6 +119,6 @@ def record_id(value: Any) -> int | None:
         number_ = Decimal(str(value).strip())
     except InvalidOperation:
         return None
-    if not number_.is_finite() or number_ != number_.to_integral_value() or number_ <= 0:
+    if not number_.is_finite() or number_ != number_.to_integral_value() or not 0 < number_ <= MAX_RECORD_ID:
         return None
     return int(number_)

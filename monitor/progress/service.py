@@ -394,6 +394,7 @@ def record_spending(session: Session, user: User, entries: Sequence[SpendingEntr
             problems.append(Problem("as_of", "请填写截至日期 (as-of date is required)", index))
         elif not add_unreadable(entry, "as_of", problems, index):
             checked_day(as_of, "as_of", year, today, problems, index)
+        add_unreadable(entry, "note", problems, index)
         add_unreadable(entry, "supersedes_id", problems, index)
         supersedes = entry.supersedes_id
         if supersedes is None and amount is not None and as_of is not None:

@@ -206,6 +206,6 @@ def validate(entry: ReportEntry, info: IndicatorInfo, today: date) -> tuple[Repo
             entry = replace(entry, value=None)
     for name in ("explanation", "note"):
         checked_text(getattr(entry, name), name, problems)
-    for name in ("likelihood", "deviation_causes", "supersedes_id"):
+    for name in ("explanation", "note", "forecast", "likelihood", "deviation_causes", "supersedes_id"):
         add_unreadable(entry, name, problems)
     return entry, problems

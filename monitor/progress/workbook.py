@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -28,10 +28,13 @@ from monitor.progress.schedule import describe_target
 from monitor.progress.validation import Problem, ValidationFailed
 from monitor.spreadsheets import layout
 from monitor.spreadsheets.cells import csv_row, put
+from monitor.spreadsheets.limits import Limits, too_big, too_long, too_many_rows
 from monitor.store import facts
 from monitor.store.models import Department, Indicator, Project, Report, Spending, User
 from monitor.store.rows import stored_id
 from rules.terms import DEVIATION_CAUSES, GRADES, LIKELIHOODS
+
+DEFAULT_LIMITS = Limits()
 
 REPORT_SHEET = "指标填报"
 SPENDING_SHEET = "项目支出"
@@ -256,7 +259,7 @@ def _read_table(parsed: ParsedUpload, sheet: str, rows: list[tuple[int, list[Any
             parsed.spending_rows.append((sheet, row_number))
 
 
-def parse_xlsx(data: bytes) -> ParsedUpload:
+def parse_xlsx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedUpload:
     parsed = ParsedUpload()
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -268,7 +271,9 @@ def parse_xlsx(data: bytes) -> ParsedUpload:
         for ws in wb.worksheets:
             if ws.title == GUIDE_SHEET:
                 continue
-            rows = [(i, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)]
+            rows = _bounded_rows(parsed, ws.title, enumerate(ws.iter_rows(values_only=True), start=1), limits)
+            if rows is None:
+                return parsed
             _read_table(parsed, ws.title, rows)
     finally:
         wb.close()
@@ -277,7 +282,25 @@ def parse_xlsx(data: bytes) -> ParsedUpload:
     return parsed
 
 
-def parse_csv(data: bytes, name: str = "CSV") -> ParsedUpload:
+def _bounded_rows(parsed: ParsedUpload, sheet: str, numbered: Iterable[tuple[int, Sequence[Any]]],
+                  limits: Limits) -> list[tuple[int, list[Any]]] | None:
+    """The rows, streamed and checked against the row and cell limits; None (with the problem noted) past one."""
+    rows: list[tuple[int, list[Any]]] = []
+    for number, cells in numbered:
+        problem = too_many_rows(number, limits)
+        if problem:
+            parsed.problems.append(UploadProblem(sheet, number, "-", problem))
+            return None
+        for column, value in enumerate(cells):
+            problem = too_long(value, limits)
+            if problem:
+                parsed.problems.append(UploadProblem(sheet, number, get_column_letter(column + 1), problem))
+                return None
+        rows.append((number, list(cells)))
+    return rows
+
+
+def parse_csv(data: bytes, name: str = "CSV", limits: Limits = DEFAULT_LIMITS) -> ParsedUpload:
     parsed = ParsedUpload()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -288,22 +311,47 @@ def parse_csv(data: bytes, name: str = "CSV") -> ParsedUpload:
     else:
         parsed.problems.append(UploadProblem(name, 0, "-", "无法识别文件编码，请另存为 UTF-8 (unknown encoding)"))
         return parsed
-    rows = [(i, r) for i, r in enumerate(csv.reader(io.StringIO(text)), start=1)]
-    _read_table(parsed, name, rows)
+    if "\x00" in text:
+        parsed.problems.append(UploadProblem(name, text[:text.index("\x00")].count("\n") + 1, "-",
+                                             "含有空字符（NUL），不是文本文件 (a NUL character: not a text file)"))
+        return parsed
+    lines_read = [0]
+
+    def numbered() -> Iterator[tuple[int, list[str]]]:
+        for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+            lines_read[0] = number
+            yield number, row
+
+    try:
+        rows = _bounded_rows(parsed, name, numbered(), limits)
+    except csv.Error as exc:
+        # An unbalanced quote swallows the rest of the file into one field until the field-size limit trips.
+        line = lines_read[0] + 1
+        parsed.problems.append(UploadProblem(name, line, "-", (
+            f"CSV 格式错误（第{line}行起，可能是引号不成对或单元格过长）：{str(exc)[:80]} "
+            "(malformed CSV: an unbalanced quote or an over-long cell)")))
+        return parsed
+    if rows is not None:
+        _read_table(parsed, name, rows)
     return parsed
 
 
-def parse_upload(filename: str, data: bytes) -> ParsedUpload:
+def parse_upload(filename: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedUpload:
+    """What an uploaded workbook or CSV says, after its size is checked against `limits` (nothing opened past one)."""
     suffix = Path(filename).suffix.lower()
+    shown = Path(filename).name or "-"
     if not data.strip():
-        return ParsedUpload(problems=[UploadProblem(Path(filename).name or "-", 0, "-", "文件是空的 (empty file)")])
+        return ParsedUpload(problems=[UploadProblem(shown, 0, "-", "文件是空的 (empty file)")])
+    refused = too_big(data, limits)
+    if refused:
+        return ParsedUpload(problems=[UploadProblem(shown, 0, "-", refused)])
     if suffix in (".xlsx", ".xlsm"):
-        return parse_xlsx(data)
+        return parse_xlsx(data, limits)
     if suffix in (".csv", ".txt"):
-        return parse_csv(data, Path(filename).name)
+        return parse_csv(data, shown, limits)
     if data[:2] == b"PK":
-        return parse_xlsx(data)
-    return parse_csv(data, Path(filename).name or "CSV")
+        return parse_xlsx(data, limits)
+    return parse_csv(data, Path(filename).name or "CSV", limits)
 
 
 def _located(parsed: ParsedUpload, problems: Sequence[Problem], rows: list[tuple[str, int]],

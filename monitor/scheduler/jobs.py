@@ -30,4 +30,5 @@ JOBS: list[JobSpec] = [  # one line per job: name, "module:function", cron (Asia
     JobSpec("report_selfeval_draft", "monitor.reports.jobs:selfeval_draft", "30 8 * * *", "自评表草稿：次年一月初发给各部门与财政局"),  # noqa: E501 - one line per job, as documented above
     JobSpec("notify", "monitor.notify.jobs:notify", "30 8 * * *", "每日提醒：工作日生成各部门摘要、督办抄送与周报并发送"),  # noqa: E501 - one line per job, as documented above
     JobSpec("send", "monitor.notify.jobs:send", "* * * * *", "发件箱：发送到期与待重试的邮件"),
+    JobSpec("recover", "monitor.scheduler.recover:recover_job", "* * * * *", "接管：重跑中断的任务，关闭中断的评估，清理旧租约"),  # noqa: E501 - one line per job, as documented above
 ]

@@ -5,6 +5,10 @@ the job's own cron trigger: the latest fire time at or before now. With coalesci
 being executed (also for a catch-up after downtime), and every replica computes the same instant, which makes
 (job, scheduled time) a key replicas can race for: the first `JobLease` insert wins, the others hit the
 unique constraint and skip.
+
+The winner keeps its lease alive while the job runs (`monitor/store/heartbeat.py`) and finishes it when the job
+ends, well or badly. A lease left unfinished and unrenewed belongs to a replica that died mid-run; the recovery
+job (`monitor/scheduler/recover.py`) takes it over and runs the job again through `run_leased`.
 """
 
 from __future__ import annotations
@@ -21,12 +25,13 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import insert, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from monitor.config import Config
 from monitor.job_context import JobContext
+from monitor.store.heartbeat import kept_alive
 from monitor.store.models.jobs import JobLease, JobRun
 from monitor.store.types import now
 
@@ -100,38 +105,56 @@ def run_scheduled(job: str, target: str, cron: str, timezone: str) -> str:
 
 def run_once(engine: Engine, settings: Config, *, job: str, target: str, scheduled_at: datetime) -> str:
     """Run `job` for `scheduled_at` unless another replica already has: "ran", "failed" or "skipped"."""
-    if not acquire_lease(engine, job, scheduled_at):
+    lease_id = acquire_lease(engine, job, scheduled_at)
+    if lease_id is None:
         log.info("任务 %s（计划于 %s）已由其他实例执行，跳过", job, scheduled_at.isoformat())
         print(f"skipped {job} {scheduled_at.isoformat()} on {HOST}", flush=True)
         return "skipped"
+    return run_leased(engine, settings, lease_id=lease_id, job=job, target=target, scheduled_at=scheduled_at)
+
+
+def run_leased(engine: Engine, settings: Config, *, lease_id: int, job: str, target: str,
+               scheduled_at: datetime) -> str:
+    """Run `job` under the lease this process holds: log a `JobRun`, keep the lease alive, finish it at the end."""
     with engine.begin() as conn:
         key = conn.execute(insert(JobRun).values(job=job[:50], started_at=now(), scheduled_at=scheduled_at,
                                                  host=HOST)).inserted_primary_key
     assert key is not None  # a single-row insert always reports its key
     run_id = key[0]
     try:
-        counts = resolve(target)(JobContext(settings=settings, engine=engine, job=job, scheduled_at=scheduled_at))
+        with kept_alive(engine, JobLease, lease_id, "renewed_at", lease_seconds=settings.scheduler.lease_seconds):
+            counts = resolve(target)(JobContext(settings=settings, engine=engine, job=job,
+                                                scheduled_at=scheduled_at))
     except Exception as exc:
         log.exception("任务 %s 失败", job)
         with engine.begin() as conn:
             conn.execute(update(JobRun).where(col(JobRun.id) == run_id).values(
                 finished_at=now(), ok=False, error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+            _finish(conn, lease_id)
         return "failed"
     with engine.begin() as conn:
         conn.execute(update(JobRun).where(col(JobRun.id) == run_id).values(
             finished_at=now(), ok=True, counts=_jsonable(counts)))
+        _finish(conn, lease_id)
     print(f"ran {job} {scheduled_at.isoformat()} on {HOST}", flush=True)
     return "ran"
 
 
-def acquire_lease(engine: Engine, job: str, scheduled_at: datetime) -> bool:
+def acquire_lease(engine: Engine, job: str, scheduled_at: datetime) -> int | None:
+    """The id of the new lease on (`job`, `scheduled_at`), or None when another replica holds it."""
     try:
         with engine.begin() as conn:
-            conn.execute(insert(JobLease).values(job=job[:200], scheduled_at=scheduled_at,
-                                                  acquired_at=now(), host=HOST))
-        return True
+            stamp = now()
+            key = conn.execute(insert(JobLease).values(job=job[:200], scheduled_at=scheduled_at, acquired_at=stamp,
+                                                       renewed_at=stamp, host=HOST)).inserted_primary_key
     except IntegrityError:
-        return False
+        return None
+    assert key is not None  # a single-row insert always reports its key
+    return int(key[0])
+
+
+def _finish(conn: Connection, lease_id: int) -> None:
+    conn.execute(update(JobLease).where(col(JobLease.id) == lease_id).values(finished_at=now()))
 
 
 def _jsonable(counts) -> dict | None:

@@ -14,14 +14,14 @@ from collections.abc import Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -29,7 +29,7 @@ from monitor.config import Config
 from monitor.progress.validation import FIELD_LABELS
 from monitor.store.db import make_engine
 from monitor.store.group_commit import GroupCommit
-from monitor.web import metrics, proxy
+from monitor.web import inputs, metrics, proxy
 from monitor.web.auth import LoginRequired, LoginThrottle
 from monitor.web.templating import STATIC_DIR, render
 
@@ -144,6 +144,7 @@ def create_app(settings: Config, engine: Engine | None = None) -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        dependencies=[Depends(inputs.ids_in_range)],
     )
     app.state.settings = settings
     app.state.engine = engine if engine is not None else make_engine(settings.database.url)
@@ -184,6 +185,16 @@ def create_app(settings: Config, engine: Engine | None = None) -> FastAPI:
             return await request_validation_exception_handler(request, exc)
         return JSONResponse({"detail": {"message": "未保存任何内容 (nothing stored)",
                                         "problems": api_problems(exc.errors(), exc.body)}}, status_code=422)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: Exception) -> Response:
+        if not inputs.is_out_of_range(exc):
+            raise exc
+        log.warning("out-of-range number: %s %s answered 422 (%s)", request.method, request.url.path, exc)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": {"message": inputs.OUT_OF_RANGE, "problems": []}}, status_code=422)
+        return render(request, "error.html", {"status": 422, "detail": inputs.OUT_OF_RANGE}, status_code=422)
 
     @app.exception_handler(OperationalError)
     async def _store_busy(request: Request, exc: OperationalError) -> Response:

@@ -10,13 +10,13 @@ from sqlmodel import Session
 
 from monitor.accounts.permissions import NotAllowed
 from monitor.progress.workbook import UploadRejected, build_csv, build_workbook, import_upload, parse_upload
+from monitor.spreadsheets.limits import too_big
 from monitor.store.db import write_turn
 from monitor.store.models import User
 from monitor.web.auth import current_user, db_session, department_for_user, require_writer, today, verify_csrf
 from monitor.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-MAX_UPLOAD = 10 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -53,12 +53,13 @@ def upload(request: Request, department_id: int, file: UploadFile = File(...),
            user: User = Depends(current_user), session: Session = Depends(db_session)) -> Response:
     department = department_for_user(session, user, department_id)
     require_writer(user)
-    data = file.file.read(MAX_UPLOAD + 1)
+    limits = request.app.state.settings.limits
+    data = file.file.read(limits.upload_bytes + 1)
     context = {"department": department, "problems": None, "result": None, "filename": file.filename}
-    if len(data) > MAX_UPLOAD:
-        return render(request, "upload.html", {**context, "problems": ["文件超过 10 MB (file too large)"]},
-                      status_code=413)
-    parsed = parse_upload(file.filename or "upload", data)
+    refused = too_big(data, limits)
+    if refused:
+        return render(request, "upload.html", {**context, "problems": [refused]}, status_code=413)
+    parsed = parse_upload(file.filename or "upload", data, limits)
     with write_turn(session):
         try:
             result = import_upload(session, user, parsed, channel="upload", today=today(request))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint, text
 from sqlmodel import Column, Field, SQLModel
 
 from monitor.store.types import instant_field, json_field, measure_field, money_field
@@ -66,11 +66,20 @@ class ProjectState(SQLModel, table=True):
 
 
 class EvaluationRun(SQLModel, table=True):
+    """One evaluation over the store or a department. At most one is `running` at a time (a partial unique index),
+    so two evaluations never both write states; the running one stamps `heartbeat_at`, and one whose stamp is older
+    than `[evaluation] lease_seconds` was killed and is closed as failed by whoever needs the store next."""
+
+    __table_args__ = (Index("uq_evaluationrun_one_running", "status", unique=True,
+                            sqlite_where=text("status = 'running'"), postgresql_where=text("status = 'running'")),)
+
     id: int | None = Field(default=None, primary_key=True)
     as_of: date
     started_at: datetime | None = instant_field()
     finished_at: datetime | None = instant_field()
     status: str = Field(default="running", max_length=10)
+    host: str | None = Field(default=None, max_length=100)
+    heartbeat_at: datetime | None = instant_field()
     indicators: int = Field(default=0)
     counts: dict | None = json_field()
     error: str | None = Field(default=None, sa_column=Column(Text))

@@ -27,7 +27,11 @@ class JobRun(SQLModel, table=True):
 
 class JobLease(SQLModel, table=True):
     """Who runs one scheduled run of a job. The unique key makes replicas race for it: the first insert
-    wins, every other replica sees the conflict and skips, so each scheduled run happens once."""
+    wins, every other replica sees the conflict and skips, so each scheduled run happens once.
+
+    The holder stamps `renewed_at` while the job runs and sets `finished_at` when it ends (well or not). A lease
+    that is neither finished nor renewed within `[scheduler] lease_seconds` belongs to a dead process: another
+    replica (or the next start) takes it over, counting `attempts`, and runs the job again for the same time."""
 
     __table_args__ = (UniqueConstraint("job", "scheduled_at"),)
 
@@ -36,6 +40,9 @@ class JobLease(SQLModel, table=True):
     scheduled_at: datetime = instant_field(nullable=False)
     acquired_at: datetime | None = instant_field()
     host: str | None = Field(default=None, max_length=100)
+    renewed_at: datetime | None = instant_field()
+    finished_at: datetime | None = instant_field()
+    attempts: int = Field(default=1)
 
 
 class SchedulerJob(SQLModel, table=True):
