@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from monitor.spreadsheets.limits import Limits
 from notifications.smtp import SECURITY_MODES, SmtpSettings
 from rules.scoring import ScoringRules
-from rules.terms import EvaluationSettings
+from rules.terms import CAP_FORMULAS, EXACT_FORMULAS, EvaluationSettings
 
 
 class ConfigError(ValueError):
@@ -299,6 +299,10 @@ _CHECKS: dict[str, typing.Callable[[Any], str | None]] = {
     "scheduler.timezone": _time_zone,
     "scheduler.evaluate_at": _clock,
     "notifications.summary_weekday": _between(1, 7),
+    "scoring.cap_formula": _one_of(*CAP_FORMULAS),
+    "scoring.exact_formula": _one_of(*EXACT_FORMULAS),
+    "scoring.late_share": _between(0, 1),
+    "scoring.missed_share": _between(0, 1),
     **{f"limits.{name}": _between(1, 2**40) for name in ("upload_bytes", "unzipped_bytes", "rows", "cell_chars")},
 }
 

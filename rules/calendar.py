@@ -78,6 +78,17 @@ def year_end(year: int) -> date:
     return date(year, 12, 31)
 
 
+def closed_year_end(year: int, today: date) -> date | None:
+    """31 December of budget year `year` once that year is over on `today`, else None.
+
+    The year-end results (a grade, the final value, the year's spending) are mostly typed in January–March of
+    the following year; they are for the year, not for the day they are typed, so this is the date they are
+    recorded for when the entry names none.
+    """
+    end = year_end(year)
+    return end if today > end else None
+
+
 def month_window(year: int, first_month: int, last_month: int | None = None) -> Occurrence:
     return Occurrence(month_start(year, first_month), month_end(year, last_month or first_month))
 

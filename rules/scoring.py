@@ -13,7 +13,9 @@ Rules as implemented (p = the indicator's points, a = 实际完成值, t = 年�
   bounds included); met → p; otherwise, by direction:
 - higher is better: p × a ÷ t (never below 0);
 - lower is better: p × (1 − (a − t) ÷ t), 0 from a ≥ 2t (multiple configurable); t = 0 → 0 when over;
-- exact ("=") and ranges: p × (1 − |a − b| ÷ b) for the bound b that is missed, 0 when b = 0;
+  or, with `cap_formula = "ratio"`, p × t ÷ a (指标值 ÷ 完成值 × 分值);
+- exact ("=") and ranges: p × (1 − |a − b| ÷ b) for the bound b that is missed, 0 when b = 0; an "=" target
+  may instead score p × smaller ÷ larger (`exact_formula = "ratio"`) or 0 (`"all_or_nothing"`);
 - a target not met never scores p: at most p − 0.01 (">90%" with 90 reported is not met, in the light or here);
 - deadline / window / recurring: per occurrence p ÷ n when done on time, × late_share when done late,
   × missed_share when not done;
@@ -34,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from rules.targets import RANGE
-from rules.terms import GRADES, MEASURED_KINDS, SCHEDULED_KINDS, SCORE_GRADES, SYMBOL
+from rules.terms import CAP_FORMULAS, EXACT_FORMULAS, GRADES, MEASURED_KINDS, SCHEDULED_KINDS, SCORE_GRADES, SYMBOL
 
 __all__ = [
     "LEVELS",
@@ -83,6 +85,8 @@ class ScoringRules:
     grade_good: Decimal = Decimal(80)
     grade_fair: Decimal = Decimal(60)
     decimals: int = 2
+    cap_formula: str = CAP_FORMULAS[0]
+    exact_formula: str = EXACT_FORMULAS[0]
 
     def level_weight(self, level: str) -> Decimal:
         return {"产出": self.weight_output, "效益": self.weight_effect,
@@ -308,10 +312,21 @@ def score_indicator(item: IndicatorInput, points: Decimal, rules: ScoringRules) 
                 return scored
             return replace(scored, score=scored.points - _unit(rules), rule=f"{rule}，未达到目标{_fmt(t)}，不得满分")
 
+        if direction == "lower_is_better" and rules.cap_formula == "ratio":
+            if t <= 0:
+                return done(ZERO, f"{_fmt(a)} 超出上限 {_fmt(t)}：0 分")
+            return short(points * t / a, f"{shown} × {_fmt(t)} ÷ {_fmt(a)}")
         if direction == "lower_is_better":
             if t <= 0 or a >= t * rules.lower_zero_multiple:
                 return done(ZERO, f"{_fmt(a)} 超出上限 {_fmt(t)} 达 {_fmt(rules.lower_zero_multiple)} 倍及以上：0 分")
             return short(points * (ONE - (a - t) / t), f"{shown} × (1 − ({_fmt(a)} − {_fmt(t)}) ÷ {_fmt(t)})")
+        if direction == "exact" and rules.exact_formula == "all_or_nothing":
+            return done(ZERO, f"{_fmt(a)} ≠ {_fmt(t)}：0 分")
+        if direction == "exact" and rules.exact_formula == "ratio":
+            if t <= 0 or a <= 0:
+                return done(ZERO, f"{_fmt(a)} ≠ {_fmt(t)}：0 分")
+            low, high = sorted((a, t))
+            return short(points * low / high, f"{shown} × {_fmt(low)} ÷ {_fmt(high)}")
         if direction in ("exact", "within"):
             bound = t if a < t else upper
             if bound == 0:

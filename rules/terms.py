@@ -75,6 +75,11 @@ GRADE_LIGHTS: dict[str, tuple[str, str, str]] = dict(zip(GRADES, (
 ), strict=True))
 # The self-evaluation's 等级 of a project's total score, best first (the score bands are in ScoringRules).
 SCORE_GRADES: tuple[str, ...] = ("优", "良", "中", "差")
+# How the self-evaluation scores a cap (≤, <) that was exceeded and an "=" target that was missed, as provinces
+# differ ([scoring] cap_formula / exact_formula; the first is the default): "deduct" p × (1 − |a − t| ÷ t),
+# "ratio" p × t ÷ a for a cap and p × smaller ÷ larger for "=", "all_or_nothing" 0 unless met.
+CAP_FORMULAS: tuple[str, ...] = ("deduct", "ratio")
+EXACT_FORMULAS: tuple[str, ...] = ("deduct", "ratio", "all_or_nothing")
 # Where a report came from.
 CHANNELS: tuple[str, ...] = ("portal", "upload", "api", "cli", "demo")
 CHANNEL_NAMES: dict[str, str] = {"portal": "门户", "upload": "上传", "api": "接口", "cli": "命令行", "demo": "演示"}

@@ -69,7 +69,7 @@ def test_posting_one_or_many_reports_and_reading_the_history(engine, world):
     assert [r["revision"] for r in many.json()["stored"]] == [2, 1, 1]
     again = client.post("/api/v1/reports", headers=headers, json={"indicator_id": world.ind["quality"],
                                                                  "grade": "达成年度指标", "likelihood": "确定能"})
-    assert again.json() == {"stored": [], "unchanged": [0]}
+    assert again.json() == {"stored": [], "unchanged": [0], "notices": []}
     history = client.get(f"/api/v1/indicators/{world.ind['count']}/history", headers=headers).json()
     assert [(h["value"], h["effective"]) for h in history] == [("1250", True), ("1200", False)]
     with Session(engine) as s:

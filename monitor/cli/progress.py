@@ -45,6 +45,8 @@ def report_progress_command(
         except (user_service.AccountError, NotAllowed) as exc:
             typer.echo(f"错误：{exc}", err=True)
             raise typer.Exit(1) from exc
+    for notice in result.notices:
+        typer.echo(f"{file}: {notice}")
     verb = "校验通过（未保存）" if dry_run else "已保存"
     typer.echo(f"{file}: {verb} {result.stored_reports} 条指标填报、{result.stored_spending} 条支出；"
                f"{result.unchanged} 条与已有记录相同")

@@ -5,6 +5,11 @@ occurrence of a timed one, the grade of a qualitative one) supersedes the effect
 revision + 1; a fact identical to an effective row is not stored again, which is what makes re-uploading
 the same file harmless. A batch is all or nothing: every entry is checked before anything is added.
 Every channel records through here with the entries it read (`monitor.progress.entries`).
+
+A fact belongs to its period, not to the day it is typed: after the budget year is over, an entry naming no
+date is recorded for 31 December (`validation.year_end_as_of`, with a notice for the person), and every entry
+typed after its budget year ended is stored for that year all the same, its audit event noting it as late
+(`late_note`) so a reviewer sees what was filled in after the year closed.
 """
 
 from __future__ import annotations
@@ -30,12 +35,15 @@ from monitor.progress.validation import (
     checked_text,
     indicator_info,
     validate,
+    year_end_as_of,
+    year_end_notice,
 )
 from monitor.store import audit
 from monitor.store.facts import effective_spending, not_superseded
 from monitor.store.models import BudgetYear, Indicator, Project, Report, Spending, User
 from monitor.store.rows import stored_id, table_of
 from monitor.store.types import now
+from rules.calendar import closed_year_end
 from rules.terms import MEASURED_KINDS, SCHEDULED_KINDS
 
 REPORT_FIELDS = ("id", "indicator_id", "revision", "supersedes_id", "value", "as_of", "occurrence_due",
@@ -47,9 +55,19 @@ SPENDING_FIELDS = ("id", "project_id", "revision", "supersedes_id", "amount", "a
 class RecordResult:
     stored: list[Report] = field(default_factory=list)
     unchanged: list[int] = field(default_factory=list)  # batch positions already on record
+    notices: list[Problem] = field(default_factory=list)  # what was assumed, per batch position, to tell the person
 
     def to_json(self) -> dict:
-        return {"stored": [report_json(r) for r in self.stored], "unchanged": self.unchanged}
+        return {"stored": [report_json(r) for r in self.stored], "unchanged": self.unchanged,
+                "notices": [n.to_json() for n in self.notices]}
+
+
+def late_note(year: int, today: date) -> str | None:
+    """The audit note of an entry for budget year `year` typed on `today`, after that year ended; None if not."""
+    if closed_year_end(year, today) is None:
+        return None
+    return (f"年度结束后补录：属 {year} 年度，{today.isoformat()} 录入 "
+            f"(late: entered after budget year {year} ended, counted for that year)")
 
 
 def report_json(report: Report) -> dict:
@@ -238,6 +256,10 @@ def record_reports(session: Session, user: User, entries: Sequence[ReportEntry],
         raise ValidationFailed(problems)
 
     result = RecordResult()
+    for index, entry in enumerate(entries):
+        info = infos[_indicator_id(entry)]
+        if year_end_as_of(entry, info.kind, info.year, today) is not None:
+            result.notices.append(Problem("as_of", year_end_notice(info.year), index))
     moment = now()
     events: list[dict[str, Any]] = []
     for index, clean in enumerate(cleans):
@@ -268,7 +290,7 @@ def record_reports(session: Session, user: User, entries: Sequence[ReportEntry],
         events.append({"channel": channel, "action": "correct" if old else "report", "entity": "report",
                        "entity_id": report_id, "department_id": info.project.department_id,
                        "before": audit.snapshot(old, REPORT_FIELDS) if old else None,
-                       "after": audit.snapshot(report, REPORT_FIELDS)})
+                       "after": audit.snapshot(report, REPORT_FIELDS), "note": late_note(info.year, today)})
         if old is not None:
             rows.remove(old)
         rows.append(report)
@@ -328,6 +350,20 @@ def _check_amount(amount: Decimal, problems: list[Problem], index: int) -> None:
         problems.append(Problem("amount", f"{amount} 过大 (too large)", index))
 
 
+def spending_notices(session: Session, entries: Sequence[SpendingEntry], today: date) -> list[Problem]:
+    """What `record_spending` assumed for `entries`, per batch position: the year-end date of an entry naming no
+    date after its budget year ended (the channel tells the person; recording itself says nothing)."""
+    undated = [(index, e.project_id) for index, e in enumerate(entries)
+               if e.project_id is not None and not e.given("as_of")]
+    if not undated:
+        return []
+    projects = session.exec(select(Project).where(col(Project.id).in_({pid for _, pid in undated}))).all()
+    years = _years(session, projects)
+    year_of = {p.id: years[p.budget_year_id] for p in projects}
+    return [Problem("as_of", year_end_notice(year_of[pid]), index) for index, pid in undated
+            if pid in year_of and year_end_as_of(entries[index], None, year_of[pid], today) is not None]
+
+
 def record_spending(session: Session, user: User, entries: Sequence[SpendingEntry], *, channel: str, today: date,
                     default_note: str | None = None) -> tuple[list[Spending], list[int]]:
     """Spending to date (元) per project and as-of date; same rules as reports. Returns (stored, unchanged)."""
@@ -335,6 +371,7 @@ def record_spending(session: Session, user: User, entries: Sequence[SpendingEntr
     visible = permissions.visible_department_ids(session, user)
     problems: list[Problem] = []
     cleaned: list[tuple[Project, Decimal | None, date | None, str | None, int | None]] = []
+    late: dict[int, str | None] = {}
     first_amount: dict[tuple[int, date], Decimal] = {}
     projects = {p.id: p for p in session.exec(select(Project).where(
         col(Project.id).in_([e.project_id for e in entries if e.project_id is not None]))).all()}
@@ -346,14 +383,14 @@ def record_spending(session: Session, user: User, entries: Sequence[SpendingEntr
                 problems.append(Problem("project_id", NO_SUCH_PROJECT.format(entry.project_id), index))
             continue
         year = years[project.budget_year_id]
-        amount, as_of = entry.amount, entry.as_of
+        amount, as_of = entry.amount, entry.as_of or year_end_as_of(entry, None, year, today)
         if not entry.given("amount"):
             problems.append(Problem("amount", "请填写执行数（元）(amount is required)", index))
         elif amount is not None:
             _check_amount(amount, problems, index)
         else:
             add_unreadable(entry, "amount", problems, index)
-        if not entry.given("as_of"):
+        if as_of is None and not entry.given("as_of"):
             problems.append(Problem("as_of", "请填写截至日期 (as-of date is required)", index))
         elif not add_unreadable(entry, "as_of", problems, index):
             checked_day(as_of, "as_of", year, today, problems, index)
@@ -365,6 +402,7 @@ def record_spending(session: Session, user: User, entries: Sequence[SpendingEntr
                 problems.append(Problem("as_of", "本批另有一条同一项目、同一截至日期的不同执行数，请只保留一条 "
                                                  "(conflicts with another entry of this batch)", index))
         cleaned.append((project, amount, as_of, checked_text(entry.note, "note", problems, index), supersedes))
+        late[len(cleaned) - 1] = late_note(year, today)
     if problems:
         raise ValidationFailed(problems)
     _lock_rows(session, Project, [stored_id(p.id) for p, *_ in cleaned])
@@ -396,7 +434,7 @@ def record_spending(session: Session, user: User, entries: Sequence[SpendingEntr
         audit.record(session, actor=user, channel=channel, action="correct" if old else "report", entity="spending",
                      entity_id=row.id, department_id=project.department_id,
                      before=audit.snapshot(old, SPENDING_FIELDS) if old else None,
-                     after=audit.snapshot(row, SPENDING_FIELDS))
+                     after=audit.snapshot(row, SPENDING_FIELDS), note=late[index])
         if old is not None:
             rows.remove(old)
         rows.append(row)

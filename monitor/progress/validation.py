@@ -8,6 +8,11 @@ occurrences) + completed_on; qualitative → grade (+ explanation unless fully m
 value + as_of or a grade. Any kind may carry forecast, deviation causes, likelihood and a note.
 Dates (of reports and of spending) must lie in the budget year ±1 and never after `today` (a parameter: no
 clock here).
+
+Every fact says which period it is for, whenever it was typed: a value or spending its as-of date, a timed
+report its occurrence, a grade its as-of date when given. Once the budget year is over, an entry that names no
+date is a year-end result and is recorded for 31 December of the budget year (`year_end_as_of`), whichever
+channel it came through; the channel tells the person so (`YEAR_END_NOTICE`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from decimal import Decimal
 
 from monitor.progress.entries import MAX_TEXT, ReportEntry, SpendingEntry
 from monitor.store.models import Indicator, Project
+from rules.calendar import closed_year_end
 from rules.targets import Target
 from rules.terms import GRADES, MEASURED_KINDS, SCHEDULED_KINDS
 
@@ -30,6 +36,21 @@ FIELD_LABELS = {
 KIND_LABELS = {"quantity": "数量", "percent": "百分比", "deadline": "截止", "recurring": "周期", "window": "时段",
                "qualitative": "定性", "unparsed": "未能识别"}
 MAX_VALUE = Decimal("1e15")
+YEAR_END_NOTICE = ("未填截至日期，按 {year} 年度年末 {day} 记入该年度 "
+                   "(no as-of date: recorded for the end of budget year {year})")
+
+
+def year_end_notice(year: int) -> str:
+    """What a channel says about an entry it recorded for 31 December of `year` because it named no date."""
+    return YEAR_END_NOTICE.format(year=year, day=date(year, 12, 31).isoformat())
+
+
+def year_end_as_of(entry: ReportEntry | SpendingEntry, kind: str | None, year: int, today: date) -> date | None:
+    """The as-of date an entry without one is recorded for: 31 December of its budget year once that year is
+    over, for the kinds whose facts are dated by it (values, grades and spending: `kind` None); else None."""
+    if entry.given("as_of") or (kind is not None and kind in SCHEDULED_KINDS):
+        return None
+    return closed_year_end(year, today)
 
 
 @dataclass(frozen=True)
@@ -139,9 +160,13 @@ def _value(entry: ReportEntry, info: IndicatorInfo, problems: list[Problem]) -> 
 
 def validate(entry: ReportEntry, info: IndicatorInfo, today: date) -> tuple[ReportEntry, list[Problem]]:
     """The entry checked against its indicator's target: every refusal (none means it may be stored), and
-    the entry as it is stored (the only occurrence implied, what the kind ignores dropped)."""
+    the entry as it is stored (the only occurrence implied, the year-end date of an undated entry after the
+    budget year, what the kind ignores dropped)."""
     problems: list[Problem] = []
     kind = info.kind
+    year_end = year_end_as_of(entry, kind, info.year, today)
+    if year_end is not None:
+        entry = replace(entry, as_of=year_end)
     if kind in MEASURED_KINDS or (kind == "unparsed" and entry.given("value")):
         _value(entry, info, problems)
         if not entry.given("as_of"):

@@ -90,6 +90,7 @@ class UploadResult:
     stored_reports: int
     stored_spending: int
     unchanged: int
+    notices: list[UploadProblem] = field(default_factory=list)  # what was assumed (a year-end date), per cell
 
 
 # ---- export ---------------------------------------------------------------------------------------------
@@ -191,6 +192,8 @@ def build_workbook(session: Session, department_ids: Iterable[int]) -> bytes:
         "日期写成 2024-07-31。整张表一并校验：有任何一行出错，则全部不保存，并列出出错的工作表、行、列。",
         "同一文件重复上传不会重复保存；同一截至日期（或同一期次）填了新值，视为对原记录的更正。",
         "项目支出：填截至某日的累计执行数（元）。",
+        "预算年度结束后填报年末结果（评价等级、全年完成值、全年执行数）：“截至日期”可不填，按该年度 12月31日 记入；"
+        "次年补录的数据仍计入该年度自评。",
     ):
         guide.append([line])
     for (cell,) in guide.iter_rows(max_col=1):
@@ -367,10 +370,12 @@ def import_upload(session: Session, user: User, parsed: ParsedUpload, *, channel
     problems = list(parsed.problems)
     stored_reports: list[Report] = []
     unchanged = 0
+    notices: list[UploadProblem] = []
     if parsed.reports:
         try:
             result = service.record_reports(session, user, parsed.reports, channel=channel, today=today)
             stored_reports, unchanged = result.stored, len(result.unchanged)
+            notices += _located(parsed, result.notices, parsed.report_rows, FIELD_HEADERS)
         except ValidationFailed as exc:
             problems += _located(parsed, exc.problems, parsed.report_rows, FIELD_HEADERS)
     stored_spending: list[Spending] = []
@@ -379,8 +384,10 @@ def import_upload(session: Session, user: User, parsed: ParsedUpload, *, channel
             stored_spending, same = service.record_spending(session, user, parsed.spending, channel=channel,
                                                             today=today)
             unchanged += len(same)
+            notices += _located(parsed, service.spending_notices(session, parsed.spending, today),
+                                parsed.spending_rows, SPENDING_HEADERS)
         except ValidationFailed as exc:
             problems += _located(parsed, exc.problems, parsed.spending_rows, SPENDING_HEADERS)
     if problems:
         raise UploadRejected(sorted(problems, key=lambda p: (p.sheet, p.row, p.column)))
-    return UploadResult(len(stored_reports), len(stored_spending), unchanged)
+    return UploadResult(len(stored_reports), len(stored_spending), unchanged, notices)

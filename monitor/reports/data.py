@@ -2,6 +2,9 @@
 
 Facts are the effective (never superseded) rows of the append-only tables, taken as of a cut-off date:
 the monitoring table reads through the end of month X, the self-evaluation through 31 December.
+A fact counts for the date it is for (as-of date, completion, or the day a grade without a date was given),
+and never later than 31 December of its budget year: whatever is on record for a year's indicator belongs to
+that year, so a result typed (or dated) in January of the next year is the year's result, not dropped.
 """
 
 from __future__ import annotations
@@ -179,7 +182,7 @@ def load_year(
     # exceed the bound-parameter limits of SQLite and PostgreSQL
     ids = select(col(Project.id)).where(*conditions).scalar_subquery()
     _load_indicators(session, projects, ids, year)
-    _load_spending(session, projects, ids)
+    _load_spending(session, projects, ids, date(year, 12, 31))
     for state in session.exec(select(ProjectState).where(col(ProjectState.project_id).in_(ids))):
         project = projects[state.project_id]
         project.light, project.budget_light, project.forecast_spent = (
@@ -230,7 +233,8 @@ def _load_indicators(session: Session, projects: dict[int, ProjectData], ids: Sc
         indicators[indicator_id].reports.append(ReportFact(
             value=value, as_of=as_of, occurrence_due=due, completed_on=completed_on, grade=grade,
             explanation=explanation, forecast=forecast, forecast_text=forecast_text, deviation_causes=causes,
-            likelihood=likelihood, note=note, effective_on=as_of or completed_on or _day(created_at) or year_end,
+            likelihood=likelihood, note=note,
+            effective_on=min(as_of or completed_on or _day(created_at) or year_end, year_end),
         ))
     for data in indicators.values():
         data.reports.sort(key=lambda f: f.effective_on)
@@ -248,12 +252,14 @@ def _load_indicators(session: Session, projects: dict[int, ProjectData], ids: Sc
         indicators[entry.indicator_id].selfeval_explanation = entry.explanation
 
 
-def _load_spending(session: Session, projects: dict[int, ProjectData], ids: ScalarSelect[int | None]) -> None:
+def _load_spending(session: Session, projects: dict[int, ProjectData], ids: ScalarSelect[int | None],
+                   year_end: date) -> None:
+    """Spending dated after the year end counts for the year end (as reports do)."""
     query = (select(col(Spending.project_id), col(Spending.as_of), col(Spending.amount))
              .where(col(Spending.project_id).in_(ids), not_superseded(Spending))
              .order_by(col(Spending.project_id), col(Spending.as_of), col(Spending.id)))
     by_project: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
     for project_id, as_of, amount in session.exec(query).all():
-        by_project[project_id].append((as_of, Decimal(amount)))
+        by_project[project_id].append((min(as_of, year_end), Decimal(amount)))
     for project_id, rows in by_project.items():
         projects[project_id].spending = rows

@@ -13,6 +13,7 @@ from monitor.store.models import Indicator, SelfEvalEntry
 from monitor.store.types import now
 from rules import calendar as cal
 from rules.scoring import BandError, ScoringRules, check_pick
+from rules.terms import GRADES, SCHEDULED_KINDS
 
 
 def record_entry(
@@ -49,9 +50,9 @@ def record_entry(
             value = Decimal(str(score).strip())
         except InvalidOperation as exc:
             raise BandError(f"{indicator.name}：得分“{score}”不是数字") from exc
-        if scored.band is None:
-            raise BandError(f"{indicator.name}指标由系统按实际完成值计分，无需人工评分")
         grade = _reported_grade(project_data, indicator_id, year)
+        if scored.band is None:
+            raise BandError(_not_pickable(indicator, scored.status, grade, year))
         check_pick(indicator.name, grade, scored.points, value, rules)
     text = explanation if explanation is not None else (current.explanation if current else None)
     entry = SelfEvalEntry(
@@ -62,6 +63,19 @@ def record_entry(
     session.add(entry)
     session.flush()
     return entry
+
+
+def _not_pickable(indicator: Indicator, status: str, grade: str | None, year: int) -> str:
+    """Why a person's score is refused, for the case at hand: a grade still to be reported, a grade outside the
+    three bands, or an indicator the system scores from what was reported."""
+    graded = indicator.kind == "qualitative" or (indicator.kind == "unparsed" and status != "scored")
+    if not graded:
+        what = "完成情况" if indicator.kind in SCHEDULED_KINDS else "实际完成值"
+        return f"{indicator.name}指标由系统按{what}计分，无需人工评分"
+    if grade is None:
+        return (f"{indicator.name}指标尚未填报 {year} 年度的评价等级（{' / '.join(GRADES)}），"
+                "请先填报等级，再在等级区间内评分")
+    return f"{indicator.name}指标的评价等级“{grade}”不在三档之内，请先更正等级"
 
 
 def _reported_grade(project: ProjectData, indicator_id: int, year: int) -> str | None:

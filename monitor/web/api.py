@@ -50,7 +50,8 @@ class ReportIn(BaseModel):
 
     indicator_id: int
     value: Decimal | None = Field(None, description="quantity/percent: value to date (cumulative or latest rate)")
-    as_of: date | None = Field(None, description="quantity/percent: the date the value refers to")
+    as_of: date | None = Field(None, description="quantity/percent (and a grade): the date the value refers to; "
+                                                 "after the budget year ended, 31 December of that year if omitted")
     occurrence_due: date | None = Field(None, description="deadline/window/recurring: due date of the occurrence done")
     completed_on: date | None = Field(None, description="deadline/window/recurring: when it was done")
     grade: str | None = Field(
@@ -74,7 +75,8 @@ class ReportIn(BaseModel):
 
 class SpendingIn(BaseModel):
     amount: Decimal = Field(description="spending to date in 元 (cumulative)")
-    as_of: date
+    as_of: date | None = Field(None, description="the date the amount refers to; required during the budget year, "
+                                                 "31 December of that year if omitted after it ended")
     note: str | None = None
     supersedes_id: int | None = None
 
@@ -240,5 +242,7 @@ def post_spending(request: Request, project_id: int, body: SpendingIn, user: Use
     entry = read_spending(project_id, body.amount, body.as_of, body.note, body.supersedes_id)
     with write_turn(session), _recording_errors(session):
         stored, unchanged = service.record_spending(session, user, [entry], channel="api", today=today(request))
+        notices = service.spending_notices(session, [entry], today(request))
         session.commit()
-    return {"stored": [audit.snapshot(r, service.SPENDING_FIELDS) for r in stored], "unchanged": unchanged}
+    return {"stored": [audit.snapshot(r, service.SPENDING_FIELDS) for r in stored], "unchanged": unchanged,
+            "notices": [n.to_json() for n in notices]}

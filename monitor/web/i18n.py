@@ -44,6 +44,10 @@ EN: dict[str, str] = {
     "截至": "as of", "期次": "occurrence", "完成": "done", "停用": "Disabled", "启用": "Enable", "停用账号": "Disable",
     "条指标填报": "indicator reports", "条支出": "spending entries",
     "条与已有记录相同，未重复保存。": "already on record, not stored again.",
+    "预算年度已结束：现在填报的是年末结果（评价等级、全年完成值、全年执行数），截至日期默认为":
+        "The budget year is over: what you report now is the year-end result (grade, final value, year's "
+        "spending); the as-of date defaults to",
+    "，计入该年度自评。": ", and it counts in that year's self-evaluation.",
     # the lights' names, in both languages from the vocabulary
     **{LIGHT_NAMES[light]: LIGHT_NAMES_EN[light] for light in LIGHTS},
     NOT_EVALUATED: NOT_EVALUATED_EN,

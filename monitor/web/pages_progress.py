@@ -16,7 +16,7 @@ from sqlmodel import Session
 from monitor.accounts.permissions import can_write
 from monitor.progress import service
 from monitor.progress.entries import read_report, read_spending
-from monitor.progress.validation import ValidationFailed
+from monitor.progress.validation import ValidationFailed, year_end_notice
 from monitor.store.db import write_turn
 from monitor.store.models import User
 from monitor.web.auth import (
@@ -33,6 +33,7 @@ from monitor.web.auth import (
 )
 from monitor.web.templating import render
 from monitor.web.views import department_rows, overview, project_page
+from rules.calendar import closed_year_end
 from rules.terms import DEVIATION_CAUSES, GRADES, LIKELIHOODS
 
 router = APIRouter(include_in_schema=False)
@@ -55,6 +56,7 @@ class ReportForm(TypedDict):
 
 
 def default_as_of(today_: date, year: int) -> date:
+    """Today during the budget year; after it, 31 December: what is typed then is the year's result."""
     return min(today_, date(year, 12, 31))
 
 
@@ -80,14 +82,25 @@ def _project_response(request: Request, session: Session, user: User, project_id
     return render(request, "project.html", {
         "page": page, "today": today(request), "as_of_default": default_as_of(today(request), page.year),
         "grades": GRADES, "likelihoods": LIKELIHOODS, "causes": DEVIATION_CAUSES, "errors": errors or {},
-        "message": message or _saved_message(request), "can_write": can_write(user)}, status_code=status_code)
+        "year_end": closed_year_end(page.year, today(request)),
+        "message": message or _saved_message(request, page.year), "can_write": can_write(user)},
+        status_code=status_code)
 
 
-def _saved_message(request: Request) -> str | None:
+def _saved_message(request: Request, year: int) -> str | None:
     saved = request.query_params.get("saved")
     if saved is None:
         return None
-    return "已保存 (saved)" if saved != "0" else "没有新内容：与已有记录相同 (nothing new: same as on record)"
+    text = "已保存 (saved)" if saved != "0" else "没有新内容：与已有记录相同 (nothing new: same as on record)"
+    if request.query_params.get("year_end") == "1":
+        text += f"；{year_end_notice(year)}"
+    return text
+
+
+def _saved(project_id: int, stored: int, anchor: str, notices: list) -> RedirectResponse:
+    """Back to the page after a save; `year_end` makes it say the entry was recorded for 31 December."""
+    year_end = "&year_end=1" if notices else ""
+    return RedirectResponse(f"/projects/{project_id}?saved={stored}{year_end}#{anchor}", status_code=303)
 
 
 @router.get("/projects/{project_id}")
@@ -126,7 +139,7 @@ def post_report(
                                      errors={key: {"problems": exc.problems, "form": form},
                                              f"{indicator_id}:history": True})
         session.commit()
-    return RedirectResponse(f"/projects/{project_id}?saved={len(result.stored)}#ind-{indicator_id}", status_code=303)
+    return _saved(project_id, len(result.stored), f"ind-{indicator_id}", result.notices)
 
 
 @router.post("/projects/{project_id}/spending", dependencies=[Depends(verify_csrf)])
@@ -140,9 +153,10 @@ def post_spending(request: Request, project_id: int, amount: str = Form(""), as_
     with write_turn(session):
         try:
             stored, _ = service.record_spending(session, user, [entry], channel="portal", today=today(request))
+            notices = service.spending_notices(session, [entry], today(request))
         except ValidationFailed as exc:
             session.rollback()
             return _project_response(request, session, user, project_id, status_code=422,
                                      errors={"spending": {"problems": exc.problems, "form": form}})
         session.commit()
-    return RedirectResponse(f"/projects/{project_id}?saved={len(stored)}#spending", status_code=303)
+    return _saved(project_id, len(stored), "spending", notices)
