@@ -15,7 +15,7 @@ from monitor.importers.assemble import assemble
 from monitor.importers.budget_table import find_rows, reconcile
 from monitor.importers.document import ImportFailure, ParsedDocument
 from monitor.importers.levels import squash
-from monitor.importers.table_block import RawTable, is_title
+from monitor.importers.table_block import RawTable, is_title, settle_amounts
 
 LAYOUTS = {"tabs": layout_tabs.read_block, "spaces": layout_spaces.read_block}
 
@@ -71,6 +71,7 @@ def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) 
         if not any(e.name or e.value for e in table.entries) and not table.get("name"):
             raise ImportFailure("绩效目标表既没有项目名称也没有指标行（表格不完整）", file=source, line=start + 1,
                                 field_name="项目名称")
+        settle_amounts(table, source)
         tables.append(table)
     years = {t.year for t in tables if t.year}
     departments = {(t.get("department_code"), t.get("department_name")) for t in tables if t.get("department_code")}

@@ -158,6 +158,8 @@ class ParsedProject:
     filled_at: datetime | None = None
     department_code: str | None = None
     department_name: str | None = None
+    funds_unit: str | None = None  # as printed: 元 or 万元 (amounts above are already in 元)
+    layout: str | None = None  # the text family or file the table was read from
     line: int | None = None
     source_lines: list[int] = field(default_factory=list)
     indicators: list[ParsedIndicator] = field(default_factory=list)

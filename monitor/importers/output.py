@@ -18,6 +18,9 @@ def parse_any(path: str | Path) -> ParsedDocument:
         raise ImportFailure("不是文件（是目录？）；请给出一个 .txt 或 .xlsx 文件", file=str(path))
     with path.open("rb") as handle:
         head = handle.read(4)
+    if head.startswith(b"PK\x03\x04") and _zip_member(path, "word/document.xml"):
+        raise ImportFailure("这是Word文件（.docx）；暂不能直接读取，请把其中的绩效目标表另存为文本后导入",
+                            file=str(path))
     if head.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
         from monitor.importers.excel import read_workbook
 
@@ -25,6 +28,17 @@ def parse_any(path: str | Path) -> ParsedDocument:
     from monitor.importers.disclosure import parse_file
 
     return parse_file(path)
+
+
+def _zip_member(path: Path, member: str) -> bool:
+    """Whether a ZIP container (.docx, .xlsx are both ZIPs) holds `member`; a damaged ZIP holds nothing."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return member in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
 
 
 def _indicator_json(item: ParsedIndicator, year: int | None, strict_month_before: bool) -> dict:
@@ -56,6 +70,8 @@ def project_json(project: ParsedProject, year: int | None, strict_month_before: 
         "funds_by_source": _funds(project.annual_by_source),
         "total_funds_by_source": _funds(project.total_by_source),
         "filled_at": project.filled_at.isoformat() if project.filled_at else None,
+        "funds_unit": project.funds_unit,
+        "layout": project.layout,
         "line": project.line,
         "indicators": [_indicator_json(i, year, strict_month_before) for i in project.annual_indicators],
         "period_indicators": [_indicator_json(i, year, strict_month_before) for i in project.period_indicators],
