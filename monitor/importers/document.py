@@ -20,6 +20,10 @@ LEVEL1_OF = {
     "生态效益指标": "效益指标",
     "可持续影响指标": "效益指标",
     "服务对象满意度指标": "满意度指标",
+    # the 成本指标 一级 of the 2021 framework (上海 and others print 成本指标 as 一级 with these under it)
+    "经济成本指标": "成本指标",
+    "社会成本指标": "成本指标",
+    "生态环境成本指标": "成本指标",
 }
 LEVEL2_NAMES = tuple(LEVEL1_OF)
 LEVEL1_NAMES = ("产出指标", "效益指标", "满意度指标")
