@@ -128,6 +128,6 @@ def _docx_bytes(tmp_path) -> bytes:
     return path.read_bytes()
 
 
-def test_a_word_file_is_not_sent_to_the_excel_reader(db_url, engine, tmp_path, monkeypatch):
+def test_a_damaged_word_file_is_refused_as_word_not_sent_to_the_excel_reader(db_url, engine, tmp_path, monkeypatch):
     error = _refused(db_url, engine, tmp_path, monkeypatch, "目标表.docx", _docx_bytes(tmp_path))
     assert "Word" in error["error"] and "Excel" not in error["error"]

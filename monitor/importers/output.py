@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,17 +18,44 @@ def parse_any(path: str | Path) -> ParsedDocument:
     if not path.is_file():
         raise ImportFailure("不是文件（是目录？）；请给出一个 .txt 或 .xlsx 文件", file=str(path))
     with path.open("rb") as handle:
-        head = handle.read(4)
+        head = handle.read(512)
+    from monitor.importers import files
+    from monitor.importers.disclosure import parse_file, parse_grid
+
+    def tables_of(grid) -> ParsedDocument:
+        return parse_grid(grid, source=str(path), sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+                          fmt=grid.family)
+
     if head.startswith(b"PK\x03\x04") and _zip_member(path, "word/document.xml"):
-        raise ImportFailure("这是Word文件（.docx）；暂不能直接读取，请把其中的绩效目标表另存为文本后导入",
-                            file=str(path))
+        return tables_of(files.docx_grid(path))
+    if head.startswith(b"PK\x03\x04") and _zip_member(path, "xl/workbook.xml") and not _is_template(path):
+        return tables_of(files.xlsx_grid(path))
     if head.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
         from monitor.importers.excel import read_workbook
 
         return read_workbook(path)
-    from monitor.importers.disclosure import parse_file
-
+    if head.startswith(b"\xd0\xcf\x11\xe0"):  # the OLE container of the old binary .xls
+        return tables_of(files.xls_grid(path))
+    if head.startswith(b"%PDF-"):
+        return tables_of(files.pdf_grid(path))
+    if path.suffix.lower() in (".html", ".htm") or head.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
+        return tables_of(files.html_grid(path.read_bytes()))
     return parse_file(path)
+
+
+def _is_template(path: Path) -> bool:
+    """Our fill-in workbook has its 项目 and 指标 sheets; any other workbook is a table a department made."""
+    from openpyxl import load_workbook
+
+    from monitor.importers.excel import INDICATOR_SHEET, PROJECT_SHEET
+
+    try:
+        workbook = load_workbook(str(path), read_only=True)
+    except Exception:  # a damaged workbook is the template reader's to report, with its own message
+        return True
+    names = set(workbook.sheetnames)
+    workbook.close()
+    return PROJECT_SHEET in names and INDICATOR_SHEET in names
 
 
 def _zip_member(path: Path, member: str) -> bool:
