@@ -101,9 +101,10 @@ def test_a_workbook_that_is_not_our_template_imports_what_its_text_gives(tmp_pat
     assert doc.format == "xlsx" and _what(doc) == from_text
 
 
-def test_a_saved_web_page_imports_what_its_text_gives(tmp_path, from_text):
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_a_saved_web_page_imports_what_its_text_gives(tmp_path, from_text, encoding):
     path = tmp_path / "目标表.html"
-    path.write_text(_html(), encoding="utf-8")
+    path.write_bytes(_html().replace("<meta charset='utf-8'>", "").encode(encoding))  # no charset declared
     doc = parse_any(path)
     assert doc.format == "html" and _what(doc) == from_text
 
@@ -134,3 +135,84 @@ def test_a_scanned_pdf_without_a_text_layer_gets_its_clear_error(tmp_path, monke
     assert result.exit_code == 1
     error = json.loads(result.stdout)
     assert error["file"] == str(path) and "没有文字层" in error["error"]
+
+
+def _seed_rows(project) -> list[list[str]]:
+    """A seed project printed in its official 晋城 layout: 实施期 and 年度 halves side by side."""
+    rows = [
+        ["项目名称", project.name, "", "", "", "", "", ""],
+        ["主管部门及代码", f"{project.department_code}-{project.department_name}", "", "", "实施单位",
+         project.implementing_unit, "", ""],
+        ["项目属性", project.attribute, "", "", "项目期", project.period, "", ""],
+        ["项目资金（元）", "实施期资金总额：", f"{project.total_funds:,}", "", "年度资金总额：",
+         f"{project.annual_funds:,}", "", ""],
+        ["绩效指标", "一级指标", "二级指标", "三级指标", "指标值", "二级指标", "三级指标", "指标值"],
+    ]
+    period, annual = project.period_indicators, project.annual_indicators
+    for k in range(max(len(period), len(annual))):
+        p = period[k] if k < len(period) else None
+        a = annual[k] if k < len(annual) else None
+        rows.append(["", (p or a).level1, p.level2 if p else "", p.name if p else "", p.value if p else "",
+                     a.level2 if a else "", a.name if a else "", a.value if a else ""])
+    rows.append(["负责人：", "", "经办人：", "", "联系电话：", "", "填报日期：", "20240131162858"])
+    return rows
+
+
+def _seed_what(project) -> tuple:
+    return (project.name, project.total_funds, project.annual_funds, project.implementing_unit,
+            [(i.half, i.level1, i.level2, i.name, i.value) for i in project.period_indicators],
+            [(i.half, i.level1, i.level2, i.name, i.value) for i in project.annual_indicators])
+
+
+@pytest.fixture(scope="module")
+def seed_project():
+    from tests.import_seeds import union_document
+
+    return union_document().projects[0]
+
+
+SEED_TITLE = "晋城市市级预算部门（单位）项目支出绩效目标表"
+
+
+def test_a_seed_project_written_as_word_imports_what_its_text_gives(tmp_path, seed_project):
+    import docx
+
+    rows = _seed_rows(seed_project)
+    document = docx.Document()
+    document.add_paragraph(SEED_TITLE)
+    document.add_paragraph("（2024年度）")
+    table = document.add_table(rows=len(rows), cols=len(rows[0]))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+    path = tmp_path / "seed.docx"
+    document.save(str(path))
+    doc = parse_any(path)
+    assert (doc.department_code, doc.year) == ("959", 2024)
+    assert [_seed_what(p) for p in doc.projects] == [_seed_what(seed_project)]
+
+
+def test_a_seed_project_written_as_a_workbook_imports_what_its_text_gives(tmp_path, seed_project):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append([SEED_TITLE])
+    sheet.append(["（2024年度）"])
+    for row in _seed_rows(seed_project):
+        sheet.append(row)
+    for line in sheet.iter_rows():
+        for cell in line:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
+    path = tmp_path / "seed.xlsx"
+    workbook.save(path)
+    assert [_seed_what(p) for p in parse_any(path).projects] == [_seed_what(seed_project)]
+
+
+def test_a_seed_project_written_as_a_web_page_imports_what_its_text_gives(tmp_path, seed_project):
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in _seed_rows(seed_project))
+    path = tmp_path / "seed.html"
+    path.write_text(f"<html><body><h3>{SEED_TITLE}</h3><p>（2024年度）</p><table>{body}</table></body></html>",
+                    encoding="utf-8")
+    assert [_seed_what(p) for p in parse_any(path).projects] == [_seed_what(seed_project)]

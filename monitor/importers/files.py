@@ -97,7 +97,7 @@ def html_grid(data: bytes) -> Grid:
     """lxml.html: table rows as rows; the text outside tables (titles, years) as one-cell rows, in order."""
     import lxml.html
 
-    root = lxml.html.document_fromstring(data)
+    root = lxml.html.document_fromstring(_html_text(data))
     for bad in root.xpath("//script|//style"):
         bad.drop_tree()
     rows: list[list[Cell]] = []
@@ -114,6 +114,19 @@ def html_grid(data: bytes) -> Grid:
             if text:
                 rows.append([Cell(len(rows) + 1, text)])
     return Grid("html", rows)
+
+
+def _html_text(data: bytes) -> str:
+    """A saved page's text: its declared charset, else UTF-8, else GB18030 (what 记事本 and old CMSs save);
+    lxml alone would take a page without <meta charset> for Latin-1."""
+    declared = re.search(rb"charset\s*=\s*[\"']?([A-Za-z0-9_-]+)", data[:4096])
+    for encoding in ([declared.group(1).decode("ascii")] if declared else []) + ["utf-8", "gb18030"]:
+        try:
+            text = data.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+        return re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    return data.decode("utf-8", errors="replace")
 
 
 def pdf_grid(path: Path) -> Grid:

@@ -171,12 +171,60 @@ def _read_table(grid: Grid, block: list[Cell], header_at: int | None, row_of: di
     body = body[:stop]
     if pre:
         return _read_projects(base, body, pre, after, row_of, source)
+    split = _half_split(block, header_at, row_of, columns)
+    if split is not None:
+        base.single_column = False
+        _read_halves(base, body, split, row_of)
+        return [base]
     if grid.marks_empty:
         _read_fixed(base, body, columns)
     else:
         rows_known = grid.family != "cells"
         _read_stream(base, [c for c in body if c.text.strip()], after, row_of if rows_known else None)
     return [base]
+
+
+def _half_split(block: list[Cell], at: int, row_of: dict[int, int], columns: list[str]) -> int | None:
+    """The column where the 年度 half starts, when the header prints two halves (实施期 | 年度) and the cells
+    keep their columns (a file's table, not text); None for a one-column table."""
+    if columns.count("name") < 2:
+        return None
+    row = row_of.get(id(block[at]))
+    header = [c for c in block[at:] if row_of.get(id(c)) == row]
+    kinds = [(c, _column_of(c.text)) for c in header]
+    if any(c.col is None for c, _ in kinds):
+        return None
+    second = [c for c, kind in kinds if kind == "level2"][1:] or [c for c, kind in kinds if kind == "name"][1:]
+    return second[0].col if second else None
+
+
+def _read_halves(table: RawTable, body: list[Cell], split: int, row_of: dict[int, int]) -> None:
+    """Each row is an 实施期 half left of `split` and a 年度 half right of it, each with its own labels."""
+    rows: dict[int, list[Cell]] = {}
+    for c in body:
+        rows.setdefault(row_of.get(id(c), c.line), []).append(c)
+    level2: dict[str, str | None] = {"period": None, "annual": None}
+    for number, cells in enumerate(rows.values()):
+        for half, mine in (("period", [c for c in cells if (c.col or 0) < split]),
+                           ("annual", [c for c in cells if (c.col or 0) >= split])):
+            i = 0
+            while i < len(mine) and (label := _label(mine, i)) is not None:
+                if label[0] == "2":
+                    level2[half] = label[1]
+                elif label[1] == "满意度指标":
+                    level2[half] = "服务对象满意度指标"
+                i += label[2]
+            rest = [c for c in mine[i:] if squash(c.text) not in JUNK]
+            if not rest:
+                continue
+            name, value = rest[0], (rest[1].text.strip() if len(rest) > 1 else None)
+            table.entries.append(RawEntry(line=name.line, half=half, row=number, label=level2[half],
+                                          name=name.text.strip(), value=value,
+                                          text=" ".join(c.text for c in rest)))
+            for extra in rest[2:]:
+                table.entries.append(RawEntry(line=extra.line, half=half, row=number, label=None, name=None,
+                                              value=extra.text, text=extra.text,
+                                              problem="多余的单元格，无法归入指标名称或指标值"))
 
 
 def _interleaved(rows: list[list[Cell]]) -> list[list[Cell]]:
