@@ -7,8 +7,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from monitor.importers.disclosure import parse_file
+from monitor.importers.disclosure import parse_file, parse_text
+from monitor.importers.document import ImportFailure
 
 LAYOUTS = Path(__file__).parent / "data" / "layouts"
 
@@ -142,3 +145,26 @@ def test_space_rows_with_project_level_one_labels_and_funds_from_subtotals():
         ("满意度指标", "服务对象满意度指标", "社会满意度", "100%"),
     ]
     assert [(r.field, r.after) for r in doc.repairs] == [("annual_funds", "6.30")]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(sorted(p.name for p in LAYOUTS.glob("0*.txt"))), data=st.data())
+def test_damaged_layouts_never_crash(name, data):
+    lines = (LAYOUTS / name).read_text(encoding="utf-8").splitlines()
+    for _ in range(data.draw(st.integers(1, 5))):
+        i = data.draw(st.integers(0, len(lines) - 1))
+        action = data.draw(st.sampled_from(["delete", "duplicate", "swap", "cut"]))
+        if action == "delete" and len(lines) > 1:
+            del lines[i]
+        elif action == "duplicate":
+            lines.insert(i, lines[i])
+        elif action == "swap" and i + 1 < len(lines):
+            lines[i], lines[i + 1] = lines[i + 1], lines[i]
+        elif action == "cut":
+            lines[i] = lines[i][: data.draw(st.integers(0, max(0, len(lines[i]) - 1)))]
+    try:
+        doc = parse_text("\n".join(lines), source="damaged.txt")
+    except ImportFailure as exc:
+        assert exc.file == "damaged.txt" and exc.message
+        return
+    assert doc.accounting()["balanced"]
