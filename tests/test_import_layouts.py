@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from monitor.importers.disclosure import parse_file, parse_text
 from monitor.importers.document import ImportFailure
+from monitor.importers.output import document_json
 
 LAYOUTS = Path(__file__).parent / "data" / "layouts"
 
@@ -112,6 +113,9 @@ def test_a_pipe_table_cut_off_at_the_end_lists_the_cut_row_with_its_line():
     [cut] = doc.rejected
     assert cut.line == 17 and "截断" in cut.reason and "行政村数量" in cut.text
     assert doc.accounting()["balanced"]
+    projects = document_json(doc)["projects"]
+    assert [(p["name"], p["layout"], p["funds_unit"], p["incomplete"]) for p in projects] == [
+        ("村组干部报酬", "pipes", "元", []), ("基层组织活动经费", "pipes", "元", [17])]
 
 
 def test_one_cell_a_line_with_bars_reads_the_self_evaluation_targets_in_yuan():

@@ -114,7 +114,8 @@ def document_json(doc: ParsedDocument, *, year: int | None = None, department_co
         "year": year,
         "source": {"file": doc.source_file, "sha256": doc.sha256, "format": doc.format, "layout": doc.layout,
                    "tables": doc.table_count},
-        "projects": [project_json(p, year, strict_month_before) for p in doc.projects],
+        "projects": [project_json(p, year, strict_month_before) | {"incomplete": _cut_rows(doc, p)}
+                     for p in doc.projects],
         "reconciliation": doc.reconciliation.to_json() if doc.reconciliation else None,
         "indicator_rows": doc.accounting(),
         "rejected": [r.to_json() for r in doc.rejected],
@@ -122,6 +123,11 @@ def document_json(doc: ParsedDocument, *, year: int | None = None, department_co
         "repairs": [r.to_json() for r in doc.repairs],
         "warnings": doc.warnings,
     }
+
+
+def _cut_rows(doc: ParsedDocument, project: ParsedProject) -> list[int | None]:
+    """Lines of the project's rows that the table cut off (kept out of the store, listed so nothing is silent)."""
+    return [r.line for r in doc.rejected if r.project == project.import_key and r.reason.startswith("表格在此行被截断")]
 
 
 def summary_lines(doc: ParsedDocument) -> list[str]:
