@@ -100,6 +100,10 @@ def test_pipe_rows_with_many_projects_and_split_values():
         ("满意度指标", "服务对象满意度指标", "人民群众满意度", "≥95%"),
     ]
     assert (second.name, second.annual_funds) == ("基层组织活动经费", Decimal("660000.00"))
+    rec = doc.reconciliation  # the unit's row says 8,827,620.53 元; the two projects read (the table is cut) less
+    assert (rec.disclosed_total, rec.imported_total, rec.ok) == (Decimal("8827620.53"), Decimal("3969840.00"), False)
+    assert rec.mismatches == [{"reason": "单位预算数合计与各项目预算数之和不符", "line": 4,
+                               "disclosed": "8827620.53", "imported": "3969840.00"}]
     assert _indicators(second) == [
         ("满意度指标", "服务对象满意度指标", "辖区内群众满意度", "≥95%"),
         ("效益指标", "经济效益指标", "促进农村集体经济发展", "≥95%"),

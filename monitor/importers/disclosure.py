@@ -8,12 +8,13 @@ the procurement catalogue are skipped because no table title announces them. Two
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 from pathlib import Path
 
 from monitor.importers import grid, header_reader, layout_spaces, layout_tabs
 from monitor.importers.assemble import assemble
 from monitor.importers.budget_table import find_rows, reconcile
-from monitor.importers.document import ImportFailure, ParsedDocument
+from monitor.importers.document import ImportFailure, ParsedDocument, Reconciliation, money_text
 from monitor.importers.levels import squash
 from monitor.importers.table_block import RawTable, is_title, settle_amounts
 
@@ -113,8 +114,24 @@ def parse_grid(source_grid: grid.Grid, *, source: str, sha256: str, fmt: str = "
     assemble(tables, doc)
     for project in doc.projects:
         project.layout = source_grid.family
-    doc.reconciliation = reconcile(None, doc.projects)
+    doc.reconciliation = _reconcile_unit_total(tables, doc)
     return doc
+
+
+def _reconcile_unit_total(tables: list[RawTable], doc: ParsedDocument) -> Reconciliation:
+    """What such a table itself allows: a multi-project table's unit row (单位名称 | 预算数) against its projects."""
+    imported = sum((p.annual_funds or Decimal(0) for p in doc.projects), Decimal(0)).quantize(Decimal("0.01"))
+    totals = {(t.get("unit_total"), t.line_of("unit_total")) for t in tables
+              if isinstance(t.get("unit_total"), Decimal)}
+    if len(totals) != 1:
+        return Reconciliation(None, imported, [{"reason": "表中没有单位合计行，无法核对项目资金合计"}])
+    (found, line), = totals
+    total = Decimal(str(found))
+    mismatches = []
+    if total != imported:
+        mismatches.append({"reason": "单位预算数合计与各项目预算数之和不符", "line": line,
+                           "disclosed": money_text(total), "imported": money_text(imported)})
+    return Reconciliation(total, imported, mismatches)
 
 
 def detect_layout(lines: list[str], titles: list[int], source: str) -> str:

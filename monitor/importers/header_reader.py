@@ -485,6 +485,10 @@ def _read_projects(base: RawTable, body: list[Cell], pre: list[str], after: list
             if (m := re.match(r"^(\d+)[-－—](.+)$", first)):
                 base.fields.setdefault("department_code", (m.group(1), cells[0].line))
                 base.fields.setdefault("department_name", (m.group(2), cells[0].line))
+                total = next((a for c in cells[1:] if (a := read_amount(c.text)) is not None), None)
+                if total is not None and "unit_total" not in base.fields:  # the unit's row: 单位名称 | 预算数
+                    base.fields["unit_total"] = (total[0], cells[0].line)
+                    base.amount_units["unit_total"] = total[1]
             continue
         lead = cells[:at]
         named = dict(zip(pre[len(pre) - len(lead):], lead, strict=True)) if len(lead) <= len(pre) else {}
@@ -494,6 +498,7 @@ def _read_projects(base: RawTable, body: list[Cell], pre: list[str], after: list
             current = RawTable(line=named["p_name"].line, end_line=base.end_line, year=base.year,
                                indicator_header=base.indicator_header, single_column=True)
             current.fields = {k: v for k, v in base.fields.items() if k not in ("name",)}
+            current.amount_units = dict(base.amount_units)
             current.fields["name"] = (named["p_name"].text.strip(), named["p_name"].line)
             if unit_name:
                 m = re.match(r"^\d+[-－—](.+)$", unit_name)
