@@ -192,21 +192,35 @@ def test_a_seed_project_written_as_word_imports_what_its_text_gives(tmp_path, se
     assert [_seed_what(p) for p in doc.projects] == [_seed_what(seed_project)]
 
 
-def test_a_seed_project_written_as_a_workbook_imports_what_its_text_gives(tmp_path, seed_project):
+def _seed_workbook(path: Path, project) -> Path:
     from openpyxl import Workbook
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.append([SEED_TITLE])
     sheet.append(["（2024年度）"])
-    for row in _seed_rows(seed_project):
+    for row in _seed_rows(project):
         sheet.append(row)
     for line in sheet.iter_rows():
         for cell in line:
             if isinstance(cell.value, str) and cell.value.startswith("="):
                 cell.data_type = "s"
-    path = tmp_path / "seed.xlsx"
     workbook.save(path)
+    return path
+
+
+@pytest.mark.slow
+def test_a_seed_project_saved_as_an_old_xls_imports_what_its_text_gives(tmp_path, seed_project):
+    from tests.test_office_render import soffice
+
+    xlsx = _seed_workbook(tmp_path / "seed.xlsx", seed_project)
+    soffice([xlsx], "xls:MS Excel 97", tmp_path / "out", tmp_path / "profile")
+    doc = parse_any(tmp_path / "out" / "seed.xls")
+    assert doc.format == "xls" and [_seed_what(p) for p in doc.projects] == [_seed_what(seed_project)]
+
+
+def test_a_seed_project_written_as_a_workbook_imports_what_its_text_gives(tmp_path, seed_project):
+    path = _seed_workbook(tmp_path / "seed.xlsx", seed_project)
     assert [_seed_what(p) for p in parse_any(path).projects] == [_seed_what(seed_project)]
 
 
