@@ -57,6 +57,7 @@ RUNON_WORDS = sorted({w for w, _ in FIELD_LABELS} | {w for w, _ in COLUMN_WORDS}
                      | {"指标值", "绩效指标", "数量指标", "质量指标", "时效指标", "经济效益指标", "社会效益指标",
                         "生态效益指标", "可持续影响指标", "经济成本指标", "社会成本指标", "生态环境成本指标"}
                      - {"金额", "其中", "原因", "总额", "项目资金"}, key=len, reverse=True)
+_RUNON_SPLIT = re.compile("(" + "|".join(map(re.escape, RUNON_WORDS)) + ")")
 TRAILING_WORDS = ("稳步提高", "显著提高", "明显提高", "逐步提高", "有所提高", "提高", "降低", "长期", "合理", "良好")
 
 
@@ -98,23 +99,8 @@ def _runon(rows: list[list[Cell]]) -> list[list[Cell]]:
 
 
 def _cut(text: str) -> list[str]:
-    pieces: list[str] = []
-    buffer = ""
-    i = 0
-    while i < len(text):
-        word = next((w for w in RUNON_WORDS if text.startswith(w, i)), None)
-        if word is None:
-            buffer += text[i]
-            i += 1
-            continue
-        if buffer:
-            pieces.append(buffer.strip("：:"))
-            buffer = ""
-        pieces.append(word)
-        i += len(word)
-    if buffer:
-        pieces.append(buffer.strip("：:"))
-    return pieces
+    """The cell cut before and after every header or level word in it (longest word first at each place)."""
+    return [piece.strip("：:") for piece in _RUNON_SPLIT.split(text) if piece and piece.strip("：:")]
 
 
 def _indicator_header(block: list[Cell]) -> int | None:
