@@ -131,3 +131,9 @@ def _docx_bytes(tmp_path) -> bytes:
 def test_a_damaged_word_file_is_refused_as_word_not_sent_to_the_excel_reader(db_url, engine, tmp_path, monkeypatch):
     error = _refused(db_url, engine, tmp_path, monkeypatch, "目标表.docx", _docx_bytes(tmp_path))
     assert "Word" in error["error"] and "Excel" not in error["error"]
+
+
+def test_a_title_found_without_any_table_after_it_names_its_line(db_url, engine, tmp_path, monkeypatch):
+    text = "关于公开2024年部门预算的说明\n附件：项目支出绩效目标表\n（详见附件，另行公开）\n"
+    error = _refused(db_url, engine, tmp_path, monkeypatch, "only-title.txt", text.encode())
+    assert error["line"] == 2 and "找到了标题" in error["error"] and "没有「项目名称」" in error["error"]

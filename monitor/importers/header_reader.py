@@ -84,6 +84,11 @@ def read(grid: Grid, source: str) -> list[RawTable]:
         if header_at is None and not any(squash(c.text).startswith("项目名称") for c in block):
             continue  # a page heading or a link that repeats the title, not a table
         tables.extend(_read_table(grid, block, header_at, row_of, source))
+    if not tables:
+        first = cells[titles[0]]
+        raise ImportFailure(f"找到了标题「{first.text.strip()}」，但其后既没有「项目名称」也没有「一级指标 二级指标 "
+                            "三级指标 指标值」表头，无法识别为绩效目标表", file=source, line=first.line,
+                            field_name="项目名称")
     return tables
 
 
