@@ -17,7 +17,8 @@ template_app = typer.Typer(help="Excel 模板 (the fill-in workbook).", no_args_
 
 
 def import_command(
-    file: Path = typer.Argument(..., help="单位预算公开文本 (.txt) 或填好的模板 (.xlsx)"),
+    file: Path = typer.Argument(..., help="绩效目标表：文本 (.txt/.csv/.tsv)、Word (.docx)、Excel (.xlsx/.xls，"
+                                          "或填好的模板)、网页 (.html) 或有文字层的PDF"),
     year: int | None = typer.Option(None, "--year", help="预算年度（文件中没有时使用）"),
     department_code: str | None = typer.Option(None, "--department-code", help="主管部门代码（文件中没有时使用）"),
     dry_run: bool = typer.Option(False, "--dry-run", help="只解析并报告，不写入数据库"),

@@ -42,6 +42,7 @@ def assemble(tables: list[RawTable], doc: ParsedDocument) -> None:
         seen_names[name] = count
         project = _project(group, name, count)
         _indicators(group, project, doc)
+        _require_rows(group, project, doc.source_file)
         doc.projects.append(project)
         if len(group) > 1:
             doc.warnings.append(f"项目「{project.import_key}」由第{'、'.join(str(t.line) for t in group)}行起的"
@@ -54,6 +55,18 @@ def _require(table: RawTable, source: str) -> None:
     if table.get("annual_funds") is None:
         raise ImportFailure(f"项目「{table.get('name')}」的绩效目标表缺少年度资金总额（表格可能不完整）",
                             file=source, line=table.line_of("name") or table.line, field_name="年度资金总额")
+
+
+def _require_rows(group: list[RawTable], project: ParsedProject, source: str) -> None:
+    """A target table from which not one indicator row was read is a layout not understood, never an empty project."""
+    if any(e.name or e.value for t in group for e in t.entries):
+        return
+    header = next((t.indicator_header for t in group if t.indicator_header is not None), None)
+    if header is not None:
+        raise ImportFailure(f"项目「{project.name}」的绩效目标表有指标表头，但没有读到任何指标行（版式无法识别）",
+                            file=source, line=header, field_name="一级指标")
+    raise ImportFailure(f"项目「{project.name}」的绩效目标表中没有找到「一级指标 二级指标 三级指标 指标值」表头，"
+                        "读到0个指标", file=source, line=group[0].line, field_name="一级指标")
 
 
 def _project(group: list[RawTable], name: str, ordinal: int) -> ParsedProject:
@@ -83,6 +96,7 @@ def _project(group: list[RawTable], name: str, ordinal: int) -> ParsedProject:
         filled_at=first("filled_at"),
         department_code=first("department_code"),
         department_name=first("department_name"),
+        funds_unit=first("funds_unit"),
         line=group[0].line,
         source_lines=[t.line for t in group],
     )

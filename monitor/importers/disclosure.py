@@ -8,14 +8,15 @@ the procurement catalogue are skipped because no table title announces them. Two
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 from pathlib import Path
 
-from monitor.importers import layout_spaces, layout_tabs
+from monitor.importers import grid, header_reader, layout_spaces, layout_tabs
 from monitor.importers.assemble import assemble
 from monitor.importers.budget_table import find_rows, reconcile
-from monitor.importers.document import ImportFailure, ParsedDocument
+from monitor.importers.document import ImportFailure, ParsedDocument, Reconciliation, money_text
 from monitor.importers.levels import squash
-from monitor.importers.table_block import RawTable, is_title
+from monitor.importers.table_block import RawTable, is_title, settle_amounts
 
 LAYOUTS = {"tabs": layout_tabs.read_block, "spaces": layout_spaces.read_block}
 
@@ -56,8 +57,8 @@ def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) 
     sha256 = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
     lines = text.splitlines()
     titles = [i for i, s in enumerate(lines) if is_title(s)]
-    if not titles:
-        raise ImportFailure("文件中没有找到任何「项目支出绩效目标表」", file=source)
+    if not titles or not _seed_template(lines, titles[0]):
+        return parse_grid(grid.build(text), source=source, sha256=sha256)
     layout = detect_layout(lines, titles, source)
     read_block = LAYOUTS[layout]
     tables: list[RawTable] = []
@@ -71,6 +72,7 @@ def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) 
         if not any(e.name or e.value for e in table.entries) and not table.get("name"):
             raise ImportFailure("绩效目标表既没有项目名称也没有指标行（表格不完整）", file=source, line=start + 1,
                                 field_name="项目名称")
+        settle_amounts(table, source)
         tables.append(table)
     years = {t.year for t in tables if t.year}
     departments = {(t.get("department_code"), t.get("department_name")) for t in tables if t.get("department_code")}
@@ -86,6 +88,50 @@ def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) 
     rows = find_rows(lines, layout)
     doc.reconciliation = reconcile(rows, doc.projects)
     return doc
+
+
+def _seed_template(lines: list[str], title: int) -> bool:
+    """The template the two seed layouts were written for: its header says 主管部门及代码 right below the title."""
+    return any("主管部门及代码" in squash(s) for s in lines[title:title + 40])
+
+
+def parse_grid(source_grid: grid.Grid, *, source: str, sha256: str, fmt: str = "text") -> ParsedDocument:
+    """Any template, any family: the header-driven reader, then the same merging and accounting as the seeds."""
+    tables = header_reader.read(source_grid, source)
+    if not tables:
+        raise ImportFailure("文件中没有找到任何「项目支出绩效目标表」（也没有绩效目标申报表、绩效目标审批表、"
+                            "绩效自评表）", file=source)
+    for table in tables:
+        settle_amounts(table, source)
+    years = {t.year for t in tables if t.year}
+    departments = {(t.get("department_code"), t.get("department_name")) for t in tables if t.get("department_code")}
+    code, name = sorted(departments)[0] if departments else (None, None)
+    if name is None:
+        name = next((t.get("department_name") for t in tables if t.get("department_name")), None)
+    doc = ParsedDocument(source_file=source, sha256=sha256, format=fmt, layout=source_grid.family,
+                         department_code=code, department_name=name, year=min(years) if years else None,
+                         table_count=len(tables))
+    assemble(tables, doc)
+    for project in doc.projects:
+        project.layout = source_grid.family
+    doc.reconciliation = _reconcile_unit_total(tables, doc)
+    return doc
+
+
+def _reconcile_unit_total(tables: list[RawTable], doc: ParsedDocument) -> Reconciliation:
+    """What such a table itself allows: a multi-project table's unit row (单位名称 | 预算数) against its projects."""
+    imported = sum((p.annual_funds or Decimal(0) for p in doc.projects), Decimal(0)).quantize(Decimal("0.01"))
+    totals = {(t.get("unit_total"), t.line_of("unit_total")) for t in tables
+              if isinstance(t.get("unit_total"), Decimal)}
+    if len(totals) != 1:
+        return Reconciliation(None, imported, [{"reason": "表中没有单位合计行，无法核对项目资金合计"}])
+    (found, line), = totals
+    total = Decimal(str(found))
+    mismatches = []
+    if total != imported:
+        mismatches.append({"reason": "单位预算数合计与各项目预算数之和不符", "line": line,
+                           "disclosed": money_text(total), "imported": money_text(imported)})
+    return Reconciliation(total, imported, mismatches)
 
 
 def detect_layout(lines: list[str], titles: list[int], source: str) -> str:

@@ -20,6 +20,10 @@ LEVEL1_OF = {
     "生态效益指标": "效益指标",
     "可持续影响指标": "效益指标",
     "服务对象满意度指标": "满意度指标",
+    # the 成本指标 一级 of the 2021 framework (上海 and others print 成本指标 as 一级 with these under it)
+    "经济成本指标": "成本指标",
+    "社会成本指标": "成本指标",
+    "生态环境成本指标": "成本指标",
 }
 LEVEL2_NAMES = tuple(LEVEL1_OF)
 LEVEL1_NAMES = ("产出指标", "效益指标", "满意度指标")
@@ -158,6 +162,8 @@ class ParsedProject:
     filled_at: datetime | None = None
     department_code: str | None = None
     department_name: str | None = None
+    funds_unit: str | None = None  # as printed: 元 or 万元 (amounts above are already in 元)
+    layout: str | None = None  # the text family or file the table was read from
     line: int | None = None
     source_lines: list[int] = field(default_factory=list)
     indicators: list[ParsedIndicator] = field(default_factory=list)

@@ -49,7 +49,7 @@ def read_block(lines: list[str], start: int, end: int) -> RawTable:
             table.year = int(m.group(1))
             continue
         body.append((index + 1, s))
-    region = next((i for i, (_, s) in enumerate(body) if squash(s).startswith("一级指标二级指标")), None)
+    region = next((i for i, (_, s) in enumerate(body) if is_indicator_header(s)), None)
     footer = next((i for i, (_, s) in enumerate(body) if squash(s).startswith("负责人")), None)
     header_lines = body[: region if region is not None else (footer if footer is not None else len(body))]
     cells = _header_cells(header_lines)
@@ -58,9 +58,17 @@ def read_block(lines: list[str], start: int, end: int) -> RawTable:
         cells.extend(Cell(number, t) for t in s.split())
     walk_header(cells, table)
     if region is not None:
+        table.indicator_header = body[region][0]
+        table.single_column = sum(1 for t in body[region][1].split() if "指标值" in t) == 1
         stop = footer if footer is not None else len(body)
         _read_indicators(body[region + 1: stop], table)
     return table
+
+
+def is_indicator_header(line: str) -> bool:
+    """The 一级指标 二级指标 … header, also with the merged 绩效指标 label printed in front (pdftotext -layout)."""
+    key = squash(line)
+    return key.removeprefix("绩效指标").startswith("一级指标二级指标")
 
 
 def _starts_label(s: str) -> str | None:
@@ -130,7 +138,8 @@ def split_goal(texts: list[str]) -> tuple[str, str]:
 
 
 def _read_indicators(body: list[tuple[int, str]], table: RawTable) -> None:
-    side = "period"
+    single = table.single_column
+    side = "annual" if single else "period"
     row = 0
     pending: tuple[Label, int] | None = None  # a label not yet followed by its name, and its line
     for number, s in body:
@@ -159,7 +168,7 @@ def _read_indicators(body: list[tuple[int, str]], table: RawTable) -> None:
             if item[0] == "L":
                 if pending is not None:
                     _add(table, pending[1], side, row, pending[0], None, None)
-                    side, row = _flip(side, row)
+                    side, row = _flip(side, row, single)
                 pending = (item[1], number)
                 i += 1
                 continue
@@ -173,12 +182,14 @@ def _read_indicators(body: list[tuple[int, str]], table: RawTable) -> None:
                 i += 1
             _add(table, number, side, row, pending[0] if pending else None, name, val)
             pending = None
-            side, row = _flip(side, row)
+            side, row = _flip(side, row, single)
     if pending is not None:
         _add(table, pending[1], side, row, pending[0], None, None)
 
 
-def _flip(side: str, row: int) -> tuple[str, int]:
+def _flip(side: str, row: int, single: bool = False) -> tuple[str, int]:
+    if single:
+        return "annual", row + 1
     return ("annual", row) if side == "period" else ("period", row + 1)
 
 

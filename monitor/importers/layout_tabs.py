@@ -33,6 +33,8 @@ def read_block(lines: list[str], start: int, end: int) -> RawTable:
     region = False
     left_col: int | None = None
     right_col: int | None = None
+    header_columns = 0
+    rows: list[tuple[int, bool, list[Item], int | None, int | None]] = []  # (line, header?, items, columns)
     for index in range(start + 1, end):
         number = index + 1
         raw = lines[index]
@@ -53,14 +55,29 @@ def read_block(lines: list[str], start: int, end: int) -> RawTable:
             continue
         items, is_header = _items(cells, number, table)
         if is_header:
+            table.indicator_header = table.indicator_header or number
             cols = [col for col, c in cells if squash(c) == "三级指标"]
             if cols:
                 left_col = cols[0]
                 right_col = cols[1] if len(cols) > 1 else None
+                header_columns = len(cols)
             labels = [it for it in items if it[0] == "L"]
             if labels:
-                _emit(table, number, "period", [labels[0]], [])
-                _emit(table, number, "annual", [labels[-1]], [])
+                rows.append((number, True, [labels[0], labels[-1]], left_col, right_col))
+            continue
+        rows.append((number, False, items, left_col, right_col))
+    # One 指标值 column in the header and no row printing a second half: every indicator is the year's. (A header
+    # printed with one half while its rows have two is a truncated print, not a single-column table.)
+    table.single_column = header_columns == 1 and not any(_two_halves(items) for _, h, items, _, _ in rows if not h)
+    for number, is_header, items, left_col, right_col in rows:
+        if is_header:
+            first_label, last_label = items
+            if not table.single_column:
+                _emit(table, number, "period", [first_label], [])  # type: ignore[list-item]  # header rows hold labels
+            _emit(table, number, "annual", [last_label], [])  # type: ignore[list-item]  # header rows hold labels
+            continue
+        if table.single_column:
+            _emit_half(table, number, "annual", items, [])
             continue
         left, right = split_row(items, left_col, right_col)
         if sum(1 for it in items if it[0] == "L") >= 3 and not any(it[0] == "T" for it in items):
@@ -69,6 +86,14 @@ def read_block(lines: list[str], start: int, end: int) -> RawTable:
         _emit_half(table, number, "annual", right, left)
     walk_header(header, table)
     return table
+
+
+def _two_halves(items: list[Item]) -> bool:
+    """A row that prints an 实施期 and a 年度 half: a 二级 label after a text, or more than one name and value."""
+    texts = [i for i, it in enumerate(items) if it[0] == "T"]
+    if len(texts) >= 3:
+        return True
+    return bool(texts) and any(it[0] == "L" for it in items[texts[0] + 1:])
 
 
 def _starts_region(cells: list[tuple[int, str]]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,14 +18,55 @@ def parse_any(path: str | Path) -> ParsedDocument:
     if not path.is_file():
         raise ImportFailure("不是文件（是目录？）；请给出一个 .txt 或 .xlsx 文件", file=str(path))
     with path.open("rb") as handle:
-        head = handle.read(4)
+        head = handle.read(512)
+    from monitor.importers import files
+    from monitor.importers.disclosure import parse_file, parse_grid
+
+    def tables_of(grid) -> ParsedDocument:
+        return parse_grid(grid, source=str(path), sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+                          fmt=grid.family)
+
+    if head.startswith(b"PK\x03\x04") and _zip_member(path, "word/document.xml"):
+        return tables_of(files.docx_grid(path))
+    if head.startswith(b"PK\x03\x04") and _zip_member(path, "xl/workbook.xml") and not _is_template(path):
+        return tables_of(files.xlsx_grid(path))
     if head.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
         from monitor.importers.excel import read_workbook
 
         return read_workbook(path)
-    from monitor.importers.disclosure import parse_file
-
+    if head.startswith(b"\xd0\xcf\x11\xe0"):  # the OLE container of the old binary .xls
+        return tables_of(files.xls_grid(path))
+    if head.startswith(b"%PDF-"):
+        return tables_of(files.pdf_grid(path))
+    if path.suffix.lower() in (".html", ".htm") or head.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
+        return tables_of(files.html_grid(path.read_bytes()))
     return parse_file(path)
+
+
+def _is_template(path: Path) -> bool:
+    """Our fill-in workbook has its 项目 and 指标 sheets; any other workbook is a table a department made."""
+    from openpyxl import load_workbook
+
+    from monitor.importers.excel import INDICATOR_SHEET, PROJECT_SHEET
+
+    try:
+        workbook = load_workbook(str(path), read_only=True)
+    except Exception:  # a damaged workbook is the template reader's to report, with its own message
+        return True
+    names = set(workbook.sheetnames)
+    workbook.close()
+    return PROJECT_SHEET in names and INDICATOR_SHEET in names
+
+
+def _zip_member(path: Path, member: str) -> bool:
+    """Whether a ZIP container (.docx, .xlsx are both ZIPs) holds `member`; a damaged ZIP holds nothing."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return member in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
 
 
 def _indicator_json(item: ParsedIndicator, year: int | None, strict_month_before: bool) -> dict:
@@ -56,6 +98,8 @@ def project_json(project: ParsedProject, year: int | None, strict_month_before: 
         "funds_by_source": _funds(project.annual_by_source),
         "total_funds_by_source": _funds(project.total_by_source),
         "filled_at": project.filled_at.isoformat() if project.filled_at else None,
+        "funds_unit": project.funds_unit,
+        "layout": project.layout,
         "line": project.line,
         "indicators": [_indicator_json(i, year, strict_month_before) for i in project.annual_indicators],
         "period_indicators": [_indicator_json(i, year, strict_month_before) for i in project.period_indicators],
@@ -70,7 +114,8 @@ def document_json(doc: ParsedDocument, *, year: int | None = None, department_co
         "year": year,
         "source": {"file": doc.source_file, "sha256": doc.sha256, "format": doc.format, "layout": doc.layout,
                    "tables": doc.table_count},
-        "projects": [project_json(p, year, strict_month_before) for p in doc.projects],
+        "projects": [project_json(p, year, strict_month_before) | {"incomplete": _cut_rows(doc, p)}
+                     for p in doc.projects],
         "reconciliation": doc.reconciliation.to_json() if doc.reconciliation else None,
         "indicator_rows": doc.accounting(),
         "rejected": [r.to_json() for r in doc.rejected],
@@ -78,6 +123,11 @@ def document_json(doc: ParsedDocument, *, year: int | None = None, department_co
         "repairs": [r.to_json() for r in doc.repairs],
         "warnings": doc.warnings,
     }
+
+
+def _cut_rows(doc: ParsedDocument, project: ParsedProject) -> list[int | None]:
+    """Lines of the project's rows that the table cut off (kept out of the store, listed so nothing is silent)."""
+    return [r.line for r in doc.rejected if r.project == project.import_key and r.reason.startswith("表格在此行被截断")]
 
 
 def summary_lines(doc: ParsedDocument) -> list[str]:

@@ -12,8 +12,9 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from monitor.importers.document import Repair
-from monitor.importers.levels import is_money, squash
+from monitor.importers.document import ImportFailure, Repair
+from monitor.importers.levels import squash
+from monitor.importers.money import read_amount, to_yuan, unit_in
 from monitor.store.types import SHANGHAI
 
 
@@ -53,6 +54,9 @@ class RawTable:
     scrambled: bool = False
     complete: bool = False
     year: int | None = None
+    amount_units: dict[str, str | None] = field(default_factory=dict)  # field → unit printed in its own cell
+    indicator_header: int | None = None  # line of the 一级指标 … header row, once found
+    single_column: bool = False  # one 指标值 column: every indicator is the year's, none the period's
 
     def get(self, name: str):
         found = self.fields.get(name)
@@ -79,14 +83,17 @@ SOURCE_PREFIXES = (
     ("单位自筹", "self_raised"),
     ("其他资金", "other"),
 )
-SKIP = {"实施期目标", "年度目标", "项目资金（元）", "项目资金", "（元）", "金"}
+SKIP = {"实施期目标", "年度目标", "项目资金（元）", "项目资金（万元）", "项目资金", "（元）", "（万元）", "金"}
+TOTAL_LABELS = ("实施期资金总额", "项目资金总额")
+ANNUAL_LABELS = ("年度资金总额", "年度资金申请总额", "当年资金总额")
+MONEY_LABELS = {"total_funds": "实施期资金总额", "annual_funds": "年度资金总额"}
 
 
 @lru_cache(maxsize=65536)
 def is_header_label(key: str) -> bool:
     if key in TEXT_LABELS or key in SIMPLE_LABELS or key in SKIP or key in ("主管部门及代码", "总体目标"):
         return True
-    if key.startswith(("实施期资金总额", "年度资金总额", "负责人", "经办人", "联系电话", "填报日期")):
+    if key.startswith(TOTAL_LABELS + ANNUAL_LABELS + ("负责人", "经办人", "联系电话", "填报日期")):
         return True
     return any(key.startswith(p) for p, _ in SOURCE_PREFIXES)
 
@@ -96,6 +103,33 @@ def parse_money(text: str) -> Decimal | None:
         return Decimal(text.strip().replace(",", "")).quantize(Decimal("0.01"))
     except InvalidOperation:
         return None
+
+
+def _take_amount(table: RawTable, name: str, text: str, line: int) -> bool:
+    """Record an amount cell as printed (its unit settled later by `settle_amounts`); False if it is not one."""
+    found = read_amount(text)
+    if found is None:
+        return False
+    if name not in table.fields:
+        table.fields[name] = (found[0], line)
+        table.amount_units[name] = found[1]
+    return True
+
+
+def settle_amounts(table: RawTable, source: str) -> None:
+    """Every amount to 元, by its own unit or the table's; an amount whose unit cannot be told is refused by cell."""
+    unit = table.get("funds_unit")
+    for name, unit_of_cell in table.amount_units.items():
+        number, line = table.fields[name]
+        if number is None:
+            continue
+        chosen = unit_of_cell or unit
+        if chosen is None:
+            label = MONEY_LABELS.get(name, name)
+            raise ImportFailure(f"金额「{number}」的单位无法确定：表头没有「（元）」「（万元）」或「金额单位：…」，"
+                                "单元格本身也没有写单位；请在表头注明金额单位后再导入", file=source, line=line,
+                                field_name=label)
+        table.fields[name] = (to_yuan(Decimal(str(number)), chosen), line)
 
 
 def walk_header(cells: list[Cell], table: RawTable) -> None:
@@ -108,6 +142,8 @@ def walk_header(cells: list[Cell], table: RawTable) -> None:
     while i < len(cells):
         cell = cells[i]
         key = cell.key
+        if "funds_unit" not in table.fields and (unit := unit_in(cell.text)) is not None:
+            table.fields["funds_unit"] = (unit, cell.line)
         nxt = cells[i + 1] if i + 1 < len(cells) else None
         value = nxt if nxt is not None and not is_header_label(nxt.key) else None  # the next cell, unless a label
         if key == "总体目标":
@@ -139,13 +175,12 @@ def walk_header(cells: list[Cell], table: RawTable) -> None:
                 table.fields.setdefault(TEXT_LABELS[key], (value.text.strip(), value.line))
                 i += 2
                 continue
-        elif key.startswith(("实施期资金总额", "年度资金总额")):
-            name = "total_funds" if key.startswith("实施期") else "annual_funds"
+        elif key.startswith(TOTAL_LABELS + ANNUAL_LABELS):
+            name = "total_funds" if key.startswith(TOTAL_LABELS) else "annual_funds"
             rest = key.split("：", 1)[1] if "：" in key else ""
-            if rest and is_money(rest):
-                table.fields.setdefault(name, (parse_money(rest), cell.line))
-            elif nxt is not None and is_money(nxt.text):
-                table.fields.setdefault(name, (parse_money(nxt.text), nxt.line))
+            if rest and _take_amount(table, name, rest, cell.line):
+                pass
+            elif nxt is not None and _take_amount(table, name, nxt.text, nxt.line):
                 i += 2
                 continue
         elif key.startswith("填报日期"):
@@ -164,11 +199,10 @@ def walk_header(cells: list[Cell], table: RawTable) -> None:
                     seen_sources[source] = count + 1
                     half = side_of.get(id(cell)) or ("total" if count == 0 else "annual")
                     if f"{half}_{source}" not in table.fields:
-                        amount = parse_money(nxt.text) if (nxt is not None and is_money(nxt.text)) else None
-                        table.fields.setdefault(f"{half}_{source}", (amount, cell.line))
-                        if amount is not None:
+                        if nxt is not None and _take_amount(table, f"{half}_{source}", nxt.text, nxt.line):
                             i += 2
                             break
+                        table.fields.setdefault(f"{half}_{source}", (None, cell.line))
                     i += 1
                     break
             else:
