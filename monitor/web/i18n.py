@@ -44,6 +44,11 @@ EN: dict[str, str] = {
     "截至": "as of", "期次": "occurrence", "完成": "done", "停用": "Disabled", "启用": "Enable", "停用账号": "Disable",
     "条指标填报": "indicator reports", "条支出": "spending entries",
     "条与已有记录相同，未重复保存。": "already on record, not stored again.",
+    "分值/权重": "Points and weights", "一级分值": "Level", "分值": "Points", "权重": "Weight",
+    "预算执行率": "Budget execution", "产出": "Outputs", "效益": "Effects", "满意度": "Satisfaction",
+    "留空：一级分值取默认值，指标平分本级剩余分值":
+        "Left empty: a level takes the default points, an indicator an equal share of what its level has left",
+    "保存分值": "Save weights",
     # the lights' names, in both languages from the vocabulary
     **{LIGHT_NAMES[light]: LIGHT_NAMES_EN[light] for light in LIGHTS},
     NOT_EVALUATED: NOT_EVALUATED_EN,

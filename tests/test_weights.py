@@ -1,0 +1,219 @@
+"""Scoring weights through every channel: a project's own level weights and its indicators' 分值/权重, set by
+the finance bureau in the portal, the template and the API, each changing the self-evaluation score exactly as
+computed by hand below; refused for a department, refused with the field named for bad values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from sqlmodel import Session, col, select
+
+from monitor.accounts.tokens import create_token
+from monitor.config import Config
+from monitor.reports.data import load_year
+from monitor.reports.selfeval import build_selfeval
+from monitor.store.db import session_scope
+from monitor.store.models import AuditEvent, BudgetYear, Department, Indicator, Project, Spending, User
+from tests.test_progress_world import add_users
+from tests.test_reports import add_project, report
+from tests.test_web_portal import csrf, login, make_client
+
+RULES = Config().scoring
+# 100 000 元, spent 90 000 → 执行率 90 % → 9 of 10.
+ROWS = [
+    ("产出指标", "数量指标", "培训人数", "≥100人"),  # 80 reported: points × 80 ÷ 100
+    ("产出指标", "质量指标", "培训合格率", "≥95%"),  # 95: met, full points
+    ("产出指标", "数量指标", "培训班次", "≥10期"),  # 10: met
+    ("效益指标", "社会效益指标", "就业率", "≥90%"),  # 90: met
+    ("满意度指标", "服务对象满意度指标", "学员满意度", "≥90%"),  # 81: points × 81 ÷ 90 = points × 0.9
+]
+ACTUALS = {"培训人数": "80", "培训合格率": "95", "培训班次": "10", "就业率": "90", "学员满意度": "81"}
+# Default weights 10 / 50 / 30 / 10, 产出 split equally (16.67 + 16.67 + 16.66):
+# 9 + 16.67 × 0.8 (13.34) + 16.67 + 16.66 + 30 + 10 × 0.9 (9) = 94.67
+DEFAULT_TOTAL = D("94.67")
+# The department's own: 10 / 60 / 20 / 10, 产出 rows 30 + 20 + 10:
+# 9 + 30 × 0.8 (24) + 20 + 10 + 20 + 9 = 92.00
+LEVELS = {"execution": "10", "output": "60", "effect": "20", "satisfaction": "10"}
+WEIGHTS = {"培训人数": "30", "培训合格率": "20", "培训班次": "10"}
+WEIGHTED_TOTAL = D("92.00")
+
+
+@dataclass
+class Seed:
+    project_id: int
+    other_project_id: int
+    ind: dict[str, int]
+
+
+@pytest.fixture
+def seed(engine) -> Seed:
+    with session_scope(engine) as s:
+        hr = Department(code="HRSS", name="市人力资源和社会保障局")
+        union = Department(code="UNION", name="市总工会")
+        year = BudgetYear(year=2024)
+        s.add_all([hr, union, year, Department(code="FIN", name="市财政局", is_finance_bureau=True)])
+        s.flush()
+        project, ind = add_project(s, department=hr, year=year, name="职业技能培训", funds=D("100000"), rows=ROWS)
+        other, _ = add_project(s, department=union, year=year, name="职工帮扶", funds=D("1000"), rows=ROWS[:1])
+        s.add(Spending(project_id=project.id, amount=D("90000"), as_of=date(2024, 12, 31), channel="portal"))
+        for name, value in ACTUALS.items():
+            report(s, ind[name], value=D(value), as_of=date(2024, 12, 31))
+        add_users(s)
+        s.flush()
+        return Seed(project.id, other.id, {name: i.id for name, i in ind.items()})
+
+
+def selfeval_total(engine, project_id: int) -> tuple[D, list[D], list[str]]:
+    with Session(engine) as s:
+        (p,) = build_selfeval(load_year(s, 2024, project_id=project_id), RULES)
+    return p.total, [r.points for r in p.rows], p.warnings
+
+
+def _token(engine, username: str) -> dict:
+    with session_scope(engine) as s:
+        user = s.exec(select(User).where(User.username == username)).one()
+        return {"Authorization": f"Bearer {create_token(s, user, 'test')[1]}"}
+
+
+def _api_body(seed: Seed) -> dict:
+    return {"levels": LEVELS, "indicators": [{"id": seed.ind[n], "weight": w} for n, w in WEIGHTS.items()]}
+
+
+def _stored(engine, seed: Seed) -> tuple[dict, dict]:
+    with Session(engine) as s:
+        project = s.get(Project, seed.project_id)
+        weights = {i.name: i.weight for i in s.exec(select(Indicator).where(
+            col(Indicator.project_id) == seed.project_id))}
+        return project.level_weights(), weights
+
+
+def test_without_weights_the_default_levels_and_equal_shares_give_the_hand_computed_total(engine, seed):
+    total, points, warnings = selfeval_total(engine, seed.project_id)
+    assert points == [D("16.67"), D("16.67"), D("16.66"), D(30), D(10)]
+    assert (total, warnings) == (DEFAULT_TOTAL, [])
+
+
+def test_weights_set_through_the_api_change_the_score_as_computed_by_hand(engine, seed):
+    client = make_client(engine)
+    answer = client.put(f"/api/v1/projects/{seed.project_id}/weights", json=_api_body(seed),
+                        headers=_token(engine, "admin"))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["changed"] is True and body["notes"] == []
+    assert {k: D(v) for k, v in body["levels"].items()} == {k: D(v) for k, v in LEVELS.items()}
+    assert [D(i["points"]) for i in body["indicators"]] == [D(30), D(20), D(10), D(20), D(10)]
+    total, points, _ = selfeval_total(engine, seed.project_id)
+    assert (total, points) == (WEIGHTED_TOTAL, [D(30), D(20), D(10), D(20), D(10)])
+    read = client.get(f"/api/v1/projects/{seed.project_id}/weights", headers=_token(engine, "clerk_hr")).json()
+    assert read["indicators"] == body["indicators"]
+
+
+def test_every_weight_change_is_audited_with_who_and_through_which_channel(engine, seed):
+    client = make_client(engine)
+    client.put(f"/api/v1/projects/{seed.project_id}/weights", json=_api_body(seed), headers=_token(engine, "admin"))
+    with Session(engine) as s:
+        events = s.exec(select(AuditEvent).where(col(AuditEvent.entity).in_(("project", "indicator")),
+                                                 AuditEvent.action != "create")).all()
+    by_entity = {(e.entity, e.entity_id): e for e in events}
+    level_event = by_entity[("project", seed.project_id)]
+    assert (level_event.actor, level_event.channel, level_event.action) == ("admin", "api", "weights")
+    assert level_event.after == {"预算执行率": "10", "产出": "60", "效益": "20", "满意度": "10"}
+    assert level_event.before == {"预算执行率": None, "产出": None, "效益": None, "满意度": None}
+    row = by_entity[("indicator", seed.ind["培训人数"])]
+    assert (row.actor, row.channel, row.before["weight"], row.after["weight"]) == ("admin", "api", None, "30")
+
+
+def test_a_department_user_gets_403_editing_weights_and_nothing_is_stored(engine, seed):
+    client = make_client(engine)
+    answer = client.put(f"/api/v1/projects/{seed.project_id}/weights", json=_api_body(seed),
+                        headers=_token(engine, "clerk_hr"))
+    assert answer.status_code == 403
+    login(client, "clerk_hr")
+    page = f"/projects/{seed.project_id}"
+    assert 'name="level_output"' not in client.get(page).text
+    form = {"csrf_token": csrf(client, page), "level_output": "60", f"weight_{seed.ind['培训人数']}": "30"}
+    assert client.post(f"{page}/weights", data=form).status_code == 403
+    assert client.put(f"/api/v1/projects/{seed.other_project_id}/weights", json={"levels": LEVELS},
+                      headers=_token(engine, "clerk_hr")).status_code == 404
+    assert _stored(engine, seed) == ({"预算执行率": None, "产出": None, "效益": None, "满意度": None},
+                                     {name: None for name in ACTUALS})
+
+
+@pytest.mark.parametrize("body, field, message", [
+    ({"indicators": [{"id": "培训人数", "weight": "0"}]}, "indicators.{培训人数}", "须大于0，而不是「0」"),
+    ({"indicators": [{"id": "培训人数", "weight": "-5"}]}, "indicators.{培训人数}", "须大于0，而不是「-5」"),
+    ({"indicators": [{"id": "培训人数", "weight": "三十"}]}, "indicators.{培训人数}", "「三十」不是数字"),
+    ({"levels": {"output": "abc"}}, "levels.output", "「abc」不是数字"),
+    ({"levels": {"output": "60"}}, "levels", "合计须为 100 分，现为 110"),
+])
+def test_bad_weights_are_refused_naming_the_field_and_nothing_is_stored(engine, seed, body, field, message):
+    for item in body.get("indicators", []):
+        item["id"] = seed.ind[item["id"]]
+    body = {**body, "indicators": [*body.get("indicators", []), {"id": seed.ind["培训班次"], "weight": "10"}]}
+    answer = client_put(engine, seed, body)
+    assert answer.status_code == 422
+    problems = answer.json()["detail"]["problems"]
+    expected = field.format(**{name: i for name, i in seed.ind.items()})
+    assert [(p["field"], message in p["problem"]) for p in problems] == [(expected, True)]
+    assert _stored(engine, seed) == ({"预算执行率": None, "产出": None, "效益": None, "满意度": None},
+                                     {name: None for name in ACTUALS})
+
+
+def client_put(engine, seed: Seed, body: dict):
+    return make_client(engine).put(f"/api/v1/projects/{seed.project_id}/weights", json=body,
+                                   headers=_token(engine, "admin"))
+
+
+def test_weights_that_do_not_add_up_are_scaled_and_the_api_and_the_self_evaluation_say_so(engine, seed):
+    """产出 50 (default) with rows 20 / 20 / 20: 50 × 20 ÷ 60 = 16.67, 16.67, 16.66; noted in both places."""
+    body = {"indicators": [{"id": seed.ind[n], "weight": "20"} for n in ("培训人数", "培训合格率", "培训班次")]}
+    answer = client_put(engine, seed, body).json()
+    note = "产出指标分值合计 60，与本级分值 50 不符，已按比例折算"
+    assert answer["notes"] == [note]
+    assert [D(i["points"]) for i in answer["indicators"]][:3] == [D("16.67"), D("16.67"), D("16.66")]
+    total, _, warnings = selfeval_total(engine, seed.project_id)
+    assert (total, warnings) == (DEFAULT_TOTAL, [note])
+
+
+def test_weights_set_in_the_portal_change_the_score_as_computed_by_hand(engine, seed):
+    client = make_client(engine)
+    login(client, "admin")
+    page = f"/projects/{seed.project_id}"
+    form = {"csrf_token": csrf(client, page), **{f"level_{k}": v for k, v in LEVELS.items()},
+            **{f"weight_{seed.ind[n]}": w for n, w in WEIGHTS.items()}}
+    saved = client.post(f"{page}/weights", data=form)
+    assert saved.status_code == 200 and "已保存" in saved.text
+    assert selfeval_total(engine, seed.project_id)[0] == WEIGHTED_TOTAL
+    with Session(engine) as s:
+        event = s.exec(select(AuditEvent).where(AuditEvent.entity == "project")).one()
+    assert (event.actor, event.channel) == ("admin", "portal")
+
+
+def test_the_portal_form_refuses_a_bad_weight_naming_the_indicator_and_keeps_what_was_typed(engine, seed):
+    client = make_client(engine)
+    login(client, "admin")
+    page = f"/projects/{seed.project_id}"
+    form = {"csrf_token": csrf(client, page), f"weight_{seed.ind['培训人数']}": "<b>x</b>"}
+    refused = client.post(f"{page}/weights", data=form)
+    assert refused.status_code == 422
+    assert "指标「培训人数」：「&lt;b&gt;x&lt;/b&gt;」不是数字" in refused.text
+    assert "<b>x</b>" not in refused.text
+    assert 'value="&lt;b&gt;x&lt;/b&gt;"' in refused.text
+    assert _stored(engine, seed)[1]["培训人数"] is None
+
+
+def test_the_portal_shows_the_weights_in_english_on_request(engine, seed):
+    client = make_client(engine)
+    login(client, "admin")
+    text = client.get(f"/projects/{seed.project_id}?lang=en").text
+    assert "Points and weights" in text and "Save weights" in text and "分值/权重" not in text
+
+
+def test_the_weights_endpoints_are_documented_in_openapi(engine, seed):
+    spec = make_client(engine).get("/api/v1/openapi.json").json()
+    operations = spec["paths"]["/api/v1/projects/{project_id}/weights"]
+    assert set(operations) == {"get", "put"}
+    assert "WeightsIn" in spec["components"]["schemas"] and "WeightsOut" in spec["components"]["schemas"]
