@@ -120,8 +120,10 @@ def test_every_weight_change_is_audited_with_who_and_through_which_channel(engin
     by_entity = {(e.entity, e.entity_id): e for e in events}
     level_event = by_entity[("project", seed.project_id)]
     assert (level_event.actor, level_event.channel, level_event.action) == ("admin", "api", "weights")
-    assert level_event.after == {"预算执行率": "10", "产出": "60", "效益": "20", "满意度": "10"}
-    assert level_event.before == {"预算执行率": None, "产出": None, "效益": None, "满意度": None}
+    levels = ("weight_execution", "weight_output", "weight_effect", "weight_satisfaction")
+    assert {k: level_event.after[k] for k in levels} == dict(zip(levels, ("10", "60", "20", "10"), strict=True))
+    assert level_event.before == dict.fromkeys(levels)
+    assert level_event.after["department_id"] is not None
     row = by_entity[("indicator", seed.ind["培训人数"])]
     assert (row.actor, row.channel, row.before["weight"], row.after["weight"]) == ("admin", "api", None, "30")
 
@@ -217,3 +219,98 @@ def test_the_weights_endpoints_are_documented_in_openapi(engine, seed):
     operations = spec["paths"]["/api/v1/projects/{project_id}/weights"]
     assert set(operations) == {"get", "put"}
     assert "WeightsIn" in spec["components"]["schemas"] and "WeightsOut" in spec["components"]["schemas"]
+
+
+# ---- the template: export, fill in, import back -----------------------------------------------------------
+
+def _export(engine, tmp_path):
+    from openpyxl import load_workbook
+
+    from monitor.importers.excel import export_department
+
+    out = tmp_path / "HRSS.xlsx"
+    with Session(engine) as s:
+        export_department(s, out, "HRSS", year=2024)
+    return out, load_workbook(out)
+
+
+def _column(ws, header: str) -> int:
+    return next(c.column for c in ws[1] if c.value == header)
+
+
+def _import(engine, path):
+    from monitor.importers.excel import read_workbook
+    from monitor.importers.load import store_document
+
+    doc = read_workbook(path)
+    with session_scope(engine) as s:
+        return store_document(s, doc)
+
+
+def _fill(wb, *, weights: dict[str, object], levels: dict[str, object]) -> None:
+    projects, indicators = wb["项目"], wb["指标"]
+    for header, value in levels.items():
+        projects.cell(row=2, column=_column(projects, header), value=value)
+    name_col, weight_col = _column(indicators, "三级指标"), _column(indicators, "分值")
+    for row in range(2, indicators.max_row + 1):
+        name = indicators.cell(row=row, column=name_col).value
+        if name in weights:
+            indicators.cell(row=row, column=weight_col, value=weights[name])
+
+
+TEMPLATE_LEVELS = {"预算执行率分值": 10, "产出指标分值": 60, "效益指标分值": 20, "满意度指标分值": 10}
+
+
+def test_weights_filled_in_the_template_change_the_score_as_computed_by_hand(engine, seed, tmp_path):
+    out, wb = _export(engine, tmp_path)
+    _fill(wb, weights={"培训人数": 30, "培训合格率": "20", "培训班次": 10.0}, levels=TEMPLATE_LEVELS)
+    wb.save(out)
+    _import(engine, out)
+    assert selfeval_total(engine, seed.project_id)[0] == WEIGHTED_TOTAL
+    levels, weights = _stored(engine, seed)
+    assert levels == {"预算执行率": 10, "产出": 60, "效益": 20, "满意度": 10}
+    assert {n: weights[n] for n in WEIGHTS} == {"培训人数": 30, "培训合格率": 20, "培训班次": 10}
+
+
+def test_the_template_exports_the_weights_in_force_and_reimporting_it_changes_nothing(engine, seed, tmp_path):
+    client_put(engine, seed, _api_body(seed))
+    out, wb = _export(engine, tmp_path)
+    indicators = wb["指标"]
+    names, points = _column(indicators, "三级指标"), _column(indicators, "分值")
+    printed = {indicators.cell(row=r, column=names).value: indicators.cell(row=r, column=points).value
+               for r in range(2, indicators.max_row + 1)}
+    assert printed == {"培训人数": 30, "培训合格率": 20, "培训班次": 10, "就业率": None, "学员满意度": None}
+    projects = wb["项目"]
+    assert {h: projects.cell(row=2, column=_column(projects, h)).value for h in TEMPLATE_LEVELS} == TEMPLATE_LEVELS
+    before = _stored(engine, seed)
+    result = _import(engine, out)
+    assert result.updated["indicators"] == 0
+    assert _stored(engine, seed) == before
+    with Session(engine) as s:  # only the API's change is on record: the round trip changed no weight
+        events = s.exec(select(AuditEvent).where(AuditEvent.action.in_(("weights", "update")))).all()
+    assert {e.channel for e in events} == {"api"}
+    assert selfeval_total(engine, seed.project_id)[0] == WEIGHTED_TOTAL
+
+
+@pytest.mark.parametrize("weights, levels, cells, message", [
+    ({"培训人数": -1}, {}, [("指标", "分值")], "须大于0，而不是「-1」"),
+    ({"培训人数": "很多"}, {}, [("指标", "分值")], "「很多」不是数字"),
+    ({}, {"产出指标分值": 70}, [("项目", "预算执行率分值"), ("项目", "效益指标分值"), ("项目", "满意度指标分值")],
+     "四项一级分值须都填写"),
+    ({}, {**TEMPLATE_LEVELS, "产出指标分值": 70},
+     [("项目", "预算执行率分值、产出指标分值、效益指标分值、满意度指标分值")], "四项一级分值合计须为 100，现为 110"),
+])
+def test_a_bad_weight_in_the_template_is_refused_naming_the_cell_and_nothing_is_stored(
+        engine, seed, tmp_path, weights, levels, cells, message):
+    from monitor.importers.document import ImportFailure
+
+    out, wb = _export(engine, tmp_path)
+    _fill(wb, weights={"培训班次": 10, **weights}, levels=levels)
+    wb.save(out)
+    with pytest.raises(ImportFailure) as refused:
+        _import(engine, out)
+    problems = [p for p in refused.value.problems if p["column"] != "三级指标"]
+    assert [(p["sheet"], p["column"]) for p in problems] == cells
+    assert message in problems[0]["problem"] and problems[0]["row"] >= 2
+    assert _stored(engine, seed) == ({"预算执行率": None, "产出": None, "效益": None, "满意度": None},
+                                     {name: None for name in ACTUALS})

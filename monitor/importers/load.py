@@ -25,6 +25,7 @@ from monitor.importers.document import ImportFailure, ParsedDocument, ParsedIndi
 from monitor.store.models import BudgetYear, Department, ImportRun, Indicator, Project
 from monitor.store.rows import stored_id
 from monitor.store.types import SHANGHAI
+from rules.scoring import LEVEL_WEIGHT_FIELDS
 from rules.targets import Target, parse_target_cached
 
 PROJECT_FIELDS = ("name", "implementing_unit", "attribute", "period", "total_funds", "annual_funds", "overview",
@@ -166,6 +167,9 @@ def _project_values(parsed: ParsedProject, doc: ParsedDocument) -> dict:
     for source in SOURCE_COLUMNS:
         values[f"annual_{source}"] = parsed.annual_by_source.get(source)
         values[f"total_{source}"] = parsed.total_by_source.get(source)
+    if parsed.level_weights is not None:
+        for level, name in LEVEL_WEIGHT_FIELDS.items():
+            values[name] = parsed.level_weights.get(level)
     values["source_file"] = doc.source_file[-500:]
     values["source_line"] = parsed.line
     values["source_sha256"] = doc.sha256
@@ -191,6 +195,8 @@ def _assign(row: SQLModel, values: dict, ignore: tuple[str, ...] = ("source_file
 def _indicator_values(parsed: ParsedIndicator, year: int, strict_month_before: bool) -> dict:
     values = {"level1": parsed.level1, "value_text": parsed.value, "position": parsed.position,
               "source_line": parsed.line}
+    if parsed.weighted:
+        values["weight"] = parsed.weight
     target = parsed_target(parsed, year, strict_month_before)
     if target is not None:
         values.update(_target_columns(target))

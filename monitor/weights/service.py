@@ -2,8 +2,8 @@
 
 Only the finance bureau's administrators change weights (they decide how a project is scored, so a department
 must not raise its own score). A change is all or nothing: every value is checked first, each problem names its
-field, and nothing is stored while one remains. Each change leaves an audit event: the level weights one on the
-project, each indicator's weight the target-change event every indicator update gets (`monitor.store.audit`).
+field, and nothing is stored while one remains. Each change leaves an audit event naming who and through which
+channel, recorded by the store for every path alike (`monitor.store.audit.audit_target_changes`).
 
 Level weights may be 0 (a project without 满意度) and must add up to 100 with the defaults they leave in place,
 since the grades (优 ≥ 90 …) are out of 100. Indicator weights must be above 0; a level's indicator weights that
@@ -18,7 +18,6 @@ from decimal import Decimal
 from sqlmodel import Session, col, select
 
 from monitor.accounts.permissions import NotAllowed
-from monitor.store import audit
 from monitor.store.models import Indicator, Project, User
 from monitor.store.rows import stored_id
 from rules.formatting import fmt_decimal
@@ -144,19 +143,20 @@ def change_weights(session: Session, user: User, project: Project, change: Weigh
         problems.append(WeightProblem("levels", "一级分值", f"合计须为 100 分，现为 {fmt_decimal(total)}（{shown}）"))
     if problems:
         raise WeightsRefused(problems)
+    if any(value is not None for value in after.values()):
+        # once a project has its own levels, all four are its own: the template then shows what is in force
+        levels = {level: Decimal(getattr(effective, name)) for level, name in LEVEL_WEIGHT_FIELDS.items()}
+    elif levels:
+        levels = dict(after)
     changed = False
-    if any(not _same(stored[level], value) for level, value in levels.items()):
-        for level, value in levels.items():
-            setattr(project, LEVEL_WEIGHT_FIELDS[level], value)
-        audit.record(session, actor=user, channel=channel, action="weights", entity="project",
-                     entity_id=stored_id(project), department_id=project.department_id,
-                     before={level: stored[level] for level in levels}, after=dict(levels),
-                     note=f"项目「{project.name}」一级分值")
-        session.add(project)
-        changed = True
     previous = {key: session.info.get(key) for key in ("actor", "channel")}
-    session.info.update(actor=user, channel=channel)  # the indicator's own audit event names who and how
+    session.info.update(actor=user, channel=channel)  # the audit events (monitor.store.audit) name who and how
     try:
+        for level, value in levels.items():
+            if not _same(stored[level], value):
+                setattr(project, LEVEL_WEIGHT_FIELDS[level], value)
+                session.add(project)
+                changed = True
         for indicator_id, value in weights.items():
             indicator = by_id[indicator_id]
             if not _same(indicator.weight, value):
