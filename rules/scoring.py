@@ -58,6 +58,7 @@ __all__ = [
     "grade_for",
     "level_of",
     "level_shares",
+    "levels_from_rows",
     "read_weight",
     "score_indicator",
     "score_project",
@@ -251,6 +252,23 @@ def with_level_weights(rules: ScoringRules, weights: Mapping[str, Decimal | None
 
     return replace(rules, weight_execution=pick(EXECUTION), weight_output=pick("产出"), weight_effect=pick("效益"),
                    weight_satisfaction=pick("满意度"))
+
+
+def levels_from_rows(rows: Sequence[tuple[str, Decimal | None]]) -> dict[str, Decimal] | None:
+    """The level weights a table implies when it prints a weight on every row, (一级指标, weight) each: each
+    level the sum of its rows, 预算执行率 what they leave of 100 (a Sichuan 自评表: rows of 60 and 30 leave 10).
+    None when a row has no weight or a level is unknown, or the rows leave nothing for 预算执行率: the table
+    does not say, and the configured levels stay (with its rows scaled to them, visibly)."""
+    sums = dict.fromkeys(LEVELS, ZERO)
+    for level1, weight in rows:
+        level = level_of(level1)
+        if level is None or weight is None:
+            return None
+        sums[level] += Decimal(weight)
+    rest = HUNDRED - sum(sums.values(), ZERO)
+    if not rows or rest <= 0:
+        return None
+    return {EXECUTION: rest, **sums}
 
 
 @dataclass(frozen=True)

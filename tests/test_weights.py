@@ -66,9 +66,9 @@ def seed(engine) -> Seed:
         return Seed(project.id, other.id, {name: i.id for name, i in ind.items()})
 
 
-def selfeval_total(engine, project_id: int) -> tuple[D, list[D], list[str]]:
+def selfeval_total(engine, project_id: int, year: int = 2024) -> tuple[D, list[D], list[str]]:
     with Session(engine) as s:
-        (p,) = build_selfeval(load_year(s, 2024, project_id=project_id), RULES)
+        (p,) = build_selfeval(load_year(s, year, project_id=project_id), RULES)
     return p.total, [r.points for r in p.rows], p.warnings
 
 
@@ -314,3 +314,132 @@ def test_a_bad_weight_in_the_template_is_refused_naming_the_cell_and_nothing_is_
     assert message in problems[0]["problem"] and problems[0]["row"] >= 2
     assert _stored(engine, seed) == ({"预算执行率": None, "产出": None, "效益": None, "满意度": None},
                                      {name: None for name in ACTUALS})
+
+
+# ---- a disclosure table that prints 分值 after each 指标值 (TAB layout) ---------------------------------------
+
+WEIGHTED_TABLE = "\n".join("\t".join(row) for row in [
+    ["晋城市市级预算部门（单位）项目支出绩效目标表"], [], ["(2024年度)"], [],
+    ["项目名称", "", "档案整理费用", "", "", "", "", "", ""],
+    ["主管部门及代码", "144-晋城市人力资源和社会保障局", "实施单位", "晋城市人力资源和社会保障局", "", "", ""],
+    ["项目属性", "一次性项目（1年结束）", "项目期", "1年", "", "", ""],
+    ["项目资金（元）", "实施期资金总额：", "139,300", "年度资金总额：", "139,300", "", ""],
+    ["", "其中：中央财政资金", "0", "其中：中央财政资金", "0", "", ""],
+    ["", "省级财政资金", "0", "省级财政资金", "0", "", ""],
+    ["", "市县（区）财政资金", "139,300", "市县（区）财政资金", "139,300", "", ""],
+    ["", "单位自筹", "0", "单位自筹", "0", "", ""],
+    ["实施期目标", "", "", "年度目标", "", "", ""],
+    ["总体目标", "完成全部事业单位档案整理", "", "", "完成全部事业单位档案整理", "", ""],
+    ["一级指标", "二级指标", "三级指标", "指标值", "分值", "二级指标", "三级指标", "指标值", "分值"],
+    ["产出指标", "数量指标", "档案整理份数", "≥12898份", "{w1}", "数量指标", "档案整理份数", "≥12898份", "{w1}"],
+    ["", "", "移交档案份数", "≥2401份", "{w2}", "", "移交档案份数", "≥2401份", "{w2}"],
+    ["效益指标", "社会效益指标", "人事管理规范化", "提高", "{w3}", "社会效益指标", "人事管理规范化", "提高", "{w3}"],
+    ["负责人:", "经办人:", "联系电话:", "填报日期:", "20240104114301", "", ""],
+])
+
+
+def _parse_weighted(**weights: str):
+    from monitor.importers.disclosure import parse_text
+
+    return parse_text(WEIGHTED_TABLE.format(**weights), source="档案整理费用.txt")
+
+
+def test_a_disclosure_table_with_a_weight_column_imports_each_row_s_weight_and_the_levels_it_implies(engine):
+    """Rows 40 + 30 (产出) and 20 (效益) leave 100 − 90 = 10 for 预算执行率; no 满意度 row: 满意度 0."""
+    from monitor.importers.load import store_document
+
+    doc = _parse_weighted(w1="40", w2="30", w3="20")
+    assert doc.rejected == []
+    (project,) = doc.projects
+    assert [(i.half, i.name, i.weight) for i in project.indicators if i.half == "annual"] == [
+        ("annual", "档案整理份数", D(40)), ("annual", "移交档案份数", D(30)), ("annual", "人事管理规范化", D(20))]
+    with session_scope(engine) as s:
+        store_document(s, doc)
+    with Session(engine) as s:
+        stored = s.exec(select(Project)).one()
+        assert stored.level_weights() == {"预算执行率": 10, "产出": 70, "效益": 20, "满意度": 0}
+        points = [r.points for r in build_selfeval(load_year(s, 2024), RULES)[0].rows]
+    assert points == [D(40), D(30), D(20)]
+
+
+def test_a_non_number_weight_in_a_disclosure_table_rejects_its_row_naming_the_line_and_the_cell():
+    doc = _parse_weighted(w1="四十", w2="30", w3="20")
+    rejected = {(r.half, r.line) for r in doc.rejected}
+    line = WEIGHTED_TABLE.splitlines().index(next(x for x in WEIGHTED_TABLE.splitlines() if "档案整理份数" in x)) + 1
+    assert rejected == {("period", line), ("annual", line)}
+    assert all("分值「四十」：「四十」不是数字" in r.reason for r in doc.rejected)
+    assert "档案整理份数" not in [i.name for i in doc.projects[0].indicators]
+
+
+# ---- Sichuan 自评表 (部门预算项目支出绩效自评表): 权重 per row, 预算执行率 权重 10, no 满意度 ------------------------
+
+def _sichuan(engine, rows: list[tuple[str, str, str, str]], actuals: dict[str, str]) -> Seed:
+    """青神县发展和改革局 2023, 工资性支出: 调整后预算数 251.89 万, 预算执行数 251.89 万 (100 %)."""
+    with session_scope(engine) as s:
+        dept = Department(code="QSFGJ", name="青神县发展和改革局")
+        year = BudgetYear(year=2023)
+        s.add_all([dept, year])
+        s.flush()
+        project, ind = add_project(s, department=dept, year=year, name="工资性支出", funds=D("2518900"), rows=rows)
+        s.add(Spending(project_id=project.id, amount=D("2518900"), as_of=date(2023, 12, 31), channel="portal"))
+        for name, value in actuals.items():
+            report(s, ind[name], value=D(value), as_of=date(2023, 12, 31))
+        add_users(s)
+        s.flush()
+        return Seed(project.id, project.id, {name: i.id for name, i in ind.items()})
+
+
+def test_a_sichuan_table_with_one_output_row_of_weight_90_scores_as_the_department_s_weights_say(engine):
+    """One 产出 row 权重 90 (=100%, 95 reached) and 预算执行率 权重 10, nothing else on the table.
+    By hand: 执行率 100 % → 10; the row 90 × (1 − |95 − 100| ÷ 100) = 85.50; total 95.50 优.
+    With the defaults it would be 10 + 50 × 0.95 and 40 points unallocated: 57.50 差."""
+    seed = _sichuan(engine, [("产出指标", "数量指标", "发放(缴纳)覆盖率", "=100%")], {"发放(缴纳)覆盖率": "95"})
+    assert selfeval_total(engine, seed.project_id, 2023)[0] == D("57.50")
+    body = {"levels": {"execution": "10", "output": "90", "effect": "0", "satisfaction": "0"},
+            "indicators": [{"id": seed.ind["发放(缴纳)覆盖率"], "weight": "90"}]}
+    answer = client_put(engine, seed, body)
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["notes"], [D(i["points"]) for i in answer.json()["indicators"]]) == ([], [D(90)])
+    total, points, warnings = selfeval_total(engine, seed.project_id, 2023)
+    assert (total, points, warnings) == (D("95.50"), [D(90)], [])
+
+
+def test_the_real_qingshen_table_scores_its_rows_of_60_and_30_with_10_for_budget_execution(engine):
+    """The printed 自评表 (权重 10 / 60 / 30, no 满意度), both rows met (=100%): 10 + 60 + 30 = 100.00."""
+    rows = [("产出指标", "数量指标", "发放(缴纳)覆盖率", "=100%"), ("效益指标", "社会效益指标", "足额保障率(参保率)", "=100%")]
+    seed = _sichuan(engine, rows, {"发放(缴纳)覆盖率": "100", "足额保障率(参保率)": "100"})
+    body = {"levels": {"execution": "10", "output": "60", "effect": "30", "satisfaction": "0"},
+            "indicators": [{"id": seed.ind["发放(缴纳)覆盖率"], "weight": "60"},
+                           {"id": seed.ind["足额保障率(参保率)"], "weight": "30"}]}
+    assert client_put(engine, seed, body).status_code == 200
+    total, points, warnings = selfeval_total(engine, seed.project_id, 2023)
+    assert (total, points, warnings) == (D("100.00"), [D(60), D(30)], [])
+
+
+def test_the_self_evaluation_prints_each_row_s_points_and_the_scaling_note_in_html_excel_and_pdf(engine, seed,
+                                                                                                 tmp_path):
+    import io
+    import subprocess
+
+    from openpyxl import load_workbook
+
+    from monitor.reports import ReportRequest, produce
+
+    body = {"indicators": [{"id": seed.ind[n], "weight": w} for n, w in (("培训人数", "30"), ("培训合格率", "20"),
+                                                                        ("培训班次", "10"))]}
+    client_put(engine, seed, body)  # 产出 rows 30 + 20 + 10 = 60 against the default 50: scaled 25 / 16.67 / 8.33
+    note = "产出指标分值合计 60，与本级分值 50 不符，已按比例折算"
+    settings = Config()
+    with Session(engine) as s:
+        html = produce(s, ReportRequest("selfeval", 2024, "html", project_id=seed.project_id), settings).decode()
+        xlsx = produce(s, ReportRequest("selfeval", 2024, "xlsx", project_id=seed.project_id), settings)
+        pdf = produce(s, ReportRequest("selfeval", 2024, "pdf", project_id=seed.project_id), settings)
+    assert note in html and "<td class=\"num\">25.00</td>" in html and "<td class=\"num\">8.33</td>" in html
+    ws = load_workbook(io.BytesIO(xlsx)).worksheets[-1]
+    by_name = {ws.cell(r, 3).value: r for r in range(10, ws.max_row + 1)}
+    assert [ws.cell(by_name[n], 6).value for n in ("培训人数", "培训合格率", "培训班次")] == [25, 16.67, 8.33]
+    assert note in [ws.cell(r, 1).value for r in range(10, ws.max_row + 1)]
+    (tmp_path / "s.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "s.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "产出指标分值合计 60" in text and "8.33" in text
