@@ -406,7 +406,8 @@ def test_a_sichuan_table_with_one_output_row_of_weight_90_scores_as_the_departme
 
 def test_the_real_qingshen_table_scores_its_rows_of_60_and_30_with_10_for_budget_execution(engine):
     """The printed 自评表 (权重 10 / 60 / 30, no 满意度), both rows met (=100%): 10 + 60 + 30 = 100.00."""
-    rows = [("产出指标", "数量指标", "发放(缴纳)覆盖率", "=100%"), ("效益指标", "社会效益指标", "足额保障率(参保率)", "=100%")]
+    rows = [("产出指标", "数量指标", "发放(缴纳)覆盖率", "=100%"),
+            ("效益指标", "社会效益指标", "足额保障率(参保率)", "=100%")]
     seed = _sichuan(engine, rows, {"发放(缴纳)覆盖率": "100", "足额保障率(参保率)": "100"})
     body = {"levels": {"execution": "10", "output": "60", "effect": "30", "satisfaction": "0"},
             "indicators": [{"id": seed.ind["发放(缴纳)覆盖率"], "weight": "60"},
