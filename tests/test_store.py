@@ -82,4 +82,4 @@ def test_db_upgrade_reports_the_revision_reached(fresh_db_url, tmp_path, monkeyp
     result = CliRunner().invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
     shown = make_url(fresh_db_url).render_as_string(hide_password=True)
-    assert result.output.endswith(f"数据库已升级到 0001 ({shown})\n")
+    assert result.output.endswith(f"数据库已升级到 {head_revision()} ({shown})\n")

@@ -105,6 +105,7 @@ def test_weights_set_through_the_api_change_the_score_as_computed_by_hand(engine
     assert body["changed"] is True and body["notes"] == []
     assert {k: D(v) for k, v in body["levels"].items()} == {k: D(v) for k, v in LEVELS.items()}
     assert [D(i["points"]) for i in body["indicators"]] == [D(30), D(20), D(10), D(20), D(10)]
+    assert [i["weight"] for i in body["indicators"]] == ["30", "20", "10", None, None]  # as typed, on both stores
     total, points, _ = selfeval_total(engine, seed.project_id)
     assert (total, points) == (WEIGHTED_TOTAL, [D(30), D(20), D(10), D(20), D(10)])
     read = client.get(f"/api/v1/projects/{seed.project_id}/weights", headers=_token(engine, "clerk_hr")).json()
@@ -152,9 +153,8 @@ def test_a_department_user_gets_403_editing_weights_and_nothing_is_stored(engine
     ({"levels": {"output": "60"}}, "levels", "合计须为 100 分，现为 110"),
 ])
 def test_bad_weights_are_refused_naming_the_field_and_nothing_is_stored(engine, seed, body, field, message):
-    for item in body.get("indicators", []):
-        item["id"] = seed.ind[item["id"]]
-    body = {**body, "indicators": [*body.get("indicators", []), {"id": seed.ind["培训班次"], "weight": "10"}]}
+    named = [{**item, "id": seed.ind[item["id"]]} for item in body.get("indicators", [])]
+    body = {**body, "indicators": [*named, {"id": seed.ind["培训班次"], "weight": "10"}]}
     answer = client_put(engine, seed, body)
     assert answer.status_code == 422
     problems = answer.json()["detail"]["problems"]

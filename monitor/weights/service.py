@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import overload
 
 from sqlmodel import Session, col, select
 
@@ -100,12 +101,12 @@ def project_weights(session: Session, project: Project, rules: ScoringRules) -> 
     scored = score_project(None, None, [IndicatorInput(key=stored_id(i), level1=i.level1, name=i.name,
                                                        kind="unparsed", weight=i.weight) for i in annual], effective)
     points = {s.key: s.points for s in scored.indicators}
-    levels = {key: Decimal(getattr(effective, LEVEL_WEIGHT_FIELDS[level])) for key, level in LEVEL_KEYS.items()}
-    own = {key: project.level_weights()[level] for key, level in LEVEL_KEYS.items()}
+    levels = {key: _tidy(getattr(effective, LEVEL_WEIGHT_FIELDS[level])) for key, level in LEVEL_KEYS.items()}
+    own = {key: _tidy(project.level_weights()[level]) for key, level in LEVEL_KEYS.items()}
     return ProjectWeights(
         project_id=stored_id(project), levels=levels, own_levels=own,
-        indicators=[IndicatorWeight(id=stored_id(i), level1=i.level1, level2=i.level2, name=i.name, weight=i.weight,
-                                    points=points.get(stored_id(i))) for i in indicators],
+        indicators=[IndicatorWeight(id=stored_id(i), level1=i.level1, level2=i.level2, name=i.name,
+                                    weight=_tidy(i.weight), points=points.get(stored_id(i))) for i in indicators],
         notes=list(scored.weight_notes))
 
 
@@ -178,6 +179,18 @@ def _read(raw: object, name: str, label: str, problems: list[WeightProblem], *,
     except ValueError as exc:
         problems.append(WeightProblem(name, label, str(exc)))
         return None
+
+
+@overload
+def _tidy(value: Decimal) -> Decimal: ...
+@overload
+def _tidy(value: Decimal | None) -> Decimal | None: ...
+def _tidy(value: Decimal | None) -> Decimal | None:
+    """30.000000 as PostgreSQL's NUMERIC(24, 6) gives it back is 30, not 3E+1 (what `normalize` alone makes)."""
+    if value is None:
+        return None
+    value = Decimal(value).normalize()
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
 
 
 def _same(a: Decimal | None, b: Decimal | None) -> bool:
