@@ -353,6 +353,9 @@ def test_a_disclosure_table_with_a_weight_column_imports_each_row_s_weight_and_t
     (project,) = doc.projects
     assert [(i.half, i.name, i.weight) for i in project.indicators if i.half == "annual"] == [
         ("annual", "档案整理份数", D(40)), ("annual", "移交档案份数", D(30)), ("annual", "人事管理规范化", D(20))]
+    from monitor.importers.output import project_json
+
+    assert [i["weight"] for i in project_json(project, 2024)["indicators"]] == ["40", "30", "20"]  # --dry-run --json
     with session_scope(engine) as s:
         store_document(s, doc)
     with Session(engine) as s:
