@@ -70,7 +70,7 @@ EXECUTION = "预算执行率"
 # A project's level weights, by the name its table prints, and the `ScoringRules` field each one overrides.
 LEVEL_WEIGHT_FIELDS: dict[str, str] = {EXECUTION: "weight_execution", "产出": "weight_output",
                                        "效益": "weight_effect", "满意度": "weight_satisfaction"}
-# The largest weight the store holds (NUMERIC(24, 6)); far beyond any table's 100 points.
+# Weights are points out of 100: a million is a slip of the keyboard, not a weight (and far inside NUMERIC(24, 6)).
 MAX_WEIGHT = Decimal(10) ** 6
 # The three grades a department reports for a qualitative indicator, mapped to the band names in ScoringRules.
 GRADE_BANDS: dict[str, str] = dict(zip(GRADES, ("achieved", "partial", "failed"), strict=True))

@@ -150,7 +150,7 @@ def change_weights(session: Session, user: User, project: Project, change: Weigh
     elif levels:
         levels = dict(after)
     changed = False
-    previous = {key: session.info.get(key) for key in ("actor", "channel")}
+    previous = {key: session.info[key] for key in ("actor", "channel") if key in session.info}
     session.info.update(actor=user, channel=channel)  # the audit events (monitor.store.audit) name who and how
     try:
         for level, value in levels.items():
@@ -166,6 +166,8 @@ def change_weights(session: Session, user: User, project: Project, change: Weigh
                 changed = True
         session.flush()
     finally:
+        for key in ("actor", "channel"):
+            session.info.pop(key, None)
         session.info.update(previous)
     return changed
 
