@@ -447,3 +447,51 @@ def test_the_self_evaluation_prints_each_row_s_points_and_the_scaling_note_in_ht
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "s.pdf"), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "产出指标分值合计 60" in text and "8.33" in text
+
+
+# the same in the space-separated layout (monitor/examples/004, 工人文化宫运行经费, with a 分值 column added)
+WEIGHTED_SPACES = """ 晋城市市级预算部门（单位）项目支出绩效目标表
+（2024年度）
+项目名称 工人文化宫运行经费
+主管部门及代码 959-晋城市总工会 实施单位 晋城市总工会
+项目属性 一次性项目（1年结束） 项目期 1年
+项目资金
+（元）
+实施期资金总额： 1,500,000 年度资金总额： 1,500,000
+其中：中央财政资金 0 其中：中央财政资金 0
+省级财政资金 0 省级财政资金 0
+市县（区）财政资金 1,500,000 市县（区）财政资金 1,500,000
+单位自筹 0 单位自筹 0
+其他资金 其他资金
+实施期目标 年度目标
+总体目标
+维持工人文化宫场馆的正常运转
+维持工人文化宫场馆的正常运转
+一级指标 二级指标 三级指标 指标值 分值 二级指标 三级指标 指标值 分值
+产出指标
+数量指标
+供热面积 ＞30000平方米 30
+数量指标
+供热面积 ＞30000平方米 30
+管理面积 ＞20000平方米 20 管理面积 ＞20000平方米 20
+效益指标
+社会效益指标 保障文化宫正常运转 保障 30 社会效益指标 保障文化宫正常运转 保障 30
+满意度指标 服务对象满意度指标 职工/群众满意度 ≥90% 10 服务对象满意度指标 职工/群众满意度 ≥90% 10
+负责人： 经办人： 联系电话： 填报日期： 20240117172726
+"""
+
+
+def test_a_space_separated_table_with_a_weight_column_imports_each_row_s_weight(engine):
+    from monitor.importers.disclosure import parse_text
+    from monitor.importers.load import store_document
+
+    doc = parse_text(WEIGHTED_SPACES, source="工人文化宫.txt")
+    assert doc.rejected == [] and doc.layout == "spaces"
+    (project,) = doc.projects
+    assert [(i.name, i.value, i.weight) for i in project.annual_indicators] == [
+        ("供热面积", "＞30000平方米", D(30)), ("管理面积", "＞20000平方米", D(20)),
+        ("保障文化宫正常运转", "保障", D(30)), ("职工/群众满意度", "≥90%", D(10))]
+    with session_scope(engine) as s:
+        store_document(s, doc)
+    with Session(engine) as s:  # rows 50 + 30 + 10 leave 10 for 预算执行率
+        assert s.exec(select(Project)).one().level_weights() == {"预算执行率": 10, "产出": 50, "效益": 30, "满意度": 10}
