@@ -5,9 +5,13 @@ Pure: no database, no clock. Every number (weights, bands, shares, grade thresho
 application fills from `[scoring]` in config.toml, because provinces differ.
 
 Rules as implemented (p = the indicator's points, a = 实际完成值, t = 年度指标值):
-- level weights 预算执行率 10 / 产出 50 / 效益 30 / 满意度 10; a level with no indicator hands its points
-  to its heir (满意度 → 效益 by default); inside a level p = level points × w ÷ Σw, w = Indicator.weight or 1,
-  printed with two decimals by largest remainder (`allocate`), so the 分值 column adds up to the level's points;
+- level weights 预算执行率 10 / 产出 50 / 效益 30 / 满意度 10 by default, a project's own where it has them
+  (`with_level_weights`); a level with no indicator hands its points to its heir (满意度 → 效益 by default);
+- inside a level each indicator's 分值 is its own weight (Indicator.weight, in points, as the tables print it);
+  indicators without one share what the weighted ones leave of the level's points equally (all of it when none
+  has a weight); weights that do not add up to the level's points are scaled to them in proportion, and the
+  project's notes say so (`LevelShares.note`), so the 分值 column always adds up to the level's points; shares
+  are printed with two decimals by largest remainder (`allocate`);
 - 预算执行率: min(执行率 × 10, 10) (执行率 as a fraction; a zero budget scores 0);
 - met or not is judged by the comparator as the light judges it (> and < strict, "=" exactly, a range with both
   bounds included); met → p; otherwise, by direction:
@@ -31,7 +35,7 @@ Rules as implemented (p = the indicator's points, a = 实际完成值, t = 年�
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -40,7 +44,10 @@ from rules.terms import CAP_FORMULAS, EXACT_FORMULAS, GRADES, MEASURED_KINDS, SC
 
 __all__ = [
     "LEVELS",
+    "EXECUTION",
+    "LEVEL_WEIGHT_FIELDS",
     "GRADE_BANDS",
+    "LevelShares",
     "BandError",
     "ScoringRules",
     "IndicatorInput",
@@ -52,11 +59,21 @@ __all__ = [
     "execution_score",
     "grade_for",
     "level_of",
+    "level_shares",
+    "levels_from_rows",
+    "read_weight",
     "score_indicator",
     "score_project",
+    "with_level_weights",
 ]
 
 LEVELS: tuple[str, ...] = ("产出", "效益", "满意度")
+EXECUTION = "预算执行率"
+# A project's level weights, by the name its table prints, and the `ScoringRules` field each one overrides.
+LEVEL_WEIGHT_FIELDS: dict[str, str] = {EXECUTION: "weight_execution", "产出": "weight_output",
+                                       "效益": "weight_effect", "满意度": "weight_satisfaction"}
+# Weights are points out of 100: a million is a slip of the keyboard, not a weight (and far inside NUMERIC(24, 6)).
+MAX_WEIGHT = Decimal(10) ** 6
 # The three grades a department reports for a qualitative indicator, mapped to the band names in ScoringRules.
 GRADE_BANDS: dict[str, str] = dict(zip(GRADES, ("achieved", "partial", "failed"), strict=True))
 ZERO = Decimal(0)
@@ -155,7 +172,8 @@ class ProjectScore:
     indicators: tuple[IndicatorScore, ...]
     total: Decimal
     grade: str
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # everything the report must say about how it scored, weight_notes included
+    weight_notes: tuple[str, ...] = ()  # levels whose indicator weights were scaled to the level's points
 
     @property
     def missing_explanations(self) -> tuple[IndicatorScore, ...]:
@@ -202,6 +220,103 @@ def allocate(total: Decimal, weights: Sequence[Decimal], rules: ScoringRules) ->
     for i in sorted(range(len(scaled)), key=lambda i: (-remainders[i], i))[: units - sum(floors)]:
         floors[i] += 1
     return [Decimal(f) * unit for f in floors]
+
+
+def read_weight(raw: object, *, zero_allowed: bool = False) -> Decimal:
+    """A 分值/权重 as typed or printed ("15", "15.5", "15分", a number cell), or `ValueError` with the reason in
+    Chinese (the caller adds the field or cell). Indicator weights must be above 0 (a row worth nothing is a row
+    to delete, and 0 would silently hand its share to the others); a level's weight may be 0 (a project
+    without 满意度)."""
+    if isinstance(raw, bool) or raw is None:
+        raise ValueError("必填，须为数字")
+    text = format(raw, "f") if isinstance(raw, Decimal) else str(raw).strip()
+    number = text.removesuffix("分").strip().replace(",", "")
+    try:
+        value = Decimal(number)
+    except ArithmeticError:
+        raise ValueError(f"「{text}」不是数字") from None
+    if not value.is_finite():
+        raise ValueError(f"「{text}」不是数字")
+    if value < 0 or (value == 0 and not zero_allowed):
+        raise ValueError(f"须{'不小于' if zero_allowed else '大于'}0，而不是「{text}」")
+    if value >= MAX_WEIGHT:
+        raise ValueError(f"「{text}」过大（分值以分计，满分通常为 100）")
+    return value
+
+
+def with_level_weights(rules: ScoringRules, weights: Mapping[str, Decimal | None]) -> ScoringRules:
+    """`rules` with a project's own level weights (keys of `LEVEL_WEIGHT_FIELDS`) where it has them; a None or
+    missing level keeps the configured default."""
+    if all(weights.get(level) is None for level in LEVEL_WEIGHT_FIELDS):
+        return rules
+
+    def pick(level: str) -> Decimal:
+        value = weights.get(level)
+        return Decimal(getattr(rules, LEVEL_WEIGHT_FIELDS[level])) if value is None else Decimal(value)
+
+    return replace(rules, weight_execution=pick(EXECUTION), weight_output=pick("产出"), weight_effect=pick("效益"),
+                   weight_satisfaction=pick("满意度"))
+
+
+def levels_from_rows(rows: Sequence[tuple[str, Decimal | None]]) -> dict[str, Decimal] | None:
+    """The level weights a table implies when it prints a weight on every row, (一级指标, weight) each: each
+    level the sum of its rows, 预算执行率 what they leave of 100 (a Sichuan 自评表: rows of 60 and 30 leave 10).
+    None when a row has no weight or a level is unknown, or the rows leave nothing for 预算执行率: the table
+    does not say, and the configured levels stay (with its rows scaled to them, visibly)."""
+    sums = dict.fromkeys(LEVELS, ZERO)
+    for level1, weight in rows:
+        level = level_of(level1)
+        if level is None or weight is None:
+            return None
+        sums[level] += Decimal(weight)
+    rest = HUNDRED - sum(sums.values(), ZERO)
+    if not rows or rest <= 0:
+        return None
+    return {EXECUTION: rest, **sums}
+
+
+@dataclass(frozen=True)
+class LevelShares:
+    """The printed 分值 of each indicator of one level, and why they differ from the weights given, if they do."""
+
+    points: list[Decimal]
+    note: str | None = None
+
+
+def level_shares(level: str, weights: Sequence[Decimal | None], points: Decimal,
+                 rules: ScoringRules) -> LevelShares:
+    """Each indicator's 分值 within a level worth `points`: its own weight when the weights add up to the level's
+    points; the indicators without a weight share what is left equally; when the weights exceed the points (or
+    do not reach them and every indicator has one) all are scaled in proportion, with a note saying so.
+
+    Scaling rather than refusing: the store can always come to disagree (the configured defaults change, a
+    re-import adds a row, an empty level hands its points on), and a score must still be given, visibly."""
+    if not weights:
+        return LevelShares([])
+    given = [Decimal(w) for w in weights if w is not None and Decimal(w) > 0]
+    unweighted = len(weights) - len(given)
+    total = sum(given, ZERO)
+    if not given:
+        return LevelShares(allocate(points, [ONE] * len(weights), rules),
+                           None if points > 0 else f"{level}本级分值为 0，其 {len(weights)} 项指标不计分")
+    count = len(given)
+    if unweighted and total < points:
+        # integers throughout: each weighted w × n, each unweighted the rest (points − Σw), n = unweighted
+        scaled = [Decimal(w) * unweighted if w is not None and Decimal(w) > 0 else points - total for w in weights]
+        return LevelShares(allocate(points, scaled, rules))
+    if unweighted:
+        # no points left for them: each counts as the mean weight (Σw ÷ k), and the level is scaled
+        scaled = [Decimal(w) * count if w is not None and Decimal(w) > 0 else total for w in weights]
+        shown = total + total * unweighted / count
+        note = (f"{level}指标分值合计 {_fmt(total)}（另有 {unweighted} 项未设分值，按平均分值计，共 "
+                f"{_fmt(_q(shown, rules))}），与本级分值 {_fmt(points)} 不符，已按比例折算")
+        return LevelShares(allocate(points, scaled, rules), note)
+    shares = allocate(points, given, rules)
+    if total == points:
+        return LevelShares(shares)
+    if points == 0:
+        return LevelShares(shares, f"{level}本级分值为 0，其 {len(weights)} 项指标不计分")
+    return LevelShares(shares, f"{level}指标分值合计 {_fmt(total)}，与本级分值 {_fmt(points)} 不符，已按比例折算")
 
 
 # The comparator a direction means when none is given: the non-strict one.
@@ -379,10 +494,13 @@ def score_project(
     level_points, more = _level_points(set(by_level), rules)
     warnings += more
     scores: list[IndicatorScore] = []
+    notes: list[str] = []
     for level in LEVELS:
         items = by_level.get(level, [])
-        shares = allocate(level_points[level], [Decimal(i.weight) if i.weight else ONE for i in items], rules)
-        scores.extend(score_indicator(item, points, rules) for item, points in zip(items, shares, strict=True))
+        shares = level_shares(level, [i.weight for i in items], level_points[level], rules)
+        notes += [shares.note] if shares.note else []
+        scores.extend(score_indicator(item, points, rules) for item, points in zip(items, shares.points, strict=True))
+    warnings += notes
     total = exec_score + sum((s.score for s in scores), ZERO)
     return ProjectScore(
         execution_rate=rate,
@@ -393,6 +511,7 @@ def score_project(
         total=_q(total, rules),
         grade=grade_for(total, rules),
         warnings=tuple(warnings),
+        weight_notes=tuple(notes),
     )
 
 

@@ -47,7 +47,7 @@ def test_rules_never_read_the_clock():
 LAYERS = (
     {"spreadsheets", "shutdown"},                # leaves that import no kpiwatch code: export cells, the stop latch
     {"config", "store", "job_context", "logs"},  # settings, tables and sessions (+ the audit trail), jobs' input
-    {"accounts", "importers", "progress", "evaluation", "readiness"},
+    {"accounts", "importers", "progress", "evaluation", "readiness", "weights"},
     {"notify", "reports"},
     {"web", "scheduler"},
     {"cli", "demo"},
@@ -59,6 +59,7 @@ SIBLING_IMPORTS = {
     ("job_context", "config"): "a scheduled job receives the settings",
     ("logs", "config"): "logging is set up from the [logging] section",
     ("progress", "accounts"): "recording a report checks the user's permissions",
+    ("weights", "accounts"): "changing weights refuses anyone but an administrator with the same NotAllowed",
     ("reports", "notify"): "the scheduled drafts are queued through the outbox",
     ("cli", "demo"): "`kpiwatch demo` runs the demo",
 }

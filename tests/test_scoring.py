@@ -12,8 +12,10 @@ from rules.scoring import (
     check_pick,
     execution_score,
     grade_for,
+    read_weight,
     score_indicator,
     score_project,
+    with_level_weights,
 )
 
 RULES = ScoringRules()
@@ -147,11 +149,70 @@ def test_levels_missing_without_an_heir_lose_their_points_and_say_so():
 
 
 def test_weights_inside_a_level_are_equal_unless_set():
-    """产出 50 with weights 3 and 1 (unset counts 1): 37.5 and 12.5."""
-    items = [_item(1, "产出指标", weight=D(3)), _item(2, "产出指标"), _item(3, "效益指标"),
+    """产出 50 over two unweighted indicators: 25 each, and nothing to note."""
+    items = [_item(1, "产出指标"), _item(2, "产出指标"), _item(3, "效益指标"), _item(4, "满意度指标")]
+    result = score_project(D(1), D(1), items)
+    assert [s.points for s in result.indicators] == [D(25), D(25), D(30), D(10)]
+    assert result.weight_notes == ()
+
+
+def test_indicator_weights_that_add_up_to_the_level_are_its_points():
+    """产出 50 = 15 + 15 + 10 + 10, as the table prints them: those are the 分值, no note."""
+    items = [_item(i, "产出指标", weight=D(w)) for i, w in enumerate((15, 15, 10, 10), start=1)]
+    result = score_project(D(1), D(1), [*items, _item(5, "效益指标"), _item(6, "满意度指标")])
+    assert [s.points for s in result.indicators][:4] == [D(15), D(15), D(10), D(10)]
+    assert (result.total, result.weight_notes, result.warnings) == (D("100.00"), (), ())
+
+
+def test_indicators_without_a_weight_share_what_the_weighted_ones_leave():
+    """产出 50, one row 分值 20, two without: (50 − 20) ÷ 2 = 15 each."""
+    items = [_item(1, "产出指标", weight=D(20)), _item(2, "产出指标"), _item(3, "产出指标")]
+    result = score_project(D(1), D(1), [*items, _item(4, "效益指标"), _item(5, "满意度指标")])
+    assert [s.points for s in result.indicators][:3] == [D(20), D(15), D(15)]
+    assert result.weight_notes == ()
+
+
+def test_weights_that_do_not_add_up_to_the_level_are_scaled_with_a_note():
+    """产出 50 with weights 2 and 1 (sum 3): 50 × 2 ÷ 3 = 33.33, 50 × 1 ÷ 3 = 16.67, and the report says so."""
+    items = [_item(1, "产出指标", weight=D(2)), _item(2, "产出指标", weight=D(1)), _item(3, "效益指标"),
              _item(4, "满意度指标")]
     result = score_project(D(1), D(1), items)
-    assert [s.points for s in result.indicators] == [D("37.50"), D("12.50"), D(30), D(10)]
+    assert [s.points for s in result.indicators] == [D("33.33"), D("16.67"), D(30), D(10)]
+    assert result.weight_notes == ("产出指标分值合计 3，与本级分值 50 不符，已按比例折算",)
+    assert result.weight_notes[0] in result.warnings
+
+
+def test_weights_above_the_level_leave_nothing_for_unweighted_rows_so_all_are_scaled():
+    """产出 50, rows of 40 and 30 and one without: it counts as their mean 35, 50 × (40, 30, 35) ÷ 105."""
+    items = [_item(1, "产出指标", weight=D(40)), _item(2, "产出指标", weight=D(30)), _item(3, "产出指标")]
+    result = score_project(D(1), D(1), [*items, _item(4, "效益指标"), _item(5, "满意度指标")])
+    assert [s.points for s in result.indicators][:3] == [D("19.05"), D("14.28"), D("16.67")]
+    assert result.weight_notes == ("产出指标分值合计 70（另有 1 项未设分值，按平均分值计，共 105），"
+                                   "与本级分值 50 不符，已按比例折算",)
+
+
+def test_a_project_s_own_level_weights_replace_the_defaults():
+    """A Sichuan 自评表: 预算执行率 10, 产出 one row 权重 90, no 效益 or 满意度 row (levels 10 / 90 / 0 / 0).
+    Spent 9 of 10 → 9; the row 95 of 100 → 90 × 95 ÷ 100 = 85.5; total 94.50 优, nothing unallocated."""
+    rules = with_level_weights(RULES, {"预算执行率": D(10), "产出": D(90), "效益": D(0), "满意度": D(0)})
+    result = score_project(D(9), D(10), [_item(1, "产出指标", actual="95", target="100", weight=D(90))], rules)
+    assert [(s.points, s.score) for s in result.indicators] == [(D(90), D("85.50"))]
+    assert (result.execution_score, result.total, result.grade) == (D("9.00"), D("94.50"), "优")
+    assert result.warnings == ()
+
+
+@pytest.mark.parametrize("raw, message", [
+    ("abc", "「abc」不是数字"), ("0", "须大于0，而不是「0」"), ("-5", "须大于0，而不是「-5」"),
+    ("NaN", "「NaN」不是数字"), (None, "必填，须为数字"),
+])
+def test_a_weight_that_is_not_a_positive_number_is_refused_with_the_reason(raw, message):
+    with pytest.raises(ValueError, match=message):
+        read_weight(raw)
+
+
+def test_a_weight_reads_as_the_tables_print_it():
+    assert [read_weight(raw) for raw in ("15", " 12.5分 ", 10, D("7.5"))] == [D(15), D("12.5"), D(10), D("7.5")]
+    assert read_weight("0", zero_allowed=True) == D(0)
 
 
 def test_a_whole_project_by_hand_with_the_province_variant_weights():

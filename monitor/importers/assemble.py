@@ -26,6 +26,7 @@ from monitor.importers.document import (
 )
 from monitor.importers.levels import level2_hint, looks_like_value, split_merged
 from monitor.importers.table_block import RawEntry, RawTable
+from rules.scoring import read_weight
 
 SOURCES = ("central", "provincial", "city_county", "self_raised", "other")
 
@@ -143,9 +144,17 @@ def _indicators(group: list[RawTable], project: ParsedProject, doc: ParsedDocume
                     e.line, e.text, f"同一二级指标下已有同名指标（第{identities[identity].line}行，指标值"
                     f"「{identities[identity].value}」），两个不同指标值无法同时保留", pname, e.half))
                 continue
+            weight = None
+            if e.weight is not None:
+                try:
+                    weight = read_weight(e.weight)
+                except ValueError as exc:
+                    doc.rejected.append(Rejected(e.line, e.text, f"分值「{e.weight}」：{exc}", pname, e.half))
+                    continue
             positions[e.half] += 1
             indicator = ParsedIndicator(half=e.half, level1=level1_of(e.level2), level2=e.level2, name=e.name,
-                                        value=e.value, line=e.line, position=positions[e.half])
+                                        value=e.value, line=e.line, position=positions[e.half], weight=weight,
+                                        weighted=table.weighted)
             kept[key] = indicator
             identities[identity] = indicator
             project.indicators.append(indicator)

@@ -134,6 +134,10 @@ class ParsedIndicator:
     value: str
     line: int | None
     position: int = 0
+    # 分值/权重 as the source prints it; `weighted` says the source has such a column at all, so a re-import of a
+    # table without one leaves the weights the finance bureau set alone, and an emptied cell clears one
+    weight: Decimal | None = None
+    weighted: bool = False
 
     @property
     def identity(self) -> tuple[str, str, str]:
@@ -167,6 +171,9 @@ class ParsedProject:
     line: int | None = None
     source_lines: list[int] = field(default_factory=list)
     indicators: list[ParsedIndicator] = field(default_factory=list)
+    # the project's own level weights (keys of rules.scoring.LEVEL_WEIGHT_FIELDS) when the source sets them;
+    # None leaves the stored ones as they are
+    level_weights: dict[str, Decimal | None] | None = None
 
     @property
     def annual_indicators(self) -> list[ParsedIndicator]:

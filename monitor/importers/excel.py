@@ -34,6 +34,7 @@ from monitor.importers.levels import LEVEL2_VARIANTS, squash
 from monitor.spreadsheets import cells
 from monitor.spreadsheets.limits import Limits, too_big
 from rules.calendar import shanghai_time
+from rules.scoring import EXECUTION, LEVEL_WEIGHT_FIELDS, read_weight
 
 PROJECT_SHEET = "项目"
 INDICATOR_SHEET = "指标"
@@ -64,10 +65,14 @@ PROJECT_COLUMNS: list[tuple[str, str, str]] = [
     ("项目实施计划", "plan", "text"),
     ("实施期总体目标", "period_goal", "text"),
     ("年度总体目标", "annual_goal", "text"),
+    *[(f"{level}分值" if level == EXECUTION else f"{level}指标分值", name, "level_weight")
+      for level, name in LEVEL_WEIGHT_FIELDS.items()],
     ("填报日期", "filled_at", "stamp"),
 ]
+LEVEL_WEIGHT_COLUMNS = [(header, attr) for header, attr, kind in PROJECT_COLUMNS if kind == "level_weight"]
 REQUIRED_PROJECT = ("部门代码", "预算年度", "项目名称", "年度资金总额（元）")
-INDICATOR_COLUMNS = ["项目标识", "目标类别", "一级指标", "二级指标", "三级指标", "指标值", "序号"]
+INDICATOR_COLUMNS = ["项目标识", "目标类别", "一级指标", "二级指标", "三级指标", "指标值", "分值", "序号"]
+WEIGHT_HEADERS = ("分值", "权重")  # a table prints one or the other
 INSTRUCTIONS = [
     "kpiwatch 项目支出绩效目标导入模板",
     "",
@@ -78,6 +83,8 @@ INSTRUCTIONS = [
     "5. 指标值照原文填写（如 ≥200人次、100%、2024年6月底前、提高），系统会解析并保留原文。",
     "6. 重新导入同一文件不会产生重复数据；修改后再导入，会按「项目标识 + 目标类别 + 二级指标 + 三级指标」原位更新。",
     "7. 文件有任何问题时整个文件都不会导入，错误会指出工作表、行、列和原因。",
+    "8. 「指标」表的「分值」（或「权重」）是该指标的分值，须为大于0的数字；留空则平分本级剩余分值。"
+    "「项目」表的四项一级分值（预算执行率、产出、效益、满意度）可不填（取默认值），填则四项都填、合计100。",
 ]
 
 
@@ -98,6 +105,8 @@ def write_template(out: Path, projects: list[dict] | None = None, indicators: li
                 value = Decimal(value)
             if kind == "stamp" and value is not None:
                 value = value.strftime("%Y-%m-%d %H:%M:%S")
+            if kind == "level_weight" and value is not None:
+                value = Decimal(value).normalize()
             cell = cells.put(ws.cell(row=r, column=c), value)
             if kind == "money":
                 cell.number_format = "#,##0.00"
@@ -112,7 +121,8 @@ def write_template(out: Path, projects: list[dict] | None = None, indicators: li
     _header(iws, INDICATOR_COLUMNS)
     for r, row in enumerate(indicators or [], start=2):
         for c, header in enumerate(INDICATOR_COLUMNS, start=1):
-            cells.put(iws.cell(row=r, column=c), row.get(header))
+            value = row.get(header)
+            cells.put(iws.cell(row=r, column=c), Decimal(value).normalize() if header == "分值" and value else value)
     for header in ("三级指标", "指标值"):  # typed text stays text: "95%" is not turned into 0.95
         iws.column_dimensions[get_column_letter(INDICATOR_COLUMNS.index(header) + 1)].number_format = "@"
     half = DataValidation(type="list", formula1='"年度目标,实施期目标"', allow_blank=False,
@@ -164,7 +174,7 @@ def export_department(session: Session, out: Path, code: str, *, year: int | Non
             indicators.append({"项目标识": project.import_key,
                                "目标类别": "年度目标" if item.half == "annual" else "实施期目标",
                                "一级指标": item.level1, "二级指标": item.level2, "三级指标": item.name,
-                               "指标值": item.value_text, "序号": item.position})
+                               "指标值": item.value_text, "分值": item.weight, "序号": item.position})
     write_template(out, projects, indicators)
     return len(projects)
 
@@ -259,6 +269,7 @@ def _read_projects(ws, problems: list[dict], doc: ParsedDocument) -> dict[str, P
             codes.add(str(values["department_code"]))
         if values.get("year") is not None:
             years.add(values["year"])
+        level_weights = _level_weights(index, values, n, problems)
         name = values.get("name")
         if not name:
             continue
@@ -278,7 +289,7 @@ def _read_projects(ws, problems: list[dict], doc: ParsedDocument) -> dict[str, P
             measures=values.get("measures"), plan=values.get("plan"), period_goal=values.get("period_goal"),
             annual_goal=values.get("annual_goal"), filled_at=values.get("filled_at"),
             department_code=None if values.get("department_code") is None else str(values["department_code"]),
-            department_name=values.get("department_name"))
+            department_name=values.get("department_name"), level_weights=level_weights)
         doc.department_name = doc.department_name or values.get("department_name")
     if len(codes) > 1:
         problems.append({"sheet": PROJECT_SHEET, "row": None, "column": "部门代码",
@@ -293,9 +304,35 @@ def _read_projects(ws, problems: list[dict], doc: ParsedDocument) -> dict[str, P
     return projects
 
 
+def _level_weights(index: dict, values: dict, n: int, problems: list[dict]) -> dict[str, Decimal | None] | None:
+    """A project's own level weights: none of the four (the defaults), or all four adding up to 100. None when
+    the sheet has no such columns (a template of an older kpiwatch), so the stored ones stay as they are."""
+    if not any(squash(header) in index for header, _ in LEVEL_WEIGHT_COLUMNS):
+        return None
+    if any(p["row"] == n and p["column"] in dict(LEVEL_WEIGHT_COLUMNS) for p in problems):
+        return None
+    given = {header: values.get(attr) for header, attr in LEVEL_WEIGHT_COLUMNS}
+    empty = [header for header, value in given.items() if value is None]
+    if len(empty) == len(given):
+        return dict.fromkeys(LEVEL_WEIGHT_FIELDS)
+    if empty:
+        for header in empty:
+            problems.append({"sheet": PROJECT_SHEET, "row": n, "column": header,
+                             "problem": "四项一级分值须都填写（或都留空，取默认值）"})
+        return None
+    total = sum((v for v in given.values() if v is not None), Decimal(0))
+    if total != 100:
+        problems.append({"sheet": PROJECT_SHEET, "row": n, "column": "、".join(given),
+                         "problem": f"四项一级分值合计须为 100，现为 {format(total.normalize(), 'f')}"})
+        return None
+    return {level: values.get(attr) for level, attr in LEVEL_WEIGHT_FIELDS.items()}
+
+
 def _convert(raw, kind: str):
     if raw is None:
         return None
+    if kind == "level_weight":
+        return read_weight(_text(raw), zero_allowed=True)
     if kind == "text":
         return str(raw) if not isinstance(raw, float) else format(Decimal(str(raw)).normalize(), "f")
     if kind == "int":
@@ -336,6 +373,7 @@ def _read_indicators(ws, projects: dict[str, ParsedProject], problems: list[dict
     if any(p["sheet"] == INDICATOR_SHEET for p in problems):
         return
     by_name = {p.name: p for p in projects.values()}
+    weight_header = next((h for h in WEIGHT_HEADERS if squash(h) in index), None)
     seen: dict[tuple, tuple[int, str]] = {}
     positions: dict[tuple[str, str], int] = {}
 
@@ -381,6 +419,13 @@ def _read_indicators(ws, projects: dict[str, ParsedProject], problems: list[dict
         if len(problems) > errors_before or project is None or half is None or level2 is None:
             continue  # each of the three missing was reported above
         name, value = str(name), _text(value)
+        weight = None
+        if weight_header is not None and (raw_weight := _cell(row, index, weight_header)) is not None:
+            try:
+                weight = read_weight(_text(raw_weight))
+            except ValueError as exc:
+                problem(n, weight_header, str(exc))
+                continue
         identity = (project.import_key, half, level2, name)
         if identity in seen:
             first_row, first_value = seen[identity]
@@ -393,7 +438,8 @@ def _read_indicators(ws, projects: dict[str, ParsedProject], problems: list[dict
         positions[(project.import_key, half)] = positions.get((project.import_key, half), 0) + 1
         project.indicators.append(ParsedIndicator(half=half, level1=LEVEL1_OF[level2], level2=level2, name=name,
                                                   value=value, line=n,
-                                                  position=positions[(project.import_key, half)]))
+                                                  position=positions[(project.import_key, half)],
+                                                  weight=weight, weighted=weight_header is not None))
 
 
 def _text(value) -> str:

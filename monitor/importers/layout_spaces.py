@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from monitor.importers.document import Repair
-from monitor.importers.layout_tabs import Item, resolve_level1
+from monitor.importers.layout_tabs import WEIGHT_HEADERS, Item, resolve_level1
 from monitor.importers.levels import Label, as_level2, is_header_word, is_level1, split_level2_prefix, squash
 from monitor.importers.table_block import (
     TEXT_LABELS,
@@ -25,6 +25,8 @@ from monitor.importers.table_block import (
 )
 
 PAGE_NUMBER = re.compile(r"^[-—\s]*\d{1,3}[-—\s]*$")
+# A 分值 cell after a 指标值, in a table whose header prints the column: a bare number ("15", "12.5", "10分").
+WEIGHT_CELL = re.compile(r"^\d+(?:\.\d+)?分?$")
 RUNNING_TITLE = re.compile(r"\d{4}年(?:度)?(?:单位|部门)预算公开(?:报告)?$")
 
 
@@ -61,6 +63,7 @@ def read_block(lines: list[str], start: int, end: int) -> RawTable:
         table.indicator_header = body[region][0]
         table.single_column = sum(1 for t in body[region][1].split() if "指标值" in t) == 1
         stop = footer if footer is not None else len(body)
+        table.weighted = any(squash(t) in WEIGHT_HEADERS for t in body[region][1].split())
         _read_indicators(body[region + 1: stop], table)
     return table
 
@@ -173,14 +176,18 @@ def _read_indicators(body: list[tuple[int, str]], table: RawTable) -> None:
                 i += 1
                 continue
             name = item[1]
-            val = None
+            val = weight = None
             following = items[i + 1] if i + 1 < len(items) else None
             if following is not None and following[0] == "T":
                 val = following[1]
                 i += 2
             else:
                 i += 1
-            _add(table, number, side, row, pending[0] if pending else None, name, val)
+            if table.weighted and val is not None and i < len(items) and items[i][0] == "T" \
+                    and WEIGHT_CELL.match(str(items[i][1])):
+                weight = str(items[i][1])
+                i += 1
+            _add(table, number, side, row, pending[0] if pending else None, name, val, weight)
             pending = None
             side, row = _flip(side, row, single)
     if pending is not None:
@@ -194,9 +201,9 @@ def _flip(side: str, row: int, single: bool = False) -> tuple[str, int]:
 
 
 def _add(table: RawTable, number: int, half: str, row: int, label: Label | None, name: str | None,
-         value: str | None) -> None:
+         value: str | None, weight: str | None = None) -> None:
     if label is not None and label.repaired:
         table.repairs.append(Repair(number, "level2", label.raw, label.canonical, reason="二级指标名称规范化"))
     table.entries.append(RawEntry(line=number, half=half, row=row,
                                   label=label.canonical if label is not None else None, name=name, value=value,
-                                  text=" ".join(x for x in (name, value) if x)))
+                                  text=" ".join(x for x in (name, value, weight) if x), weight=weight))

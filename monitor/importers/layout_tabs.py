@@ -21,6 +21,7 @@ from monitor.importers.levels import (
 )
 from monitor.importers.table_block import YEAR_LINE, Cell, RawEntry, RawTable, walk_header
 
+WEIGHT_HEADERS = ("分值", "权重")  # the header of a column printing each indicator's points
 LabelItem = tuple[Literal["L"], Label, int]  # a 二级 label
 TextItem = tuple[Literal["T", "1"], str, int]  # a text, or ("1") a 一级 label's key until resolve_level1 drops it
 Item = LabelItem | TextItem  # (kind, what, col)
@@ -54,6 +55,9 @@ def read_block(lines: list[str], start: int, end: int) -> RawTable:
             header.extend(Cell(number, c, col) for col, c in cells)
             continue
         items, is_header = _items(cells, number, table)
+        if is_header and any(squash(c) in WEIGHT_HEADERS for _, c in cells):
+            table.weighted = True
+            items = [it for it in items if not (it[0] == "T" and squash(str(it[1])) in WEIGHT_HEADERS)]
         if is_header:
             table.indicator_header = table.indicator_header or number
             cols = [col for col, c in cells if squash(c) == "三级指标"]
@@ -79,7 +83,7 @@ def read_block(lines: list[str], start: int, end: int) -> RawTable:
         if table.single_column:
             _emit_half(table, number, "annual", items, [])
             continue
-        left, right = split_row(items, left_col, right_col)
+        left, right = split_row(items, left_col, right_col, width=3 if table.weighted else 2)
         if sum(1 for it in items if it[0] == "L") >= 3 and not any(it[0] == "T" for it in items):
             table.scrambled = True
         _emit_half(table, number, "period", left, right)
@@ -146,7 +150,9 @@ def resolve_level1(items: list[Item]) -> list[Item]:
     return out
 
 
-def split_row(items: list[Item], left_col: int | None, right_col: int | None) -> tuple[list[Item], list[Item]]:
+def split_row(items: list[Item], left_col: int | None, right_col: int | None,
+              width: int = 2) -> tuple[list[Item], list[Item]]:
+    """The row's two halves; `width` is the texts of one half (name and value, and its 分值 when printed)."""
     texts = [i for i, it in enumerate(items) if it[0] == "T"]
     if texts:
         for j in range(texts[0] + 1, len(items)):
@@ -158,9 +164,9 @@ def split_row(items: list[Item], left_col: int | None, right_col: int | None) ->
         if len(labels) >= 2:
             return [labels[0]], [labels[-1]]
         return labels, list(labels)
-    if len(ts) >= 4:
-        return labels[:1] + ts[:2], (labels[-1:] if len(labels) >= 2 else []) + ts[2:]
-    if len(ts) == 3:
+    if len(ts) >= 2 * width:
+        return labels[:1] + ts[:width], (labels[-1:] if len(labels) >= 2 else []) + ts[width:]
+    if len(ts) == 3 and width == 2:
         if looks_like_value(ts[1][1]):
             return labels[:1] + ts[:2], (labels[-1:] if len(labels) >= 2 else []) + ts[2:]
         return labels[:1] + ts[:1], (labels[-1:] if len(labels) >= 2 else []) + ts[1:]
@@ -190,6 +196,8 @@ def _emit(table: RawTable, number: int, half: str, labels: list[LabelItem], text
     entry.name = texts[0]
     if len(texts) >= 2:
         entry.value = texts[1]
+    if table.weighted and len(texts) >= 3:
+        entry.weight, texts = texts[2], texts[:2] + texts[3:]
     table.entries.append(entry)
     for extra in texts[2:]:
         if extra == entry.value:

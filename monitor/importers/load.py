@@ -25,6 +25,7 @@ from monitor.importers.document import ImportFailure, ParsedDocument, ParsedIndi
 from monitor.store.models import BudgetYear, Department, ImportRun, Indicator, Project
 from monitor.store.rows import stored_id
 from monitor.store.types import SHANGHAI
+from rules.scoring import LEVEL_WEIGHT_FIELDS, levels_from_rows
 from rules.targets import Target, parse_target_cached
 
 PROJECT_FIELDS = ("name", "implementing_unit", "attribute", "period", "total_funds", "annual_funds", "overview",
@@ -166,6 +167,13 @@ def _project_values(parsed: ParsedProject, doc: ParsedDocument) -> dict:
     for source in SOURCE_COLUMNS:
         values[f"annual_{source}"] = parsed.annual_by_source.get(source)
         values[f"total_{source}"] = parsed.total_by_source.get(source)
+    levels: dict[str, Decimal | None] | None = parsed.level_weights
+    if levels is None and parsed.annual_indicators and all(i.weighted for i in parsed.annual_indicators):
+        implied = levels_from_rows([(i.level1, i.weight) for i in parsed.annual_indicators])
+        levels = None if implied is None else dict(implied)
+    if levels is not None:  # else the source says nothing about them: what is stored stays
+        for level, name in LEVEL_WEIGHT_FIELDS.items():
+            values[name] = levels.get(level)
     values["source_file"] = doc.source_file[-500:]
     values["source_line"] = parsed.line
     values["source_sha256"] = doc.sha256
@@ -191,6 +199,8 @@ def _assign(row: SQLModel, values: dict, ignore: tuple[str, ...] = ("source_file
 def _indicator_values(parsed: ParsedIndicator, year: int, strict_month_before: bool) -> dict:
     values = {"level1": parsed.level1, "value_text": parsed.value, "position": parsed.position,
               "source_line": parsed.line}
+    if parsed.weighted:
+        values["weight"] = parsed.weight
     target = parsed_target(parsed, year, strict_month_before)
     if target is not None:
         values.update(_target_columns(target))

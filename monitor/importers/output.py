@@ -75,6 +75,8 @@ def _indicator_json(item: ParsedIndicator, year: int | None, strict_month_before
     target = target_json(item, year, strict_month_before)
     if target is not None:
         data["target"] = target
+    if item.weighted:  # only a source with a 分值/权重 column says anything about weights
+        data["weight"] = None if item.weight is None else format(item.weight, "f")
     return data
 
 
@@ -87,7 +89,7 @@ def _funds(by_source: dict[str, Decimal | None]) -> dict:
 
 
 def project_json(project: ParsedProject, year: int | None, strict_month_before: bool = False) -> dict:
-    return {
+    data = {
         "name": project.name,
         "import_key": project.import_key,
         "implementing_unit": project.implementing_unit,
@@ -104,6 +106,9 @@ def project_json(project: ParsedProject, year: int | None, strict_month_before: 
         "indicators": [_indicator_json(i, year, strict_month_before) for i in project.annual_indicators],
         "period_indicators": [_indicator_json(i, year, strict_month_before) for i in project.period_indicators],
     }
+    if project.level_weights is not None:
+        data["level_weights"] = {k: None if v is None else format(v, "f") for k, v in project.level_weights.items()}
+    return data
 
 
 def document_json(doc: ParsedDocument, *, year: int | None = None, department_code: str | None = None,

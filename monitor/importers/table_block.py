@@ -42,6 +42,7 @@ class RawEntry:
     text: str = ""
     problem: str | None = None
     level2: str | None = None
+    weight: str | None = None  # the 分值/权重 cell as printed, in a table that has that column
 
 
 @dataclass
@@ -52,6 +53,7 @@ class RawTable:
     entries: list[RawEntry] = field(default_factory=list)
     repairs: list[Repair] = field(default_factory=list)
     scrambled: bool = False
+    weighted: bool = False  # the header prints a 分值/权重 column after each 指标值
     complete: bool = False
     year: int | None = None
     amount_units: dict[str, str | None] = field(default_factory=dict)  # field → unit printed in its own cell

@@ -116,6 +116,7 @@ class ProjectData:
     light: str | None = None
     budget_light: str | None = None
     forecast_spent: Decimal | None = None
+    level_weights: dict[str, Decimal | None] = field(default_factory=dict)  # the project's own; None = default
 
     @property
     def department_label(self) -> str:
@@ -173,6 +174,7 @@ def load_year(
             implementing_unit=p.implementing_unit, annual_funds=p.annual_funds,
             fiscal_funds=_sum(p.annual_central, p.annual_provincial, p.annual_city_county),
             other_funds=_sum(p.annual_self_raised, p.annual_other), annual_goal=p.annual_goal,
+            level_weights=p.level_weights(),
         )
         for p, d in rows
     }

@@ -11,7 +11,14 @@ from monitor.reports.data import IndicatorData, ProjectData, YearData
 from monitor.reports.format import MISSING, amount_text, two, wan
 from monitor.reports.monitoring import progress_text
 from rules import calendar as cal
-from rules.scoring import IndicatorInput, IndicatorScore, ProjectScore, ScoringRules, score_project
+from rules.scoring import (
+    IndicatorInput,
+    IndicatorScore,
+    ProjectScore,
+    ScoringRules,
+    score_project,
+    with_level_weights,
+)
 from rules.terms import SCHEDULED_KINDS
 
 
@@ -103,7 +110,7 @@ def score_one(p: ProjectData, year: int, rules: ScoringRules) -> tuple[ProjectSc
     cutoff = cal.year_end(year)
     spent = p.spent_until(cutoff)
     inputs = [_input(ind, cutoff) for ind in p.indicators]
-    return score_project(spent, p.annual_funds, inputs, rules), cutoff
+    return score_project(spent, p.annual_funds, inputs, with_level_weights(rules, p.level_weights)), cutoff
 
 
 def build_selfeval(data: YearData, rules: ScoringRules) -> list[SelfEvalProject]:

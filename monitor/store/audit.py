@@ -142,42 +142,56 @@ def export_csv(events: Iterable[AuditEvent]) -> str:
 
 TARGET_FIELDS = ("half", "level1", "level2", "name", "value_text", "kind", "comparator", "target_value", "unit",
                  "direction", "weight")
+# A project's own level weights decide its score as much as its indicators' weights do.
+PROJECT_WEIGHT_FIELDS = ("weight_execution", "weight_output", "weight_effect", "weight_satisfaction")
+
+
+def _changes(obj: Any, fields: Sequence[str]) -> tuple[dict, dict]:
+    """(before, after) of the `fields` this flush changes on `obj`."""
+    from sqlalchemy import inspect
+
+    state = inspect(obj)
+    before, after = {}, {}
+    for name in fields:
+        history = state.attrs[name].history
+        if not history.has_changes():
+            continue
+        old = history.deleted[0] if history.deleted else None
+        new = history.added[0] if history.added else None
+        if old != new:
+            before[name], after[name] = old, new
+    return before, after
 
 
 def audit_target_changes(session: Session) -> None:
-    """Add audit events for indicators (targets) created, changed or deleted in this flush.
+    """Add audit events for indicators (targets) created, changed or deleted in this flush, and for a project's
+    level weights changed in it.
 
     Runs on every flush (`on_flush`, which `monitor.store` registers), so no code path — importer, portal,
     script — can change a target without a trace. Actor and channel come from `session.info` when the caller set
     them ("actor", "channel"), else "system"/"import". Creation is summarised per project, not per row.
     """
-    from sqlalchemy import inspect
-
     created: dict[int | None, int] = {}
     changed: list[tuple[Indicator, dict, dict]] = []
     deleted: list[Indicator] = []
+    weighed: list[tuple[Project, dict, dict]] = []
     for obj in session.new:
         if isinstance(obj, Indicator):
             created[obj.project_id] = created.get(obj.project_id, 0) + 1
     for obj in session.dirty:
+        if isinstance(obj, Project) and obj.id is not None:
+            before, after = _changes(obj, PROJECT_WEIGHT_FIELDS)
+            if after:
+                weighed.append((obj, before, after))
         if not isinstance(obj, Indicator) or obj.id is None:
             continue
-        state = inspect(obj)
-        before, after = {}, {}
-        for name in TARGET_FIELDS:
-            history = state.attrs[name].history
-            if not history.has_changes():
-                continue
-            old = history.deleted[0] if history.deleted else None
-            new = history.added[0] if history.added else None
-            if old != new:
-                before[name], after[name] = old, new
+        before, after = _changes(obj, TARGET_FIELDS)
         if after:
             changed.append((obj, before, after))
     for obj in session.deleted:
         if isinstance(obj, Indicator):
             deleted.append(obj)
-    if not (created or changed or deleted):
+    if not (created or changed or deleted or weighed):
         return
     actor = session.info.get("actor", "system")
     channel = session.info.get("channel", "import")
@@ -201,6 +215,9 @@ def audit_target_changes(session: Session) -> None:
         for obj in deleted:
             record(session, actor=actor, channel=channel, action="delete", entity="indicator", entity_id=obj.id,
                    before=snapshot(obj, ("project_id",) + TARGET_FIELDS))
+        for project, before, after in weighed:
+            record(session, actor=actor, channel=channel, action="weights", entity="project", entity_id=project.id,
+                   before=before, after=after | department_of(project.id) | {"name": project.name})
 
 
 def on_flush(session: Session, _flush_context: Any, _instances: Any) -> None:

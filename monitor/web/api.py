@@ -41,6 +41,7 @@ from monitor.web.auth import (
     visible_department_ids,
 )
 from monitor.web.views import indicator_ids
+from monitor.weights.service import ProjectWeights, WeightsChange, WeightsRefused, change_weights, project_weights
 
 router = APIRouter(prefix="/api/v1", tags=["progress"])
 
@@ -246,3 +247,99 @@ def post_spending(request: Request, project_id: int, body: SpendingIn, user: Use
         session.commit()
     return {"stored": [audit.snapshot(r, service.SPENDING_FIELDS) for r in stored], "unchanged": unchanged,
             "notices": [n.to_json() for n in notices]}
+
+
+# ---- scoring weights: read by anyone who sees the project, changed by the finance bureau's administrators ----
+
+WeightValue = Decimal | str | None  # a number, or text as a table prints it ("15分"); null = back to the default
+
+
+class LevelWeights(BaseModel):
+    """The four level weights in points: 预算执行率 / 产出 / 效益 / 满意度."""
+
+    execution: Decimal | None = Field(None, description="预算执行率")
+    output: Decimal | None = Field(None, description="产出指标")
+    effect: Decimal | None = Field(None, description="效益指标")
+    satisfaction: Decimal | None = Field(None, description="满意度指标")
+
+
+class LevelWeightsIn(BaseModel):
+    """Only the levels named change; null puts one back to the configured default. Each may be 0; the four in
+    force must add up to 100."""
+
+    execution: WeightValue = Field(None, description="预算执行率")
+    output: WeightValue = Field(None, description="产出指标")
+    effect: WeightValue = Field(None, description="效益指标")
+    satisfaction: WeightValue = Field(None, description="满意度指标")
+
+
+class IndicatorWeightIn(BaseModel):
+    id: int = Field(description="indicator id (GET /projects/{id})")
+    weight: WeightValue = Field(description="分值/权重 in points, above 0; null = an equal share of what is left")
+
+
+class WeightsIn(BaseModel):
+    """A change of weights: all of it is stored, or (422, one problem per field) none of it."""
+
+    levels: LevelWeightsIn | None = None
+    indicators: list[IndicatorWeightIn] = Field(default_factory=list)
+
+
+class IndicatorWeightOut(BaseModel):
+    id: int
+    level1: str
+    level2: str
+    name: str
+    weight: Decimal | None = Field(description="as set; null = an equal share")
+    points: Decimal | None = Field(description="分值 the self-evaluation prints (null: not scored, 实施期)")
+
+
+class WeightsOut(BaseModel):
+    project_id: int
+    levels: LevelWeights = Field(description="level weights in force (the project's own, else the defaults)")
+    own_levels: LevelWeights = Field(description="the project's own level weights; null where the default applies")
+    indicators: list[IndicatorWeightOut]
+    notes: list[str] = Field(description="levels whose indicator weights do not add up to the level's points "
+                                         "and are scaled to them (also printed in the self-evaluation)")
+    changed: bool | None = Field(None, description="PUT only: whether anything changed")
+
+
+def _weights_out(weights: ProjectWeights, changed: bool | None = None) -> WeightsOut:
+    return WeightsOut(
+        project_id=weights.project_id, levels=LevelWeights(**weights.levels),
+        own_levels=LevelWeights(**weights.own_levels),
+        indicators=[IndicatorWeightOut(id=i.id, level1=i.level1, level2=i.level2, name=i.name, weight=i.weight,
+                                       points=i.points) for i in weights.indicators],
+        notes=weights.notes, changed=changed)
+
+
+@router.get("/projects/{project_id}/weights", response_model=WeightsOut,
+            summary="项目的分值/权重 (level and indicator weights, with the points they give)")
+def get_weights(request: Request, project_id: int, user: User = Depends(api_user),
+                session: Session = Depends(db_session)) -> WeightsOut:
+    project = project_for_user(session, user, project_id)
+    return _weights_out(project_weights(session, project, request.app.state.settings.scoring))
+
+
+@router.put("/projects/{project_id}/weights", response_model=WeightsOut,
+            summary="修改分值/权重，仅财政局管理员 (change weights; administrators only; all or nothing)",
+            responses={403: {"description": "not an administrator"},
+                       422: {"description": "nothing stored; one problem per field"}})
+def put_weights(request: Request, project_id: int, body: WeightsIn, user: User = Depends(api_user),
+                session: Session = Depends(db_session)) -> WeightsOut:
+    rules = request.app.state.settings.scoring
+    levels = {} if body.levels is None else {k: getattr(body.levels, k) for k in body.levels.model_fields_set}
+    change = WeightsChange(levels=levels, indicators={i.id: i.weight for i in body.indicators})
+    with write_turn(session):
+        project = project_for_user(session, user, project_id)
+        try:
+            changed = change_weights(session, user, project, change, channel="api", rules=rules)
+        except WeightsRefused as exc:
+            session.rollback()
+            raise HTTPException(422, {"message": "未保存任何内容 (nothing stored)",
+                                      "problems": [p.to_json() for p in exc.problems]}) from exc
+        except NotAllowed as exc:
+            session.rollback()
+            raise HTTPException(403, str(exc)) from exc
+        session.commit()
+    return _weights_out(project_weights(session, project, rules), changed)

@@ -48,6 +48,11 @@ EN: dict[str, str] = {
         "The budget year is over: what you report now is the year-end result (grade, final value, year's "
         "spending); the as-of date defaults to",
     "，计入该年度自评。": ", and it counts in that year's self-evaluation.",
+    "分值/权重": "Points and weights", "一级分值": "Level", "分值": "Points", "权重": "Weight",
+    "预算执行率": "Budget execution", "产出": "Outputs", "效益": "Effects", "满意度": "Satisfaction",
+    "留空：一级分值取默认值，指标平分本级剩余分值":
+        "Left empty: a level takes the default points, an indicator an equal share of what its level has left",
+    "保存分值": "Save weights",
     # the lights' names, in both languages from the vocabulary
     **{LIGHT_NAMES[light]: LIGHT_NAMES_EN[light] for light in LIGHTS},
     NOT_EVALUATED: NOT_EVALUATED_EN,

@@ -10,10 +10,11 @@ from datetime import date
 from typing import TypedDict
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from monitor.accounts.permissions import can_write
+from monitor.accounts.permissions import NotAllowed, can_write
 from monitor.progress import service
 from monitor.progress.entries import read_report, read_spending
 from monitor.progress.validation import ValidationFailed, year_end_notice
@@ -33,6 +34,7 @@ from monitor.web.auth import (
 )
 from monitor.web.templating import render
 from monitor.web.views import department_rows, overview, project_page
+from monitor.weights.service import LEVEL_KEYS, WeightsChange, WeightsRefused, change_weights, project_weights
 from rules.calendar import closed_year_end
 from rules.terms import DEVIATION_CAUSES, GRADES, LIKELIHOODS
 
@@ -79,11 +81,13 @@ def _project_response(request: Request, session: Session, user: User, project_id
                       errors: dict | None = None, status_code: int = 200, message: str | None = None) -> Response:
     project = project_for_user(session, user, project_id)
     page = project_page(session, project, today(request))
+    weights = project_weights(session, project, request.app.state.settings.scoring)
     return render(request, "project.html", {
         "page": page, "today": today(request), "as_of_default": default_as_of(today(request), page.year),
         "grades": GRADES, "likelihoods": LIKELIHOODS, "causes": DEVIATION_CAUSES, "errors": errors or {},
         "year_end": closed_year_end(page.year, today(request)),
-        "message": message or _saved_message(request, page.year), "can_write": can_write(user)},
+        "message": message or _saved_message(request, page.year), "can_write": can_write(user),
+        "weights": weights, "level_keys": LEVEL_KEYS, "can_weigh": user.role == "admin" and not user.disabled},
         status_code=status_code)
 
 
@@ -160,3 +164,36 @@ def post_spending(request: Request, project_id: int, amount: str = Form(""), as_
                                      errors={"spending": {"problems": exc.problems, "form": form}})
         session.commit()
     return _saved(project_id, len(stored), "spending", notices)
+
+
+@router.post("/projects/{project_id}/weights", dependencies=[Depends(verify_csrf)])
+async def post_weights(request: Request, project_id: int, user: User = Depends(current_user),
+                       session: Session = Depends(db_session)) -> Response:
+    """The finance bureau's weights form: every field is posted, so an emptied one goes back to the default."""
+    form = await request.form()
+    levels: dict[str, object] = {key: str(form.get(f"level_{key}", "")) for key in LEVEL_KEYS}
+    indicators: dict[int, object] = {}
+    for name, value in form.items():
+        if name.startswith("weight_") and name.removeprefix("weight_").isdigit():
+            indicators[int(name.removeprefix("weight_"))] = str(value)
+    typed = {"levels": levels, "indicators": {str(k): v for k, v in indicators.items()}}
+    return await run_in_threadpool(_save_weights, request, session, user, project_id,
+                                   WeightsChange(levels=levels, indicators=indicators), typed)
+
+
+def _save_weights(request: Request, session: Session, user: User, project_id: int, change: WeightsChange,
+                  typed: dict) -> Response:
+    with write_turn(session):
+        project = project_for_user(session, user, project_id)
+        try:
+            changed = change_weights(session, user, project, change, channel="portal",
+                                     rules=request.app.state.settings.scoring)
+        except NotAllowed as exc:
+            session.rollback()
+            raise HTTPException(403, str(exc)) from exc
+        except WeightsRefused as exc:
+            session.rollback()
+            return _project_response(request, session, user, project_id, status_code=422,
+                                     errors={"weights": {"problems": exc.problems, "form": typed}})
+        session.commit()
+    return RedirectResponse(f"/projects/{project_id}?saved={int(changed)}#weights", status_code=303)

@@ -10,6 +10,7 @@ from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from monitor.store.types import instant_field, json_field, measure_field, money_field
+from rules.scoring import LEVEL_WEIGHT_FIELDS
 from rules.targets import Target
 
 CONTACT_ROLES = ("负责人", "经办人", "绩效管理员")
@@ -81,6 +82,16 @@ class Project(SQLModel, table=True):
     source_file: str | None = Field(default=None, max_length=500)
     source_line: int | None = Field(default=None)
     source_sha256: str | None = Field(default=None, max_length=64)
+    # The project's own level weights (预算执行率 / 产出 / 效益 / 满意度, in points) where its table or the finance
+    # bureau set them; NULL is the configured default ([scoring] weight_*). See `level_weights`.
+    weight_execution: Decimal | None = measure_field()
+    weight_output: Decimal | None = measure_field()
+    weight_effect: Decimal | None = measure_field()
+    weight_satisfaction: Decimal | None = measure_field()
+
+    def level_weights(self) -> dict[str, Decimal | None]:
+        """The stored level weights by the names the tables print (`rules.scoring.LEVEL_WEIGHT_FIELDS`)."""
+        return {level: getattr(self, name) for level, name in LEVEL_WEIGHT_FIELDS.items()}
 
 
 # The longest unit an indicator stores; a longer "unit" is a misreading and is dropped (see `target_columns`).

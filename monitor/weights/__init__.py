@@ -1,0 +1,1 @@
+"""Scoring weights of a project: its level weights and its indicators' 分值/权重, read and changed by every channel."""
