@@ -225,7 +225,7 @@ def test_after_the_limit_each_failure_doubles_the_wait(engine, world):
         let_time_pass(engine, waits[-1])
         assert login(http, "clerk_hr", "nope-nope-1").status_code == 401  # tried again once the wait is over
     # Retry-After counts down from the failure (rounded up): a slow machine may already have waited a little.
-    assert all(doubled - 3 <= wait <= doubled for wait, doubled in zip(waits, (10, 20, 40))), waits
+    assert all(doubled - 3 <= wait <= doubled for wait, doubled in zip(waits, (10, 20, 40), strict=True)), waits
     refused = login(http, "clerk_hr")
     assert refused.status_code == 429  # the right password waits too: that is the throttle
     assert 37 <= int(refused.headers["Retry-After"]) <= 40  # not 80: never longer than the configured longest
@@ -327,8 +327,9 @@ def test_an_unknown_name_takes_as_long_as_a_wrong_password(engine, world):
     argon2 = argon2_seconds()
     existing, unknown = [], []
     for attempt in range(7):  # interleaved, so a neighbour's burst of load falls on both
-        existing.append(timed(lambda: login(http, "clerk_hr", f"wrong-{attempt:04d}")))
-        unknown.append(timed(lambda: login(http, f"nobody-{attempt}", f"wrong-{attempt:04d}")))
+        guess = f"wrong-{attempt:04d}"
+        existing.append(timed(lambda guess=guess: login(http, "clerk_hr", guess)))
+        unknown.append(timed(lambda guess=guess, attempt=attempt: login(http, f"nobody-{attempt}", guess)))
     slow, fast = sorted((statistics.median(existing), statistics.median(unknown)))
     assert fast >= 0.5 * argon2, (existing, unknown, argon2)  # both really verify a hash
     assert slow <= 3 * fast, (existing, unknown, argon2)
