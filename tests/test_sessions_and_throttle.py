@@ -145,6 +145,17 @@ def test_a_wrong_current_password_changes_nothing(engine, world):
     assert login(browser(application), "clerk_hr", PASSWORD).status_code == 303
 
 
+def test_guessing_the_current_password_on_the_account_page_is_throttled_like_logins(engine, world):
+    application = app_on(engine, login_max_failures=2)
+    http = browser(application)
+    login(http, "clerk_hr")
+    statuses = [http.post("/account/password", data={"current": f"guess-{n:04d}", "new": NEW_PASSWORD,
+                                                     "confirm": NEW_PASSWORD,
+                                                     "csrf_token": form_token(http, "/account")}).status_code
+                for n in range(3)]
+    assert statuses == [422, 422, 429]
+
+
 def test_a_role_change_in_the_portal_ends_the_users_sessions(engine, world):
     application = app_on(engine)
     clerk = browser(application)

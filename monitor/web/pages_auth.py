@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
+from monitor.accounts import throttle
 from monitor.accounts import tokens as token_service
 from monitor.accounts import users as user_service
 from monitor.accounts.passwords import WeakPassword, verify_password
@@ -72,13 +73,25 @@ def account(request: Request, user: User = Depends(current_user), session: Sessi
 @router.post("/account/password", dependencies=[Depends(verify_csrf)])
 def change_password(request: Request, current: str = Form(""), new: str = Form(""), confirm: str = Form(""),
                     user: User = Depends(current_user), session: Session = Depends(db_session)) -> Response:
-    """A new password of one's own: every other session of the user ends, this one is signed in afresh."""
-    def refused(problem: str) -> Response:
-        return render(request, "account.html", {"tokens": token_service.list_tokens(session, user),
-                                                "new_token": None, "password_problem": problem}, status_code=422)
+    """A new password of one's own: every other session of the user ends, this one is signed in afresh.
 
+    Guesses at the current password count against the login throttle, so a borrowed session cannot be used to
+    find the password faster than the login page would allow.
+    """
+    def refused(problem: str, status_code: int = 422) -> Response:
+        return render(request, "account.html", {"tokens": token_service.list_tokens(session, user),
+                                                "new_token": None, "password_problem": problem},
+                      status_code=status_code)
+
+    portal, address = request.app.state.settings.portal, client_ip(request)
+    waiting = throttle.reserve(session, portal, username=user.username, address=address)
+    if waiting is not None:
+        return refused(f"尝试次数过多，请 {waiting.seconds} 秒后再试 (too many attempts; try again in "
+                       f"{waiting.seconds} s)", 429)
     if not verify_password(user.password_hash, current):
         return refused("当前密码不正确 (the current password is wrong)")
+    throttle.give_back(session, username=user.username, address=address)
+    session.commit()
     if new != confirm:
         return refused("两次输入的新密码不一致 (the new passwords differ)")
     try:
