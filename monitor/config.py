@@ -53,9 +53,10 @@ class PortalConfig:
     default_lang: str = "zh"
     session_hours: int = 12
     login_max_failures: int = 5
-    login_lock_minutes: int = 15
     ip_max_failures: int = 30
-    ip_window_minutes: int = 15
+    login_backoff_seconds: int = 10
+    login_backoff_max_seconds: int = 900
+    login_forget_minutes: int = 60
     secure_cookies: bool = False
     trusted_proxies: tuple[str, ...] = ()
     metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")

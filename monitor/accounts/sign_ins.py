@@ -10,13 +10,34 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from monitor.accounts.users import LoginResult
+from monitor.accounts import throttle
+from monitor.accounts.users import LoginResult, authenticate
+from monitor.config import PortalConfig
 from monitor.store import audit
 from monitor.store.models import AuditEvent
 
 ENTITY = "session"
 LOGIN = "login"
 LOGIN_FAILED = "login_failed"
+
+
+def attempt_login(session: Session, portal: PortalConfig, *, username: str, password: str,
+                  address: str) -> LoginResult:
+    """A portal login from `address`: throttled, checked, recorded and committed.
+
+    A refused attempt (too many recent failures of this name or this address) is answered before the user is
+    looked up, so it is as fast, and says the same, for a name nobody has as for an existing account.
+    """
+    refused = throttle.reserve(session, portal, username=username, address=address)
+    if refused is not None:
+        return LoginResult(None, f"登录失败次数过多，请 {refused.seconds} 秒后再试 "
+                                 f"(too many failed logins; try again in {refused.seconds} s)", refused.seconds)
+    result = authenticate(session, username, password)
+    if result.user is not None:
+        throttle.give_back(session, username=username, address=address)
+    record_sign_in(session, result, username=username, address=address)
+    session.commit()
+    return result
 
 
 def record_sign_in(session: Session, result: LoginResult, *, username: str, address: str) -> None:

@@ -1,4 +1,4 @@
-"""`kpiwatch users add|list|disable|enable|set-password`: portal and API accounts."""
+"""`kpiwatch users add|list|disable|enable|set-password|set-role`: portal and API accounts."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def _set_disabled(username: str, disabled: bool) -> None:
 
 @app.command("disable")
 def disable(username: str) -> None:
-    """停用用户（立即退出登录，令牌失效）。"""
+    """停用用户（其所有会话立即结束，令牌失效）。"""
     _set_disabled(username, True)
 
 
@@ -91,7 +91,7 @@ def enable(username: str) -> None:
 @app.command("set-password")
 def set_password(username: str, password: str = typer.Option(..., prompt="新密码 (new password)", hide_input=True,
                                                               confirmation_prompt=True)) -> None:
-    """重设密码（同时解除锁定）。"""
+    """重设密码（其所有会话立即结束，登录失败计数清零）。"""
     with open_store() as engine:
         try:
             with session_scope(engine) as session:
@@ -100,3 +100,21 @@ def set_password(username: str, password: str = typer.Option(..., prompt="新密
             typer.echo(f"错误：{exc}", err=True)
             raise typer.Exit(1) from exc
     typer.echo(f"{username} 的密码已更新")
+
+
+@app.command("set-role")
+def set_role(
+    username: str,
+    role: str = typer.Argument(..., help=f"新角色：{' / '.join(USER_ROLES)}"),
+    department: str | None = typer.Option(None, "--department", "-d", help="部门代码（经办人、负责人；不给则不变）"),
+) -> None:
+    """更改角色（及部门）；其所有会话立即结束。"""
+    with open_store() as engine:
+        try:
+            with session_scope(engine) as session:
+                user = user_service.set_role(session, username, role, department_code=department,
+                                             actor=cli_actor(), channel="cli")
+                typer.echo(f"{user.username} 的角色已改为 {user.role}")
+        except user_service.AccountError as exc:
+            typer.echo(f"错误：{exc}", err=True)
+            raise typer.Exit(1) from exc

@@ -30,7 +30,7 @@ from monitor.progress.validation import FIELD_LABELS
 from monitor.store.db import make_engine
 from monitor.store.group_commit import GroupCommit
 from monitor.web import inputs, metrics, proxy
-from monitor.web.auth import LoginRequired, LoginThrottle
+from monitor.web.auth import LoginRequired
 from monitor.web.templating import STATIC_DIR, render
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,6 @@ def create_app(settings: Config, engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine if engine is not None else make_engine(settings.database.url)
     # SQLite: API writes from concurrent requests share transactions (see monitor.store.group_commit).
     app.state.group_commit = GroupCommit(app.state.engine) if app.state.engine.dialect.name == "sqlite" else None
-    app.state.throttle = LoginThrottle(settings.portal)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key(settings),

@@ -14,8 +14,6 @@ something they can see (an auditor writing, a clerk opening admin pages) answers
 from __future__ import annotations
 
 import secrets
-import time
-from collections import defaultdict, deque
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from urllib.parse import quote
@@ -26,7 +24,6 @@ from sqlmodel import Session
 
 from monitor.accounts import permissions
 from monitor.accounts.tokens import user_for_token
-from monitor.config import PortalConfig
 from monitor.store.models import Department, Indicator, Project, User
 from monitor.store.types import SHANGHAI, now
 
@@ -39,28 +36,6 @@ class LoginRequired(Exception):
 
     def __init__(self, location: str) -> None:
         self.location = location
-
-
-class LoginThrottle:
-    """Failed logins per client address in a sliding window (per-account lockout lives on the User row)."""
-
-    def __init__(self, config: PortalConfig) -> None:
-        self.limit = config.ip_max_failures
-        self.window = config.ip_window_minutes * 60
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def _trim(self, ip: str) -> deque[float]:
-        entries = self._failures[ip]
-        cutoff = time.monotonic() - self.window
-        while entries and entries[0] < cutoff:
-            entries.popleft()
-        return entries
-
-    def blocked(self, ip: str) -> bool:
-        return len(self._trim(ip)) >= self.limit
-
-    def failed(self, ip: str) -> None:
-        self._trim(ip).append(time.monotonic())
 
 
 def today(request: Request) -> date:
@@ -101,8 +76,10 @@ async def verify_csrf(request: Request) -> None:
 
 
 def sign_in(request: Request, user: User) -> None:
+    """A fresh session for `user`, under their current session generation (raising it ends this session)."""
     request.session.clear()
-    request.session.update({"uid": user.id, "login_at": now().isoformat(), "csrf": secrets.token_urlsafe(32)})
+    request.session.update({"uid": user.id, "gen": user.session_generation, "login_at": now().isoformat(),
+                            "csrf": secrets.token_urlsafe(32)})
 
 
 def _session_user(request: Request, session: Session) -> User | None:
@@ -121,8 +98,10 @@ def _session_user(request: Request, session: Session) -> User | None:
     if expired:
         request.session.clear()
         return None
+    # The one lookup every signed-in request makes anyway (by primary key) also says whether the session was ended
+    # since: logout, a new password or role and disabling raise the user's generation.
     user = session.get(User, uid)
-    if user is None or user.disabled:
+    if user is None or user.disabled or request.session.get("gen") != user.session_generation:
         request.session.clear()
         return None
     request.state.user = user

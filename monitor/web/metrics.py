@@ -29,7 +29,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from monitor.accounts.sign_ins import ENTITY as SIGN_IN
 from monitor.accounts.sign_ins import LOGIN_FAILED
-from monitor.config import Config
+from monitor.accounts.throttle import slowed_down
+from monitor.config import Config, PortalConfig
 from monitor.readiness import job_lags, readiness
 from monitor.store.models import (
     AuditEvent,
@@ -40,7 +41,6 @@ from monitor.store.models import (
     ProjectState,
     Report,
     Spending,
-    User,
 )
 from monitor.store.models.notify import OUTBOX_STATUSES
 from monitor.store.types import now
@@ -73,12 +73,12 @@ class StoreCollector:
             return
         try:
             with self.engine.connect() as connection:
-                yield from _store_figures(connection, at)
+                yield from _store_figures(connection, at, self.settings.portal)
         except SQLAlchemyError:
             return  # the store went away between the check and the figures: the next scrape says so
 
 
-def _store_figures(connection: Connection, at) -> Iterator[Metric]:
+def _store_figures(connection: Connection, at, portal: PortalConfig) -> Iterator[Metric]:
     def grouped(column, *where) -> dict:
         return dict(connection.execute(select(column, func.count()).where(*where).group_by(column)).all())
 
@@ -133,8 +133,8 @@ def _store_figures(connection: Connection, at) -> Iterator[Metric]:
     failures = connection.execute(select(func.count()).select_from(AuditEvent).where(
         col(AuditEvent.entity) == SIGN_IN, col(AuditEvent.action) == LOGIN_FAILED)).scalar_one()
     yield CounterMetricFamily("kpiwatch_login_failures", "Failed portal logins (audit trail)", value=failures)
-    locked = connection.execute(select(func.count()).select_from(User).where(col(User.locked_until) > at)).scalar_one()
-    yield GaugeMetricFamily("kpiwatch_locked_accounts", "Accounts locked after too many failed logins", value=locked)
+    yield GaugeMetricFamily("kpiwatch_throttled_logins", "Account names whose logins from an address are slowed "
+                            "down after too many failures", value=slowed_down(connection, portal, at))
 
     job_runs = CounterMetricFamily("kpiwatch_job_runs", "Scheduled job runs and delivery batches by result",
                                    labels=["job", "result"])

@@ -117,3 +117,25 @@ def disable_user(username: str, disabled: str = Form("1"), user: User = Depends(
         raise HTTPException(404, str(exc)) from exc
     session.commit()
     return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{username}/role", dependencies=[Depends(verify_csrf)])
+def change_role(request: Request, username: str, role: str = Form(""), department_id: str = Form(""),
+                user: User = Depends(require_admin), session: Session = Depends(db_session)) -> Response:
+    """A new role (and department) for someone else; their sessions end, so the old rights go with them."""
+    if username == user.username:
+        raise HTTPException(403, "不能更改自己的角色 (cannot change your own role)")
+    try:
+        user_service.get_user(session, username)
+    except user_service.AccountError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    try:
+        department = parsing.record_id(department_id) if department_id.strip() else None
+        if department_id.strip() and department is None:
+            raise user_service.AccountError(f"部门 {department_id[:20]} 不存在 (no such department)")
+        user_service.set_role(session, username, role, department_id=department, actor=user, channel="portal")
+    except user_service.AccountError as exc:
+        session.rollback()
+        return _users_page(request, session, problem=str(exc), status_code=422)
+    session.commit()
+    return RedirectResponse("/admin/users", status_code=303)

@@ -6,10 +6,12 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
+from monitor.accounts import throttle
 from monitor.accounts import tokens as token_service
+from monitor.accounts import users as user_service
+from monitor.accounts.passwords import WeakPassword, verify_password
 from monitor.accounts.permissions import is_bureau
-from monitor.accounts.sign_ins import record_sign_in
-from monitor.accounts.users import authenticate
+from monitor.accounts.sign_ins import attempt_login
 from monitor.store.models import User
 from monitor.web.auth import client_ip, current_user, db_session, optional_user, sign_in, verify_csrf
 from monitor.web.templating import render
@@ -33,26 +35,25 @@ def login_page(request: Request, next: str = "/", user: User | None = Depends(op
 @router.post("/login", dependencies=[Depends(verify_csrf)])
 def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/"),
           session: Session = Depends(db_session)) -> Response:
-    throttle = request.app.state.throttle
-    portal = request.app.state.settings.portal
-    ip = client_ip(request)
     context = {"next": _safe_next(next), "username": username}
-    if throttle.blocked(ip):
-        return render(request, "login.html", {**context, "problem":
-                      "登录失败次数过多，请稍后再试 (too many failed logins from this address)"}, status_code=429)
-    result = authenticate(session, username, password, max_failures=portal.login_max_failures,
-                          lock_minutes=portal.login_lock_minutes)
-    record_sign_in(session, result, username=username, address=ip)
-    session.commit()
+    result = attempt_login(session, request.app.state.settings.portal, username=username, password=password,
+                           address=client_ip(request))
+    if result.retry_after is not None:
+        return render(request, "login.html", {**context, "problem": result.problem}, status_code=429,
+                      headers={"Retry-After": str(result.retry_after)})
     if result.user is None:
-        throttle.failed(ip)
         return render(request, "login.html", {**context, "problem": result.problem}, status_code=401)
     sign_in(request, result.user)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(verify_csrf)])
-def logout(request: Request) -> Response:
+def logout(request: Request, user: User | None = Depends(optional_user),
+           session: Session = Depends(db_session)) -> Response:
+    """Sign out everywhere: the user's every session ends, so a copy of this cookie stops working too."""
+    if user is not None:
+        user_service.end_sessions(session, user)
+        session.commit()
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -67,6 +68,41 @@ def home(user: User = Depends(current_user)) -> Response:
 @router.get("/account")
 def account(request: Request, user: User = Depends(current_user), session: Session = Depends(db_session)) -> Response:
     return render(request, "account.html", {"tokens": token_service.list_tokens(session, user), "new_token": None})
+
+
+@router.post("/account/password", dependencies=[Depends(verify_csrf)])
+def change_password(request: Request, current: str = Form(""), new: str = Form(""), confirm: str = Form(""),
+                    user: User = Depends(current_user), session: Session = Depends(db_session)) -> Response:
+    """A new password of one's own: every other session of the user ends, this one is signed in afresh.
+
+    Guesses at the current password count against the login throttle, so a borrowed session cannot be used to
+    find the password faster than the login page would allow.
+    """
+    def refused(problem: str, status_code: int = 422) -> Response:
+        return render(request, "account.html", {"tokens": token_service.list_tokens(session, user),
+                                                "new_token": None, "password_problem": problem},
+                      status_code=status_code)
+
+    portal, address = request.app.state.settings.portal, client_ip(request)
+    waiting = throttle.reserve(session, portal, username=user.username, address=address)
+    if waiting is not None:
+        return refused(f"尝试次数过多，请 {waiting.seconds} 秒后再试 (too many attempts; try again in "
+                       f"{waiting.seconds} s)", 429)
+    if not verify_password(user.password_hash, current):
+        return refused("当前密码不正确 (the current password is wrong)")
+    throttle.give_back(session, username=user.username, address=address)
+    session.commit()
+    if new != confirm:
+        return refused("两次输入的新密码不一致 (the new passwords differ)")
+    try:
+        user_service.set_password(session, user.username, new, actor=user, channel="portal")
+    except WeakPassword as exc:
+        session.rollback()
+        return refused(str(exc))
+    session.commit()
+    sign_in(request, user)
+    return render(request, "account.html", {"tokens": token_service.list_tokens(session, user), "new_token": None,
+                                            "password_changed": True})
 
 
 @router.post("/account/tokens", dependencies=[Depends(verify_csrf)])

@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-from monitor.store.models.accounts import ApiToken, AuditEvent, User
+from monitor.store.models.accounts import ApiToken, AuditEvent, LoginThrottle, User
 from monitor.store.models.core import BudgetYear, Contact, Department, ImportRun, Indicator, Project
 from monitor.store.models.evaluation import EvaluationRun, IndicatorState, IndicatorStateChange, ProjectState
 from monitor.store.models.jobs import JobLease, JobRun, SchedulerJob
@@ -32,6 +32,7 @@ __all__ = [
     "IndicatorStateChange",
     "JobLease",
     "JobRun",
+    "LoginThrottle",
     "NotificationDigest",
     "NotifiedItem",
     "OutboxMessage",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Text
+from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from monitor.store.types import instant_field, json_field
@@ -25,8 +25,25 @@ class User(SQLModel, table=True):
     disabled: bool = Field(default=False)
     created_at: datetime | None = instant_field()
     last_login_at: datetime | None = instant_field()
-    failed_logins: int = Field(default=0)
-    locked_until: datetime | None = instant_field()
+    # Every portal session carries the generation it was signed in under; raising it (logout, a new password,
+    # a new role, disabling) ends all of the user's sessions at once, checked on the lookup each request makes.
+    session_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins of one account name from one address (`account` "" = any name from that address).
+
+    In the store rather than in memory, so a restart or another replica does not start the count again; a row
+    exists for names nobody has, too, so the throttle answers the same whether the account exists or not.
+    """
+
+    __table_args__ = (UniqueConstraint("account", "address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(max_length=100)
+    address: str = Field(max_length=64)
+    failures: int = Field(default=0)
+    last_failure_at: datetime = instant_field(nullable=False, index=True)
 
 
 class ApiToken(SQLModel, table=True):

@@ -2,7 +2,7 @@
 evaluation runs at a time.
 
 Revision ID: 0007
-Revises: 0002
+Revises: 0004
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlmodel
 
 revision = '0007'
-down_revision = '0002'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
