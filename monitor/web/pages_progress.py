@@ -31,6 +31,7 @@ from monitor.web.auth import (
     verify_csrf,
     visible_department_ids,
 )
+from monitor.web.reevaluate import reevaluate
 from monitor.web.templating import render
 from monitor.web.views import department_rows, overview, project_page
 from rules.terms import DEVIATION_CAUSES, GRADES, LIKELIHOODS
@@ -126,6 +127,8 @@ def post_report(
                                      errors={key: {"problems": exc.problems, "form": form},
                                              f"{indicator_id}:history": True})
         session.commit()
+    if result.stored:
+        reevaluate(request, [project_id])
     return RedirectResponse(f"/projects/{project_id}?saved={len(result.stored)}#ind-{indicator_id}", status_code=303)
 
 
@@ -145,4 +148,6 @@ def post_spending(request: Request, project_id: int, amount: str = Form(""), as_
             return _project_response(request, session, user, project_id, status_code=422,
                                      errors={"spending": {"problems": exc.problems, "form": form}})
         session.commit()
+    if stored:
+        reevaluate(request, [project_id])
     return RedirectResponse(f"/projects/{project_id}?saved={len(stored)}#spending", status_code=303)
