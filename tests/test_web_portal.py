@@ -188,3 +188,10 @@ def test_every_menu_link_opens_for_the_user_who_sees_it(engine, world):
         assert "/reports" in links
         for href in links:
             assert client.get(href).status_code == 200, (username, href)
+
+
+def test_the_department_page_counts_overdue_items_and_their_periods(engine, world):
+    client = make_client(engine)
+    login(client, "clerk_hr")
+    assert "1项逾期（共2期）：2024-03-31 补贴发放" in client.get(f"/departments/{world.hr_id}").text
+    assert "1 overdue (2 periods): 2024-03-31" in client.get(f"/departments/{world.hr_id}?lang=en").text

@@ -26,7 +26,7 @@ from monitor.store.models import (
     User,
 )
 from monitor.store.rows import stored_id
-from rules.formatting import fmt_decimal
+from rules.formatting import OverdueCount, count_overdue, fmt_decimal
 from rules.terms import SEVERITY, worst_light
 
 M = TypeVar("M", bound=SQLModel)
@@ -98,6 +98,10 @@ class ProjectRow:
     overdue: list[Due]
     indicators: int
     reported: int
+
+    @property
+    def overdue_count(self) -> OverdueCount:
+        return count_overdue(d.indicator_id for d in self.overdue)
 
 
 @dataclass
