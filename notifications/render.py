@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from notifications.mime import one_line
 from notifications.views import SECTION_ORDER, SECTION_TITLES, Digest, Escalation, Summary
+from rules.formatting import fmt_overdue
 from rules.terms import LIGHT_NAMES, LIGHTS
 
 LIGHT_COLOURS = {"green": "#2e7d32", "yellow": "#f9a825", "red": "#c62828", "blue": "#1565c0", "grey": "#757575"}
@@ -50,7 +51,7 @@ def _render(name: str, **context) -> tuple[str, str]:
 def digest_subject(digest: Digest) -> str:
     parts = []
     if digest.count("overdue"):
-        parts.append(f"{digest.count('overdue')}项逾期")
+        parts.append(fmt_overdue(digest.overdue))
     if digest.count("due_soon"):
         parts.append(f"{digest.count('due_soon')}项{digest.lead_days}日内到期")
     if digest.count("behind"):

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from rules.formatting import OverdueCount
+
 SECTION_TITLES: dict[str, str] = {
     "overdue": "已逾期",
     "due_soon": "即将到期",
@@ -53,9 +55,15 @@ class Digest:
     quiet_open: int = 0
     acknowledged: int = 0
     catch_up_from: date | None = None
+    overdue_periods: int | None = None  # the overdue periods the items stand for; None: one period each
 
     def count(self, section: str) -> int:
         return len(self.sections.get(section, ()))
+
+    @property
+    def overdue(self) -> OverdueCount:
+        items = self.count("overdue")
+        return OverdueCount(items, items if self.overdue_periods is None else self.overdue_periods)
 
 
 @dataclass(frozen=True)
@@ -73,7 +81,7 @@ class Escalation:
 class SummaryRow:
     department: str
     lights: dict[str, int]
-    overdue: int
+    overdue: OverdueCount
     unreported: int
     acknowledged: int
     digests: int

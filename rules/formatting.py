@@ -6,6 +6,8 @@ because reasons repeat the same targets, dates and often the same figures.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -89,3 +91,30 @@ def _day_text(days_since_epoch: int, with_year: bool) -> str:
 
 def fmt_percent(values) -> pd.Series:
     return _distinct(np.round(np.asarray(values, dtype=np.float64).reshape(-1), 0), lambda v: f"{v:.0f}%")
+
+
+@dataclass(frozen=True)
+class OverdueCount:
+    """逾期, counted one way everywhere: `items` indicators with at least one overdue period, `periods` overdue
+    periods in all (a monthly task six months behind is one item of six periods)."""
+
+    items: int
+    periods: int
+
+    def __str__(self) -> str:
+        return fmt_overdue(self)
+
+
+def count_overdue(indicators: Iterable[Hashable]) -> OverdueCount:
+    """One entry per overdue period, naming its indicator (an id, or whatever identifies it where it is counted)."""
+    periods = list(indicators)
+    return OverdueCount(items=len(set(periods)), periods=len(periods))
+
+
+def fmt_overdue(count: OverdueCount) -> str:
+    """"25项逾期（共47期）"; "3项逾期" when every item is one period; "" when nothing is overdue."""
+    if not count.items:
+        return ""
+    if count.periods == count.items:
+        return f"{count.items}项逾期"
+    return f"{count.items}项逾期（共{count.periods}期）"

@@ -30,6 +30,9 @@ SYMBOL: dict[str, str] = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="
 
 STATUSES: tuple[str, ...] = ("met", "on_track", "behind", "over_cap", "due_soon", "overdue", "missed",
                              "not_due", "no_report", "needs_grade", "unparsed")
+# The statuses counted as 逾期 everywhere (digest, weekly summary, portal): a due date passed without completion,
+# whether it is still open (overdue) or can no longer be met this year (missed).
+OVERDUE_STATUSES: frozenset[str] = frozenset({"overdue", "missed"})
 
 # The lights in the order tables, counts and summaries list them.
 LIGHTS: tuple[str, ...] = ("red", "yellow", "green", "blue", "grey")

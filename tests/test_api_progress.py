@@ -221,3 +221,46 @@ def test_a_post_while_another_process_holds_the_write_lock_is_told_to_retry_and_
                         json={"indicator_id": world.ind["count"], "value": "1200", "as_of": "2024-06-30"})
     assert again.status_code == 201
     engine.dispose()
+
+
+def _named_schema(schema: dict) -> bool:
+    """A schema a client can generate code from: a named model, or a list of one."""
+    if "$ref" in schema:
+        return True
+    return schema.get("type") == "array" and "$ref" in schema.get("items", {})
+
+
+def test_every_successful_api_answer_is_described_by_a_named_schema(engine):
+    schema = make_client(engine).get("/api/v1/openapi.json").json()
+    undescribed = []
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if not status.startswith("2"):
+                    continue
+                body = response.get("content", {}).get("application/json", {}).get("schema", {})
+                if not _named_schema(body):
+                    undescribed.append(f"{method.upper()} {path} {status}: {body}")
+    assert len(schema["paths"]) >= 6
+    assert undescribed == []
+
+
+def test_an_answer_carries_every_field_its_schema_names(engine, world):
+    """The response models filter what they do not name: the answers must still hold what they held before."""
+    client = make_client(engine)
+    headers = _auth(_token(engine, "clerk_hr"))
+    posted = client.post("/api/v1/reports", headers=headers,
+                         json={"indicator_id": world.ind["count"], "value": "1200.50", "as_of": "2024-07-31",
+                               "forecast": "2000", "deviation_causes": {"经费保障": "拨付延迟"},
+                               "likelihood": "有可能"})
+    assert posted.status_code == 201, posted.text
+    stored = posted.json()["stored"][0]
+    assert (stored["value"], stored["as_of"], stored["forecast"]) == ("1200.5", "2024-07-31", "2000")
+    assert stored["deviation_causes"] == {"经费保障": "拨付延迟"} and stored["channel"] == "api"
+    assert stored["created_at"].endswith("+08:00")
+    history = client.get(f"/api/v1/indicators/{world.ind['count']}/history", headers=headers).json()
+    assert [(row["value"], row["effective"]) for row in history] == [("1200.5", True)]
+    project = client.get(f"/api/v1/projects/{world.hr_project}", headers=headers).json()
+    count = next(i for i in project["indicators"] if i["id"] == world.ind["count"])
+    assert count["latest"]["value"] == "1200.5" and count["occurrences"] == []
+    assert client.get("/api/v1/me", headers=headers).json()["username"] == "clerk_hr"

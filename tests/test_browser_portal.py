@@ -142,3 +142,26 @@ def test_another_departments_clerk_gets_404_on_pages_and_api_and_403_on_admin(se
     assert posted.status == 404
     own = api.get(f"{base}/api/v1/projects", headers=headers).json()
     assert [p["id"] for p in own] == [world.union_project]
+
+
+def test_a_report_changes_the_light_at_once_and_the_page_says_why(served, page):
+    from monitor.evaluation import run_evaluation
+
+    base, world, engine = served
+    run_evaluation(engine, Config(), as_of=TODAY)  # the morning's scheduled run: nothing reported yet
+    _login(page, base, "clerk_hr")
+    page.get_by_role("link", name="职业技能培训项目").click()
+    count = page.locator(f"#ind-{world.ind['count']}")
+    before = count.locator(".why .light").inner_text()
+
+    count.locator("summary", has_text="填报").first.click()
+    count.get_by_label("数值").fill("1200")
+    count.get_by_role("button", name="提交").click()
+    expect(page.get_by_role("status")).to_contain_text("已保存")
+
+    count = page.locator(f"#ind-{world.ind['count']}")
+    expect(count.locator(".why .light")).not_to_have_text(before)
+    expect(count.locator(".why .reason")).to_contain_text("1200人")
+    expect(count.locator(".why .reason")).to_contain_text("序时目标")
+    expect(count.locator(".why")).to_contain_text("评估日期 2024-07-31")
+    expect(count.locator("h3 .light")).to_have_text(count.locator(".why .light").inner_text())

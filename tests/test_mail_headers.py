@@ -23,6 +23,7 @@ from notifications.mime import Attachment, build_message, one_line
 from notifications.render import render_digest, render_escalation, render_summary
 from notifications.views import Digest, Escalation, Item, Summary, SummaryRow
 from rules.calendar import SHANGHAI
+from rules.formatting import OverdueCount
 
 WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 AT = datetime(2024, 7, 31, 8, 30, tzinfo=SHANGHAI)
@@ -44,7 +45,7 @@ def realistic_subjects() -> list[str]:
                      "done": _items(5)}, "http://p", catch_up_from=date(2024, 7, 20))
     escalation = Escalation(LONG_DEPARTMENT, "晋城市人力资源和社会保障局", date(2024, 7, 31), 2, _items(14), 14,
                             "http://p")
-    rows = [SummaryRow(f"部门{i}", {"red": 1}, 1, 0, 0, 1, []) for i in range(48)]
+    rows = [SummaryRow(f"部门{i}", {"red": 1}, OverdueCount(1, 1), 0, 0, 1, []) for i in range(48)]
     summary = Summary("2024年第31周", date(2024, 7, 29), rows, ["邮件发送最近一次成功是2024-07-28 08:30"], 3, "http://p")
     return [
         render_digest(digest).subject,

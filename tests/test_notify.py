@@ -227,7 +227,7 @@ def test_weekly_summary_reaches_the_finance_bureau_with_inactive_users_and_warni
     assert summary[0]["Subject"].startswith("【绩效周报】2024年第31周：3个部门的监控情况（系统告警）")
     plain, html = parts(summary[0])
     assert "工会小王" in plain and "中心小李" not in plain
-    assert "评估从未成功运行" in plain and "逾期1项" in plain and "未填报1项" in plain
+    assert "评估从未成功运行" in plain and "1项逾期" in plain and "未填报1项" in plain
     assert summary_due(date(2024, 7, 29), 1) and not summary_due(date(2024, 7, 30), 1)
     assert summary_due(date(2024, 10, 8), 1)  # Monday 7 October is a holiday: Tuesday carries the summary
 
@@ -265,7 +265,7 @@ def test_months_of_one_overdue_task_fold_into_one_item(engine, world, sink):
                     since=date(2024, month, 21))
     message = _by_recipient(Mailbox(engine, sink).day(date(2024, 7, 1)))["perf@zgh.example.org"][0]
     plain = parts(message)[0]
-    assert message["Subject"] == "【绩效提醒】晋城市总工会：1项逾期"
+    assert message["Subject"] == "【绩效提醒】晋城市总工会：1项逾期（共3期）"
     assert plain.count("电费缴纳时间") == 1 and "共3期（4月20日、5月20日、6月20日）" in plain
     assert "（已逾期72天）" in plain
 
@@ -310,3 +310,19 @@ def test_the_latest_value_is_written_as_the_reason_writes_it(engine, world, sink
     world.state(cost, "behind", as_of=date(2024, 7, 1), actual=Decimal(actual))
     plain = parts(_by_recipient(Mailbox(engine, sink).day(date(2024, 7, 1)))["perf@zgh.example.org"][0])[0]
     assert f"最新情况：{shown}\r\n" in plain
+
+
+def test_the_digest_and_the_weekly_summary_count_overdue_items_the_same_way(engine, world, sink):
+    monthly = world.indicator("union", "电费缴纳时间", "每月20日前", "")
+    for month in (4, 5, 6):
+        world.state(monthly, "overdue", as_of=date(2024, 7, 29), occurrence=f"2024-0{month}-20",
+                    since=date(2024, month, 21))
+    report = world.indicator("union", "年度总结报送", "7月20日前", "")
+    world.state(report, "overdue", as_of=date(2024, 7, 29), occurrence="2024-07-20", since=date(2024, 7, 21))
+    mail = _by_recipient(Mailbox(engine, sink, summary_weekday=1).day(date(2024, 7, 29)))
+    digest = mail["perf@zgh.example.org"][0]
+    [summary] = [m for m in mail["perf@czj.example.org"] if m["Subject"].startswith("【绩效周报】")]
+    summary_plain = parts(summary)[0]
+    assert digest["Subject"] == "【绩效提醒】晋城市总工会：2项逾期（共4期）"
+    union_line = summary_plain[summary_plain.index("晋城市总工会"):].split("本周提醒")[0]
+    assert "2项逾期（共4期）" in union_line

@@ -13,6 +13,7 @@ from notifications.mime import Attachment, build_message
 from notifications.render import render_digest, render_escalation, render_summary
 from notifications.views import Digest, Escalation, Item, Summary, SummaryRow, WaivedItem
 from rules.calendar import SHANGHAI
+from rules.formatting import OverdueCount
 
 EVIL = '<script>alert("x")</script>&'
 
@@ -48,7 +49,7 @@ def test_every_user_text_is_escaped_in_html_and_kept_verbatim_in_text():
     assert rendered.text.count(EVIL) >= 8
     escalation = render_escalation(Escalation(EVIL, EVIL, date(2024, 7, 31), 1, [item], 14, "http://portal"))
     summary = render_summary(Summary("2024年第31周", date(2024, 7, 29),
-                                     [SummaryRow(EVIL, {"red": 1}, 1, 0, 0, 1, [EVIL])], [EVIL], 0, "http://portal"))
+                                     [SummaryRow(EVIL, {"red": 1}, OverdueCount(1, 1), 0, 0, 1, [EVIL])], [EVIL], 0, "http://portal"))
     for html in (escalation.html, summary.html):
         assert "<script>" not in html and "&lt;script&gt;" in html
 
@@ -97,3 +98,11 @@ def test_line_breaks_in_names_cannot_add_headers(field):
         return  # refusing is as good as neutralising
     assert _parse(raw)["Bcc"] is None
     assert "\r\nBcc:" not in raw
+
+
+def test_overdue_is_said_as_items_and_the_periods_they_stand_for():
+    from rules.formatting import count_overdue
+
+    assert str(count_overdue(["电费"] * 6 + ["总结"])) == "2项逾期（共7期）"
+    assert str(count_overdue(["电费", "总结"])) == "2项逾期"
+    assert str(count_overdue([])) == ""

@@ -50,7 +50,7 @@ def test_clerk_logs_in_to_their_department_and_sees_its_projects(engine, world):
     assert "职业技能培训项目" in home.text and "未评估" in home.text
     row = home.text.split("职业技能培训项目")[1]
     assert "2024-09-30 补贴发放" in row  # the next quarterly payment is what's due next on 2024-07-31
-    assert "逾期 2：2024-03-31 补贴发放；2024-06-30 补贴发放" in row
+    assert "1项逾期（共2期）：2024-03-31 补贴发放；2024-06-30 补贴发放" in row
 
 
 def test_project_names_are_escaped(engine, world):
@@ -188,3 +188,10 @@ def test_every_menu_link_opens_for_the_user_who_sees_it(engine, world):
         assert "/reports" in links
         for href in links:
             assert client.get(href).status_code == 200, (username, href)
+
+
+def test_the_department_page_counts_overdue_items_and_their_periods(engine, world):
+    client = make_client(engine)
+    login(client, "clerk_hr")
+    assert "1项逾期（共2期）：2024-03-31 补贴发放" in client.get(f"/departments/{world.hr_id}").text
+    assert "1 overdue (2 periods): 2024-03-31" in client.get(f"/departments/{world.hr_id}?lang=en").text

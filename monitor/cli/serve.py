@@ -2,6 +2,8 @@
 
 On SIGTERM the server finishes its requests in progress, then the scheduler finishes the job in hand (the sender:
 the message being sent) before the process exits; `--no-scheduler` runs a web replica only (see docs/deploy.md).
+On the store `kpiwatch demo` made, it serves the demo's date with the demo's signing key and runs no scheduled
+jobs (`monitor.demo.pinned`).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import typer
 
 from monitor.cli.common import load_settings, open_store
+from monitor.demo import pinned
 from monitor.logs import configure_logging
 
 
@@ -23,6 +26,13 @@ def serve_command(
 
     settings = load_settings()
     configure_logging(settings.logging)
+    demo = pinned.for_store(settings.database.url)
+    if demo is not None:
+        settings = pinned.apply(settings, demo)
+        # A store that lives on a fixed date: a scheduled evaluation or digest of today would contradict it.
+        scheduler = False
+        typer.echo(f"演示数据库 (demo store)：日期固定为 {demo.as_of.isoformat()}，定时任务不运行 "
+                   f"(dated {demo.as_of.isoformat()}, no scheduled jobs)", err=True)
     with open_store(settings) as engine:
         running = None
         if scheduler and settings.scheduler.enabled:
@@ -32,7 +42,7 @@ def serve_command(
                 typer.echo(f"配置错误 (config error): {exc}", err=True)
                 raise typer.Exit(2) from exc
         try:
-            run_server(settings, engine, host=host, port=port)
+            run_server(settings, engine, host=host, port=port, today=None if demo is None else demo.as_of)
         finally:
             if running is not None:
                 running.shutdown(wait=True)

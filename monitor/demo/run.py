@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from monitor.demo.context import DEFAULT_AS_OF, DemoContext, Step, prepare
+from monitor.demo.context import DEFAULT_AS_OF, DEMO_PORT, DemoContext, Step, prepare
 from monitor.demo.emails import notify_demo
 from monitor.demo.evaluation import evaluate_demo
 from monitor.demo.reports import make_reports
@@ -22,9 +22,10 @@ from monitor.demo.seeds import import_seeds
 STEPS: tuple[Step, ...] = (import_seeds, seed_portal, evaluate_demo, notify_demo, make_reports)  # reports last
 
 
-def run_demo(workdir: Path, *, as_of: date = DEFAULT_AS_OF, console: Console | None = None) -> DemoContext:
+def run_demo(workdir: Path, *, as_of: date = DEFAULT_AS_OF, console: Console | None = None,
+             port: int = DEMO_PORT) -> DemoContext:
     console = console or Console()
-    context = prepare(workdir, as_of, console)
+    context = prepare(workdir, as_of, console, port)
     console.print(f"[bold]kpiwatch 演示[/bold]  数据库: {context.url}  评估日期 (as of): {as_of.isoformat()}")
     for step in STEPS:
         step(context)

@@ -4,6 +4,6 @@
     summary = run_evaluation(engine, settings, as_of=date(2024, 7, 31))
 """
 
-from monitor.evaluation.run import RunSummary, run_evaluation
+from monitor.evaluation.run import RunSummary, evaluate_project, run_evaluation
 
-__all__ = ["RunSummary", "run_evaluation"]
+__all__ = ["RunSummary", "evaluate_project", "run_evaluation"]

@@ -22,7 +22,7 @@ from datetime import date
 
 import pandas as pd
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
@@ -140,6 +140,23 @@ def _evaluate(engine: Engine, settings: Config, as_of: date, dept_id: int | None
         summary.project_states = (pd.concat(collected_projects, ignore_index=True) if collected_projects
                                   else pd.DataFrame())
     return summary
+
+
+def evaluate_project(conn: Connection, settings: Config, project_id: int, *, as_of: date) -> int:
+    """Evaluate one project as of `as_of` on `conn` (in the caller's transaction); the number of changed lights.
+
+    The same rules and the same writes as a run's chunk, for the project a person has just reported on, so the
+    page they return to shows the light their report earned instead of yesterday's. No `EvaluationRun` row is
+    written (its states carry no run): the daily run, and the staleness checks that read it, stay as they were.
+    """
+    config = settings.evaluation
+    chunk = load_chunk(conn, project_id, project_id, halves=config.halves)
+    result = evaluate(projects=chunk.projects, indicators=chunk.indicators, occurrences=chunk.occurrences,
+                      reports=chunk.reports, spending=chunk.spending, as_of=as_of, settings=config)
+    previous = previous_states(conn, project_id, project_id)
+    counts = write_states(conn, result.indicators, previous, result.projects, as_of=as_of, run_id=None,
+                          lo=project_id, hi=project_id)
+    return counts["changes"]
 
 
 def _named(states: pd.DataFrame, chunk: Chunk) -> pd.DataFrame:

@@ -73,7 +73,8 @@ def merge_previous(states: pd.DataFrame, previous: pd.DataFrame, as_of: date
 
 
 def write_states(conn: Connection, states: pd.DataFrame, previous: pd.DataFrame, projects: pd.DataFrame, *,
-                 as_of: date, run_id: int, lo: int, hi: int, department_id: int | None = None) -> dict[str, int]:
+                 as_of: date, run_id: int | None, lo: int, hi: int, department_id: int | None = None
+                 ) -> dict[str, int]:
     """Write one chunk (projects `lo`..`hi`). Every state of the chunk gets the new as-of date and run in one
     set-based UPDATE; only rows whose light, status, numbers or reason differ are rewritten in bulk."""
     merged, changes, gone = merge_previous(states, previous, as_of)

@@ -42,11 +42,12 @@ from notifications.render import Rendered, render_digest, render_escalation, ren
 from notifications.views import Digest, Escalation, Item, Summary, SummaryRow, WaivedItem
 from rules.calendar import is_working_day, previous_working_day
 from rules.evaluation import occurrence_due
-from rules.formatting import fmt_decimal
+from rules.formatting import count_overdue, fmt_decimal
+from rules.terms import OVERDUE_STATUSES
 
 log = logging.getLogger(__name__)
 
-SECTION_OF = {"overdue": "overdue", "missed": "overdue", "behind": "behind", "over_cap": "behind",
+SECTION_OF = {**dict.fromkeys(OVERDUE_STATUSES, "overdue"), "behind": "behind", "over_cap": "behind",
               "no_report": "no_report", "needs_grade": "no_report"}
 OPEN = frozenset(SECTION_OF)
 UPCOMING = frozenset({"due_soon", "not_due", "on_track"})
@@ -339,10 +340,17 @@ def _plan_department(department: Department, rows: list[StateRow], day: date, wi
                                      None if entry is None else entry.id))
     if not any(sections.values()):
         return None
+    overdue = count_overdue(_indicator_of(item) for item in sections.get("overdue", []))  # before grouping
     sections = {key: _group_occurrences(items) for key, items in sections.items()}
     digest = Digest(department.name, day, sections, base, lead_days=max(cfg.lead_days, default=7),
-                    waived=waived, quiet_open=quiet, acknowledged=acknowledged, catch_up_from=catch_up_from)
+                    waived=waived, quiet_open=quiet, acknowledged=acknowledged, catch_up_from=catch_up_from,
+                    overdue_periods=overdue.periods)
     return digest, item_logs, escalated
+
+
+def _indicator_of(item: Item) -> tuple[str, str, str]:
+    """Which indicator an item is about (its report link names it): the periods of one indicator group to one."""
+    return item.project, item.indicator, item.link
 
 
 def _group_occurrences(items: list[Item]) -> list[Item]:
@@ -350,7 +358,7 @@ def _group_occurrences(items: list[Item]) -> list[Item]:
     items (the flood that gets digests ignored)."""
     groups: dict[tuple[str, str, str], list[Item]] = {}
     for item in items:
-        groups.setdefault((item.project, item.indicator, item.link), []).append(item)
+        groups.setdefault(_indicator_of(item), []).append(item)
     out = []
     for group in groups.values():
         if len(group) == 1:
@@ -446,7 +454,7 @@ def _plan_summary(session: Session, config: Config, day: date, departments: dict
             lights[state.light] += 1
         rows.append(SummaryRow(
             departments[department_id].name, dict(lights),
-            overdue=sum(1 for s in states if SECTION_OF.get(s.status) == "overdue"),
+            overdue=count_overdue(s.indicator_id for s in states if s.status in OVERDUE_STATUSES),
             unreported=sum(1 for s in states if s.status == "no_report"),
             acknowledged=sum(1 for s in states if (a := acks.get((s.indicator_id, s.occurrence))) is not None
                              and a.status == s.status and a.since == s.since),

@@ -91,6 +91,7 @@ class UploadResult:
     stored_spending: int
     unchanged: int
     notices: list[UploadProblem] = field(default_factory=list)  # what was assumed (a year-end date), per cell
+    projects: tuple[int, ...] = ()  # the projects something new was stored for, whose lights are now out of date
 
 
 # ---- export ---------------------------------------------------------------------------------------------
@@ -390,4 +391,8 @@ def import_upload(session: Session, user: User, parsed: ParsedUpload, *, channel
             problems += _located(parsed, exc.problems, parsed.spending_rows, SPENDING_HEADERS)
     if problems:
         raise UploadRejected(sorted(problems, key=lambda p: (p.sheet, p.row, p.column)))
-    return UploadResult(len(stored_reports), len(stored_spending), unchanged, notices)
+    indicators = {r.indicator_id for r in stored_reports}
+    projects = {s.project_id for s in stored_spending}
+    if indicators:
+        projects |= set(session.exec(select(Indicator.project_id).where(col(Indicator.id).in_(indicators))).all())
+    return UploadResult(len(stored_reports), len(stored_spending), unchanged, notices, tuple(sorted(projects)))

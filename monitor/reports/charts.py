@@ -9,6 +9,7 @@ import io
 from collections import Counter
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 
 import matplotlib
 
@@ -35,13 +36,39 @@ class FontMissing(RuntimeError):
 @lru_cache(maxsize=4)
 def cjk_font(family: str = "Noto Sans CJK SC") -> font_manager.FontProperties:
     """The CJK font by family name; falls back to any installed Noto CJK face, else raises."""
+    chosen = _cjk_family(family)
+    if chosen is None and add_installed_cjk_fonts():
+        chosen = _cjk_family(family)
+    if chosen is None:
+        raise FontMissing(f"找不到中文字体 {family}；请安装 Debian 包 fonts-noto-cjk")
+    return font_manager.FontProperties(family=chosen)
+
+
+def _cjk_family(family: str) -> str | None:
     names = {f.name for f in font_manager.fontManager.ttflist}
-    if family not in names:
-        fallbacks = sorted(n for n in names if "CJK" in n and "Mono" not in n)
-        if not fallbacks:
-            raise FontMissing(f"找不到中文字体 {family}；请安装 Debian 包 fonts-noto-cjk")
-        family = fallbacks[0]
-    return font_manager.FontProperties(family=family)
+    if family in names:
+        return family
+    fallbacks = sorted(n for n in names if "CJK" in n and "Mono" not in n)
+    return fallbacks[0] if fallbacks else None
+
+
+def add_installed_cjk_fonts() -> bool:
+    """Add the CJK font files installed on this machine that matplotlib's font list lacks; True if any were.
+
+    matplotlib scans the system fonts once and keeps the list in a cache file: a cache written before
+    fonts-noto-cjk was installed never lists it, and every chart would then refuse a font that is there.
+    The missing files are added and the cache written anew, so later processes read a list with them.
+    """
+    known = {f.fname for f in font_manager.fontManager.ttflist}
+    found = [path for path in font_manager.findSystemFonts() if "CJK" in Path(path).name and path not in known]
+    for path in found:
+        font_manager.fontManager.addfont(path)
+    if found:
+        # matplotlib's own cache file name (font_manager._load_fontmanager reads it); a cache folder that cannot
+        # be written is only logged by json_dump: this process draws with the added fonts all the same.
+        cache = Path(matplotlib.get_cachedir(), f"fontlist-v{font_manager.FontManager.__version__}.json")
+        font_manager.json_dump(font_manager.fontManager, cache)
+    return bool(found)
 
 
 def _figure(width: float = 7.0, height: float = 3.6) -> Figure:

@@ -30,6 +30,14 @@ from monitor.store import audit, facts
 from monitor.store.db import write_turn
 from monitor.store.models import Project, Report, User
 from monitor.store.rows import stored_id
+from monitor.web.api_schemas import (
+    HistoryReport,
+    Me,
+    ProjectOut,
+    RecordedReports,
+    RecordedSpending,
+    SpendingHistoryRow,
+)
 from monitor.web.auth import (
     api_user,
     bearer,
@@ -96,13 +104,14 @@ def _raise_problems(exc: ValidationFailed) -> None:
     raise HTTPException(422, {"message": "未保存任何内容 (nothing stored)", "problems": problems})
 
 
-@router.get("/me", summary="当前令牌的用户 (who this token belongs to)")
+@router.get("/me", response_model=Me, summary="当前令牌的用户 (who this token belongs to)")
 def me(user: User = Depends(api_user)) -> dict:
     return {"username": user.username, "display_name": user.display_name, "role": user.role,
             "department_id": user.department_id}
 
 
-@router.get("/projects", summary="本部门的项目、指标与目标 (projects and indicators with targets)")
+@router.get("/projects", response_model=list[ProjectOut],
+            summary="本部门的项目、指标与目标 (projects and indicators with targets)")
 def list_projects(request: Request, department_id: int | None = None, user: User = Depends(api_user),
                   session: Session = Depends(db_session)) -> list[dict]:
     visible = visible_department_ids(session, user)
@@ -115,7 +124,7 @@ def list_projects(request: Request, department_id: int | None = None, user: User
     return _projects_json(session, projects)
 
 
-@router.get("/projects/{project_id}", summary="一个项目 (one project)")
+@router.get("/projects/{project_id}", response_model=ProjectOut, summary="一个项目 (one project)")
 def get_project(project_id: int, user: User = Depends(api_user), session: Session = Depends(db_session)) -> dict:
     return _projects_json(session, [project_for_user(session, user, project_id)])[0]
 
@@ -147,7 +156,8 @@ def _projects_json(session: Session, projects: Sequence[Project]) -> list[dict]:
     return out
 
 
-@router.get("/indicators/{indicator_id}/history", summary="指标的全部填报记录，含已更正的 (full history)")
+@router.get("/indicators/{indicator_id}/history", response_model=list[HistoryReport],
+            summary="指标的全部填报记录，含已更正的 (full history)")
 def indicator_history(indicator_id: int, user: User = Depends(api_user),
                       session: Session = Depends(db_session)) -> list[dict]:
     indicator_for_user(session, user, indicator_id)
@@ -156,7 +166,8 @@ def indicator_history(indicator_id: int, user: User = Depends(api_user),
     return [_report_out(r, superseded) for r in rows]
 
 
-@router.post("/reports", status_code=201, summary="填报一条或多条 (post one report or a list; all or nothing)")
+@router.post("/reports", status_code=201, response_model=RecordedReports,
+             summary="填报一条或多条 (post one report or a list; all or nothing)")
 async def post_reports(request: Request, body: ReportIn | list[ReportIn] = Body(...),
                        credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> dict:
     # The hot path: token check, validation and the write run in ONE worker-thread hop, not one per dependency.
@@ -226,7 +237,8 @@ def _recording_errors(session: Session | None = None) -> Iterator[None]:
         raise HTTPException(403, str(exc)) from exc
 
 
-@router.get("/projects/{project_id}/spending", summary="项目支出记录 (spending history)")
+@router.get("/projects/{project_id}/spending", response_model=list[SpendingHistoryRow],
+            summary="项目支出记录 (spending history)")
 def spending_history(project_id: int, user: User = Depends(api_user),
                      session: Session = Depends(db_session)) -> list[dict]:
     project_for_user(session, user, project_id)
@@ -236,7 +248,8 @@ def spending_history(project_id: int, user: User = Depends(api_user),
                  created_at=r.created_at.isoformat() if r.created_at else None) for r in rows]
 
 
-@router.post("/projects/{project_id}/spending", status_code=201, summary="填报项目支出执行数 (post spending to date)")
+@router.post("/projects/{project_id}/spending", status_code=201, response_model=RecordedSpending,
+             summary="填报项目支出执行数 (post spending to date)")
 def post_spending(request: Request, project_id: int, body: SpendingIn, user: User = Depends(api_user),
                   session: Session = Depends(db_session)) -> dict:
     project_for_user(session, user, project_id)

@@ -13,6 +13,10 @@ LANGS = ("zh", "en")
 LANG_COOKIE = "lang"
 
 EN: dict[str, str] = {
+    "绩效运行监控表": "Monitoring table", "绩效自评表": "Self-evaluation", "部门汇总": "Department summary",
+    "下载 Excel": "Download Excel", "下载 PDF": "Download PDF",
+    "序时目标": "Expected to date", "实际完成": "Actual", "完成率": "Ratio", "全年预计": "Year-end forecast",
+    "评估日期": "Evaluated on",
     "预算绩效目标运行监控": "Budget performance monitoring",
     "登录": "Log in", "退出": "Log out", "用户名": "Username", "密码": "Password",
     "首页": "Home", "部门": "Department", "项目": "Project", "项目名称": "Project", "指标": "Indicator",

@@ -32,6 +32,7 @@ from monitor.web.auth import (
     verify_csrf,
     visible_department_ids,
 )
+from monitor.web.reevaluate import reevaluate
 from monitor.web.templating import render
 from monitor.web.views import department_rows, overview, project_page
 from monitor.weights.service import LEVEL_KEYS, WeightsChange, WeightsRefused, change_weights, project_weights
@@ -143,6 +144,8 @@ def post_report(
                                      errors={key: {"problems": exc.problems, "form": form},
                                              f"{indicator_id}:history": True})
         session.commit()
+    if result.stored:
+        reevaluate(request, [project_id])
     return _saved(project_id, len(result.stored), f"ind-{indicator_id}", result.notices)
 
 
@@ -163,6 +166,8 @@ def post_spending(request: Request, project_id: int, amount: str = Form(""), as_
             return _project_response(request, session, user, project_id, status_code=422,
                                      errors={"spending": {"problems": exc.problems, "form": form}})
         session.commit()
+    if stored:
+        reevaluate(request, [project_id])
     return _saved(project_id, len(stored), "spending", notices)
 
 

@@ -46,8 +46,9 @@ PAGE = ("""{% extends "base.html" %}
 {% block content %}
 <h1>{{ title }}</h1>
 <nav class="report-links">
-{% for kind, label in kinds %}<a href="/reports/{{ kind }}?year={{ year }}{{ scope }}">{{ label }}</a> {% endfor %}
-| <a href="{{ base }}&format=xlsx">下载 Excel</a> <a href="{{ base }}&format=pdf">下载 PDF</a>
+{% for kind, label in kinds %}<a href="/reports/{{ kind }}?year={{ year }}{{ scope }}">{{ t(label) }}</a>{% endfor %}
+<span class="downloads"><a href="{{ base }}&format=xlsx">{{ t("下载 Excel") }}</a>\
+<a href="{{ base }}&format=pdf">{{ t("下载 PDF") }}</a></span>
 </nav>
 {% if message %}<p class="notice">{{ message }}</p>{% endif %}
 {% if problem %}<p class="error">{{ problem }}</p>{% endif %}

@@ -14,6 +14,7 @@ from monitor.spreadsheets.limits import too_big
 from monitor.store.db import write_turn
 from monitor.store.models import User
 from monitor.web.auth import current_user, db_session, department_for_user, require_writer, today, verify_csrf
+from monitor.web.reevaluate import reevaluate
 from monitor.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -70,4 +71,5 @@ def upload(request: Request, department_id: int, file: UploadFile = File(...),
             session.rollback()
             return render(request, "upload.html", {**context, "problems": [str(exc)]}, status_code=403)
         session.commit()
+    reevaluate(request, result.projects)
     return render(request, "upload.html", {**context, "result": result})

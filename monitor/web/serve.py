@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from datetime import date
 from types import FrameType
 
 import uvicorn
@@ -15,7 +16,8 @@ from monitor.store.db import session_scope
 from monitor.web.app import create_app
 
 
-def run_server(settings: Config, engine: Engine | None = None, host: str = "127.0.0.1", port: int = 8000) -> None:
+def run_server(settings: Config, engine: Engine | None = None, host: str = "127.0.0.1", port: int = 8000,
+               today: date | None = None) -> None:
     """Serve the portal and API on the configured store until SIGTERM or Ctrl-C.
 
     Stopping is graceful: the listening socket closes, requests in progress get `[portal] shutdown_grace_seconds`
@@ -23,8 +25,11 @@ def run_server(settings: Config, engine: Engine | None = None, host: str = "127.
     scheduler's sender) finishes the message in hand instead of starting the next. Logging is the caller's
     (`monitor.logs`): uvicorn's loggers only propagate. Forwarded headers are read by the app itself, from
     `[portal] trusted_proxies` only, so uvicorn's own reading (which trusts 127.0.0.1 by default) stays off.
+    `today` pins the portal's date (a demo store); by default it is the real Shanghai date.
     """
     app = create_app(settings, engine)
+    if today is not None:
+        app.state.clock = lambda: today
     settle_heap()
     config = uvicorn.Config(app, host=host, port=port, log_config=None, log_level=settings.logging.level.lower(),
                             proxy_headers=False, timeout_graceful_shutdown=settings.portal.shutdown_grace_seconds)

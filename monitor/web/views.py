@@ -26,7 +26,8 @@ from monitor.store.models import (
     User,
 )
 from monitor.store.rows import stored_id
-from rules.terms import worst_light
+from rules.formatting import OverdueCount, count_overdue, fmt_decimal
+from rules.terms import SEVERITY, worst_light
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -57,10 +58,35 @@ class IndicatorView:
     light: str | None
     next: Due | None
     occurrences: tuple[date, ...]
+    why: LightExplained | None = None
 
     @property
     def indicator(self) -> Indicator:
         return self.info.indicator
+
+
+@dataclass(frozen=True)
+class LightExplained:
+    """Why an indicator shows its light, as the digest says it: the evaluation's reason and the figures behind it
+    (labels in Chinese, for the page's `t()`)."""
+
+    light: str
+    reason: str
+    as_of: date
+    occurrence: str
+    figures: tuple[tuple[str, str], ...]
+
+
+def explain(states: list[IndicatorState], unit: str | None) -> LightExplained | None:
+    """The state that sets the indicator's light (the most severe; of equals the earliest occurrence), explained."""
+    if not states:
+        return None
+    state = min(states, key=lambda s: (-SEVERITY.get(s.light, -1), s.occurrence))
+    figures = [(label, fmt_decimal(value, "%" if label == "完成率" else unit))
+               for label, value in (("序时目标", state.expected), ("实际完成", state.actual),
+                                    ("完成率", state.ratio), ("全年预计", state.forecast)) if value is not None]
+    return LightExplained(light=state.light, reason=state.reason, as_of=state.as_of, occurrence=state.occurrence,
+                          figures=tuple(figures))
 
 
 @dataclass
@@ -72,6 +98,10 @@ class ProjectRow:
     overdue: list[Due]
     indicators: int
     reported: int
+
+    @property
+    def overdue_count(self) -> OverdueCount:
+        return count_overdue(d.indicator_id for d in self.overdue)
 
 
 @dataclass
@@ -135,7 +165,8 @@ def project_page(session: Session, project: Project, today: date) -> ProjectPage
         views.append(IndicatorView(
             info=info, meaning=describe_target(info), latest=service.latest(effective[iid]), history=histories[iid],
             superseded=superseded, light=worst_light(lights),
-            next=next_due(info, effective[iid], today), occurrences=info.occurrence_dues))
+            next=next_due(info, effective[iid], today), occurrences=info.occurrence_dues,
+            why=explain(states.get(iid, []), info.target.unit)))
     spending = service.spending_history(session, project_id)
     spending_superseded = facts.superseded_ids(spending)
     project_state = session.exec(select(ProjectState).where(ProjectState.project_id == project_id)).first()
