@@ -75,6 +75,10 @@ GRADE_LIGHTS: dict[str, tuple[str, str, str]] = dict(zip(GRADES, (
 ), strict=True))
 # The self-evaluation's 等级 of a project's total score, best first (the score bands are in ScoringRules).
 SCORE_GRADES: tuple[str, ...] = ("优", "良", "中", "差")
+# Where a project's money comes from, as the tables' 资金 rows split it: the key stored with a spending figure or a
+# budget adjustment, and the row's name. 财政拨款 (当年财政拨款) and 其他资金 have a 年初预算数 from the imported
+# table; 上年结转 has none until an adjustment brings some.
+FUND_SOURCES: dict[str, str] = {"fiscal": "财政拨款", "other": "其他资金", "carryover": "上年结转"}
 # Where a report came from.
 CHANNELS: tuple[str, ...] = ("portal", "upload", "api", "cli", "demo")
 
