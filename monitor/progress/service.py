@@ -420,7 +420,8 @@ def record_spending(session: Session, user: User, entries: Sequence[SpendingEntr
         assert amount is not None and as_of is not None  # both required: a batch missing one was refused above
         row = Spending(project_id=stored_id(project.id), revision=(old.revision + 1) if old else 1,
                        supersedes_id=old.id if old else None, amount=amount, as_of=as_of, user_id=user.id,
-                       **dict(zip(FUND_SOURCES, parts or (None, None, None), strict=True)),
+                       fiscal=parts[0] if parts else None, other=parts[1] if parts else None,
+                       carryover=parts[2] if parts else None,
                        channel=channel, note=note or default_note, created_at=moment)
         session.add(row)
         session.flush()

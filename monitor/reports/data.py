@@ -259,11 +259,11 @@ def _load_indicators(session: Session, projects: dict[int, ProjectData], ids: Sc
 
 
 def _load_spending(session: Session, projects: dict[int, ProjectData], ids: ScalarSelect[int | None]) -> None:
-    query = (select(col(Spending.project_id), col(Spending.as_of), col(Spending.amount), col(Spending.fiscal),
-                    col(Spending.other), col(Spending.carryover))
+    query = (sa_select(col(Spending.project_id), col(Spending.as_of), col(Spending.amount), col(Spending.fiscal),
+                       col(Spending.other), col(Spending.carryover))
              .where(col(Spending.project_id).in_(ids), not_superseded(Spending))
              .order_by(col(Spending.project_id), col(Spending.as_of), col(Spending.id)))
-    for project_id, as_of, amount, *parts in session.exec(query).all():
+    for project_id, as_of, amount, *parts in session.execute(query).all():
         project = projects[project_id]
         project.spending.append((as_of, Decimal(amount)))
         split = dict(zip(FUND_SOURCES, parts, strict=True))
