@@ -97,12 +97,15 @@ def record_adjustment(session: Session, user: User, entry: AdjustmentEntry, *, c
 
 def _negative(project: Project, kept: Sequence[BudgetAdjustment], amount: Decimal, on: date,
               source: str) -> list[Problem]:
-    """A budget below 0 on some day, with the new adjustment: for the project, or for the source adjusted."""
+    """A budget below 0 on some day, with the new adjustment: for the project, or for the source adjusted where
+    its own budget is known (上年结转 always is: it has only what adjustments gave it)."""
     moves = [(r.effective_on, r.amount, r.source) for r in kept] + [(on, amount, source)]
     initial = initial_budgets(project)
+    known = initial[source] is not None or source == "carryover"
     for day in sorted({d for d, _a, _s in moves}):
         total = budget_in_force(project.annual_funds, [(d, a) for d, a, _s in moves], day)
-        part = budget_in_force(initial[source], [(d, a) for d, a, s in moves if s == source], day)
+        part = (budget_in_force(initial[source], [(d, a) for d, a, s in moves if s == source], day)
+                if known else None)
         if (total is not None and total < 0) or (part is not None and part < 0):
             shown = total if total is not None and total < 0 else part
             return [Problem("amount", f"调整后{day.isoformat()}起预算为 {shown} 元，不能为负数 "
