@@ -400,5 +400,5 @@ def test_an_adjustment_is_refused_whole_when_a_field_is_wrong(engine, world):
         entry = read_adjustment(world.hr_project, amount="-2000000", effective_on="2024-07-01", reason="压减")
         record_adjustment(s, _user(s, "admin"), entry, channel="cli", today=date(2024, 7, 31))
     (problem,) = caught.value.problems
-    assert problem.field == "amount" and "不能为负数" in problem.message
+    assert (problem.field, problem.to_json()["label"]) == ("amount", "调整金额") and "不能为负数" in problem.message
     assert _nothing_adjusted(engine)

@@ -31,19 +31,35 @@ from rules.terms import FUND_SOURCES
 ADJUSTMENT_FIELDS = ("id", "project_id", "revision", "supersedes_id", "amount", "source", "effective_on", "reason",
                      "channel")
 MAX_AMOUNT = Decimal("1e16")
+ADJUSTMENT_AMOUNT = "调整金额"
 
 
 def _problems(entry: AdjustmentEntry, year: int, today: date) -> list[Problem]:
     problems = [Problem(name, message) for name, messages in entry.unreadable.items() for message in messages]
-    unread = set(entry.unreadable)
-    if entry.amount is None and "amount" not in unread:
+    problems += _amount_problems(entry)
+    return _labelled(problems + _other_problems(entry, year, today))
+
+
+def _labelled(problems: list[Problem]) -> list[Problem]:
+    """The amount of an adjustment is a 调整金额, not the 执行数 the shared labels call `amount`."""
+    return [Problem(p.field, p.message, p.index, ADJUSTMENT_AMOUNT) if p.field == "amount" else p for p in problems]
+
+
+def _amount_problems(entry: AdjustmentEntry) -> list[Problem]:
+    problems: list[Problem] = []
+    if entry.amount is None and "amount" not in entry.unreadable:
         problems.append(Problem("amount", "请填写调整金额（元，调减为负数）(amount is required; a cut is negative)"))
     elif entry.amount is not None:
         if entry.amount != entry.amount.quantize(Decimal("0.01")):
             problems.append(Problem("amount", f"{entry.amount} 最多两位小数（元）(at most 2 decimals)"))
         elif abs(entry.amount) >= MAX_AMOUNT:
             problems.append(Problem("amount", f"{entry.amount} 过大 (too large)"))
-    if entry.effective_on is None and "effective_on" not in unread:
+    return problems
+
+
+def _other_problems(entry: AdjustmentEntry, year: int, today: date) -> list[Problem]:
+    problems: list[Problem] = []
+    if entry.effective_on is None and "effective_on" not in entry.unreadable:
         problems.append(Problem("effective_on", "请填写调整日期 (the date the adjustment takes effect is required)"))
     elif entry.effective_on is not None:
         checked_day(entry.effective_on, "effective_on", year, today, problems)
@@ -78,7 +94,7 @@ def record_adjustment(session: Session, user: User, entry: AdjustmentEntry, *, c
     if not problems:
         assert entry.amount is not None and entry.effective_on is not None  # checked above
         kept = [r for r in rows if r is not old]
-        problems += _negative(project, kept, entry.amount, entry.effective_on, source)
+        problems += _labelled(_negative(project, kept, entry.amount, entry.effective_on, source))
     if problems:
         raise ValidationFailed(problems)
     assert entry.amount is not None and entry.effective_on is not None

@@ -38,14 +38,18 @@ class Problem:
     field: str
     message: str
     index: int | None = None  # position in a batch
+    label: str | None = None  # the field's name where FIELD_LABELS' would mislead (a budget adjustment's amount)
 
     def __str__(self) -> str:
         where = f"第 {self.index + 1} 条 " if self.index is not None else ""
-        return f"{where}{self.field}（{FIELD_LABELS.get(self.field, self.field)}）：{self.message}"
+        return f"{where}{self.field}（{self.shown_label}）：{self.message}"
+
+    @property
+    def shown_label(self) -> str:
+        return self.label or FIELD_LABELS.get(self.field, self.field)
 
     def to_json(self) -> dict:
-        return {"index": self.index, "field": self.field, "label": FIELD_LABELS.get(self.field, self.field),
-                "problem": self.message}
+        return {"index": self.index, "field": self.field, "label": self.shown_label, "problem": self.message}
 
 
 class ValidationFailed(ValueError):
