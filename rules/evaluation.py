@@ -12,6 +12,9 @@ Input frames (extra columns are ignored):
 - reports:     indicator_id, value, as_of, occurrence_due, completed_on, grade, forecast — EFFECTIVE rows
                only (the caller drops superseded ones); `as_of` is the date the fact refers to
 - spending:    project_id, amount, as_of — effective rows only
+- adjustments: optional; project_id, amount (signed float 元), effective_on — the budget adjustments in force;
+               the budget the spending is measured against is annual_funds (年初预算数) plus those dated on or
+               before the as-of date (`rules.budget`)
 
 Output of `evaluate_indicators` (one row per indicator, or per occurrence of a time-bound one):
 indicator_id, project_id, occurrence ("" or the due date in ISO form), light, status, expected, actual,
@@ -110,11 +113,13 @@ def evaluate(
     spending: pd.DataFrame,
     as_of: date,
     settings: EvaluationSettings = EvaluationSettings(),
+    adjustments: pd.DataFrame | None = None,
 ) -> Evaluation:
     """Indicator states and project states (双监控) for one set of projects at `as_of`."""
     states = evaluate_indicators(projects=projects, indicators=indicators, occurrences=occurrences,
                                  reports=reports, as_of=as_of, settings=settings)
-    return Evaluation(states, project_states(projects, states, spending, as_of=as_of, settings=settings))
+    return Evaluation(states, project_states(projects, states, spending, as_of=as_of, settings=settings,
+                                             adjustments=adjustments))
 
 
 def evaluate_indicators(

@@ -5,7 +5,8 @@ should have (`no_report`, `needs_grade`, `unparsed`) ranks between yellow and gr
 missing report is never shown green, while a real red or yellow still wins. `not_due` indicators do not take
 part: nothing is expected of them yet. A project with nothing to judge is grey.
 
-Budget execution: spent (the latest effective 执行数 on or before the as-of date) ÷ annual funds = 执行率;
+Budget execution: spent (the latest effective 执行数 on or before the as-of date) ÷ the budget in force at the
+as-of date (年初预算数 plus the adjustments dated by then, `rules.budget`: 全年预算数) = 执行率;
 ÷ 序时进度 at the spending's date = the ratio that sets the light (below 60% red, below 80% yellow, else
 green; decided exactly at the thresholds, so exactly 60% is yellow: see `rules.exact`). A zero or missing
 budget gives 执行率 0 and a grey light ("nothing to execute"), never a division error; no spending reported, or
@@ -19,6 +20,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from rules.budget import budgets_in_force
 from rules.exact import sign
 from rules.formatting import fmt_day, fmt_number, fmt_percent
 from rules.terms import LIGHT_SHORT_NAMES, LIGHTS, LIGHTS_BY_SEVERITY, SEVERITY, EvaluationSettings
@@ -50,13 +52,15 @@ def project_states(
     *,
     as_of: date,
     settings: EvaluationSettings = EvaluationSettings(),
+    adjustments: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     if projects.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in PROJECT_COLUMNS})
     s = settings
     today = np.datetime64(as_of, "D")
     periods = active_periods(projects)
-    df = projects[["project_id", "annual_funds"]].merge(periods, on="project_id", how="left")
+    budgets = projects[["project_id"]].assign(annual_funds=budgets_in_force(projects, adjustments, as_of))
+    df = budgets.merge(periods, on="project_id", how="left")
     lights = project_lights(states) if len(states) else pd.DataFrame(columns=["project_id", "light", *LIGHTS])
     df = df.merge(lights, on="project_id", how="left")
     for light in LIGHTS:
@@ -106,7 +110,7 @@ def project_states(
         idx = np.flatnonzero(rule == group)
         d = fmt_day(day[idx])
         if group == 0:
-            text = pd.Series("年度资金为0，执行率按0计", index=range(len(idx)))
+            text = pd.Series("全年预算为0，执行率按0计", index=range(len(idx)))
         elif group == 1:
             text = pd.Series("截至" + fmt_day(np.full(1, today)).iloc[0] + "未填报资金执行数", index=range(len(idx)))
         elif group == 2:
@@ -116,7 +120,7 @@ def project_states(
         else:
             text = ("截至" + d + "支出" + spent_text.iloc[idx].reset_index(drop=True) + "，执行率"
                     + fmt_percent(rate[idx]) + "，为序时进度的" + fmt_percent(ratio[idx])
-                    + "（年度资金" + funds_text.iloc[idx].reset_index(drop=True) + "）")
+                    + "（全年预算" + funds_text.iloc[idx].reset_index(drop=True) + "）")
         budget[idx] = np.asarray(text, dtype=object)
     counts = pd.Series("", index=df.index, dtype=object)
     for light in LIGHTS:

@@ -83,6 +83,11 @@ SCORE_GRADES: tuple[str, ...] = ("优", "良", "中", "差")
 # "ratio" p × t ÷ a for a cap and p × smaller ÷ larger for "=", "all_or_nothing" 0 unless met.
 CAP_FORMULAS: tuple[str, ...] = ("deduct", "ratio")
 EXACT_FORMULAS: tuple[str, ...] = ("deduct", "ratio", "all_or_nothing")
+
+# Where a project's money comes from, as the tables' 资金 rows split it: the key stored with a spending figure or a
+# budget adjustment, and the row's name. 财政拨款 (当年财政拨款) and 其他资金 have a 年初预算数 from the imported
+# table; 上年结转 has none until an adjustment brings some.
+FUND_SOURCES: dict[str, str] = {"fiscal": "财政拨款", "other": "其他资金", "carryover": "上年结转"}
 # Where a report came from.
 CHANNELS: tuple[str, ...] = ("portal", "upload", "api", "cli", "demo")
 CHANNEL_NAMES: dict[str, str] = {"portal": "门户", "upload": "上传", "api": "接口", "cli": "命令行", "demo": "演示"}

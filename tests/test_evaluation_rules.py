@@ -189,7 +189,7 @@ def test_budget_execution_light_and_reason():
     assert got["budget_light"] == "yellow"  # 30% spent at 6/12 of the year: 60% of 序时进度
     assert got["execution_rate"] == pytest.approx(30)
     assert got["execution_ratio"] == pytest.approx(60)
-    assert got["reason"].endswith("截至6月30日支出390万元，执行率30%，为序时进度的60%（年度资金1300万元）")
+    assert got["reason"].endswith("截至6月30日支出390万元，执行率30%，为序时进度的60%（全年预算1300万元）")
     assert project(date(2024, 7, 31), "gr")["budget_light"] == "green"
     missing = project(date(2024, 6, 30), "da")
     assert (missing["budget_light"], np.isnan(missing["spent"])) == ("grey", True)
@@ -202,7 +202,7 @@ def test_zero_budget_gives_zero_not_an_error():
     projects = evaluate(**f, as_of=date(2024, 6, 30)).projects.set_index("project_id")
     row = projects.loc[PROJECT_ID["jy"]]
     assert (row["execution_rate"], row["execution_ratio"], row["budget_light"]) == (0.0, 0.0, "grey")
-    assert row["reason"].endswith("年度资金为0，执行率按0计")
+    assert row["reason"].endswith("全年预算为0，执行率按0计")
 
 
 def test_project_light_is_the_worst_indicator_and_missing_data_is_never_green():

@@ -164,8 +164,9 @@ def test_excel_monitoring_table_holds_numbers_and_chinese(session):
     assert ws["B4"].value == "144-晋城市人力资源和社会保障局"
     # funds in 万元 as numbers: 78 300 元 budget, 39 150 元 spent by 31 July = 50 %
     assert ws["D6"].value == pytest.approx(7.83) and ws["D6"].number_format == "#,##0.00"
-    assert ws["E6"].value == pytest.approx(3.915, abs=0.006)
-    assert ws["F6"].value == pytest.approx(0.5) and ws["F6"].number_format == "0.00%"
+    assert ws["E6"].value == pytest.approx(7.83)  # 全年预算数: never adjusted, so the 年初预算数
+    assert ws["F6"].value == pytest.approx(3.915, abs=0.006)
+    assert ws["G6"].value == pytest.approx(0.5) and ws["G6"].number_format == "0.00%"
     assert "A5:A8" in {str(r) for r in ws.merged_cells.ranges}
     rows = {ws.cell(r, 3).value: [ws.cell(r, c).value for c in range(1, 14)] for r in range(13, ws.max_row + 1)}
     pay = rows["资金足额支付率"]

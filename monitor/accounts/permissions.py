@@ -98,3 +98,10 @@ def indicator_for(session: Session, user: User, indicator_id: int) -> tuple[Indi
 def require_writer(user: User) -> None:
     if not can_write(user):
         raise NotAllowed("当前账号只读，不能填报 (this account is read-only)")
+
+
+def require_bureau_writer(user: User) -> None:
+    """The finance bureau's own decisions (a budget adjustment): its admins make them, no department does, not even
+    for itself, and the bureau's auditors only read."""
+    if not (is_bureau(user) and can_write(user)):
+        raise NotAllowed("只有财政局管理员可以调整预算 (only the finance bureau's admins may adjust a budget)")

@@ -43,6 +43,10 @@ def _register() -> None:
 
     app.command("report-progress")(progress_cli.report_progress_command)
 
+    from monitor.cli import budget as budget_cli
+
+    app.add_typer(budget_cli.app, name="budget")
+
     from monitor.cli import users as users_cli
 
     app.add_typer(users_cli.app, name="users")

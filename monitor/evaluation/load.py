@@ -33,6 +33,7 @@ class Chunk:
     occurrences: pd.DataFrame
     reports: pd.DataFrame
     spending: pd.DataFrame
+    adjustments: pd.DataFrame
 
 
 def project_chunks(engine: Engine, size: int, *, department_id: int | None = None) -> Iterator[tuple[int, int]]:
@@ -114,8 +115,9 @@ def _local_days(series: pd.Series) -> pd.Series:
 
 
 def read_rows(conn: Connection, lo: int, hi: int, *, halves: Sequence[str], department_id: int | None = None,
-              ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The raw rows of one chunk, as the database gives them (the benchmark's read-only baseline)."""
+              ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The raw rows of one chunk, as the database gives them (the benchmark's read-only baseline): projects,
+    indicators, reports, spending and budget adjustments."""
     params = {"lo": lo, "hi": hi, "dept": department_id}
     dept = " AND p.department_id = :dept" if department_id is not None else ""
     halves_sql = ", ".join(f"'{h}'" for h in halves if h.isalnum())
@@ -149,12 +151,18 @@ def read_rows(conn: Connection, lo: int, hi: int, *, halves: Sequence[str], depa
                CAST(s.as_of AS TEXT) AS as_of
         FROM spending s JOIN project p ON p.id = s.project_id
         WHERE s.project_id BETWEEN :lo AND :hi{dept}""", params, "iiffo")
-    return projects, indicators, reports, spending
+    adjustments = query_frame(conn, f"""
+        SELECT a.id, a.project_id, a.supersedes_id, CAST(a.amount AS DOUBLE PRECISION) AS amount,
+               CAST(a.effective_on AS TEXT) AS effective_on
+        FROM budgetadjustment a JOIN project p ON p.id = a.project_id
+        WHERE a.project_id BETWEEN :lo AND :hi{dept}""", params, "iiffo")
+    return projects, indicators, reports, spending, adjustments
 
 
 def load_chunk(conn: Connection, lo: int, hi: int, *, halves: Sequence[str] = ("annual",),
                department_id: int | None = None) -> Chunk:
-    projects, indicators, reports, spending = read_rows(conn, lo, hi, halves=halves, department_id=department_id)
+    projects, indicators, reports, spending, adjustments = read_rows(conn, lo, hi, halves=halves,
+                                                                     department_id=department_id)
     projects["plan_start"] = _local_days(projects["plan_start"])
     projects["plan_end"] = _local_days(projects["plan_end"])
     reports = in_force_frame(reports)
@@ -165,9 +173,11 @@ def load_chunk(conn: Connection, lo: int, hi: int, *, halves: Sequence[str] = ("
         created_on=_local_days(reports["created_at"]),
     ).drop(columns=["created_at", "supersedes_id"])
     spending = in_force_frame(spending).assign(as_of=lambda f: _days(f["as_of"])).drop(columns=["supersedes_id"])
+    adjustments = (in_force_frame(adjustments).assign(effective_on=lambda f: _days(f["effective_on"]))
+                   .drop(columns=["supersedes_id"]))
     occurrences = _occurrences(indicators)
     indicators = indicators.assign(target_upper=_upper_bounds(indicators)).drop(columns=["target_json"])
-    return Chunk(projects, indicators, occurrences, reports, spending)
+    return Chunk(projects, indicators, occurrences, reports, spending, adjustments)
 
 
 def _upper_bounds(indicators: pd.DataFrame) -> np.ndarray:

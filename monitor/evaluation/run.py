@@ -110,7 +110,7 @@ def _evaluate(engine: Engine, settings: Config, as_of: date, dept_id: int | None
                 chunk = load_chunk(conn, lo, hi, halves=config.halves, department_id=dept_id)
                 result = evaluate(projects=chunk.projects, indicators=chunk.indicators,
                                   occurrences=chunk.occurrences, reports=chunk.reports, spending=chunk.spending,
-                                  as_of=as_of, settings=config)
+                                  adjustments=chunk.adjustments, as_of=as_of, settings=config)
                 if run_id is not None:  # storing
                     previous = previous_states(conn, lo, hi, dept_id)
                     counts = write_states(conn, result.indicators, previous, result.projects, as_of=as_of,

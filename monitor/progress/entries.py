@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
 from monitor.progress import parsing
-from rules.terms import DEVIATION_CAUSES
+from rules.terms import DEVIATION_CAUSES, FUND_SOURCES
 
 MAX_TEXT = 2000
 NO_SUCH_INDICATOR = "指标 {} 不存在或不属于本部门 (no such indicator in your departments)"
@@ -62,14 +62,22 @@ class ReportEntry:
 
 @dataclass(frozen=True)
 class SpendingEntry:
-    """A project's spending to date in 元 as of a date. `project_id` is None only when it could not be read."""
+    """A project's spending to date in 元 as of a date. `project_id` is None only when it could not be read.
+
+    `amount` is the total; `fiscal`, `other` and `carryover` its parts by source (`rules.terms.FUND_SOURCES`),
+    any of them, or none when only the total is known. Given parts without a total make the total."""
 
     project_id: int | None
     amount: Decimal | None = None
     as_of: date | None = None
     note: str | None = None
     supersedes_id: int | None = None
+    fiscal: Decimal | None = None
+    other: Decimal | None = None
+    carryover: Decimal | None = None
     unreadable: Unreadable = field(default_factory=dict)
+
+    SOURCE_FIELDS: ClassVar[tuple[str, ...]] = tuple(FUND_SOURCES)
 
     def given(self, name: str) -> bool:
         return getattr(self, name) is not None or name in self.unreadable
@@ -106,8 +114,9 @@ def read_report(indicator_id: Any, *, value: Any = None, as_of: Any = None, occu
 
 
 def read_spending(project_id: Any, amount: Any = None, as_of: Any = None, note: Any = None,
-                  supersedes_id: Any = None) -> SpendingEntry:
-    """Spending from what was typed (the amount in 元)."""
+                  supersedes_id: Any = None, *, fiscal: Any = None, other: Any = None,
+                  carryover: Any = None) -> SpendingEntry:
+    """Spending from what was typed (the amounts in 元; the parts by source optional)."""
     unreadable: Unreadable = {}
     return SpendingEntry(
         project_id=_read_id(project_id, "project_id", NO_SUCH_PROJECT, unreadable),
@@ -115,6 +124,9 @@ def read_spending(project_id: Any, amount: Any = None, as_of: Any = None, note: 
         as_of=_read("as_of", as_of, parsing.day, unreadable),
         note=_read("note", note, parsing.text, unreadable),
         supersedes_id=_read("supersedes_id", supersedes_id, _record_id, unreadable),
+        fiscal=_read("fiscal", fiscal, parsing.number, unreadable),
+        other=_read("other", other, parsing.number, unreadable),
+        carryover=_read("carryover", carryover, parsing.number, unreadable),
         unreadable=unreadable)
 
 
@@ -165,3 +177,40 @@ def _read_causes(raw: Mapping[str, Any] | None, unreadable: Unreadable) -> dict[
     if unknown:
         unreadable["deviation_causes"] = tuple(unknown)
     return causes or None
+
+
+@dataclass(frozen=True)
+class AdjustmentEntry:
+    """One budget adjustment (the finance bureau's: `monitor.progress.budget`) as a channel read it."""
+
+    project_id: int | None
+    amount: Decimal | None = None
+    effective_on: date | None = None
+    reason: str | None = None
+    source: str | None = None
+    supersedes_id: int | None = None
+    unreadable: Unreadable = field(default_factory=dict)
+
+
+def _source(raw: Any) -> str:
+    """A fund source by its key (fiscal) or its name (财政拨款)."""
+    text = str(raw).strip()
+    names = {name: key for key, name in FUND_SOURCES.items()}
+    if text in FUND_SOURCES:
+        return text
+    if text in names:
+        return names[text]
+    raise ValueError(f"“{text[:20]}”不是资金来源，应为：{' / '.join(FUND_SOURCES.values())} (unknown fund source)")
+
+
+def read_adjustment(project_id: Any, *, amount: Any = None, effective_on: Any = None, reason: Any = None,
+                    source: Any = None, supersedes_id: Any = None) -> AdjustmentEntry:
+    """An adjustment from what was typed (form text, CLI options or JSON values)."""
+    unreadable: Unreadable = {}
+    return AdjustmentEntry(
+        project_id=_read_id(project_id, "project_id", NO_SUCH_PROJECT, unreadable),
+        amount=_read("amount", amount, parsing.number, unreadable),
+        effective_on=_read("effective_on", effective_on, parsing.day, unreadable),
+        reason=parsing.text(reason), source=_read("source", source, _source, unreadable),
+        supersedes_id=_read("supersedes_id", supersedes_id, _record_id, unreadable),
+        unreadable=unreadable)

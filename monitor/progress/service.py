@@ -44,12 +44,13 @@ from monitor.store.models import BudgetYear, Indicator, Project, Report, Spendin
 from monitor.store.rows import stored_id, table_of
 from monitor.store.types import now
 from rules.calendar import closed_year_end
-from rules.terms import MEASURED_KINDS, SCHEDULED_KINDS
+from rules.terms import FUND_SOURCES, MEASURED_KINDS, SCHEDULED_KINDS
 
 REPORT_FIELDS = ("id", "indicator_id", "revision", "supersedes_id", "value", "as_of", "occurrence_due",
                  "completed_on", "grade", "explanation", "forecast", "forecast_text", "deviation_causes",
                  "likelihood", "channel", "note")
-SPENDING_FIELDS = ("id", "project_id", "revision", "supersedes_id", "amount", "as_of", "channel", "note")
+SPENDING_FIELDS = ("id", "project_id", "revision", "supersedes_id", "amount", "fiscal", "other", "carryover", "as_of",
+                   "channel", "note")
 
 @dataclass
 class RecordResult:
@@ -341,13 +342,37 @@ def spending_history(session: Session, project_id: int) -> list[Spending]:
                              .order_by(col(Spending.id).desc())).all())
 
 
-def _check_amount(amount: Decimal, problems: list[Problem], index: int) -> None:
+def _check_amount(amount: Decimal, problems: list[Problem], index: int, name: str = "amount") -> None:
     if amount < 0:
-        problems.append(Problem("amount", f"{amount} 为负数 (must not be negative)", index))
+        problems.append(Problem(name, f"{amount} 为负数 (must not be negative)", index))
     elif amount != amount.quantize(Decimal("0.01")):
-        problems.append(Problem("amount", f"{amount} 最多两位小数（元）(at most 2 decimals)", index))
+        problems.append(Problem(name, f"{amount} 最多两位小数（元）(at most 2 decimals)", index))
     elif amount >= Decimal("1e16"):
-        problems.append(Problem("amount", f"{amount} 过大 (too large)", index))
+        problems.append(Problem(name, f"{amount} 过大 (too large)", index))
+
+
+Parts = tuple[Decimal, Decimal, Decimal] | None  # 财政拨款, 其他资金, 上年结转 (FUND_SOURCES' order); None: total only
+
+
+def _spending_parts(entry: SpendingEntry, problems: list[Problem], index: int) -> Parts:
+    """The split by source when any part was given (a part left blank is 0), each checked like an amount."""
+    if not any(entry.given(name) for name in FUND_SOURCES):
+        return None
+    parts = []
+    for name in FUND_SOURCES:
+        value = getattr(entry, name)
+        if value is not None:
+            _check_amount(value, problems, index, name)
+        else:
+            add_unreadable(entry, name, problems, index)
+        parts.append(value or Decimal(0))
+    return parts[0], parts[1], parts[2]
+
+
+def _parts_of(row: Spending) -> Parts:
+    if row.fiscal is None and row.other is None and row.carryover is None:
+        return None
+    return (row.fiscal or Decimal(0), row.other or Decimal(0), row.carryover or Decimal(0))
 
 
 def spending_notices(session: Session, entries: Sequence[SpendingEntry], today: date) -> list[Problem]:
@@ -370,9 +395,9 @@ def record_spending(session: Session, user: User, entries: Sequence[SpendingEntr
     permissions.require_writer(user)
     visible = permissions.visible_department_ids(session, user)
     problems: list[Problem] = []
-    cleaned: list[tuple[Project, Decimal | None, date | None, str | None, int | None]] = []
+    cleaned: list[tuple[Project, Decimal | None, date | None, str | None, int | None, Parts]] = []
     late: dict[int, str | None] = {}
-    first_amount: dict[tuple[int, date], Decimal] = {}
+    first_amount: dict[tuple[int, date], tuple[Decimal, Parts]] = {}
     projects = {p.id: p for p in session.exec(select(Project).where(
         col(Project.id).in_([e.project_id for e in entries if e.project_id is not None]))).all()}
     years = _years(session, projects.values())
@@ -384,12 +409,17 @@ def record_spending(session: Session, user: User, entries: Sequence[SpendingEntr
             continue
         year = years[project.budget_year_id]
         amount, as_of = entry.amount, entry.as_of or year_end_as_of(entry, None, year, today)
-        if not entry.given("amount"):
+        parts = _spending_parts(entry, problems, index)
+        if not entry.given("amount") and parts is None:
             problems.append(Problem("amount", "请填写执行数（元）(amount is required)", index))
         elif amount is not None:
             _check_amount(amount, problems, index)
-        else:
-            add_unreadable(entry, "amount", problems, index)
+            if parts is not None and amount != sum(parts, Decimal(0)):
+                problems.append(Problem("amount", f"执行数 {amount} 不等于按来源填报之和 {sum(parts, Decimal(0))}"
+                                                  f"（{'＋'.join(FUND_SOURCES.values())}）"
+                                                  "(the total must equal the sum of its sources)", index))
+        elif not add_unreadable(entry, "amount", problems, index) and parts is not None:
+            amount = sum(parts, Decimal(0))
         if as_of is None and not entry.given("as_of"):
             problems.append(Problem("as_of", "请填写截至日期 (as-of date is required)", index))
         elif not add_unreadable(entry, "as_of", problems, index):
@@ -398,10 +428,11 @@ def record_spending(session: Session, user: User, entries: Sequence[SpendingEntr
         add_unreadable(entry, "supersedes_id", problems, index)
         supersedes = entry.supersedes_id
         if supersedes is None and amount is not None and as_of is not None:
-            if first_amount.setdefault((stored_id(project.id), as_of), amount) != amount:
+            if first_amount.setdefault((stored_id(project.id), as_of), (amount, parts)) != (amount, parts):
                 problems.append(Problem("as_of", "本批另有一条同一项目、同一截至日期的不同执行数，请只保留一条 "
                                                  "(conflicts with another entry of this batch)", index))
-        cleaned.append((project, amount, as_of, checked_text(entry.note, "note", problems, index), supersedes))
+        cleaned.append((project, amount, as_of, checked_text(entry.note, "note", problems, index), supersedes,
+                        parts))
         late[len(cleaned) - 1] = late_note(year, today)
     if problems:
         raise ValidationFailed(problems)
@@ -410,7 +441,7 @@ def record_spending(session: Session, user: User, entries: Sequence[SpendingEntr
     stored: list[Spending] = []
     unchanged: list[int] = []
     moment = now()
-    for index, (project, amount, as_of, note, supersedes) in enumerate(cleaned):
+    for index, (project, amount, as_of, note, supersedes, parts) in enumerate(cleaned):
         rows = effective[stored_id(project.id)]
         if supersedes is not None:
             old = next((r for r in rows if r.id == supersedes), None)
@@ -418,16 +449,18 @@ def record_spending(session: Session, user: User, entries: Sequence[SpendingEntr
                 raise ValidationFailed([Problem("supersedes_id",
                                                 f"记录 {supersedes} 不存在或已被更正 (not correctable)", index)])
         else:
-            if any(r.amount == amount and r.as_of == as_of for r in rows):
+            if any(r.amount == amount and r.as_of == as_of and _parts_of(r) == parts for r in rows):
                 unchanged.append(index)
                 continue
             old = next((r for r in rows if r.as_of == as_of), None)
-        if old is not None and old.amount == amount and old.as_of == as_of:
+        if old is not None and old.amount == amount and old.as_of == as_of and _parts_of(old) == parts:
             unchanged.append(index)
             continue
         assert amount is not None and as_of is not None  # both required: a batch missing one was refused above
         row = Spending(project_id=stored_id(project.id), revision=(old.revision + 1) if old else 1,
                        supersedes_id=old.id if old else None, amount=amount, as_of=as_of, user_id=user.id,
+                       fiscal=parts[0] if parts else None, other=parts[1] if parts else None,
+                       carryover=parts[2] if parts else None,
                        channel=channel, note=note or default_note, created_at=moment)
         session.add(row)
         session.flush()

@@ -25,14 +25,15 @@ from monitor.progress.entries import MAX_TEXT, ReportEntry, SpendingEntry
 from monitor.store.models import Indicator, Project
 from rules.calendar import closed_year_end
 from rules.targets import Target
-from rules.terms import GRADES, MEASURED_KINDS, SCHEDULED_KINDS
+from rules.terms import FUND_SOURCES, GRADES, MEASURED_KINDS, SCHEDULED_KINDS
 
 FIELD_LABELS = {
     "indicator_id": "指标编号", "value": "数值", "as_of": "截至日期", "occurrence_due": "完成期次",
     "completed_on": "完成日期", "grade": "评价等级", "explanation": "情况说明", "forecast": "全年预计完成情况",
     "deviation_causes": "偏差原因", "likelihood": "完成目标可能性", "note": "备注", "supersedes_id": "更正的记录",
     "project_id": "项目编号", "amount": "执行数", "kind": "类型",
-}
+    "effective_on": "调整日期", "reason": "调整原因", "source": "资金来源",
+} | {name: f"其中：{label}" for name, label in FUND_SOURCES.items()}
 KIND_LABELS = {"quantity": "数量", "percent": "百分比", "deadline": "截止", "recurring": "周期", "window": "时段",
                "qualitative": "定性", "unparsed": "未能识别"}
 MAX_VALUE = Decimal("1e15")
@@ -58,14 +59,18 @@ class Problem:
     field: str
     message: str
     index: int | None = None  # position in a batch
+    label: str | None = None  # the field's name where FIELD_LABELS' would mislead (a budget adjustment's amount)
 
     def __str__(self) -> str:
         where = f"第 {self.index + 1} 条 " if self.index is not None else ""
-        return f"{where}{self.field}（{FIELD_LABELS.get(self.field, self.field)}）：{self.message}"
+        return f"{where}{self.field}（{self.shown_label}）：{self.message}"
+
+    @property
+    def shown_label(self) -> str:
+        return self.label or FIELD_LABELS.get(self.field, self.field)
 
     def to_json(self) -> dict:
-        return {"index": self.index, "field": self.field, "label": FIELD_LABELS.get(self.field, self.field),
-                "problem": self.message}
+        return {"index": self.index, "field": self.field, "label": self.shown_label, "problem": self.message}
 
 
 class ValidationFailed(ValueError):

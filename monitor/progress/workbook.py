@@ -32,7 +32,8 @@ from monitor.spreadsheets.limits import Limits, too_big, too_long, too_many_rows
 from monitor.store import facts
 from monitor.store.models import Department, Indicator, Project, Report, Spending, User
 from monitor.store.rows import stored_id
-from rules.terms import DEVIATION_CAUSES, GRADES, LIKELIHOODS
+from rules.budget import budget_in_force
+from rules.terms import DEVIATION_CAUSES, FUND_SOURCES, GRADES, LIKELIHOODS
 
 DEFAULT_LIMITS = Limits()
 
@@ -47,15 +48,17 @@ REPORT_INPUTS = [("数值", "value"), ("截至日期", "as_of"), ("完成期次"
                  ("评价等级", "grade"), ("情况说明", "explanation"), ("全年预计完成情况", "forecast")] + [
                  (f"偏差原因-{c}", f"cause:{c}") for c in DEVIATION_CAUSES] + [
                  ("完成目标可能性", "likelihood"), ("备注", "note")]
-SPENDING_CONTEXT = ["项目编号", "项目名称", "年度预算(元)", "最近执行数(元)"]
-SPENDING_INPUTS = [("执行数(元)", "amount"), ("截至日期", "as_of"), ("备注", "note")]
+SPENDING_CONTEXT = ["项目编号", "项目名称", "全年预算数(元)", "最近执行数(元)"]
+# the total, then (optional) its parts by source: a row may give the total alone, as before
+SPENDING_INPUTS = [("执行数(元)", "amount")] + [(f"其中：{name}(元)", key) for key, name in FUND_SOURCES.items()] + [
+                   ("截至日期", "as_of"), ("备注", "note")]
 FIELD_HEADERS = {f: h for h, f in REPORT_INPUTS} | {"indicator_id": "指标编号", "deviation_causes": "偏差原因-其他"}
-SPENDING_HEADERS = {"project_id": "项目编号", "amount": "执行数(元)", "as_of": "截至日期", "note": "备注"}
+SPENDING_HEADERS = {"project_id": "项目编号"} | {f: h for h, f in SPENDING_INPUTS}
 FONT_NAME = "Noto Sans CJK SC"
 # column widths (Excel units): the report sheet is wider than A4 landscape and prints at about 75 %
 REPORT_WIDTHS = ([5, 5, 11, 6, 7, 11, 8, 8, 8, 9] + [7, 10.5, 10.5, 10.5, 8, 9, 8] + [6.5] * len(DEVIATION_CAUSES)
                  + [7, 9])
-SPENDING_WIDTHS = [6, 30, 14, 22, 14, 11, 20]
+SPENDING_WIDTHS = [6, 30, 14, 22, 14, 12, 12, 12, 11, 20]
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,7 @@ def department_rows(session: Session, department_ids: Iterable[int]) -> tuple[li
     infos = service.load_infos(session, ids)
     effective = facts.effective_reports(session, infos)
     spending = facts.effective_spending(session, by_id)
+    adjustments = facts.effective_adjustments(session, by_id)
     report_rows = []
     for info in sorted(infos.values(),
                        key=lambda i: (i.project.id, i.indicator.half, i.indicator.position, i.indicator.id)):
@@ -131,7 +135,9 @@ def department_rows(session: Session, department_ids: Iterable[int]) -> tuple[li
     spending_rows = []
     for p in projects:
         spent = service.latest_spending(spending.get(stored_id(p.id), []))
-        spending_rows.append([p.id, p.name, p.annual_funds,
+        moves = [(a.effective_on, a.amount) for a in adjustments[stored_id(p.id)]]
+        # no adjustment is dated after the day it was recorded, so all of them are in force by now
+        spending_rows.append([p.id, p.name, budget_in_force(p.annual_funds, moves, date.max),
                               f"{spent.amount}（截至 {spent.as_of.isoformat()}）" if spent else "未填报"])
     return report_rows, spending_rows
 

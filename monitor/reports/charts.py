@@ -129,11 +129,12 @@ def spending_curve(data: YearData, through_month: int = 12, curve: tuple[Decimal
                    family: str = "Noto Sans CJK SC") -> bytes:
     """The cumulative execution rate at each month end against 序时进度, for all projects in `data`."""
     font = cjk_font(family)
-    budget = sum((p.annual_funds or Decimal(0) for p in data.projects), Decimal(0))
     months = list(range(1, through_month + 1))
     rates = []
     for m in months:
         cutoff = cal.month_end(data.year, m)
+        # against the budget in force at each month end, as the lights measure it
+        budget = sum((p.budget_on(cutoff) or Decimal(0) for p in data.projects), Decimal(0))
         spent = sum((p.spent_until(cutoff) or Decimal(0) for p in data.projects), Decimal(0))
         rates.append(float(spent / budget * 100) if budget else 0.0)
     fig = _figure()

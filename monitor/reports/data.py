@@ -9,7 +9,6 @@ that year, so a result typed (or dated) in January of the next year is the year'
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,8 +17,10 @@ from sqlalchemy import ScalarSelect
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from monitor.progress.budget import initial_budgets
 from monitor.store.facts import not_superseded
 from monitor.store.models import (
+    BudgetAdjustment,
     BudgetYear,
     Department,
     Indicator,
@@ -31,8 +32,9 @@ from monitor.store.models import (
     Spending,
 )
 from monitor.store.rows import stored_id
+from rules.budget import budget_in_force
 from rules.targets import RANGE
-from rules.terms import worst_light
+from rules.terms import FUND_SOURCES, worst_light
 
 
 class ReportError(ValueError):
@@ -107,11 +109,13 @@ class ProjectData:
     department_code: str
     department_name: str
     implementing_unit: str | None
-    annual_funds: Decimal | None
-    fiscal_funds: Decimal | None
-    other_funds: Decimal | None
+    annual_funds: Decimal | None  # 年初预算数, as imported
+    initial_by_source: dict[str, Decimal | None]  # 年初预算数 per FUND_SOURCES key
     annual_goal: str | None
     spending: list[tuple[date, Decimal]] = field(default_factory=list)  # effective, by date
+    # the same rows' split by source (FUND_SOURCES key → 元), None for a row reported as a total only
+    spending_split: list[dict[str, Decimal] | None] = field(default_factory=list)
+    adjustments: list[tuple[date, Decimal, str]] = field(default_factory=list)  # in force: day, amount, source
     indicators: list[IndicatorData] = field(default_factory=list)
     light: str | None = None
     budget_light: str | None = None
@@ -126,17 +130,24 @@ class ProjectData:
         amounts = [amount for on, amount in self.spending if on <= cutoff]
         return amounts[-1] if amounts else None
 
+    def split_until(self, cutoff: date) -> dict[str, Decimal] | None:
+        """The split by source of the spending figure in force at `cutoff`, None when it gave only the total."""
+        splits = [split for (on, _amount), split in zip(self.spending, self.spending_split, strict=True)
+                  if on <= cutoff]
+        return splits[-1] if splits else None
+
+    def budget_on(self, cutoff: date, source: str | None = None) -> Decimal | None:
+        """全年预算数 at `cutoff` (the 年初预算数 plus the adjustments dated by then), of one source if given."""
+        initial = self.annual_funds if source is None else self.initial_by_source.get(source)
+        moves = [(on, amount) for on, amount, of in self.adjustments if source is None or of == source]
+        return budget_in_force(initial, moves, cutoff)
+
 
 @dataclass
 class YearData:
     year: int
     monitor_through_month: int | None
     projects: list[ProjectData]
-
-
-def _sum(*values: Decimal | None) -> Decimal | None:
-    present = [v for v in values if v is not None]
-    return sum(present, Decimal(0)) if present else None
 
 
 def _day(moment: datetime | None) -> date | None:
@@ -172,8 +183,7 @@ def load_year(
         stored_id(p): ProjectData(
             id=stored_id(p), name=p.name, department_id=stored_id(d), department_code=d.code, department_name=d.name,
             implementing_unit=p.implementing_unit, annual_funds=p.annual_funds,
-            fiscal_funds=_sum(p.annual_central, p.annual_provincial, p.annual_city_county),
-            other_funds=_sum(p.annual_self_raised, p.annual_other), annual_goal=p.annual_goal,
+            initial_by_source=initial_budgets(p), annual_goal=p.annual_goal,
             level_weights=p.level_weights(),
         )
         for p, d in rows
@@ -256,12 +266,20 @@ def _load_indicators(session: Session, projects: dict[int, ProjectData], ids: Sc
 
 def _load_spending(session: Session, projects: dict[int, ProjectData], ids: ScalarSelect[int | None],
                    year_end: date) -> None:
-    """Spending dated after the year end counts for the year end (as reports do)."""
-    query = (select(col(Spending.project_id), col(Spending.as_of), col(Spending.amount))
+    """Spending dated after the year end counts for the year end (as reports do); adjustments as they are dated."""
+    query = (sa_select(col(Spending.project_id), col(Spending.as_of), col(Spending.amount), col(Spending.fiscal),
+                       col(Spending.other), col(Spending.carryover))
              .where(col(Spending.project_id).in_(ids), not_superseded(Spending))
              .order_by(col(Spending.project_id), col(Spending.as_of), col(Spending.id)))
-    by_project: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
-    for project_id, as_of, amount in session.exec(query).all():
-        by_project[project_id].append((min(as_of, year_end), Decimal(amount)))
-    for project_id, rows in by_project.items():
-        projects[project_id].spending = rows
+    for project_id, as_of, amount, *parts in session.execute(query).all():
+        project = projects[project_id]
+        project.spending.append((min(as_of, year_end), Decimal(amount)))
+        split = dict(zip(FUND_SOURCES, parts, strict=True))
+        project.spending_split.append(None if all(v is None for v in parts)
+                                      else {k: Decimal(v or 0) for k, v in split.items()})
+    adjustments = (select(col(BudgetAdjustment.project_id), col(BudgetAdjustment.effective_on),
+                          col(BudgetAdjustment.amount), col(BudgetAdjustment.source))
+                   .where(col(BudgetAdjustment.project_id).in_(ids), not_superseded(BudgetAdjustment))
+                   .order_by(col(BudgetAdjustment.effective_on), col(BudgetAdjustment.id)))
+    for project_id, on, amount, source in session.exec(adjustments).all():
+        projects[project_id].adjustments.append((on, Decimal(amount), source))

@@ -13,18 +13,46 @@ from decimal import Decimal
 from monitor.reports.data import IndicatorData, ProjectData, YearData
 from monitor.reports.format import MISSING, amount_text, percent, quantity_text, wan
 from rules import calendar as cal
-from rules.terms import DEVIATION_CAUSES, LIGHT_NAMES, SCHEDULED_KINDS
+from rules.terms import DEVIATION_CAUSES, FUND_SOURCES, LIGHT_NAMES, SCHEDULED_KINDS
 
 NOT_NAMED = "—"
 
 
 @dataclass
 class FundsRow:
+    """One 资金 row of the tables: 年度资金总额, then one per fund source. `budget_wan` is the 年初预算数,
+    `adjusted_wan` the 全年预算数 at the cut-off (after the adjustments dated by then), `rate` the 执行率 against
+    it in percent; a source's spent is None (未填报) when the department reported only the total."""
+
     label: str
     budget_wan: Decimal | None
     spent_wan: Decimal | None
     rate: Decimal | None  # percent
     forecast_wan: Decimal | None
+    adjusted_wan: Decimal | None = None
+    total: bool = False
+
+
+def funds_rows(p: ProjectData, cutoff: date) -> list[FundsRow]:
+    """年度资金总额 and its sources at `cutoff`, from stored data: 财政拨款 and 其他资金 always (the tables print
+    them), 上年结转 when there is some budget or spending of it."""
+    spent = p.spent_until(cutoff)
+    split = p.split_until(cutoff)
+    budget = p.budget_on(cutoff)
+    rows = [FundsRow("年度资金总额", wan(p.annual_funds), wan(spent), _rate(spent, budget), wan(p.forecast_spent),
+                     wan(budget), total=True)]
+    for i, (source, name) in enumerate(FUND_SOURCES.items()):
+        part_budget = p.budget_on(cutoff, source)
+        part_spent = None if split is None else split[source]
+        if source == "carryover" and part_budget is None and not part_spent:
+            continue
+        rows.append(FundsRow(("其中：" if i == 0 else "") + name, wan(p.initial_by_source.get(source)),
+                             wan(part_spent), _rate(part_spent, part_budget), None, wan(part_budget)))
+    return rows
+
+
+def _rate(spent: Decimal | None, budget: Decimal | None) -> Decimal | None:
+    return None if spent is None or not budget or budget <= 0 else spent / budget * 100
 
 
 @dataclass
@@ -80,12 +108,8 @@ def build_monitoring(data: YearData, through_month: int) -> list[MonitorProject]
 
 def _project(p: ProjectData, year: int, month: int, cutoff: date) -> MonitorProject:
     spent = p.spent_until(cutoff)
-    rate = None if spent is None or not p.annual_funds else spent / p.annual_funds * 100
-    funds = [
-        FundsRow("年度资金总额", wan(p.annual_funds), wan(spent), rate, wan(p.forecast_spent)),
-        FundsRow("其中：财政拨款", wan(p.fiscal_funds), None, None, None),
-        FundsRow("其他资金", wan(p.other_funds), None, None, None),
-    ]
+    funds = funds_rows(p, cutoff)
+    rate = funds[0].rate
     rows = [_row(ind, cutoff) for ind in p.indicators]
     reported = sum(1 for ind in p.indicators if ind.reports_until(cutoff))
     goal_progress = (f"（系统汇总）截至{month}月底，{len(rows)} 项年度指标中已填报 {reported} 项，"

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from monitor.reports.data import IndicatorData, ProjectData, YearData
 from monitor.reports.format import MISSING, amount_text, two, wan
-from monitor.reports.monitoring import progress_text
+from monitor.reports.monitoring import FundsRow, funds_rows, progress_text
 from rules import calendar as cal
 from rules.scoring import (
     IndicatorInput,
@@ -52,7 +52,7 @@ class SelfEvalProject:
     department_id: int
     implementing_unit: str
     budget_start_wan: Decimal | None  # 年初预算数
-    budget_wan: Decimal | None  # 全年预算数
+    budget_wan: Decimal | None  # 全年预算数 (调整后, at 31 December)
     spent_wan: Decimal | None  # 全年执行数
     execution_points: Decimal
     execution_rate: Decimal | None  # percent; None while the year's spending is 未填报
@@ -67,6 +67,7 @@ class SelfEvalProject:
     warnings: list[str]
     spent_yuan: Decimal | None
     budget_yuan: Decimal | None
+    funds: list[FundsRow] = field(default_factory=list)  # 年度资金总额 and its sources, as the table prints them
 
 
 def occurrence_statuses(ind: IndicatorData, cutoff: date) -> tuple[str, ...]:
@@ -110,7 +111,7 @@ def score_one(p: ProjectData, year: int, rules: ScoringRules) -> tuple[ProjectSc
     cutoff = cal.year_end(year)
     spent = p.spent_until(cutoff)
     inputs = [_input(ind, cutoff) for ind in p.indicators]
-    return score_project(spent, p.annual_funds, inputs, with_level_weights(rules, p.level_weights)), cutoff
+    return score_project(spent, p.budget_on(cutoff), inputs, with_level_weights(rules, p.level_weights)), cutoff
 
 
 def build_selfeval(data: YearData, rules: ScoringRules) -> list[SelfEvalProject]:
@@ -138,7 +139,7 @@ def _project(p: ProjectData, year: int, rules: ScoringRules) -> SelfEvalProject:
     return SelfEvalProject(
         project_id=p.id, year=year, name=p.name, department=p.department_label, department_id=p.department_id,
         implementing_unit=p.implementing_unit or MISSING, budget_start_wan=wan(p.annual_funds),
-        budget_wan=wan(p.annual_funds), spent_wan=wan(spent), execution_points=two(result.execution_points),
+        budget_wan=wan(p.budget_on(cutoff)), spent_wan=wan(spent), execution_points=two(result.execution_points),
         execution_rate=None if spent is None else two(result.execution_rate * 100),
         execution_score=result.execution_score,
         annual_goal=p.annual_goal or MISSING,
@@ -148,5 +149,5 @@ def _project(p: ProjectData, year: int, rules: ScoringRules) -> SelfEvalProject:
         rows=rows, total=result.total, grade=result.grade,
         missing_explanations=[s.name for s in result.missing_explanations],
         needs_person=[s.name for s in result.needs_person], warnings=list(result.warnings),
-        spent_yuan=spent, budget_yuan=p.annual_funds,
+        spent_yuan=spent, budget_yuan=p.budget_on(cutoff), funds=funds_rows(p, cutoff),
     )

@@ -97,21 +97,18 @@ def monitor_sheet(ws: Worksheet, p: MonitorProject) -> None:
     _put(ws, "H4", p.implementing_unit, merge="M4")
     _put(ws, "A5", "项目资金（万元）", head=True, merge=f"A{5 + len(p.funds)}")
     _put(ws, "B5", "", head=True, merge="C5")
-    for ref, text in (("D5", "年初预算数"), ("E5", f"{p.period}执行数"), ("F5", f"{p.period}执行率")):
+    for ref, text in (("D5", "年初预算数"), ("E5", "全年预算数"), ("F5", f"{p.period}执行数"),
+                      ("G5", f"{p.period}执行率")):
         _put(ws, ref, text, head=True)
-    _put(ws, "G5", "全年预计执行数", head=True, merge="M5")
+    _put(ws, "H5", "全年预计执行数", head=True, merge="M5")
     for i, f in enumerate(p.funds):
         row = 6 + i
         _put(ws, f"B{row}", f.label, merge=f"C{row}")
         _put(ws, f"D{row}", f.budget_wan if f.budget_wan is not None else "—", fmt=WAN)
-        if i == 0:
-            _put(ws, f"E{row}", _money_or_missing(f.spent_wan), fmt=WAN)
-            _put(ws, f"F{row}", _rate_or_missing(f.rate), fmt=PCT)
-            _put(ws, f"G{row}", _money_or_missing(f.forecast_wan), fmt=WAN, merge=f"M{row}")
-        else:
-            _put(ws, f"E{row}", "—")
-            _put(ws, f"F{row}", "—")
-            _put(ws, f"G{row}", "—", merge=f"M{row}")
+        _put(ws, f"E{row}", f.adjusted_wan if f.adjusted_wan is not None else "—", fmt=WAN)
+        _put(ws, f"F{row}", _money_or_missing(f.spent_wan), fmt=WAN)
+        _put(ws, f"G{row}", _rate_or_missing(f.rate), fmt=PCT)
+        _put(ws, f"H{row}", _money_or_missing(f.forecast_wan) if f.total else "—", fmt=WAN, merge=f"M{row}")
     goal = 6 + len(p.funds)
     _put(ws, f"A{goal}", "年度总体目标", head=True, merge=f"A{goal + 1}")
     _put(ws, f"B{goal}", "年初设定目标", head=True, merge=f"F{goal}")
@@ -149,26 +146,35 @@ def selfeval_sheet(ws: Worksheet, p: SelfEvalProject) -> None:
     _put(ws, "B4", p.department, merge="E4")
     _put(ws, "F4", "实施单位", head=True)
     _put(ws, "G4", p.implementing_unit, merge="I4")
-    _put(ws, "A5", "项目资金（万元）", head=True, merge="A6")
+    last = 5 + len(p.funds)
+    _put(ws, "A5", "项目资金（万元）", head=True, merge=f"A{last}")
     _put(ws, "B5", "", head=True, merge="C5")
     for col, text in zip("DEFGHI", ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"), strict=True):
         _put(ws, f"{col}5", text, head=True)
-    _put(ws, "B6", "年度资金总额", merge="C6")
-    _put(ws, "D6", p.budget_start_wan if p.budget_start_wan is not None else "—", fmt=WAN)
-    _put(ws, "E6", p.budget_wan if p.budget_wan is not None else "—", fmt=WAN)
-    _put(ws, "F6", _money_or_missing(p.spent_wan), fmt=WAN)
-    _put(ws, "G6", p.execution_points, fmt=SCORE)
-    _put(ws, "H6", _rate_or_missing(p.execution_rate), fmt=PCT)
-    _put(ws, "I6", p.execution_score, fmt=SCORE)
-    _put(ws, "A7", "年度总体目标", head=True, merge="A8")
-    _put(ws, "B7", "预期目标", head=True, merge="E7")
-    _put(ws, "F7", "实际完成情况", head=True, merge="I7")
-    _put(ws, "B8", p.annual_goal, merge="E8")
-    _put(ws, "F8", p.goal_actual, merge="I8")
+    for i, f in enumerate(p.funds):
+        row = 6 + i
+        _put(ws, f"B{row}", f.label, merge=f"C{row}")
+        _put(ws, f"D{row}", f.budget_wan if f.budget_wan is not None else "—", fmt=WAN)
+        _put(ws, f"E{row}", f.adjusted_wan if f.adjusted_wan is not None else "—", fmt=WAN)
+        _put(ws, f"F{row}", _money_or_missing(f.spent_wan), fmt=WAN)
+        _put(ws, f"H{row}", _rate_or_missing(f.rate), fmt=PCT)
+        if f.total:
+            _put(ws, f"G{row}", p.execution_points, fmt=SCORE)
+            _put(ws, f"I{row}", p.execution_score, fmt=SCORE)
+        else:
+            _put(ws, f"G{row}", "—")
+            _put(ws, f"I{row}", "—")
+    goal = last + 1
+    _put(ws, f"A{goal}", "年度总体目标", head=True, merge=f"A{goal + 1}")
+    _put(ws, f"B{goal}", "预期目标", head=True, merge=f"E{goal}")
+    _put(ws, f"F{goal}", "实际完成情况", head=True, merge=f"I{goal}")
+    _put(ws, f"B{goal + 1}", p.annual_goal, merge=f"E{goal + 1}")
+    _put(ws, f"F{goal + 1}", p.goal_actual, merge=f"I{goal + 1}")
+    head = goal + 2
     for col, text in zip("ABCDEFGHI", ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分",
                                        "计分依据", "偏差原因分析及改进措施"), strict=True):
-        _put(ws, f"{col}9", text, head=True)
-    first = 10
+        _put(ws, f"{col}{head}", text, head=True)
+    first = head + 1
     for i, r in enumerate(p.rows):
         row = first + i
         for col, value in zip("ABCDE", (r.level1, r.level2, r.name, r.target_text, r.actual_text), strict=True):
@@ -195,7 +201,7 @@ def selfeval_sheet(ws: Worksheet, p: SelfEvalProject) -> None:
     for w in p.warnings:
         _put(ws, f"A{row}", w, merge=f"I{row}")
         row += 1
-    layout.lay_out(ws, title=SELFEVAL_TITLE, subject=p.name, repeat_rows=(9, 9), freeze=f"A{first}")
+    layout.lay_out(ws, title=SELFEVAL_TITLE, subject=p.name, repeat_rows=(head, head), freeze=f"A{first}")
 
 
 def summary_sheet(ws: Worksheet, year: int, summaries: list[DepartmentSummary]) -> None:

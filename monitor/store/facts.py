@@ -1,4 +1,4 @@
-"""The facts in force in the append-only tables: reports, spending and self-evaluation entries.
+"""The facts in force in the append-only tables: reports, spending, budget adjustments and self-evaluation entries.
 
 A row is never updated; a correction is a new row whose `supersedes_id` names the row it replaces. A row is in
 force while no row supersedes it. This module is the only place that rule is written, in the three forms its
@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, bindparam, exists
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from monitor.store.models import Report, SelfEvalEntry, Spending
+from monitor.store.models import BudgetAdjustment, Report, SelfEvalEntry, Spending
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,9 +30,10 @@ class Superseding(Protocol):
 
 Row = TypeVar("Row", bound=Superseding)
 
-HistoryModel = type[Report] | type[Spending] | type[SelfEvalEntry]
+HistoryModel = type[Report] | type[Spending] | type[SelfEvalEntry] | type[BudgetAdjustment]
 
-_NEWER: dict[HistoryModel, HistoryModel] = {model: aliased(model) for model in (Report, Spending, SelfEvalEntry)}
+_NEWER: dict[HistoryModel, HistoryModel] = {model: aliased(model)
+                                            for model in (Report, Spending, SelfEvalEntry, BudgetAdjustment)}
 
 
 def not_superseded(model: HistoryModel) -> ColumnElement[bool]:
@@ -67,6 +68,12 @@ _EFFECTIVE_REPORTS = (select(Report).where(col(Report.indicator_id).in_(bindpara
 _EFFECTIVE_SPENDING = (select(Spending).where(col(Spending.project_id).in_(bindparam("ids", expanding=True)))
                        .where(not_superseded(Spending)).order_by(col(Spending.project_id), col(Spending.id)))
 
+_EFFECTIVE_ADJUSTMENTS = (select(BudgetAdjustment)
+                          .where(col(BudgetAdjustment.project_id).in_(bindparam("ids", expanding=True)))
+                          .where(not_superseded(BudgetAdjustment))
+                          .order_by(col(BudgetAdjustment.project_id), col(BudgetAdjustment.effective_on),
+                                    col(BudgetAdjustment.id)))
+
 
 def effective_reports(session: Session, indicator_ids: Iterable[int]) -> dict[int, list[Report]]:
     """The reports in force per indicator, oldest first (every id asked for is a key)."""
@@ -84,5 +91,15 @@ def effective_spending(session: Session, project_ids: Iterable[int]) -> dict[int
     result: dict[int, list[Spending]] = {i: [] for i in ids}
     if ids:
         for row in session.exec(_EFFECTIVE_SPENDING, params={"ids": ids}).all():
+            result[row.project_id].append(row)
+    return result
+
+
+def effective_adjustments(session: Session, project_ids: Iterable[int]) -> dict[int, list[BudgetAdjustment]]:
+    """The budget adjustments in force per project, by effective day (every id asked for is a key)."""
+    ids = list(set(project_ids))
+    result: dict[int, list[BudgetAdjustment]] = {i: [] for i in ids}
+    if ids:
+        for row in session.exec(_EFFECTIVE_ADJUSTMENTS, params={"ids": ids}).all():
             result[row.project_id].append(row)
     return result

@@ -22,8 +22,8 @@ from sqlmodel import Session, col, select
 
 from monitor.accounts.permissions import NotAllowed
 from monitor.accounts.tokens import users_for_tokens
-from monitor.progress import service
-from monitor.progress.entries import ReportEntry, read_report, read_spending
+from monitor.progress import budget, service
+from monitor.progress.entries import ReportEntry, read_adjustment, read_report, read_spending
 from monitor.progress.schedule import describe_target
 from monitor.progress.validation import KIND_LABELS, IndicatorInfo, ValidationFailed
 from monitor.store import audit, facts
@@ -31,6 +31,8 @@ from monitor.store.db import write_turn
 from monitor.store.models import Project, Report, User
 from monitor.store.rows import stored_id
 from monitor.web.api_schemas import (
+    AdjustmentOut,
+    BudgetOut,
     HistoryReport,
     Me,
     ProjectOut,
@@ -50,6 +52,8 @@ from monitor.web.auth import (
 )
 from monitor.web.views import indicator_ids
 from monitor.weights.service import ProjectWeights, WeightsChange, WeightsRefused, change_weights, project_weights
+from rules.budget import budget_in_force
+from rules.terms import FUND_SOURCES
 
 router = APIRouter(prefix="/api/v1", tags=["progress"])
 
@@ -83,11 +87,24 @@ class ReportIn(BaseModel):
 
 
 class SpendingIn(BaseModel):
-    amount: Decimal = Field(description="spending to date in 元 (cumulative)")
+    amount: Decimal | None = Field(None, description="spending to date in 元 (cumulative); may be left out when "
+                                                     "the parts by source are given (it is then their sum)")
     as_of: date | None = Field(None, description="the date the amount refers to; required during the budget year, "
                                                  "31 December of that year if omitted after it ended")
     note: str | None = None
     supersedes_id: int | None = None
+    fiscal: Decimal | None = Field(None, description="of which 财政拨款, 元")
+    other: Decimal | None = Field(None, description="of which 其他资金, 元")
+    carryover: Decimal | None = Field(None, description="of which 上年结转, 元")
+
+
+class AdjustmentIn(BaseModel):
+    amount: Decimal = Field(description="the change in 元, signed: a cut is negative")
+    effective_on: date = Field(description="the day the adjusted budget takes effect")
+    reason: str = Field(description="调整原因")
+    source: str | None = Field(None, description="fiscal / other / carryover (财政拨款 / 其他资金 / 上年结转); "
+                                                 "default fiscal")
+    supersedes_id: int | None = Field(None, description="correct this adjustment in force (0 withdraws it)")
 
 
 def _report_out(r: Report, superseded: set[int] | None = None) -> dict:
@@ -121,19 +138,22 @@ def list_projects(request: Request, department_id: int | None = None, user: User
     if department_id is not None:
         query = query.where(Project.department_id == department_id)
     projects = session.exec(query).all()
-    return _projects_json(session, projects)
+    return _projects_json(session, projects, today(request))
 
 
 @router.get("/projects/{project_id}", response_model=ProjectOut, summary="一个项目 (one project)")
-def get_project(project_id: int, user: User = Depends(api_user), session: Session = Depends(db_session)) -> dict:
-    return _projects_json(session, [project_for_user(session, user, project_id)])[0]
+def get_project(request: Request, project_id: int, user: User = Depends(api_user),
+                session: Session = Depends(db_session)) -> dict:
+    return _projects_json(session, [project_for_user(session, user, project_id)], today(request))[0]
 
 
-def _projects_json(session: Session, projects: Sequence[Project]) -> list[dict]:
+def _projects_json(session: Session, projects: Sequence[Project], on: date) -> list[dict]:
+    """Each project with its indicators, its latest spending and its budget in force on `on` (全年预算数)."""
     ids = [stored_id(p) for p in projects]
     infos = service.load_infos(session, indicator_ids(session, ids))
     effective = facts.effective_reports(session, infos)
     spending = facts.effective_spending(session, ids)
+    adjustments = facts.effective_adjustments(session, ids)
     by_project: dict[int, list[dict]] = {project_id: [] for project_id in ids}
     for info in sorted(infos.values(), key=lambda i: (i.indicator.position, i.indicator.id)):
         ind = info.indicator
@@ -149,9 +169,12 @@ def _projects_json(session: Session, projects: Sequence[Project]) -> list[dict]:
     for p, project_id in zip(projects, ids, strict=True):
         spent = service.latest_spending(spending.get(project_id, []))
         out.append({"id": p.id, "name": p.name, "department_id": p.department_id,
-                    "annual_funds": None if p.annual_funds is None else format(p.annual_funds, "f"),
+                    "annual_funds": _money(p.annual_funds),
+                    "budget_in_force": _money(budget_in_force(
+                        p.annual_funds, [(a.effective_on, a.amount) for a in adjustments[project_id]], on)),
                     "spent": None if spent is None else {"id": spent.id, "amount": format(spent.amount, "f"),
-                                                          "as_of": spent.as_of.isoformat()},
+                                                          "as_of": spent.as_of.isoformat(),
+                                                          **{k: _money(getattr(spent, k)) for k in FUND_SOURCES}},
                     "indicators": by_project[project_id]})
     return out
 
@@ -253,7 +276,8 @@ def spending_history(project_id: int, user: User = Depends(api_user),
 def post_spending(request: Request, project_id: int, body: SpendingIn, user: User = Depends(api_user),
                   session: Session = Depends(db_session)) -> dict:
     project_for_user(session, user, project_id)
-    entry = read_spending(project_id, body.amount, body.as_of, body.note, body.supersedes_id)
+    entry = read_spending(project_id, body.amount, body.as_of, body.note, body.supersedes_id, fiscal=body.fiscal,
+                          other=body.other, carryover=body.carryover)
     with write_turn(session), _recording_errors(session):
         stored, unchanged = service.record_spending(session, user, [entry], channel="api", today=today(request))
         notices = service.spending_notices(session, [entry], today(request))
@@ -356,3 +380,32 @@ def put_weights(request: Request, project_id: int, body: WeightsIn, user: User =
             raise HTTPException(403, str(exc)) from exc
         session.commit()
     return _weights_out(project_weights(session, project, rules), changed)
+
+
+@router.get("/projects/{project_id}/budget", response_model=BudgetOut,
+            summary="年初预算数、调整记录、全年预算数 (budget and adjustments)")
+def get_budget(request: Request, project_id: int, user: User = Depends(api_user),
+               session: Session = Depends(db_session)) -> dict:
+    project = project_for_user(session, user, project_id)
+    figures = budget.budget_figures(session, project, today(request))
+    history = budget.adjustment_history(session, project_id)
+    superseded = facts.superseded_ids(history)
+    return {"initial": _money(figures.initial), "in_force": _money(figures.in_force),
+            "adjustments": [budget.adjustment_json(r, superseded) for r in history]}
+
+
+@router.post("/projects/{project_id}/budget-adjustments", status_code=201, response_model=AdjustmentOut,
+             summary="财政局调整项目预算 (the finance bureau adjusts a budget)")
+def post_adjustment(request: Request, project_id: int, body: AdjustmentIn, user: User = Depends(api_user),
+                    session: Session = Depends(db_session)) -> dict:
+    project_for_user(session, user, project_id)
+    entry = read_adjustment(project_id, amount=body.amount, effective_on=body.effective_on, reason=body.reason,
+                            source=body.source, supersedes_id=body.supersedes_id)
+    with write_turn(session), _recording_errors(session):
+        row = budget.record_adjustment(session, user, entry, channel="api", today=today(request))
+        session.commit()
+    return budget.adjustment_json(row)
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")

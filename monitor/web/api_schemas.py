@@ -47,9 +47,19 @@ class HistoryReport(ReportOut):
     effective: bool = Field(description="false once a later revision superseded it")
 
 
+class Notice(BaseModel):
+    """What was assumed for an entry (a year-end result without a date is recorded for 31 December)."""
+
+    index: int | None = Field(description="position in the batch")
+    field: str
+    label: str
+    problem: str = Field(description="the notice, in words")
+
+
 class RecordedReports(BaseModel):
     stored: list[ReportOut]
     unchanged: list[int] = Field(description="positions in the batch already on record (nothing stored again)")
+    notices: list[Notice] = Field(default_factory=list, description="what was assumed, per entry")
 
 
 class SpentToDate(BaseModel):
@@ -79,7 +89,8 @@ class ProjectOut(BaseModel):
     id: int
     name: str
     department_id: int
-    annual_funds: str | None = Field(description=f"年度资金总额 in 元 ({DECIMAL})")
+    annual_funds: str | None = Field(description=f"年初预算数 (年度资金总额) in 元 ({DECIMAL})")
+    budget_in_force: str | None = Field(None, description=f"全年预算数 today, after adjustments, in 元 ({DECIMAL})")
     spent: SpentToDate | None
     indicators: list[IndicatorOut]
 
@@ -90,6 +101,9 @@ class SpendingOut(BaseModel):
     revision: int
     supersedes_id: int | None
     amount: str = Field(description=f"spending to date in 元 ({DECIMAL})")
+    fiscal: str | None = Field(None, description=f"of which 财政拨款 ({DECIMAL}); null when given as a total only")
+    other: str | None = Field(None, description=f"of which 其他资金 ({DECIMAL})")
+    carryover: str | None = Field(None, description=f"of which 上年结转 ({DECIMAL})")
     as_of: date
     channel: str
     note: str | None
@@ -103,3 +117,28 @@ class SpendingHistoryRow(SpendingOut):
 class RecordedSpending(BaseModel):
     stored: list[SpendingOut]
     unchanged: list[int]
+    notices: list[Notice] = Field(default_factory=list, description="what was assumed, per entry")
+
+
+class AdjustmentOut(BaseModel):
+    """One budget adjustment (append-only; a correction supersedes the old row)."""
+
+    id: int
+    project_id: int
+    revision: int
+    supersedes_id: int | None
+    amount: str = Field(description=f"signed change in 元, a cut negative ({DECIMAL})")
+    source: str = Field(description="fiscal / other / carryover")
+    source_name: str
+    effective_on: date
+    reason: str | None
+    channel: str
+    user_id: int | None
+    created_at: str | None
+    effective: bool | None = Field(None, description="history only: false once superseded")
+
+
+class BudgetOut(BaseModel):
+    initial: str | None = Field(description=f"年初预算数 in 元 ({DECIMAL})")
+    in_force: str | None = Field(description=f"全年预算数 today in 元 ({DECIMAL})")
+    adjustments: list[AdjustmentOut]

@@ -14,9 +14,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from monitor.accounts.permissions import NotAllowed, can_write
+from monitor.accounts.permissions import NotAllowed, can_write, is_bureau
 from monitor.progress import service
-from monitor.progress.entries import read_report, read_spending
+from monitor.progress.budget import record_adjustment
+from monitor.progress.entries import read_adjustment, read_report, read_spending
 from monitor.progress.validation import ValidationFailed, year_end_notice
 from monitor.store.db import write_turn
 from monitor.store.models import User
@@ -37,7 +38,7 @@ from monitor.web.templating import render
 from monitor.web.views import department_rows, overview, project_page
 from monitor.weights.service import LEVEL_KEYS, WeightsChange, WeightsRefused, change_weights, project_weights
 from rules.calendar import closed_year_end
-from rules.terms import DEVIATION_CAUSES, GRADES, LIKELIHOODS
+from rules.terms import DEVIATION_CAUSES, FUND_SOURCES, GRADES, LIKELIHOODS
 
 router = APIRouter(include_in_schema=False)
 
@@ -88,7 +89,8 @@ def _project_response(request: Request, session: Session, user: User, project_id
         "grades": GRADES, "likelihoods": LIKELIHOODS, "causes": DEVIATION_CAUSES, "errors": errors or {},
         "year_end": closed_year_end(page.year, today(request)),
         "message": message or _saved_message(request, page.year), "can_write": can_write(user),
-        "weights": weights, "level_keys": LEVEL_KEYS, "can_weigh": user.role == "admin" and not user.disabled},
+        "weights": weights, "level_keys": LEVEL_KEYS, "can_weigh": user.role == "admin" and not user.disabled,
+        "can_adjust": can_write(user) and is_bureau(user), "fund_sources": FUND_SOURCES},
         status_code=status_code)
 
 
@@ -151,12 +153,15 @@ def post_report(
 
 @router.post("/projects/{project_id}/spending", dependencies=[Depends(verify_csrf)])
 def post_spending(request: Request, project_id: int, amount: str = Form(""), as_of: str = Form(""),
-                  note: str = Form(""), supersedes_id: str = Form(""), user: User = Depends(current_user),
+                  note: str = Form(""), supersedes_id: str = Form(""), fiscal: str = Form(""), other: str = Form(""),
+                  carryover: str = Form(""), user: User = Depends(current_user),
                   session: Session = Depends(db_session)) -> Response:
     project_for_user(session, user, project_id)
     require_writer(user)
-    form = dict(amount=amount, as_of=as_of, note=note, supersedes_id=supersedes_id)
-    entry = read_spending(project_id, **form)
+    form = dict(amount=amount, as_of=as_of, note=note, supersedes_id=supersedes_id, fiscal=fiscal, other=other,
+                carryover=carryover)
+    entry = read_spending(project_id, amount, as_of, note, supersedes_id, fiscal=fiscal, other=other,
+                          carryover=carryover)
     with write_turn(session):
         try:
             stored, _ = service.record_spending(session, user, [entry], channel="portal", today=today(request))
@@ -202,3 +207,25 @@ def _save_weights(request: Request, session: Session, user: User, project_id: in
                                      errors={"weights": {"problems": exc.problems, "form": typed}})
         session.commit()
     return RedirectResponse(f"/projects/{project_id}?saved={int(changed)}#weights", status_code=303)
+
+
+@router.post("/projects/{project_id}/budget-adjustments", dependencies=[Depends(verify_csrf)])
+def post_adjustment(request: Request, project_id: int, amount: str = Form(""), effective_on: str = Form(""),
+                    reason: str = Form(""), source: str = Form(""), supersedes_id: str = Form(""),
+                    user: User = Depends(current_user), session: Session = Depends(db_session)) -> Response:
+    """The finance bureau's budget adjustment; a department (even for its own project) and an auditor get 403."""
+    project_for_user(session, user, project_id)
+    form = dict(amount=amount, effective_on=effective_on, reason=reason, source=source, supersedes_id=supersedes_id)
+    entry = read_adjustment(project_id, **form)
+    with write_turn(session):
+        try:
+            record_adjustment(session, user, entry, channel="portal", today=today(request))
+        except NotAllowed as exc:
+            session.rollback()
+            raise HTTPException(403, str(exc)) from exc
+        except ValidationFailed as exc:
+            session.rollback()
+            return _project_response(request, session, user, project_id, status_code=422,
+                                     errors={"budget": {"problems": exc.problems, "form": form}})
+        session.commit()
+    return RedirectResponse(f"/projects/{project_id}?saved=1#budget", status_code=303)

@@ -11,10 +11,12 @@ from typing import TypeVar
 from sqlmodel import Session, SQLModel, col, func, select
 
 from monitor.progress import service
+from monitor.progress.budget import BudgetFigures, adjustment_history, budget_figures
 from monitor.progress.schedule import Due, describe_target, next_due, pending
 from monitor.progress.validation import IndicatorInfo
 from monitor.store import facts
 from monitor.store.models import (
+    BudgetAdjustment,
     BudgetYear,
     Department,
     Indicator,
@@ -115,6 +117,9 @@ class ProjectPage:
     spending_superseded: set[int]
     spent: Spending | None = None
     users: dict[int, str] = field(default_factory=dict)
+    budget: BudgetFigures | None = None  # 年初预算数, the adjustments in force today, 全年预算数
+    adjustments: list[BudgetAdjustment] = field(default_factory=list)  # every one, corrected ones too, newest first
+    adjustments_superseded: set[int] = field(default_factory=set)
 
 
 def _infos_for_projects(session: Session, project_ids: list[int]) -> dict[int, list[IndicatorInfo]]:
@@ -171,8 +176,9 @@ def project_page(session: Session, project: Project, today: date) -> ProjectPage
     spending_superseded = facts.superseded_ids(spending)
     project_state = session.exec(select(ProjectState).where(ProjectState.project_id == project_id)).first()
     year = infos[0].year if infos else referenced(session, BudgetYear, project.budget_year_id).year
+    adjustments = adjustment_history(session, project_id)
     user_ids = ({r.user_id for rows in histories.values() for r in rows if r.user_id}
-                | {s.user_id for s in spending if s.user_id})
+                | {s.user_id for s in spending if s.user_id} | {a.user_id for a in adjustments if a.user_id})
     users: dict[int, str] = {}
     if user_ids:
         names = session.exec(select(User.id, User.display_name).where(col(User.id).in_(user_ids))).all()
@@ -181,7 +187,8 @@ def project_page(session: Session, project: Project, today: date) -> ProjectPage
                        indicators=views, state=project_state, spending=spending,
                        spending_superseded=spending_superseded,
                        spent=service.latest_spending(facts.in_force(spending)),
-                       users=users)
+                       users=users, budget=budget_figures(session, project, today), adjustments=adjustments,
+                       adjustments_superseded=facts.superseded_ids(adjustments))
 
 
 @dataclass

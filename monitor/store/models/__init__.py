@@ -13,7 +13,7 @@ from monitor.store.models.notify import (
     OutboxMessage,
     Waiver,
 )
-from monitor.store.models.progress import Report, Spending
+from monitor.store.models.progress import BudgetAdjustment, Report, Spending
 from monitor.store.models.reports import SelfEvalEntry
 
 metadata = SQLModel.metadata
@@ -22,6 +22,7 @@ __all__ = [
     "Acknowledgement",
     "ApiToken",
     "AuditEvent",
+    "BudgetAdjustment",
     "BudgetYear",
     "Contact",
     "Department",

@@ -49,15 +49,41 @@ class Report(SQLModel, table=True):
 
 
 class Spending(SQLModel, table=True):
-    """A project's spending to date (执行数, cumulative, in 元) as of a date: the budget half of 双监控."""
+    """A project's spending to date (执行数, cumulative, in 元) as of a date: the budget half of 双监控.
+
+    `amount` is the total. Where the department split it by source (`rules.terms.FUND_SOURCES`), `fiscal`
+    (财政拨款), `other` (其他资金) and `carryover` (上年结转) hold the parts and add up to `amount`; a report of the
+    total alone leaves all three empty."""
 
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True)
     revision: int = Field(default=1)
     supersedes_id: int | None = Field(default=None, foreign_key="spending.id", index=True)
     amount: Decimal = money_field(nullable=False)
+    fiscal: Decimal | None = money_field()
+    other: Decimal | None = money_field()
+    carryover: Decimal | None = money_field()
     as_of: date
     user_id: int | None = Field(default=None, foreign_key="user.id")
     channel: str = Field(max_length=16)
     note: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime | None = instant_field()
+
+
+class BudgetAdjustment(SQLModel, table=True):
+    """A change to a project's budget (预算调整), recorded by the finance bureau: `amount` in 元, signed (a cut is
+    negative), of one fund source (`rules.terms.FUND_SOURCES`), in force from `effective_on`, with the reason and
+    who recorded it. The budget in force on a day (全年预算数) is the 年初预算数 (`Project.annual_funds`) plus the
+    adjustments in force dated on or before it (`rules.budget`). Append-only: a correction supersedes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    revision: int = Field(default=1)
+    supersedes_id: int | None = Field(default=None, foreign_key="budgetadjustment.id", index=True)
+    amount: Decimal = money_field(nullable=False)
+    source: str = Field(default="fiscal", max_length=16)
+    effective_on: date
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    channel: str = Field(max_length=16)
     created_at: datetime | None = instant_field()
