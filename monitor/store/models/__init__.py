@@ -15,6 +15,7 @@ from monitor.store.models.notify import (
 )
 from monitor.store.models.progress import Report, Spending
 from monitor.store.models.reports import SelfEvalEntry
+from monitor.store.models.rounds import ReviewComment, Round, RoundSubmission, RoundTask
 
 metadata = SQLModel.metadata
 
@@ -39,6 +40,10 @@ __all__ = [
     "ProjectState",
     "SchedulerJob",
     "Report",
+    "ReviewComment",
+    "Round",
+    "RoundSubmission",
+    "RoundTask",
     "SelfEvalEntry",
     "Spending",
     "User",
