@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from monitor.store.models import Indicator, IndicatorState, Project, ProjectState
@@ -27,10 +28,10 @@ def pick_focus(session: Session, projects: Iterable[Project], rules: FocusRules)
     states = {s.project_id: s for s in session.exec(select(ProjectState).where(col(ProjectState.project_id).in_(ids)))}
     red: set[int] = set()
     off: set[int] = set()
-    rows = session.exec(select(Indicator.project_id, Indicator.level2, IndicatorState.light, IndicatorState.actual,
-                               IndicatorState.expected)
-                        .join(IndicatorState, col(IndicatorState.indicator_id) == Indicator.id)
-                        .where(col(Indicator.project_id).in_(ids), Indicator.half == "annual")).all()
+    rows = session.execute(sa_select(col(Indicator.project_id), col(Indicator.level2), col(IndicatorState.light),
+                                     col(IndicatorState.actual), col(IndicatorState.expected))
+                           .join(IndicatorState, col(IndicatorState.indicator_id) == Indicator.id)
+                           .where(col(Indicator.project_id).in_(ids), col(Indicator.half) == "annual")).all()
     for project_id, level2, light, actual, expected in rows:
         if light == "red":
             red.add(project_id)
