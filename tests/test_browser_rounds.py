@@ -51,6 +51,8 @@ def page() -> Iterator[Page]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")  # a phone
+        # a submission produces a department's whole table: on a busy machine that may take longer than 30 s
+        context.set_default_timeout(120_000)
         yield context.new_page()
         browser.close()
 

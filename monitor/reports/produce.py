@@ -76,7 +76,12 @@ def context(session: Session, request: ReportRequest, settings: Config) -> dict[
 
 def produce(session: Session, request: ReportRequest, settings: Config) -> bytes:
     """The report as a file: HTML (UTF-8), XLSX or PDF bytes."""
-    ctx = context(session, request, settings)
+    return render(request, context(session, request, settings), settings)
+
+
+def render(request: ReportRequest, ctx: dict[str, Any], settings: Config) -> bytes:
+    """The file of a context `context` made for the same report (its format may differ): one read of the store
+    serves several formats."""
     if request.format == "xlsx":
         return _workbook(request, ctx)
     ctx = {**ctx, "charts": [charts.data_uri(png) for png in ctx["charts"]]}

@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session
 
 from monitor.config import Config
-from monitor.reports.produce import ReportRequest, context, produce
+from monitor.reports.produce import ReportRequest, context, render
 from monitor.store import audit
 from monitor.store.models import Round, RoundTask
 
@@ -39,9 +39,9 @@ def request_for(round_: Round, task: RoundTask, fmt: str) -> ReportRequest:
 
 def freeze(session: Session, round_: Round, task: RoundTask, settings: Config) -> Frozen:
     """The task's document as it stands now, in both formats, with its rows as JSON."""
-    xlsx = produce(session, request_for(round_, task, "xlsx"), settings)
-    html = produce(session, request_for(round_, task, "html"), settings)
-    ctx = context(session, request_for(round_, task, "html"), settings)
+    ctx = context(session, request_for(round_, task, "html"), settings)  # read once, rendered twice
+    xlsx = render(request_for(round_, task, "xlsx"), ctx, settings)
+    html = render(request_for(round_, task, "html"), ctx, settings)
     snapshot = {"kind": report_kind(round_), "year": round_.year, "through_month": round_.through_month,
                 "title": ctx["title"],
                 "projects": [audit.snapshot(dataclasses.asdict(p)) for p in ctx["projects"]]}
