@@ -85,7 +85,7 @@ def _fill(page: Page, indicator_id: int, cause: str) -> None:
 
 def _submit(page: Page, version: int) -> None:
     page.get_by_role("button", name="上报").click()
-    expect(page.get_by_role("status")).to_contain_text(f"已上报第 {version} 版")
+    expect(page.get_by_role("status")).to_contain_text(f"已上报（版本 {version}）")
     expect(page.locator("p .task-status")).to_have_text("已上报")
 
 

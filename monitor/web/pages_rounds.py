@@ -22,6 +22,7 @@ from monitor.rounds.service import Comment, RoundError
 from monitor.store.models import BudgetYear, Department, Project, Round, User
 from monitor.store.rows import stored_id
 from monitor.web.auth import current_user, db_session, today, verify_csrf
+from monitor.web.i18n import resolve_lang
 from monitor.web.templating import render
 from rules.terms import (
     DEVIATION_CAUSES,
@@ -45,8 +46,11 @@ def _refusal(exc: Exception) -> HTTPException:
     return HTTPException(403, str(exc))
 
 
-def _back(path: str, *, problem: str | None = None, saved: str | None = None, anchor: str = "") -> RedirectResponse:
+def _back(path: str, *, problem: str | None = None, saved: str | None = None, anchor: str = "",
+          version: int | None = None) -> RedirectResponse:
     query = f"?problem={quote(problem)}" if problem else (f"?saved={quote(saved)}" if saved else "")
+    if version is not None:
+        query += f"&version={version}"
     return RedirectResponse(f"{path}{query}{anchor}", status_code=303)
 
 
@@ -57,7 +61,12 @@ def _names() -> dict[str, Any]:
 
 
 def _flash(request: Request) -> dict[str, Any]:
-    return {"problem": request.query_params.get("problem"), "saved": request.query_params.get("saved")}
+    return {"problem": request.query_params.get("problem"), "saved": request.query_params.get("saved"),
+            "version": request.query_params.get("version")}
+
+
+def _english(request: Request) -> bool:
+    return resolve_lang(request) == "en"
 
 
 @router.get("/rounds")
@@ -72,7 +81,8 @@ def rounds_page(request: Request, user: User = Depends(current_user), session: S
     departments = {d.id: d for d in session.exec(select(Department))}
     years = [y.year for y in session.exec(select(BudgetYear).order_by(col(BudgetYear.year).desc()))]
     return render(request, "rounds.html", {
-        "rounds": rounds, "titles": {r.id: service.round_title(r) for r in rounds}, "tasks": tasks,
+        "rounds": rounds, "titles": {r.id: service.round_title(r, english=_english(request)) for r in rounds},
+        "tasks": tasks,
         "departments": departments, "years": years, "kinds": ROUND_KINDS, "bureau": is_bureau(user),
         "today": today(request), **_names(), **_flash(request)})
 
@@ -116,6 +126,7 @@ def round_page(request: Request, round_id: int, user: User = Depends(current_use
     except NotVisible as exc:
         raise _refusal(exc) from exc
     return render(request, "round.html", {"status": status, "bureau": is_bureau(user), **_names(),
+                                          "title": service.round_title(status.round, english=_english(request)),
                                           **_flash(request)})
 
 
@@ -149,7 +160,7 @@ def task_page(request: Request, task_id: int, user: User = Depends(current_user)
     names = {p.id: p.name for p in session.exec(select(Project).where(
         col(Project.id).in_(task.projects["ids"] if task.projects else [-1])))}
     return render(request, "task.html", {
-        "task": task, "round": round_, "title": service.round_title(round_),
+        "task": task, "round": round_, "title": service.round_title(round_, english=_english(request)),
         "department": session.get(Department, task.department_id), "projects": ctx["projects"],
         "selfeval": report_kind(round_) == "selfeval", "reasons": (task.projects or {}).get("reasons", {}),
         "project_names": names,
@@ -204,7 +215,7 @@ def submit_form(request: Request, task_id: int, user: User = Depends(current_use
     except RoundError as exc:
         session.rollback()
         return _back(here, problem=str(exc))
-    return _back(here, saved=f"已上报第 {submission.version} 版")
+    return _back(here, saved="已上报", version=submission.version)
 
 
 @router.post("/rounds/tasks/{task_id}/review", dependencies=[Depends(verify_csrf)])
