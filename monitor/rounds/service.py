@@ -7,7 +7,6 @@ leaves the store as it was. Each step is audited in the same transaction; the ca
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -45,8 +44,6 @@ from rules import calendar as cal
 from rules.terms import (
     REVIEW_VERDICT_NAMES,
     REVIEW_VERDICTS,
-    ROUND_KIND_NAMES,
-    ROUND_KIND_NAMES_EN,
     ROUND_KINDS,
     ROUND_SCOPES,
     TASK_STATUS_NAMES,
@@ -68,13 +65,7 @@ class RoundError(ValueError):
 # ---- reading ------------------------------------------------------------------------------------------------
 
 def round_title(round_: Round, *, english: bool = False) -> str:
-    """The round's name as people say it: "2024年度年中绩效监控（1-7月）" (or its English for the English portal)."""
-    if english:
-        period = "whole year" if round_.kind == "selfeval" else f"Jan-{calendar.month_abbr[round_.through_month]}"
-        return f"{round_.year} {ROUND_KIND_NAMES_EN.get(round_.kind, round_.kind)} ({period})"
-    kind = ROUND_KIND_NAMES.get(round_.kind, round_.kind)
-    period = "全年" if round_.kind == "selfeval" else f"1-{round_.through_month}月"
-    return f"{round_.year}年度{kind}（{period}）"
+    return round_.title(english=english)
 
 
 def cutoff(round_: Round) -> date:

@@ -3,12 +3,14 @@ the document as it was submitted, and the bureau's review comments on a version.
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime
 
 from sqlalchemy import LargeBinary, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from monitor.store.types import instant_field, json_field
+from rules.terms import ROUND_KIND_NAMES, ROUND_KIND_NAMES_EN
 
 
 class Round(SQLModel, table=True):
@@ -26,6 +28,15 @@ class Round(SQLModel, table=True):
     opened_at: datetime | None = instant_field()
     closed_by: int | None = Field(default=None, foreign_key="user.id")
     closed_at: datetime | None = instant_field()
+
+    def title(self, *, english: bool = False) -> str:
+        """The round's name as people say it: "2024年度年中绩效监控（1-7月）", or its English for the English portal;
+        the portal, the API, the CLI and the digests all name a round by it."""
+        if english:
+            period = "whole year" if self.kind == "selfeval" else f"Jan-{calendar.month_abbr[self.through_month]}"
+            return f"{self.year} {ROUND_KIND_NAMES_EN.get(self.kind, self.kind)} ({period})"
+        period = "全年" if self.kind == "selfeval" else f"1-{self.through_month}月"
+        return f"{self.year}年度{ROUND_KIND_NAMES.get(self.kind, self.kind)}（{period}）"
 
 
 class RoundTask(SQLModel, table=True):
