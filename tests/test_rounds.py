@@ -256,3 +256,17 @@ def test_a_self_evaluation_round_stores_the_explanation_in_the_years_entry(sessi
     rows = [r for p in submitted.snapshot["projects"] for r in p["rows"] if r["indicator_id"] == world.unreported]
     assert rows and rows[0]["explanation"] == "受疫情影响进度滞后，已调整计划"
     assert "受疫情影响进度滞后，已调整计划" in submitted.html.decode("utf-8")
+
+
+def test_a_second_fill_keeps_the_causes_it_does_not_mention(session, world):
+    round_ = _open(session)
+    task = _task(session, round_, world.hr_id)
+    clerk = user(session, "clerk_144")
+    service.fill_indicator(session, clerk, task.id, world.reported, today=TODAY, settings=world.settings,
+                           causes={"人员保障": "经办人员调整"})
+    service.fill_indicator(session, clerk, task.id, world.reported, today=TODAY, settings=world.settings,
+                           likelihood="完全不可能")
+    session.commit()
+    latest = max(progress.history(session, world.reported), key=lambda r: r.revision)
+    assert (latest.revision, latest.deviation_causes, latest.likelihood) == (
+        3, {"人员保障": "经办人员调整"}, "完全不可能")

@@ -322,7 +322,10 @@ def fill_indicator(session: Session, user: User, task_id: int, indicator_id: int
         indicator_id, value=latest.value, as_of=latest.as_of, occurrence_due=latest.occurrence_due,
         completed_on=latest.completed_on, grade=latest.grade, explanation=latest.explanation,
         forecast=latest.forecast if latest.forecast is not None else latest.forecast_text,
-        deviation_causes=causes or {}, likelihood=likelihood, note=measures, supersedes_id=latest.id)
+        # what is not given (None) stays as the report has it; an empty form field clears a cause
+        deviation_causes=latest.deviation_causes if causes is None else causes,
+        likelihood=latest.likelihood if likelihood is None else likelihood,
+        note=latest.note if measures is None else measures, supersedes_id=latest.id)
     progress.record_reports(session, user, [entry], channel=channel, today=today)
 
 
