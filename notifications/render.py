@@ -60,6 +60,8 @@ def digest_subject(digest: Digest) -> str:
         parts.append(f"{digest.count('no_report')}项未填报")
     if digest.count("done"):
         parts.append(f"{digest.count('done')}项已完成")
+    if digest.tasks:
+        parts.append(f"{len(digest.tasks)}项填报任务")
     tag = "【绩效提醒·补发】" if digest.catch_up_from else "【绩效提醒】"
     return one_line(f"{tag}{digest.department}：{'，'.join(parts) or '无新事项'}")
 

@@ -37,6 +37,19 @@ class Item:
 
 
 @dataclass(frozen=True)
+class TaskItem:
+    """A department's round task in its digest: due soon, overdue, or returned by the bureau for changes."""
+
+    round: str
+    status: str  # 待填报 / 已退回 (the task's status name)
+    due: date
+    link: str
+    days_left: int | None = None
+    days_overdue: int | None = None
+    returned: bool = False
+
+
+@dataclass(frozen=True)
 class WaivedItem:
     project: str
     indicator: str
@@ -56,6 +69,7 @@ class Digest:
     acknowledged: int = 0
     catch_up_from: date | None = None
     overdue_periods: int | None = None  # the overdue periods the items stand for; None: one period each
+    tasks: list[TaskItem] = field(default_factory=list)  # round tasks to fill and submit (填报任务)
 
     def count(self, section: str) -> int:
         return len(self.sections.get(section, ()))

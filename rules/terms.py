@@ -115,3 +115,44 @@ class EvaluationSettings:
     needs_grade_days: int = 31
     percent_due_month: int = 12
     likelihood_possible_from: Decimal = Decimal(60)
+
+
+# ------------------------------------------------------------------------------------------ rounds
+
+# The bureau's rounds (监控任务 / 自评任务): which table each asks for follows from its kind.
+ROUND_KINDS: tuple[str, ...] = ("monitor", "second_monitor", "selfeval")
+ROUND_KIND_NAMES: dict[str, str] = {"monitor": "年中绩效监控", "second_monitor": "第二轮绩效监控",
+                                    "selfeval": "年度绩效自评"}
+ROUND_KIND_NAMES_EN: dict[str, str] = {"monitor": "Mid-year monitoring", "second_monitor": "Second monitoring",
+                                       "selfeval": "Year-end self-evaluation"}
+# A round is open until the bureau closes it; nothing of a closed round changes any more.
+ROUND_STATUSES: tuple[str, ...] = ("open", "closed")
+ROUND_STATUS_NAMES: dict[str, str] = {"open": "进行中", "closed": "已关闭"}
+# Which projects a round covers: all of the departments' projects, or the 重点监控 ones the rules pick.
+ROUND_SCOPES: tuple[str, ...] = ("all", "focus")
+# A department's task in a round, in the order it normally moves.
+TASK_STATUSES: tuple[str, ...] = ("pending", "submitted", "returned", "approved")
+TASK_STATUS_NAMES: dict[str, str] = {"pending": "待填报", "submitted": "已上报", "returned": "已退回",
+                                     "approved": "已通过"}
+TASK_STATUS_NAMES_EN: dict[str, str] = {"pending": "To fill", "submitted": "Submitted", "returned": "Returned",
+                                        "approved": "Approved"}
+# What the bureau's review of a submitted version concludes (审核: 通过 / 退回).
+REVIEW_VERDICTS: tuple[str, ...] = ("approved", "returned")
+REVIEW_VERDICT_NAMES: dict[str, str] = {"approved": "通过", "returned": "退回"}
+# Why a project is picked for 重点监控, read from the evaluation's stored states.
+FOCUS_REASONS: dict[str, str] = {
+    "behind_schedule": "支出进度滞后于序时进度",
+    "red_light": "指标红灯",
+    "no_spending": "资金支出为0",
+    "large_funds": "大额资金",
+    "quantity_deviation": "数量指标偏差超过阈值",
+}
+
+
+@dataclass(frozen=True)
+class FocusRules:
+    """The thresholds of the 重点监控 pick: a project with funds ≥ `large_funds_yuan` (元) is large; a 数量指标
+    whose completion ratio (% of 序时目标) is more than `quantity_deviation_percent` from 100 is off."""
+
+    large_funds_yuan: Decimal = Decimal(5_000_000)
+    quantity_deviation_percent: Decimal = Decimal(30)

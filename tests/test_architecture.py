@@ -48,7 +48,7 @@ LAYERS = (
     {"spreadsheets", "shutdown"},                # leaves that import no kpiwatch code: export cells, the stop latch
     {"config", "store", "job_context", "logs"},  # settings, tables and sessions (+ the audit trail), jobs' input
     {"accounts", "importers", "progress", "evaluation", "readiness", "weights"},
-    {"notify", "reports"},
+    {"notify", "reports", "rounds"},
     {"web", "scheduler"},
     {"cli", "demo"},
 )
@@ -61,6 +61,7 @@ SIBLING_IMPORTS = {
     ("progress", "accounts"): "recording a report checks the user's permissions",
     ("weights", "accounts"): "changing weights refuses anyone but an administrator with the same NotAllowed",
     ("reports", "notify"): "the scheduled drafts are queued through the outbox",
+    ("rounds", "reports"): "a submitted version freezes the report's document and its self-evaluation entries",
     ("cli", "demo"): "`kpiwatch demo` runs the demo",
 }
 

@@ -39,3 +39,4 @@ def test_demo_imports_evaluates_writes_emails_and_reports_in_an_empty_folder(tmp
     reports = {p.suffix for p in (demo / "reports").iterdir()}
     assert {".html", ".xlsx", ".pdf"} <= reports
     assert (demo / "demo-logins.txt").read_text(encoding="utf-8").count("clerk_") == 2
+    assert "2024年度年中绩效监控（1-7月）" in result.output and "已上报 1" in result.output

@@ -75,6 +75,10 @@ def _register() -> None:
 
     notify_cli.register(app)
 
+    from monitor.cli import rounds as rounds_cli
+
+    app.add_typer(rounds_cli.app, name="round")
+
     from monitor.cli import backup as backup_cli
 
     backup_cli.register(app)

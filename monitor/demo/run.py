@@ -16,10 +16,12 @@ from monitor.demo.context import DEFAULT_AS_OF, DEMO_PORT, DemoContext, Step, pr
 from monitor.demo.emails import notify_demo
 from monitor.demo.evaluation import evaluate_demo
 from monitor.demo.reports import make_reports
+from monitor.demo.rounds import open_demo_round
 from monitor.demo.sample_data import seed_portal
 from monitor.demo.seeds import import_seeds
 
-STEPS: tuple[Step, ...] = (import_seeds, seed_portal, evaluate_demo, notify_demo, make_reports)  # reports last
+STEPS: tuple[Step, ...] = (import_seeds, seed_portal, evaluate_demo, notify_demo, open_demo_round,
+                          make_reports)  # reports last
 
 
 def run_demo(workdir: Path, *, as_of: date = DEFAULT_AS_OF, console: Console | None = None,

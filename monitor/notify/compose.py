@@ -35,15 +35,15 @@ from monitor.config import Config
 from monitor.notify import joblog
 from monitor.notify.outbox import NewMessage, enqueue_many
 from monitor.notify.tokens import ack_token
-from monitor.store.models import Contact, Department, Indicator, IndicatorState, Project, User
+from monitor.store.models import Contact, Department, Indicator, IndicatorState, Project, Round, RoundTask, User
 from monitor.store.models.notify import Acknowledgement, NotificationDigest, NotifiedItem, OutboxMessage, Waiver
 from monitor.store.types import now
 from notifications.render import Rendered, render_digest, render_escalation, render_summary
-from notifications.views import Digest, Escalation, Item, Summary, SummaryRow, WaivedItem
+from notifications.views import Digest, Escalation, Item, Summary, SummaryRow, TaskItem, WaivedItem
 from rules.calendar import is_working_day, previous_working_day
 from rules.evaluation import occurrence_due
 from rules.formatting import count_overdue, fmt_decimal
-from rules.terms import OVERDUE_STATUSES
+from rules.terms import OVERDUE_STATUSES, TASK_STATUS_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -205,15 +205,17 @@ def plan(session: Session, config: Config, day: date, *, force_summary: bool = F
         by_department[row.department_id].append(row)
         evaluated[row.as_of] += 1
     result.warnings += stale_lights_warnings(evaluated, day)
+    tasks = round_task_items(session, day, window_start, config, base)
 
     finance = [d for d in departments.values() if d.is_finance_bureau]
-    for department_id, rows in by_department.items() if working else ():
+    for department_id in list(by_department) + sorted(set(tasks) - set(by_department)) if working else ():
+        rows = by_department.get(department_id, [])
         department = departments[department_id]
         if department_id in done_today:
             continue
         try:
             dept_plan = _plan_department(department, rows, day, window_start, catch_up_from, config, base, logs,
-                                         acks, waived_projects, waived_indicators)
+                                         acks, waived_projects, waived_indicators, tasks.get(department_id, []))
         except Exception as exc:
             log.exception("notify: department %s skipped", department.code)
             result.warnings.append(f"{department.name}（{department.code}）跳过：{type(exc).__name__}: {exc}")
@@ -261,10 +263,39 @@ def _addresses(contacts: list[Contact], roles: tuple[str, ...]) -> list[str]:
     return list(seen)
 
 
+def round_task_items(session: Session, day: date, window_start: date, config: Config, base: str
+                     ) -> dict[int, list[TaskItem]]:
+    """The round tasks each department's digest lists today: a task of an open round not yet submitted, on its
+    reminder days before the due date (`lead_days`), on its first overdue day and every `repeat_days` after, and
+    on the first digest after the day the bureau returned it. Decided from the stored rows and the day alone, like the
+    indicators, so a re-run of the day lists the same tasks; they ride in the one digest, never a second mail."""
+    cfg = config.notifications
+    out: dict[int, list[TaskItem]] = defaultdict(list)
+    query = (select(RoundTask, Round).join(Round, col(Round.id) == RoundTask.round_id)
+             .where(col(Round.status) == "open", col(RoundTask.status).in_(("pending", "returned")))
+             .order_by(col(Round.due), col(RoundTask.id)))
+    window = [window_start + timedelta(days=i) for i in range(1, (day - window_start).days + 1)]
+    for task, round_ in session.exec(query).all():
+        due = round_.due
+        returned = (task.status == "returned" and task.updated_at is not None
+                    and window_start <= task.updated_at.date() < day)  # once: the digest after the return's day
+        late = [(d - due).days for d in window if d > due]
+        overdue_hit = any((n - 1) % max(cfg.repeat_days, 1) == 0 for n in late)
+        reminder = due >= day and _reminder_hit(due, cfg.lead_days, window_start, day) is not None
+        if not (returned or overdue_hit or reminder):
+            continue
+        out[task.department_id].append(TaskItem(
+            round_.title(), TASK_STATUS_NAMES[task.status], due, f"{base}/rounds/tasks/{task.id}",
+            days_left=(due - day).days if due >= day else None,
+            days_overdue=(day - due).days if day > due else None, returned=returned))
+    return out
+
+
 def _plan_department(department: Department, rows: list[StateRow], day: date, window_start: date,
                      catch_up_from: date | None, config: Config, base: str,
                      logs: dict[tuple[int, str, str], NotifiedItem], acks: dict[tuple[int, str], Acknowledgement],
-                     waived_projects: dict[int, Waiver], waived_indicators: dict[int, Waiver]):
+                     waived_projects: dict[int, Waiver], waived_indicators: dict[int, Waiver],
+                     tasks: list[TaskItem] | None = None):
     cfg = config.notifications
     sections: dict[str, list[Item]] = defaultdict(list)
     waived: list[WaivedItem] = []
@@ -338,13 +369,13 @@ def _plan_department(department: Department, rows: list[StateRow], day: date, wi
             sections["done"].append(Item(row.project, row.indicator, row.target, latest, row.reason, link, due=due))
             item_logs.append(ItemLog(row.indicator_id, row.occurrence, row.status, row.since, 1, 0,
                                      None if entry is None else entry.id))
-    if not any(sections.values()):
+    if not any(sections.values()) and not tasks:
         return None
     overdue = count_overdue(_indicator_of(item) for item in sections.get("overdue", []))  # before grouping
     sections = {key: _group_occurrences(items) for key, items in sections.items()}
     digest = Digest(department.name, day, sections, base, lead_days=max(cfg.lead_days, default=7),
                     waived=waived, quiet_open=quiet, acknowledged=acknowledged, catch_up_from=catch_up_from,
-                    overdue_periods=overdue.periods)
+                    overdue_periods=overdue.periods, tasks=list(tasks or []))
     return digest, item_logs, escalated
 
 

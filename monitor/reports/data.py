@@ -161,9 +161,11 @@ def load_year(
     department: str | int | None = None,
     project_id: int | None = None,
     department_ids: set[int] | None = None,
+    project_ids: set[int] | None = None,
 ) -> YearData:
-    """All projects of `year` (optionally one department by code or id, one project, or only the departments
-    in `department_ids`, the portal's scoping) with their annual indicators and effective facts."""
+    """All projects of `year` (optionally one department by code or id, one project, only the departments
+    in `department_ids`, the portal's scoping, or only the projects in `project_ids`, a round's 重点监控 pick)
+    with their annual indicators and effective facts."""
     budget_year = session.exec(select(BudgetYear).where(BudgetYear.year == year)).first()
     if budget_year is None:
         raise ReportError(f"没有 {year} 年度的数据 (no budget year {year} in the store)")
@@ -174,6 +176,8 @@ def load_year(
         conditions.append(col(Project.id) == project_id)
     if department_ids is not None:
         conditions.append(col(Project.department_id).in_(department_ids or {-1}))
+    if project_ids is not None:
+        conditions.append(col(Project.id).in_(project_ids or {-1}))
     query = (select(Project, Department).join(Department, col(Department.id) == Project.department_id)
              .where(*conditions))
     rows = session.exec(query.order_by(Department.code, col(Project.id))).all()

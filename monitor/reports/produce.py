@@ -33,6 +33,7 @@ class ReportRequest:
     department: str | int | None = None
     project_id: int | None = None
     department_ids: frozenset[int] | None = None  # the portal's scoping: only these departments
+    project_ids: frozenset[int] | None = None  # a round's pick: only these projects
     charts: bool = True
 
     def __post_init__(self) -> None:
@@ -45,7 +46,8 @@ class ReportRequest:
 def context(session: Session, request: ReportRequest, settings: Config) -> dict[str, Any]:
     """Everything the templates need; the portal renders the same context in its own layout."""
     data = load_year(session, request.year, department=request.department, project_id=request.project_id,
-                     department_ids=set(request.department_ids) if request.department_ids is not None else None)
+                     department_ids=set(request.department_ids) if request.department_ids is not None else None,
+                     project_ids=set(request.project_ids) if request.project_ids is not None else None)
     family = settings.reports.font_family
     out: dict[str, Any] = {"year": request.year, "charts": [], "cause_columns": DEVIATION_CAUSES, "data": data}
     if request.kind == "monitor":
@@ -74,7 +76,12 @@ def context(session: Session, request: ReportRequest, settings: Config) -> dict[
 
 def produce(session: Session, request: ReportRequest, settings: Config) -> bytes:
     """The report as a file: HTML (UTF-8), XLSX or PDF bytes."""
-    ctx = context(session, request, settings)
+    return render(request, context(session, request, settings), settings)
+
+
+def render(request: ReportRequest, ctx: dict[str, Any], settings: Config) -> bytes:
+    """The file of a context `context` made for the same report (its format may differ): one read of the store
+    serves several formats."""
     if request.format == "xlsx":
         return _workbook(request, ctx)
     ctx = {**ctx, "charts": [charts.data_uri(png) for png in ctx["charts"]]}

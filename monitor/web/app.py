@@ -44,18 +44,21 @@ def _routers() -> list[APIRouter]:
     from monitor.web import (
         api,
         api_docs,
+        api_rounds,
         health,
         pages_admin,
         pages_auth,
         pages_notify,
         pages_progress,
         pages_reports,
+        pages_rounds,
         pages_upload,
     )
 
     # The API first: its requests come by the hundred per second and need not be matched against every page.
-    return [api.router, pages_auth.router, pages_progress.router, pages_upload.router, pages_admin.router,
-            pages_reports.router, pages_notify.router, health.router, metrics.router, api_docs.router]
+    return [api.router, api_rounds.router, pages_auth.router, pages_progress.router, pages_upload.router,
+            pages_admin.router, pages_reports.router, pages_notify.router, pages_rounds.router, health.router,
+            metrics.router, api_docs.router]
 
 
 CSP = ("default-src 'self'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; "

@@ -7,7 +7,17 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from rules.terms import LIGHT_NAMES, LIGHT_NAMES_EN, LIGHTS, NOT_EVALUATED, NOT_EVALUATED_EN
+from rules.terms import (
+    LIGHT_NAMES,
+    LIGHT_NAMES_EN,
+    LIGHTS,
+    NOT_EVALUATED,
+    NOT_EVALUATED_EN,
+    ROUND_KIND_NAMES,
+    ROUND_KIND_NAMES_EN,
+    TASK_STATUS_NAMES,
+    TASK_STATUS_NAMES_EN,
+)
 
 LANGS = ("zh", "en")
 LANG_COOKIE = "lang"
@@ -67,6 +77,26 @@ EN: dict[str, str] = {
     "留空：一级分值取默认值，指标平分本级剩余分值":
         "Left empty: a level takes the default points, an indicator an equal share of what its level has left",
     "保存分值": "Save weights",
+    # rounds (monitor/web/pages_rounds.py)
+    "填报轮次": "Rounds", "我的任务": "My tasks", "轮次": "Round", "报送截止日期": "Due date",
+    "发起轮次": "Open a round",
+    "轮次类型": "Kind", "数据截至月份": "Data through month", "部门代码（逗号分隔，留空为全部）":
+        "Department codes (comma-separated, blank for all)", "项目范围": "Projects", "全部项目": "All projects",
+    "重点监控项目（按规则筛选）": "Focus projects (picked by rules)",
+    "大额资金标准（万元）": "Large funds from (10k yuan)",
+    "发起": "Open", "已发起": "Opened", "进行中": "Open", "已关闭": "Closed", "关闭轮次": "Close round",
+    "版本": "Version", "审核意见": "Review comment", "重点监控": "Focus", "实际完成值": "Actual", "得分": "Score",
+    "偏差原因分析及改进措施": "Deviation causes and improvements", "执行情况": "Progress", "填写": "Fill in",
+    "整改措施": "Corrective measures", "保存": "Save", "上报": "Submit to the bureau",
+    "上报后本版本冻结，财政局审核前不能修改": "Once submitted this version is frozen until the bureau reviews it",
+    "审核": "Review", "审核结论": "Verdict", "总体意见": "General comment", "对项目的意见": "Comment on project",
+    "对指标的意见": "Comment on indicator", "意见": "Comment", "提交审核": "Record review",
+    "已上报版本": "Submitted versions",
+    "下载": "Download", "待审核": "Awaiting review", "通过": "Approve", "退回": "Return", "已审核": "Reviewed",
+    "支出进度滞后于序时进度": "Spending behind schedule", "指标红灯": "Red indicator", "资金支出为0": "No spending",
+    "大额资金": "Large funds", "数量指标偏差超过阈值": "Quantity off target",
+    **{ROUND_KIND_NAMES[k]: ROUND_KIND_NAMES_EN[k] for k in ROUND_KIND_NAMES},
+    **{TASK_STATUS_NAMES[k]: TASK_STATUS_NAMES_EN[k] for k in TASK_STATUS_NAMES},
     # the lights' names, in both languages from the vocabulary
     **{LIGHT_NAMES[light]: LIGHT_NAMES_EN[light] for light in LIGHTS},
     NOT_EVALUATED: NOT_EVALUATED_EN,

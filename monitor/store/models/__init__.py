@@ -15,6 +15,7 @@ from monitor.store.models.notify import (
 )
 from monitor.store.models.progress import BudgetAdjustment, Report, Spending
 from monitor.store.models.reports import SelfEvalEntry
+from monitor.store.models.rounds import ReviewComment, Round, RoundSubmission, RoundTask
 
 metadata = SQLModel.metadata
 
@@ -41,6 +42,10 @@ __all__ = [
     "ProjectState",
     "SchedulerJob",
     "Report",
+    "ReviewComment",
+    "Round",
+    "RoundSubmission",
+    "RoundTask",
     "SelfEvalEntry",
     "Spending",
     "User",
