@@ -1,7 +1,7 @@
 """Leases that expire: job leases are renewed and finished, an evaluation run keeps a heartbeat, and at most one
 evaluation runs at a time.
 
-Revision ID: 0007
+Revision ID: 0006
 Revises: 0005
 """
 
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
-revision = '0007'
+revision = '0006'
 down_revision = '0005'
 branch_labels = None
 depends_on = None
