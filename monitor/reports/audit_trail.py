@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from monitor.spreadsheets.cells import csv_row, put
 from monitor.store.models import AuditEvent, Department, Indicator, Project, Report, Spending, User
-from rules.calendar import SHANGHAI, shanghai_time
+from rules.calendar import SHANGHAI
 from rules.terms import CHANNEL_NAMES, CHANNEL_NAMES_EN
 
 ENTITIES = ("report", "spending", "indicator", "project", "user", "token", "setting")
@@ -180,7 +180,7 @@ def _row(event: AuditEvent, names: _Names, lang: str) -> TrailRow:
     department = names.departments.get(event.department_id or (project.department_id if project else None))
     channel = (CHANNEL_NAMES_EN if en else CHANNEL_NAMES).get(event.channel, event.channel)
     action = ACTION_NAMES.get(event.action, (event.action, event.action))[1 if en else 0]
-    row = TrailRow(event_id=event.id or 0, at=shanghai_time(event.at) if event.at else None,
+    row = TrailRow(event_id=event.id or 0, at=event.at,
                    actor=names.person(event.actor), channel=channel, action=action,
                    department=department.name if department else "", project=project.name if project else "",
                    indicator=indicator.name if indicator else "", sentence="", project_id=project_id,
