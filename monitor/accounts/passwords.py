@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -30,6 +32,9 @@ def needs_rehash(password_hash: str) -> bool:
     return _HASHER.check_needs_rehash(password_hash)
 
 
-# Verifying against this when the user does not exist keeps a wrong username as slow as a wrong password,
-# so timing does not reveal which usernames exist.
-DUMMY_HASH = _HASHER.hash("kpiwatch-no-such-user")
+@cache
+def dummy_hash() -> str:
+    """A hash to verify against when the user does not exist, so a wrong username is as slow as a wrong password
+    and timing does not reveal which usernames exist. Made on first use: argon2 is slow on purpose, and every
+    process that imports the accounts (each CLI command) would otherwise pay for it at start-up."""
+    return _HASHER.hash("kpiwatch-no-such-user")

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from monitor.accounts import throttle
-from monitor.accounts.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
+from monitor.accounts.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from monitor.store import audit
 from monitor.store.models import Department, User
 from monitor.store.models.accounts import USER_ROLES
@@ -166,7 +166,7 @@ def authenticate(session: Session, username: str, password: str) -> LoginResult:
     (an argon2 verification, against a dummy hash when nobody has the name)."""
     user = session.exec(select(User).where(User.username == username.strip())).first()
     if user is None:
-        verify_password(DUMMY_HASH, password)
+        verify_password(dummy_hash(), password)
         return LoginResult(None, WRONG)
     if not verify_password(user.password_hash, password):
         return LoginResult(None, WRONG)

@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from sqlmodel import Session
 
 from monitor.config import Config
-from monitor.reports import charts, xlsx
+from monitor.reports import xlsx
 from monitor.reports.data import ReportError, load_year
 from monitor.reports.html import render_document
 from monitor.reports.monitoring import build_monitoring, through_month_for
@@ -48,6 +48,8 @@ def context(session: Session, request: ReportRequest, settings: Config) -> dict[
     data = load_year(session, request.year, department=request.department, project_id=request.project_id,
                      department_ids=set(request.department_ids) if request.department_ids is not None else None,
                      project_ids=set(request.project_ids) if request.project_ids is not None else None)
+    from monitor.reports import charts  # matplotlib loads when a report is made, not when any command starts
+
     family = settings.reports.font_family
     out: dict[str, Any] = {"year": request.year, "charts": [], "cause_columns": DEVIATION_CAUSES, "data": data}
     if request.kind == "monitor":
@@ -84,6 +86,8 @@ def render(request: ReportRequest, ctx: dict[str, Any], settings: Config) -> byt
     serves several formats."""
     if request.format == "xlsx":
         return _workbook(request, ctx)
+    from monitor.reports import charts
+
     ctx = {**ctx, "charts": [charts.data_uri(png) for png in ctx["charts"]]}
     ctx.pop("data")
     family = settings.reports.font_family
