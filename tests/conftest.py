@@ -32,6 +32,14 @@ SEED_UNION = SEEDS / "004_a620ed73b42e717d.txt"
 # Fixtures of the previous release (its store, and a schema revision after head) for every test module.
 pytest_plugins = ["tests.release_fixture"]
 
+
+
+def pytest_configure(config) -> None:
+    # argon2 at its cheapest for the whole suite and the processes it starts (monitor/accounts/passwords.py
+    # says why that is safe); the login throttle's timing tests ask for the production cost themselves.
+    os.environ.setdefault("KPIWATCH_PASSWORD_PROFILE", "cheapest")
+
+
 PG_SERVER = os.environ.get("KPIWATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 

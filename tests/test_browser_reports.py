@@ -6,25 +6,20 @@ the coloured cells readable (WCAG AA), the link bar readable, and the self-evalu
 from __future__ import annotations
 
 import dataclasses
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
-import uvicorn
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from monitor.config import Config, DatabaseConfig
 from monitor.evaluation import run_evaluation
 from monitor.web.app import create_app
-from tests.test_browser_portal import CHROMIUM_ARGS, _free_port
+from tests.browser_support import DESKTOP, PHONE, chromium, serve
 from tests.test_reports_portal import PASSWORD, _world
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1366, "height": 900}
 VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 REPORTS = pytest.mark.parametrize("path", ["/reports/monitor?year=2024&through=7", "/reports/selfeval?year=2024"],
                                   ids=["monitor", "selfeval"])
@@ -37,27 +32,15 @@ def base(engine, db_url) -> Iterator[str]:
     run_evaluation(engine, settings, as_of=date(2024, 7, 31))
     app = create_app(settings, engine)
     app.state.clock = lambda: date(2024, 7, 31)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serve(app) as url:
+        yield url
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    """One Chromium for the module (each test opens its own context): a launch costs more than most checks."""
+    with chromium() as launched:
+        yield launched
 
 
 def _signed_in(browser, base: str, viewport: dict) -> Page:
