@@ -79,7 +79,7 @@ def test_the_escalation_copy_says_what_is_overdue_and_the_digest_says_it_was_cop
     _issue(engine, world)
     found = plan(session, world.settings, date(2024, 9, 5))
     (hr,) = [d for d in found.departments if d.department.id == world.hr_id]
-    (copy,) = [m for m in hr.round_escalations if m.recipients == [BUREAU]]
+    (copy,) = [m for m in found.round_escalations if m.recipients == [BUREAU]]
     assert "【绩效督办】" in copy.subject and "逾期3天仍未答复整改结果" in copy.text and "加快支出进度" in copy.text
     assert "已逾期，已抄送财政局" in hr.rendered.text
 
@@ -90,7 +90,7 @@ def test_an_answered_item_is_neither_listed_nor_escalated(engine, session, world
     session.commit()
     found = plan(session, world.settings, date(2024, 9, 5))
     hr = [d for d in found.departments if d.department.id == world.hr_id]
-    assert all(not d.digest.correctives and not d.round_escalations for d in hr)
+    assert all(not d.digest.correctives for d in hr) and found.round_escalations == []
 
 
 def test_a_round_task_overdue_by_the_configured_days_escalates_once(engine, world):

@@ -121,7 +121,6 @@ class DepartmentPlan:
     escalations: list[tuple[list[str], Escalation, Rendered]]
     item_logs: list[ItemLog]
     escalation_level: int
-    round_escalations: list[NewMessage] = field(default_factory=list)  # overdue 整改 / round tasks, once each
 
     @property
     def messages(self) -> list[NewMessage]:
@@ -134,7 +133,7 @@ class DepartmentPlan:
             out += [NewMessage(f"escalation|{r}|{code}|{day}", [r], rendered.subject, rendered.text, rendered.html,
                                kind="escalation", period=day, department_id=self.department.id)
                     for r in recipients]
-        return out + self.round_escalations
+        return out
 
 
 @dataclass
@@ -146,6 +145,7 @@ class Plan:
     departments: list[DepartmentPlan] = field(default_factory=list)
     summary: tuple[list[str], Summary, Rendered] | None = None
     round_status: list[NewMessage] = field(default_factory=list)  # the bureau's status of each open round
+    round_escalations: list[NewMessage] = field(default_factory=list)  # overdue 整改 / round tasks, once each
     warnings: list[str] = field(default_factory=list)
 
     def messages(self) -> list[NewMessage]:
@@ -154,7 +154,7 @@ class Plan:
             recipients, summary, rendered = self.summary
             out += [NewMessage(f"summary|{r}|{summary.week}", [r], rendered.subject, rendered.text, rendered.html,
                                kind="summary", period=summary.week) for r in recipients]
-        return out + self.round_status
+        return out + self.round_escalations + self.round_status
 
 
 def _load_states(session: Session) -> list[StateRow]:
@@ -237,7 +237,9 @@ def plan(session: Session, config: Config, day: date, *, force_summary: bool = F
     escalations_due, escalated_ids = round_escalations(session, day, config, base, contacts, finance,
                                                        finance_addresses)
     correctives = corrective_items(session, day, window_start, config, base, escalated_ids)
-    extra = sorted((set(tasks) | set(correctives) | set(escalations_due)) - set(by_department))
+    if working:  # queued whether or not the department's digest has anything else to say today
+        result.round_escalations = [m for messages in escalations_due.values() for m in messages]
+    extra = sorted((set(tasks) | set(correctives)) - set(by_department))
     for department_id in list(by_department) + extra if working else ():
         rows = by_department.get(department_id, [])
         department = departments[department_id]
@@ -261,7 +263,7 @@ def plan(session: Session, config: Config, day: date, *, force_summary: bool = F
                                    config, day, base)
         level = max((it.escalation_level for it in escalated), default=0)
         result.departments.append(DepartmentPlan(department, digest, render_digest(digest), recipients, escalations,
-                                                 item_logs, level, escalations_due.get(department_id, [])))
+                                                 item_logs, level))
     planned = {_department_id(d.department) for d in result.departments}
     result.summary = _plan_summary(session, config, day, departments, contacts, by_department, acks, base, planned,
                                    force_summary)
@@ -688,16 +690,17 @@ def commit_plan(engine: Engine, config: Config, result: Plan) -> dict:
                                                    list_unsubscribe=unsubscribe)
                 session.commit()
             counts["departments"] += 1
-            counts["escalations"] += sum(len(a) for a, _v, _r in dept_plan.escalations) + len(
-                dept_plan.round_escalations)
+            counts["escalations"] += sum(len(a) for a, _v, _r in dept_plan.escalations)
         except IntegrityError:
             counts["skipped"] += 1  # another run built this department's digest for the day first
         except Exception as exc:
             log.exception("notify: writing the digest of %s failed", dept_plan.department.code)
             result.warnings.append(f"{dept_plan.department.name}：写入失败 {type(exc).__name__}: {exc}")
             counts["skipped"] += 1
-    if result.round_status:
+    if result.round_escalations or result.round_status:
         with Session(engine) as session:
+            counts["round_escalations"] = enqueue_many(session, result.round_escalations, sender=sender,
+                                                       list_unsubscribe=unsubscribe)
             counts["round_status"] = enqueue_many(session, result.round_status, sender=sender,
                                                   list_unsubscribe=unsubscribe)
             session.commit()
