@@ -111,6 +111,14 @@ class NotificationsConfig:
 
 
 @dataclass(frozen=True)
+class RoundsConfig:
+    """The `[rounds]` section: when an overdue round task or 整改 item is copied to the bureau and the head."""
+
+    escalate_after_days: int = 14
+    escalate_to_roles: tuple[str, ...] = ("负责人",)
+
+
+@dataclass(frozen=True)
 class EvaluationConfig(EvaluationSettings):
     """The `[evaluation]` section: the rules' thresholds (issue 5) plus what the application does with them."""
 
@@ -151,6 +159,7 @@ class Config:
     limits: Limits = field(default_factory=Limits)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
+    rounds: RoundsConfig = field(default_factory=RoundsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     smtp_password: str | None = field(default=None, metadata={"env_only": True})
     secret_key: str | None = field(default=None, metadata={"env_only": True})
@@ -300,6 +309,7 @@ _CHECKS: dict[str, typing.Callable[[Any], str | None]] = {
     "scheduler.timezone": _time_zone,
     "scheduler.evaluate_at": _clock,
     "notifications.summary_weekday": _between(1, 7),
+    "rounds.escalate_after_days": _between(1, 366),
     "scoring.cap_formula": _one_of(*CAP_FORMULAS),
     "scoring.exact_formula": _one_of(*EXACT_FORMULAS),
     "scoring.late_share": _between(0, 1),

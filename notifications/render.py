@@ -13,7 +13,7 @@ from functools import lru_cache
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from notifications.mime import one_line
-from notifications.views import SECTION_ORDER, SECTION_TITLES, Digest, Escalation, Summary
+from notifications.views import SECTION_ORDER, SECTION_TITLES, Digest, Escalation, RoundStatusMail, Summary
 from rules.formatting import fmt_overdue
 from rules.terms import LIGHT_NAMES, LIGHTS
 
@@ -62,6 +62,8 @@ def digest_subject(digest: Digest) -> str:
         parts.append(f"{digest.count('done')}项已完成")
     if digest.tasks:
         parts.append(f"{len(digest.tasks)}项填报任务")
+    if digest.correctives:
+        parts.append(f"{len(digest.correctives)}项整改")
     tag = "【绩效提醒·补发】" if digest.catch_up_from else "【绩效提醒】"
     return one_line(f"{tag}{digest.department}：{'，'.join(parts) or '无新事项'}")
 
@@ -83,4 +85,11 @@ def render_summary(summary: Summary) -> Rendered:
     subject = one_line(f"【绩效周报】{summary.week}：{len(summary.rows)}个部门的监控情况"
                        + ("（系统告警）" if summary.warnings else ""))
     text, html = _render("summary", s=summary)
+    return Rendered(subject, text, html)
+
+
+def render_round_status(mail: RoundStatusMail) -> Rendered:
+    """The bureau's status of an open round by department, on its own (at most once a day)."""
+    subject = one_line(f"【轮次进度】{mail.title}：" + "，".join(f"{k}{v}" for k, v in mail.counts.items()))
+    text, html = _render("round_status", m=mail)
     return Rendered(subject, text, html)

@@ -50,6 +50,42 @@ class TaskItem:
 
 
 @dataclass(frozen=True)
+class CorrectiveItem:
+    """A 整改 the bureau required of the department, in its digest: newly issued, due soon, overdue or reopened."""
+
+    project: str
+    indicator: str | None
+    requirement: str
+    status: str  # 待整改 / 重新整改 (the item's status name)
+    due: date
+    link: str
+    days_left: int | None = None
+    days_overdue: int | None = None
+    escalated: bool = False
+
+
+@dataclass(frozen=True)
+class RoundStatusRow:
+    department: str
+    status: str  # the task's status name
+    overdue: bool
+    versions: int
+
+
+@dataclass(frozen=True)
+class RoundStatusMail:
+    """The bureau's status of one open round by department (submitted / pending / returned / overdue)."""
+
+    title: str
+    day: date
+    due: date
+    counts: dict[str, int]  # task status name (and 逾期) -> tasks
+    rows: list[RoundStatusRow]
+    link: str
+    portal_url: str
+
+
+@dataclass(frozen=True)
 class WaivedItem:
     project: str
     indicator: str
@@ -70,6 +106,7 @@ class Digest:
     catch_up_from: date | None = None
     overdue_periods: int | None = None  # the overdue periods the items stand for; None: one period each
     tasks: list[TaskItem] = field(default_factory=list)  # round tasks to fill and submit (填报任务)
+    correctives: list[CorrectiveItem] = field(default_factory=list)  # 整改 the bureau requires
 
     def count(self, section: str) -> int:
         return len(self.sections.get(section, ()))

@@ -136,6 +136,13 @@ TASK_STATUS_NAMES: dict[str, str] = {"pending": "待填报", "submitted": "已�
                                      "approved": "已通过"}
 TASK_STATUS_NAMES_EN: dict[str, str] = {"pending": "To fill", "submitted": "Submitted", "returned": "Returned",
                                         "approved": "Approved"}
+# A corrective action (整改) the bureau requires, in the order it normally moves: the department answers with its
+# 整改结果和结论, the bureau accepts it, or reopens it and the department answers again.
+CORRECTIVE_STATUSES: tuple[str, ...] = ("open", "answered", "accepted", "reopened")
+CORRECTIVE_STATUS_NAMES: dict[str, str] = {"open": "待整改", "answered": "已答复", "accepted": "已验收",
+                                           "reopened": "重新整改"}
+CORRECTIVE_STATUS_NAMES_EN: dict[str, str] = {"open": "To correct", "answered": "Answered", "accepted": "Accepted",
+                                              "reopened": "Reopened"}
 # What the bureau's review of a submitted version concludes (审核: 通过 / 退回).
 REVIEW_VERDICTS: tuple[str, ...] = ("approved", "returned")
 REVIEW_VERDICT_NAMES: dict[str, str] = {"approved": "通过", "returned": "退回"}

@@ -79,6 +79,10 @@ def _register() -> None:
 
     app.add_typer(rounds_cli.app, name="round")
 
+    from monitor.cli import corrective as corrective_cli
+
+    app.add_typer(corrective_cli.app, name="corrective")
+
     from monitor.cli import backup as backup_cli
 
     backup_cli.register(app)

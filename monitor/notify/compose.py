@@ -35,15 +35,39 @@ from monitor.config import Config
 from monitor.notify import joblog
 from monitor.notify.outbox import NewMessage, enqueue_many
 from monitor.notify.tokens import ack_token
-from monitor.store.models import Contact, Department, Indicator, IndicatorState, Project, Round, RoundTask, User
+from monitor.store.models import (
+    ANSWERABLE_CORRECTIVE_STATUSES,
+    Contact,
+    CorrectiveAction,
+    Department,
+    Indicator,
+    IndicatorState,
+    Project,
+    Round,
+    RoundSubmission,
+    RoundTask,
+    User,
+    task_overdue,
+)
 from monitor.store.models.notify import Acknowledgement, NotificationDigest, NotifiedItem, OutboxMessage, Waiver
 from monitor.store.types import now
-from notifications.render import Rendered, render_digest, render_escalation, render_summary
-from notifications.views import Digest, Escalation, Item, Summary, SummaryRow, TaskItem, WaivedItem
+from notifications.render import Rendered, render_digest, render_escalation, render_round_status, render_summary
+from notifications.views import (
+    CorrectiveItem,
+    Digest,
+    Escalation,
+    Item,
+    RoundStatusMail,
+    RoundStatusRow,
+    Summary,
+    SummaryRow,
+    TaskItem,
+    WaivedItem,
+)
 from rules.calendar import is_working_day, previous_working_day
 from rules.evaluation import occurrence_due
 from rules.formatting import count_overdue, fmt_decimal
-from rules.terms import OVERDUE_STATUSES, TASK_STATUS_NAMES
+from rules.terms import CORRECTIVE_STATUS_NAMES, OVERDUE_STATUSES, TASK_STATUS_NAMES, TASK_STATUSES
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +144,8 @@ class Plan:
     catch_up_from: date | None
     departments: list[DepartmentPlan] = field(default_factory=list)
     summary: tuple[list[str], Summary, Rendered] | None = None
+    round_status: list[NewMessage] = field(default_factory=list)  # the bureau's status of each open round
+    round_escalations: list[NewMessage] = field(default_factory=list)  # overdue 整改 / round tasks, once each
     warnings: list[str] = field(default_factory=list)
 
     def messages(self) -> list[NewMessage]:
@@ -128,7 +154,7 @@ class Plan:
             recipients, summary, rendered = self.summary
             out += [NewMessage(f"summary|{r}|{summary.week}", [r], rendered.subject, rendered.text, rendered.html,
                                kind="summary", period=summary.week) for r in recipients]
-        return out
+        return out + self.round_escalations + self.round_status
 
 
 def _load_states(session: Session) -> list[StateRow]:
@@ -206,16 +232,23 @@ def plan(session: Session, config: Config, day: date, *, force_summary: bool = F
         evaluated[row.as_of] += 1
     result.warnings += stale_lights_warnings(evaluated, day)
     tasks = round_task_items(session, day, window_start, config, base)
-
     finance = [d for d in departments.values() if d.is_finance_bureau]
-    for department_id in list(by_department) + sorted(set(tasks) - set(by_department)) if working else ():
+    finance_addresses = sorted({a for f in finance for a in _addresses(contacts[_department_id(f)], cfg.finance_roles)})
+    escalations_due, escalated_ids = round_escalations(session, day, config, base, contacts, finance,
+                                                       finance_addresses)
+    correctives = corrective_items(session, day, window_start, config, base, escalated_ids)
+    if working:  # queued whether or not the department's digest has anything else to say today
+        result.round_escalations = [m for messages in escalations_due.values() for m in messages]
+    extra = sorted((set(tasks) | set(correctives)) - set(by_department))
+    for department_id in list(by_department) + extra if working else ():
         rows = by_department.get(department_id, [])
         department = departments[department_id]
         if department_id in done_today:
             continue
         try:
             dept_plan = _plan_department(department, rows, day, window_start, catch_up_from, config, base, logs,
-                                         acks, waived_projects, waived_indicators, tasks.get(department_id, []))
+                                         acks, waived_projects, waived_indicators, tasks.get(department_id, []),
+                                         correctives.get(department_id, []))
         except Exception as exc:
             log.exception("notify: department %s skipped", department.code)
             result.warnings.append(f"{department.name}（{department.code}）跳过：{type(exc).__name__}: {exc}")
@@ -234,6 +267,8 @@ def plan(session: Session, config: Config, day: date, *, force_summary: bool = F
     planned = {_department_id(d.department) for d in result.departments}
     result.summary = _plan_summary(session, config, day, departments, contacts, by_department, acks, base, planned,
                                    force_summary)
+    if force_summary or summary_due(day, cfg.summary_weekday):
+        result.round_status = round_status_messages(session, day, finance_addresses, base)
     return result
 
 
@@ -291,11 +326,132 @@ def round_task_items(session: Session, day: date, window_start: date, config: Co
     return out
 
 
+def corrective_items(session: Session, day: date, window_start: date, config: Config, base: str,
+                     escalated: set[int]) -> dict[int, list[CorrectiveItem]]:
+    """The 整改 each department's digest lists today, still waiting for its answer: the first digest after the
+    bureau issued or reopened it, its reminder days before the due date (`lead_days`), its first overdue day and
+    every `repeat_days` after, and the day it is escalated. Decided from the stored rows and the day alone, as
+    for round tasks; they ride in the one digest."""
+    cfg = config.notifications
+    out: dict[int, list[CorrectiveItem]] = defaultdict(list)
+    query = (select(CorrectiveAction, Project.name, Indicator.name)
+             .join(Project, col(Project.id) == CorrectiveAction.project_id)
+             .outerjoin(Indicator, col(Indicator.id) == CorrectiveAction.indicator_id)
+             .where(col(CorrectiveAction.status).in_(ANSWERABLE_CORRECTIVE_STATUSES))
+             .order_by(col(CorrectiveAction.due), col(CorrectiveAction.id)))
+    window = [window_start + timedelta(days=i) for i in range(1, (day - window_start).days + 1)]
+    for action, project, indicator in session.exec(query).all():
+        due = action.due
+        changed = action.decided_at if action.status == "reopened" else action.issued_at
+        fresh = changed is not None and window_start <= changed.date() < day
+        late = [(d - due).days for d in window if d > due]
+        overdue_hit = any((n - 1) % max(cfg.repeat_days, 1) == 0 for n in late)
+        reminder = due >= day and _reminder_hit(due, cfg.lead_days, window_start, day) is not None
+        if not (fresh or overdue_hit or reminder or action.id in escalated):
+            continue
+        out[action.department_id].append(CorrectiveItem(
+            project, indicator, action.requirement, CORRECTIVE_STATUS_NAMES[action.status], due,
+            f"{base}/corrective#action-{action.id}", days_left=(due - day).days if due >= day else None,
+            days_overdue=action.days_overdue(day), escalated=action.id in escalated))
+    return out
+
+
+def _escalated_keys(session: Session) -> set[str]:
+    """The (kind, id, due) of every round escalation already in the outbox: once queued, never planned again."""
+    keys = session.execute(sa_select(col(OutboxMessage.dedup_key)).where(
+        col(OutboxMessage.kind) == "escalation", col(OutboxMessage.dedup_key).like("round-escalation|%"))).all()
+    return {"|".join(key.split("|")[2:]) for (key,) in keys}
+
+
+def round_escalations(session: Session, day: date, config: Config, base: str, contacts: dict,
+                      finance: list[Department], finance_addresses: list[str]
+                      ) -> tuple[dict[int, list[NewMessage]], set[int]]:
+    """Each 整改 unanswered, and each round task unsubmitted, `[rounds] escalate_after_days` after its due date
+    is copied ONCE to the bureau's performance office and the department's head: one message per item and
+    recipient whose dedup key names the item and its due date, not the day, so a re-run or any later day finds
+    it queued and adds nothing (a reopened 整改 with a new due date may escalate once more). Returns the messages
+    by department and the ids of the 整改 escalated today."""
+    threshold = config.rounds.escalate_after_days
+    already = _escalated_keys(session)
+    out: dict[int, list[NewMessage]] = defaultdict(list)
+    escalated: set[int] = set()
+    bureau = finance[0].name if finance else "财政局"
+    pending: list[tuple[int, str, Item]] = []
+    query = (select(CorrectiveAction, Project.name, Indicator.name)
+             .join(Project, col(Project.id) == CorrectiveAction.project_id)
+             .outerjoin(Indicator, col(Indicator.id) == CorrectiveAction.indicator_id)
+             .where(col(CorrectiveAction.status).in_(ANSWERABLE_CORRECTIVE_STATUSES)))
+    for action, project, indicator in session.exec(query).all():
+        late = action.days_overdue(day)
+        key = f"corrective|{action.id}|{action.due.isoformat()}"
+        if late is None or late < threshold or key in already:
+            continue
+        escalated.add(stored_id_of(action))
+        pending.append((action.department_id, key, Item(
+            project, indicator or "整改", action.requirement, CORRECTIVE_STATUS_NAMES[action.status],
+            f"整改期限{action.due.month}月{action.due.day}日，逾期{late}天仍未答复整改结果",
+            f"{base}/corrective#action-{action.id}", due=action.due, days_overdue=late, note="整改事项",
+            escalation_level=2)))
+    tasks = (select(RoundTask, Round).join(Round, col(Round.id) == RoundTask.round_id)
+             .where(col(Round.status) == "open"))
+    for task, round_ in session.exec(tasks).all():
+        key = f"task|{task.id}|{round_.due.isoformat()}"
+        late = (day - round_.due).days
+        if not task_overdue(round_, task, day) or late < threshold or key in already:
+            continue
+        pending.append((task.department_id, key, Item(
+            round_.title(), "填报任务", "按期上报", TASK_STATUS_NAMES[task.status],
+            f"报送截止{round_.due.month}月{round_.due.day}日，逾期{late}天仍未上报", f"{base}/rounds/tasks/{task.id}",
+            due=round_.due, days_overdue=late, note="填报任务", escalation_level=2)))
+    departments = {_department_id(d): d for d in session.exec(select(Department)).all()}
+    for department_id, key, item in pending:
+        department = departments[department_id]
+        heads = _addresses(contacts[department_id], config.rounds.escalate_to_roles)
+        recipients = list(dict.fromkeys(finance_addresses + heads))
+        view = Escalation(department.name, bureau, day, 2, [item], threshold, base)
+        rendered = render_escalation(view)
+        out[department_id] += [NewMessage(f"round-escalation|{r}|{key}", [r], rendered.subject, rendered.text,
+                                          rendered.html, kind="escalation", period=day.isoformat(),
+                                          department_id=department_id) for r in recipients]
+    return out, escalated
+
+
+def stored_id_of(action: CorrectiveAction) -> int:
+    """The id of a 整改 read from the database (every one here was)."""
+    assert action.id is not None
+    return action.id
+
+
+def round_status_messages(session: Session, day: date, recipients: list[str], base: str) -> list[NewMessage]:
+    """The bureau's status of each open round by department, with the weekly summary: one message per round and
+    recipient whose dedup key names the day, so it goes out at most once a day whatever re-runs."""
+    if not recipients:
+        return []
+    departments = {_department_id(d): d for d in session.exec(select(Department)).all()}
+    out = []
+    for round_ in session.exec(select(Round).where(Round.status == "open").order_by(col(Round.id))).all():
+        tasks = list(session.exec(select(RoundTask).where(RoundTask.round_id == round_.id)))
+        submitted: dict[int, int] = defaultdict(int)
+        for (task_id,) in session.execute(sa_select(col(RoundSubmission.task_id)).where(
+                col(RoundSubmission.task_id).in_([t.id for t in tasks] or [-1]))).all():
+            submitted[task_id] += 1
+        counts = {TASK_STATUS_NAMES[s]: sum(1 for t in tasks if t.status == s) for s in TASK_STATUSES}
+        counts["逾期"] = sum(1 for t in tasks if task_overdue(round_, t, day))
+        rows = sorted((RoundStatusRow(f"{departments[t.department_id].code} {departments[t.department_id].name}",
+                                      TASK_STATUS_NAMES[t.status], task_overdue(round_, t, day),
+                                      submitted.get(t.id or 0, 0)) for t in tasks), key=lambda r: r.department)
+        mail = RoundStatusMail(round_.title(), day, round_.due, counts, rows, f"{base}/rounds/{round_.id}", base)
+        rendered = render_round_status(mail)
+        out += [NewMessage(f"round-status|{r}|{round_.id}|{day.isoformat()}", [r], rendered.subject, rendered.text,
+                           rendered.html, kind="round_status", period=day.isoformat()) for r in recipients]
+    return out
+
+
 def _plan_department(department: Department, rows: list[StateRow], day: date, window_start: date,
                      catch_up_from: date | None, config: Config, base: str,
                      logs: dict[tuple[int, str, str], NotifiedItem], acks: dict[tuple[int, str], Acknowledgement],
                      waived_projects: dict[int, Waiver], waived_indicators: dict[int, Waiver],
-                     tasks: list[TaskItem] | None = None):
+                     tasks: list[TaskItem] | None = None, correctives: list[CorrectiveItem] | None = None):
     cfg = config.notifications
     sections: dict[str, list[Item]] = defaultdict(list)
     waived: list[WaivedItem] = []
@@ -369,13 +525,13 @@ def _plan_department(department: Department, rows: list[StateRow], day: date, wi
             sections["done"].append(Item(row.project, row.indicator, row.target, latest, row.reason, link, due=due))
             item_logs.append(ItemLog(row.indicator_id, row.occurrence, row.status, row.since, 1, 0,
                                      None if entry is None else entry.id))
-    if not any(sections.values()) and not tasks:
+    if not any(sections.values()) and not tasks and not correctives:
         return None
     overdue = count_overdue(_indicator_of(item) for item in sections.get("overdue", []))  # before grouping
     sections = {key: _group_occurrences(items) for key, items in sections.items()}
     digest = Digest(department.name, day, sections, base, lead_days=max(cfg.lead_days, default=7),
                     waived=waived, quiet_open=quiet, acknowledged=acknowledged, catch_up_from=catch_up_from,
-                    overdue_periods=overdue.periods, tasks=list(tasks or []))
+                    overdue_periods=overdue.periods, tasks=list(tasks or []), correctives=list(correctives or []))
     return digest, item_logs, escalated
 
 
@@ -541,6 +697,13 @@ def commit_plan(engine: Engine, config: Config, result: Plan) -> dict:
             log.exception("notify: writing the digest of %s failed", dept_plan.department.code)
             result.warnings.append(f"{dept_plan.department.name}：写入失败 {type(exc).__name__}: {exc}")
             counts["skipped"] += 1
+    if result.round_escalations or result.round_status:
+        with Session(engine) as session:
+            counts["round_escalations"] = enqueue_many(session, result.round_escalations, sender=sender,
+                                                       list_unsubscribe=unsubscribe)
+            counts["round_status"] = enqueue_many(session, result.round_status, sender=sender,
+                                                  list_unsubscribe=unsubscribe)
+            session.commit()
     if result.summary is not None:
         with Session(engine) as session:
             recipients, summary, rendered = result.summary

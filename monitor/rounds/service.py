@@ -27,6 +27,7 @@ from monitor.rounds.focus import pick_focus
 from monitor.store import audit
 from monitor.store.facts import effective_reports
 from monitor.store.models import (
+    EDITABLE_TASK_STATUSES,
     BudgetYear,
     Department,
     Indicator,
@@ -37,6 +38,7 @@ from monitor.store.models import (
     RoundSubmission,
     RoundTask,
     User,
+    task_overdue,
 )
 from monitor.store.rows import stored_id
 from monitor.store.types import now
@@ -51,7 +53,7 @@ from rules.terms import (
     FocusRules,
 )
 
-EDITABLE = ("pending", "returned")  # a task the department may still fill and submit
+EDITABLE = EDITABLE_TASK_STATUSES  # a task the department may still fill and submit
 SUBMITTERS = ("head",)  # 负责人: only the head of a department submits its tables
 FILLERS = ("clerk", "head")
 MAX_COMMENT = 2000
@@ -171,7 +173,7 @@ def round_status(session: Session, user: User, round_id: int, today: date) -> Ro
         result.tasks.append(TaskStatus(
             task_id=stored_id(task), department_id=task.department_id, department_code=department.code,
             department_name=department.name, status=task.status,
-            overdue=round_.status == "open" and task.status in EDITABLE and today > round_.due,
+            overdue=task_overdue(round_, task, today),
             projects=len(task_projects(task)), versions=len(done),
             last_submitted_at=done[-1].submitted_at if done else None))
     result.tasks.sort(key=lambda t: t.department_code)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from fastapi import Request
 
 from rules.terms import (
+    CORRECTIVE_STATUS_NAMES,
+    CORRECTIVE_STATUS_NAMES_EN,
     LIGHT_NAMES,
     LIGHT_NAMES_EN,
     LIGHTS,
@@ -95,6 +97,12 @@ EN: dict[str, str] = {
     "下载": "Download", "待审核": "Awaiting review", "通过": "Approve", "退回": "Return", "已审核": "Reviewed",
     "支出进度滞后于序时进度": "Spending behind schedule", "指标红灯": "Red indicator", "资金支出为0": "No spending",
     "大额资金": "Large funds", "数量指标偏差超过阈值": "Quantity off target",
+    "整改事项": "Corrective actions", "发起整改": "Require corrective action", "整改要求和建议": "Requirement",
+    "整改期限": "Due", "整改结果和结论": "Result", "财政局意见": "Bureau's note", "答复": "Answer",
+    "验收意见": "Note", "验收": "Accept", "重新整改的原因": "What is still missing", "新的整改期限": "New due date",
+    "重新整改": "Reopen", "没有整改事项": "No corrective actions", "已发起整改": "Corrective action issued",
+    "本部门未完成的整改": "Open corrective actions of the department", "导出 Excel 报送情况": "Export status (Excel)",
+    **{CORRECTIVE_STATUS_NAMES[k]: CORRECTIVE_STATUS_NAMES_EN[k] for k in CORRECTIVE_STATUS_NAMES},
     **{ROUND_KIND_NAMES[k]: ROUND_KIND_NAMES_EN[k] for k in ROUND_KIND_NAMES},
     **{TASK_STATUS_NAMES[k]: TASK_STATUS_NAMES_EN[k] for k in TASK_STATUS_NAMES},
     # the lights' names, in both languages from the vocabulary

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from monitor.accounts.permissions import NotAllowed, NotVisible, is_bureau
 from monitor.progress.validation import ValidationFailed
 from monitor.reports.produce import MEDIA_TYPES, context
-from monitor.rounds import service
+from monitor.rounds import corrective, service
 from monitor.rounds.documents import report_kind, request_for
 from monitor.rounds.service import Comment, RoundError
 from monitor.store.models import BudgetYear, Department, Project, Round, User
@@ -25,6 +25,7 @@ from monitor.web.auth import current_user, db_session, today, verify_csrf
 from monitor.web.i18n import resolve_lang
 from monitor.web.templating import render
 from rules.terms import (
+    CORRECTIVE_STATUS_NAMES,
     DEVIATION_CAUSES,
     FOCUS_REASONS,
     LIKELIHOODS,
@@ -171,6 +172,9 @@ def task_page(request: Request, task_id: int, user: User = Depends(current_user)
         "can_fill": editable and user.role in service.FILLERS,
         "can_submit": editable and user.role in service.SUBMITTERS,
         "can_review": round_.status == "open" and task.status == "submitted" and user.role == "admin",
+        "can_correct": user.role == "admin" and any(v.verdict for v in versions),
+        "correctives": corrective.unfinished_for_department(session, task.department_id),
+        "corrective_names": CORRECTIVE_STATUS_NAMES,
         "causes": DEVIATION_CAUSES, "likelihoods": LIKELIHOODS, **_names(), **_flash(request)})
 
 

@@ -15,17 +15,29 @@ from monitor.store.models.notify import (
 )
 from monitor.store.models.progress import BudgetAdjustment, Report, Spending
 from monitor.store.models.reports import SelfEvalEntry
-from monitor.store.models.rounds import ReviewComment, Round, RoundSubmission, RoundTask
+from monitor.store.models.rounds import (
+    ANSWERABLE_CORRECTIVE_STATUSES,
+    EDITABLE_TASK_STATUSES,
+    CorrectiveAction,
+    ReviewComment,
+    Round,
+    RoundSubmission,
+    RoundTask,
+    task_overdue,
+)
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "ANSWERABLE_CORRECTIVE_STATUSES",
+    "EDITABLE_TASK_STATUSES",
     "Acknowledgement",
     "ApiToken",
     "AuditEvent",
     "BudgetAdjustment",
     "BudgetYear",
     "Contact",
+    "CorrectiveAction",
     "Department",
     "EvaluationRun",
     "ImportRun",
@@ -51,4 +63,5 @@ __all__ = [
     "User",
     "Waiver",
     "metadata",
+    "task_overdue",
 ]

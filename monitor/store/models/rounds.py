@@ -39,6 +39,18 @@ class Round(SQLModel, table=True):
         return f"{self.year}年度{ROUND_KIND_NAMES.get(self.kind, self.kind)}（{period}）"
 
 
+# A task the department may still fill and submit; past the round's due date such a task is overdue.
+EDITABLE_TASK_STATUSES: tuple[str, ...] = ("pending", "returned")
+# A 整改 waiting for the department's answer; past its due date such an item is overdue.
+ANSWERABLE_CORRECTIVE_STATUSES: tuple[str, ...] = ("open", "reopened")
+
+
+def task_overdue(round_: Round, task: RoundTask, today: date) -> bool:
+    """The one rule for an overdue task, for the status pages, the summary and the digests alike: its round is
+    open, the department has not submitted (or not resubmitted after a return), and the due date is past."""
+    return round_.status == "open" and task.status in EDITABLE_TASK_STATUSES and today > round_.due
+
+
 class RoundTask(SQLModel, table=True):
     """A department's part of a round: its status (TASK_STATUSES) and the projects it must report on
     (`projects`: {"ids": [...], "reasons": {id: [FOCUS_REASONS key, ...]}})."""
@@ -84,3 +96,34 @@ class ReviewComment(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     user_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime | None = instant_field()
+
+
+class CorrectiveAction(SQLModel, table=True):
+    """A 整改 the bureau requires of a department, from a review (round and submission named) or from a light
+    (neither): the 整改要求和建议 with a due date, the department's 整改结果和结论, and the bureau's acceptance or
+    reopening (CORRECTIVE_STATUSES), each step with who and when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int | None = Field(default=None, foreign_key="round.id", index=True)
+    submission_id: int | None = Field(default=None, foreign_key="roundsubmission.id")
+    department_id: int = Field(foreign_key="department.id", index=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    indicator_id: int | None = Field(default=None, foreign_key="indicator.id")
+    requirement: str = Field(sa_column=Column(Text, nullable=False))
+    due: date
+    status: str = Field(default="open", max_length=10)
+    answer: str | None = Field(default=None, sa_column=Column(Text))
+    issued_by: int | None = Field(default=None, foreign_key="user.id")
+    issued_at: datetime | None = instant_field()
+    answered_by: int | None = Field(default=None, foreign_key="user.id")
+    answered_at: datetime | None = instant_field()
+    decided_by: int | None = Field(default=None, foreign_key="user.id")
+    decided_at: datetime | None = instant_field()
+    decision_note: str | None = Field(default=None, sa_column=Column(Text))
+
+    def days_overdue(self, today: date) -> int | None:
+        """Days past the due date while the department still owes its answer; None when not overdue (the one rule
+        for digests, escalation, pages and the API)."""
+        if self.status in ANSWERABLE_CORRECTIVE_STATUSES and today > self.due:
+            return (today - self.due).days
+        return None
