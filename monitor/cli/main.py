@@ -79,6 +79,10 @@ def _register() -> None:
 
     app.add_typer(rounds_cli.app, name="round")
 
+    from monitor.cli import adjust as adjust_cli
+
+    app.add_typer(adjust_cli.app, name="adjust")
+
     from monitor.cli import backup as backup_cli
 
     backup_cli.register(app)

@@ -43,6 +43,7 @@ def _routers() -> list[APIRouter]:
     """Every router of the portal and the API, in one place: a feature adds its module here."""
     from monitor.web import (
         api,
+        api_adjustments,
         api_docs,
         api_rounds,
         health,
@@ -56,9 +57,9 @@ def _routers() -> list[APIRouter]:
     )
 
     # The API first: its requests come by the hundred per second and need not be matched against every page.
-    return [api.router, api_rounds.router, pages_auth.router, pages_progress.router, pages_upload.router,
-            pages_admin.router, pages_reports.router, pages_notify.router, pages_rounds.router, health.router,
-            metrics.router, api_docs.router]
+    return [api.router, api_rounds.router, api_adjustments.router, pages_auth.router, pages_progress.router,
+            pages_upload.router, pages_admin.router, pages_reports.router, pages_notify.router, pages_rounds.router,
+            health.router, metrics.router, api_docs.router]
 
 
 CSP = ("default-src 'self'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; "
