@@ -164,5 +164,5 @@ class FocusRules:
 # decided once by the finance bureau; only an approved one changes the target in force from its effective day.
 ADJUSTMENT_STATUSES: tuple[str, ...] = ("proposed", "approved", "rejected")
 ADJUSTMENT_STATUS_NAMES: dict[str, str] = {"proposed": "待审核", "approved": "已批准", "rejected": "已驳回"}
-ADJUSTMENT_STATUS_NAMES_EN: dict[str, str] = {"proposed": "Proposed", "approved": "Approved",
+ADJUSTMENT_STATUS_NAMES_EN: dict[str, str] = {"proposed": "Awaiting review", "approved": "Approved",
                                               "rejected": "Rejected"}

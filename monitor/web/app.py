@@ -47,6 +47,7 @@ def _routers() -> list[APIRouter]:
         api_docs,
         api_rounds,
         health,
+        pages_adjustments,
         pages_admin,
         pages_auth,
         pages_notify,
@@ -59,7 +60,7 @@ def _routers() -> list[APIRouter]:
     # The API first: its requests come by the hundred per second and need not be matched against every page.
     return [api.router, api_rounds.router, api_adjustments.router, pages_auth.router, pages_progress.router,
             pages_upload.router, pages_admin.router, pages_reports.router, pages_notify.router, pages_rounds.router,
-            health.router, metrics.router, api_docs.router]
+            pages_adjustments.router, health.router, metrics.router, api_docs.router]
 
 
 CSP = ("default-src 'self'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; "

@@ -8,6 +8,8 @@ from __future__ import annotations
 from fastapi import Request
 
 from rules.terms import (
+    ADJUSTMENT_STATUS_NAMES,
+    ADJUSTMENT_STATUS_NAMES_EN,
     LIGHT_NAMES,
     LIGHT_NAMES_EN,
     LIGHTS,
@@ -95,6 +97,12 @@ EN: dict[str, str] = {
     "下载": "Download", "待审核": "Awaiting review", "通过": "Approve", "退回": "Return", "已审核": "Reviewed",
     "支出进度滞后于序时进度": "Spending behind schedule", "指标红灯": "Red indicator", "资金支出为0": "No spending",
     "大额资金": "Large funds", "数量指标偏差超过阈值": "Quantity off target",
+    # target adjustments (monitor/web/pages_adjustments.py)
+    "目标调整": "Target adjustments", "原目标": "Original target", "调整后目标": "Adjusted target",
+    "生效日期": "Effective on", "调整理由": "Reason", "审批意见": "Decision note", "批准": "Approve",
+    "驳回": "Reject", "驳回理由": "Why rejected", "申请目标调整": "Request adjustment", "起": "onwards",
+    "导入": "Import",
+    **{ADJUSTMENT_STATUS_NAMES[k]: ADJUSTMENT_STATUS_NAMES_EN[k] for k in ADJUSTMENT_STATUS_NAMES},
     **{ROUND_KIND_NAMES[k]: ROUND_KIND_NAMES_EN[k] for k in ROUND_KIND_NAMES},
     **{TASK_STATUS_NAMES[k]: TASK_STATUS_NAMES_EN[k] for k in TASK_STATUS_NAMES},
     # the lights' names, in both languages from the vocabulary
