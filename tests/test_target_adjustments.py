@@ -93,9 +93,12 @@ def test_the_self_evaluation_shows_the_original_and_the_adjusted_target_and_scor
     _approve(engine, _request(engine, world.ind["count"]))
     with Session(engine) as s:
         (project,) = build_selfeval(load_year(s, 2024, project_id=world.hr_project), ScoringRules())
+        workbook = produce(s, ReportRequest(kind="selfeval", year=2024, format="xlsx", charts=False), SETTINGS)
     row = next(r for r in project.rows if r.indicator_id == world.ind["count"])
     assert row.target_text == "原目标：≥3000人 → 调整后目标：≥6000人"
     assert "6000" in row.rule and "3000" not in row.rule
+    cells = {c for sheet in load_workbook(io.BytesIO(workbook)) for r in sheet.iter_rows(values_only=True) for c in r}
+    assert "原目标：≥3000人 → 调整后目标：≥6000人" in cells
 
 
 def test_the_monitoring_table_before_the_effective_day_shows_only_the_original_target(engine, world):
