@@ -233,3 +233,12 @@ def test_a_reimport_after_a_round_opened_makes_a_proposal_and_leaves_the_target_
         indicator.id, "≥987654人", "proposed", "import", original)
     with session_scope(engine) as s:  # the same corrected document again proposes nothing more
         assert store_document(s, copy.deepcopy(corrected)).proposals == 0
+
+
+def test_a_report_is_judged_against_the_adjusted_deadline_once_it_applies(engine, world):
+    _approve(engine, _request(engine, world.ind["deadline"], "2024年11月底前", effective_on=date(2024, 7, 1)))
+    with session_scope(engine) as s:
+        result = service.record_reports(s, _user(s, "clerk_hr"), [read_report(
+            world.ind["deadline"], occurrence_due="2024-11-30", completed_on="2024-07-05")],
+            channel="portal", today=TODAY)
+    assert len(result.stored) == 1

@@ -93,6 +93,9 @@ def test_the_api_requests_approves_and_answers_refusals_with_403_404_and_409(eng
     again = admin.post(f"/api/v1/target-adjustments/{made['id']}/approve", json={})
     assert again.status_code == 409 and "不能再次审批" in again.json()["detail"]
     assert [a["id"] for a in clerk.get("/api/v1/target-adjustments?status=approved").json()] == [made["id"]]
+    project = clerk.get(f"/api/v1/projects/{world.hr_project}").json()
+    (count,) = (i for i in project["indicators"] if i["id"] == world.ind["count"])
+    assert (count["target_text"], count["target_value"]) == ("≥6000人", "6000")  # in force after 15 July 2024
     assert other.get("/api/v1/target-adjustments").json() == []
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(TargetAdjustment)).one() == 1
