@@ -163,3 +163,13 @@ class FocusRules:
 
     large_funds_yuan: Decimal = Decimal(5_000_000)
     quantity_deviation_percent: Decimal = Decimal(30)
+
+
+# ------------------------------------------------------------------------------------------ target adjustments
+
+# A target adjustment (目标调整) is proposed by a department (or by a re-import once a round has opened) and
+# decided once by the finance bureau; only an approved one changes the target in force from its effective day.
+ADJUSTMENT_STATUSES: tuple[str, ...] = ("proposed", "approved", "rejected")
+ADJUSTMENT_STATUS_NAMES: dict[str, str] = {"proposed": "待审核", "approved": "已批准", "rejected": "已驳回"}
+ADJUSTMENT_STATUS_NAMES_EN: dict[str, str] = {"proposed": "Awaiting review", "approved": "Approved",
+                                              "rejected": "Rejected"}

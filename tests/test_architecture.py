@@ -60,6 +60,7 @@ SIBLING_IMPORTS = {
     ("logs", "config"): "logging is set up from the [logging] section",
     ("progress", "accounts"): "recording a report checks the user's permissions",
     ("weights", "accounts"): "changing weights refuses anyone but an administrator with the same NotAllowed",
+    ("importers", "progress"): "a re-import after a round opened proposes target adjustments, not overwrites",
     ("reports", "notify"): "the scheduled drafts are queued through the outbox",
     ("rounds", "reports"): "a submitted version freezes the report's document and its self-evaluation entries",
     ("cli", "demo"): "`kpiwatch demo` runs the demo",

@@ -49,6 +49,9 @@ def import_command(
             "  已写入：" + "，".join(f"{label} 项目{c['projects']}个、指标{c['indicators']}个"
                                     for label, c in counts.items())
         ] + [f"  ! {s}" for s in result.kept_stale]
+        if result.proposals:
+            lines.append(f"  本年度已开启监控轮次：{result.proposals} 个指标值的更改已作为目标调整申请提交财政局审批，"
+                         "原目标未改")
         _emit(data, lines, as_json)
     except ImportFailure as exc:
         if as_json:

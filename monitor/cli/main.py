@@ -82,6 +82,9 @@ def _register() -> None:
     from monitor.cli import corrective as corrective_cli
 
     app.add_typer(corrective_cli.app, name="corrective")
+    from monitor.cli import adjust as adjust_cli
+
+    app.add_typer(adjust_cli.app, name="adjust")
 
     from monitor.cli import backup as backup_cli
 

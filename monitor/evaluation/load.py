@@ -11,17 +11,21 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, Engine
+from sqlmodel import col
 
 from monitor.store.facts import in_force_frame
+from monitor.store.models import Indicator
+from monitor.store.target_versions import adjusted_targets
 from rules.calendar import SHANGHAI
 from rules.targets import RANGE, Target
-from rules.terms import SCHEDULED_KINDS
+from rules.terms import MEASURED_KINDS, QUALITATIVE, SCHEDULED_KINDS
 
 _SCHEDULED = ", ".join(f"'{k}'" for k in SCHEDULED_KINDS)
 
@@ -160,9 +164,14 @@ def read_rows(conn: Connection, lo: int, hi: int, *, halves: Sequence[str], depa
 
 
 def load_chunk(conn: Connection, lo: int, hi: int, *, halves: Sequence[str] = ("annual",),
-               department_id: int | None = None) -> Chunk:
+               department_id: int | None = None, as_of: date | None = None) -> Chunk:
+    """One chunk, ready for the rules; with `as_of`, each indicator carries the target in force that day (an
+    approved target adjustment effective by then replaces the imported one), so a replay before the adjustment's
+    day judges against the old target and one after it against the new."""
     projects, indicators, reports, spending, adjustments = read_rows(conn, lo, hi, halves=halves,
                                                                      department_id=department_id)
+    if as_of is not None:
+        _use_targets_in_force(conn, indicators, lo, hi, as_of)
     projects["plan_start"] = _local_days(projects["plan_start"])
     projects["plan_end"] = _local_days(projects["plan_end"])
     reports = in_force_frame(reports)
@@ -178,6 +187,36 @@ def load_chunk(conn: Connection, lo: int, hi: int, *, halves: Sequence[str] = ("
     occurrences = _occurrences(indicators)
     indicators = indicators.assign(target_upper=_upper_bounds(indicators)).drop(columns=["target_json"])
     return Chunk(projects, indicators, occurrences, reports, spending, adjustments)
+
+
+_MEASURED_OR_GRADED = (*MEASURED_KINDS, QUALITATIVE)
+
+
+def _use_targets_in_force(conn: Connection, indicators: pd.DataFrame, lo: int, hi: int, as_of: date) -> None:
+    """Overwrite, in place, the target columns of the indicators an approved adjustment changed by `as_of`, with
+    the columns `read_rows` would have read had the adjusted target been imported (the same conditional texts)."""
+    if indicators.empty:
+        return
+    ids = select(col(Indicator.id)).where(col(Indicator.project_id).between(lo, hi)).scalar_subquery()
+    versions = adjusted_targets(conn, ids, as_of)
+    if not versions:
+        return
+    rows = pd.Index(indicators["indicator_id"]).get_indexer(list(versions))
+    for version, row in zip(versions.values(), rows, strict=True):
+        if row < 0:  # a half the evaluation does not read
+            continue
+        target = version.target
+        stored = Indicator.target_columns(target)
+        kind, value = stored["kind"], stored["target_value"]
+        needs_text = kind not in _MEASURED_OR_GRADED or (value is None and kind in MEASURED_KINDS)
+        needs_json = kind in SCHEDULED_KINDS or stored["comparator"] == RANGE
+        changed = {"kind": kind, "comparator": stored["comparator"],
+                   "target_value": np.nan if value is None else float(value), "unit": stored["unit"],
+                   "direction": stored["direction"], "parse_reason": stored["parse_reason"],
+                   "value_text": target.text if needs_text else None,
+                   "target_json": json.dumps(stored["target_json"], ensure_ascii=False) if needs_json else None}
+        for name, new in changed.items():
+            indicators.iat[row, indicators.columns.get_loc(name)] = new
 
 
 def _upper_bounds(indicators: pd.DataFrame) -> np.ndarray:

@@ -107,7 +107,7 @@ def _evaluate(engine: Engine, settings: Config, as_of: date, dept_id: int | None
     try:
         for lo, hi in project_chunks(engine, chunk_projects or config.chunk_projects, department_id=dept_id):
             with engine.begin() as conn:
-                chunk = load_chunk(conn, lo, hi, halves=config.halves, department_id=dept_id)
+                chunk = load_chunk(conn, lo, hi, halves=config.halves, department_id=dept_id, as_of=as_of)
                 result = evaluate(projects=chunk.projects, indicators=chunk.indicators,
                                   occurrences=chunk.occurrences, reports=chunk.reports, spending=chunk.spending,
                                   adjustments=chunk.adjustments, as_of=as_of, settings=config)
@@ -150,7 +150,7 @@ def evaluate_project(conn: Connection, settings: Config, project_id: int, *, as_
     written (its states carry no run): the daily run, and the staleness checks that read it, stay as they were.
     """
     config = settings.evaluation
-    chunk = load_chunk(conn, project_id, project_id, halves=config.halves)
+    chunk = load_chunk(conn, project_id, project_id, halves=config.halves, as_of=as_of)
     result = evaluate(projects=chunk.projects, indicators=chunk.indicators, occurrences=chunk.occurrences,
                       reports=chunk.reports, spending=chunk.spending, as_of=as_of, settings=config)
     previous = previous_states(conn, project_id, project_id)

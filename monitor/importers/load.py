@@ -9,12 +9,14 @@ Identity (what makes a re-import an update, not a copy):
   updates the row in place and everything attached to it (reports, states) stays attached. A renamed
   indicator is a new one: the old row is deleted if nothing refers to it, else kept and reported.
 Rows are only written when a value actually changed, so re-importing the same document changes nothing.
+Once the year's first round has opened, a changed 指标值 is no longer written over the target: it becomes a target
+adjustment proposal for the bureau to decide (`monitor.progress.adjustments`), and the import report counts them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -22,8 +24,10 @@ from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, SQLModel, col
 
 from monitor.importers.document import ImportFailure, ParsedDocument, ParsedIndicator, ParsedProject
-from monitor.store.models import BudgetYear, Department, ImportRun, Indicator, Project
+from monitor.progress.adjustments import pending_for, propose
+from monitor.store.models import BudgetYear, Department, ImportRun, Indicator, Project, Round
 from monitor.store.rows import stored_id
+from monitor.store.target_versions import target_in_force
 from monitor.store.types import SHANGHAI
 from rules.scoring import LEVEL_WEIGHT_FIELDS, levels_from_rows
 from rules.targets import Target, parse_target_cached
@@ -43,11 +47,12 @@ class StoreResult:
     unchanged: dict[str, int] = field(default_factory=lambda: {"projects": 0, "indicators": 0})
     deleted: dict[str, int] = field(default_factory=lambda: {"projects": 0, "indicators": 0})
     kept_stale: list[str] = field(default_factory=list)
+    proposals: int = 0  # changed 指标值 stored as target adjustment proposals (a round of the year had opened)
 
     def to_json(self) -> dict:
         return {"department_id": self.department_id, "year": self.year, "import_run_id": self.import_run_id,
                 "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
-                "deleted": self.deleted, "kept_stale": self.kept_stale}
+                "deleted": self.deleted, "kept_stale": self.kept_stale, "proposals": self.proposals}
 
 
 def resolve_identity(doc: ParsedDocument, *, year: int | None, department_code: str | None) -> tuple[str, int]:
@@ -89,6 +94,9 @@ def store_document(session: Session, doc: ParsedDocument, *, year: int | None = 
     department_id, budget_year_id = department.id, budget_year.id
     assert department_id is not None and budget_year_id is not None  # both stored: found, or flushed above
     result = StoreResult(department_id=department_id, year=resolved_year)
+    # once the bureau has opened a round of the year, targets change only through an approved adjustment
+    locked = session.execute(select(func.count()).select_from(Round)
+                             .where(col(Round.year) == resolved_year)).scalar_one() > 0
     existing = {p.import_key: p for p in session.execute(
         select(Project).where(col(Project.department_id) == department_id,
                               col(Project.budget_year_id) == budget_year_id)).scalars()}
@@ -107,7 +115,8 @@ def store_document(session: Session, doc: ParsedDocument, *, year: int | None = 
             result.updated["projects"] += 1
         else:
             result.unchanged["projects"] += 1
-        _store_indicators(session, project, parsed, resolved_year, result, strict_month_before)
+        _store_indicators(session, project, parsed, resolved_year, result, strict_month_before,
+                          proposing=(doc.source_file, started.date()) if locked else None)
     for key, project in existing.items():
         if key in seen:
             continue
@@ -243,8 +252,15 @@ def _target_columns(target: Target) -> dict:
 _COLUMNS_OF: dict[Target, dict] = {}
 
 
+TARGET_VALUES = ("value_text", *Indicator.target_columns(Target("", "unparsed", None, None, None, None, (), (),
+                                                                  None)))
+
+
 def _store_indicators(session: Session, project: Project, parsed: ParsedProject, year: int,
-                      result: StoreResult, strict_month_before: bool) -> None:
+                      result: StoreResult, strict_month_before: bool,
+                      proposing: tuple[str, date] | None = None) -> None:
+    """Create, update or delete the project's indicators; with `proposing` (source file, today), a changed 指标值
+    of an existing indicator becomes an adjustment proposal and the stored target stays as it is."""
     project_id = stored_id(project)
     existing = {(i.half, i.level2, i.name): i for i in session.execute(
         select(Indicator).where(col(Indicator.project_id) == project_id)).scalars()}
@@ -254,6 +270,10 @@ def _store_indicators(session: Session, project: Project, parsed: ParsedProject,
         seen.add(key)
         values = _indicator_values(item, year, strict_month_before)
         row = existing.get(key)
+        if row is not None and proposing is not None and row.value_text != item.value:
+            if _propose_target(session, row, item, year, strict_month_before, proposing):
+                result.proposals += 1
+            values = {name: value for name, value in values.items() if name not in TARGET_VALUES}
         if row is None:
             session.add(Indicator(project_id=project_id, half=item.half, level2=item.level2, name=item.name,
                                   **values))
@@ -271,6 +291,23 @@ def _store_indicators(session: Session, project: Project, parsed: ParsedProject,
         session.delete(row)
         result.deleted["indicators"] += 1
     session.flush()
+
+
+def _propose_target(session: Session, row: Indicator, item: ParsedIndicator, year: int, strict_month_before: bool,
+                    proposing: tuple[str, date]) -> bool:
+    """Propose the re-imported 指标值 of `row` as a target adjustment, effective from today (kept inside the budget
+    year); False when it is already the target in force or already proposed."""
+    source_file, today = proposing
+    effective_on = min(max(today, date(year, 1, 1)), date(year, 12, 31))
+    current = target_in_force(session, row, effective_on)
+    pending = pending_for(session, stored_id(row))
+    if current.text == item.value or (pending is not None and pending.value_text == item.value):
+        return False
+    target = parsed_target(item, year, strict_month_before)
+    assert target is not None  # the year is known when storing
+    propose(session, row, target, reason=f"重新导入更正文件：{source_file[-300:]}", effective_on=effective_on,
+            previous_text=current.text, channel="import", actor=session.info.get("actor"))
+    return True
 
 
 def _indicator_ids(session: Session, project_id: int) -> list[int]:

@@ -15,7 +15,7 @@ typed after its budget year ended is stored for that year all the same, its audi
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -42,6 +42,7 @@ from monitor.store import audit
 from monitor.store.facts import effective_spending, not_superseded
 from monitor.store.models import BudgetYear, Indicator, Project, Report, Spending, User
 from monitor.store.rows import stored_id, table_of
+from monitor.store.target_versions import approved_versions, version_on
 from monitor.store.types import now
 from rules.calendar import closed_year_end
 from rules.terms import FUND_SOURCES, MEASURED_KINDS, SCHEDULED_KINDS
@@ -90,13 +91,23 @@ _INFOS = (select(Indicator, Project, BudgetYear.year).join(Project, col(Indicato
           .where(col(Indicator.id).in_(bindparam("ids", expanding=True))))
 
 
-def load_infos(session: Session, indicator_ids: Iterable[int]) -> dict[int, IndicatorInfo]:
-    """Indicators with their project and budget year, for validation (one query each, not one per row)."""
+def load_infos(session: Session, indicator_ids: Iterable[int], on: date | None = None) -> dict[int, IndicatorInfo]:
+    """Indicators with their project and budget year, for validation (one query each, not one per row).
+
+    With `on` (today), each carries the target in force that day, or at its year's end once the year is over
+    (`monitor.store.target_versions`): a report is judged against the adjusted target once it applies."""
     ids = {i for i in indicator_ids if isinstance(i, int)}
     if not ids:
         return {}
     rows = session.exec(_INFOS, params={"ids": list(ids)}).all()
-    return {stored_id(ind.id): indicator_info(ind, proj, year) for ind, proj, year in rows}
+    infos = {stored_id(ind.id): indicator_info(ind, proj, year) for ind, proj, year in rows}
+    if on is not None:
+        for indicator_id, versions in approved_versions(session, list(infos)).items():
+            info = infos[indicator_id]
+            version = version_on(versions, min(on, date(info.year, 12, 31)))
+            if version is not None:
+                infos[indicator_id] = replace(info, target=version.target)
+    return infos
 
 
 def _slot_of(report: ReportEntry | Report, kind: str) -> tuple:
@@ -203,7 +214,7 @@ def check_reports(session: Session, user: User, entries: Sequence[ReportEntry], 
     (an indicator missing from it counts as not existing).
     """
     if infos is None:
-        infos = load_infos(session, [e.indicator_id for e in entries if e.indicator_id is not None])
+        infos = load_infos(session, [e.indicator_id for e in entries if e.indicator_id is not None], today)
     else:
         infos = {e.indicator_id: infos[e.indicator_id] for e in entries if e.indicator_id in infos}
     visible = permissions.visible_among(session, user, {info.project.department_id for info in infos.values()})

@@ -24,14 +24,15 @@ from monitor.store.models import AuditEvent, Department, Indicator, Project, Rep
 from rules.calendar import SHANGHAI
 from rules.terms import CHANNEL_NAMES, CHANNEL_NAMES_EN
 
-ENTITIES = ("report", "spending", "indicator", "project", "user", "token", "setting")
+ENTITIES = ("report", "spending", "indicator", "project", "user", "token", "setting", "target_adjustment")
 ENTITY_NAMES = {"report": ("填报", "report"), "spending": ("支出", "spending"), "indicator": ("指标", "indicator"),
                 "project": ("项目", "project"), "user": ("用户", "user"), "token": ("令牌", "token"),
-                "setting": ("设置", "setting")}
+                "setting": ("设置", "setting"), "target_adjustment": ("目标调整", "target adjustment")}
 ACTION_NAMES = {"report": ("填报", "reported"), "correct": ("更正", "corrected"), "create": ("新增", "created"),
                 "update": ("修改", "changed"), "change": ("修改", "changed"), "delete": ("删除", "deleted"),
                 "disable": ("停用", "disabled"), "lock": ("锁定", "locked"), "revoke": ("吊销", "revoked"),
-                "set_password": ("重设密码", "reset the password of")}
+                "set_password": ("重设密码", "reset the password of"),
+                "request": ("申请", "requested"), "approve": ("批准", "approved"), "reject": ("驳回", "rejected")}
 FIELD_NAMES = {
     "value": ("数值", "value"), "as_of": ("截至日期", "as-of date"), "occurrence_due": ("完成期次", "occurrence"),
     "completed_on": ("完成日期", "completed on"), "grade": ("评价等级", "grade"),

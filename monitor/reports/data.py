@@ -9,7 +9,7 @@ that year, so a result typed (or dated) in January of the next year is the year'
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -32,6 +32,7 @@ from monitor.store.models import (
     Spending,
 )
 from monitor.store.rows import stored_id
+from monitor.store.target_versions import ApprovedVersion, approved_versions, version_on
 from rules.budget import budget_in_force
 from rules.targets import RANGE
 from rules.terms import FUND_SOURCES, worst_light
@@ -78,6 +79,27 @@ class IndicatorData:
     picked: Decimal | None = None
     selfeval_explanation: str | None = None
     upper: Decimal | None = None  # a range's upper bound (comparator RANGE)
+    versions: list[ApprovedVersion] = field(default_factory=list)  # approved target adjustments, oldest first
+    original_text: str | None = None  # 原目标, set on the view `in_force` gives when an adjustment is in force
+
+    def in_force(self, on: date) -> IndicatorData:
+        """This indicator with the target in force on `on` (`monitor.store.target_versions`): itself while the
+        imported target is, else a copy carrying the adjusted target and, in `original_text`, the imported one."""
+        version = version_on(self.versions, on)
+        if version is None:
+            return self
+        target = version.target
+        return replace(self, value_text=target.text, kind=target.kind, comparator=target.comparator,
+                       target=target.value, unit=target.unit, direction=target.direction,
+                       occurrences=[(occ.start, occ.due) for occ in target.occurrences],
+                       upper=target.upper if target.comparator == RANGE else None, original_text=self.value_text)
+
+    @property
+    def target_cell(self) -> str:
+        """The 指标值 cell as every table prints it: the target, or 原目标 → 调整后目标 once it was adjusted."""
+        if self.original_text is None:
+            return self.value_text
+        return f"原目标：{self.original_text} → 调整后目标：{self.value_text}"
 
     def reports_until(self, cutoff: date) -> list[ReportFact]:
         return [r for r in self.reports if r.effective_on <= cutoff]
@@ -121,6 +143,10 @@ class ProjectData:
     budget_light: str | None = None
     forecast_spent: Decimal | None = None
     level_weights: dict[str, Decimal | None] = field(default_factory=dict)  # the project's own; None = default
+
+    def indicators_on(self, on: date) -> list[IndicatorData]:
+        """The indicators with the targets in force on `on` (the table's cut-off)."""
+        return [ind.in_force(on) for ind in self.indicators]
 
     @property
     def department_label(self) -> str:
@@ -254,6 +280,8 @@ def _load_indicators(session: Session, projects: dict[int, ProjectData], ids: Sc
         ))
     for data in indicators.values():
         data.reports.sort(key=lambda f: f.effective_on)
+    for indicator_id, versions in approved_versions(session, ind_ids).items():
+        indicators[indicator_id].versions = versions
     states = select(IndicatorState).where(col(IndicatorState.indicator_id).in_(ind_ids))
     for state in session.exec(states):
         data = indicators[state.indicator_id]

@@ -110,7 +110,7 @@ def _project(p: ProjectData, year: int, month: int, cutoff: date) -> MonitorProj
     spent = p.spent_until(cutoff)
     funds = funds_rows(p, cutoff)
     rate = funds[0].rate
-    rows = [_row(ind, cutoff) for ind in p.indicators]
+    rows = [_row(ind, cutoff) for ind in p.indicators_on(cutoff)]
     reported = sum(1 for ind in p.indicators if ind.reports_until(cutoff))
     goal_progress = (f"（系统汇总）截至{month}月底，{len(rows)} 项年度指标中已填报 {reported} 项，"
                      f"未填报 {len(rows) - reported} 项；资金执行 {amount_text(wan(spent))} 万元"
@@ -180,7 +180,7 @@ def _row(ind: IndicatorData, cutoff: date) -> MonitorRow:
     if likelihood == MISSING and ind.state_likelihood:
         notes.append(f"系统判断：{ind.state_likelihood}")
     return MonitorRow(
-        indicator_id=ind.id, level1=ind.level1, level2=ind.level2, name=ind.name, target_text=ind.value_text,
+        indicator_id=ind.id, level1=ind.level1, level2=ind.level2, name=ind.name, target_text=ind.target_cell,
         progress=progress_text(ind, cutoff), forecast=forecast, causes=causes, likelihood=likelihood,
         note="；".join(notes), light=ind.light,
     )

@@ -110,7 +110,7 @@ def _reported_explanation(ind: IndicatorData, cutoff: date) -> str | None:
 def score_one(p: ProjectData, year: int, rules: ScoringRules) -> tuple[ProjectScore, date]:
     cutoff = cal.year_end(year)
     spent = p.spent_until(cutoff)
-    inputs = [_input(ind, cutoff) for ind in p.indicators]
+    inputs = [_input(ind, cutoff) for ind in p.indicators_on(cutoff)]
     return score_project(spent, p.budget_on(cutoff), inputs, with_level_weights(rules, p.level_weights)), cutoff
 
 
@@ -122,7 +122,7 @@ def _project(p: ProjectData, year: int, rules: ScoringRules) -> SelfEvalProject:
     result, cutoff = score_one(p, year, rules)
     by_id: dict[Hashable, IndicatorScore] = {s.key: s for s in result.indicators}
     rows = []
-    for ind in p.indicators:
+    for ind in p.indicators_on(cutoff):
         scored = by_id.get(ind.id)
         if scored is None:
             continue
@@ -130,7 +130,7 @@ def _project(p: ProjectData, year: int, rules: ScoringRules) -> SelfEvalProject:
         text = scored.explanation or ""
         rows.append(SelfEvalRow(
             indicator_id=ind.id, level1=ind.level1, level2=ind.level2, name=ind.name,
-            target_text=ind.value_text, actual_text=progress_text(ind, cutoff), points=two(scored.points),
+            target_text=ind.target_cell, actual_text=progress_text(ind, cutoff), points=two(scored.points),
             score=scored.score, status=scored.status, rule=scored.rule,
             explanation=text if text.strip() else (MISSING if needs else ""), needs_explanation=needs,
             band=scored.band,

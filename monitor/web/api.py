@@ -150,7 +150,7 @@ def get_project(request: Request, project_id: int, user: User = Depends(api_user
 def _projects_json(session: Session, projects: Sequence[Project], on: date) -> list[dict]:
     """Each project with its indicators, its latest spending and its budget in force on `on` (全年预算数)."""
     ids = [stored_id(p) for p in projects]
-    infos = service.load_infos(session, indicator_ids(session, ids))
+    infos = service.load_infos(session, indicator_ids(session, ids), on)
     effective = facts.effective_reports(session, infos)
     spending = facts.effective_spending(session, ids)
     adjustments = facts.effective_adjustments(session, ids)
@@ -160,7 +160,7 @@ def _projects_json(session: Session, projects: Sequence[Project], on: date) -> l
         latest = service.latest(effective[stored_id(ind)])
         by_project[stored_id(info.project)].append({
             "id": ind.id, "level1": ind.level1, "level2": ind.level2, "name": ind.name, "half": ind.half,
-            "target_text": ind.value_text, "kind": info.kind, "kind_label": KIND_LABELS.get(info.kind, info.kind),
+            "target_text": info.target.text, "kind": info.kind, "kind_label": KIND_LABELS.get(info.kind, info.kind),
             "meaning": describe_target(info), "comparator": info.target.comparator,
             "target_value": None if info.target.value is None else format(info.target.value, "f"),
             "unit": info.target.unit, "occurrences": [d.isoformat() for d in info.occurrence_dues],
@@ -221,8 +221,9 @@ class ReportPost:
     def prepare_batch(cls, session: Session, posts: list[ReportPost]) -> None:
         users = users_for_tokens(session, [p.credentials.credentials for p in posts if p.credentials])
         # An entry whose indicator id was unreadable has none: it is refused when recorded, with nothing to load.
+        on = max((p.today for p in posts), default=None)  # the targets in force today
         infos = service.load_infos(session, [e.indicator_id for p in posts for e in p.entries
-                                             if e.indicator_id is not None])
+                                             if e.indicator_id is not None], on)
         for post in posts:
             post.user = users.get(post.credentials.credentials) if post.credentials else None
             post.infos = infos

@@ -74,7 +74,7 @@ class IndicatorOut(BaseModel):
     level2: str
     name: str
     half: str
-    target_text: str = Field(description="指标值 as published")
+    target_text: str = Field(description="指标值 in force today: as published, or as an approved adjustment set it")
     kind: str = Field(description="quantity / percent / deadline / window / recurring / qualitative / unparsed")
     kind_label: str
     meaning: str = Field(description="the parsed meaning in one line of Chinese")

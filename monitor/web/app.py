@@ -43,10 +43,12 @@ def _routers() -> list[APIRouter]:
     """Every router of the portal and the API, in one place: a feature adds its module here."""
     from monitor.web import (
         api,
+        api_adjustments,
         api_corrective,
         api_docs,
         api_rounds,
         health,
+        pages_adjustments,
         pages_admin,
         pages_auth,
         pages_corrective,
@@ -58,9 +60,10 @@ def _routers() -> list[APIRouter]:
     )
 
     # The API first: its requests come by the hundred per second and need not be matched against every page.
-    return [api.router, api_rounds.router, api_corrective.router, pages_auth.router, pages_progress.router,
-            pages_upload.router, pages_admin.router, pages_reports.router, pages_notify.router, pages_rounds.router,
-            pages_corrective.router, health.router, metrics.router, api_docs.router]
+    return [api.router, api_rounds.router, api_corrective.router, api_adjustments.router, pages_auth.router,
+            pages_progress.router, pages_upload.router, pages_admin.router, pages_reports.router, pages_notify.router,
+            pages_rounds.router, pages_corrective.router, pages_adjustments.router, health.router, metrics.router,
+            api_docs.router]
 
 
 CSP = ("default-src 'self'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; "

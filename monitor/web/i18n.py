@@ -10,6 +10,8 @@ from fastapi import Request
 from rules.terms import (
     CORRECTIVE_STATUS_NAMES,
     CORRECTIVE_STATUS_NAMES_EN,
+    ADJUSTMENT_STATUS_NAMES,
+    ADJUSTMENT_STATUS_NAMES_EN,
     LIGHT_NAMES,
     LIGHT_NAMES_EN,
     LIGHTS,
@@ -103,6 +105,12 @@ EN: dict[str, str] = {
     "重新整改": "Reopen", "没有整改事项": "No corrective actions", "已发起整改": "Corrective action issued",
     "本部门未完成的整改": "Open corrective actions of the department", "导出 Excel 报送情况": "Export status (Excel)",
     **{CORRECTIVE_STATUS_NAMES[k]: CORRECTIVE_STATUS_NAMES_EN[k] for k in CORRECTIVE_STATUS_NAMES},
+    # target adjustments (monitor/web/pages_adjustments.py)
+    "目标调整": "Target adjustments", "原目标": "Original target", "调整后目标": "Adjusted target",
+    "生效日期": "Effective on", "调整理由": "Reason", "审批意见": "Decision note", "批准": "Approve",
+    "驳回": "Reject", "驳回理由": "Why rejected", "申请目标调整": "Request adjustment", "起": "onwards",
+    "导入": "Import",
+    **{ADJUSTMENT_STATUS_NAMES[k]: ADJUSTMENT_STATUS_NAMES_EN[k] for k in ADJUSTMENT_STATUS_NAMES},
     **{ROUND_KIND_NAMES[k]: ROUND_KIND_NAMES_EN[k] for k in ROUND_KIND_NAMES},
     **{TASK_STATUS_NAMES[k]: TASK_STATUS_NAMES_EN[k] for k in TASK_STATUS_NAMES},
     # the lights' names, in both languages from the vocabulary

@@ -16,11 +16,13 @@ from sqlmodel import Session
 
 from monitor.accounts.permissions import NotAllowed, can_write, is_bureau
 from monitor.progress import service
+from monitor.progress.adjustments import REQUESTERS, list_adjustments
 from monitor.progress.budget import record_adjustment
 from monitor.progress.entries import read_adjustment, read_report, read_spending
 from monitor.progress.validation import ValidationFailed, year_end_notice
 from monitor.store.db import write_turn
 from monitor.store.models import User
+from monitor.store.target_versions import adjusted_targets
 from monitor.web.auth import (
     current_user,
     db_session,
@@ -90,8 +92,19 @@ def _project_response(request: Request, session: Session, user: User, project_id
         "year_end": closed_year_end(page.year, today(request)),
         "message": message or _saved_message(request, page.year), "can_write": can_write(user),
         "weights": weights, "level_keys": LEVEL_KEYS, "can_weigh": user.role == "admin" and not user.disabled,
-        "can_adjust": can_write(user) and is_bureau(user), "fund_sources": FUND_SOURCES},
+        "can_adjust": can_write(user) and is_bureau(user), "fund_sources": FUND_SOURCES,
+        "target_adjustments": _by_indicator(list_adjustments(session, user, project_id=project_id)),
+        "can_request": user.role in REQUESTERS and not user.disabled,
+        "in_force": adjusted_targets(session, [v.info.indicator_id for v in page.indicators],
+                                     default_as_of(today(request), page.year))},
         status_code=status_code)
+
+
+def _by_indicator(views: list) -> dict[int, list]:
+    grouped: dict[int, list] = {}
+    for view in views:
+        grouped.setdefault(view.indicator_id, []).append(view)
+    return grouped
 
 
 def _saved_message(request: Request, year: int) -> str | None:

@@ -122,8 +122,9 @@ class ProjectPage:
     adjustments_superseded: set[int] = field(default_factory=set)
 
 
-def _infos_for_projects(session: Session, project_ids: list[int]) -> dict[int, list[IndicatorInfo]]:
-    infos = service.load_infos(session, indicator_ids(session, project_ids))
+def _infos_for_projects(session: Session, project_ids: list[int], today: date) -> dict[int, list[IndicatorInfo]]:
+    """The projects' indicators, each with the target in force today."""
+    infos = service.load_infos(session, indicator_ids(session, project_ids), today)
     grouped: dict[int, list[IndicatorInfo]] = defaultdict(list)
     for info in sorted(infos.values(), key=lambda i: (i.indicator.half, i.indicator.position, i.indicator.id)):
         grouped[stored_id(info.project)].append(info)
@@ -134,7 +135,7 @@ def department_rows(session: Session, department_id: int, today: date) -> list[P
     projects = session.exec(select(Project).where(Project.department_id == department_id)
                             .order_by(col(Project.id))).all()
     ids = [stored_id(p) for p in projects]
-    grouped = _infos_for_projects(session, ids)
+    grouped = _infos_for_projects(session, ids, today)
     effective = facts.effective_reports(session, [stored_id(i.indicator) for infos in grouped.values() for i in infos])
     states = {s.project_id: s for s in session.exec(select(ProjectState)
                                                     .where(col(ProjectState.project_id).in_(ids))).all()} if ids else {}
@@ -153,7 +154,7 @@ def department_rows(session: Session, department_id: int, today: date) -> list[P
 
 def project_page(session: Session, project: Project, today: date) -> ProjectPage:
     project_id = stored_id(project)
-    infos = _infos_for_projects(session, [project_id]).get(project_id, [])
+    infos = _infos_for_projects(session, [project_id], today).get(project_id, [])
     ids = [stored_id(i.indicator) for i in infos]
     histories = service.histories(session, ids)
     superseded = facts.superseded_ids(r for rows in histories.values() for r in rows)

@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from monitor.store.models.accounts import ApiToken, AuditEvent, LoginThrottle, User
+from monitor.store.models.adjustments import TargetAdjustment
 from monitor.store.models.core import BudgetYear, Contact, Department, ImportRun, Indicator, Project
 from monitor.store.models.evaluation import EvaluationRun, IndicatorState, IndicatorStateChange, ProjectState
 from monitor.store.models.jobs import JobLease, JobRun, SchedulerJob
@@ -60,6 +61,7 @@ __all__ = [
     "RoundTask",
     "SelfEvalEntry",
     "Spending",
+    "TargetAdjustment",
     "User",
     "Waiver",
     "metadata",
