@@ -27,15 +27,13 @@ from monitor.web.auth import (
     department_for_user,
     indicator_for_user,
     project_for_user,
-    require_bureau,
     require_writer,
     today,
     verify_csrf,
-    visible_department_ids,
 )
 from monitor.web.reevaluate import reevaluate
 from monitor.web.templating import render
-from monitor.web.views import department_rows, overview, project_page
+from monitor.web.views import department_rows, project_page
 from monitor.weights.service import LEVEL_KEYS, WeightsChange, WeightsRefused, change_weights, project_weights
 from rules.calendar import closed_year_end
 from rules.terms import DEVIATION_CAUSES, FUND_SOURCES, GRADES, LIKELIHOODS
@@ -62,12 +60,6 @@ class ReportForm(TypedDict):
 def default_as_of(today_: date, year: int) -> date:
     """Today during the budget year; after it, 31 December: what is typed then is the year's result."""
     return min(today_, date(year, 12, 31))
-
-
-@router.get("/admin")
-def admin_overview(request: Request, user: User = Depends(require_bureau),
-                   session: Session = Depends(db_session)) -> Response:
-    return render(request, "admin.html", {"departments": overview(session, visible_department_ids(session, user))})
 
 
 @router.get("/departments/{department_id}")
