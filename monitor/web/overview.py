@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import pandas as pd
 from sqlalchemy import and_, case, distinct, exists, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from monitor.store.facts import not_superseded
@@ -124,10 +125,11 @@ def bureau_overview(session: Session, visible: Collection[int] | None, *, year: 
         Department.is_finance_bureau == False)  # noqa: E712 - a SQL comparison, not a truth test
     if visible is not None:
         departments = departments.where(col(Department.id).in_(visible))
-    lines = {row[0]: DepartmentLine(row[0], row[1], row[2]) for row in session.exec(departments).all()}
+    lines = {key: DepartmentLine(key, code, name) for key, code, name in session.exec(departments).all()
+             if key is not None}  # a primary key is never NULL; the model types it for new rows
     months: list[MonthPoint] = []
     if year_id is not None and lines:
-        in_year = and_(Project.budget_year_id == year_id, col(Project.department_id).in_(list(lines)))
+        in_year = and_(col(Project.budget_year_id) == year_id, col(Project.department_id).in_(list(lines)))
         _projects(session, in_year, lines)
         _lights(session, in_year, lines)
         _states(session, in_year, lines)
@@ -162,7 +164,7 @@ def _states(session: Session, in_year, lines: dict[int, DepartmentLine]) -> None
     query = (select(Project.department_id,
                     func.count(distinct(case((overdue, IndicatorState.indicator_id)))),
                     func.sum(case((overdue, 1), else_=0)),
-                    func.sum(case((IndicatorState.status == "due_soon", 1), else_=0)))
+                    func.sum(case((col(IndicatorState.status) == "due_soon", 1), else_=0)))
              .join(Indicator, col(Indicator.id) == IndicatorState.indicator_id)
              .join(Project, col(Project.id) == Indicator.project_id).where(in_year)
              .group_by(col(Project.department_id)))
@@ -190,14 +192,15 @@ def _money(session: Session, in_year, lines: dict[int, DepartmentLine], year: in
                          .where(in_year).group_by(col(Project.department_id))).all()
     initial = {dep: Decimal(total or 0) for dep, total in funds}
     adjustments = pd.DataFrame(session.exec(
-        select(Project.department_id, BudgetAdjustment.effective_on, BudgetAdjustment.amount)
+        select(col(Project.department_id), col(BudgetAdjustment.effective_on), col(BudgetAdjustment.amount))
         .join(Project, col(Project.id) == BudgetAdjustment.project_id)
         .where(in_year, not_superseded(BudgetAdjustment), BudgetAdjustment.effective_on <= as_of)).all(),
         columns=["department_id", "day", "amount"])
-    spending = pd.DataFrame(session.exec(
-        select(Spending.project_id, Project.department_id, Spending.as_of, Spending.amount, Spending.id)
+    spending = pd.DataFrame(session.execute(  # five columns: more than sqlmodel's typed select takes
+        sa_select(col(Spending.project_id), col(Project.department_id), col(Spending.as_of), col(Spending.amount),
+                  col(Spending.id))
         .join(Project, col(Project.id) == Spending.project_id)
-        .where(in_year, not_superseded(Spending), Spending.as_of <= as_of)).all(),
+        .where(in_year, not_superseded(Spending), col(Spending.as_of) <= as_of)).all(),
         columns=["project_id", "department_id", "day", "amount", "id"])
     for dep, total in initial.items():
         moved = adjustments.loc[adjustments["department_id"] == dep, "amount"] if len(adjustments) else []

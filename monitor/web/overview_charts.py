@@ -15,9 +15,9 @@ from rules.terms import LIGHT_NAMES, LIGHTS, NOT_EVALUATED
 # The portal's light colours (portal.css .light-*), so a bar matches the badges beside it.
 COLOURS: dict[str, str] = {"red": "#c62828", "yellow": "#d49a00", "green": "#1b7a35", "blue": "#1e63c4",
                            "grey": "#5f6873", "none": "#9aa3ad"}
-WIDTH = 600
+WIDTH = 420
 ROW = 22
-LABEL = 170
+LABEL = 120
 
 
 def lights_chart(lines: list[DepartmentLine], t: Callable[[str], str]) -> Markup:
@@ -54,7 +54,7 @@ def spending_chart(months: list[MonthPoint], t: Callable[[str], str]) -> Markup:
     """Cumulative 执行率 at each month end (bars, red where behind 序时进度) and 序时进度 (dashed line), in %."""
     if not months:
         return Markup("")
-    top, bottom, left = 10, 190, 40
+    top, bottom, left = 10, 190, 36
     peak = max([100.0] + [float(m.execution) for m in months])
 
     def y_of(percent: object) -> float:
@@ -85,5 +85,5 @@ def spending_chart(months: list[MonthPoint], t: Callable[[str], str]) -> Markup:
     return Markup("").join(parts)
 
 
-def _clip(name: str, length: int = 12) -> str:
+def _clip(name: str, length: int = 8) -> str:
     return escape(name if len(name) <= length else name[: length - 1] + "…")
