@@ -96,3 +96,12 @@ def test_overview_says_when_its_lights_are_of_an_earlier_evaluation(engine, worl
     page = _admin(engine).get("/admin?as_of=2024-08-31").text
     assert "灯色与逾期为最近一次评估的结果，评估日期 2024-07-31" in page
     assert "序时进度 <strong>66.7%</strong>" in page  # August: 8 of 12 months
+
+
+def test_the_table_pages_and_keeps_the_choice_across_pages(engine, world, monkeypatch):
+    monkeypatch.setattr("monitor.web.pages_overview.PAGE_SIZE", 2)
+    client = _admin(engine)
+    first = client.get("/admin?sort=code&order=desc").text
+    assert _rows(first) == ["ZZZ", "UNION"] and 'href="/admin?sort=code&amp;order=desc&amp;page=2"' in first
+    assert _rows(client.get("/admin?sort=code&order=desc&page=2").text) == ["HRSS"]
+    assert _rows(client.get("/admin?page=99").text) == ["ZZZ"]  # past the end: the last page

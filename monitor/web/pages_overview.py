@@ -32,6 +32,7 @@ router = APIRouter(include_in_schema=False)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHART_DEPARTMENTS = 20  # the lights chart shows the first departments of the chosen order
+PAGE_SIZE = 100  # table rows a page; the export has them all
 
 
 def _as_of(request: Request, session: Session) -> date:
@@ -77,13 +78,19 @@ def admin_overview(request: Request, user: User = Depends(require_bureau),
 
     def sort_link(key: str) -> str:
         descending = not choice.descending if choice.sort == key else key not in ("code", "name")
-        return _link(request, sort=key, order="desc" if descending else "asc")
+        return _link(request, sort=key, order="desc" if descending else "asc", page=None)
 
     t = translator(resolve_lang(request))
     charts = {"lights": lights_chart(lines[:CHART_DEPARTMENTS], t), "spending": spending_chart(overview.months, t)}
+    pages = max(1, -(-len(lines) // PAGE_SIZE))
+    raw_page = request.query_params.get("page", "1")
+    page = min(max(int(raw_page), 1), pages) if raw_page.isdigit() else 1
     export = "/admin/overview.xlsx" + ("?" + request.url.query if request.url.query else "")
     return render(request, "overview.html", {
-        "overview": overview, "lines": lines, "choice": choice, "lights": LIGHTS, "light_names": LIGHT_NAMES,
+        "overview": overview, "lines": lines[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], "choice": choice,
+        "page": page, "pages": pages,
+        "page_link": lambda number: _link(request, page=str(number) if number > 1 else None),
+        "lights": LIGHTS, "light_names": LIGHT_NAMES,
         "totals": light_totals(lines),
         "chart_lines": lines[:CHART_DEPARTMENTS], "charts": charts, "sort_link": sort_link, "export": export,
         "shown": len(lines), "total": len(overview.lines)})
