@@ -105,7 +105,7 @@ EN: dict[str, str] = {
     # the bureau's overview, the clerk's 待办 and the project page's index (issue 16 items 3 and 4)
     "部门总览": "Department overview", "预算年度": "Budget year", "灯色": "Lights", "仅看有逾期的部门": "Overdue only",
     "搜索部门": "Search departments", "部门名称或编码": "Name or code", "序时进度": "Time progress", "显示": "Showing",
-    "个部门": "departments", "尚未评估：灯色与逾期为空": "Not evaluated yet: no lights or overdue counts",
+    "个部门": "departments", "还没有任何评估结果：灯色与逾期为空": "Not evaluated yet: no lights or overdue counts",
     "灯色与逾期为最近一次评估的结果，评估日期": "Lights and overdue counts are of the latest evaluation, on",
     "各部门项目灯色": "Project lights by department", "按当前排序显示前": "Showing, in the current order, the first",
     "支出进度与序时进度（按月）": "Spending against time progress, by month", "执行率": "Execution",
