@@ -117,7 +117,7 @@ EN: dict[str, str] = {
     "待办": "To do", "已逾期": "Overdue", "本周到期": "Due this week", "尚未填报": "Not reported yet",
     "期逾期": "periods overdue", "期限": "Due", "完成所选期次": "Complete the ticked periods",
     "记录完成": "Record completion", "已记录完成的期数": "Periods recorded as completed", "指标目录": "Indicators",
-    "已按此数值记录": "Recorded as this number", "分页": "Pages",
+    "已按此数值记录": "Recorded as this number", "分页": "Pages", "本部门全部项目": "All our projects",
 }
 
 
