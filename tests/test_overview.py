@@ -15,7 +15,7 @@ from monitor.evaluation import run_evaluation
 from monitor.store.db import session_scope
 from monitor.store.models import Department, Indicator, IndicatorState, ProjectState, Spending
 from rules.formatting import count_overdue
-from rules.terms import OVERDUE_STATUSES
+from rules.terms import EXPECTED_STATUSES, OVERDUE_STATUSES, REPORTED_STATUSES
 from tests.test_progress_world import TODAY, build_world
 from tests.test_web_portal import login, make_client
 
@@ -47,8 +47,11 @@ def test_overview_counts_match_the_stored_evaluation(engine, world):
         states = s.exec(select(IndicatorState).join(Indicator).where(Indicator.project_id == world.hr_project)).all()
         light = s.exec(select(ProjectState.light).where(ProjectState.project_id == world.hr_project)).one()
     expected = count_overdue(st.indicator_id for st in states if st.status in OVERDUE_STATUSES)
+    due = [st for st in states if st.status in EXPECTED_STATUSES]
+    reported = [st for st in due if st.status in REPORTED_STATUSES]
     row = _admin(engine).get("/admin").text.split('data-department="HRSS"')[1].split("</tr>")[0]
     assert str(expected) == "1项逾期（共2期）" and str(expected) in row
+    assert f"{len(reported)}/{len(due)}" in row and len(due) > 0
     assert f'light-{light}">' in row
     assert "50.0%" in row  # 60万 of 120万 spent
     assert "60.00 / 120.00" in row

@@ -16,7 +16,8 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, distinct, exists, func
+from sqlalchemy import and_, case, distinct, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from monitor.evaluation.load import query_frame
@@ -30,11 +31,10 @@ from monitor.store.models import (
     IndicatorState,
     Project,
     ProjectState,
-    Report,
 )
 from rules import calendar as cal
 from rules.formatting import OverdueCount
-from rules.terms import LIGHTS, OVERDUE_STATUSES, EvaluationSettings
+from rules.terms import EXPECTED_STATUSES, LIGHTS, OVERDUE_STATUSES, REPORTED_STATUSES, EvaluationSettings
 from rules.time_progress import progress
 
 # The columns the page and the export sort by, and the key of each (None sorts last whichever way).
@@ -54,8 +54,8 @@ class DepartmentLine:
     not_evaluated: int = 0  # projects without any state yet
     overdue: OverdueCount = OverdueCount(0, 0)
     due_soon: int = 0
-    indicators: int = 0
-    reported: int = 0
+    expected: int = 0  # periods that should have data by the as-of date (`EXPECTED_STATUSES`)
+    reported: int = 0  # of those, the ones that have it
     budget: Decimal | None = None  # 全年预算数 at the as-of date, in 元
     spent: Decimal | None = None  # 执行数 at the as-of date, in 元
     activity: datetime | None = None  # the latest audited change of the department
@@ -69,8 +69,8 @@ class DepartmentLine:
 
     @property
     def completeness(self) -> Decimal | None:
-        """Share of the department's indicators with a report on record, in percent."""
-        return Decimal(self.reported) / self.indicators * 100 if self.indicators else None
+        """填报完整率 in percent: the periods due by the as-of date that have data, as the evaluation judged them."""
+        return Decimal(self.reported) / self.expected * 100 if self.expected else None
 
 
 @dataclass
@@ -134,7 +134,6 @@ def bureau_overview(session: Session, visible: Collection[int] | None, *, year: 
         _projects(session, in_year, lines)
         _lights(session, in_year, lines)
         _states(session, in_year, lines)
-        _indicators(session, in_year, lines)
         months = _money(session, in_year, lines, year_id, year, as_of, settings, visible)
     _activity(session, lines)
     return Overview(year=year, as_of=as_of, evaluated_on=latest_evaluation(session),
@@ -161,32 +160,25 @@ def _lights(session: Session, in_year, lines: dict[int, DepartmentLine]) -> None
 
 
 def _states(session: Session, in_year, lines: dict[int, DepartmentLine]) -> None:
-    """Overdue items and periods (`OVERDUE_STATUSES`, counted as `count_overdue` counts them) and due-soon periods;
-    only the states of those statuses are joined to their departments."""
-    overdue = col(IndicatorState.status).in_(sorted(OVERDUE_STATUSES))
-    query = (select(Project.department_id,
-                    func.count(distinct(case((overdue, IndicatorState.indicator_id)))),
-                    func.sum(case((overdue, 1), else_=0)),
-                    func.sum(case((col(IndicatorState.status) == "due_soon", 1), else_=0)))
+    """Per department, from the stored states in one grouped query: overdue items and periods
+    (`OVERDUE_STATUSES`, counted as `count_overdue` counts them), due-soon periods, and the periods due by the
+    as-of date with and without data (填报完整率). States not yet due are not joined at all."""
+    status = col(IndicatorState.status)
+    overdue = status.in_(sorted(OVERDUE_STATUSES))
+    query = (sa_select(col(Project.department_id),  # six columns: more than sqlmodel's typed select takes
+                       func.count(distinct(case((overdue, IndicatorState.indicator_id)))),
+                       func.sum(case((overdue, 1), else_=0)),
+                       func.sum(case((status == "due_soon", 1), else_=0)),
+                       func.sum(case((status.in_(sorted(EXPECTED_STATUSES)), 1), else_=0)),
+                       func.sum(case((status.in_(sorted(REPORTED_STATUSES)), 1), else_=0)))
              .join(Indicator, col(Indicator.id) == IndicatorState.indicator_id)
              .join(Project, col(Project.id) == Indicator.project_id)
-             .where(in_year, col(IndicatorState.status).in_(sorted(OVERDUE_STATUSES | {"due_soon"})))
+             .where(in_year, status.in_(sorted(EXPECTED_STATUSES | {"due_soon"})))
              .group_by(col(Project.department_id)))
-    for dep, items, periods, soon in session.exec(query).all():
-        lines[dep].overdue = OverdueCount(int(items or 0), int(periods or 0))
-        lines[dep].due_soon = int(soon or 0)
-
-
-def _indicators(session: Session, in_year, lines: dict[int, DepartmentLine]) -> None:
-    """Annual indicators, and those with a report on record (the department page's 填报 column, counted in SQL)."""
-    has_report = exists().where(col(Report.indicator_id) == Indicator.id)
-    query = (select(Project.department_id, func.count(col(Indicator.id)),
-                    func.sum(case((has_report, 1), else_=0)))
-             .join(Project, col(Project.id) == Indicator.project_id)
-             .where(in_year, Indicator.half == "annual").group_by(col(Project.department_id)))
-    for dep, count, reported in session.exec(query).all():
-        lines[dep].indicators = count
-        lines[dep].reported = int(reported or 0)
+    for dep, items, periods, soon, expected, reported in session.execute(query).all():
+        line = lines[dep]
+        line.overdue = OverdueCount(int(items or 0), int(periods or 0))
+        line.due_soon, line.expected, line.reported = int(soon or 0), int(expected or 0), int(reported or 0)
 
 
 def _money(session: Session, in_year, lines: dict[int, DepartmentLine], year_id: int, year: int, as_of: date,
