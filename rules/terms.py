@@ -33,6 +33,10 @@ STATUSES: tuple[str, ...] = ("met", "on_track", "behind", "over_cap", "due_soon"
 # The statuses counted as 逾期 everywhere (digest, weekly summary, portal): a due date passed without completion,
 # whether it is still open (overdue) or can no longer be met this year (missed).
 OVERDUE_STATUSES: frozenset[str] = frozenset({"overdue", "missed"})
+# 填报完整率: of the periods that should have data by the as-of date (EXPECTED_STATUSES), those that have it
+# (REPORTED_STATUSES). Not yet due, due soon and unreadable targets count in neither.
+REPORTED_STATUSES: frozenset[str] = frozenset({"met", "on_track", "behind", "over_cap"})
+EXPECTED_STATUSES: frozenset[str] = REPORTED_STATUSES | OVERDUE_STATUSES | {"no_report", "needs_grade"}
 
 # The lights in the order tables, counts and summaries list them.
 LIGHTS: tuple[str, ...] = ("red", "yellow", "green", "blue", "grey")

@@ -78,6 +78,7 @@ def _login(page: Page, base: str, username: str) -> None:
 def test_clerk_reports_a_value_a_completion_and_a_grade_corrects_one_and_sees_the_history(served, page):
     base, world, _ = served
     _login(page, base, "clerk_hr")
+    page.get_by_role("link", name="本部门全部项目").click()  # from the 待办, their home
     expect(page.get_by_role("heading", name="市人力资源和社会保障局")).to_be_visible()
     page.get_by_role("link", name="职业技能培训项目").click()
 
@@ -125,6 +126,7 @@ def test_another_departments_clerk_gets_404_on_pages_and_api_and_403_on_admin(se
     with session_scope(engine) as s:
         token = create_token(s, s.exec(select(User).where(User.username == "clerk_union")).one(), "browser")[1]
     _login(page, base, "clerk_union")
+    page.get_by_role("link", name="本部门全部项目").click()  # from the 待办, their home
     expect(page.get_by_role("heading", name="市总工会")).to_be_visible()
     for path in (f"/projects/{world.hr_project}", f"/departments/{world.hr_id}",
                  f"/departments/{world.hr_id}/upload"):
@@ -150,6 +152,7 @@ def test_a_report_changes_the_light_at_once_and_the_page_says_why(served, page):
     base, world, engine = served
     run_evaluation(engine, Config(), as_of=TODAY)  # the morning's scheduled run: nothing reported yet
     _login(page, base, "clerk_hr")
+    page.get_by_role("link", name="本部门全部项目").click()  # from the 待办, their home
     page.get_by_role("link", name="职业技能培训项目").click()
     count = page.locator(f"#ind-{world.ind['count']}")
     before = count.locator(".why .light").inner_text()

@@ -45,8 +45,8 @@ def test_clerk_logs_in_to_their_department_and_sees_its_projects(engine, world):
     assert login(client, "clerk_hr", "wrong-password").status_code == 401
     response = login(client, "clerk_hr")
     assert response.status_code == 303
-    home = client.get("/")
-    assert home.url.path == f"/departments/{world.hr_id}"
+    assert client.get("/").url.path == "/todo"  # a clerk starts from their to-do list
+    home = client.get(f"/departments/{world.hr_id}")
     assert "职业技能培训项目" in home.text and "未评估" in home.text
     row = home.text.split("职业技能培训项目")[1]
     assert "2024-09-30 补贴发放" in row  # the next quarterly payment is what's due next on 2024-07-31
@@ -141,7 +141,7 @@ def test_too_many_failures_from_one_address_are_refused(engine, world):
 def test_sessions_expire(engine, world):
     client = make_client(engine)
     assert login(client, "clerk_hr").status_code == 303
-    assert client.get("/", follow_redirects=False).headers["location"] == f"/departments/{world.hr_id}"
+    assert client.get("/", follow_redirects=False).headers["location"] == "/todo"
     settings = client.app.state.settings
     client.app.state.settings = dataclasses.replace(settings, portal=PortalConfig(session_hours=0))
     assert client.get("/", follow_redirects=False).headers["location"].startswith("/login")

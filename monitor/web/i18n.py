@@ -118,6 +118,22 @@ EN: dict[str, str] = {
     NOT_EVALUATED: NOT_EVALUATED_EN,
     "从": "From", "到": "To", "全部": "All", "筛选": "Filter", "导出 Excel": "Export Excel", "第": "page",
     "页": "", "上一页": "Previous", "下一页": "Next",
+    # the bureau's overview, the clerk's 待办 and the project page's index (issue 16 items 3 and 4)
+    "部门总览": "Department overview", "预算年度": "Budget year", "灯色": "Lights", "仅看有逾期的部门": "Overdue only",
+    "搜索部门": "Search departments", "部门名称或编码": "Name or code", "序时进度": "Time progress", "显示": "Showing",
+    "个部门": "departments", "还没有任何评估结果：灯色与逾期为空": "Not evaluated yet: no lights or overdue counts",
+    "灯色与逾期为最近一次评估的结果，评估日期": "Lights and overdue counts are of the latest evaluation, on",
+    "各部门项目灯色": "Project lights by department", "按当前排序显示前": "Showing, in the current order, the first",
+    "支出进度与序时进度（按月）": "Spending against time progress, by month", "执行率": "Execution",
+    "月": "", "即将到期": "Due soon", "执行率÷序时进度": "Execution ÷ time progress",
+    "填报完整率": "Reported", "最近动态": "Latest activity", "万元": "10k yuan", "部门编码": "Code",
+    "逾期项数": "Overdue items", "逾期期数": "Overdue periods", "全年预算数（万元）": "Budget in force (10k yuan)",
+    "执行数（万元）": "Spent (10k yuan)", "执行率（%）": "Execution (%)",
+    "执行率÷序时进度（%）": "Execution ÷ time progress (%)", "填报完整率（%）": "Reported (%)",
+    "待办": "To do", "已逾期": "Overdue", "本周到期": "Due this week", "尚未填报": "Not reported yet",
+    "期逾期": "periods overdue", "期限": "Due", "完成所选期次": "Complete the ticked periods",
+    "记录完成": "Record completion", "已记录完成的期数": "Periods recorded as completed", "指标目录": "Indicators",
+    "已按此数值记录": "Recorded as this number", "分页": "Pages", "本部门全部项目": "All our projects",
 }
 
 

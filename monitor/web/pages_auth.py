@@ -62,7 +62,7 @@ def logout(request: Request, user: User | None = Depends(optional_user),
 def home(user: User = Depends(current_user)) -> Response:
     if is_bureau(user) or user.department_id is None:
         return RedirectResponse("/admin", status_code=303)
-    return RedirectResponse(f"/departments/{user.department_id}", status_code=303)
+    return RedirectResponse("/todo", status_code=303)  # a department's users start from what they have to do
 
 
 @router.get("/account")

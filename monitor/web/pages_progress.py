@@ -7,7 +7,9 @@ came from. Failed submissions re-render the page with the problems next to the i
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import TypedDict
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -29,15 +31,13 @@ from monitor.web.auth import (
     department_for_user,
     indicator_for_user,
     project_for_user,
-    require_bureau,
     require_writer,
     today,
     verify_csrf,
-    visible_department_ids,
 )
 from monitor.web.reevaluate import reevaluate
 from monitor.web.templating import render
-from monitor.web.views import department_rows, overview, project_page
+from monitor.web.views import department_rows, project_page
 from monitor.weights.service import LEVEL_KEYS, WeightsChange, WeightsRefused, change_weights, project_weights
 from rules.calendar import closed_year_end
 from rules.terms import DEVIATION_CAUSES, FUND_SOURCES, GRADES, LIKELIHOODS
@@ -66,12 +66,6 @@ def default_as_of(today_: date, year: int) -> date:
     return min(today_, date(year, 12, 31))
 
 
-@router.get("/admin")
-def admin_overview(request: Request, user: User = Depends(require_bureau),
-                   session: Session = Depends(db_session)) -> Response:
-    return render(request, "admin.html", {"departments": overview(session, visible_department_ids(session, user))})
-
-
 @router.get("/departments/{department_id}")
 def department_home(request: Request, department_id: int, user: User = Depends(current_user),
                     session: Session = Depends(db_session)) -> Response:
@@ -90,7 +84,8 @@ def _project_response(request: Request, session: Session, user: User, project_id
         "page": page, "today": today(request), "as_of_default": default_as_of(today(request), page.year),
         "grades": GRADES, "likelihoods": LIKELIHOODS, "causes": DEVIATION_CAUSES, "errors": errors or {},
         "year_end": closed_year_end(page.year, today(request)),
-        "message": message or _saved_message(request, page.year), "can_write": can_write(user),
+        "message": message or _saved_message(request, page.year), "echo": _echo(request),
+        "can_write": can_write(user),
         "weights": weights, "level_keys": LEVEL_KEYS, "can_weigh": user.role == "admin" and not user.disabled,
         "can_adjust": can_write(user) and is_bureau(user), "fund_sources": FUND_SOURCES,
         "target_adjustments": _by_indicator(list_adjustments(session, user, project_id=project_id)),
@@ -117,10 +112,28 @@ def _saved_message(request: Request, year: int) -> str | None:
     return text
 
 
-def _saved(project_id: int, stored: int, anchor: str, notices: list) -> RedirectResponse:
-    """Back to the page after a save; `year_end` makes it say the entry was recorded for 31 December."""
-    year_end = "&year_end=1" if notices else ""
-    return RedirectResponse(f"/projects/{project_id}?saved={stored}{year_end}#{anchor}", status_code=303)
+def _echo(request: Request) -> dict[str, str] | None:
+    """What a number typed with separators ("1,200") was read as, to show beside the saved message."""
+    typed, read = request.query_params.get("typed"), request.query_params.get("read")
+    if not typed or not read:
+        return None
+    return {"typed": typed, "read": read, "unit": request.query_params.get("unit", "")}
+
+
+def understood(typed: str, read: Decimal | None, unit: str | None) -> dict[str, str]:
+    """The echo's query parameters when what was typed is not written as the number it was read as (thousands
+    separators, spaces, full-width commas); nothing when it is."""
+    if read is None or typed.strip() == format(read, "f"):
+        return {}
+    return {"typed": typed.strip()[:40], "read": format(read, "f"), "unit": unit or ""}
+
+
+def _saved(project_id: int, stored: int, anchor: str, notices: list,
+           echo: dict[str, str] | None = None) -> RedirectResponse:
+    """Back to the page after a save; `year_end` makes it say the entry was recorded for 31 December, `echo` what
+    a number typed with separators was read as."""
+    query = {"saved": str(stored), **({"year_end": "1"} if notices else {}), **(echo or {})}
+    return RedirectResponse(f"/projects/{project_id}?{urlencode(query)}#{anchor}", status_code=303)
 
 
 @router.get("/projects/{project_id}")
@@ -147,7 +160,7 @@ def post_report(
                       likelihood=likelihood, note=note, supersedes_id=supersedes_id)
     entry = read_report(indicator_id, **form)
     with write_turn(session):
-        _, owner = indicator_for_user(session, user, indicator_id)
+        indicator, owner = indicator_for_user(session, user, indicator_id)
         if owner.id != project.id:
             raise HTTPException(404, "该项目下没有此指标 (no such indicator in this project)")
         try:
@@ -161,7 +174,8 @@ def post_report(
         session.commit()
     if result.stored:
         reevaluate(request, [project_id])
-    return _saved(project_id, len(result.stored), f"ind-{indicator_id}", result.notices)
+    echo = understood(value, entry.value, indicator.unit) if result.stored else {}
+    return _saved(project_id, len(result.stored), f"ind-{indicator_id}", result.notices, echo)
 
 
 @router.post("/projects/{project_id}/spending", dependencies=[Depends(verify_csrf)])
@@ -186,7 +200,8 @@ def post_spending(request: Request, project_id: int, amount: str = Form(""), as_
         session.commit()
     if stored:
         reevaluate(request, [project_id])
-    return _saved(project_id, len(stored), "spending", notices)
+    echo = understood(amount, entry.amount, "元") if stored else {}
+    return _saved(project_id, len(stored), "spending", notices, echo)
 
 
 @router.post("/projects/{project_id}/weights", dependencies=[Depends(verify_csrf)])

@@ -36,6 +36,13 @@ def _money(value: Any) -> str:
     return f"{value:,.2f}"
 
 
+def _wan(value: Any) -> str:
+    """An amount in 元 written in 万元, as the tables print money."""
+    if value is None:
+        return "—"
+    return f"{value / 10000:,.2f}"
+
+
 def _number(value: Any) -> str:
     if value is None:
         return "—"
@@ -60,6 +67,7 @@ env.filters["money"] = _money
 env.filters["json_text"] = _json_text
 env.filters["number"] = _number
 env.filters["when"] = _when
+env.filters["wan"] = _wan
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200,

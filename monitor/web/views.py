@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
-from sqlmodel import Session, SQLModel, col, func, select
+from sqlmodel import Session, SQLModel, col, select
 
 from monitor.progress import service
 from monitor.progress.budget import BudgetFigures, adjustment_history, budget_figures
@@ -190,41 +190,3 @@ def project_page(session: Session, project: Project, today: date) -> ProjectPage
                        spent=service.latest_spending(facts.in_force(spending)),
                        users=users, budget=budget_figures(session, project, today), adjustments=adjustments,
                        adjustments_superseded=facts.superseded_ids(adjustments))
-
-
-@dataclass
-class DepartmentSummary:
-    department: Department
-    projects: int
-    indicators: int
-    reports: int
-    lights: dict[str, int]
-
-
-def overview(session: Session, visible: set[int] | None) -> list[DepartmentSummary]:
-    """Every department (the finance bureau's view) with counts, in three grouped queries."""
-    query = (select(Department).where(Department.is_finance_bureau == False)  # noqa: E712 - a SQL comparison, not a truth test
-             .order_by(Department.code))
-    if visible is not None:
-        query = query.where(col(Department.id).in_(visible))
-    departments = session.exec(query).all()
-    department_id = col(Project.department_id)
-    projects = dict(session.exec(select(department_id, func.count(col(Project.id))).group_by(department_id)).all())
-    indicators = dict(session.exec(select(department_id, func.count(col(Indicator.id)))
-                                   .join(Indicator, col(Indicator.project_id) == Project.id)
-                                   .group_by(department_id)).all())
-    reports = dict(session.exec(select(department_id, func.count(col(Report.id)))
-                                .join(Indicator, col(Indicator.project_id) == Project.id)
-                                .join(Report, col(Report.indicator_id) == Indicator.id)
-                                .group_by(department_id)).all())
-    lights: dict[int, dict[str, int]] = defaultdict(dict)
-    for dep_id, light, count in session.exec(select(department_id, ProjectState.light, func.count(col(ProjectState.id)))
-                                             .join(ProjectState, col(ProjectState.project_id) == Project.id)
-                                             .group_by(department_id, col(ProjectState.light))).all():
-        lights[dep_id][light] = count
-    summaries = []
-    for d in departments:
-        key = stored_id(d)
-        summaries.append(DepartmentSummary(d, projects.get(key, 0), indicators.get(key, 0), reports.get(key, 0),
-                                           lights.get(key, {})))
-    return summaries
