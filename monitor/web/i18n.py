@@ -8,10 +8,10 @@ from __future__ import annotations
 from fastapi import Request
 
 from rules.terms import (
-    CORRECTIVE_STATUS_NAMES,
-    CORRECTIVE_STATUS_NAMES_EN,
     ADJUSTMENT_STATUS_NAMES,
     ADJUSTMENT_STATUS_NAMES_EN,
+    CORRECTIVE_STATUS_NAMES,
+    CORRECTIVE_STATUS_NAMES_EN,
     LIGHT_NAMES,
     LIGHT_NAMES_EN,
     LIGHTS,
