@@ -7,14 +7,16 @@ in the zh-CN locale at a phone or desktop size. Each browser test used to carry 
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -64,3 +66,14 @@ def new_page(browser: Browser, *, viewport: dict[str, int] = PHONE, locale: str 
     if timeout_ms is not None:
         page.set_default_timeout(timeout_ms)
     return page
+
+
+def screenshot(page: Page | Locator, fallback: Path, name: str) -> Path:
+    """A screenshot of a whole page (or of one element), taken on the way through a test: into `KPIWATCH_SCREENSHOTS` when set (the README
+    links the copies in docs/, made with `KPIWATCH_SCREENSHOTS=docs`), else into the test's own folder."""
+    path = Path(os.environ.get("KPIWATCH_SCREENSHOTS") or fallback) / name
+    if isinstance(page, Locator):
+        page.screenshot(path=str(path))
+    else:
+        page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,12 +1,11 @@
 """The bureau's overview and the clerk's 待办 in real Chromium: one walk at desktop size (sort, filter, search,
 export, drill-down) and one on a phone (the 待办 and a multi-period completion that changes the light at once).
-Each takes its screenshots on the way; `KPIWATCH_SCREENSHOTS=docs` writes them where the README links them."""
+Each takes its screenshots on the way (tests/browser_support.py `screenshot`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import io
-import os
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +19,7 @@ from monitor.evaluation import run_evaluation
 from monitor.store.db import make_engine, session_scope
 from monitor.store.models import Department, Project, Spending
 from monitor.web.app import create_app
-from tests.browser_support import DESKTOP, PHONE, chromium, new_page, serve
+from tests.browser_support import DESKTOP, PHONE, chromium, new_page, screenshot, serve
 from tests.test_progress_world import PASSWORD, TODAY, World, build_world
 
 pytestmark = pytest.mark.browser
@@ -57,11 +56,6 @@ def served(db_url) -> Iterator[tuple[str, World]]:
     engine.dispose()
 
 
-def _shot(page: Page, tmp_path: Path, name: str) -> None:
-    folder = Path(os.environ.get("KPIWATCH_SCREENSHOTS") or tmp_path)
-    page.screenshot(path=str(folder / name), full_page=True)
-
-
 def _login(page: Page, base: str, username: str) -> None:
     page.goto(f"{base}/login")
     page.get_by_label("用户名").fill(username)
@@ -80,7 +74,7 @@ def test_the_bureau_sorts_filters_searches_exports_and_drills_down(served, tmp_p
         page = new_page(browser, viewport=DESKTOP)
         _login(page, base, "admin")
         expect(page.get_by_role("heading", name="2024 部门总览")).to_be_visible()
-        _shot(page, tmp_path, "overview-desktop.png")
+        screenshot(page, tmp_path, "overview-desktop.png")
         page.locator("#overview-table thead a[data-sort=execution]").click()
         assert _codes(page)[0] == "EDU"  # 25万 of 30万: the highest 执行率 first
         page.get_by_label("仅看有逾期的部门").check()
@@ -104,7 +98,7 @@ def test_the_bureau_sorts_filters_searches_exports_and_drills_down(served, tmp_p
         clerk = new_page(browser, viewport=DESKTOP)
         _login(clerk, base, "clerk_hr")
         expect(clerk.get_by_role("heading", name="待办 2024")).to_be_visible()
-        _shot(clerk, tmp_path, "todo-desktop.png")
+        screenshot(clerk, tmp_path, "todo-desktop.png")
 
 
 def test_a_clerk_completes_two_overdue_periods_from_the_todo_on_a_phone(served, tmp_path):
@@ -115,7 +109,7 @@ def test_a_clerk_completes_two_overdue_periods_from_the_todo_on_a_phone(served, 
         _login(page, base, "clerk_hr")
         overdue = page.locator("#overdue")
         expect(overdue).to_contain_text("1项逾期（共2期）")
-        _shot(page, tmp_path, "todo-phone.png")
+        screenshot(page, tmp_path, "todo-phone.png")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         form = page.locator(f"#complete-overdue-{quarterly}")
         expect(form.get_by_label("2024-03-31")).to_be_checked()
@@ -129,4 +123,4 @@ def test_a_clerk_completes_two_overdue_periods_from_the_todo_on_a_phone(served, 
         _login(admin, base, "admin")
         expect(admin.get_by_role("heading", name="2024 部门总览")).to_be_visible()
         assert admin.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-        _shot(admin, tmp_path, "overview-phone.png")
+        screenshot(admin, tmp_path, "overview-phone.png")

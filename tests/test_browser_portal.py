@@ -22,6 +22,7 @@ from monitor.config import Config, DatabaseConfig
 from monitor.store.db import make_engine, session_scope
 from monitor.store.models import User
 from monitor.web.app import create_app
+from tests.browser_support import screenshot
 from tests.test_progress_world import PASSWORD, TODAY, World, build_world
 
 pytestmark = pytest.mark.browser
@@ -146,7 +147,7 @@ def test_another_departments_clerk_gets_404_on_pages_and_api_and_403_on_admin(se
     assert [p["id"] for p in own] == [world.union_project]
 
 
-def test_a_report_changes_the_light_at_once_and_the_page_says_why(served, page):
+def test_a_report_changes_the_light_at_once_and_the_page_says_why(served, page, tmp_path):
     from monitor.evaluation import run_evaluation
 
     base, world, engine = served
@@ -168,3 +169,4 @@ def test_a_report_changes_the_light_at_once_and_the_page_says_why(served, page):
     expect(count.locator(".why .reason")).to_contain_text("序时目标")
     expect(count.locator(".why")).to_contain_text("评估日期 2024-07-31")
     expect(count.locator("h3 .light")).to_have_text(count.locator(".why .light").inner_text())
+    screenshot(count, tmp_path, "light-changed-phone.png")

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from monitor.config import Config, DatabaseConfig
 from monitor.evaluation import run_evaluation
 from monitor.web.app import create_app
-from tests.browser_support import DESKTOP, PHONE, chromium, serve
+from tests.browser_support import DESKTOP, PHONE, chromium, screenshot, serve
 from tests.test_reports_portal import PASSWORD, _world
 
 pytestmark = pytest.mark.browser
@@ -75,10 +75,13 @@ CONTRAST = """() => {
 
 @VIEWPORTS
 @REPORTS
-def test_a_report_never_widens_the_page_and_its_tables_scroll_inside_their_frames(base, browser, viewport, path):
+def test_a_report_never_widens_the_page_and_its_tables_scroll_inside_their_frames(base, browser, viewport, path,
+                                                                                  tmp_path):
     page = _signed_in(browser, base, viewport)
     page.goto(base + path)
     expect(page.locator(".kpi-report table.kpi-table").first).to_be_visible()
+    kind = "monitor" if "monitor" in path else "selfeval"
+    screenshot(page, tmp_path, f"portal-{kind}-{'phone' if viewport is PHONE else 'desktop'}.png")
     assert page.evaluate("document.scrollingElement.scrollWidth") <= page.evaluate("innerWidth")
     frames = page.locator(".kpi-report .table-frame")
     assert frames.count() >= 2
