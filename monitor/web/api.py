@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -50,6 +50,7 @@ from monitor.web.auth import (
     token_user_or_401,
     visible_department_ids,
 )
+from monitor.web.reevaluate import Reevaluations, reevaluate
 from monitor.web.views import indicator_ids
 from monitor.weights.service import ProjectWeights, WeightsChange, WeightsRefused, change_weights, project_weights
 from rules.budget import budget_in_force
@@ -202,8 +203,20 @@ async def post_reports(request: Request, body: ReportIn | list[ReportIn] = Body(
     post = ReportPost(credentials, [item.entry() for item in items], today(request))
     writer = request.app.state.group_commit
     if writer is not None:
-        return await writer.run(post)
-    return await run_in_threadpool(_in_own_transaction, request.app.state.engine, post)
+        answer = await writer.run(post)
+    else:
+        answer = await run_in_threadpool(_in_own_transaction, request.app.state.engine, post)
+    # After the commit, as the portal does: the answer comes once the light this report earned is in place.
+    await _reevaluations(request).run(post.projects, post.today)
+    return answer
+
+
+def _reevaluations(request: Request) -> Reevaluations:
+    """The app's one coalescing re-evaluator, made on first use."""
+    state = request.app.state
+    if getattr(state, "reevaluations", None) is None:
+        state.reevaluations = Reevaluations(state.engine, state.settings)
+    return state.reevaluations
 
 
 @dataclass
@@ -216,6 +229,7 @@ class ReportPost:
     today: date
     user: User | None = None
     infos: dict[int, IndicatorInfo] | None = None
+    projects: list[int] = field(default_factory=list)  # whose reports were stored, to evaluate anew
 
     @classmethod
     def prepare_batch(cls, session: Session, posts: list[ReportPost]) -> None:
@@ -232,8 +246,12 @@ class ReportPost:
             self.prepare_batch(session, [self])
         user = token_user_or_401(self.user)
         with _recording_errors():
-            return service.record_reports(session, user, self.entries, channel="api", today=self.today,
-                                          infos=self.infos).to_json()
+            result = service.record_reports(session, user, self.entries, channel="api", today=self.today,
+                                            infos=self.infos)
+        infos = self.infos or {}
+        self.projects = sorted({stored_id(infos[r.indicator_id].project) for r in result.stored
+                                if r.indicator_id in infos})
+        return result.to_json()
 
 
 def _in_own_transaction(engine: Engine, job: Callable[[Session], dict]) -> dict:
@@ -282,6 +300,8 @@ def post_spending(request: Request, project_id: int, body: SpendingIn, user: Use
         stored, unchanged = service.record_spending(session, user, [entry], channel="api", today=today(request))
         notices = service.spending_notices(session, [entry], today(request))
         session.commit()
+    if stored:
+        reevaluate(request, [project_id])
     return {"stored": [audit.snapshot(r, service.SPENDING_FIELDS) for r in stored], "unchanged": unchanged,
             "notices": [n.to_json() for n in notices]}
 
@@ -404,6 +424,7 @@ def post_adjustment(request: Request, project_id: int, body: AdjustmentIn, user:
     with write_turn(session), _recording_errors(session):
         row = budget.record_adjustment(session, user, entry, channel="api", today=today(request))
         session.commit()
+    reevaluate(request, [project_id])
     return budget.adjustment_json(row)
 
 

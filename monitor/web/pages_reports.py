@@ -41,34 +41,36 @@ from monitor.web.templating import env, render
 router = APIRouter(include_in_schema=False)
 
 PAGE = ("""{% extends "base.html" %}
-{% block title %}{{ title }}{% endblock %}
+{% block title %}{{ title if lang != "en" else t("报告") ~ " " ~ year }}{% endblock %}
 {% block head %}<link rel="stylesheet" href="/reports/report.css">{% endblock %}
 {% block content %}
-<h1>{{ title }}</h1>
+<h1 lang="zh-CN">{{ title }}</h1>
 <nav class="report-links">
 {% for kind, label in kinds %}<a href="/reports/{{ kind }}?year={{ year }}{{ scope }}">{{ t(label) }}</a>{% endfor %}
 <span class="downloads"><a href="{{ base }}&format=xlsx">{{ t("下载 Excel") }}</a>\
 <a href="{{ base }}&format=pdf">{{ t("下载 PDF") }}</a></span>
 </nav>
-{% if message %}<p class="notice">{{ message }}</p>{% endif %}
-{% if problem %}<p class="error">{{ problem }}</p>{% endif %}
-{{ body }}
+{% if message %}<p class="notice" role="status">{{ t(message) }}</p>{% endif %}
+{% if problem %}<p class="error" role="alert">{{ problem }}</p>{% endif %}
+{# The official tables, as the PDF prints them: documents in Chinese, marked so (and read so by a screen reader) #}
+<div lang="zh-CN">{{ body }}</div>
 {% endblock %}""")
 INDEX = ("""{% extends "base.html" %}
-{% block title %}报告{% endblock %}
+{% block title %}{{ t("报告") }}{% endblock %}
 {% block content %}
-<h1>报告</h1>
+<h1>{{ t("报告") }}</h1>
 {% for y in years %}
-<h2>{{ y }} 年度</h2>
+<h2>{{ t("年度") }} {{ y }}</h2>
 <ul>
 {% for d in departments %}
-<li>{{ d.code }} {{ d.name }}：<a href="/reports/monitor?year={{ y }}&department={{ d.code }}">绩效运行监控表</a>
- · <a href="/reports/selfeval?year={{ y }}&department={{ d.code }}">绩效自评表</a>
- · <a href="/reports/summary?year={{ y }}&department={{ d.code }}">部门汇总</a></li>
+<li>{{ d.code }} {{ d.name }}:
+ <a href="/reports/monitor?year={{ y }}&department={{ d.code }}">{{ t("绩效运行监控表") }}</a>
+ · <a href="/reports/selfeval?year={{ y }}&department={{ d.code }}">{{ t("绩效自评表") }}</a>
+ · <a href="/reports/summary?year={{ y }}&department={{ d.code }}">{{ t("部门汇总") }}</a></li>
 {% endfor %}
-{% if bureau %}<li><a href="/reports/ranking?year={{ y }}">各部门自评排名（财政局）</a></li>{% endif %}
+{% if bureau %}<li><a href="/reports/ranking?year={{ y }}">{{ t("各部门自评排名（财政局）") }}</a></li>{% endif %}
 </ul>
-{% else %}<p class="muted">尚无年度数据</p>{% endfor %}
+{% else %}<p class="muted">{{ t("尚无年度数据") }}</p>{% endfor %}
 {% endblock %}""")
 # The two pages live here, next to their routes; the portal's loader finds them under "reports/".
 if not isinstance(env.loader, ChoiceLoader) or "reports/page.html" not in env.loader.list_templates():
