@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import weakref
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 
 from fastapi import Request
@@ -42,41 +45,49 @@ def reevaluate(request: Request, project_ids: Iterable[int]) -> None:
     evaluate_projects(request.app.state.engine, request.app.state.settings, project_ids, today(request))
 
 
+@dataclass
+class _Waiting:
+    """One event loop's projects waiting for evaluation, and the task evaluating them."""
+
+    pending: dict[tuple[int, date], list[asyncio.Future[None]]] = field(default_factory=dict)
+    worker: asyncio.Task[None] | None = None
+
+
 class Reevaluations:
     """The API's re-evaluations, coalesced: requests that arrive while one batch is being evaluated wait for the
     next, and a project named by many of them is evaluated once for all.
 
     The API takes reports by the hundred per second (and batches their writes, monitor.store.group_commit); one
     evaluation per report would cost more than the report. Each request still answers only after its own
-    projects were evaluated, so its answer and the next GET agree with what it stored.
+    projects were evaluated, so its answer and the next GET agree with what it stored. The server runs one event
+    loop; a test client runs one per request thread, so each loop has its own queue.
     """
 
     def __init__(self, engine: Engine, settings: Config) -> None:
         self.engine = engine
         self.settings = settings
-        self._pending: dict[tuple[int, date], list[asyncio.Future[None]]] = {}
-        self._worker: asyncio.Task[None] | None = None
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Waiting] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
 
     async def run(self, project_ids: Iterable[int], as_of: date) -> None:
         """Return once every project in `project_ids` was evaluated as of `as_of` after this call began."""
         loop = asyncio.get_running_loop()
+        with self._lock:
+            waiting = self._loops.setdefault(loop, _Waiting())
         waits = []
         for project_id in set(project_ids):
             done: asyncio.Future[None] = loop.create_future()
-            self._pending.setdefault((project_id, as_of), []).append(done)
+            waiting.pending.setdefault((project_id, as_of), []).append(done)
             waits.append(done)
         if not waits:
             return
-        # A worker of another event loop (a test client starts one per request) will never run here.
-        if self._worker is None or self._worker.done() or self._worker.get_loop() is not loop:
-            self._worker = loop.create_task(self._drain())
+        if waiting.worker is None or waiting.worker.done():
+            waiting.worker = loop.create_task(self._drain(waiting))
         await asyncio.gather(*waits)
 
-    async def _drain(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._pending:
-            batch = {key: [f for f in waiting if f.get_loop() is loop] for key, waiting in self._pending.items()}
-            self._pending = {}
+    async def _drain(self, waiting: _Waiting) -> None:
+        while waiting.pending:
+            batch, waiting.pending = waiting.pending, {}
             by_day: dict[date, list[int]] = {}
             for project_id, as_of in sorted(batch):
                 by_day.setdefault(as_of, []).append(project_id)
@@ -84,7 +95,7 @@ class Reevaluations:
                 for as_of, projects in by_day.items():
                     await run_in_threadpool(evaluate_projects, self.engine, self.settings, projects, as_of)
             finally:
-                for waiting in batch.values():
-                    for done in waiting:
+                for futures in batch.values():
+                    for done in futures:
                         if not done.done():
                             done.set_result(None)
