@@ -127,8 +127,8 @@ def walk(client: TestClient, starts: Iterable[str] = ("/",)) -> dict[str, Page]:
         assert answer.status_code == 200, f"{url} answered {answer.status_code}"
         if not answer.headers.get("content-type", "").startswith("text/html"):
             continue
-        page = pages[str(answer.url.path) + (f"?{answer.url.query}" if answer.url.query else "")] = \
-            read_page(answer.text)
+        query = answer.url.query.decode() if isinstance(answer.url.query, bytes) else answer.url.query
+        page = pages[answer.url.path + (f"?{query}" if query else "")] = read_page(answer.text)
         for href in page.links:
             target = urlsplit(href)
             if target.scheme or target.netloc or not target.path.startswith("/"):
