@@ -59,7 +59,8 @@ def main() -> None:
     print(f"| as | page | p50 ms | p95 ms | size | < {TARGET_MS:.0f} ms |")
     print("|---|---|---|---|---|---|")
     for username, page, p50, p95, size in rows:
-        print(f"| {username} | `{page}` | {p50:.1f} | {p95:.1f} | {size:,} | {'pass' if p95 < TARGET_MS else '**fail**'} |")
+        verdict = "pass" if p95 < TARGET_MS else "**fail**"
+        print(f"| {username} | `{page}` | {p50:.1f} | {p95:.1f} | {size:,} | {verdict} |")
     slow = [r for r in rows if r[3] >= TARGET_MS]
     print(f"\n{len(rows)} pages, {len(slow)} at or over {TARGET_MS:.0f} ms at p95")
 

@@ -7,6 +7,7 @@ departments is the finance bureau's.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from urllib.parse import quote
 
@@ -17,7 +18,6 @@ from markupsafe import Markup
 from sqlmodel import Session, col, select
 
 from monitor.accounts.permissions import can_write, is_bureau
-from monitor.reports import charts
 from monitor.reports.data import ReportError
 from monitor.reports.html import render_fragment, stylesheet
 from monitor.reports.produce import MEDIA_TYPES, ReportRequest, context, produce
@@ -117,11 +117,15 @@ def _scope(session: Session, user: User, department: str | None,
 def _report(request: Request, session: Session, user: User, kind: str, *, year: int, format: str,
             through: int | None = None, department: str | None = None, project: int | None = None) -> Response:
     dept_id, visible = _scope(session, user, department, project)
+    chart = format == "chart"  # one of the page's charts, as its own image: the page is not kept waiting for it
     try:
-        req = ReportRequest(kind, year, format, through=through, department=dept_id, project_id=project,
-                            department_ids=visible)
+        req = ReportRequest(kind, year, "html" if chart else format, through=through, department=dept_id,
+                            project_id=project, department_ids=visible, charts=False)
         settings = request.app.state.settings
+        if chart:
+            return _chart(request, context(session, req, settings))
         if format != "html":
+            req = dataclasses.replace(req, charts=True)
             data = produce(session, req, settings)
             stem = quote(f"{year}-{dict(KIND_LABELS + (('ranking', '部门排名'),))[kind]}")
             return Response(data, media_type=MEDIA_TYPES[format], headers={
@@ -131,11 +135,11 @@ def _report(request: Request, session: Session, user: User, kind: str, *, year: 
         raise HTTPException(404, str(exc)) from exc
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
-    ctx["charts"] = [charts.data_uri(png) for png in ctx["charts"]]
     ctx.pop("data")
     scope = "".join(f"&{k}={quote(str(v))}" for k, v in (("department", department), ("project", project),
                                                         ("through", through)) if v)
     back = f"/reports/{kind}?year={year}{scope}"
+    ctx["charts"] = [f"{back}&format=chart&chart={n}" for n in range(len(ctx.pop("chart_makers")))]
     if kind == "selfeval":
         ctx.update(editable=can_write(user), csrf=csrf_token(request), back=back)
     if kind == "summary":
@@ -144,6 +148,15 @@ def _report(request: Request, session: Session, user: User, kind: str, *, year: 
     return render(request, "reports/page.html", {
         "title": ctx["title"], "body": body, "year": year, "kinds": KIND_LABELS, "scope": scope, "base": back,
         "message": request.query_params.get("saved") and "已保存", "problem": request.query_params.get("problem")})
+
+
+def _chart(request: Request, ctx: dict) -> Response:
+    """The `chart`-th chart of a report page as a PNG (404 past the last)."""
+    makers = ctx["chart_makers"]
+    number = request.query_params.get("chart", "")
+    if not number.isdigit() or int(number) >= len(makers):
+        raise HTTPException(404, "没有这张图表 (no such chart)")
+    return Response(makers[int(number)](), media_type="image/png", headers={"Cache-Control": "private, no-cache"})
 
 
 @router.get("/reports/monitor")
