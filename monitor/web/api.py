@@ -30,6 +30,7 @@ from monitor.store import audit, facts
 from monitor.store.db import write_turn
 from monitor.store.models import Project, Report, User
 from monitor.store.rows import stored_id
+from monitor.web.api_language import api_lang, in_language
 from monitor.web.api_schemas import (
     AdjustmentOut,
     BudgetOut,
@@ -208,6 +209,7 @@ async def post_reports(request: Request, body: ReportIn | list[ReportIn] = Body(
         answer = await run_in_threadpool(_in_own_transaction, request.app.state.engine, post)
     # After the commit, as the portal does: the answer comes once the light this report earned is in place.
     await _reevaluations(request).run(post.projects, post.today)
+    answer["notices"] = in_language(answer["notices"], api_lang(request))
     return answer
 
 
@@ -303,7 +305,7 @@ def post_spending(request: Request, project_id: int, body: SpendingIn, user: Use
     if stored:
         reevaluate(request, [project_id])
     return {"stored": [audit.snapshot(r, service.SPENDING_FIELDS) for r in stored], "unchanged": unchanged,
-            "notices": [n.to_json() for n in notices]}
+            "notices": in_language([n.to_json() for n in notices], api_lang(request))}
 
 
 # ---- scoring weights: read by anyone who sees the project, changed by the finance bureau's administrators ----
