@@ -137,6 +137,9 @@ EN: dict[str, str] = {
     "被豁免的项目或指标在截止日期前不触发提醒，但仍在部门摘要的“已暂停提醒（豁免）”中列出。":
         "A waived project or indicator raises no reminder until the date given, but is still listed under "
         "“reminders paused (waived)” in the department's digest.",
+    "指标编号": "Indicator id", "项目编号": "Project id", "执行数": "Spent to date",
+    "其中：财政拨款": "of which fiscal", "其中：其他资金": "of which other funds",
+    "其中：上年结转": "of which carried over",
     "各部门自评排名（财政局）": "Ranking of departments (bureau)", "尚无年度数据": "No budget year yet",
     "告警": "Warning", "任务": "Job", "最近成功": "Last success", "最近一次运行": "Last run", "结果": "Result",
     "从未": "Never", "成功": "Succeeded", "运行中或中断": "Running or interrupted", "失败": "Failed",
