@@ -18,6 +18,7 @@ from monitor.accounts.permissions import NotAllowed, can_write, is_bureau
 from monitor.progress import service
 from monitor.progress.budget import record_adjustment
 from monitor.progress.entries import read_adjustment, read_report, read_spending
+from monitor.progress.schedule import describe_target
 from monitor.progress.validation import ValidationFailed, year_end_notice
 from monitor.store.db import write_turn
 from monitor.store.models import User
@@ -90,7 +91,8 @@ def _project_response(request: Request, session: Session, user: User, project_id
         "year_end": closed_year_end(page.year, today(request)),
         "message": message or _saved_message(request, page.year), "can_write": can_write(user),
         "weights": weights, "level_keys": LEVEL_KEYS, "can_weigh": user.role == "admin" and not user.disabled,
-        "can_adjust": can_write(user) and is_bureau(user), "fund_sources": FUND_SOURCES},
+        "can_adjust": can_write(user) and is_bureau(user), "fund_sources": FUND_SOURCES,
+        "describe": describe_target},
         status_code=status_code)
 
 
