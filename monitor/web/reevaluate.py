@@ -24,19 +24,31 @@ log = logging.getLogger(__name__)
 
 
 def evaluate_projects(engine: Engine, settings: Config, project_ids: Iterable[int], as_of: date) -> None:
-    """Each project's lights anew as of `as_of`, each in its own short transaction.
+    """The projects' lights anew as of `as_of`: each run of consecutive ids in one short transaction (the rules
+    cost about the same for one project as for fifty neighbours), no project outside `project_ids`.
 
     Called after the report's transaction committed: what was stored stays stored if this fails, and the next
     scheduled run then brings the light up to date.
     """
-    for project_id in project_ids:
+    for lo, hi in _runs(sorted(set(project_ids))):
         try:
             with Session(engine) as session, write_turn(session):
-                evaluate_project(session.connection(), settings, project_id, as_of=as_of)
+                evaluate_project(session.connection(), settings, lo, as_of=as_of, through=hi)
                 session.commit()
         except Exception:
-            log.exception("re-evaluating project %s after a report failed; the next evaluation run catches up",
-                          project_id)
+            log.exception("re-evaluating projects %s–%s after a report failed; the next evaluation run catches up",
+                          lo, hi)
+
+
+def _runs(ids: list[int]) -> list[tuple[int, int]]:
+    """Sorted ids as runs of consecutive numbers: [1, 2, 3, 7] → [(1, 3), (7, 7)]."""
+    runs: list[tuple[int, int]] = []
+    for i in ids:
+        if runs and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
 
 
 def reevaluate(request: Request, project_ids: Iterable[int]) -> None:
