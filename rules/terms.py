@@ -177,3 +177,20 @@ ADJUSTMENT_STATUSES: tuple[str, ...] = ("proposed", "approved", "rejected")
 ADJUSTMENT_STATUS_NAMES: dict[str, str] = {"proposed": "待审核", "approved": "已批准", "rejected": "已驳回"}
 ADJUSTMENT_STATUS_NAMES_EN: dict[str, str] = {"proposed": "Awaiting review", "approved": "Approved",
                                               "rejected": "Rejected"}
+# ------------------------------------------------------------------------------------------ names shown in the portal
+
+# Who a user is (the stored role) as the portal names it, in each language.
+ROLE_NAMES: dict[str, str] = {"clerk": "经办人", "head": "部门负责人", "admin": "财政局管理员", "auditor": "财政局审计"}
+ROLE_NAMES_EN: dict[str, str] = {"clerk": "Clerk", "head": "Department head", "admin": "Bureau administrator",
+                                 "auditor": "Bureau auditor"}
+# The scheduled jobs whose last runs the status page lists.
+JOB_NAMES: dict[str, str] = {"evaluate": "每日评估", "notify": "生成提醒邮件", "send": "发送邮件"}
+JOB_NAMES_EN: dict[str, str] = {"evaluate": "Daily evaluation", "notify": "Reminder emails", "send": "Sending"}
+# The deviation causes and the likelihoods in English, keyed by the Chinese word stored and printed.
+DEVIATION_CAUSES_EN: dict[str, str] = dict(zip(DEVIATION_CAUSES, (
+    "Funding", "Rules and procedures", "Staffing", "Equipment and facilities", "Other"), strict=True))
+LIKELIHOODS_EN: dict[str, str] = dict(zip(LIKELIHOODS, ("Certain", "Possible", "Impossible"), strict=True))
+GRADES_EN: dict[str, str] = dict(zip(GRADES, (
+    "Target met", "Partly met, with some effect", "Not met, little effect"), strict=True))
+# An outbox message's status as the status page names it.
+OUTBOX_STATUS_NAMES: dict[str, str] = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败"}

@@ -163,4 +163,4 @@ def test_an_empty_file_is_refused_as_empty(engine, world, name):
     login(client, "clerk_hr")
     response = _upload(client, world, b"", name)
     assert response.status_code == 422
-    assert f"<td>{name}</td><td>—</td><td>-</td><td>文件是空的 (empty file)</td>" in response.text
+    assert f"<td>{name}</td><td>—</td><td>-</td><td>文件是空的</td>" in response.text

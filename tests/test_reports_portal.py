@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import io
 import re
 from decimal import Decimal as D
@@ -57,7 +58,9 @@ def test_department_sees_its_own_reports_only_and_bureau_ranks_all(engine):
     assert hr.get("/reports/monitor?year=2024&department=959").status_code == 404
     assert hr.get("/reports/ranking?year=2024").status_code == 403
     monitor = hr.get("/reports/monitor?year=2024&through=7")
-    assert "数据截至7月底" in monitor.text and 'src="data:image/png;base64,' in monitor.text
+    assert "数据截至7月底" in monitor.text
+    chart = hr.get(html.unescape(re.search(r'<img class="chart" src="([^"]+)"', monitor.text).group(1)))
+    assert chart.headers["content-type"] == "image/png" and chart.content.startswith(b"\x89PNG")
     xlsx = hr.get("/reports/selfeval?year=2024&format=xlsx")
     assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
     assert [ws.title for ws in load_workbook(io.BytesIO(xlsx.content)).worksheets] == ["1-房屋修缮费用"]

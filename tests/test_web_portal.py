@@ -100,7 +100,7 @@ def test_reporting_through_the_form_and_refusals_naming_the_field(engine, world)
     url = f"{page}/indicators/{world.ind['count']}/reports"
     bad = client.post(url, data={"value": "很多", "as_of": "2024-07-01", "csrf_token": csrf(client, page)})
     assert bad.status_code == 422
-    assert "value（数值）" in bad.text and "不是数字" in bad.text
+    assert '<li data-field="value">数值：' in bad.text and "不是数字" in bad.text and "value（" not in bad.text
     good = client.post(url, data={"value": "1800", "as_of": "2024-07-15", "cause_0": "资金到位晚",
                                   "csrf_token": csrf(client, page)})
     assert good.status_code == 200 and "已保存" in good.text

@@ -142,20 +142,25 @@ def _evaluate(engine: Engine, settings: Config, as_of: date, dept_id: int | None
     return summary
 
 
-def evaluate_project(conn: Connection, settings: Config, project_id: int, *, as_of: date) -> int:
-    """Evaluate one project as of `as_of` on `conn` (in the caller's transaction); the number of changed lights.
+def evaluate_project(conn: Connection, settings: Config, project_id: int, *, as_of: date,
+                     through: int | None = None) -> int:
+    """Evaluate one project (or every project from `project_id` to `through`) as of `as_of` on `conn`, in the
+    caller's transaction; the number of changed lights.
 
     The same rules and the same writes as a run's chunk, for the project a person has just reported on, so the
     page they return to shows the light their report earned instead of yesterday's. No `EvaluationRun` row is
     written (its states carry no run): the daily run, and the staleness checks that read it, stay as they were.
+    A run of neighbouring projects costs about what one does (the rules work on whole tables), which is how the
+    API re-evaluates the projects a burst of reports touched.
     """
     config = settings.evaluation
-    chunk = load_chunk(conn, project_id, project_id, halves=config.halves, as_of=as_of)
+    hi = project_id if through is None else through
+    chunk = load_chunk(conn, project_id, hi, halves=config.halves, as_of=as_of)
     result = evaluate(projects=chunk.projects, indicators=chunk.indicators, occurrences=chunk.occurrences,
                       reports=chunk.reports, spending=chunk.spending, as_of=as_of, settings=config)
-    previous = previous_states(conn, project_id, project_id)
+    previous = previous_states(conn, project_id, hi)
     counts = write_states(conn, result.indicators, previous, result.projects, as_of=as_of, run_id=None,
-                          lo=project_id, hi=project_id)
+                          lo=project_id, hi=hi)
     return counts["changes"]
 
 

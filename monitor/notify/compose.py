@@ -652,8 +652,9 @@ def _plan_summary(session: Session, config: Config, day: date, departments: dict
     return recipients, summary, render_summary(summary)
 
 
-def staleness_warnings(session: Session, config: Config) -> list[str]:
-    """Self-monitoring: say so when evaluation or sending has not succeeded recently."""
+def staleness_warnings(session: Session, config: Config, *, english: bool = False) -> list[str]:
+    """Self-monitoring: say so when evaluation or sending has not succeeded recently (in English for the
+    portal's English page; emails and the CLI are Chinese)."""
     limit = timedelta(hours=config.notifications.stale_hours)
     current = now()
     warnings = []
@@ -661,12 +662,13 @@ def staleness_warnings(session: Session, config: Config) -> list[str]:
     send = joblog.last_success(session, "send")
     checks = [("评估", evaluation.finished_at if evaluation else None),
               ("邮件发送", send.finished_at if send else None)]
-    for name, moment in checks:
+    hours = config.notifications.stale_hours
+    for (name, moment), name_en in zip(checks, ("Evaluation", "Sending email"), strict=True):
         if moment is None:
-            warnings.append(f"{name}从未成功运行")
+            warnings.append(f"{name_en} has never succeeded" if english else f"{name}从未成功运行")
         elif current - moment > limit:
-            warnings.append(f"{name}最近一次成功是{moment:%Y-%m-%d %H:%M}，"
-                            f"已超过{config.notifications.stale_hours}小时")
+            warnings.append(f"{name_en} last succeeded at {moment:%Y-%m-%d %H:%M}, more than {hours} hours ago"
+                            if english else f"{name}最近一次成功是{moment:%Y-%m-%d %H:%M}，已超过{hours}小时")
     return warnings
 
 

@@ -34,8 +34,11 @@ def next_due(info: IndicatorInfo, effective: Sequence[Report], today: date) -> D
     return open_[0] if open_ else None
 
 
-def describe_target(info: IndicatorInfo) -> str:
-    """The parsed meaning in one line of Chinese, shown beside the verbatim 指标值."""
+def describe_target(info: IndicatorInfo, *, english: bool = False) -> str:
+    """The parsed meaning in one line of Chinese (or English, for the portal's English page), shown beside the
+    verbatim 指标值 (which stays as the document wrote it)."""
+    if english:
+        return _describe_in_english(info)
     target = info.target
     kind = info.kind
     if kind in MEASURED_KINDS and target.comparator == RANGE and target.value is not None:
@@ -56,3 +59,24 @@ def describe_target(info: IndicatorInfo) -> str:
     if kind == "qualitative":
         return "定性：按三档等级评价"
     return f"未能识别：{target.reason or info.indicator.parse_reason or '需人工判断'}"
+
+
+def _describe_in_english(info: IndicatorInfo) -> str:
+    target, kind = info.target, info.kind
+    label = "Percent" if kind == "percent" else "Quantity"
+    if kind in MEASURED_KINDS and target.comparator == RANGE and target.value is not None:
+        return f"{label}: {target.canonical()} (must lie within the range)"
+    if kind in MEASURED_KINDS and target.comparator and target.value is not None:
+        value = format(target.value.normalize(), "f") if target.value == target.value.normalize() else str(target.value)
+        direction = {"higher_is_better": "higher is better", "lower_is_better": "lower is better",
+                     "exact": "must be met exactly"}.get(target.direction or "", "")
+        return f"{label}: {SYMBOL[target.comparator]} {value}{target.unit or ''} ({direction})"
+    if kind == "deadline" and info.occurrence_dues:
+        return f"Deadline: done by {info.occurrence_dues[0].isoformat()}"
+    if kind in ("recurring", "window") and info.occurrence_dues:
+        dues = info.occurrence_dues
+        shown = ", ".join(d.isoformat() for d in dues[:4]) + ("…" if len(dues) > 4 else "")
+        return f"{'Recurring' if kind == 'recurring' else 'Window'}: {len(dues)} periods, due {shown}"
+    if kind == "qualitative":
+        return "Qualitative: graded on three levels"
+    return "Unparsed: needs a person's judgement"

@@ -22,17 +22,34 @@ from sqlmodel import Session, col, select
 from monitor.spreadsheets.cells import csv_row, put
 from monitor.store.models import AuditEvent, Department, Indicator, Project, Report, Spending, User
 from rules.calendar import SHANGHAI
-from rules.terms import CHANNEL_NAMES, CHANNEL_NAMES_EN
+from rules.terms import CHANNEL_NAMES, CHANNEL_NAMES_EN, ROUND_KIND_NAMES, ROUND_KIND_NAMES_EN
 
 ENTITIES = ("report", "spending", "indicator", "project", "user", "token", "setting", "target_adjustment")
 ENTITY_NAMES = {"report": ("填报", "report"), "spending": ("支出", "spending"), "indicator": ("指标", "indicator"),
                 "project": ("项目", "project"), "user": ("用户", "user"), "token": ("令牌", "token"),
-                "setting": ("设置", "setting"), "target_adjustment": ("目标调整", "target adjustment")}
+                "setting": ("设置", "setting"), "session": ("登录会话", "sign-in session"),
+                "round": ("填报轮次", "round"), "roundtask": ("轮次任务", "round task"),
+                "budget_adjustment": ("预算调整", "budget adjustment"), "weights": ("分值/权重", "weights"),
+                "target_adjustment": ("目标调整", "target adjustment"), "corrective": ("整改", "corrective action")}
 ACTION_NAMES = {"report": ("填报", "reported"), "correct": ("更正", "corrected"), "create": ("新增", "created"),
                 "update": ("修改", "changed"), "change": ("修改", "changed"), "delete": ("删除", "deleted"),
                 "disable": ("停用", "disabled"), "lock": ("锁定", "locked"), "revoke": ("吊销", "revoked"),
-                "set_password": ("重设密码", "reset the password of"),
-                "request": ("申请", "requested"), "approve": ("批准", "approved"), "reject": ("驳回", "rejected")}
+                "set_password": ("重设密码", "reset the password of"), "login": ("登录", "signed in to"),
+                "logout": ("退出", "signed out of"), "open": ("发起", "opened"), "close": ("关闭", "closed"),
+                "review": ("审核", "reviewed"), "submit": ("上报", "submitted"), "set_role": ("更改角色", "changed"),
+                "weights": ("修改分值", "changed the weights of"), "login_failed": ("登录失败", "failed to sign in to"),
+                "request": ("申请", "requested"), "approve": ("批准", "approved"), "reject": ("驳回", "rejected"),
+                "issue": ("发起", "issued"), "answer": ("答复", "answered"), "accept": ("验收", "accepted"),
+                "reopen": ("重新整改", "reopened")}
+# Codes stored in a round's record, by name.
+CODE_NAMES = {kind: (ROUND_KIND_NAMES[kind], ROUND_KIND_NAMES_EN[kind]) for kind in ROUND_KIND_NAMES} | {
+    "open": ("进行中", "open"), "closed": ("已关闭", "closed"), "all": ("全部项目", "all projects"),
+    "focus": ("重点监控项目", "focus projects")}
+# Who acted when no person did.
+ACTOR_NAMES = {"system": ("系统", "the system"), "anonymous": ("匿名", "someone unknown"), "demo": ("演示", "the demo")}
+# Channels of events that no report comes through (the report channels are in rules.terms).
+OTHER_CHANNELS = {"import": ("导入", "an import"), "config": ("配置", "the settings"), "email": ("邮件", "an email"),
+                  "system": ("系统", "the system"), "scheduler": ("定时任务", "the scheduler")}
 FIELD_NAMES = {
     "value": ("数值", "value"), "as_of": ("截至日期", "as-of date"), "occurrence_due": ("完成期次", "occurrence"),
     "completed_on": ("完成日期", "completed on"), "grade": ("评价等级", "grade"),
@@ -42,8 +59,22 @@ FIELD_NAMES = {
     "note": ("备注", "note"), "amount": ("执行数（元）", "spending (yuan)"), "value_text": ("指标值", "target"),
     "name": ("名称", "name"), "weight": ("权重", "weight"), "role": ("角色", "role"), "active": ("有效", "active"),
     "display_name": ("姓名", "name"),
+    "indicators": ("指标数", "indicators"), "kind": ("类型", "kind"), "year": ("年度", "year"),
+    "through_month": ("数据截至月份", "data through month"), "due": ("报送截止日期", "due date"),
+    "status": ("状态", "status"), "selection": ("范围", "selection"), "address": ("地址", "address"),
+    "departments": ("部门", "departments"), "scope": ("项目范围", "scope"),
+    "large_funds": ("大额资金标准", "large funds"),
+    "large_funds_yuan": ("大额资金标准（元）", "large funds from (yuan)"),
+    "quantity_deviation_percent": ("数量指标偏差阈值（%）", "quantity deviation threshold (%)"),
+    "verdict": ("审核结论", "verdict"), "comment": ("意见", "comment"), "version": ("版本", "version"),
+    "reason": ("原因", "reason"), "effective_on": ("调整日期", "effective on"), "source": ("资金来源", "fund source"),
+    "fiscal": ("其中：财政拨款", "of which fiscal"), "other": ("其中：其他资金", "of which other funds"),
+    "carryover": ("其中：上年结转", "of which carried over"), "disabled": ("停用", "disabled"),
+    "email": ("邮箱", "email"), "username": ("用户名", "username"), "levels": ("一级分值", "level points"),
+    "tasks": ("任务数", "tasks"),
 }
-BOOKKEEPING = {"id", "revision", "supersedes_id", "channel", "indicator_id", "project_id", "created_at"}
+BOOKKEEPING = {"id", "revision", "supersedes_id", "channel", "indicator_id", "project_id", "created_at",
+               "department_id", "user_id", "task_id", "round_id", "opened_by", "opened_at", "closed_by", "closed_at"}
 EXPORT_HEADERS = {"zh": ("编号", "时间", "操作人", "渠道", "操作", "部门", "项目", "指标", "说明", "附注"),
                   "en": ("No.", "When", "By", "Channel", "Action", "Department", "Project", "Indicator",
                          "What happened", "Remark")}
@@ -147,11 +178,18 @@ class _Names:
         usernames = {e.actor for e in events}
         self.users = {u.username: u for u in session.exec(select(User).where(col(User.username).in_(usernames)))}
 
-    def person(self, username: str) -> str:
+    def person(self, username: str, en: bool = False) -> str:
+        if username in ACTOR_NAMES and username not in self.users:
+            return ACTOR_NAMES[username][1 if en else 0]
         user = self.users.get(username)
         if user is not None and user.display_name and user.display_name != username:
             return f"{user.display_name}（{username}）"
         return username
+
+
+def actor_name(username: str, lang: str = "zh") -> str:
+    """An actor as a person reads them: the system and the unknown by name in `lang`, anybody else as written."""
+    return ACTOR_NAMES.get(username, (username, username))[1 if lang == "en" else 0]
 
 
 def _by_id(session: Session, model: Any, ids: Iterable[int | None]) -> Sequence[Any]:
@@ -179,10 +217,11 @@ def _row(event: AuditEvent, names: _Names, lang: str) -> TrailRow:
         event.entity_id if event.entity == "project" else None)
     project = names.projects.get(project_id)
     department = names.departments.get(event.department_id or (project.department_id if project else None))
-    channel = (CHANNEL_NAMES_EN if en else CHANNEL_NAMES).get(event.channel, event.channel)
+    channel = (CHANNEL_NAMES_EN if en else CHANNEL_NAMES).get(event.channel) or OTHER_CHANNELS.get(
+        event.channel, (event.channel, event.channel))[1 if en else 0]
     action = ACTION_NAMES.get(event.action, (event.action, event.action))[1 if en else 0]
     row = TrailRow(event_id=event.id or 0, at=event.at,
-                   actor=names.person(event.actor), channel=channel, action=action,
+                   actor=names.person(event.actor, en), channel=channel, action=action,
                    department=department.name if department else "", project=project.name if project else "",
                    indicator=indicator.name if indicator else "", sentence="", project_id=project_id,
                    note=event.note or "")
@@ -232,19 +271,31 @@ def _changes(before: Any, after: Any, en: bool) -> list[str]:
         if old == new or (old in (None, "") and new in (None, "")):
             continue
         label = FIELD_NAMES.get(key, (key, key))[1 if en else 0]
+        new, old = _named_values(new, en), _named_values(old, en)
         if not before:
-            out.append(f"{label} {_shown(new)}" if en else f"{label}为 {_shown(new)}")
+            out.append(f"{label} {_shown(new, en)}" if en else f"{label}为 {_shown(new)}")
         else:
-            out.append(f"{label} from {_shown(old)} to {_shown(new)}" if en
+            out.append(f"{label} from {_shown(old, en)} to {_shown(new, en)}" if en
                        else f"{label}从 {_shown(old)} 改为 {_shown(new)}")
     return out
 
 
-def _shown(value: Any) -> str:
-    if value is None or value == "":
-        return "（空）"
+def _named_values(value: Any, en: bool) -> Any:
+    """A nested record's keys, and the codes of a round's kind, status and scope, by their names."""
     if isinstance(value, dict):
-        return "，".join(f"{k}：{v}" for k, v in value.items())
+        return {FIELD_NAMES.get(k, (k, k))[1 if en else 0]: _named_values(v, en) for k, v in value.items()}
+    if isinstance(value, str) and value in CODE_NAMES:
+        return CODE_NAMES[value][1 if en else 0]
+    return value
+
+
+def _shown(value: Any, en: bool = False) -> str:
+    if value is None or value == "":
+        return "(empty)" if en else "（空）"
+    if isinstance(value, dict):
+        if en:
+            return ", ".join(f"{k}: {_shown(v, en)}" for k, v in value.items())
+        return "，".join(f"{k}：{_shown(v)}" for k, v in value.items())
     text = str(value)
     return text if len(text) <= 60 else text[:60] + "…"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,22 +58,32 @@ def context(session: Session, request: ReportRequest, settings: Config) -> dict[
         out["projects"] = build_monitoring(data, month)
         out["through_month"] = month
         out["title"] = f"{request.year}年度 项目支出绩效目标执行监控表（1-{month}月）"
-        if request.charts and data.projects:
-            out["charts"] = [charts.spending_curve(data, month, settings.reports.time_progress, family),
-                             charts.lights_by_department(data, family)]
-        return out
+        makers: list[Callable[[], bytes]] = []
+        if data.projects:
+            makers = [lambda: charts.spending_curve(data, month, settings.reports.time_progress, family),
+                      lambda: charts.lights_by_department(data, family)]
+        return _with_charts(out, makers, request.charts)
     projects = build_selfeval(data, settings.scoring)
     summaries = summarise(projects, settings.scoring)
     out.update(projects=projects, summaries=summaries, ranking=rank(summaries))
     out["title"] = {"selfeval": f"{request.year}年度 项目支出绩效自评表",
                     "summary": f"{request.year}年度 部门项目绩效自评汇总",
                     "ranking": f"{request.year}年度 各部门项目绩效自评排名"}[request.kind]
-    if request.charts and data.projects:
-        out["charts"] = [charts.score_distribution(projects, settings.scoring, family)]
+    makers = []
+    if data.projects:
+        makers = [lambda: charts.score_distribution(projects, settings.scoring, family)]
         if request.kind != "selfeval" or len(projects) > 1:
-            out["charts"].append(charts.spending_curve(data, 12, settings.reports.time_progress, family))
+            makers.append(lambda: charts.spending_curve(data, 12, settings.reports.time_progress, family))
         if request.kind == "ranking":
-            out["charts"].append(charts.lights_by_department(data, family))
+            makers.append(lambda: charts.lights_by_department(data, family))
+    return _with_charts(out, makers, request.charts)
+
+
+def _with_charts(out: dict[str, Any], makers: list[Callable[[], bytes]], draw: bool) -> dict[str, Any]:
+    """The report's charts drawn (`draw`) or only counted: `chart_makers` draws each on its own, so the portal
+    can serve its page at once and each chart as its own image (drawing is most of a report page's time)."""
+    out["chart_makers"] = makers
+    out["charts"] = [make() for make in makers] if draw else []
     return out
 
 

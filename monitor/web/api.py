@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -30,6 +30,7 @@ from monitor.store import audit, facts
 from monitor.store.db import write_turn
 from monitor.store.models import Project, Report, User
 from monitor.store.rows import stored_id
+from monitor.web.api_language import api_lang, in_language
 from monitor.web.api_schemas import (
     AdjustmentOut,
     BudgetOut,
@@ -50,6 +51,7 @@ from monitor.web.auth import (
     token_user_or_401,
     visible_department_ids,
 )
+from monitor.web.reevaluate import Reevaluations, reevaluate
 from monitor.web.views import indicator_ids
 from monitor.weights.service import ProjectWeights, WeightsChange, WeightsRefused, change_weights, project_weights
 from rules.budget import budget_in_force
@@ -202,8 +204,21 @@ async def post_reports(request: Request, body: ReportIn | list[ReportIn] = Body(
     post = ReportPost(credentials, [item.entry() for item in items], today(request))
     writer = request.app.state.group_commit
     if writer is not None:
-        return await writer.run(post)
-    return await run_in_threadpool(_in_own_transaction, request.app.state.engine, post)
+        answer = await writer.run(post)
+    else:
+        answer = await run_in_threadpool(_in_own_transaction, request.app.state.engine, post)
+    # After the commit, as the portal does: the answer comes once the light this report earned is in place.
+    await _reevaluations(request).run(post.projects, post.today)
+    answer["notices"] = in_language(answer["notices"], api_lang(request))
+    return answer
+
+
+def _reevaluations(request: Request) -> Reevaluations:
+    """The app's one coalescing re-evaluator, made on first use."""
+    state = request.app.state
+    if getattr(state, "reevaluations", None) is None:
+        state.reevaluations = Reevaluations(state.engine, state.settings)
+    return state.reevaluations
 
 
 @dataclass
@@ -216,6 +231,7 @@ class ReportPost:
     today: date
     user: User | None = None
     infos: dict[int, IndicatorInfo] | None = None
+    projects: list[int] = field(default_factory=list)  # whose reports were stored, to evaluate anew
 
     @classmethod
     def prepare_batch(cls, session: Session, posts: list[ReportPost]) -> None:
@@ -233,8 +249,12 @@ class ReportPost:
             self.prepare_batch(session, [self])
         user = token_user_or_401(self.user)
         with _recording_errors():
-            return service.record_reports(session, user, self.entries, channel="api", today=self.today,
-                                          infos=self.infos).to_json()
+            result = service.record_reports(session, user, self.entries, channel="api", today=self.today,
+                                            infos=self.infos)
+        infos = self.infos or {}
+        self.projects = sorted({stored_id(infos[r.indicator_id].project) for r in result.stored
+                                if r.indicator_id in infos})
+        return result.to_json()
 
 
 def _in_own_transaction(engine: Engine, job: Callable[[Session], dict]) -> dict:
@@ -283,8 +303,10 @@ def post_spending(request: Request, project_id: int, body: SpendingIn, user: Use
         stored, unchanged = service.record_spending(session, user, [entry], channel="api", today=today(request))
         notices = service.spending_notices(session, [entry], today(request))
         session.commit()
+    if stored:
+        reevaluate(request, [project_id])
     return {"stored": [audit.snapshot(r, service.SPENDING_FIELDS) for r in stored], "unchanged": unchanged,
-            "notices": [n.to_json() for n in notices]}
+            "notices": in_language([n.to_json() for n in notices], api_lang(request))}
 
 
 # ---- scoring weights: read by anyone who sees the project, changed by the finance bureau's administrators ----
@@ -405,6 +427,7 @@ def post_adjustment(request: Request, project_id: int, body: AdjustmentIn, user:
     with write_turn(session), _recording_errors(session):
         row = budget.record_adjustment(session, user, entry, channel="api", today=today(request))
         session.commit()
+    reevaluate(request, [project_id])
     return budget.adjustment_json(row)
 
 

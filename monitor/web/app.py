@@ -31,7 +31,9 @@ from monitor.store.db import make_engine
 from monitor.store.group_commit import GroupCommit
 from monitor.web import inputs, metrics, proxy
 from monitor.web.api_docs import DOCS_PATHS
+from monitor.web.api_language import api_lang, in_language, validation_message
 from monitor.web.auth import LoginRequired
+from monitor.web.i18n import one_language
 from monitor.web.templating import STATIC_DIR, render
 
 log = logging.getLogger(__name__)
@@ -100,7 +102,7 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def api_problems(errors: Sequence[Mapping[str, Any]], body: object) -> list[dict]:
+def api_problems(errors: Sequence[Mapping[str, Any]], body: object, lang: str = "zh") -> list[dict]:
     """FastAPI's refusals in the API's own shape (index, field, label, problem), as for a report that makes no sense.
 
     A body that may be one object or a list is checked against both; only the errors of the shape actually
@@ -116,8 +118,9 @@ def api_problems(errors: Sequence[Mapping[str, Any]], body: object) -> list[dict
             loc = loc[1:]
         index = loc.pop(0) if loc and isinstance(loc[0], int) else None
         name = ".".join(str(part) for part in loc) or "body"
-        problems.append({"index": index, "field": name, "label": FIELD_LABELS.get(loc[0] if loc else name, name),
-                         "problem": error["msg"]})
+        label = FIELD_LABELS.get(loc[0] if loc else name, name)
+        problems.append({"index": index, "field": name, "label": one_language(label, lang),
+                         "problem": validation_message(error, lang)})
     return problems
 
 
@@ -188,6 +191,9 @@ def create_app(settings: Config, engine: Engine | None = None) -> FastAPI:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if request.url.path.startswith("/api/") or request.method != "GET" and "text/html" not in (
                 request.headers.get("accept") or ""):
+            if request.url.path.startswith("/api/"):
+                return JSONResponse({"detail": in_language(exc.detail, api_lang(request))},
+                                    status_code=exc.status_code, headers=getattr(exc, "headers", None))
             from fastapi.exception_handlers import http_exception_handler
             return await http_exception_handler(request, exc)
         return render(request, "error.html", {"status": exc.status_code, "detail": exc.detail},
@@ -197,8 +203,9 @@ def create_app(settings: Config, engine: Engine | None = None) -> FastAPI:
     async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
         if not request.url.path.startswith("/api/"):
             return await request_validation_exception_handler(request, exc)
-        return JSONResponse({"detail": {"message": "未保存任何内容 (nothing stored)",
-                                        "problems": api_problems(exc.errors(), exc.body)}}, status_code=422)
+        lang = api_lang(request)
+        return JSONResponse({"detail": {"message": one_language("未保存任何内容 (nothing stored)", lang),
+                                        "problems": api_problems(exc.errors(), exc.body, lang)}}, status_code=422)
 
     @app.exception_handler(OverflowError)
     @app.exception_handler(DataError)
@@ -207,7 +214,8 @@ def create_app(settings: Config, engine: Engine | None = None) -> FastAPI:
             raise exc
         log.warning("out-of-range number: %s %s answered 422 (%s)", request.method, request.url.path, exc)
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": {"message": inputs.OUT_OF_RANGE, "problems": []}}, status_code=422)
+            return JSONResponse({"detail": {"message": one_language(inputs.OUT_OF_RANGE, api_lang(request)),
+                                            "problems": []}}, status_code=422)
         return render(request, "error.html", {"status": 422, "detail": inputs.OUT_OF_RANGE}, status_code=422)
 
     @app.exception_handler(OperationalError)
@@ -219,7 +227,8 @@ def create_app(settings: Config, engine: Engine | None = None) -> FastAPI:
         log.warning("store busy: %s %s answered 503 (%s)", request.method, request.url.path, exc.orig)
         detail = "数据库正忙，未保存任何内容，请稍后重试 (the store is busy; nothing was stored, try again shortly)"
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
+            return JSONResponse({"detail": one_language(detail, api_lang(request))}, status_code=503,
+                                headers={"Retry-After": "5"})
         return render(request, "error.html", {"status": 503, "detail": detail}, status_code=503,
                       headers={"Retry-After": "5"})
 

@@ -1,22 +1,42 @@
 """Chinese first, English on request: templates write `{{ t("登录") }}`; the catalogue maps Chinese to English.
 
-A missing English entry falls back to the Chinese text, so a page is never blank, only untranslated.
+A missing English entry falls back to the Chinese text, so a page is never blank, only untranslated; the page
+walk (tests/test_one_language.py) fails on it. The catalogue stays a dict keyed by the Chinese text rather than
+gettext .po files: Chinese is the source language, every caller already writes it, there is no third language
+to hand to translators, and a dict needs no extraction or compile step that could drift from the code.
+
+Messages made below the web layer (refusals, validation problems) are written once in both languages by the
+house convention "中文说明 (english text)"; `one_language` picks the side the page is in, so such a message is
+never shown half in each.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable
 
 from fastapi import Request
 
 from rules.terms import (
     ADJUSTMENT_STATUS_NAMES,
     ADJUSTMENT_STATUS_NAMES_EN,
+    CHANNEL_NAMES,
+    CHANNEL_NAMES_EN,
     CORRECTIVE_STATUS_NAMES,
     CORRECTIVE_STATUS_NAMES_EN,
+    DEVIATION_CAUSES_EN,
+    GRADES_EN,
+    JOB_NAMES,
+    JOB_NAMES_EN,
     LIGHT_NAMES,
     LIGHT_NAMES_EN,
     LIGHTS,
+    LIKELIHOODS_EN,
     NOT_EVALUATED,
     NOT_EVALUATED_EN,
+    OUTBOX_STATUS_NAMES,
+    ROLE_NAMES,
+    ROLE_NAMES_EN,
     ROUND_KIND_NAMES,
     ROUND_KIND_NAMES_EN,
     TASK_STATUS_NAMES,
@@ -134,7 +154,49 @@ EN: dict[str, str] = {
     "期逾期": "periods overdue", "期限": "Due", "完成所选期次": "Complete the ticked periods",
     "记录完成": "Record completion", "已记录完成的期数": "Periods recorded as completed", "指标目录": "Indicators",
     "已按此数值记录": "Recorded as this number", "分页": "Pages", "本部门全部项目": "All our projects",
+    **{ROLE_NAMES[k]: ROLE_NAMES_EN[k] for k in ROLE_NAMES},
+    **{JOB_NAMES[k]: JOB_NAMES_EN[k] for k in JOB_NAMES},
+    **{CHANNEL_NAMES[k]: CHANNEL_NAMES_EN[k].split(" ", 1)[-1].capitalize().replace("Api", "API")
+       .replace("Cli", "CLI") for k in CHANNEL_NAMES},
+    **DEVIATION_CAUSES_EN, **LIKELIHOODS_EN, **GRADES_EN,
+    # accessibility, account, users, contacts, waivers, status (monitor/web/templates)
+    "跳到正文": "Skip to content", "接口文档": "API documentation", "邮箱": "Email", "新建用户": "Create user",
+    "提醒联系人": "Reminder contacts", "姓名": "Name", "已停用": "Disabled", "添加联系人": "Add contact",
+    "经办人": "Clerk", "负责人": "Head", "绩效管理员": "Performance officer",
+    "提醒豁免": "Reminder waivers", "暂停至": "Paused until", "原因": "Reason",
+    "设置人": "Set by", "已撤销": "Revoked", "撤销": "Revoke", "写作": "written", "编号": "id", "或": "or",
+    "添加豁免": "Add waiver",
+    "被豁免的项目或指标在截止日期前不触发提醒，但仍在部门摘要的“已暂停提醒（豁免）”中列出。":
+        "A waived project or indicator raises no reminder until the date given, but is still listed under "
+        "“reminders paused (waived)” in the department's digest.",
+    "指标编号": "Indicator id", "项目编号": "Project id", "执行数": "Spent to date",
+    "其中：财政拨款": "of which fiscal", "其中：其他资金": "of which other funds",
+    "其中：上年结转": "of which carried over",
+    "各部门自评排名（财政局）": "Ranking of departments (bureau)", "尚无年度数据": "No budget year yet",
+    "告警": "Warning", "任务": "Job", "最近成功": "Last success", "最近一次运行": "Last run", "结果": "Result",
+    "从未": "Never", "成功": "Succeeded", "运行中或中断": "Running or interrupted", "失败": "Failed",
+    "最近一次完整评估": "Last full evaluation", "发件箱": "Outbox", "空": "Empty", "收件人": "Recipients",
+    "主题": "Subject", "错误": "Error", "全部重试": "Retry all",
+    **{OUTBOX_STATUS_NAMES[k]: en for k, en in (("pending", "Waiting"), ("sending", "Sending"), ("sent", "Sent"),
+                                                ("failed", "Failed"))},
 }
+
+# A message that carries its English in parentheses at the end: "未保存任何内容 (nothing stored)".
+BILINGUAL = re.compile(r"^(?P<zh>.*?[\u4e00-\u9fff].*?)\s*\((?P<en>[^()\u3000-\u9fff\uff00-\uffef]*[A-Za-z]"
+                       r"[^()\u3000-\u9fff\uff00-\uffef]*)\)\s*$", re.S)
+
+
+def one_language(text: str, lang: str) -> str:
+    """`text` in `lang` only: the catalogue's English, or one side of a "中文 (english)" message, else as is."""
+    if lang == "en" and text in EN:
+        return EN[text]
+    found = BILINGUAL.match(text)
+    if found is None:
+        return text
+    if lang == "en":
+        english = found["en"].strip()
+        return english[:1].upper() + english[1:]
+    return found["zh"]
 
 
 def resolve_lang(request: Request) -> str:
@@ -144,7 +206,6 @@ def resolve_lang(request: Request) -> str:
     return request.app.state.settings.portal.default_lang
 
 
-def translator(lang: str):
-    if lang == "en":
-        return lambda text: EN.get(text, text)
-    return lambda text: text
+def translator(lang: str) -> Callable[[str], str]:
+    """The page's `t()`: catalogue text in `lang`."""
+    return lambda text: one_language(text, lang)

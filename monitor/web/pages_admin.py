@@ -11,7 +11,15 @@ from sqlmodel import Session, select
 from monitor.accounts import users as user_service
 from monitor.accounts.passwords import WeakPassword
 from monitor.progress import parsing
-from monitor.reports.audit_trail import ENTITIES, ENTITY_NAMES, TrailFilter, export_csv, export_xlsx, read_trail
+from monitor.reports.audit_trail import (
+    ENTITIES,
+    ENTITY_NAMES,
+    TrailFilter,
+    actor_name,
+    export_csv,
+    export_xlsx,
+    read_trail,
+)
 from monitor.store.models import AuditEvent, Department, Project, User
 from monitor.store.models.accounts import USER_ROLES
 from monitor.store.types import now
@@ -52,7 +60,7 @@ def audit_page(request: Request, since: str = "", until: str = "", actor: str = 
     return render(request, "audit.html", {
         "trail": trail, "query": query, "problems": problems, "entities": ENTITIES, "entity_names": ENTITY_NAMES,
         "departments": session.exec(select(Department).order_by(Department.code)).all(),
-        "actors": sorted(set(session.exec(select(AuditEvent.actor).distinct()).all())),
+        "actors": sorted(set(session.exec(select(AuditEvent.actor).distinct()).all())), "actor_name": actor_name,
         "projects": session.exec(select(Project).where(Project.department_id == where.department_id)
                                  .order_by(Project.name)).all() if where.department_id else []})
 

@@ -20,8 +20,9 @@ from monitor.store.models import Contact, Department, Indicator, IndicatorState,
 from monitor.store.models.core import CONTACT_ROLES
 from monitor.store.models.notify import Acknowledgement, OutboxMessage, Waiver
 from monitor.web.auth import current_user, db_session, indicator_for_user, require_admin, verify_csrf
+from monitor.web.i18n import resolve_lang
 from monitor.web.templating import render
-from rules.terms import DEVIATION_CAUSES
+from rules.terms import DEVIATION_CAUSES, OUTBOX_STATUS_NAMES
 
 router = APIRouter(include_in_schema=False)
 
@@ -183,8 +184,10 @@ def status_page(request: Request, user: User = Depends(require_admin),
     counts = dict(session.exec(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
     failed = session.exec(select(OutboxMessage).where(OutboxMessage.status == "failed")
                           .order_by(col(OutboxMessage.id).desc()).limit(100)).all()
+    warnings = staleness_warnings(session, settings, english=resolve_lang(request) == "en")
     return render(request, "notify_status.html", {"jobs": jobs, "evaluation": evaluation, "counts": counts,
-                                                  "failed": failed, "warnings": staleness_warnings(session, settings)})
+                                                  "failed": failed, "warnings": warnings,
+                                                  "outbox_names": OUTBOX_STATUS_NAMES})
 
 
 @router.post("/admin/outbox/retry", dependencies=[Depends(verify_csrf)])

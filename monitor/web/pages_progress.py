@@ -21,6 +21,7 @@ from monitor.progress import service
 from monitor.progress.adjustments import REQUESTERS, list_adjustments
 from monitor.progress.budget import record_adjustment
 from monitor.progress.entries import read_adjustment, read_report, read_spending
+from monitor.progress.schedule import describe_target
 from monitor.progress.validation import ValidationFailed, year_end_notice
 from monitor.store.db import write_turn
 from monitor.store.models import User
@@ -91,7 +92,8 @@ def _project_response(request: Request, session: Session, user: User, project_id
         "target_adjustments": _by_indicator(list_adjustments(session, user, project_id=project_id)),
         "can_request": user.role in REQUESTERS and not user.disabled,
         "in_force": adjusted_targets(session, [v.info.indicator_id for v in page.indicators],
-                                     default_as_of(today(request), page.year))},
+                                     default_as_of(today(request), page.year)),
+        "describe": describe_target},
         status_code=status_code)
 
 

@@ -7,6 +7,7 @@ departments is the finance bureau's.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from urllib.parse import quote
 
@@ -17,7 +18,6 @@ from markupsafe import Markup
 from sqlmodel import Session, col, select
 
 from monitor.accounts.permissions import can_write, is_bureau
-from monitor.reports import charts
 from monitor.reports.data import ReportError
 from monitor.reports.html import render_fragment, stylesheet
 from monitor.reports.produce import MEDIA_TYPES, ReportRequest, context, produce
@@ -41,34 +41,36 @@ from monitor.web.templating import env, render
 router = APIRouter(include_in_schema=False)
 
 PAGE = ("""{% extends "base.html" %}
-{% block title %}{{ title }}{% endblock %}
+{% block title %}{{ title if lang != "en" else t("报告") ~ " " ~ year }}{% endblock %}
 {% block head %}<link rel="stylesheet" href="/reports/report.css">{% endblock %}
 {% block content %}
-<h1>{{ title }}</h1>
+<h1 lang="zh-CN">{{ title }}</h1>
 <nav class="report-links">
 {% for kind, label in kinds %}<a href="/reports/{{ kind }}?year={{ year }}{{ scope }}">{{ t(label) }}</a>{% endfor %}
 <span class="downloads"><a href="{{ base }}&format=xlsx">{{ t("下载 Excel") }}</a>\
 <a href="{{ base }}&format=pdf">{{ t("下载 PDF") }}</a></span>
 </nav>
-{% if message %}<p class="notice">{{ message }}</p>{% endif %}
-{% if problem %}<p class="error">{{ problem }}</p>{% endif %}
-{{ body }}
+{% if message %}<p class="notice" role="status">{{ t(message) }}</p>{% endif %}
+{% if problem %}<p class="error" role="alert">{{ problem }}</p>{% endif %}
+{# The official tables, as the PDF prints them: documents in Chinese, marked so (and read so by a screen reader) #}
+<div lang="zh-CN">{{ body }}</div>
 {% endblock %}""")
 INDEX = ("""{% extends "base.html" %}
-{% block title %}报告{% endblock %}
+{% block title %}{{ t("报告") }}{% endblock %}
 {% block content %}
-<h1>报告</h1>
+<h1>{{ t("报告") }}</h1>
 {% for y in years %}
-<h2>{{ y }} 年度</h2>
+<h2>{{ t("年度") }} {{ y }}</h2>
 <ul>
 {% for d in departments %}
-<li>{{ d.code }} {{ d.name }}：<a href="/reports/monitor?year={{ y }}&department={{ d.code }}">绩效运行监控表</a>
- · <a href="/reports/selfeval?year={{ y }}&department={{ d.code }}">绩效自评表</a>
- · <a href="/reports/summary?year={{ y }}&department={{ d.code }}">部门汇总</a></li>
+<li>{{ d.code }} {{ d.name }}:
+ <a href="/reports/monitor?year={{ y }}&department={{ d.code }}">{{ t("绩效运行监控表") }}</a>
+ · <a href="/reports/selfeval?year={{ y }}&department={{ d.code }}">{{ t("绩效自评表") }}</a>
+ · <a href="/reports/summary?year={{ y }}&department={{ d.code }}">{{ t("部门汇总") }}</a></li>
 {% endfor %}
-{% if bureau %}<li><a href="/reports/ranking?year={{ y }}">各部门自评排名（财政局）</a></li>{% endif %}
+{% if bureau %}<li><a href="/reports/ranking?year={{ y }}">{{ t("各部门自评排名（财政局）") }}</a></li>{% endif %}
 </ul>
-{% else %}<p class="muted">尚无年度数据</p>{% endfor %}
+{% else %}<p class="muted">{{ t("尚无年度数据") }}</p>{% endfor %}
 {% endblock %}""")
 # The two pages live here, next to their routes; the portal's loader finds them under "reports/".
 if not isinstance(env.loader, ChoiceLoader) or "reports/page.html" not in env.loader.list_templates():
@@ -115,11 +117,15 @@ def _scope(session: Session, user: User, department: str | None,
 def _report(request: Request, session: Session, user: User, kind: str, *, year: int, format: str,
             through: int | None = None, department: str | None = None, project: int | None = None) -> Response:
     dept_id, visible = _scope(session, user, department, project)
+    chart = format == "chart"  # one of the page's charts, as its own image: the page is not kept waiting for it
     try:
-        req = ReportRequest(kind, year, format, through=through, department=dept_id, project_id=project,
-                            department_ids=visible)
+        req = ReportRequest(kind, year, "html" if chart else format, through=through, department=dept_id,
+                            project_id=project, department_ids=visible, charts=False)
         settings = request.app.state.settings
+        if chart:
+            return _chart(request, context(session, req, settings))
         if format != "html":
+            req = dataclasses.replace(req, charts=True)
             data = produce(session, req, settings)
             stem = quote(f"{year}-{dict(KIND_LABELS + (('ranking', '部门排名'),))[kind]}")
             return Response(data, media_type=MEDIA_TYPES[format], headers={
@@ -129,11 +135,11 @@ def _report(request: Request, session: Session, user: User, kind: str, *, year: 
         raise HTTPException(404, str(exc)) from exc
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
-    ctx["charts"] = [charts.data_uri(png) for png in ctx["charts"]]
     ctx.pop("data")
     scope = "".join(f"&{k}={quote(str(v))}" for k, v in (("department", department), ("project", project),
                                                         ("through", through)) if v)
     back = f"/reports/{kind}?year={year}{scope}"
+    ctx["charts"] = [f"{back}&format=chart&chart={n}" for n in range(len(ctx.pop("chart_makers")))]
     if kind == "selfeval":
         ctx.update(editable=can_write(user), csrf=csrf_token(request), back=back)
     if kind == "summary":
@@ -142,6 +148,15 @@ def _report(request: Request, session: Session, user: User, kind: str, *, year: 
     return render(request, "reports/page.html", {
         "title": ctx["title"], "body": body, "year": year, "kinds": KIND_LABELS, "scope": scope, "base": back,
         "message": request.query_params.get("saved") and "已保存", "problem": request.query_params.get("problem")})
+
+
+def _chart(request: Request, ctx: dict) -> Response:
+    """The `chart`-th chart of a report page as a PNG (404 past the last)."""
+    makers = ctx["chart_makers"]
+    number = request.query_params.get("chart", "")
+    if not number.isdigit() or int(number) >= len(makers):
+        raise HTTPException(404, "没有这张图表 (no such chart)")
+    return Response(makers[int(number)](), media_type="image/png", headers={"Cache-Control": "private, no-cache"})
 
 
 @router.get("/reports/monitor")

@@ -13,20 +13,30 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from markupsafe import Markup, escape
 
-from monitor.web.i18n import LANG_COOKIE, resolve_lang, translator
-from rules.terms import LIGHT_NAMES, NOT_EVALUATED
+from monitor.web.i18n import LANG_COOKIE, one_language, resolve_lang, translator
+from rules.terms import CHANNEL_NAMES, JOB_NAMES, LIGHT_NAMES, NOT_EVALUATED, ROLE_NAMES
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
+
+@pass_context
+def _in_page_language(context: Any, value: Any) -> Any:
+    """Every text a template prints, in the page's language: a "中文 (english)" message from below the web layer
+    shows one side only (`monitor.web.i18n.one_language`); markup and other values pass as they are."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return one_language(value, context.get("lang") or "zh")
+    return value
+
 
 env = Environment(
     loader=FileSystemLoader(TEMPLATE_DIR),
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=_in_page_language,
 )
 
 
@@ -93,6 +103,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
         "csrf_field": csrf_field,
         "light_badge": light_badge,
         "settings": request.app.state.settings,
+        "role_names": ROLE_NAMES, "job_names": JOB_NAMES, "channel_names": CHANNEL_NAMES,
     }
     values.update(context or {})
     html = env.get_template(name).render(values)

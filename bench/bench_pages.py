@@ -1,0 +1,69 @@
+"""Every portal page's time on the seed data: p50/p95 per page over repeated GETs, in one process.
+
+    .venv/bin/python bench/bench_pages.py [repeats]
+
+The store is the seed world of the tests (both seed disclosures, a user per role, a few reports, evaluated as
+of 2024-07-31, one round open). The pages are found as a person finds them, by following links from the home
+pages (tests/page_walk.py), once per kind of page, as the bureau's admin and as a department's clerk; each is
+then fetched `repeats` times (default 20) through Starlette's TestClient, so the time is the server's own work
+(routing, queries, rendering) without a network. Target: p95 < 200 ms for every page.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGET_MS = 200.0
+
+
+def main() -> None:
+    repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    from sqlmodel import Session
+
+    from monitor.rounds import service
+    from monitor.store.db import make_engine
+    from monitor.store.migrate import upgrade
+    from tests.page_walk import walk
+    from tests.rounds_world import build_round_world, user
+    from tests.test_one_language import STARTS, _signed_in
+
+    url = f"sqlite:///{tempfile.mkdtemp()}/pages.sqlite"
+    upgrade(url)
+    engine = make_engine(url)
+    world = build_round_world(engine, url)
+    with Session(engine) as s:
+        service.open_round(s, user(s, "bureau"), kind="monitor", year=2024, through_month=7, due=date(2024, 8, 31))
+        s.commit()
+    rows = []
+    for username in ("bureau", "clerk_144"):
+        client = _signed_in(engine, world, username, "zh")
+        for page in walk(client, STARTS):
+            client.get(page)  # warm: templates compiled, caches filled
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                answer = client.get(page)
+                times.append((time.perf_counter() - start) * 1000)
+                assert answer.status_code == 200, page
+            times.sort()
+            p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+            rows.append((username, page, statistics.median(times), p95, len(answer.content)))
+    print(f"| as | page | p50 ms | p95 ms | size | < {TARGET_MS:.0f} ms |")
+    print("|---|---|---|---|---|---|")
+    for username, page, p50, p95, size in rows:
+        verdict = "pass" if p95 < TARGET_MS else "**fail**"
+        print(f"| {username} | `{page}` | {p50:.1f} | {p95:.1f} | {size:,} | {verdict} |")
+    slow = [r for r in rows if r[3] >= TARGET_MS]
+    print(f"\n{len(rows)} pages, {len(slow)} at or over {TARGET_MS:.0f} ms at p95")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""A report through the API re-evaluates its project at once, as the portal does: the light a following page or
+call shows is the one the report earned, and a batch naming one project many times evaluates it once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+from sqlmodel import Session, select
+
+from monitor.config import Config
+from monitor.evaluation import run_evaluation
+from monitor.store.models import IndicatorState, ProjectState
+from monitor.web import reevaluate
+from tests.test_api_progress import _auth, _token
+from tests.test_progress_world import TODAY, build_world
+from tests.test_web_portal import login, make_client
+
+
+def _state(engine, indicator_id: int) -> IndicatorState:
+    with Session(engine) as s:
+        return s.exec(select(IndicatorState).where(IndicatorState.indicator_id == indicator_id)).one()
+
+
+def test_an_api_report_relights_its_indicator_before_the_answer(engine):
+    world = build_world(engine)
+    run_evaluation(engine, Config(), as_of=TODAY)
+    client = make_client(engine)
+    answer = client.post("/api/v1/reports", headers=_auth(_token(engine, "clerk_hr")),
+                         json={"indicator_id": world.ind["count"], "value": "1200", "as_of": "2024-07-31"})
+    assert answer.status_code == 201
+    relit = _state(engine, world.ind["count"])
+    assert relit.status != "no_report" and "1200人" in relit.reason and relit.as_of == TODAY
+    login(client, "clerk_hr")
+    assert "1200人" in client.get(f"/projects/{world.hr_project}").text
+
+
+def test_api_spending_updates_the_projects_budget_state_at_once(engine):
+    world = build_world(engine)
+    run_evaluation(engine, Config(), as_of=TODAY)
+    answer = make_client(engine).post(f"/api/v1/projects/{world.hr_project}/spending",
+                                      headers=_auth(_token(engine, "clerk_hr")),
+                                      json={"amount": "400000", "as_of": "2024-07-31"})
+    assert answer.status_code == 201
+    with Session(engine) as s:
+        state = s.exec(select(ProjectState).where(ProjectState.project_id == world.hr_project)).one()
+    assert state.spent is not None and int(state.spent) == 400000
+
+
+def test_concurrent_reports_on_one_project_evaluate_it_once(engine, monkeypatch):
+    world = build_world(engine)
+    evaluated: list[tuple[int, ...]] = []
+    real = reevaluate.evaluate_projects
+
+    def counting(engine_, settings, project_ids, as_of: date) -> None:
+        evaluated.append(tuple(project_ids))
+        real(engine_, settings, project_ids, as_of)
+
+    monkeypatch.setattr(reevaluate, "evaluate_projects", counting)
+    waiting = reevaluate.Reevaluations(engine, Config())
+
+    async def three_requests() -> None:
+        await asyncio.gather(*(waiting.run([world.hr_project, world.hr_project], TODAY) for _ in range(3)))
+
+    asyncio.run(three_requests())
+    assert evaluated == [(world.hr_project,)]
+    assert _state(engine, world.ind["count"]).as_of == TODAY
