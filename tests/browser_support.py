@@ -69,8 +69,9 @@ def new_page(browser: Browser, *, viewport: dict[str, int] = PHONE, locale: str 
 
 
 def screenshot(page: Page | Locator, fallback: Path, name: str) -> Path:
-    """A screenshot of a whole page (or of one element), taken on the way through a test: into `KPIWATCH_SCREENSHOTS` when set (the README
-    links the copies in docs/, made with `KPIWATCH_SCREENSHOTS=docs`), else into the test's own folder."""
+    """A screenshot of a whole page (or of one element), taken on the way through a test: into
+    `KPIWATCH_SCREENSHOTS` when set (the README links the copies in docs/, made with
+    `KPIWATCH_SCREENSHOTS=docs`), else into the test's own folder."""
     path = Path(os.environ.get("KPIWATCH_SCREENSHOTS") or fallback) / name
     if isinstance(page, Locator):
         page.screenshot(path=str(path))
