@@ -214,7 +214,7 @@ def test_a_post_while_another_process_holds_the_write_lock_is_told_to_retry_and_
         other.rollback()
         other.close()
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
-    assert "nothing was stored" in answer.json()["detail"]
+    assert "未保存任何内容" in answer.json()["detail"]  # in the default language, Chinese
     with Session(engine) as s:
         assert s.exec(select(Report)).all() == []
     again = client.post("/api/v1/reports", headers=headers,

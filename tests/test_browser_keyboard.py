@@ -51,7 +51,7 @@ def test_a_clerk_signs_in_and_reports_with_the_keyboard_alone(db_url):
             _tab_to(page, {"name": "password"})
             page.keyboard.type(PASSWORD)
             page.keyboard.press("Enter")
-            page.wait_for_url(f"{base}/departments/{world.hr_id}")
+            page.wait_for_url(f"{base}/todo")  # a clerk starts from the 待办
 
             page.goto(f"{base}/projects/{world.hr_project}")
             page.keyboard.press("Tab")
