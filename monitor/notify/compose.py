@@ -35,7 +35,17 @@ from monitor.config import Config
 from monitor.notify import joblog
 from monitor.notify.outbox import NewMessage, enqueue_many
 from monitor.notify.tokens import ack_token
-from monitor.store.models import Contact, Department, Indicator, IndicatorState, Project, Round, RoundTask, User
+from monitor.store.models import (
+    Contact,
+    Department,
+    Indicator,
+    IndicatorState,
+    Project,
+    ProjectState,
+    Round,
+    RoundTask,
+    User,
+)
 from monitor.store.models.notify import Acknowledgement, NotificationDigest, NotifiedItem, OutboxMessage, Waiver
 from monitor.store.types import now
 from notifications.render import Rendered, render_digest, render_escalation, render_summary
@@ -135,9 +145,10 @@ def _load_states(session: Session) -> list[StateRow]:
     query = (sa_select(col(IndicatorState.indicator_id), col(IndicatorState.occurrence), col(IndicatorState.status),
                        col(IndicatorState.light), col(IndicatorState.actual), col(IndicatorState.reason),
                        col(IndicatorState.since), col(Indicator.name), col(Indicator.value_text), col(Indicator.unit),
-                       col(Project.id), col(Project.name), col(Project.department_id), col(IndicatorState.as_of))
+                       col(Project.id), col(Project.name), col(Project.department_id), col(ProjectState.as_of))
              .join(Indicator, col(Indicator.id) == IndicatorState.indicator_id)
              .join(Project, col(Project.id) == Indicator.project_id)
+             .join(ProjectState, col(ProjectState.project_id) == Project.id)  # a state's as-of is its project's
              .order_by(col(Project.department_id), col(Project.id), col(Indicator.position), col(Indicator.id),
                        col(IndicatorState.occurrence)))
     return [StateRow(*row) for row in session.execute(query).all()]

@@ -14,14 +14,15 @@ from monitor.store.types import instant_field, json_field, measure_field, money_
 
 class IndicatorState(SQLModel, table=True):
     """The current light of one indicator (or one occurrence of a time-bound one; `occurrence` is its due
-    date in ISO form, "" for indicators without occurrences)."""
+    date in ISO form, "" for indicators without occurrences). Its as-of date is its project's
+    (`ProjectState.as_of`, written for every project each run): a state is rewritten only when what it says
+    changed, and `run_id` is the run that last wrote it."""
 
     __table_args__ = (UniqueConstraint("indicator_id", "occurrence"),)
 
     id: int | None = Field(default=None, primary_key=True)
     indicator_id: int = Field(foreign_key="indicator.id")  # looked up through the unique key's first column
     occurrence: str = Field(default="", max_length=10)
-    as_of: date
     light: str = Field(max_length=6)  # no index: a million rows are rewritten daily, and readers scan by project
     status: str = Field(max_length=12)
     expected: Decimal | None = measure_field()
