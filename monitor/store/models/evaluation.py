@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import Index, Text, UniqueConstraint, text
 from sqlmodel import Column, Field, SQLModel
 
-from monitor.store.types import instant_field, json_field, measure_field, money_field
+from monitor.store.types import computed_field, instant_field, json_field, money_field
 
 
 class IndicatorState(SQLModel, table=True):
@@ -25,10 +25,10 @@ class IndicatorState(SQLModel, table=True):
     occurrence: str = Field(default="", max_length=10)
     light: str = Field(max_length=6)  # no index: a million rows are rewritten daily, and readers scan by project
     status: str = Field(max_length=12)
-    expected: Decimal | None = measure_field()
-    actual: Decimal | None = measure_field()
-    ratio: Decimal | None = measure_field()
-    forecast: Decimal | None = measure_field()
+    expected: Decimal | None = computed_field()
+    actual: Decimal | None = computed_field()
+    ratio: Decimal | None = computed_field()
+    forecast: Decimal | None = computed_field()
     likelihood: str | None = Field(default=None, max_length=10)
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))
     since: date | None = Field(default=None)
@@ -59,8 +59,8 @@ class ProjectState(SQLModel, table=True):
     light: str = Field(max_length=6)
     budget_light: str = Field(max_length=6)
     spent: Decimal | None = money_field()
-    execution_rate: Decimal | None = measure_field()
-    execution_ratio: Decimal | None = measure_field()
+    execution_rate: Decimal | None = computed_field()
+    execution_ratio: Decimal | None = computed_field()
     forecast_spent: Decimal | None = money_field()
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))
     run_id: int | None = Field(default=None, foreign_key="evaluationrun.id")
