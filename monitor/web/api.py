@@ -7,17 +7,15 @@ that makes no sense gets 422 with one problem per field. A batch is all or nothi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from monitor.accounts.permissions import NotAllowed
@@ -200,10 +198,7 @@ async def post_reports(request: Request, body: ReportIn | list[ReportIn] = Body(
     if len(items) > 1000:
         raise HTTPException(413, "一次最多 1000 条 (at most 1000 reports per request)")
     post = ReportPost(credentials, [item.entry() for item in items], today(request))
-    writer = request.app.state.group_commit
-    if writer is not None:
-        return await writer.run(post)
-    return await run_in_threadpool(_in_own_transaction, request.app.state.engine, post)
+    return await request.app.state.group_commit.run(post)
 
 
 @dataclass
@@ -234,14 +229,6 @@ class ReportPost:
         with _recording_errors():
             return service.record_reports(session, user, self.entries, channel="api", today=self.today,
                                           infos=self.infos).to_json()
-
-
-def _in_own_transaction(engine: Engine, job: Callable[[Session], dict]) -> dict:
-    """PostgreSQL: concurrent writers need no queue, so each post is its own transaction."""
-    with Session(engine, expire_on_commit=False) as session:
-        result = job(session)
-        session.commit()
-        return result
 
 
 @contextmanager
