@@ -4,8 +4,8 @@ SQLite takes one writer at a time, so concurrent API writes queue anyway. Run on
 each pays for BEGIN IMMEDIATE, a commit and a session of its own, which under load cost as much as the
 write itself. PostgreSQL takes concurrent writers, but each transaction there pays a commit that waits
 for its WAL flush, a pool checkout and the round trips of reading the same tokens and indicators again;
-with 50 clients those, not the writes, were the time (p99 338 ms). So both stores batch; on PostgreSQL
-each server process has its own writer thread, and several processes write side by side. Here the writer thread takes every job waiting in the queue (in arrival order, up to
+batched, those are shared. On PostgreSQL each server process has its own writer thread, so several
+processes write side by side. The writer thread takes every job waiting in the queue (in arrival order, up to
 `max_batch`) and commits them together. A job that raises gets its exception and leaves nothing behind;
 its neighbours still commit. A caller learns its outcome only after the commit, so a job reported as
 stored is stored.
