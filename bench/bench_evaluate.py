@@ -55,6 +55,7 @@ def _phase(name: str, url: str, as_of: date, chunk: int) -> dict:
         with engine.begin() as conn:
             for table in ("indicatorstatechange", "indicatorstate", "projectstate", "evaluationrun"):
                 conn.execute(text(f"DELETE FROM {table}"))
+    server_start = {pid: _process_cpu(pid) for pid in backends}  # not the emptying above
     started = time.perf_counter()
     cpu_start = time.process_time()
     rows = 0
@@ -71,7 +72,7 @@ def _phase(name: str, url: str, as_of: date, chunk: int) -> dict:
                  "rewritten": summary.rewritten, "lights": summary.lights}
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu_start
-    extra["server_cpu_seconds"] = round(sum(_process_cpu(pid) for pid in backends), 2) if backends else 0.0
+    extra["server_cpu_seconds"] = round(sum(_process_cpu(pid) - server_start.get(pid, 0.0) for pid in backends), 2)
     engine.dispose()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB → MiB on Linux
     return {"phase": name, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "peak_mib": round(peak),
