@@ -2,13 +2,15 @@
 
     .venv/bin/pip install -e '.[bench]'    # aiohttp, the load generator
     .venv/bin/python bench/bench_api.py [--clients 50] [--seconds 60] [--think 0] [--client aiohttp|httpx]
+    .venv/bin/python bench/bench_api.py --db postgresql --workers 4   # a database of its own on 127.0.0.1:5432
 
-A fresh, migrated SQLite store in a temporary folder holds one department, one project and five quantity
+A fresh, migrated store (SQLite in a temporary folder, or `--db postgresql`: a new database created and dropped
+on the server the tests use, `KPIWATCH_TEST_POSTGRES`) holds one department, one project and five quantity
 indicators per client, one clerk and one bearer token per client. The portal runs in its own process
-(`kpiwatch serve`'s app and heap settling, uvicorn, one worker, loopback) so the clients (one event loop,
-one connection each) do not share its interpreter. The clients use aiohttp by default: httpx's async
-client costs ~0.7 ms of CPU per request, so with 50 of them in one process at ~1,000 requests/s the
-load generator's own queue made up half the latency it measured (`--client httpx` shows it).
+(`kpiwatch serve`'s app and heap settling, uvicorn, `--workers` processes sharing one port, loopback) so the
+clients (one event loop, one connection each) do not share its interpreter. The clients use aiohttp by
+default: httpx's async client costs ~0.7 ms of CPU per request, so with 50 of them in one process at ~1,000
+requests/s the load generator's own queue made up half the latency it measured (`--client httpx` shows it).
 Each client posts a report on one of its own indicators, cycling through values and as-of dates, so the
 server stores new facts, revisions of an existing as-of date and, now and then, an unchanged fact: every
 path of the recording service. `--think` adds a pause between a client's requests (uniform 0.5–1.5 × think,
@@ -243,45 +245,26 @@ def main() -> None:
     parser.add_argument("--per-client", type=int, default=5, help="indicators per client")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--client", choices=sorted(CLIENTS), default="aiohttp", help="load generator library")
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
     if args.pages:
         time_pages()
         return
 
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/bench.sqlite"
-        tokens, indicators, _ = build_store(url, args.clients, args.per_client)
-        port = _free_port()
-        env = dict(os.environ, KPIWATCH_DATABASE_URL=url, KPIWATCH_SECRET_KEY="bench",
-                   KPIWATCH_CONFIG=str(ROOT / "config.toml"))
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "bench_api:app_factory", "--app-dir", str(ROOT / "bench"),
-             "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers), "--log-level", "warning",
-             "--backlog", "256"], env=env, cwd=ROOT)
-        base = f"http://127.0.0.1:{port}"
+        if args.db == "sqlite":
+            url, drop = f"sqlite:///{tmp}/bench.sqlite", None
+        else:
+            from tests.conftest import create_database
+
+            url, drop = create_database("postgresql", Path(tmp))
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(f"{base}/api/v1/openapi.json", timeout=1)
-                    break
-                except httpx.HTTPError as exc:
-                    if time.monotonic() > deadline:
-                        raise SystemExit("server did not start") from exc
-                    time.sleep(0.2)
-            latencies, errors, elapsed = asyncio.run(run_clients(base, tokens, indicators, args.seconds, args.think,
-                                                                 args.client))
+            stored, audited, latencies, errors, elapsed = _serve_and_load(args, url)
         finally:
-            server.terminate()
-            server.wait(10)
-        from sqlalchemy import create_engine, text
-        engine = create_engine(url)
-        with engine.connect() as c:
-            stored = c.execute(text("select count(*) from report")).scalar()
-            audited = c.execute(text("select count(*) from auditevent where entity = 'report'")).scalar()
-        engine.dispose()
+            if drop:
+                drop()
     ms = [x * 1000 for x in latencies]
-    print(f"clients {args.clients} ({args.client}), {args.seconds:.0f} s, think {args.think} s, SQLite, "
+    print(f"clients {args.clients} ({args.client}), {args.seconds:.0f} s, think {args.think} s, {args.db}, "
           f"{args.workers} uvicorn worker(s)")
     print(f"requests {len(ms)} ({len(ms) / elapsed:.0f}/s), errors {len(errors)}, reports stored {stored}, "
           f"audit events {audited}")
@@ -289,6 +272,44 @@ def main() -> None:
           f"max {max(ms):.1f}  mean {statistics.mean(ms):.1f}")
     for line in errors[:5]:
         print("  error:", line)
+
+
+def _serve_and_load(args: argparse.Namespace, url: str) -> tuple[int, int, list[float], list[str], float]:
+    """Build the store at `url`, serve it, run the clients; (reports stored, audit events, latencies, errors,
+    elapsed seconds)."""
+    tokens, indicators, _ = build_store(url, args.clients, args.per_client)
+    port = _free_port()
+    env = dict(os.environ, KPIWATCH_DATABASE_URL=url, KPIWATCH_SECRET_KEY="bench",
+               KPIWATCH_CONFIG=str(ROOT / "config.toml"))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "bench_api:app_factory", "--app-dir", str(ROOT / "bench"),
+         "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers), "--log-level", "warning",
+         "--backlog", "256"], env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{base}/api/v1/openapi.json", timeout=1)
+                break
+            except httpx.HTTPError as exc:
+                if time.monotonic() > deadline:
+                    raise SystemExit("server did not start") from exc
+                time.sleep(0.2)
+        latencies, errors, elapsed = asyncio.run(run_clients(base, tokens, indicators, args.seconds, args.think,
+                                                             args.client))
+    finally:
+        server.terminate()
+        server.wait(10)
+    from sqlalchemy import text
+
+    from monitor.store.db import make_engine
+    engine = make_engine(url)
+    with engine.connect() as c:
+        stored = c.execute(text("select count(*) from report")).scalar_one()
+        audited = c.execute(text("select count(*) from auditevent where entity = 'report'")).scalar_one()
+    engine.dispose()
+    return stored, audited, latencies, errors, elapsed
 
 
 if __name__ == "__main__":

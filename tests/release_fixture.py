@@ -26,6 +26,7 @@ import shutil
 import sqlite3
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -161,10 +162,17 @@ def lost(before: dict[str, list[dict]], after: dict[str, list[dict]]) -> list[st
                 problems.append(f"{name} {key}={row[key]} is gone")
                 continue
             problems += [f"{name} {key}={row[key]} {column}: {value!r} became {new[column]!r}"
-                         for column, value in row.items() if column in new and new[column] != value]
+                         for column, value in row.items() if column in new and not _same(value, new[column])]
         if len(now) != len(rows):
             problems.append(f"{name}: {len(rows)} rows became {len(now)}")
     return problems
+
+
+def _same(before: object, after: object) -> bool:
+    """Equal, or the same number: SQLite keeps exact decimals as their digits (text) from revision 0009 on."""
+    if isinstance(before, Decimal) and isinstance(after, str):
+        return before == Decimal(after)
+    return before == after
 
 
 def _key(table) -> str:

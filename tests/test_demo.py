@@ -21,7 +21,9 @@ def test_demo_imports_evaluates_writes_emails_and_reports_in_an_empty_folder(tmp
     with sqlite3.connect(demo / "kpiwatch.sqlite") as db:
         projects = dict(db.execute("SELECT d.code, count(*) FROM project p JOIN department d ON d.id = p.department_id "
                                    "GROUP BY d.code").fetchall())
-        states = db.execute("SELECT count(*) FROM indicatorstate WHERE as_of = '2024-07-31'").fetchone()[0]
+        states = db.execute("SELECT count(*) FROM indicatorstate s JOIN indicator i ON i.id = s.indicator_id "
+                            "JOIN projectstate p ON p.project_id = i.project_id "
+                            "WHERE p.as_of = '2024-07-31'").fetchone()[0]
     assert projects == {"144": 19, "959": 5}
     assert states > 0
     assert "与表十二核对一致" in result.output

@@ -1,4 +1,5 @@
-"""Group commit (SQLite): concurrent write jobs share transactions, yet each keeps its own outcome.
+"""Group commit: concurrent write jobs share transactions, yet each keeps its own outcome (SQLite; the last
+tests also on PostgreSQL, where the API batches its writes too).
 
 What a caller relies on: its job's result or exception, never a neighbour's; nothing half-stored; a result
 only once the write is committed.
@@ -189,3 +190,57 @@ def test_close_finishes_the_queued_jobs_first(store):
     writer.close()
     assert all(f.done() for f in futures)
     assert len(_bodies(engine)) == 5
+
+
+# --- both stores: PostgreSQL batches the API's writes too ----------------------------------------------------
+
+@pytest.fixture
+def either_store(fresh_db_url):
+    engine = make_engine(fresh_db_url)
+    key = "SERIAL PRIMARY KEY" if engine.dialect.name == "postgresql" else "INTEGER PRIMARY KEY"
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE TABLE note (id {key}, body TEXT NOT NULL)")
+    writer = GroupCommit(engine)
+    yield engine, writer
+    writer.close()
+    engine.dispose()
+
+
+def _insert_body(body: str):
+    def job(session):
+        session.execute(text("INSERT INTO note (body) VALUES (:b)"), {"b": body})
+        return body
+    return job
+
+
+def test_on_either_store_concurrent_jobs_share_one_transaction(either_store):
+    engine, writer = either_store
+    blocker, release = _held(writer)
+    futures = [writer.submit(_insert_body(f"note {n}")) for n in range(10)]
+    release.set()
+    wait([blocker, *futures], timeout=10)
+    assert [f.result() for f in futures] == [f"note {n}" for n in range(10)]
+    assert _bodies(engine) == [f"note {n}" for n in range(10)]
+    assert writer.batches == 2  # the blocker alone, then all ten together
+
+
+def test_on_either_store_a_failed_job_leaves_nothing_and_its_neighbours_are_stored(either_store):
+    engine, writer = either_store
+
+    def refused(session):
+        raise ValueError("no such indicator")
+
+    def half_done(session):
+        session.execute(text("INSERT INTO note (body) VALUES ('half')"))
+        raise RuntimeError("failed midway")
+
+    blocker, release = _held(writer)
+    futures = [writer.submit(job) for job in (_insert_body("before"), refused, half_done, _insert_body("after"))]
+    release.set()
+    wait(futures, timeout=10)
+    with pytest.raises(ValueError, match="no such indicator"):
+        futures[1].result()
+    with pytest.raises(RuntimeError, match="failed midway"):
+        futures[2].result()
+    assert (futures[0].result(), futures[3].result()) == ("before", "after")
+    assert _bodies(engine) == ["before", "after"]

@@ -27,6 +27,7 @@ from monitor.store.models import (
     Indicator,
     IndicatorState,
     Project,
+    ProjectState,
     User,
 )
 from notifications.smtp import SmtpSettings
@@ -186,12 +187,17 @@ class World:
               since: _date | None = None, actual: Decimal | None = None, reason: str = "") -> IndicatorState:
         row = self.session.exec(select(IndicatorState).where(IndicatorState.indicator_id == indicator.id,
                                                              IndicatorState.occurrence == occurrence)).first()
-        row = row or IndicatorState(indicator_id=indicator.id, occurrence=occurrence, as_of=as_of, light="grey",
-                                    status=status)
-        row.as_of, row.status, row.light = as_of, status, LIGHT_OF[status]
+        row = row or IndicatorState(indicator_id=indicator.id, occurrence=occurrence, light="grey", status=status)
+        row.status, row.light = status, LIGHT_OF[status]
         row.since, row.actual = since or as_of, actual
         row.reason = reason or f"状态：{status}"
         self.session.add(row)
+        # The evaluation dates a state by its project's state, written for every project each run.
+        project = self.session.exec(select(ProjectState).where(ProjectState.project_id == indicator.project_id)
+                                    ).first() or ProjectState(project_id=indicator.project_id, as_of=as_of,
+                                                              light="grey", budget_light="grey")
+        project.as_of = as_of
+        self.session.add(project)
         self.session.commit()
         return row
 

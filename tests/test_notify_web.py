@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from monitor.config import Config
 from monitor.notify.tokens import ack_token
-from monitor.store.models import Contact, IndicatorState, JobRun
+from monitor.store.models import Contact, Indicator, IndicatorState, JobRun, ProjectState
 from monitor.store.models.notify import Acknowledgement, OutboxMessage, Waiver
 from monitor.store.types import now
 from tests.test_progress_world import build_world
@@ -23,10 +23,12 @@ from tests.test_web_portal import csrf, login, make_client
 def world(engine):
     world = build_world(engine)
     with Session(engine) as s:
-        s.add(IndicatorState(indicator_id=world.ind["count"], occurrence="", as_of=date(2024, 7, 31), light="red",
+        s.add(IndicatorState(indicator_id=world.ind["count"], occurrence="", light="red",
                              status="behind", reason="完成率40%，低于序时进度", since=date(2024, 7, 1)))
-        s.add(IndicatorState(indicator_id=world.union_indicator, occurrence="", as_of=date(2024, 7, 31), light="grey",
+        s.add(IndicatorState(indicator_id=world.union_indicator, occurrence="", light="grey",
                              status="no_report", reason="尚未填报", since=date(2024, 7, 1)))
+        for project_id in {s.get(Indicator, i).project_id for i in (world.ind["count"], world.union_indicator)}:
+            s.add(ProjectState(project_id=project_id, as_of=date(2024, 7, 31), light="red", budget_light="grey"))
         s.commit()
     return world
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 import re
-from datetime import date
 from pathlib import Path
 
 from sqlmodel import select
@@ -157,7 +156,7 @@ def test_reports_roll_occurrences_up_by_the_one_order_and_call_grey_by_its_name(
     seed_house_repair(session)
     indicator = session.exec(select(Indicator).where(Indicator.name == "资金支付时间")).one()
     for occurrence, light, status in (("2024-05-31", "green", "met"), ("2024-11-30", "grey", "no_report")):
-        session.add(IndicatorState(indicator_id=indicator.id, occurrence=occurrence, as_of=date(2024, 7, 31),
+        session.add(IndicatorState(indicator_id=indicator.id, occurrence=occurrence,
                                    light=light, status=status, reason=""))
     session.commit()
     data = load_year(session, 2024)

@@ -114,7 +114,7 @@ def _evaluate(engine: Engine, settings: Config, as_of: date, dept_id: int | None
                 if run_id is not None:  # storing
                     previous = previous_states(conn, lo, hi, dept_id)
                     counts = write_states(conn, result.indicators, previous, result.projects, as_of=as_of,
-                                          run_id=run_id, lo=lo, hi=hi, department_id=dept_id)
+                                          run_id=run_id)
                     summary.changes += counts["changes"]
                     summary.rewritten += counts["rewritten"]
             summary.indicators += len(result.indicators)
@@ -159,8 +159,7 @@ def evaluate_project(conn: Connection, settings: Config, project_id: int, *, as_
     result = evaluate(projects=chunk.projects, indicators=chunk.indicators, occurrences=chunk.occurrences,
                       reports=chunk.reports, spending=chunk.spending, as_of=as_of, settings=config)
     previous = previous_states(conn, project_id, hi)
-    counts = write_states(conn, result.indicators, previous, result.projects, as_of=as_of, run_id=None,
-                          lo=project_id, hi=hi)
+    counts = write_states(conn, result.indicators, previous, result.projects, as_of=as_of, run_id=None)
     return counts["changes"]
 
 

@@ -11,12 +11,11 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from monitor.evaluation.load import driver_connection
 
-STATE_COLUMNS = ["indicator_id", "occurrence", "as_of", "light", "status", "expected", "actual", "ratio",
+STATE_COLUMNS = ["indicator_id", "occurrence", "light", "status", "expected", "actual", "ratio",
                  "forecast", "likelihood", "reason", "since", "run_id"]
 CHANGE_COLUMNS = ["indicator_id", "occurrence", "as_of", "light", "status", "previous_light", "previous_status",
                   "reason", "run_id"]
@@ -73,24 +72,19 @@ def merge_previous(states: pd.DataFrame, previous: pd.DataFrame, as_of: date
 
 
 def write_states(conn: Connection, states: pd.DataFrame, previous: pd.DataFrame, projects: pd.DataFrame, *,
-                 as_of: date, run_id: int | None, lo: int, hi: int, department_id: int | None = None
-                 ) -> dict[str, int]:
-    """Write one chunk (projects `lo`..`hi`). Every state of the chunk gets the new as-of date and run in one
-    set-based UPDATE; only rows whose light, status, numbers or reason differ are rewritten in bulk."""
+                 as_of: date, run_id: int | None) -> dict[str, int]:
+    """Write one chunk's results: only states whose light, status, numbers or reason differ are
+    rewritten, in bulk. The as-of date is written once a project (`projectstate`), not on every state: the
+    UPDATE of every state's date that this replaced was most of PostgreSQL's daily run (each updated row is a
+    new row version there)."""
     merged, changes, gone = merge_previous(states, previous, as_of)
     day = as_of.isoformat()
     if gone:
         conn.exec_driver_sql(_param_sql(conn, "DELETE FROM indicatorstate WHERE id = ?"), [(i,) for i in gone])
-    dept = " AND p.department_id = :dept" if department_id is not None else ""
-    conn.execute(text(f"""
-        UPDATE indicatorstate SET as_of = :day, run_id = :run
-        WHERE indicator_id IN (SELECT i.id FROM indicator i JOIN project p ON p.id = i.project_id
-                               WHERE i.project_id BETWEEN :lo AND :hi{dept})"""),
-                 {"day": day, "run": run_id, "lo": lo, "hi": hi, **({"dept": department_id} if dept else {})})
     out = merged[merged["rewrite"].to_numpy()]
     state_rows = list(zip(
-        out["indicator_id"].astype(int).tolist(), out["occurrence"].tolist(), [day] * len(out),
-        out["light"].tolist(), out["status"].tolist(), _measure(out["expected"]),
+        out["indicator_id"].astype(int).tolist(), out["occurrence"].tolist(), out["light"].tolist(),
+        out["status"].tolist(), _measure(out["expected"]),
         _measure(out["actual"]), _measure(out["ratio"]), _measure(out["forecast"]),
         _nullable(out["likelihood"]), out["reason"].tolist(), out["since"].tolist(), [run_id] * len(out),
         strict=True,

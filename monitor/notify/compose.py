@@ -43,6 +43,7 @@ from monitor.store.models import (
     Indicator,
     IndicatorState,
     Project,
+    ProjectState,
     Round,
     RoundSubmission,
     RoundTask,
@@ -161,9 +162,10 @@ def _load_states(session: Session) -> list[StateRow]:
     query = (sa_select(col(IndicatorState.indicator_id), col(IndicatorState.occurrence), col(IndicatorState.status),
                        col(IndicatorState.light), col(IndicatorState.actual), col(IndicatorState.reason),
                        col(IndicatorState.since), col(Indicator.name), col(Indicator.value_text), col(Indicator.unit),
-                       col(Project.id), col(Project.name), col(Project.department_id), col(IndicatorState.as_of))
+                       col(Project.id), col(Project.name), col(Project.department_id), col(ProjectState.as_of))
              .join(Indicator, col(Indicator.id) == IndicatorState.indicator_id)
              .join(Project, col(Project.id) == Indicator.project_id)
+             .join(ProjectState, col(ProjectState.project_id) == Project.id)  # a state's as-of is its project's
              .order_by(col(Project.department_id), col(Project.id), col(Indicator.position), col(Indicator.id),
                        col(IndicatorState.occurrence)))
     return [StateRow(*row) for row in session.execute(query).all()]

@@ -29,17 +29,19 @@ Delivery guarantee, exactly:
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 import os
 import socket
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 from pathlib import Path
 
+import psycopg
 from sqlalchemy import Table, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
@@ -254,6 +256,17 @@ def record_verdicts(bind: Engine | Connection, verdicts: Sequence[Verdict], smtp
     to pending with a later next attempt (`next_delay`), or to failed for good (permanent, or given up), and
     only while this claim still holds the message. The sender waits for this commit before a connection sends
     its next message, so batching changes nothing about what can repeat."""
+    statuses, sent, failed = _verdict_rows(verdicts, smtp)
+    with _transaction(bind) as connection:
+        if sent:
+            connection.execute(_SENT, sent)
+        if failed:
+            connection.execute(_FAILED, failed)
+    return statuses
+
+
+def _verdict_rows(verdicts: Sequence[Verdict], smtp: SmtpSettings) -> tuple[list[str], list[dict], list[dict]]:
+    """(each message's new status, the rows marked sent, the rows put back or failed) of `record_verdicts`."""
     at = now()
     sent = [{"at": at, "detail": v.detail or None, "id": v.claimed.id} for v in verdicts if v.sent]
     statuses = []
@@ -268,12 +281,86 @@ def record_verdicts(bind: Engine | Connection, verdicts: Sequence[Verdict], smtp
         statuses.append(DELAYED if status == "pending" and claimed.attempts >= smtp.max_attempts else status)
         failed.append({"status": status, "next": at + timedelta(seconds=delay or 0), "detail": verdict.detail[:2000],
                        "id": claimed.id, "token": claimed.token})
-    with _transaction(bind) as connection:
-        if sent:
-            connection.execute(_SENT, sent)
-        if failed:
-            connection.execute(_FAILED, failed)
-    return statuses
+    return statuses, sent, failed
+
+
+class AsyncVerdicts:
+    """PostgreSQL: verdicts recorded from the sender's event loop without stopping it, on a connection of their
+    own (psycopg's asyncio connection, autocommit).
+
+    With the blocking connection every verdict held up all SMTP connections for its round trip and commit;
+    here the others keep sending meanwhile, and the verdicts that arrive while one write is in flight are
+    committed together by the next (one statement for the sent marks, one transaction when failures come
+    with them). `record` returns only once its verdict is committed, and the sender's connection waits for it
+    before taking its next message, so what can repeat after a crash is unchanged: at most one message per
+    connection. Commits are synchronous as everywhere else.
+    """
+
+    _SENT_MANY = ("UPDATE outboxmessage SET status = 'sent', sent_at = %(at)s, lease_until = NULL, "
+                  "last_error = v.detail FROM unnest(%(ids)s::bigint[], %(details)s::text[]) AS v(id, detail) "
+                  "WHERE outboxmessage.id = v.id")
+    _FAILED_ONE = ("UPDATE outboxmessage SET status = %(status)s, next_attempt_at = %(next)s, lease_until = NULL, "
+                   "last_error = %(detail)s WHERE id = %(id)s AND claimed_by = %(token)s AND status = 'sending'")
+
+    def __init__(self, connection: psycopg.AsyncConnection, smtp: SmtpSettings) -> None:
+        self.connection = connection
+        self.smtp = smtp
+        self.writes = 0  # for tests and diagnostics: how many commits the verdicts so far took
+        self._waiting: list[tuple[Verdict, asyncio.Future[str]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def record(self, verdict: Verdict) -> str:
+        """Commit `verdict`; its message's new status, as `record_verdicts` returns it."""
+        done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._waiting.append((verdict, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_waiting())
+        return await done
+
+    async def _write_waiting(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                statuses = await self._write([verdict for verdict, _ in batch])
+            except Exception as exc:  # each waiting sender gets the database's error
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for (_, done), status in zip(batch, statuses, strict=True):
+                if not done.done():
+                    done.set_result(status)
+
+    async def _write(self, verdicts: list[Verdict]) -> list[str]:
+        statuses, sent, failed = _verdict_rows(verdicts, self.smtp)
+        many = {"at": sent[0]["at"], "ids": [r["id"] for r in sent], "details": [r["detail"] for r in sent]} \
+            if sent else None
+        async with self.connection.cursor() as cursor:
+            if not failed:
+                await cursor.execute(self._SENT_MANY, many)
+            else:
+                async with self.connection.transaction():
+                    if many:
+                        await cursor.execute(self._SENT_MANY, many)
+                    for row in failed:
+                        await cursor.execute(self._FAILED_ONE, row)
+        self.writes += 1
+        return statuses
+
+
+@asynccontextmanager
+async def async_verdicts(engine: Engine, smtp: SmtpSettings) -> AsyncIterator[AsyncVerdicts | None]:
+    """An `AsyncVerdicts` on its own connection to `engine`'s PostgreSQL database, closed afterwards; None on
+    other stores (SQLite's writes are local and short: the sender records them on its own connection)."""
+    if engine.dialect.name != "postgresql":
+        yield None
+        return
+    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await psycopg.AsyncConnection.connect(url, autocommit=True)
+    try:
+        yield AsyncVerdicts(connection, smtp)
+    finally:
+        await connection.close()
 
 
 def release(bind: Engine | Connection, claims: Iterable[Claimed]) -> int:

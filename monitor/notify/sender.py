@@ -170,28 +170,41 @@ def _send(engine: Engine, config: Config, worker: str, max_messages: int | None,
                 stats.taken_over += 1
             return False
 
-        def on_result(result: Result) -> None:
+        def verdict_of(result: Result) -> outbox.Verdict:
             item = claims.pop(result.key)
             held.pop(result.key, None)
-            verdict = outbox.Verdict(item, result.outcome is Outcome.SENT, result.outcome is Outcome.PERMANENT,
-                                     result.detail)
+            return outbox.Verdict(item, result.outcome is Outcome.SENT, result.outcome is Outcome.PERMANENT,
+                                  result.detail)
+
+        def on_result(result: Result) -> None:
+            verdict = verdict_of(result)
             (status,) = outbox.record_verdicts(connection, [verdict], smtp)
+            count(verdict, status)
+
+        def count(verdict: outbox.Verdict, status: str) -> None:
+            item = verdict.claimed
             if status == "sent":
                 stats.sent += 1
             elif status == "failed":
                 stats.failed += 1
-                stats.errors.append(f"#{item.id} {', '.join(item.recipients)}: {result.detail}")
+                stats.errors.append(f"#{item.id} {', '.join(item.recipients)}: {verdict.detail}")
             else:
                 stats.retrying += 1
                 if status == outbox.DELAYED:
                     stats.delayed += 1
-                    stats.last_delay = result.detail
+                    stats.last_delay = verdict.detail
 
         async def run() -> None:
             keeper = asyncio.create_task(_keep_leases(connection, claims, held, lease))
             try:
-                await deliver(smtp, next_batch, on_result, password=password, stop=STOPPING.is_set,
-                              before_send=still_ours)
+                async with outbox.async_verdicts(engine, smtp) as verdicts:
+                    async def on_result_async(result: Result) -> None:
+                        assert verdicts is not None  # only chosen when there is an asynchronous writer
+                        verdict = verdict_of(result)
+                        count(verdict, await verdicts.record(verdict))
+
+                    await deliver(smtp, next_batch, on_result if verdicts is None else on_result_async,
+                                  password=password, stop=STOPPING.is_set, before_send=still_ours)
             finally:
                 keeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal, overload
 
-from sqlalchemy import JSON, DateTime, Dialect, Numeric, TypeDecorator
+from sqlalchemy import JSON, DateTime, Dialect, Numeric, Text, TypeDecorator
+from sqlalchemy.types import TypeEngine
 from sqlmodel import Column, Field
 
 from rules.calendar import SHANGHAI, shanghai_time
@@ -31,6 +32,40 @@ class Instant(TypeDecorator[datetime]):
         return shanghai_time(value) if isinstance(value, datetime) else value
 
 
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A decimal that reads back exactly as written, with the column's places, on every store.
+
+    PostgreSQL keeps it as NUMERIC(precision, scale). SQLite has no decimal type: a NUMERIC column there keeps
+    only 15 significant digits (9999999999999999.99 came back as 10000000000000000, 123456789012.123456 as
+    123456789012.123459), so on SQLite the column is TEXT holding the canonical digits (`format(value, "f")`,
+    rounded half away from zero to the scale as PostgreSQL rounds). SQL that computes with it still works there
+    (CAST(… AS DOUBLE PRECISION), SUM convert the text); no query compares it as a number in SQL.
+    """
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int, scale: int) -> None:
+        super().__init__(precision, scale, asdecimal=True)
+        self.precision, self.scale = precision, scale
+        self.quantum = Decimal(1).scaleb(-scale)
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(Text() if dialect.name == "sqlite" else Numeric(
+            self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return format(Decimal(value if not isinstance(value, float) else repr(value)).quantize(
+            self.quantum, rounding=ROUND_HALF_UP), "f")
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return Decimal(value if isinstance(value, str) else repr(value)).quantize(self.quantum, rounding=ROUND_HALF_UP)
+
+
 # Like `sqlmodel.Field`, these return the field's description standing in for the attribute's default; they are
 # typed as the value the attribute holds, so a NOT NULL column may be annotated without `| None`.
 @overload
@@ -38,8 +73,8 @@ def money_field(*, nullable: Literal[False], default: Decimal | None = None) -> 
 @overload
 def money_field(*, nullable: bool = True, default: Decimal | None = None) -> Decimal | None: ...
 def money_field(*, nullable: bool = True, default: Decimal | None = None) -> Decimal | None:
-    """元 with two decimals, stored as NUMERIC so sums stay exact."""
-    return Field(default=default, sa_column=Column(Numeric(18, 2, asdecimal=True), nullable=nullable))
+    """元 with two decimals, exact on every store (`ExactDecimal`) so sums stay exact."""
+    return Field(default=default, sa_column=Column(ExactDecimal(18, 2), nullable=nullable))
 
 
 @overload
@@ -47,7 +82,18 @@ def measure_field(*, nullable: Literal[False]) -> Decimal: ...
 @overload
 def measure_field(*, nullable: bool = True) -> Decimal | None: ...
 def measure_field(*, nullable: bool = True) -> Decimal | None:
-    """A target or reported quantity: wide and exact, never float."""
+    """A target or reported quantity: wide and exact on every store (`ExactDecimal`), never float."""
+    return Field(default=None, sa_column=Column(ExactDecimal(24, 6), nullable=nullable))
+
+
+@overload
+def computed_field(*, nullable: Literal[False]) -> Decimal: ...
+@overload
+def computed_field(*, nullable: bool = True) -> Decimal | None: ...
+def computed_field(*, nullable: bool = True) -> Decimal | None:
+    """A figure the evaluation computed in floating point and rounded to 6 places (序时目标, 完成率 …): NUMERIC,
+    which SQLite keeps as a REAL. Nobody typed it, so there are no digits to keep beyond the float's, and the
+    daily run rewrites a million of them: text there would cost a conversion per row for nothing."""
     return Field(default=None, sa_column=Column(Numeric(24, 6, asdecimal=True), nullable=nullable))
 
 

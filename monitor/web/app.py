@@ -166,8 +166,8 @@ def create_app(settings: Config, engine: Engine | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine if engine is not None else make_engine(settings.database.url)
-    # SQLite: API writes from concurrent requests share transactions (see monitor.store.group_commit).
-    app.state.group_commit = GroupCommit(app.state.engine) if app.state.engine.dialect.name == "sqlite" else None
+    # API writes from concurrent requests share transactions, on both stores (see monitor.store.group_commit).
+    app.state.group_commit = GroupCommit(app.state.engine)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key(settings),

@@ -74,20 +74,21 @@ class LightExplained:
 
     light: str
     reason: str
-    as_of: date
+    as_of: date | None
     occurrence: str
     figures: tuple[tuple[str, str], ...]
 
 
-def explain(states: list[IndicatorState], unit: str | None) -> LightExplained | None:
-    """The state that sets the indicator's light (the most severe; of equals the earliest occurrence), explained."""
+def explain(states: list[IndicatorState], unit: str | None, as_of: date | None) -> LightExplained | None:
+    """The state that sets the indicator's light (the most severe; of equals the earliest occurrence), explained;
+    `as_of` is the date its project was evaluated on (a state carries no date of its own)."""
     if not states:
         return None
     state = min(states, key=lambda s: (-SEVERITY.get(s.light, -1), s.occurrence))
     figures = [(label, fmt_decimal(value, "%" if label == "完成率" else unit))
                for label, value in (("序时目标", state.expected), ("实际完成", state.actual),
                                     ("完成率", state.ratio), ("全年预计", state.forecast)) if value is not None]
-    return LightExplained(light=state.light, reason=state.reason, as_of=state.as_of, occurrence=state.occurrence,
+    return LightExplained(light=state.light, reason=state.reason, as_of=as_of, occurrence=state.occurrence,
                           figures=tuple(figures))
 
 
@@ -164,6 +165,8 @@ def project_page(session: Session, project: Project, today: date) -> ProjectPage
     if ids:
         for state in session.exec(select(IndicatorState).where(col(IndicatorState.indicator_id).in_(ids))).all():
             states[state.indicator_id].append(state)
+    project_state = session.exec(select(ProjectState).where(ProjectState.project_id == project_id)).first()
+    evaluated_on = project_state.as_of if project_state else None
     views = []
     for info in infos:
         iid = stored_id(info.indicator)
@@ -172,10 +175,9 @@ def project_page(session: Session, project: Project, today: date) -> ProjectPage
             info=info, meaning=describe_target(info), latest=service.latest(effective[iid]), history=histories[iid],
             superseded=superseded, light=worst_light(lights),
             next=next_due(info, effective[iid], today), occurrences=info.occurrence_dues,
-            why=explain(states.get(iid, []), info.target.unit)))
+            why=explain(states.get(iid, []), info.target.unit, evaluated_on)))
     spending = service.spending_history(session, project_id)
     spending_superseded = facts.superseded_ids(spending)
-    project_state = session.exec(select(ProjectState).where(ProjectState.project_id == project_id)).first()
     year = infos[0].year if infos else referenced(session, BudgetYear, project.budget_year_id).year
     adjustments = adjustment_history(session, project_id)
     user_ids = ({r.user_id for rows in histories.values() for r in rows if r.user_id}

@@ -9,25 +9,26 @@ from decimal import Decimal
 from sqlalchemy import Index, Text, UniqueConstraint, text
 from sqlmodel import Column, Field, SQLModel
 
-from monitor.store.types import instant_field, json_field, measure_field, money_field
+from monitor.store.types import computed_field, instant_field, json_field, money_field
 
 
 class IndicatorState(SQLModel, table=True):
     """The current light of one indicator (or one occurrence of a time-bound one; `occurrence` is its due
-    date in ISO form, "" for indicators without occurrences)."""
+    date in ISO form, "" for indicators without occurrences). Its as-of date is its project's
+    (`ProjectState.as_of`, written for every project each run): a state is rewritten only when what it says
+    changed, and `run_id` is the run that last wrote it."""
 
     __table_args__ = (UniqueConstraint("indicator_id", "occurrence"),)
 
     id: int | None = Field(default=None, primary_key=True)
     indicator_id: int = Field(foreign_key="indicator.id")  # looked up through the unique key's first column
     occurrence: str = Field(default="", max_length=10)
-    as_of: date
     light: str = Field(max_length=6)  # no index: a million rows are rewritten daily, and readers scan by project
     status: str = Field(max_length=12)
-    expected: Decimal | None = measure_field()
-    actual: Decimal | None = measure_field()
-    ratio: Decimal | None = measure_field()
-    forecast: Decimal | None = measure_field()
+    expected: Decimal | None = computed_field()
+    actual: Decimal | None = computed_field()
+    ratio: Decimal | None = computed_field()
+    forecast: Decimal | None = computed_field()
     likelihood: str | None = Field(default=None, max_length=10)
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))
     since: date | None = Field(default=None)
@@ -58,8 +59,8 @@ class ProjectState(SQLModel, table=True):
     light: str = Field(max_length=6)
     budget_light: str = Field(max_length=6)
     spent: Decimal | None = money_field()
-    execution_rate: Decimal | None = measure_field()
-    execution_ratio: Decimal | None = measure_field()
+    execution_rate: Decimal | None = computed_field()
+    execution_ratio: Decimal | None = computed_field()
     forecast_spent: Decimal | None = money_field()
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))
     run_id: int | None = Field(default=None, foreign_key="evaluationrun.id")
