@@ -22,7 +22,13 @@ def _state(engine, indicator_id: int) -> IndicatorState:
         return s.exec(select(IndicatorState).where(IndicatorState.indicator_id == indicator_id)).one()
 
 
-def test_an_api_report_relights_its_indicator_before_the_answer(engine):
+def _evaluated_on(engine, project_id: int) -> date:
+    """States are dated by their project's state (written by every evaluation of it)."""
+    with Session(engine) as s:
+        return s.exec(select(ProjectState.as_of).where(ProjectState.project_id == project_id)).one()
+
+
+def test_an_api_report_relights_its_indicator_right_after_its_answer(engine):
     world = build_world(engine)
     run_evaluation(engine, Config(), as_of=TODAY)
     client = make_client(engine)
@@ -30,7 +36,8 @@ def test_an_api_report_relights_its_indicator_before_the_answer(engine):
                          json={"indicator_id": world.ind["count"], "value": "1200", "as_of": "2024-07-31"})
     assert answer.status_code == 201
     relit = _state(engine, world.ind["count"])
-    assert relit.status != "no_report" and "1200人" in relit.reason and relit.as_of == TODAY
+    assert relit.status != "no_report" and "1200人" in relit.reason
+    assert _evaluated_on(engine, world.hr_project) == TODAY
     login(client, "clerk_hr")
     assert "1200人" in client.get(f"/projects/{world.hr_project}").text
 
@@ -64,4 +71,5 @@ def test_concurrent_reports_on_one_project_evaluate_it_once(engine, monkeypatch)
 
     asyncio.run(three_requests())
     assert evaluated == [(world.hr_project,)]
-    assert _state(engine, world.ind["count"]).as_of == TODAY
+    assert _state(engine, world.ind["count"]).status == "no_report"  # evaluated: nothing is reported yet
+    assert _evaluated_on(engine, world.hr_project) == TODAY

@@ -4,9 +4,10 @@ as 10000000000000000.00)."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from monitor.store.models import Report, Spending
 from tests.test_api_progress import _auth, _token
@@ -35,3 +36,17 @@ def test_a_reported_value_and_an_amount_come_back_with_every_digit(engine):
     with Session(engine) as session:  # and what any other reader of the store (reports, digests) gets
         assert session.exec(select(Report.value)).one() == Decimal(MEASURED)
         assert session.exec(select(Spending.amount)).one() == Decimal(AMOUNT)
+
+
+def test_amounts_compare_and_sort_as_numbers_in_queries(engine):
+    """Kept as text on SQLite, '9.00' would sort after '10.00': a query's comparison and order are numeric."""
+    world = build_world(engine)
+    with Session(engine) as session:
+        for amount in ("9.00", "10.00", "100.50", "2000000.00"):
+            session.add(Spending(project_id=world.hr_project, amount=Decimal(amount), as_of=date(2024, 6, 30),
+                                 channel="cli"))
+        session.commit()
+        ordered = session.exec(select(Spending.amount).order_by(col(Spending.amount).desc())).all()
+        at_least_ten = session.exec(select(Spending.amount).where(col(Spending.amount) >= Decimal(10))).all()
+    assert ordered == [Decimal("2000000.00"), Decimal("100.50"), Decimal("10.00"), Decimal("9.00")]
+    assert sorted(at_least_ten) == [Decimal("10.00"), Decimal("100.50"), Decimal("2000000.00")]

@@ -7,6 +7,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal, overload
 
 from sqlalchemy import JSON, DateTime, Dialect, Numeric, Text, TypeDecorator
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeEngine
 from sqlmodel import Column, Field
 
@@ -32,6 +36,27 @@ class Instant(TypeDecorator[datetime]):
         return shanghai_time(value) if isinstance(value, datetime) else value
 
 
+class as_number(FunctionElement[Decimal]):
+    """The column's value as a number in SQL: itself on PostgreSQL, CAST(… AS NUMERIC) of the text on SQLite."""
+
+    type = Numeric()
+    inherit_cache = True
+
+
+@compiles(as_number)
+def _as_number(element: as_number, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(as_number, "sqlite")
+def _as_number_sqlite(element: as_number, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS NUMERIC)"
+
+
+# Comparisons and orderings that text would get wrong ('9.00' > '10.00'); equality of canonical text is exact.
+_NUMERIC_OPERATORS = {operators.lt, operators.le, operators.gt, operators.ge, operators.asc_op, operators.desc_op}
+
+
 class ExactDecimal(TypeDecorator[Decimal]):
     """A decimal that reads back exactly as written, with the column's places, on every store.
 
@@ -39,11 +64,18 @@ class ExactDecimal(TypeDecorator[Decimal]):
     only 15 significant digits (9999999999999999.99 came back as 10000000000000000, 123456789012.123456 as
     123456789012.123459), so on SQLite the column is TEXT holding the canonical digits (`format(value, "f")`,
     rounded half away from zero to the scale as PostgreSQL rounds). SQL that computes with it still works there
-    (CAST(… AS DOUBLE PRECISION), SUM convert the text); no query compares it as a number in SQL.
+    (CAST(… AS DOUBLE PRECISION), SUM convert the text), and a comparison or an ORDER BY written against the column
+    (`Project.annual_funds >= x`) compares numbers on both stores: the comparator casts it on SQLite.
     """
 
     impl = Numeric
     cache_ok = True
+
+    class comparator_factory(TypeDecorator.Comparator):
+        def operate(self, op: Any, *other: Any, **kwargs: Any) -> Any:
+            if op in _NUMERIC_OPERATORS:
+                return op(as_number(self.expr), *other, **kwargs)
+            return super().operate(op, *other, **kwargs)
 
     def __init__(self, precision: int, scale: int) -> None:
         super().__init__(precision, scale, asdecimal=True)
