@@ -3,19 +3,16 @@ same service as the portal and the API (same refusals, same audit trail; channel
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date, datetime
+from contextlib import AbstractContextManager
+from datetime import datetime
 
 import typer
 from sqlmodel import Session
 
-from monitor.accounts import users as user_service
 from monitor.accounts.permissions import NotAllowed, NotVisible
-from monitor.cli.common import open_store
+from monitor.cli.common import acting_as, parse_day
 from monitor.progress import adjustments as service
 from monitor.progress.adjustments import AdjustmentRefused, AdjustmentView
-from monitor.store.db import session_scope
 from monitor.store.models import User
 from monitor.store.types import SHANGHAI
 
@@ -24,28 +21,8 @@ app = typer.Typer(help="目标调整：部门申请调整指标值，财政局�
 USER = typer.Option(..., "--user", "-u", help="以哪个用户的身份操作（申请：部门经办人/负责人；审批：财政局管理员）")
 
 
-def _day(text: str | None, name: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{name}: 应为 YYYY-MM-DD，得到 {text!r}") from exc
-
-
-@contextmanager
-def _as(username: str) -> Iterator[tuple[Session, User]]:
-    """A unit of work as `username`; every refusal is one line on stderr and exit 1, with nothing stored."""
-    with open_store() as engine:
-        try:
-            with session_scope(engine) as session:
-                owner = user_service.get_user(session, username)
-                if owner.disabled:
-                    raise user_service.AccountError(f"用户 {username} 已停用 (user disabled)")
-                yield session, owner
-        except (user_service.AccountError, NotAllowed, NotVisible, AdjustmentRefused) as exc:
-            typer.echo(f"错误：{exc}", err=True)
-            raise typer.Exit(1) from exc
+def act_as(username: str) -> AbstractContextManager[tuple[Session, User]]:
+    return acting_as(username, (NotAllowed, NotVisible, AdjustmentRefused))
 
 
 def line(view: AdjustmentView) -> str:
@@ -68,9 +45,9 @@ def request_command(
     user: str = USER,
 ) -> None:
     """部门申请调整一个指标的指标值（财政局批准后自生效日期起生效）。"""
-    with _as(user) as (session, owner):
+    with act_as(user) as (session, owner):
         row = service.request_adjustment(session, owner, indicator, text=value, reason=reason,
-                                         effective_on=_day(effective_on, "--effective-on"), channel="cli",
+                                         effective_on=parse_day(effective_on, "--effective-on"), channel="cli",
                                          today=datetime.now(SHANGHAI).date())
         typer.echo("已提交目标调整申请：" + line(service.view_of(session, row)))
 
@@ -83,9 +60,9 @@ def approve_command(
     user: str = USER,
 ) -> None:
     """财政局批准目标调整。"""
-    with _as(user) as (session, owner):
+    with act_as(user) as (session, owner):
         row = service.approve_adjustment(session, owner, adjustment, note=note,
-                                         effective_on=_day(effective_on, "--effective-on"), channel="cli")
+                                         effective_on=parse_day(effective_on, "--effective-on"), channel="cli")
         typer.echo("已批准：" + line(service.view_of(session, row)))
 
 
@@ -96,7 +73,7 @@ def reject_command(
     user: str = USER,
 ) -> None:
     """财政局驳回目标调整（须说明理由）。"""
-    with _as(user) as (session, owner):
+    with act_as(user) as (session, owner):
         row = service.reject_adjustment(session, owner, adjustment, note=note, channel="cli")
         typer.echo("已驳回：" + line(service.view_of(session, row)))
 
@@ -108,7 +85,7 @@ def list_command(
     user: str = USER,
 ) -> None:
     """列出目标调整（财政局：全部；部门：本部门的），最新在前。"""
-    with _as(user) as (session, owner):
+    with act_as(user) as (session, owner):
         views = service.list_adjustments(session, owner, status=status, project_id=project)
         for view in views:
             typer.echo(line(view))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from monitor.cli.rounds import TODAY, USER, _as, _day
+from monitor.cli.rounds import TODAY, USER, act_as, day_or_today
 from monitor.rounds import corrective
 from monitor.rounds.corrective import Origin
 from monitor.store.models import CorrectiveAction
@@ -16,7 +16,7 @@ app = typer.Typer(help="整改：财政局发起，部门答复整改结果，�
 
 
 def _line(action: CorrectiveAction, today: str | None) -> str:
-    late = action.days_overdue(_day(today, "--today"))
+    late = action.days_overdue(day_or_today(today, "--today"))
     return (f"整改 {stored_id(action)}  部门 {action.department_id}  项目 {action.project_id}"
             + (f"  指标 {action.indicator_id}" if action.indicator_id else "")
             + f"  期限 {action.due.isoformat()}  {CORRECTIVE_STATUS_NAMES[action.status]}"
@@ -35,9 +35,9 @@ def issue_command(
     today: str | None = TODAY,
 ) -> None:
     """财政局发起整改：来自审核（--task）或来自红黄灯（不写 --task）。"""
-    with _as(user) as (session, owner):
+    with act_as(user) as (session, owner):
         action = corrective.issue(session, owner, Origin(project, indicator, task), requirement=requirement,
-                                  due=_day(due, "--due"), today=_day(today, "--today"), channel="cli")
+                                  due=day_or_today(due, "--due"), today=day_or_today(today, "--today"), channel="cli")
         session.flush()
         line = _line(action, today)
     typer.echo("已发起。\n" + line)
@@ -47,7 +47,7 @@ def issue_command(
 def answer_command(action_id: int = typer.Argument(..., help="整改编号"),
                    result: str = typer.Option(..., "--result", help="整改结果和结论"), user: str = USER) -> None:
     """部门经办人或负责人答复整改结果。"""
-    with _as(user) as (session, owner):
+    with act_as(user) as (session, owner):
         corrective.answer(session, owner, action_id, result, channel="cli")
     typer.echo(f"已答复整改 {action_id}，等待财政局验收")
 
@@ -57,8 +57,8 @@ def accept_command(action_id: int = typer.Argument(..., help="整改编号"),
                    note: str | None = typer.Option(None, "--note", help="验收意见"),
                    user: str = USER, today: str | None = TODAY) -> None:
     """财政局验收整改结果。"""
-    with _as(user) as (session, owner):
-        corrective.accept(session, owner, action_id, today=_day(today, "--today"), note=note, channel="cli")
+    with act_as(user) as (session, owner):
+        corrective.accept(session, owner, action_id, today=day_or_today(today, "--today"), note=note, channel="cli")
     typer.echo(f"已验收整改 {action_id}")
 
 
@@ -68,9 +68,9 @@ def reopen_command(action_id: int = typer.Argument(..., help="整改编号"),
                    due: str | None = typer.Option(None, "--due", help="新的整改期限 YYYY-MM-DD"),
                    user: str = USER, today: str | None = TODAY) -> None:
     """财政局退回整改结果，要求重新整改。"""
-    with _as(user) as (session, owner):
-        corrective.reopen(session, owner, action_id, today=_day(today, "--today"), note=note,
-                          due=_day(due, "--due") if due else None, channel="cli")
+    with act_as(user) as (session, owner):
+        corrective.reopen(session, owner, action_id, today=day_or_today(today, "--today"), note=note,
+                          due=day_or_today(due, "--due") if due else None, channel="cli")
     typer.echo(f"已要求重新整改 {action_id}")
 
 
@@ -78,7 +78,7 @@ def reopen_command(action_id: int = typer.Argument(..., help="整改编号"),
 def list_command(status: str | None = typer.Option(None, "--status", help=" | ".join(CORRECTIVE_STATUSES)),
                  user: str = USER, today: str | None = TODAY) -> None:
     """整改事项：财政局看全部，部门只看本部门。"""
-    with _as(user) as (session, owner):
+    with act_as(user) as (session, owner):
         lines = [_line(a, today) for a in corrective.visible_actions(session, owner,
                                                                      statuses=(status,) if status else None)]
     typer.echo("\n".join(lines) or "没有整改事项")

@@ -3,22 +3,19 @@ service as the portal and the API (same refusals, same audit trail; channel "cli
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 import typer
 from sqlmodel import Session, col, select
 
-from monitor.accounts import users as user_service
 from monitor.accounts.permissions import NotAllowed, NotVisible
-from monitor.cli.common import load_settings, open_store
+from monitor.cli.common import acting_as, load_settings, parse_day
 from monitor.progress.validation import ValidationFailed
 from monitor.rounds import service
 from monitor.rounds.service import Comment, RoundError
 from monitor.rounds.summary import status_lines
-from monitor.store.db import session_scope
 from monitor.store.models import Round, User
 from monitor.store.rows import stored_id
 from monitor.store.types import SHANGHAI
@@ -30,28 +27,16 @@ USER = typer.Option(..., "--user", "-u", help="以哪个用户的身份操作（
 TODAY = typer.Option(None, "--today", help="以此日期为“今天”判断逾期 (YYYY-MM-DD)，默认当天")
 
 
-def _day(text: str | None, name: str) -> date:
-    if text is None:
-        return datetime.now(SHANGHAI).date()
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{name}: 应为 YYYY-MM-DD，得到 {text!r}") from exc
+REFUSALS = (NotAllowed, NotVisible, RoundError, ValidationFailed)
 
 
-@contextmanager
-def _as(username: str) -> Iterator[tuple[Session, User]]:
-    """A unit of work as `username`; every refusal is one line on stderr and exit 1, with nothing stored."""
-    with open_store() as engine:
-        try:
-            with session_scope(engine) as session:
-                owner = user_service.get_user(session, username)
-                if owner.disabled:
-                    raise user_service.AccountError(f"用户 {username} 已停用 (user disabled)")
-                yield session, owner
-        except (user_service.AccountError, NotAllowed, NotVisible, RoundError, ValidationFailed) as exc:
-            typer.echo(f"错误：{exc}", err=True)
-            raise typer.Exit(1) from exc
+def day_or_today(text: str | None, name: str) -> date:
+    """The --today (or another day's) option, today in Shanghai when not given."""
+    return parse_day(text, name) or datetime.now(SHANGHAI).date()
+
+
+def act_as(username: str) -> AbstractContextManager[tuple[Session, User]]:
+    return acting_as(username, REFUSALS)
 
 
 @app.command("open")
@@ -73,15 +58,15 @@ def open_command(
         percent = Decimal(deviation) if deviation else defaults.quantity_deviation_percent
     except InvalidOperation as exc:
         raise typer.BadParameter(f"--deviation: 应为数字，得到 {deviation!r}") from exc
-    with _as(user) as (session, owner):
+    with act_as(user) as (session, owner):
         threshold = service.large_funds(large_funds)
         rules = FocusRules(large_funds_yuan=threshold or defaults.large_funds_yuan,
                            quantity_deviation_percent=percent)
         round_ = service.open_round(session, owner, kind=kind, year=year, through_month=through,
-                                    due=_day(due, "--due"), department_codes=department or None, scope=scope,
+                                    due=day_or_today(due, "--due"), department_codes=department or None, scope=scope,
                                     rules=rules, channel="cli")
         session.flush()
-        lines = status_lines(service.round_status(session, owner, stored_id(round_), _day(today, "--today")))
+        lines = status_lines(service.round_status(session, owner, stored_id(round_), day_or_today(today, "--today")))
     typer.echo("已发起。\n" + "\n".join(lines))
 
 
@@ -92,20 +77,20 @@ def status_command(
     today: str | None = TODAY,
 ) -> None:
     """轮次进度：各部门待填报 / 已上报 / 已退回 / 已通过 / 逾期。"""
-    with _as(user) as (session, owner):
+    with act_as(user) as (session, owner):
         if round_id is None:
             latest = session.exec(select(Round).order_by(col(Round.id).desc())).first()
             if latest is None:
                 raise RoundError("还没有任何轮次 (no rounds yet)")
             round_id = stored_id(latest)
-        lines = status_lines(service.round_status(session, owner, round_id, _day(today, "--today")))
+        lines = status_lines(service.round_status(session, owner, round_id, day_or_today(today, "--today")))
     typer.echo("\n".join(lines))
 
 
 @app.command("close")
 def close_command(round_id: int = typer.Argument(..., help="轮次编号"), user: str = USER) -> None:
     """关闭轮次：之后不能再填报、上报或审核。"""
-    with _as(user) as (session, owner):
+    with act_as(user) as (session, owner):
         round_ = service.close_round(session, owner, round_id, channel="cli")
         title = service.round_title(round_)
     typer.echo(f"已关闭 {title}")
@@ -116,7 +101,7 @@ def submit_command(task_id: int = typer.Argument(..., help="任务编号（见 k
                    user: str = USER) -> None:
     """负责人上报本部门任务：生成并冻结本版表格。"""
     settings = load_settings()
-    with _as(user) as (session, owner):
+    with act_as(user) as (session, owner):
         submission = service.submit_task(session, owner, task_id, settings=settings, channel="cli")
         version, digest = submission.version, submission.xlsx_sha256
     typer.echo(f"已上报任务 {task_id} 第 {version} 版（Excel sha256 {digest}）")
@@ -140,7 +125,7 @@ def review_command(
             if not sep or not number.strip().isdigit():
                 raise typer.BadParameter(f"{option}: 应为 编号=意见，得到 {value!r}")
             comments.append(Comment(text, **{key: int(number)}))
-    with _as(user) as (session, owner):
+    with act_as(user) as (session, owner):
         submission = service.review_task(session, owner, task_id, verdict, comments, channel="cli")
         version = submission.version
     typer.echo(f"任务 {task_id} 第 {version} 版：{verdict}")
