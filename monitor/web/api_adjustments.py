@@ -7,19 +7,18 @@ content or state does not allow is 409 with the reason; nothing is stored when a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from monitor.accounts.permissions import NotAllowed, NotVisible
 from monitor.progress import adjustments as service
 from monitor.progress.adjustments import AdjustmentRefused, AdjustmentView
 from monitor.store.models import User
 from monitor.web.auth import api_user, db_session, today
+from monitor.web.refusals import api_step
 
 router = APIRouter(prefix="/api/v1/target-adjustments", tags=["target adjustments"])
 
@@ -64,21 +63,8 @@ def _out(view: AdjustmentView) -> AdjustmentOut:
     return AdjustmentOut(**{name: getattr(view, name) for name in AdjustmentOut.model_fields})
 
 
-@contextmanager
-def _step(session: Session) -> Iterator[None]:
-    """A step committed whole, or refused with its message and rolled back."""
-    try:
-        yield
-        session.commit()
-    except NotVisible as exc:
-        session.rollback()
-        raise HTTPException(404, str(exc)) from exc
-    except NotAllowed as exc:
-        session.rollback()
-        raise HTTPException(403, str(exc)) from exc
-    except AdjustmentRefused as exc:
-        session.rollback()
-        raise HTTPException(409, str(exc)) from exc
+def _step(session: Session) -> AbstractContextManager[None]:
+    return api_step(session, (AdjustmentRefused,))
 
 
 @router.get("", response_model=list[AdjustmentOut])

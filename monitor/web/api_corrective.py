@@ -17,7 +17,7 @@ from monitor.rounds import corrective
 from monitor.rounds.corrective import Origin
 from monitor.store.models import CorrectiveAction, User
 from monitor.store.rows import stored_id
-from monitor.web.api_rounds import _step
+from monitor.web.api_rounds import round_step
 from monitor.web.auth import api_user, db_session, today
 from rules.terms import CORRECTIVE_STATUSES
 
@@ -81,7 +81,7 @@ def list_actions(request: Request, status: str | None = Query(None, description=
 def issue(body: IssueIn, request: Request, user: User = Depends(api_user),
           session: Session = Depends(db_session)) -> CorrectiveActionOut:
     """Issue a 整改 (finance bureau administrators only), from a reviewed task or from a light."""
-    with _step(session):
+    with round_step(session):
         action = corrective.issue(session, user, Origin(body.project_id, body.indicator_id, body.task_id),
                                   requirement=body.requirement, due=body.due, today=today(request), channel="api")
     return _out(action, today(request))
@@ -90,7 +90,7 @@ def issue(body: IssueIn, request: Request, user: User = Depends(api_user),
 @router.get("/{action_id}", response_model=CorrectiveActionOut)
 def get_action(action_id: int, request: Request, user: User = Depends(api_user),
                session: Session = Depends(db_session)) -> CorrectiveActionOut:
-    with _step(session):
+    with round_step(session):
         action = corrective.action_for(session, user, action_id)
     return _out(action, today(request))
 
@@ -99,7 +99,7 @@ def get_action(action_id: int, request: Request, user: User = Depends(api_user),
 def answer(action_id: int, body: AnswerIn, request: Request, user: User = Depends(api_user),
            session: Session = Depends(db_session)) -> CorrectiveActionOut:
     """The department's clerk or head answers with its 整改结果和结论."""
-    with _step(session):
+    with round_step(session):
         action = corrective.answer(session, user, action_id, body.answer, channel="api")
     return _out(action, today(request))
 
@@ -108,7 +108,7 @@ def answer(action_id: int, body: AnswerIn, request: Request, user: User = Depend
 def accept(action_id: int, request: Request, body: DecisionIn | None = None, user: User = Depends(api_user),
            session: Session = Depends(db_session)) -> CorrectiveActionOut:
     """The bureau accepts the answer: the item is finished."""
-    with _step(session):
+    with round_step(session):
         action = corrective.accept(session, user, action_id, today=today(request),
                                    note=body.note if body else None, channel="api")
     return _out(action, today(request))
@@ -118,7 +118,7 @@ def accept(action_id: int, request: Request, body: DecisionIn | None = None, use
 def reopen(action_id: int, body: DecisionIn, request: Request, user: User = Depends(api_user),
            session: Session = Depends(db_session)) -> CorrectiveActionOut:
     """The bureau sends the answer back with the reason (and optionally a new due date)."""
-    with _step(session):
+    with round_step(session):
         action = corrective.reopen(session, user, action_id, today=today(request), note=body.note or "",
                                    due=body.due, channel="api")
     return _out(action, today(request))

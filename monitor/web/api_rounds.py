@@ -6,16 +6,15 @@ state does not allow is 409 with the reason; nothing is stored when a step is re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from decimal import Decimal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
-from monitor.accounts.permissions import NotAllowed, NotVisible, is_bureau
+from monitor.accounts.permissions import is_bureau
 from monitor.progress.validation import ValidationFailed
 from monitor.rounds import service
 from monitor.rounds.documents import task_projects
@@ -23,6 +22,7 @@ from monitor.rounds.service import Comment, RoundError, RoundStatus
 from monitor.store.models import Round, RoundSubmission, RoundTask, User
 from monitor.store.rows import stored_id
 from monitor.web.auth import api_user, db_session, today
+from monitor.web.refusals import api_step
 from rules.terms import FocusRules
 
 router = APIRouter(prefix="/api/v1/rounds", tags=["rounds"])
@@ -110,21 +110,9 @@ class ReviewIn(BaseModel):
     note: str | None = None
 
 
-@contextmanager
-def _step(session: Session) -> Iterator[None]:
-    """A step committed whole, or refused with its message and rolled back."""
-    try:
-        yield
-        session.commit()
-    except NotVisible as exc:
-        session.rollback()
-        raise HTTPException(404, str(exc)) from exc
-    except NotAllowed as exc:
-        session.rollback()
-        raise HTTPException(403, str(exc)) from exc
-    except (RoundError, ValidationFailed) as exc:
-        session.rollback()
-        raise HTTPException(409, str(exc)) from exc
+def round_step(session: Session) -> AbstractContextManager[None]:
+    """A step of a round or a 整改, answered as monitor.web.refusals says."""
+    return api_step(session, (RoundError, ValidationFailed))
 
 
 def _round_out(round_: Round) -> RoundOut:
@@ -167,7 +155,7 @@ def open_round(body: RoundIn, request: Request, user: User = Depends(api_user),
     rules = FocusRules(large_funds_yuan=body.large_funds_yuan or defaults.large_funds_yuan,
                        quantity_deviation_percent=body.quantity_deviation_percent
                        or defaults.quantity_deviation_percent)
-    with _step(session):
+    with round_step(session):
         round_ = service.open_round(session, user, kind=body.kind, year=body.year, through_month=body.through_month,
                                     due=body.due, department_codes=body.departments, scope=body.scope, rules=rules,
                                     channel="api")
@@ -178,21 +166,21 @@ def open_round(body: RoundIn, request: Request, user: User = Depends(api_user),
 def round_status(round_id: int, request: Request, user: User = Depends(api_user),
                  session: Session = Depends(db_session)) -> RoundStatusOut:
     """The round's status by department (a department sees only its own task)."""
-    with _step(session):
+    with round_step(session):
         status = service.round_status(session, user, round_id, today(request))
     return _status_out(status)
 
 
 @router.post("/{round_id}/close", response_model=RoundOut)
 def close_round(round_id: int, user: User = Depends(api_user), session: Session = Depends(db_session)) -> RoundOut:
-    with _step(session):
+    with round_step(session):
         round_ = service.close_round(session, user, round_id, channel="api")
     return _round_out(round_)
 
 
 @router.get("/tasks/{task_id}", response_model=TaskOut)
 def get_task(task_id: int, user: User = Depends(api_user), session: Session = Depends(db_session)) -> TaskOut:
-    with _step(session):
+    with round_step(session):
         task = service.task_for(session, user, task_id)
     return _task_out(session, task)
 
@@ -201,7 +189,7 @@ def get_task(task_id: int, user: User = Depends(api_user), session: Session = De
 def fill(task_id: int, body: FillIn, request: Request, user: User = Depends(api_user),
          session: Session = Depends(db_session)) -> TaskOut:
     """What a person writes for one indicator: 偏差原因, 完成目标可能性, 整改措施 (monitoring) or the 自评 text."""
-    with _step(session):
+    with round_step(session):
         service.fill_indicator(session, user, task_id, body.indicator_id, today=today(request),
                                settings=request.app.state.settings, causes=body.deviation_causes,
                                likelihood=body.likelihood, measures=body.measures, explanation=body.explanation,
@@ -213,7 +201,7 @@ def fill(task_id: int, body: FillIn, request: Request, user: User = Depends(api_
 def submit(task_id: int, request: Request, user: User = Depends(api_user),
            session: Session = Depends(db_session)) -> TaskOut:
     """The head (负责人) submits: the document is frozen as the next version."""
-    with _step(session):
+    with round_step(session):
         service.submit_task(session, user, task_id, settings=request.app.state.settings, channel="api")
     return _task_out(session, service.task_for(session, user, task_id))
 
@@ -222,7 +210,7 @@ def submit(task_id: int, request: Request, user: User = Depends(api_user),
 def review(task_id: int, body: ReviewIn, user: User = Depends(api_user),
            session: Session = Depends(db_session)) -> TaskOut:
     """The bureau's verdict on the submitted version: approved, or returned with comments."""
-    with _step(session):
+    with round_step(session):
         service.review_task(session, user, task_id, body.verdict,
                             [Comment(c.text, project_id=c.project_id, indicator_id=c.indicator_id)
                              for c in body.comments], body.note, channel="api")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
@@ -18,6 +18,7 @@ from monitor.progress.adjustments import AdjustmentRefused
 from monitor.store.db import write_turn
 from monitor.store.models import User
 from monitor.web.auth import current_user, db_session, today, verify_csrf
+from monitor.web.refusals import refusal
 from monitor.web.templating import render
 from rules.terms import ADJUSTMENT_STATUS_NAMES, ADJUSTMENT_STATUSES
 
@@ -58,12 +59,9 @@ def post_request(request: Request, project_id: int, indicator_id: int, value_tex
         try:
             service.request_adjustment(session, user, indicator_id, text=value_text, reason=reason,
                                        effective_on=_day(effective_on), channel="portal", today=today(request))
-        except NotVisible as exc:
+        except (NotVisible, NotAllowed) as exc:
             session.rollback()
-            raise HTTPException(404, str(exc)) from exc
-        except NotAllowed as exc:
-            session.rollback()
-            raise HTTPException(403, str(exc)) from exc
+            raise refusal(exc) from exc
         except AdjustmentRefused as exc:
             session.rollback()
             return _page(request, session, user, problem=str(exc), status_code=409)
@@ -80,12 +78,9 @@ def _decide(request: Request, session: Session, user: User, adjustment_id: int, 
                                            channel="portal")
             else:
                 service.reject_adjustment(session, user, adjustment_id, note=note, channel="portal")
-        except NotVisible as exc:
+        except (NotVisible, NotAllowed) as exc:
             session.rollback()
-            raise HTTPException(404, str(exc)) from exc
-        except NotAllowed as exc:
-            session.rollback()
-            raise HTTPException(403, str(exc)) from exc
+            raise refusal(exc) from exc
         except AdjustmentRefused as exc:
             session.rollback()
             return _page(request, session, user, problem=str(exc), status_code=409)

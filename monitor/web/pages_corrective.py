@@ -19,7 +19,7 @@ from monitor.rounds.service import RoundError
 from monitor.rounds.summary import status_workbook
 from monitor.store.models import Department, Indicator, Project, User
 from monitor.web.auth import current_user, db_session, today, verify_csrf
-from monitor.web.pages_rounds import _back, _flash, _refusal
+from monitor.web.refusals import back, flash, refusal
 from monitor.web.templating import render
 from rules.terms import CORRECTIVE_STATUS_NAMES
 
@@ -58,7 +58,7 @@ def corrective_page(request: Request, user: User = Depends(current_user), sessio
         "actions": actions, "projects": projects, "indicators": indicators, "issue": issue,
         "departments": {d.id: d for d in session.exec(select(Department))}, "today": today(request),
         "status_names": CORRECTIVE_STATUS_NAMES, "admin": user.role == "admin",
-        "may_answer": user.role in corrective.FILLERS, "answerable": corrective.ANSWERABLE, **_flash(request)})
+        "may_answer": user.role in corrective.FILLERS, "answerable": corrective.ANSWERABLE, **flash(request)})
 
 
 @router.post("/corrective", dependencies=[Depends(verify_csrf)])
@@ -77,11 +77,11 @@ async def issue_form(request: Request, user: User = Depends(current_user),
         session.commit()
     except (NotAllowed, NotVisible) as exc:
         session.rollback()
-        raise _refusal(exc) from exc
+        raise refusal(exc) from exc
     except RoundError as exc:
         session.rollback()
-        return _back(HERE, problem=str(exc))
-    return _back(HERE, saved="已发起整改", anchor=f"#action-{action.id}")
+        return back(HERE, problem=str(exc))
+    return back(HERE, saved="已发起整改", anchor=f"#action-{action.id}")
 
 
 @router.post("/corrective/{action_id}/{step}", dependencies=[Depends(verify_csrf)])
@@ -106,11 +106,11 @@ async def step_form(request: Request, action_id: int, step: str, user: User = De
         session.commit()
     except (NotAllowed, NotVisible) as exc:
         session.rollback()
-        raise _refusal(exc) from exc
+        raise refusal(exc) from exc
     except RoundError as exc:
         session.rollback()
-        return _back(HERE, problem=str(exc), anchor=anchor)
-    return _back(HERE, saved="已保存", anchor=anchor)
+        return back(HERE, problem=str(exc), anchor=anchor)
+    return back(HERE, saved="已保存", anchor=anchor)
 
 
 @router.get("/rounds/{round_id}/status.xlsx")
@@ -120,7 +120,7 @@ def status_export(request: Request, round_id: int, user: User = Depends(current_
     try:
         status = service.round_status(session, user, round_id, today(request))
     except NotVisible as exc:
-        raise _refusal(exc) from exc
+        raise refusal(exc) from exc
     return Response(status_workbook(status),
                     media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f"attachment; filename=round-{round_id}-status.xlsx"})

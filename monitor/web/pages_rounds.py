@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlmodel import Session, col, select
 
 from monitor.accounts.permissions import NotAllowed, NotVisible, is_bureau
@@ -23,6 +23,7 @@ from monitor.store.models import BudgetYear, Department, Project, Round, User
 from monitor.store.rows import stored_id
 from monitor.web.auth import current_user, db_session, today, verify_csrf
 from monitor.web.i18n import resolve_lang
+from monitor.web.refusals import back, flash, refusal
 from monitor.web.templating import render
 from rules.terms import (
     CORRECTIVE_STATUS_NAMES,
@@ -40,30 +41,10 @@ from rules.terms import (
 router = APIRouter(include_in_schema=False)
 
 
-def _refusal(exc: Exception) -> HTTPException:
-    """A service refusal as the portal answers it: another department's object 404, a forbidden role 403."""
-    if isinstance(exc, NotVisible):
-        return HTTPException(404, str(exc))
-    return HTTPException(403, str(exc))
-
-
-def _back(path: str, *, problem: str | None = None, saved: str | None = None, anchor: str = "",
-          version: int | None = None) -> RedirectResponse:
-    query = f"?problem={quote(problem)}" if problem else (f"?saved={quote(saved)}" if saved else "")
-    if version is not None:
-        query += f"&version={version}"
-    return RedirectResponse(f"{path}{query}{anchor}", status_code=303)
-
-
 def _names() -> dict[str, Any]:
     return {"kind_names": ROUND_KIND_NAMES, "round_status_names": ROUND_STATUS_NAMES,
             "task_status_names": TASK_STATUS_NAMES, "verdict_names": REVIEW_VERDICT_NAMES,
             "focus_reasons": FOCUS_REASONS}
-
-
-def _flash(request: Request) -> dict[str, Any]:
-    return {"problem": request.query_params.get("problem"), "saved": request.query_params.get("saved"),
-            "version": request.query_params.get("version")}
 
 
 def _english(request: Request) -> bool:
@@ -85,7 +66,7 @@ def rounds_page(request: Request, user: User = Depends(current_user), session: S
         "rounds": rounds, "titles": {r.id: service.round_title(r, english=_english(request)) for r in rounds},
         "tasks": tasks,
         "departments": departments, "years": years, "kinds": ROUND_KINDS, "bureau": is_bureau(user),
-        "today": today(request), **_names(), **_flash(request)})
+        "today": today(request), **_names(), **flash(request)})
 
 
 @router.post("/rounds", dependencies=[Depends(verify_csrf)])
@@ -112,11 +93,11 @@ async def open_round_form(request: Request, user: User = Depends(current_user),
         session.commit()
     except (NotAllowed, NotVisible) as exc:
         session.rollback()
-        raise _refusal(exc) from exc
+        raise refusal(exc) from exc
     except RoundError as exc:
         session.rollback()
-        return _back("/rounds", problem=str(exc))
-    return _back(f"/rounds/{round_.id}", saved="已发起")
+        return back("/rounds", problem=str(exc))
+    return back(f"/rounds/{round_.id}", saved="已发起")
 
 
 @router.get("/rounds/{round_id}")
@@ -125,10 +106,10 @@ def round_page(request: Request, round_id: int, user: User = Depends(current_use
     try:
         status = service.round_status(session, user, round_id, today(request))
     except NotVisible as exc:
-        raise _refusal(exc) from exc
+        raise refusal(exc) from exc
     return render(request, "round.html", {"status": status, "bureau": is_bureau(user), **_names(),
                                           "title": service.round_title(status.round, english=_english(request)),
-                                          **_flash(request)})
+                                          **flash(request)})
 
 
 @router.post("/rounds/{round_id}/close", dependencies=[Depends(verify_csrf)])
@@ -139,11 +120,11 @@ def close_round_form(round_id: int, user: User = Depends(current_user),
         session.commit()
     except (NotAllowed, NotVisible) as exc:
         session.rollback()
-        raise _refusal(exc) from exc
+        raise refusal(exc) from exc
     except RoundError as exc:
         session.rollback()
-        return _back(f"/rounds/{round_id}", problem=str(exc))
-    return _back(f"/rounds/{round_id}", saved="已关闭")
+        return back(f"/rounds/{round_id}", problem=str(exc))
+    return back(f"/rounds/{round_id}", saved="已关闭")
 
 
 @router.get("/rounds/tasks/{task_id}")
@@ -152,7 +133,7 @@ def task_page(request: Request, task_id: int, user: User = Depends(current_user)
     try:
         task = service.task_for(session, user, task_id)
     except NotVisible as exc:
-        raise _refusal(exc) from exc
+        raise refusal(exc) from exc
     round_ = service.get_round(session, task.round_id)
     ctx = context(session, request_for(round_, task, "html"), request.app.state.settings)
     comments = service.open_comments(session, task)
@@ -175,7 +156,7 @@ def task_page(request: Request, task_id: int, user: User = Depends(current_user)
         "can_correct": user.role == "admin" and any(v.verdict for v in versions),
         "correctives": corrective.unfinished_for_department(session, task.department_id),
         "corrective_names": CORRECTIVE_STATUS_NAMES,
-        "causes": DEVIATION_CAUSES, "likelihoods": LIKELIHOODS, **_names(), **_flash(request)})
+        "causes": DEVIATION_CAUSES, "likelihoods": LIKELIHOODS, **_names(), **flash(request)})
 
 
 @router.post("/rounds/tasks/{task_id}/fill", dependencies=[Depends(verify_csrf)])
@@ -198,11 +179,11 @@ async def fill_form(request: Request, task_id: int, user: User = Depends(current
         session.commit()
     except (NotAllowed, NotVisible) as exc:
         session.rollback()
-        raise _refusal(exc) from exc
+        raise refusal(exc) from exc
     except (RoundError, ValidationFailed, ValueError) as exc:
         session.rollback()
-        return _back(here, problem=str(exc), anchor=anchor)
-    return _back(here, saved="已保存", anchor=anchor)
+        return back(here, problem=str(exc), anchor=anchor)
+    return back(here, saved="已保存", anchor=anchor)
 
 
 @router.post("/rounds/tasks/{task_id}/submit", dependencies=[Depends(verify_csrf)])
@@ -215,11 +196,11 @@ def submit_form(request: Request, task_id: int, user: User = Depends(current_use
         session.commit()
     except (NotAllowed, NotVisible) as exc:
         session.rollback()
-        raise _refusal(exc) from exc
+        raise refusal(exc) from exc
     except RoundError as exc:
         session.rollback()
-        return _back(here, problem=str(exc))
-    return _back(here, saved="已上报", version=submission.version)
+        return back(here, problem=str(exc))
+    return back(here, saved="已上报", version=submission.version)
 
 
 @router.post("/rounds/tasks/{task_id}/review", dependencies=[Depends(verify_csrf)])
@@ -240,11 +221,11 @@ async def review_form(request: Request, task_id: int, user: User = Depends(curre
         session.commit()
     except (NotAllowed, NotVisible) as exc:
         session.rollback()
-        raise _refusal(exc) from exc
+        raise refusal(exc) from exc
     except RoundError as exc:
         session.rollback()
-        return _back(here, problem=str(exc))
-    return _back(here, saved="已审核")
+        return back(here, problem=str(exc))
+    return back(here, saved="已审核")
 
 
 @router.get("/rounds/tasks/{task_id}/versions/{version}.{fmt}")
@@ -256,7 +237,7 @@ def version_file(task_id: int, version: int, fmt: str, user: User = Depends(curr
         task = service.task_for(session, user, task_id)
         submission = service.version_of(session, task, version)
     except NotVisible as exc:
-        raise _refusal(exc) from exc
+        raise refusal(exc) from exc
     body = submission.xlsx if fmt == "xlsx" else submission.html
     name = quote(f"任务{task_id}-第{version}版.{fmt}")
     return Response(body, media_type=MEDIA_TYPES[fmt],
