@@ -7,22 +7,19 @@ These pages never touch the store, so one SQLite store serves them.
 from __future__ import annotations
 
 import dataclasses
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from monitor.config import Config, DatabaseConfig
 from monitor.store.db import make_engine
 from monitor.store.migrate import upgrade
 from monitor.web.app import create_app
 from monitor.web.templating import STATIC_DIR
-from tests.test_browser_portal import CHROMIUM_ARGS, _free_port
+from tests.browser_support import DESKTOP, chromium, new_page, serve
 
 pytestmark = pytest.mark.browser
 
@@ -33,28 +30,15 @@ def base(tmp_path: Path) -> Iterator[str]:
     upgrade(url)
     engine = make_engine(url)
     app = create_app(dataclasses.replace(Config(), database=DatabaseConfig(url=url), secret_key="docs-test"), engine)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        engine.dispose()
+    with serve(app) as base:
+        yield base
+    engine.dispose()
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        yield browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
-        browser.close()
+    with chromium() as browser:
+        yield new_page(browser, viewport=DESKTOP)
 
 
 def _hosts_requested(page: Page) -> tuple[set[str], list[str]]:

@@ -7,14 +7,10 @@ SQLite and on PostgreSQL like every other store test.
 from __future__ import annotations
 
 import dataclasses
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from sqlmodel import select
 
 from monitor.accounts.tokens import create_token
@@ -22,20 +18,10 @@ from monitor.config import Config, DatabaseConfig
 from monitor.store.db import make_engine, session_scope
 from monitor.store.models import User
 from monitor.web.app import create_app
-from tests.browser_support import screenshot
+from tests.browser_support import PHONE, chromium, new_page, screenshot, serve
 from tests.test_progress_world import PASSWORD, TODAY, World, build_world
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 def served(db_url) -> Iterator[tuple[str, World, object]]:
@@ -44,29 +30,15 @@ def served(db_url) -> Iterator[tuple[str, World, object]]:
     settings = dataclasses.replace(Config(), database=DatabaseConfig(url=db_url), secret_key="browser-test")
     app = create_app(settings, engine)
     app.state.clock = lambda: TODAY
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", world, engine
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        engine.dispose()
+    with serve(app) as base:
+        yield base, world, engine
+    engine.dispose()
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")  # a phone
-        yield context.new_page()
-        browser.close()
+    with chromium() as browser:
+        yield new_page(browser, viewport=PHONE)
 
 
 def _login(page: Page, base: str, username: str) -> None:

@@ -4,13 +4,10 @@ the bureau approves and closes; the submitted Excel stays byte for byte what it 
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from monitor.progress import service as progress
@@ -18,8 +15,8 @@ from monitor.progress.entries import read_report
 from monitor.store.db import make_engine
 from monitor.store.models import Project, RoundSubmission, RoundTask
 from monitor.web.app import create_app
+from tests.browser_support import PHONE, chromium, new_page, serve
 from tests.rounds_world import PASSWORD, TODAY, RoundWorld, build_round_world, user
-from tests.test_browser_portal import CHROMIUM_ARGS, _free_port
 
 pytestmark = pytest.mark.browser
 
@@ -30,31 +27,16 @@ def served(db_url) -> Iterator[tuple[str, RoundWorld, object]]:
     world = build_round_world(engine, db_url)
     app = create_app(world.settings, engine)
     app.state.clock = lambda: TODAY
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", world, engine
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        engine.dispose()
+    with serve(app) as base:
+        yield base, world, engine
+    engine.dispose()
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")  # a phone
+    with chromium() as browser:
         # a submission produces a department's whole table: on a busy machine that may take longer than 30 s
-        context.set_default_timeout(120_000)
-        yield context.new_page()
-        browser.close()
+        yield new_page(browser, viewport=PHONE, timeout_ms=120_000)
 
 
 def _login(page: Page, base: str, username: str) -> None:

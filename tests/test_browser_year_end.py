@@ -8,18 +8,16 @@ one 效益 indicator; 部分达成 allows [24, 32]; drafted at 24, then the cler
 from __future__ import annotations
 
 import dataclasses
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from monitor.config import Config, DatabaseConfig
 from monitor.store.db import make_engine
 from monitor.web.app import create_app
-from tests.test_browser_portal import CHROMIUM_ARGS, _free_port, _login
+from tests.browser_support import DESKTOP, chromium, new_page, serve
+from tests.test_browser_portal import _login
 from tests.test_progress_world import World, build_world
 from tests.test_year_end_period import JANUARY, NOTICE, PARTIAL
 
@@ -34,29 +32,15 @@ def january(db_url) -> Iterator[tuple[str, World]]:
     settings = dataclasses.replace(Config(), database=DatabaseConfig(url=db_url), secret_key="browser-test")
     app = create_app(settings, engine)
     app.state.clock = lambda: JANUARY
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", world
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        engine.dispose()
+    with serve(app) as base:
+        yield base, world
+    engine.dispose()
 
 
 @pytest.fixture
 def browser_page() -> Iterator[Page]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-        yield context.new_page()
-        browser.close()
+    with chromium() as browser:
+        yield new_page(browser, viewport=DESKTOP)
 
 
 def test_a_grade_submitted_in_january_counts_in_the_years_self_evaluation(january, browser_page):

@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.browser_support import free_port
 from tests.deploy_support import wait_for_port
-from tests.test_browser_portal import _free_port
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +53,7 @@ def demo(tmp_path_factory) -> Iterator[tuple[Path, dict[str, str], int, subproce
     subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env, check=True)  # a cache, as usual
     subprocess.run([sys.executable, "-c", STALE_CACHE, str(_cache_file(mpl))], env=env, check=True)
     assert _cjk_faces(_cache_file(mpl)) == []
-    port = _free_port()
+    port = free_port()
     run = subprocess.run([KPIWATCH, "demo", "--no-serve", "--port", str(port)], cwd=root, env=env,
                          capture_output=True, text=True, timeout=580)
     yield root / "kpiwatch-demo", env, port, run
