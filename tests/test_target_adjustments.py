@@ -16,6 +16,8 @@ from monitor.accounts.permissions import NotAllowed, NotVisible
 from monitor.config import Config
 from monitor.evaluation.run import run_evaluation
 from monitor.importers.load import store_document
+from monitor.notify.actions import add_contact
+from monitor.notify.compose import plan
 from monitor.progress import adjustments, service
 from monitor.progress.adjustments import AdjustmentRefused
 from monitor.progress.entries import read_report
@@ -242,3 +244,17 @@ def test_a_report_is_judged_against_the_adjusted_deadline_once_it_applies(engine
             world.ind["deadline"], occurrence_due="2024-11-30", completed_on="2024-07-05")],
             channel="portal", today=TODAY)
     assert len(result.stored) == 1
+
+
+def test_the_digest_quotes_the_target_in_force_not_the_imported_one(engine, world):
+    _report_1500(engine, world)
+    _approve(engine, _request(engine, world.ind["count"]))
+    run_evaluation(engine, SETTINGS, as_of=date(2024, 7, 31))
+    with session_scope(engine) as s:
+        add_contact(s, department_code="HRSS", name="人社经办", email="clerk@rsj.example.org", role="经办人")
+    with Session(engine) as s:
+        digest = next(d for d in plan(s, SETTINGS, date(2024, 7, 31)).departments if d.department.code == "HRSS")
+    lines = digest.rendered.text.splitlines()
+    item = lines.index("- 职业技能培训项目 / 培训人数")
+    assert lines[item + 1].strip().startswith("指标值：≥6000人"), digest.rendered.text
+    assert "≥3000人" not in digest.rendered.text

@@ -47,10 +47,12 @@ from monitor.store.models import (
     Round,
     RoundSubmission,
     RoundTask,
+    TargetAdjustment,
     User,
     task_overdue,
 )
 from monitor.store.models.notify import Acknowledgement, NotificationDigest, NotifiedItem, OutboxMessage, Waiver
+from monitor.store.target_versions import adjusted_targets
 from monitor.store.types import now
 from notifications.render import Rendered, render_digest, render_escalation, render_round_status, render_summary
 from notifications.views import (
@@ -158,7 +160,9 @@ class Plan:
         return out + self.round_escalations + self.round_status
 
 
-def _load_states(session: Session) -> list[StateRow]:
+def _load_states(session: Session, day: date) -> list[StateRow]:
+    """Every stored state with what a digest says of it; the 指标值 quoted is the target in force on `day`
+    (an approved 目标调整 replaces the imported one from its effective day)."""
     query = (sa_select(col(IndicatorState.indicator_id), col(IndicatorState.occurrence), col(IndicatorState.status),
                        col(IndicatorState.light), col(IndicatorState.actual), col(IndicatorState.reason),
                        col(IndicatorState.since), col(Indicator.name), col(Indicator.value_text), col(Indicator.unit),
@@ -168,7 +172,12 @@ def _load_states(session: Session) -> list[StateRow]:
              .join(ProjectState, col(ProjectState.project_id) == Project.id)  # a state's as-of is its project's
              .order_by(col(Project.department_id), col(Project.id), col(Indicator.position), col(Indicator.id),
                        col(IndicatorState.occurrence)))
-    return [StateRow(*row) for row in session.execute(query).all()]
+    rows = [StateRow(*row) for row in session.execute(query).all()]
+    adjusted = adjusted_targets(session, sa_select(col(TargetAdjustment.indicator_id)).scalar_subquery(), day)
+    for row in rows:
+        if row.indicator_id in adjusted:
+            row.target = adjusted[row.indicator_id].text
+    return rows
 
 
 def last_notify_day(session: Session, before: date) -> date | None:
@@ -229,7 +238,7 @@ def plan(session: Session, config: Config, day: date, *, force_summary: bool = F
 
     by_department: dict[int, list[StateRow]] = defaultdict(list)
     evaluated: dict[date, int] = defaultdict(int)
-    for row in _load_states(session):
+    for row in _load_states(session, day):
         by_department[row.department_id].append(row)
         evaluated[row.as_of] += 1
     result.warnings += stale_lights_warnings(evaluated, day)
