@@ -4,6 +4,7 @@ monitoring table and the self-evaluation use the adjusted target while still sho
 from __future__ import annotations
 
 import copy
+import csv
 import io
 from datetime import date
 
@@ -21,6 +22,7 @@ from monitor.notify.compose import plan
 from monitor.progress import adjustments, service
 from monitor.progress.adjustments import AdjustmentRefused
 from monitor.progress.entries import read_report
+from monitor.progress.workbook import build_csv
 from monitor.reports.data import load_year
 from monitor.reports.produce import ReportRequest, produce
 from monitor.reports.selfeval import build_selfeval
@@ -258,3 +260,13 @@ def test_the_digest_quotes_the_target_in_force_not_the_imported_one(engine, worl
     item = lines.index("- 职业技能培训项目 / 培训人数")
     assert lines[item + 1].strip().startswith("指标值：≥6000人"), digest.rendered.text
     assert "≥3000人" not in digest.rendered.text
+
+
+def test_the_departments_workbook_gives_the_target_in_force_on_the_day_it_is_downloaded(engine, world):
+    _approve(engine, _request(engine, world.ind["count"]))
+    with Session(engine) as s:
+        before = build_csv(s, [world.hr_id], date(2024, 7, 14))
+        after = build_csv(s, [world.hr_id], date(2024, 7, 15))
+    row = next(r for r in csv.reader(io.StringIO(after.lstrip("\ufeff"))) if r[0] == str(world.ind["count"]))
+    assert "≥6000人" in row and "≥3000人" not in row
+    assert "≥6000人" not in before

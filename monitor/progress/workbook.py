@@ -111,8 +111,10 @@ def _summary(report: Report | None, unit: str | None) -> str:
     return report.grade or ""
 
 
-def department_rows(session: Session, department_ids: Iterable[int]) -> tuple[list[list[Any]], list[list[Any]]]:
-    """The context columns of both sheets for the given departments, in a stable order."""
+def department_rows(session: Session, department_ids: Iterable[int], on: date | None = None
+                    ) -> tuple[list[list[Any]], list[list[Any]]]:
+    """The context columns of both sheets for the given departments, in a stable order; with `on`, each 指标值 is
+    the target in force that day (an approved 目标调整), else as imported."""
     projects = session.exec(select(Project).where(col(Project.department_id).in_(list(department_ids)))
                             .order_by(col(Project.id))).all()
     by_id = {stored_id(p.id): p for p in projects}
@@ -120,7 +122,7 @@ def department_rows(session: Session, department_ids: Iterable[int]) -> tuple[li
     if by_id:
         query = select(col(Indicator.id)).where(col(Indicator.project_id).in_(list(by_id)))
         ids = [stored_id(i) for i in session.exec(query).all()]
-    infos = service.load_infos(session, ids)
+    infos = service.load_infos(session, ids, on)
     effective = facts.effective_reports(session, infos)
     spending = facts.effective_spending(session, by_id)
     adjustments = facts.effective_adjustments(session, by_id)
@@ -129,7 +131,7 @@ def department_rows(session: Session, department_ids: Iterable[int]) -> tuple[li
                        key=lambda i: (i.project.id, i.indicator.half, i.indicator.position, i.indicator.id)):
         ind = info.indicator
         report_rows.append([ind.id, info.project.id, info.project.name, ind.level1, ind.level2, ind.name,
-                            ind.value_text, describe_target(info),
+                            info.target.text, describe_target(info),
                             "、".join(d.isoformat() for d in info.occurrence_dues),
                             _summary(service.latest(effective[info.indicator_id]), info.target.unit)])
     spending_rows = []
@@ -169,9 +171,9 @@ def _sheet(ws, context: list[str], inputs: list[tuple[str, str]], rows: list[lis
                    freeze=ws.cell(row=2, column=len(context) + 1).coordinate)
 
 
-def build_workbook(session: Session, department_ids: Iterable[int]) -> bytes:
+def build_workbook(session: Session, department_ids: Iterable[int], on: date | None = None) -> bytes:
     department_ids = list(department_ids)
-    report_rows, spending_rows = department_rows(session, department_ids)
+    report_rows, spending_rows = department_rows(session, department_ids, on)
     names = session.exec(select(Department.name).where(col(Department.id).in_(department_ids))
                          .order_by(Department.code)).all()
     subject = "、".join(names)
@@ -214,8 +216,8 @@ def build_workbook(session: Session, department_ids: Iterable[int]) -> bytes:
     return out.getvalue()
 
 
-def build_csv(session: Session, department_ids: Iterable[int]) -> str:
-    report_rows, _ = department_rows(session, department_ids)
+def build_csv(session: Session, department_ids: Iterable[int], on: date | None = None) -> str:
+    report_rows, _ = department_rows(session, department_ids, on)
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)

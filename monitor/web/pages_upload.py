@@ -27,18 +27,18 @@ def _attachment(name: str) -> dict[str, str]:
 
 
 @router.get("/departments/{department_id}/workbook.xlsx")
-def download_xlsx(department_id: int, user: User = Depends(current_user),
+def download_xlsx(request: Request, department_id: int, user: User = Depends(current_user),
                   session: Session = Depends(db_session)) -> Response:
     department = department_for_user(session, user, department_id)
-    return Response(build_workbook(session, [department_id]), media_type=XLSX,
+    return Response(build_workbook(session, [department_id], today(request)), media_type=XLSX,
                     headers=_attachment(f"{department.name}-绩效监控填报.xlsx"))
 
 
 @router.get("/departments/{department_id}/workbook.csv")
-def download_csv(department_id: int, user: User = Depends(current_user),
+def download_csv(request: Request, department_id: int, user: User = Depends(current_user),
                  session: Session = Depends(db_session)) -> Response:
     department = department_for_user(session, user, department_id)
-    return Response(build_csv(session, [department_id]), media_type="text/csv; charset=utf-8",
+    return Response(build_csv(session, [department_id], today(request)), media_type="text/csv; charset=utf-8",
                     headers=_attachment(f"{department.name}-绩效监控填报.csv"))
 
 
