@@ -6,7 +6,9 @@ The store is the seed world of the tests (both seed disclosures, a user per role
 of 2024-07-31, one round open). The pages are found as a person finds them, by following links from the home
 pages (tests/page_walk.py), once per kind of page, as the bureau's admin and as a department's clerk; each is
 then fetched `repeats` times (default 20) through Starlette's TestClient, so the time is the server's own work
-(routing, queries, rendering) without a network. Target: p95 < 200 ms for every page.
+(routing, queries, rendering) without a network. Target: p95 < 200 ms for every page. Beside the wall clock it
+prints the process's CPU time per request (every thread: the test client runs the app in its own), which a
+machine shared with other work inflates far less than the wall clock.
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TARGET_MS = 200.0
+
+
+def _p95(sorted_times: list[float]) -> float:
+    return sorted_times[min(len(sorted_times) - 1, round(0.95 * (len(sorted_times) - 1)))]
 
 
 def main() -> None:
@@ -47,20 +53,22 @@ def main() -> None:
         client = _signed_in(engine, world, username, "zh")
         for page in walk(client, STARTS):
             client.get(page)  # warm: templates compiled, caches filled
-            times = []
+            times, cpu = [], []
             for _ in range(repeats):
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 answer = client.get(page)
                 times.append((time.perf_counter() - start) * 1000)
+                cpu.append((time.process_time() - start_cpu) * 1000)
                 assert answer.status_code == 200, page
             times.sort()
-            p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-            rows.append((username, page, statistics.median(times), p95, len(answer.content)))
-    print(f"| as | page | p50 ms | p95 ms | size | < {TARGET_MS:.0f} ms |")
-    print("|---|---|---|---|---|---|")
-    for username, page, p50, p95, size in rows:
+            cpu.sort()
+            rows.append((username, page, statistics.median(times), _p95(times), statistics.median(cpu), _p95(cpu),
+                         len(answer.content)))
+    print(f"| as | page | wall p50 ms | wall p95 ms | CPU p50 ms | CPU p95 ms | size | < {TARGET_MS:.0f} ms |")
+    print("|---|---|---|---|---|---|---|---|")
+    for username, page, p50, p95, cpu50, cpu95, size in rows:
         verdict = "pass" if p95 < TARGET_MS else "**fail**"
-        print(f"| {username} | `{page}` | {p50:.1f} | {p95:.1f} | {size:,} | {verdict} |")
+        print(f"| {username} | `{page}` | {p50:.1f} | {p95:.1f} | {cpu50:.1f} | {cpu95:.1f} | {size:,} | {verdict} |")
     slow = [r for r in rows if r[3] >= TARGET_MS]
     print(f"\n{len(rows)} pages, {len(slow)} at or over {TARGET_MS:.0f} ms at p95")
 

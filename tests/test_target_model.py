@@ -127,12 +127,15 @@ def test_the_api_shows_the_stored_target_of_a_strict_import(engine):
     assert "2024-11-30" in next(i["occurrences"] for i in shown.values() if i["name"] == "其他补贴发放时间")
 
 
-# Who may call the grammar: the import (the one writer of a stored target) and `kpiwatch parse-target` (text a
-# user types to see how it would be read, never a stored 指标值). Everything else reads `Indicator.target`.
-GRAMMAR_CALLERS = {"monitor/importers/load.py", "monitor/cli/targets.py"}
-# Who may decode the stored form: the accessor, and the evaluation's bulk read (raw SQL rows, each distinct
-# `target_json` text decoded once). Every other reader goes through `Indicator.target`.
-STORED_FORM_READERS = {"monitor/store/models/core.py", "monitor/evaluation/load.py"}
+# Who may call the grammar: the import (the one writer of a stored target), a 目标调整's request (the other way a
+# new 指标值 enters the store, typed by a department) and `kpiwatch parse-target` (text a user types to see how
+# it would be read, never a stored 指标值). Everything else reads `Indicator.target` or the version in force.
+GRAMMAR_CALLERS = {"monitor/importers/load.py", "monitor/progress/adjustments.py", "monitor/cli/targets.py"}
+# Who may decode the stored form: the accessors (an indicator's, an adjustment's), the evaluation's bulk read (raw
+# SQL rows, each distinct `target_json` text decoded once) and the one rule for the version in force, which reads
+# approved adjustments in bulk. Every other reader goes through those.
+STORED_FORM_READERS = {"monitor/store/models/core.py", "monitor/store/models/adjustments.py",
+                       "monitor/store/target_versions.py", "monitor/evaluation/load.py"}
 
 
 def _monitor_modules() -> list[tuple[str, ast.AST]]:

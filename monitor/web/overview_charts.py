@@ -6,6 +6,7 @@ by month (bars and a dashed line)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 from markupsafe import Markup, escape
 
@@ -57,8 +58,8 @@ def spending_chart(months: list[MonthPoint], t: Callable[[str], str]) -> Markup:
     top, bottom, left = 10, 190, 36
     peak = max([100.0] + [float(m.execution) for m in months])
 
-    def y_of(percent: object) -> float:
-        return bottom - (bottom - top) * float(percent) / peak  # type: ignore[arg-type]
+    def y_of(percent: Decimal | float) -> float:
+        return bottom - (bottom - top) * float(percent) / peak
 
     step = (WIDTH - left - 10) / 12
     parts = [Markup('<svg class="chart-svg" viewBox="0 0 {} 220" role="img" aria-labelledby="chart-spending">')
