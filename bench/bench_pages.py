@@ -51,6 +51,7 @@ def main() -> None:
     rows = []
     for username in ("bureau", "clerk_144"):
         client = _signed_in(engine, world, username, "zh")
+        client.__enter__()  # the app's start-up (lifespan), as a server runs it before its first request
         for page in walk(client, STARTS):
             client.get(page)  # warm: templates compiled, caches filled
             times, cpu = [], []
