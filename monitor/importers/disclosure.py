@@ -15,6 +15,7 @@ from monitor.importers import grid, header_reader, layout_spaces, layout_tabs
 from monitor.importers.assemble import assemble
 from monitor.importers.budget_table import find_rows, reconcile
 from monitor.importers.document import ImportFailure, ParsedDocument, Reconciliation, money_text
+from monitor.importers.fund_check import check_table
 from monitor.importers.levels import squash
 from monitor.importers.table_block import RawTable, is_title, settle_amounts
 
@@ -87,6 +88,7 @@ def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) 
     assemble(tables, doc)
     rows = find_rows(lines, layout)
     doc.reconciliation = reconcile(rows, doc.projects)
+    _check_funds(tables, doc.reconciliation)
     return doc
 
 
@@ -115,7 +117,19 @@ def parse_grid(source_grid: grid.Grid, *, source: str, sha256: str, fmt: str = "
     for project in doc.projects:
         project.layout = source_grid.family
     doc.reconciliation = _reconcile_unit_total(tables, doc)
+    _check_funds(tables, doc.reconciliation)
     return doc
+
+
+def _check_funds(tables: list[RawTable], reconciliation: Reconciliation) -> None:
+    """Each table's total against the parts it prints, listed with the document-level mismatches (never a refusal)."""
+    seen: set[tuple] = set()
+    for table in tables:
+        for mismatch in check_table(table):
+            key = (mismatch["project"], mismatch["reason"], mismatch["disclosed"], mismatch["imported"])
+            if key not in seen:  # a table continued over pages prints its funds once per page
+                seen.add(key)
+                reconciliation.mismatches.append(mismatch)
 
 
 def _reconcile_unit_total(tables: list[RawTable], doc: ParsedDocument) -> Reconciliation:

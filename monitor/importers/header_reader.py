@@ -255,6 +255,7 @@ def _split_header_cells(cells: list[Cell]) -> list[Cell]:
 def _read_fields(cells: list[Cell], table: RawTable, *, wrapped: bool) -> None:
     """Label → value(s) in print order; amounts keep their printed unit until `settle_amounts`."""
     subtotals: list[tuple[Decimal, str | None, int]] = []
+    others: list[tuple[tuple[Decimal, str | None], int]] = []
     unit_cell = next((c for c in cells if unit_in(c.text) is not None), None)
     if unit_cell is not None:
         table.fields["funds_unit"] = (unit_in(unit_cell.text), unit_cell.line)
@@ -278,6 +279,8 @@ def _read_fields(cells: list[Cell], table: RawTable, *, wrapped: bool) -> None:
         if name in MONEY_FIELDS | {"sum_row"}:
             amount = next(((read_amount(v.text), v.line) for v in values if read_amount(v.text) is not None),
                           None)
+            if name == "other" and amount is not None:
+                others.append((amount[0], amount[1]))
             key = {"other": "annual_other", "sum_row": "annual_funds"}.get(name, name)
             if name == "sum_row" and "initial_budget" not in table.fields:
                 continue
@@ -291,13 +294,41 @@ def _read_fields(cells: list[Cell], table: RawTable, *, wrapped: bool) -> None:
         if name == "detail":
             if SUBTOTAL.match(squash(cell.text)) and values and (a := read_amount(values[0].text)) is not None:
                 subtotals.append((a[0], a[1], values[0].line))
+                _keep_part(table, f"part_sub_{len(subtotals)}", (a, values[0].line))
+            elif values and (a := read_amount(values[0].text)) is not None and (part := _part_of(cell.text)):
+                _keep_part(table, part, (a, values[0].line))
             continue
         # one cell a line wraps a long cell over several; every other family prints a value in one cell
         kept = [v for v in values if v.text.strip() and unit_in(v.text) is None and squash(v.text) != "（盖章）"]
         text = "".join(v.text.replace("\n", "").strip() for v in (kept if wrapped else kept[:1]))
         if name in TEXT_FIELDS and text and name not in table.fields:
             table.fields[name] = (text, values[0].line)
+    if len(others) == 2:  # 其他资金 printed under both halves: the project's, then the year's
+        _keep_part(table, "part_other_total", others[0])
+        _keep_part(table, "part_other_annual", others[1])
+    elif len(others) == 1 and "part_fiscal_total" not in table.fields:
+        _keep_part(table, "part_other_annual", others[0])
     _settle_fields(table, subtotals)
+
+
+def _part_of(text: str) -> str | None:
+    """Which printed part of the funds a label names (its half told by its words), for the fund check."""
+    key = squash(text).removeprefix("其中：").removeprefix("其中:")
+    if key.startswith("上年结转"):
+        return "part_carryover"
+    if "财政拨款" in key:
+        return "part_fiscal_annual"
+    if key.startswith("财政资金"):
+        return "part_fiscal_total"
+    return None
+
+
+def _keep_part(table: RawTable, name: str, found: tuple[tuple[Decimal, str | None], int]) -> None:
+    """A printed part of the funds, its unit settled with the table's other amounts."""
+    (number, unit), line = found
+    if name not in table.fields:
+        table.fields[name] = (number, line)
+        table.amount_units[name] = unit
 
 
 def _settle_fields(table: RawTable, subtotals: list[tuple[Decimal, str | None, int]]) -> None:

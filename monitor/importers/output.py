@@ -162,6 +162,7 @@ def summary_lines(doc: ParsedDocument) -> list[str]:
 def _reconciliation_line(item: dict) -> str:
     where = f"第{item['line']}行 " if item.get("line") else ""
     project = f"「{item['project']}」：" if item.get("project") else ""
-    amounts = "，".join(f"{label} {item[key]} 元" for key, label in (("disclosed", "表十二"), ("imported", "导入"))
+    labels = ("印出的总额", "各项之和") if item.get("kind") == "funds" else ("表十二", "导入")
+    amounts = "，".join(f"{label} {item[key]} 元" for key, label in zip(("disclosed", "imported"), labels, strict=True)
                        if item.get(key) is not None)
     return f"{where}{project}{item['reason']}" + (f"（{amounts}）" if amounts else "")

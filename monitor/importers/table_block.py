@@ -121,11 +121,14 @@ def _take_amount(table: RawTable, name: str, text: str, line: int) -> bool:
 def settle_amounts(table: RawTable, source: str) -> None:
     """Every amount to 元, by its own unit or the table's; an amount whose unit cannot be told is refused by cell."""
     unit = table.get("funds_unit")
-    for name, unit_of_cell in table.amount_units.items():
+    for name, unit_of_cell in list(table.amount_units.items()):
         number, line = table.fields[name]
         if number is None:
             continue
         chosen = unit_of_cell or unit
+        if chosen is None and name.startswith("part_"):  # a part only checks the total: unknown, it checks nothing
+            del table.fields[name], table.amount_units[name]
+            continue
         if chosen is None:
             label = MONEY_LABELS.get(name, name)
             raise ImportFailure(f"金额「{number}」的单位无法确定：表头没有「（元）」「（万元）」或「金额单位：…」，"
