@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from monitor.importers.document import ImportFailure, Repair
+from monitor.importers.document import CUT_OFF, ImportFailure, Repair
 from monitor.importers.grid import Grid
 from monitor.importers.levels import as_level2, split_merged, squash
 from monitor.importers.money import read_amount, unit_in
@@ -540,7 +540,7 @@ def _read_projects(base: RawTable, body: list[Cell], pre: list[str], after: list
             printed = " ".join(c.text for c in rest)
             current.entries.append(RawEntry(line=rest[-1].line, half="annual", row=len(current.entries), label=None,
                                             name=None, value=printed, text=printed,
-                                            problem="表格在此行被截断（行不完整）"))
+                                            problem=CUT_OFF))
             continue
         _read_row(current, rest, after)
     for t in tables:
