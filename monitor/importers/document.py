@@ -138,6 +138,8 @@ class ParsedIndicator:
     # table without one leaves the weights the finance bureau set alone, and an emptied cell clears one
     weight: Decimal | None = None
     weighted: bool = False
+    # as printed by a table with such columns: actual, points, score, deviation_reason (shown, not stored here)
+    results: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def identity(self) -> tuple[str, str, str]:

@@ -17,7 +17,7 @@ from monitor.importers.document import CUT_OFF, ImportFailure, Repair
 from monitor.importers.grid import Grid
 from monitor.importers.levels import as_level2, split_merged, squash
 from monitor.importers.money import read_amount, unit_in
-from monitor.importers.table_block import Cell, RawEntry, RawTable
+from monitor.importers.table_block import Cell, RawEntry, RawTable, results_of
 
 TITLE = re.compile(r"(项目支出绩效目标表|绩效目标申报表|绩效目标审批表|绩效目标表公开|项目支出绩效自评表|^绩效目标表)")
 YEAR = re.compile(r"(\d{4})\s*年度")
@@ -487,7 +487,8 @@ def _read_fixed(table: RawTable, cells: list[Cell], columns: list[str]) -> None:
             continue
         value = "".join(values[c].text.strip() for c in ("comparator", "value", "unit") if c in values)
         table.entries.append(RawEntry(line=name.line, half="annual", row=row, label=level2,
-                                      name=name.text.strip(), value=value or None, text=name.text))
+                                      name=name.text.strip(), value=value or None, text=name.text,
+                                      results=results_of(values)))
         row += 1
 
 
@@ -564,4 +565,4 @@ def _read_row(table: RawTable, cells: list[Cell], after: list[str]) -> None:
     value = "".join(values[c].text.strip() for c in ("comparator", "value", "unit") if c in values)
     table.entries.append(RawEntry(line=name.line, half="annual", row=len(table.entries), label=level2,
                                   name=name.text.strip(), value=value or None,
-                                  text=" ".join(c.text for c in cells)))
+                                  text=" ".join(c.text for c in cells), results=results_of(values)))

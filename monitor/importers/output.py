@@ -87,6 +87,7 @@ def _indicator_json(item: ParsedIndicator, year: int | None, strict_month_before
         data["target"] = target
     if item.weighted:  # only a source with a 分值/权重 column says anything about weights
         data["weight"] = None if item.weight is None else format(item.weight, "f")
+    data.update(item.results)  # actual, points, score, deviation_reason: only the columns the table prints
     return data
 
 

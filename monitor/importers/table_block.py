@@ -43,6 +43,8 @@ class RawEntry:
     problem: str | None = None
     level2: str | None = None
     weight: str | None = None  # the 分值/权重 cell as printed, in a table that has that column
+    # a self-evaluation's cells as printed (keys of RESULT_COLUMNS' values), only for columns the table has
+    results: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -67,6 +69,15 @@ class RawTable:
     def line_of(self, name: str) -> int | None:
         found = self.fields.get(name)
         return None if found is None else found[1]
+
+
+# header-reader column → the key its cell is shown under in `import --dry-run --json`
+RESULT_COLUMNS = {"actual": "actual", "weight": "points", "score": "score", "reason": "deviation_reason"}
+
+
+def results_of(values: dict[str, Cell]) -> dict[str, str | None]:
+    """The result cells (实际完成值, 分值/权重, 得分, 偏差原因) of one row, as printed; blank cells are None."""
+    return {key: (values[column].text.strip() or None) for column, key in RESULT_COLUMNS.items() if column in values}
 
 
 TEXT_LABELS = {
