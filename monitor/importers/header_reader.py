@@ -279,7 +279,7 @@ def _read_fields(cells: list[Cell], table: RawTable, *, wrapped: bool) -> None:
         if name in MONEY_FIELDS | {"sum_row"}:
             amount = next(((read_amount(v.text), v.line) for v in values if read_amount(v.text) is not None),
                           None)
-            if name == "other" and amount is not None:
+            if name == "other" and amount is not None and amount[0] is not None:
                 others.append((amount[0], amount[1]))
             key = {"other": "annual_other", "sum_row": "annual_funds"}.get(name, name)
             if name == "sum_row" and "initial_budget" not in table.fields:
