@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from monitor.web.templating import render
 router = APIRouter(include_in_schema=False)
 SUFFIXES = (".pdf", ".docx", ".xlsx", ".xlsm", ".xls", ".html", ".htm", ".txt", ".csv", ".tsv")
 _SHA = re.compile(r"^[0-9a-f]{64}$")
+STASH_SECONDS = 24 * 3600
 
 
 @dataclass
@@ -43,8 +45,12 @@ class Choice:
 
 
 def _stash() -> Path:
+    """The private folder where a previewed upload waits; previews left unconfirmed for a day are let go."""
     folder = Path(tempfile.gettempdir()) / "kpiwatch-import-uploads"
     folder.mkdir(mode=0o700, exist_ok=True)
+    for old in folder.iterdir():
+        if old.is_file() and time.time() - old.stat().st_mtime > STASH_SECONDS:
+            old.unlink(missing_ok=True)
     return folder
 
 
