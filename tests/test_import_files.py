@@ -230,3 +230,15 @@ def test_a_seed_project_written_as_a_web_page_imports_what_its_text_gives(tmp_pa
     path.write_text(f"<html><body><h3>{SEED_TITLE}</h3><p>（2024年度）</p><table>{body}</table></body></html>",
                     encoding="utf-8")
     assert [_seed_what(p) for p in parse_any(path).projects] == [_seed_what(seed_project)]
+
+
+def test_a_ruled_pdf_imports_the_same_without_poppler_on_the_machine(tmp_path, from_text, monkeypatch):
+    from weasyprint import HTML
+
+    from monitor.importers import files
+
+    path = tmp_path / "目标表.pdf"
+    HTML(string=_html()).write_pdf(str(path))
+    monkeypatch.setattr(files.shutil, "which", lambda _name: None)  # pages found by pypdf's text instead
+    assert [len(t) > 0 for t in files.page_texts(path)] == [True]
+    assert _what(parse_any(path)) == from_text

@@ -82,7 +82,7 @@ def test_run_on_cells_are_cut_at_the_header_words_and_values_split_off():
 
 
 def test_pipe_rows_with_many_projects_and_split_values():
-    doc = parse_file(LAYOUTS / "010_sichuan_jingyan_mata_2023_markdown.txt")
+    doc = parse_file(LAYOUTS / "010_sichuan_jingyan_mata_2023_markdown.txt", allow_partial=True)
     assert doc.layout == "pipes" and doc.year == 2023
     assert (doc.department_code, doc.department_name) == ("820", "马踏镇部门")
     first, second = doc.projects
@@ -113,7 +113,7 @@ def test_pipe_rows_with_many_projects_and_split_values():
 
 
 def test_a_pipe_table_cut_off_at_the_end_lists_the_cut_row_with_its_line():
-    doc = parse_file(LAYOUTS / "010_sichuan_jingyan_mata_2023_markdown.txt")
+    doc = parse_file(LAYOUTS / "010_sichuan_jingyan_mata_2023_markdown.txt", allow_partial=True)
     [cut] = doc.rejected
     assert cut.line == 17 and "截断" in cut.reason and "行政村数量" in cut.text
     assert doc.accounting()["balanced"]
@@ -176,3 +176,21 @@ def test_damaged_layouts_never_crash(name, data):
         assert exc.file == "damaged.txt" and exc.message
         return
     assert doc.accounting()["balanced"]
+
+
+def test_a_self_evaluation_shows_each_indicators_printed_results_in_the_dry_run_json():
+    lines = (LAYOUTS / "014_sichuan_qingshen_fagaiju_2023_ziping_onecell.txt").read_text(encoding="utf-8").splitlines()
+    assert [lines[i] for i in (79, 83, 84, 85, 86)] == ["发放(缴纳)覆盖率 |", "|", "60 |", "|", "|"]
+    lines[83], lines[85], lines[86] = "98% |", "58.8 |", "2人未及时参保 |"  # 完成值, 得分, 未完成原因分析
+    doc = parse_text("\n".join(lines) + "\n", source="ziping.txt")
+    first, second = document_json(doc)["projects"][0]["indicators"]
+    assert (first["name"], first["actual"], first["points"], first["score"], first["deviation_reason"]) == (
+        "发放(缴纳)覆盖率", "98%", "60", "58.8", "2人未及时参保")
+    assert (second["actual"], second["points"], second["score"], second["deviation_reason"]) == (None, "30", None, None)
+
+
+def test_a_target_table_without_result_columns_adds_no_result_keys():
+    doc = parse_file(LAYOUTS / "016_shpt_chengguan_2026_chaiwei_rowtext.txt")
+    [project] = document_json(doc)["projects"]
+    assert (project["layout"], project["funds_unit"], project["incomplete"]) == ("rowtext", "元", [])
+    assert not any({"actual", "points", "score", "deviation_reason"} & set(i) for i in project["indicators"])

@@ -137,3 +137,12 @@ def test_a_title_found_without_any_table_after_it_names_its_line(db_url, engine,
     text = "关于公开2024年部门预算的说明\n附件：项目支出绩效目标表\n（详见附件，另行公开）\n"
     error = _refused(db_url, engine, tmp_path, monkeypatch, "only-title.txt", text.encode())
     assert error["line"] == 2 and "找到了标题" in error["error"] and "没有「项目名称」" in error["error"]
+
+
+def test_a_title_whose_indicator_header_is_not_understood_names_the_header_line(db_url, engine, tmp_path,
+                                                                                 monkeypatch):
+    text = ("2024年度财政项目支出绩效目标申报表\n项目名称\n道路保洁\n项目资金（元）\n年度资金申请总额\n100,000.00\n"
+            "一级指标\n二级指标\n三级指标\n目标要求\n产出指标\n数量指标\n保洁面积\n10万平方米\n")
+    error = _refused(db_url, engine, tmp_path, monkeypatch, "no-value-column.txt", text.encode())
+    assert (error["line"], error["field"]) == (7, "一级指标")
+    assert "无法识别的表格版式" in error["error"] and "认不出指标值列" in error["error"]

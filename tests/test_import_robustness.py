@@ -41,10 +41,13 @@ def test_changed_project_funds_are_a_reconciliation_mismatch():
     assert {(m.get("project"), m.get("disclosed"), m.get("imported")) for m in rec.mismatches} == {
         (None, "46949800.00", "46950800.00"),
         ("遗属补助", "18200.00", "19200.00"),
+        ("遗属补助", "19200.00", "18200.00"),  # the changed total no longer matches its own five sources
     }
     assert [line for line in summary_lines(doc) if line.startswith("    ")] == [
         "    ! 年度资金合计与表十二合计不符（表十二 46949800.00 元，导入 46950800.00 元）",
         "    ! 第430行 「遗属补助」：项目年度资金与表十二不符（表十二 18200.00 元，导入 19200.00 元）",
+        "    ! 第1181行 「遗属补助」：年度资金总额与中央财政资金、省级财政资金、市县（区）财政资金、单位自筹之和不符"
+        "（印出的总额 19200.00 元，各项之和 18200.00 元）",
     ]
 
 

@@ -23,6 +23,8 @@ def import_command(
     department_code: str | None = typer.Option(None, "--department-code", help="主管部门代码（文件中没有时使用）"),
     dry_run: bool = typer.Option(False, "--dry-run", help="只解析并报告，不写入数据库"),
     as_json: bool = typer.Option(False, "--json", help="输出一个 JSON 对象"),
+    allow_partial: bool = typer.Option(False, "--allow-partial",
+                                       help="表格在末尾被截断时只导入完整的部分，并列出不完整的行"),
 ) -> None:
     """导入项目支出绩效目标：一次事务，重复导入不产生重复数据。"""
     from monitor.importers.load import resolve_identity, store_document
@@ -30,7 +32,7 @@ def import_command(
 
     try:
         with _progress("解析文件"):
-            doc = parse_any(file)
+            doc = parse_any(file, allow_partial=allow_partial)
         resolve_identity(doc, year=year, department_code=department_code)
         settings = load_settings()
         strict = settings.targets.strict_month_before

@@ -154,7 +154,7 @@ def _indicators(group: list[RawTable], project: ParsedProject, doc: ParsedDocume
             positions[e.half] += 1
             indicator = ParsedIndicator(half=e.half, level1=level1_of(e.level2), level2=e.level2, name=e.name,
                                         value=e.value, line=e.line, position=positions[e.half], weight=weight,
-                                        weighted=table.weighted)
+                                        weighted=table.weighted, results=dict(e.results))
             kept[key] = indicator
             identities[identity] = indicator
             project.indicators.append(indicator)

@@ -14,7 +14,15 @@ from pathlib import Path
 from monitor.importers import grid, header_reader, layout_spaces, layout_tabs
 from monitor.importers.assemble import assemble
 from monitor.importers.budget_table import find_rows, reconcile
-from monitor.importers.document import ImportFailure, ParsedDocument, Reconciliation, money_text
+from monitor.importers.document import (
+    CUT_OFF,
+    PARTIAL_HINT,
+    ImportFailure,
+    ParsedDocument,
+    Reconciliation,
+    money_text,
+)
+from monitor.importers.fund_check import check_table
 from monitor.importers.levels import squash
 from monitor.importers.table_block import RawTable, is_title, settle_amounts
 
@@ -47,28 +55,36 @@ def decode(data: bytes, source: str) -> str:
     raise ImportFailure("无法识别的文本编码（需要 UTF-8 或 GB18030）", file=source)
 
 
-def parse_file(path: str | Path) -> ParsedDocument:
+def parse_file(path: str | Path, *, allow_partial: bool = False) -> ParsedDocument:
     path = Path(path)
     text, sha = read_text(path)
-    return parse_text(text, source=str(path), sha256=sha)
+    return parse_text(text, source=str(path), sha256=sha, allow_partial=allow_partial)
 
 
-def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) -> ParsedDocument:
+def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None,
+               allow_partial: bool = False) -> ParsedDocument:
+    """The document's target tables; a table cut off at the end is refused unless `allow_partial`, which leaves
+    it out and lists it (or, in a table read row by row, its cut rows) so nothing is lost without a word."""
     sha256 = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
     lines = text.splitlines()
     titles = [i for i, s in enumerate(lines) if is_title(s)]
     if not titles or not _seed_template(lines, titles[0]):
-        return parse_grid(grid.build(text), source=source, sha256=sha256)
+        return parse_grid(grid.build(text), source=source, sha256=sha256, allow_partial=allow_partial)
     layout = detect_layout(lines, titles, source)
     read_block = LAYOUTS[layout]
     tables: list[RawTable] = []
+    left_out: list[dict] = []
     for n, start in enumerate(titles):
         end = titles[n + 1] if n + 1 < len(titles) else len(lines)
         end = _block_end(lines, start, end)
         table = read_block(lines, start, end)
         if not table.complete and n + 1 == len(titles):
-            raise ImportFailure("最后一个绩效目标表不完整（没有「负责人…填报日期」行，文件可能被截断）",
-                                file=source, line=start + 1, field_name="填报日期")
+            reason = "最后一个绩效目标表不完整（没有「负责人…填报日期」行，文件可能被截断）"
+            if not allow_partial or not tables:
+                raise ImportFailure(reason + (PARTIAL_HINT if tables else ""), file=source, line=start + 1,
+                                    field_name="填报日期")
+            left_out.append({"line": start + 1, "end_line": end, "project": table.get("name"), "reason": reason})
+            continue
         if not any(e.name or e.value for e in table.entries) and not table.get("name"):
             raise ImportFailure("绩效目标表既没有项目名称也没有指标行（表格不完整）", file=source, line=start + 1,
                                 field_name="项目名称")
@@ -81,12 +97,14 @@ def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) 
         raise ImportFailure(f"一个文件中出现了多个主管部门代码（{'、'.join(sorted(c for c, _ in departments))}），"
                             "请按部门分别导入", file=source, field_name="主管部门及代码")
     doc = ParsedDocument(source_file=source, sha256=sha256, format="text", layout=layout, department_code=code,
-                         department_name=name, year=min(years) if years else None, table_count=len(tables))
+                         department_name=name, year=min(years) if years else None, table_count=len(tables),
+                         incomplete_tables=left_out)
     if len(years) > 1:
         doc.warnings.append(f"表头年度不一致：{sorted(years)}，取 {doc.year}")
     assemble(tables, doc)
     rows = find_rows(lines, layout)
     doc.reconciliation = reconcile(rows, doc.projects)
+    _check_funds(tables, doc.reconciliation)
     return doc
 
 
@@ -95,7 +113,8 @@ def _seed_template(lines: list[str], title: int) -> bool:
     return any("主管部门及代码" in squash(s) for s in lines[title:title + 40])
 
 
-def parse_grid(source_grid: grid.Grid, *, source: str, sha256: str, fmt: str = "text") -> ParsedDocument:
+def parse_grid(source_grid: grid.Grid, *, source: str, sha256: str, fmt: str = "text",
+               allow_partial: bool = False) -> ParsedDocument:
     """Any template, any family: the header-driven reader, then the same merging and accounting as the seeds."""
     tables = header_reader.read(source_grid, source)
     if not tables:
@@ -112,10 +131,27 @@ def parse_grid(source_grid: grid.Grid, *, source: str, sha256: str, fmt: str = "
                          department_code=code, department_name=name, year=min(years) if years else None,
                          table_count=len(tables))
     assemble(tables, doc)
+    cut = [r for r in doc.rejected if r.reason == CUT_OFF]
+    if cut and not allow_partial:
+        raise ImportFailure(f"绩效目标表在第{cut[0].line}行被截断（项目「{cut[0].project}」的指标行不完整，"
+                            f"共{len(cut)}行），文件可能不完整" + PARTIAL_HINT, file=source, line=cut[0].line,
+                            field_name="指标值")
     for project in doc.projects:
         project.layout = source_grid.family
     doc.reconciliation = _reconcile_unit_total(tables, doc)
+    _check_funds(tables, doc.reconciliation)
     return doc
+
+
+def _check_funds(tables: list[RawTable], reconciliation: Reconciliation) -> None:
+    """Each table's total against the parts it prints, listed with the document-level mismatches (never a refusal)."""
+    seen: set[tuple] = set()
+    for table in tables:
+        for mismatch in check_table(table):
+            key = (mismatch["project"], mismatch["reason"], mismatch["disclosed"], mismatch["imported"])
+            if key not in seen:  # a table continued over pages prints its funds once per page
+                seen.add(key)
+                reconciliation.mismatches.append(mismatch)
 
 
 def _reconcile_unit_total(tables: list[RawTable], doc: ParsedDocument) -> Reconciliation:

@@ -138,6 +138,8 @@ class ParsedIndicator:
     # table without one leaves the weights the finance bureau set alone, and an emptied cell clears one
     weight: Decimal | None = None
     weighted: bool = False
+    # as printed by a table with such columns: actual, points, score, deviation_reason (shown, not stored here)
+    results: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def identity(self) -> tuple[str, str, str]:
@@ -222,6 +224,8 @@ class ParsedDocument:
     warnings: list[str] = field(default_factory=list)
     reconciliation: Reconciliation | None = None
     table_count: int = 0
+    # whole tables cut off at the end and left out under --allow-partial: {"line", "end_line", "project", "reason"}
+    incomplete_tables: list[dict] = field(default_factory=list)
     indicator_rows: int = 0
 
     def accounting(self) -> dict:
@@ -235,6 +239,10 @@ class ParsedDocument:
             "rejected": len(self.rejected),
             "balanced": self.indicator_rows == imported + len(self.duplicates) + len(self.rejected),
         }
+
+
+CUT_OFF = "表格在此行被截断（行不完整）"
+PARTIAL_HINT = "；加 --allow-partial 只导入完整的部分，不完整的行会列出行号"
 
 
 def money_text(value: Decimal | None) -> str | None:

@@ -8,11 +8,14 @@ its place in that sequence (a sheet's row number for spreadsheets, the page for 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 from monitor.importers.document import ImportFailure
 from monitor.importers.grid import Grid
-from monitor.importers.header_reader import is_grid_title
+from monitor.importers.header_reader import TITLE, is_grid_title
+from monitor.importers.levels import squash
 from monitor.importers.table_block import Cell
 
 
@@ -129,29 +132,53 @@ def _html_text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+def page_texts(path: Path) -> list[str]:
+    """Each page's plain text, only to find the pages worth laying out: poppler's `pdftotext` when the machine
+    has it (a 100-page disclosure in well under a second), else pypdf (pure Python, several seconds)."""
+    tool = shutil.which("pdftotext")
+    if tool is not None:
+        try:
+            done = subprocess.run([tool, "-q", "-enc", "UTF-8", str(path), "-"], capture_output=True, timeout=120,
+                                  check=True)
+            return done.stdout.decode("utf-8", errors="replace").split("\f")
+        except (subprocess.SubprocessError, OSError):
+            pass  # a PDF poppler cannot read may still open in pypdf; its own error is the one to show
+    import pypdf
+
+    try:
+        return [page.extract_text() or "" for page in pypdf.PdfReader(str(path)).pages]
+    except Exception as exc:  # pypdf raises many kinds on a damaged file; the user needs one message
+        raise ImportFailure(f"PDF文件已损坏，无法读取（{exc.__class__.__name__}）", file=str(path)) from exc
+
+
 def pdf_grid(path: Path) -> Grid:
-    """pdfplumber: only the pages that print a target-table title are laid out (a disclosure is mostly budget
-    tables and prose), and their ruled lines give the cells (`extract_tables`), not the flattened text."""
+    """pdfplumber: only the pages whose text names a target-table title are laid out (a disclosure is mostly
+    budget tables and prose, and laying a page out costs a hundred times reading its text), and their ruled
+    lines give the cells (`extract_tables`), not the flattened text. Each page is let go once read, so memory
+    stays that of one page."""
     import pdfplumber
 
+    texts = page_texts(path)
+    any_text = any(text.strip() for text in texts)
+    candidates = [n for n, text in enumerate(texts) if TITLE.search(squash(text))]
     rows: list[list[Cell]] = []
-    any_text = False
     with pdfplumber.open(str(path)) as pdf:
-        for number, page in enumerate(pdf.pages, 1):
-            text = page.extract_text() or ""
-            if text.strip():
-                any_text = True
-            if not any(is_grid_title(line) for line in text.splitlines()):
+        for index in candidates:
+            if index >= len(pdf.pages):
                 continue
-            tables = page.find_tables()
-            top = min((t.bbox[1] for t in tables), default=page.height)
-            above = page.crop((0, 0, page.width, max(top, 1))).extract_text() or ""
-            rows.extend([Cell(number, line.strip())] for line in above.splitlines() if line.strip())
-            for table in tables:
-                for values in table.extract():
-                    cells = _row(number, [re.sub(r"\s*\n\s*", "", v or "") for v in values])
-                    if cells:
-                        rows.append(cells)
+            number, page = index + 1, pdf.pages[index]
+            text = page.extract_text() or ""
+            if any(is_grid_title(line) for line in text.splitlines()):
+                tables = page.find_tables()
+                top = min((t.bbox[1] for t in tables), default=page.height)
+                above = page.crop((0, 0, page.width, max(top, 1))).extract_text() or ""
+                rows.extend([Cell(number, line.strip())] for line in above.splitlines() if line.strip())
+                for table in tables:
+                    for values in table.extract():
+                        cells = _row(number, [re.sub(r"\s*\n\s*", "", v or "") for v in values])
+                        if cells:
+                            rows.append(cells)
+            page.close()
     if not any_text:
         raise ImportFailure("这是扫描件PDF（没有文字层），无法读取其中的表格；请先做文字识别（OCR）或向部门索取电子版",
                             file=str(path))

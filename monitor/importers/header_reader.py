@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from monitor.importers.document import ImportFailure, Repair
+from monitor.importers.document import CUT_OFF, ImportFailure, Repair
 from monitor.importers.grid import Grid
 from monitor.importers.levels import as_level2, split_merged, squash
 from monitor.importers.money import read_amount, unit_in
-from monitor.importers.table_block import Cell, RawEntry, RawTable
+from monitor.importers.table_block import Cell, RawEntry, RawTable, results_of
 
 TITLE = re.compile(r"(项目支出绩效目标表|绩效目标申报表|绩效目标审批表|绩效目标表公开|项目支出绩效自评表|^绩效目标表)")
 YEAR = re.compile(r"(\d{4})\s*年度")
@@ -255,6 +255,7 @@ def _split_header_cells(cells: list[Cell]) -> list[Cell]:
 def _read_fields(cells: list[Cell], table: RawTable, *, wrapped: bool) -> None:
     """Label → value(s) in print order; amounts keep their printed unit until `settle_amounts`."""
     subtotals: list[tuple[Decimal, str | None, int]] = []
+    others: list[tuple[tuple[Decimal, str | None], int]] = []
     unit_cell = next((c for c in cells if unit_in(c.text) is not None), None)
     if unit_cell is not None:
         table.fields["funds_unit"] = (unit_in(unit_cell.text), unit_cell.line)
@@ -278,6 +279,8 @@ def _read_fields(cells: list[Cell], table: RawTable, *, wrapped: bool) -> None:
         if name in MONEY_FIELDS | {"sum_row"}:
             amount = next(((read_amount(v.text), v.line) for v in values if read_amount(v.text) is not None),
                           None)
+            if name == "other" and amount is not None and amount[0] is not None:
+                others.append((amount[0], amount[1]))
             key = {"other": "annual_other", "sum_row": "annual_funds"}.get(name, name)
             if name == "sum_row" and "initial_budget" not in table.fields:
                 continue
@@ -291,13 +294,41 @@ def _read_fields(cells: list[Cell], table: RawTable, *, wrapped: bool) -> None:
         if name == "detail":
             if SUBTOTAL.match(squash(cell.text)) and values and (a := read_amount(values[0].text)) is not None:
                 subtotals.append((a[0], a[1], values[0].line))
+                _keep_part(table, f"part_sub_{len(subtotals)}", (a, values[0].line))
+            elif values and (a := read_amount(values[0].text)) is not None and (part := _part_of(cell.text)):
+                _keep_part(table, part, (a, values[0].line))
             continue
         # one cell a line wraps a long cell over several; every other family prints a value in one cell
         kept = [v for v in values if v.text.strip() and unit_in(v.text) is None and squash(v.text) != "（盖章）"]
         text = "".join(v.text.replace("\n", "").strip() for v in (kept if wrapped else kept[:1]))
         if name in TEXT_FIELDS and text and name not in table.fields:
             table.fields[name] = (text, values[0].line)
+    if len(others) == 2:  # 其他资金 printed under both halves: the project's, then the year's
+        _keep_part(table, "part_other_total", others[0])
+        _keep_part(table, "part_other_annual", others[1])
+    elif len(others) == 1 and "part_fiscal_total" not in table.fields:
+        _keep_part(table, "part_other_annual", others[0])
     _settle_fields(table, subtotals)
+
+
+def _part_of(text: str) -> str | None:
+    """Which printed part of the funds a label names (its half told by its words), for the fund check."""
+    key = squash(text).removeprefix("其中：").removeprefix("其中:")
+    if key.startswith("上年结转"):
+        return "part_carryover"
+    if "财政拨款" in key:
+        return "part_fiscal_annual"
+    if key.startswith("财政资金"):
+        return "part_fiscal_total"
+    return None
+
+
+def _keep_part(table: RawTable, name: str, found: tuple[tuple[Decimal, str | None], int]) -> None:
+    """A printed part of the funds, its unit settled with the table's other amounts."""
+    (number, unit), line = found
+    if name not in table.fields:
+        table.fields[name] = (number, line)
+        table.amount_units[name] = unit
 
 
 def _settle_fields(table: RawTable, subtotals: list[tuple[Decimal, str | None, int]]) -> None:
@@ -456,7 +487,8 @@ def _read_fixed(table: RawTable, cells: list[Cell], columns: list[str]) -> None:
             continue
         value = "".join(values[c].text.strip() for c in ("comparator", "value", "unit") if c in values)
         table.entries.append(RawEntry(line=name.line, half="annual", row=row, label=level2,
-                                      name=name.text.strip(), value=value or None, text=name.text))
+                                      name=name.text.strip(), value=value or None, text=name.text,
+                                      results=results_of(values)))
         row += 1
 
 
@@ -509,7 +541,7 @@ def _read_projects(base: RawTable, body: list[Cell], pre: list[str], after: list
             printed = " ".join(c.text for c in rest)
             current.entries.append(RawEntry(line=rest[-1].line, half="annual", row=len(current.entries), label=None,
                                             name=None, value=printed, text=printed,
-                                            problem="表格在此行被截断（行不完整）"))
+                                            problem=CUT_OFF))
             continue
         _read_row(current, rest, after)
     for t in tables:
@@ -533,4 +565,4 @@ def _read_row(table: RawTable, cells: list[Cell], after: list[str]) -> None:
     value = "".join(values[c].text.strip() for c in ("comparator", "value", "unit") if c in values)
     table.entries.append(RawEntry(line=name.line, half="annual", row=len(table.entries), label=level2,
                                   name=name.text.strip(), value=value or None,
-                                  text=" ".join(c.text for c in cells)))
+                                  text=" ".join(c.text for c in cells), results=results_of(values)))

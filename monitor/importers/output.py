@@ -6,12 +6,22 @@ import hashlib
 from decimal import Decimal
 from pathlib import Path
 
-from monitor.importers.document import ImportFailure, ParsedDocument, ParsedIndicator, ParsedProject, money_text
+from monitor.importers.document import (
+    CUT_OFF,
+    ImportFailure,
+    ParsedDocument,
+    ParsedIndicator,
+    ParsedProject,
+    money_text,
+)
 from monitor.importers.load import suspicious_targets, target_json
 
 
-def parse_any(path: str | Path) -> ParsedDocument:
-    """Text disclosure or Excel template, chosen by content (a .xlsx is a ZIP) and then by extension."""
+def parse_any(path: str | Path, *, allow_partial: bool = False) -> ParsedDocument:
+    """Text disclosure or Excel template, chosen by content (a .xlsx is a ZIP) and then by extension.
+
+    `allow_partial` imports what is complete of a table cut off at the end (the rest listed as incomplete);
+    without it such a file is refused naming the line, so a truncated download is never taken for the whole."""
     path = Path(path)
     if not path.exists():
         raise ImportFailure("文件不存在", file=str(path))
@@ -24,7 +34,7 @@ def parse_any(path: str | Path) -> ParsedDocument:
 
     def tables_of(grid) -> ParsedDocument:
         return parse_grid(grid, source=str(path), sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
-                          fmt=grid.family)
+                          fmt=grid.family, allow_partial=allow_partial)
 
     if head.startswith(b"PK\x03\x04") and _zip_member(path, "word/document.xml"):
         return tables_of(files.docx_grid(path))
@@ -40,7 +50,7 @@ def parse_any(path: str | Path) -> ParsedDocument:
         return tables_of(files.pdf_grid(path))
     if path.suffix.lower() in (".html", ".htm") or head.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
         return tables_of(files.html_grid(path.read_bytes()))
-    return parse_file(path)
+    return parse_file(path, allow_partial=allow_partial)
 
 
 def _is_template(path: Path) -> bool:
@@ -77,6 +87,7 @@ def _indicator_json(item: ParsedIndicator, year: int | None, strict_month_before
         data["target"] = target
     if item.weighted:  # only a source with a 分值/权重 column says anything about weights
         data["weight"] = None if item.weight is None else format(item.weight, "f")
+    data.update(item.results)  # actual, points, score, deviation_reason: only the columns the table prints
     return data
 
 
@@ -121,6 +132,7 @@ def document_json(doc: ParsedDocument, *, year: int | None = None, department_co
                    "tables": doc.table_count},
         "projects": [project_json(p, year, strict_month_before) | {"incomplete": _cut_rows(doc, p)}
                      for p in doc.projects],
+        "incomplete_tables": doc.incomplete_tables,
         "reconciliation": doc.reconciliation.to_json() if doc.reconciliation else None,
         "indicator_rows": doc.accounting(),
         "rejected": [r.to_json() for r in doc.rejected],
@@ -132,7 +144,7 @@ def document_json(doc: ParsedDocument, *, year: int | None = None, department_co
 
 def _cut_rows(doc: ParsedDocument, project: ParsedProject) -> list[int | None]:
     """Lines of the project's rows that the table cut off (kept out of the store, listed so nothing is silent)."""
-    return [r.line for r in doc.rejected if r.project == project.import_key and r.reason.startswith("表格在此行被截断")]
+    return [r.line for r in doc.rejected if r.project == project.import_key and r.reason == CUT_OFF]
 
 
 def summary_lines(doc: ParsedDocument) -> list[str]:
@@ -152,6 +164,8 @@ def summary_lines(doc: ParsedDocument) -> list[str]:
                      f"{money_text(rec.imported_total)} 元）")
         lines += [f"    ! {_reconciliation_line(m)}" for m in rec.mismatches]
         lines += [f"    舍入 {_reconciliation_line(r)}" for r in rec.rounding]
+    for t in doc.incomplete_tables:
+        lines.append(f"  不完整 第{t['line']}–{t['end_line']}行 [{t['project'] or ''}]：{t['reason']}，未导入")
     for r in doc.rejected:
         lines.append(f"  拒收 第{r.line}行 [{r.project or ''}/{r.half or ''}] {r.text!r}: {r.reason}")
     for s in suspicious_targets(doc):
@@ -162,6 +176,7 @@ def summary_lines(doc: ParsedDocument) -> list[str]:
 def _reconciliation_line(item: dict) -> str:
     where = f"第{item['line']}行 " if item.get("line") else ""
     project = f"「{item['project']}」：" if item.get("project") else ""
-    amounts = "，".join(f"{label} {item[key]} 元" for key, label in (("disclosed", "表十二"), ("imported", "导入"))
+    labels = ("印出的总额", "各项之和") if item.get("kind") == "funds" else ("表十二", "导入")
+    amounts = "，".join(f"{label} {item[key]} 元" for key, label in zip(("disclosed", "imported"), labels, strict=True)
                        if item.get(key) is not None)
     return f"{where}{project}{item['reason']}" + (f"（{amounts}）" if amounts else "")

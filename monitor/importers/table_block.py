@@ -43,6 +43,8 @@ class RawEntry:
     problem: str | None = None
     level2: str | None = None
     weight: str | None = None  # the 分值/权重 cell as printed, in a table that has that column
+    # a self-evaluation's cells as printed (keys of RESULT_COLUMNS' values), only for columns the table has
+    results: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -67,6 +69,15 @@ class RawTable:
     def line_of(self, name: str) -> int | None:
         found = self.fields.get(name)
         return None if found is None else found[1]
+
+
+# header-reader column → the key its cell is shown under in `import --dry-run --json`
+RESULT_COLUMNS = {"actual": "actual", "weight": "points", "score": "score", "reason": "deviation_reason"}
+
+
+def results_of(values: dict[str, Cell]) -> dict[str, str | None]:
+    """The result cells (实际完成值, 分值/权重, 得分, 偏差原因) of one row, as printed; blank cells are None."""
+    return {key: (values[column].text.strip() or None) for column, key in RESULT_COLUMNS.items() if column in values}
 
 
 TEXT_LABELS = {
@@ -121,11 +132,14 @@ def _take_amount(table: RawTable, name: str, text: str, line: int) -> bool:
 def settle_amounts(table: RawTable, source: str) -> None:
     """Every amount to 元, by its own unit or the table's; an amount whose unit cannot be told is refused by cell."""
     unit = table.get("funds_unit")
-    for name, unit_of_cell in table.amount_units.items():
+    for name, unit_of_cell in list(table.amount_units.items()):
         number, line = table.fields[name]
         if number is None:
             continue
         chosen = unit_of_cell or unit
+        if chosen is None and name.startswith("part_"):  # a part only checks the total: unknown, it checks nothing
+            del table.fields[name], table.amount_units[name]
+            continue
         if chosen is None:
             label = MONEY_LABELS.get(name, name)
             raise ImportFailure(f"金额「{number}」的单位无法确定：表头没有「（元）」「（万元）」或「金额单位：…」，"

@@ -55,6 +55,7 @@ def _routers() -> list[APIRouter]:
         pages_admin,
         pages_auth,
         pages_corrective,
+        pages_import,
         pages_notify,
         pages_overview,
         pages_progress,
@@ -68,7 +69,7 @@ def _routers() -> list[APIRouter]:
     return [api.router, api_rounds.router, api_corrective.router, api_adjustments.router, pages_auth.router,
             pages_overview.router, pages_todo.router, pages_progress.router, pages_upload.router, pages_admin.router,
             pages_reports.router, pages_notify.router, pages_rounds.router, pages_corrective.router,
-            pages_adjustments.router, health.router, metrics.router, api_docs.router]
+            pages_adjustments.router, pages_import.router, health.router, metrics.router, api_docs.router]
 
 
 CSP = ("default-src 'self'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; "

@@ -179,6 +179,14 @@ EN: dict[str, str] = {
     "主题": "Subject", "错误": "Error", "全部重试": "Retry all",
     **{OUTBOX_STATUS_NAMES[k]: en for k, en in (("pending", "Waiting"), ("sending", "Sending"), ("sent", "Sent"),
                                                 ("failed", "Failed"))},
+    # the admin's upload of a published target table (pages_import)
+    "导入绩效目标表": "Import target tables", "未导入任何内容": "Nothing was imported", "已导入": "Imported",
+    "预览（尚未导入）": "Preview (not imported yet)", "个项目": "projects", "个指标": "indicators",
+    "新建": "Created", "更新": "Updated", "未变": "Unchanged", "确认导入": "Import",
+    "主管部门代码（文件中没有时填写）": "Department code (when the file has none)",
+    "预算年度（文件中没有时填写）": "Budget year (when the file has none)",
+    "表格在末尾被截断时只导入完整的部分": "If a table is cut off at the end, import only its complete part",
+    "预览": "Preview",
 }
 
 # A message that carries its English in parentheses at the end: "未保存任何内容 (nothing stored)".

@@ -1,0 +1,151 @@
+"""The finance bureau's upload of a published target table (PDF, Word, Excel, web page, text) for import.
+
+The same import as `kpiwatch import FILE`: first a dry run that shows what the file holds (projects, funds,
+indicator accounting, reconciliation, rejected rows) and what it does not say, then, on the admin's confirmation,
+the import itself in one transaction, audited under the admin's name. The uploaded bytes wait between the two
+steps in a private directory under the name of their SHA-256, so the file imported is the file previewed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import Response
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from monitor.importers.document import ImportFailure, ParsedDocument
+from monitor.importers.load import StoreResult, resolve_identity, store_document
+from monitor.importers.output import parse_any, summary_lines
+from monitor.spreadsheets.limits import too_big
+from monitor.store.db import write_turn
+from monitor.store.models import User
+from monitor.web.auth import db_session, require_admin, verify_csrf
+from monitor.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+SUFFIXES = (".pdf", ".docx", ".xlsx", ".xlsm", ".xls", ".html", ".htm", ".txt", ".csv", ".tsv")
+_SHA = re.compile(r"^[0-9a-f]{64}$")
+STASH_SECONDS = 24 * 3600
+
+
+@dataclass
+class Choice:
+    """What the admin chose on the form: the identity a file may lack, and whether a cut-off table may load."""
+
+    department_code: str | None
+    year: int | None
+    allow_partial: bool
+
+
+def _stash() -> Path:
+    """The private folder where a previewed upload waits; previews left unconfirmed for a day are let go."""
+    folder = Path(tempfile.gettempdir()) / "kpiwatch-import-uploads"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    for old in folder.iterdir():
+        if old.is_file() and time.time() - old.stat().st_mtime > STASH_SECONDS:
+            old.unlink(missing_ok=True)
+    return folder
+
+
+def _suffix(filename: str) -> str:
+    suffix = Path(filename).suffix.lower()
+    return suffix if suffix in SUFFIXES else ".txt"
+
+
+def _choice(department_code: str, year: str, allow_partial: str) -> Choice:
+    code = department_code.strip() or None
+    digits = year.strip()
+    if digits and not (digits.isdigit() and len(digits) == 4):
+        raise ImportFailure(f"年度「{digits[:10]}」不是四位数字的年份", field_name="年度")
+    return Choice(code, int(digits) if digits else None, allow_partial == "1")
+
+
+def _parse(path: Path, filename: str, choice: Choice) -> ParsedDocument:
+    """The dry run, with every message naming the uploaded file (not where it waits on the server)."""
+    try:
+        doc = parse_any(path, allow_partial=choice.allow_partial)
+        doc.source_file = filename
+        resolve_identity(doc, year=choice.year, department_code=choice.department_code)
+    except ImportFailure as exc:
+        if exc.file in (None, str(path)):
+            exc.file = filename
+        raise
+    return doc
+
+
+def _page(request: Request, **context: object) -> dict[str, object]:
+    base: dict[str, object] = {"doc": None, "lines": [], "problem": None, "result": None, "filename": None, "sha": None,
+            "choice": Choice(None, None, False)}
+    return base | context
+
+
+@router.get("/admin/import")
+def import_page(request: Request, user: User = Depends(require_admin)) -> Response:
+    return render(request, "import.html", _page(request))
+
+
+@router.post("/admin/import/preview", dependencies=[Depends(verify_csrf)])
+def preview(request: Request, file: UploadFile = File(...), department_code: str = Form(""), year: str = Form(""),
+            allow_partial: str = Form(""), user: User = Depends(require_admin)) -> Response:
+    limits = request.app.state.settings.limits
+    filename = Path(file.filename or "upload.txt").name
+    data = file.file.read(limits.upload_bytes + 1)
+    refused = too_big(data, limits)
+    if refused:
+        return render(request, "import.html", _page(request, problem=f"{filename}: {refused}",
+                                                    filename=filename), status_code=413)
+    sha = hashlib.sha256(data).hexdigest()
+    path = _stash() / f"{sha}{_suffix(filename)}"
+    path.write_bytes(data)
+    try:
+        choice = _choice(department_code, year, allow_partial)
+        doc = _parse(path, filename, choice)
+    except ImportFailure as exc:
+        path.unlink(missing_ok=True)
+        if exc.file is None:
+            exc.file = filename
+        return render(request, "import.html", _page(request, problem=exc.describe(), filename=filename),
+                      status_code=422)
+    return render(request, "import.html", _page(request, doc=doc, lines=summary_lines(doc), filename=filename,
+                                                sha=sha, choice=choice))
+
+
+@router.post("/admin/import", dependencies=[Depends(verify_csrf)])
+def run_import(request: Request, sha: str = Form(...), filename: str = Form(...), department_code: str = Form(""),
+               year: str = Form(""), allow_partial: str = Form(""), user: User = Depends(require_admin),
+               session: Session = Depends(db_session)) -> Response:
+    filename = Path(filename).name
+    found = [p for p in _stash().glob(f"{sha}.*")] if _SHA.match(sha) else []
+    if not found:
+        return render(request, "import.html", _page(request, problem=f"{filename}: 预览的文件已不在服务器上，"
+                                                    "请重新上传"), status_code=410)
+    path = found[0]
+    try:
+        choice = _choice(department_code, year, allow_partial)
+        doc = _parse(path, filename, choice)
+        with write_turn(session):
+            session.info["actor"], session.info["channel"] = user.username, "import"
+            result: StoreResult = store_document(session, doc, year=choice.year,
+                                                 department_code=choice.department_code,
+                                                 strict_month_before=request.app.state.settings.targets
+                                                 .strict_month_before)
+            session.commit()
+    except ImportFailure as exc:
+        session.rollback()
+        return render(request, "import.html", _page(request, problem=exc.describe(), filename=filename),
+                      status_code=422)
+    except SQLAlchemyError as exc:
+        session.rollback()
+        return render(request, "import.html", _page(request, problem=f"{filename}: 数据库拒绝写入，整个文件未导入"
+                                                    f"（已回滚）：{exc.__class__.__name__}", filename=filename),
+                      status_code=500)
+    path.unlink(missing_ok=True)
+    return render(request, "import.html", _page(request, doc=doc, lines=summary_lines(doc), filename=filename,
+                                                result=result))
