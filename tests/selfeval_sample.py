@@ -1,0 +1,44 @@
+"""A 项目支出绩效自评表 in the official layout (财政部 template), written as a real .xlsx for the importer tests.
+
+The numbers are chosen so that every kind of disagreement appears once; the tests work the expected scores out
+by hand from these rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+
+HEADER = ["绩效指标", "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分",
+          "偏差原因分析及改进措施"]
+INDICATORS = [
+    ["", "产出指标", "数量指标", "服务老人人数", "≥500人", "450人", "30", "30", "部分老人迁出辖区"],
+    ["", "", "质量指标", "服务合格率", "≥95%", "98%", "20", "18", ""],
+    ["", "效益指标", "社会效益指标", "覆盖社区数", "≥10个", "12个", "30", "30", ""],
+    ["", "满意度指标", "服务对象满意度指标", "服务对象满意度", "≥90%", "92%", "10", "10", ""],
+]
+
+
+def write(path: Path, *, indicators: list[list[str]] | None = None, header: list[str] | None = None,
+          total: str = "100") -> Path:
+    """The table as a department fills it in: amounts in 万元, one project, 总分 at the bottom."""
+    wb = Workbook()
+    ws = wb.active
+    rows: list[list[str]] = [
+        ["项目支出绩效自评表"],
+        ["（2024年度）"],
+        ["项目名称", "社区养老服务补助"],
+        ["主管部门及代码", "144-某区民政局", "实施单位", "某区养老服务中心"],
+        ["项目资金（万元）", "", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"],
+        ["", "年度资金总额", "100", "120", "108", "10", "95.00%", "9.5"],
+        ["年度总体目标", "预期目标", "实际完成情况"],
+        ["", "为500名老人提供居家养老服务", "为450名老人提供了服务"],
+        header or HEADER,
+        *(indicators if indicators is not None else INDICATORS),
+        ["总分", "", "", "", "", "", "100", total, ""],
+    ]
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
