@@ -75,7 +75,10 @@ def resolve_identity(doc: ParsedDocument, *, year: int | None, department_code: 
 
 
 def store_document(session: Session, doc: ParsedDocument, *, year: int | None = None,
-                   department_code: str | None = None, strict_month_before: bool = False) -> StoreResult:
+                   department_code: str | None = None, strict_month_before: bool = False,
+                   whole_department: bool = True) -> StoreResult:
+    """`whole_department` False: the document holds some of the department's projects (a self-evaluation is one
+    project a file), so the projects it does not name are left alone instead of being removed."""
     code, resolved_year = resolve_identity(doc, year=year, department_code=department_code)
     check_lengths(doc)
     started = datetime.now(SHANGHAI)
@@ -118,7 +121,7 @@ def store_document(session: Session, doc: ParsedDocument, *, year: int | None = 
         _store_indicators(session, project, parsed, resolved_year, result, strict_month_before,
                           proposing=(doc.source_file, started.date()) if locked else None)
     for key, project in existing.items():
-        if key in seen:
+        if key in seen or not whole_department:
             continue
         project_id = stored_id(project)
         if _referenced(session, "project", [project_id]) or _referenced(

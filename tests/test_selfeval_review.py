@@ -1,0 +1,137 @@
+"""自评复核: a department's self-evaluation table imported, re-scored with kpiwatch's rules, and compared.
+
+The sample (tests/selfeval_sample.py) is project 社区养老服务补助 of 144-某区民政局, 2024, amounts in 万元:
+年初预算数 100, 全年预算数 120, 全年执行数 108; the execution row prints 分值 10, 执行率 95.00%, 得分 9.5.
+
+Worked out by hand with the default rules (执行 10, 产出 50, 效益 30, 满意度 10; the printed 分值 fill each level):
+- 预算执行率: 108 ÷ 120 = 90.00%, not the printed 95.00%; score 0.90 × 10 = 9.00 (printed 9.5).
+- 服务老人人数 ≥500人, actual 450: missed, 30 × 450 ÷ 500 = 27.00; printed 30 (full points for a missed target).
+- 服务合格率 ≥95%, actual 98%: met, 20.00; printed 18 (points taken from a met target).
+- 覆盖社区数 ≥10个, actual 12: met, 30.00; printed 30 (agree).
+- 服务对象满意度 ≥90%, actual 92%: met, 10.00; printed 10 (agree).
+- kpiwatch total 9 + 27 + 20 + 30 + 10 = 96.00. Printed scores add up to 9.5 + 30 + 18 + 30 + 10 = 97.50,
+  but the printed 总分 is 100.00.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, func, select
+
+from monitor.importers.document import ImportFailure
+from monitor.importers.selfeval_load import read_file, store_selfeval
+from monitor.reports.review import build_review, review_json
+from monitor.store.models import (
+    AuditEvent,
+    BudgetAdjustment,
+    Indicator,
+    PrintedSelfEvalScore,
+    Project,
+    Report,
+    Spending,
+    User,
+)
+from rules.scoring import ScoringRules
+from tests.selfeval_sample import HEADER, INDICATORS, write
+
+TODAY = date(2025, 3, 10)
+
+
+def _admin(session: Session) -> User:
+    existing = session.exec(select(User).where(User.username == "bureau")).first()
+    if existing is not None:
+        return existing
+    user = User(username="bureau", display_name="财政局", password_hash="x", role="admin")
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _import(engine, path: Path) -> None:
+    table, sha, fmt = read_file(path)
+    with Session(engine) as session:
+        store_selfeval(session, _admin(session), table, sha256=sha, fmt=fmt, today=TODAY)
+        session.commit()
+
+
+def test_reimported_selfevaluation_shows_both_scores_and_every_disagreement(engine, tmp_path) -> None:
+    _import(engine, write(tmp_path / "自评表.xlsx"))
+    with Session(engine) as session:
+        result = review_json(build_review(session, 2024, ScoringRules()))
+    assert result == {"projects": [{
+        "name": "社区养老服务补助", "department": result["projects"][0]["department"],
+        "department_total": "100.00", "kpiwatch_total": "96.00",
+        "rows": [
+            {"name": "预算执行率", "department_score": "9.50", "kpiwatch_score": "9.00",
+             "reason": "执行率 95.00% 与金额不符：全年执行数 1080000.00 元 ÷ 全年预算数 1200000.00 元 = 90.00%；"
+                       "得分应为 9.00（执行率 × 10.00，最高 10.00）"},
+            {"name": "服务老人人数", "department_score": "30.00", "kpiwatch_score": "27.00",
+             "reason": "未达到目标却给满分：30 × 450 ÷ 500，应得 27.00"},
+            {"name": "服务合格率", "department_score": "18.00", "kpiwatch_score": "20.00",
+             "reason": "目标已达到却扣分：98 ≥ 95：满分，应得满分 20.00"},
+            {"name": "覆盖社区数", "department_score": "30.00", "kpiwatch_score": "30.00", "reason": ""},
+            {"name": "服务对象满意度", "department_score": "10.00", "kpiwatch_score": "10.00", "reason": ""},
+            {"name": "总分", "department_score": "100.00", "kpiwatch_score": "96.00",
+             "reason": "各项得分之和 97.50 与总分 100.00 不符；按 kpiwatch 规则总分为 96.00"},
+        ]}]}
+    assert "某区民政局" in result["projects"][0]["department"]
+
+
+def test_selfevaluation_results_are_stored_as_audited_reports_spending_and_adjustment(engine, tmp_path) -> None:
+    _import(engine, write(tmp_path / "自评表.xlsx"))
+    with Session(engine) as session:
+        project = session.exec(select(Project).where(Project.name == "社区养老服务补助")).one()
+        assert project.annual_funds == Decimal("1000000.00")  # 年初预算数 100 万元
+        weights = {i.name: i.weight for i in session.exec(select(Indicator).where(Indicator.project_id == project.id))}
+        assert weights == {"服务老人人数": 30, "服务合格率": 20, "覆盖社区数": 30, "服务对象满意度": 10}
+        reports = session.exec(select(Report).join(Indicator).where(Indicator.project_id == project.id)).all()
+        assert sorted((r.value, r.as_of, r.channel) for r in reports) == [
+            (Decimal(v), date(2024, 12, 31), "import") for v in ("12", "92", "98", "450")]
+        assert all("自评表导入" in (r.note or "") for r in reports)
+        spending = session.exec(select(Spending).where(Spending.project_id == project.id)).one()
+        assert (spending.amount, spending.as_of) == (Decimal("1080000.00"), date(2024, 12, 31))
+        adjustment = session.exec(select(BudgetAdjustment).where(BudgetAdjustment.project_id == project.id)).one()
+        assert (adjustment.amount, adjustment.effective_on) == (Decimal("200000.00"), date(2024, 12, 31))
+        audited = {e.entity for e in session.exec(select(AuditEvent)).all()}
+        assert {"report", "spending", "budget_adjustment", "printed_selfeval_score"} <= audited
+
+
+def test_reimporting_the_same_selfevaluation_changes_nothing(engine, tmp_path) -> None:
+    path = write(tmp_path / "自评表.xlsx")
+    _import(engine, path)
+    with Session(engine) as session:
+        before = [session.exec(select(func.count()).select_from(m)).one()
+                  for m in (Report, Spending, BudgetAdjustment, PrintedSelfEvalScore)]
+    _import(engine, path)
+    with Session(engine) as session:
+        after = [session.exec(select(func.count()).select_from(m)).one()
+                 for m in (Report, Spending, BudgetAdjustment, PrintedSelfEvalScore)]
+    assert after == before
+
+
+def _nothing_stored(engine) -> bool:
+    with Session(engine) as session:
+        return all(session.exec(select(func.count()).select_from(m)).one() == 0
+                   for m in (Project, Report, PrintedSelfEvalScore))
+
+
+def test_a_score_that_is_not_a_number_names_its_cell_and_stores_nothing(engine, tmp_path) -> None:
+    rows = [list(r) for r in INDICATORS]
+    rows[1][7] = "十八"  # 得分 of 服务合格率: column H, sheet row 11
+    with pytest.raises(ImportFailure) as failure:
+        _import(engine, write(tmp_path / "坏.xlsx", indicators=rows))
+    assert "H11" in failure.value.message and "十八" in failure.value.message and failure.value.line == 11
+    assert _nothing_stored(engine)
+
+
+def test_a_table_without_a_points_column_is_refused_naming_the_header(engine, tmp_path) -> None:
+    header = [h for h in HEADER if h != "分值"]
+    rows = [r[:6] + r[7:] for r in INDICATORS]
+    with pytest.raises(ImportFailure) as failure:
+        _import(engine, write(tmp_path / "无分值.xlsx", header=header, indicators=rows))
+    assert "分值" in failure.value.message and failure.value.line == 9
+    assert _nothing_stored(engine)
