@@ -15,12 +15,14 @@ Worked out by hand with the default rules (执行 10, 产出 50, 效益 30, 满�
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, func, select
+from typer.testing import CliRunner
 
 from monitor.importers.document import ImportFailure
 from monitor.importers.selfeval_load import read_file, store_selfeval
@@ -135,3 +137,31 @@ def test_a_table_without_a_points_column_is_refused_naming_the_header(engine, tm
         _import(engine, write(tmp_path / "无分值.xlsx", header=header, indicators=rows))
     assert "分值" in failure.value.message and failure.value.line == 9
     assert _nothing_stored(engine)
+
+
+def test_cli_imports_a_selfevaluation_and_writes_the_review_as_json_and_xlsx(engine, db_url, tmp_path,
+                                                                             monkeypatch) -> None:
+    from openpyxl import load_workbook
+
+    from monitor.cli.main import app
+
+    monkeypatch.setenv("KPIWATCH_DATABASE_URL", db_url)
+    with Session(engine) as session:
+        _admin(session)
+        session.commit()
+    runner = CliRunner()
+    imported = runner.invoke(app, ["import-selfeval", str(write(tmp_path / "自评表.xlsx")), "--user", "bureau"])
+    assert imported.exit_code == 0, imported.output
+    assert "4 条年末填报" in imported.output and "1 笔预算调整" in imported.output
+    shown = runner.invoke(app, ["report", "review", "--year", "2024", "--department", "144", "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    project = json.loads(shown.output)["projects"][0]
+    assert (project["department_total"], project["kpiwatch_total"]) == ("100.00", "96.00")
+    assert [r["name"] for r in project["rows"] if r["reason"]] == ["预算执行率", "服务老人人数", "服务合格率", "总分"]
+    out = tmp_path / "复核.xlsx"
+    written = runner.invoke(app, ["report", "review", "--year", "2024", "--format", "xlsx", "--out", str(out)])
+    assert written.exit_code == 0, written.output
+    sheet = load_workbook(out).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[2][2:5] == ["服务老人人数", "30.00", "27.00"]
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)

@@ -123,3 +123,49 @@ def _total_row(review: ReviewProject) -> ReviewRow:
         reasons.append(f"按 kpiwatch 规则总分为 {_text(review.kpiwatch_total)}")
     review.total_reason = "；".join(reasons)
     return ReviewRow("总分", review.department_total, review.kpiwatch_total, review.total_reason)
+
+
+COLUMNS = ("项目", "部门", "指标", "部门自评得分", "kpiwatch 得分", "不一致原因")
+
+
+def _table_rows(projects: list[ReviewProject]) -> list[list[str]]:
+    """One line per compared row: the project and department repeated so a filtered sheet still says whose."""
+    return [[p.name, p.department, r.name, _text(r.department_score) or "", _text(r.kpiwatch_score) or "", r.reason]
+            for p in projects for r in p.rows]
+
+
+def review_xlsx(projects: list[ReviewProject], year: int) -> bytes:
+    """The comparison as a workbook; every value through `cells.put`, so a name starting with = stays text."""
+    import io
+
+    from openpyxl import Workbook
+
+    from monitor.spreadsheets.cells import put
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = f"{year}年自评复核"
+    for r, values in enumerate([list(COLUMNS), *_table_rows(projects)], 1):
+        for c, value in enumerate(values, 1):
+            put(sheet.cell(row=r, column=c), value)
+    for letter, width in zip("ABCDEF", (28, 24, 24, 14, 14, 60), strict=True):
+        sheet.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def review_html(projects: list[ReviewProject], year: int) -> str:
+    """A standalone page (the file the command writes); every text escaped."""
+    from html import escape
+
+    head = "".join(f"<th>{escape(c)}</th>" for c in COLUMNS)
+    body = "".join("<tr" + (' class="disagree"' if row[5] else "") + ">" +
+                   "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>" for row in _table_rows(projects))
+    count = sum(len(p.disagreements) for p in projects)
+    return (f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>{year}年度绩效自评复核</title>'
+            "<style>table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px}"
+            ".disagree{background:#fde8e8}</style>"
+            f"<h1>{year}年度绩效自评复核</h1><p>{len(projects)} 个项目，{count} 处不一致</p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></html>")
