@@ -165,3 +165,38 @@ def test_cli_imports_a_selfevaluation_and_writes_the_review_as_json_and_xlsx(eng
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     assert rows[2][2:5] == ["服务老人人数", "30.00", "27.00"]
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+
+
+def test_the_bureau_reads_the_review_page_and_a_department_may_not(engine, tmp_path) -> None:
+    import dataclasses
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from monitor.accounts.passwords import hash_password
+    from monitor.config import Config
+    from monitor.store.models import Department
+    from monitor.web.app import create_app
+
+    _import(engine, write(tmp_path / "自评表.xlsx"))
+    with Session(engine) as session:
+        hashed = hash_password("correct-horse-42")
+        department = session.exec(select(Department).where(Department.code == "144")).one()
+        session.add_all([User(username="auditor", password_hash=hashed, role="auditor"),
+                         User(username="clerk", password_hash=hashed, role="clerk", department_id=department.id)])
+        session.commit()
+    app = create_app(dataclasses.replace(Config(), secret_key="test-secret"), engine)
+
+    def client(username: str) -> TestClient:
+        c = TestClient(app)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text)
+        assert token is not None
+        c.post("/login", data={"username": username, "password": "correct-horse-42", "next": "/",
+                               "csrf_token": token.group(1)}, follow_redirects=False)
+        return c
+
+    page = client("auditor").get("/reports/review?year=2024")
+    assert page.status_code == 200
+    assert "未达到目标却给满分" in page.text and "目标已达到却扣分" in page.text and "96.00" in page.text
+    assert page.text.count('class="disagree"') == 4
+    assert client("clerk").get("/reports/review?year=2024").status_code == 403
