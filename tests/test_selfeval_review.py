@@ -200,3 +200,25 @@ def test_the_bureau_reads_the_review_page_and_a_department_may_not(engine, tmp_p
     assert "未达到目标却给满分" in page.text and "目标已达到却扣分" in page.text and "96.00" in page.text
     assert page.text.count('class="disagree"') == 4
     assert client("clerk").get("/reports/review?year=2024").status_code == 403
+
+
+def test_a_selfevaluation_of_a_stored_project_keeps_what_its_target_table_gave(engine, tmp_path) -> None:
+    """The self-evaluation prints no 实施期 targets and no 项目概况: importing it must not remove or empty them."""
+    from monitor.importers.document import ParsedIndicator
+    from monitor.importers.load import store_document
+    from monitor.importers.selfeval_table import as_document
+
+    table, sha, fmt = read_file(write(tmp_path / "自评表.xlsx"))
+    targets = as_document(table, "target-table", "text")
+    targets.projects[0].overview = "为辖区老人提供居家养老服务"
+    targets.projects[0].indicators.append(ParsedIndicator(half="period", level1="产出指标", level2="数量指标",
+                                                          name="服务老人人数", value="≥1500人", line=1))
+    with Session(engine) as session:
+        store_document(session, targets)
+        session.commit()
+    _import(engine, tmp_path / "自评表.xlsx")
+    with Session(engine) as session:
+        project = session.exec(select(Project)).one()
+        assert project.overview == "为辖区老人提供居家养老服务"
+        halves = sorted(i.half for i in session.exec(select(Indicator).where(Indicator.name == "服务老人人数")))
+        assert halves == ["annual", "period"]

@@ -22,7 +22,7 @@ from monitor.progress.entries import ReportEntry, SpendingEntry, read_adjustment
 from monitor.progress.service import record_reports, record_spending
 from monitor.progress.validation import ValidationFailed
 from monitor.store import audit
-from monitor.store.models import Department, Indicator, PrintedSelfEvalScore, Project, User
+from monitor.store.models import BudgetYear, Department, Indicator, PrintedSelfEvalScore, Project, User
 from monitor.store.rows import stored_id
 from monitor.store.types import SHANGHAI
 from rules import calendar as cal
@@ -63,11 +63,11 @@ def read_file(path: Path) -> tuple[SelfEvalTable, str, str]:
 def store_selfeval(session: Session, user: User, table: SelfEvalTable, *, sha256: str, fmt: str,
                    today: date) -> SelfEvalStored:
     """Targets, year-end reports, year-end spending, the budget adjustment and the printed scores of one table."""
-    targets = store_document(session, as_document(table, sha256, fmt), whole_department=False)
+    targets = store_document(session, as_document(table, sha256, fmt), partial=True)
     department = session.exec(select(Department).where(col(Department.id) == targets.department_id)).one()
-    project = session.exec(select(Project).where(col(Project.department_id) == department.id,
-                                                 col(Project.import_key) == table.name)
-                           .order_by(col(Project.id).desc())).first()
+    project = session.exec(select(Project).join(BudgetYear).where(
+        col(Project.department_id) == department.id, col(BudgetYear.year) == table.year,
+        col(Project.import_key) == table.name)).first()
     assert project is not None  # just stored
     project_id = stored_id(project)
     year_end = cal.year_end(table.year)
