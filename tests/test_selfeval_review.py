@@ -222,3 +222,30 @@ def test_a_selfevaluation_of_a_stored_project_keeps_what_its_target_table_gave(e
         assert project.overview == "为辖区老人提供居家养老服务"
         halves = sorted(i.half for i in session.exec(select(Indicator).where(Indicator.name == "服务老人人数")))
         assert halves == ["annual", "period"]
+
+
+REAL = Path(__file__).parent / "data" / "layouts" / "014_sichuan_qingshen_fagaiju_2023_ziping_onecell.txt"
+
+
+def test_the_published_sichuan_selfevaluation_imports_what_it_prints(engine) -> None:
+    """014 (青神县发展和改革局, 工资性支出, 2023), one cell a line, read by eye: 年初预算 238.93, 调整后预算数
+    251.89, 预算执行数 251.89 万元, 执行率 100.00%, 权重 10, 得分 blank; 发放(缴纳)覆盖率 = 100 % 权重 60 and
+    足额保障率(参保率) = 100 % 权重 30, 完成值 and 得分 left blank. So: funds 2389300.00 元, spending 2518900.00,
+    an adjustment of +129600.00, no report, and a review saying the department scored nothing itself."""
+    table, sha, fmt = read_file(REAL)
+    assert (table.year, table.name, table.implementing_unit) == (2023, "工资性支出", "青神县发展和改革局")
+    assert [(i.level1, i.level2, i.name, i.target, i.points) for i in table.indicators] == [
+        ("产出指标", "数量指标", "发放(缴纳)覆盖率", "=100%", Decimal(60)),
+        ("效益指标", "社会效益指标", "足额保障率(参保率)", "=100%", Decimal(30))]
+    with Session(engine) as session:
+        store_selfeval(session, _admin(session), table, sha256=sha, fmt=fmt, today=TODAY, department_code="0013")
+        session.commit()
+        project = session.exec(select(Project)).one()
+        assert project.annual_funds == Decimal("2389300.00")
+        assert session.exec(select(func.count()).select_from(Report)).one() == 0
+        assert session.exec(select(Spending)).one().amount == Decimal("2518900.00")
+        assert session.exec(select(BudgetAdjustment)).one().amount == Decimal("129600.00")
+        review = review_json(build_review(session, 2023, ScoringRules()))["projects"][0]
+    assert review["rows"][0] == {"name": "预算执行率", "department_score": None, "kpiwatch_score": "10.00",
+                                 "reason": "自评表未填得分；按 kpiwatch 规则得 10.00"}
+    assert [r["department_score"] for r in review["rows"]] == [None, None, None, None]

@@ -18,8 +18,9 @@ from monitor.store.types import SHANGHAI
 
 
 def import_selfeval_command(
-    file: Path = typer.Argument(..., help="项目支出绩效自评表：Excel (.xlsx/.xls)、Word (.docx) 或网页 (.html)"),
+    file: Path = typer.Argument(..., help="项目支出绩效自评表：Excel (.xlsx/.xls)、Word (.docx)、网页 (.html) 或文本"),
     user: str = typer.Option(..., "--user", "-u", help="财政局管理员的用户名"),
+    department_code: str | None = typer.Option(None, "--department-code", help="主管部门代码（表中没有时使用）"),
 ) -> None:
     """导入绩效自评表：目标与分值、实际完成值（年末填报）、全年执行数、预算调整和部门自评得分，一次事务。"""
     from monitor.importers.selfeval_load import read_file, store_selfeval
@@ -30,7 +31,8 @@ def import_selfeval_command(
         typer.echo(f"导入失败：{exc.describe()}", err=True)
         raise typer.Exit(1) from exc
     with acting_as(user, (NotAllowed, NotVisible, ImportFailure)) as (session, owner):
-        stored = store_selfeval(session, owner, table, sha256=sha, fmt=fmt, today=datetime.now(SHANGHAI).date())
+        stored = store_selfeval(session, owner, table, sha256=sha, fmt=fmt, today=datetime.now(SHANGHAI).date(),
+                                department_code=department_code)
         typer.echo(f"已导入自评表「{table.name}」（{table.year}年度）：{len(table.indicators)} 个指标，"
                    f"{stored.reports} 条年末填报，{stored.spending} 条全年执行数，"
                    f"{'1 笔' if stored.adjustment else '无'}预算调整；部门自评总分 {table.total_score}")

@@ -40,7 +40,7 @@ class SelfEvalStored:
 
 
 def read_file(path: Path) -> tuple[SelfEvalTable, str, str]:
-    """The self-evaluation in an .xlsx, .xls, .docx or .html file (its cell grid), its SHA-256 and its format."""
+    """The self-evaluation in an .xlsx, .xls, .docx, .html or text file (its cell grid), its SHA-256 and format."""
     from monitor.importers import files
 
     data = path.read_bytes()
@@ -53,17 +53,22 @@ def read_file(path: Path) -> tuple[SelfEvalTable, str, str]:
         grid = files.docx_grid(path)
     elif suffix in (".html", ".htm"):
         grid = files.html_grid(data)
-    else:
-        raise ImportFailure("自评表应为 .xlsx、.xls、.docx 或 .html 文件", file=str(path))
+    else:  # text as extraction tools and web pages give it, in any of the families the target reader knows
+        from monitor.importers import grid as text_grid
+        from monitor.importers.disclosure import decode
+
+        grid = text_grid.build(decode(data, str(path)))
     if not is_selfeval(grid):
         raise ImportFailure("文件中没有找到「项目支出绩效自评表」", file=str(path))
     return read_selfeval(grid, str(path)), hashlib.sha256(data).hexdigest(), grid.family
 
 
 def store_selfeval(session: Session, user: User, table: SelfEvalTable, *, sha256: str, fmt: str,
-                   today: date) -> SelfEvalStored:
-    """Targets, year-end reports, year-end spending, the budget adjustment and the printed scores of one table."""
-    targets = store_document(session, as_document(table, sha256, fmt), partial=True)
+                   today: date, department_code: str | None = None) -> SelfEvalStored:
+    """Targets, year-end reports, year-end spending, the budget adjustment and the printed scores of one table;
+    `department_code` for a table whose 主管部门 prints no code."""
+    targets = store_document(session, as_document(table, sha256, fmt), department_code=department_code,
+                             partial=True)
     department = session.exec(select(Department).where(col(Department.id) == targets.department_id)).one()
     project = session.exec(select(Project).join(BudgetYear).where(
         col(Project.department_id) == department.id, col(BudgetYear.year) == table.year,

@@ -18,19 +18,22 @@ from openpyxl.utils import get_column_letter
 
 from monitor.importers.document import ImportFailure, ParsedDocument, ParsedIndicator, ParsedProject, level1_of
 from monitor.importers.grid import Grid
-from monitor.importers.header_reader import LEVEL1, LEVEL2_EXTRA, YEAR
+from monitor.importers.header_reader import CODE_PREFIX, LEVEL1, LEVEL2_EXTRA, YEAR
 from monitor.importers.levels import as_level2, squash
 from monitor.importers.money import unit_in
 from monitor.importers.table_block import Cell
 
 TITLE = "绩效自评表"
 FUND_COLUMNS = (("年初预算", "initial"), ("全年预算", "budget"), ("调整后预算", "budget"), ("全年执行", "spent"),
-                ("预算执行数", "spent"), ("分值", "points"), ("权重", "points"), ("执行率", "rate"), ("得分", "score"))
+                ("预算执行数", "spent"), ("分值", "points"), ("权重", "points"), ("执行率", "rate"),
+                ("预算执行率", "rate"), ("得分", "score"), ("原因", "reason"))
 INDICATOR_COLUMNS = (("一级指标", "level1"), ("二级指标", "level2"), ("三级指标", "name"), ("实际完成值", "actual"),
                      ("全年实际值", "actual"), ("完成值", "actual"), ("年度指标值", "target"), ("指标值", "target"),
+                     ("指标性质", "comparator"), ("度量单位", "unit"), ("计量单位", "unit"),
                      ("分值", "points"), ("权重", "points"), ("得分", "score"), ("偏差原因", "reason"),
                      ("未完成原因", "reason"))
 TOTAL_WORDS = ("总分", "合计")
+END_WORDS = ("评价结论", "存在问题", "项目负责人", "填报日期")
 UNITS = {"万元": Decimal(10000), "元": Decimal(1)}
 
 
@@ -115,20 +118,67 @@ def _columns(row: list[Cell], words: tuple[tuple[str, str], ...]) -> dict[str, C
 def _at(row: list[Cell], header: Cell | None) -> Cell | None:
     if header is None:
         return None
-    return next((c for c in row if c.col == header.col), None)
+    return next((c for c in row if c.col == header.col and c.text.strip()), None)
 
 
 def _value_after(rows: list[list[Cell]], label: str) -> Cell | None:
-    for row in rows:
-        for i, cell in enumerate(row):
-            if squash(cell.text).startswith(label) and i + 1 < len(row):
-                return row[i + 1]
+    """The cell after a label: on its row, or the next cell of the stream when a line holds one cell."""
+    cells = [c for row in rows for c in row]
+    for i, cell in enumerate(cells):
+        if squash(cell.text).startswith(label) and i + 1 < len(cells):
+            return cells[i + 1]
     return None
+
+
+def _kind(cell: Cell, words: tuple[tuple[str, str], ...]) -> str | None:
+    key = squash(cell.text)
+    return next((k for w, k in words if key.startswith(w)), None)
+
+
+def columnize(grid: Grid) -> list[list[Cell]]:
+    """Rows with their columns for text printed one cell a line with every empty cell marked ("|"): the header
+    rows tell the width (the label cell before the funds header counts), and the cells after a header are cut
+    into rows of that width; every other cell stays a row of its own."""
+    rows = [row for row in grid.rows]
+    if not grid.marks_empty:
+        return rows
+    cells = [c for row in rows for c in row]
+    out: list[list[Cell]] = []
+    i = 0
+    while i < len(cells):
+        if _kind(cells[i], INDICATOR_COLUMNS) == "level1":
+            width = _header_width(cells, i, INDICATOR_COLUMNS)
+            i = _cut(cells, i, width, out, stop=TOTAL_WORDS + END_WORDS)
+        elif i + 1 < len(cells) and _kind(cells[i + 1], FUND_COLUMNS) == "initial":
+            width = 1 + _header_width(cells, i + 1, FUND_COLUMNS)
+            i = _cut(cells, i, width, out, rows=2)
+        else:
+            out.append([Cell(cells[i].line, cells[i].text, 0)])
+            i += 1
+    return out
+
+
+def _header_width(cells: list[Cell], start: int, words: tuple[tuple[str, str], ...]) -> int:
+    end = start
+    while end < len(cells) and _kind(cells[end], words) is not None:
+        end += 1
+    return end - start
+
+
+def _cut(cells: list[Cell], start: int, width: int, out: list[list[Cell]], *, stop: tuple[str, ...] = (),
+         rows: int | None = None) -> int:
+    i, made = start, 0
+    while i + width <= len(cells) and (rows is None or made < rows):
+        if made and squash(cells[i].text).startswith(stop):
+            break
+        out.append([Cell(c.line, c.text, col) for col, c in enumerate(cells[i:i + width])])
+        i, made = i + width, made + 1
+    return i
 
 
 def read_selfeval(grid: Grid, source: str) -> SelfEvalTable:
     """The one project of a self-evaluation table; an error names the cell or header that could not be read."""
-    rows = grid.rows
+    rows = columnize(grid)
     title_text = next((c.text for row in rows[:10] for c in row if TITLE in squash(c.text)), "")
     year_match = YEAR.search(squash(title_text)) or next(
         (m for row in rows[:10] for c in row if (m := YEAR.search(squash(c.text)))), None)
@@ -143,8 +193,11 @@ def read_selfeval(grid: Grid, source: str) -> SelfEvalTable:
         m = re.match(r"^\s*(\d+)\s*[-－—]\s*(.+?)\s*$", department.text)
         code, dept_name = (m.group(1), m.group(2)) if m else (None, department.text.strip())
     unit_cell = _value_after(rows, "实施单位")
-    table = _funds(rows, source, year=int(year_match.group(1)), code=code, dept_name=dept_name,
-                   name=name_cell.text.strip(), unit=unit_cell.text.strip() if unit_cell else None)
+    name = name_cell.text.strip()
+    if (prefixed := CODE_PREFIX.match(name)) is not None:
+        name = prefixed.group(2)
+    table = _funds(rows, source, year=int(year_match.group(1)), code=code, dept_name=dept_name, name=name,
+                   unit=unit_cell.text.strip() if unit_cell else None)
     _indicators(rows, table, source)
     return table
 
@@ -212,10 +265,12 @@ def _indicators(rows: list[list[Cell]], table: SelfEvalTable, source: str) -> No
             raise ImportFailure(f"第{name.line}行「{name.text}」没有分值", file=source, line=name.line,
                                 field_name="分值")
         score = _at(row, header["score"])
-        target, actual, reason = (_at(row, header.get(k)) for k in ("target", "actual", "reason"))
+        target = "".join(c.text.strip() for k in ("comparator", "target", "unit")
+                         if (c := _at(row, header.get(k))) is not None)
+        actual, reason = (_at(row, header.get(k)) for k in ("actual", "reason"))
         table.indicators.append(SelfEvalIndicator(
             level1=level1 or level1_of(level2), level2=level2, name=name.text.strip(),
-            target=target.text.strip() if target else "", actual=actual.text.strip() if actual else None,
+            target=target, actual=actual.text.strip() if actual else None,
             points=number(points, "分值", source), score=None if score is None else number(score, "得分", source),
             reason=reason.text.strip() if reason else None, line=name.line))
     if not table.indicators:

@@ -97,14 +97,18 @@ def _execution_row(ours: SelfEvalProject, printed: PrintedSelfEvalScore | None) 
         if two(printed.rate) != rate:
             reasons.append(f"执行率 {_text(printed.rate)}% 与金额不符：全年执行数 {_text(ours.spent_yuan)} 元 ÷ "
                            f"全年预算数 {_text(ours.budget_yuan)} 元 = {_text(rate)}%")
-    if score is not None and two(score) != two(ours.execution_score):
+    if score is None:
+        reasons.append(f"自评表未填得分；按 kpiwatch 规则得 {_text(ours.execution_score)}")
+    elif two(score) != two(ours.execution_score):
         reasons.append(f"得分应为 {_text(ours.execution_score)}（执行率 × {_text(ours.execution_points)}，"
                        f"最高 {_text(ours.execution_points)}）")
     return ReviewRow("预算执行率", score, ours.execution_score, "；".join(reasons))
 
 
 def _indicator_reason(row: SelfEvalRow, printed: Decimal | None) -> str:
-    if printed is None or two(printed) == two(row.score):
+    if printed is None:
+        return f"自评表未填得分；按 kpiwatch 规则：{row.rule}，得 {_text(row.score)}"
+    if two(printed) == two(row.score):
         return ""
     if row.status == "scored" and row.score < row.points and two(printed) >= two(row.points):
         return f"未达到目标却给满分：{row.rule}，应得 {_text(row.score)}"
@@ -116,7 +120,7 @@ def _indicator_reason(row: SelfEvalRow, printed: Decimal | None) -> str:
 def _total_row(review: ReviewProject) -> ReviewRow:
     printed = [r.department_score for r in review.rows if r.department_score is not None]
     added = sum(printed, Decimal(0))
-    reasons = []
+    reasons = [] if review.department_total is not None else ["自评表未填总分"]
     if review.department_total is not None and two(added) != two(review.department_total):
         reasons.append(f"各项得分之和 {_text(added)} 与总分 {_text(review.department_total)} 不符")
     if review.department_total is not None and two(review.department_total) != two(review.kpiwatch_total):
