@@ -42,3 +42,29 @@ def write(path: Path, *, indicators: list[list[str]] | None = None, header: list
         ws.append(row)
     wb.save(path)
     return path
+
+
+def write_docx(path: Path) -> Path:
+    """The same table as a Word file: one table 9 columns wide, the label cells merged over the rows they head
+    (项目资金 over its two rows, 产出指标 over its two indicators), as departments' Word templates do."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("项目支出绩效自评表")
+    document.add_paragraph("（2024年度）")
+    rows: list[list[str]] = [
+        ["项目名称", "社区养老服务补助"],
+        ["主管部门及代码", "144-某区民政局", "实施单位", "某区养老服务中心"],
+        ["项目资金（万元）", "", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"],
+        ["", "年度资金总额", "100", "120", "108", "10", "95.00%", "9.5"],
+        HEADER, *INDICATORS, ["总分", "", "", "", "", "", "100", "100", ""],
+    ]
+    table = document.add_table(rows=len(rows), cols=len(HEADER))
+    for r, values in enumerate(rows):
+        for c, value in enumerate(values):
+            if value:
+                table.cell(r, c).text = value
+    table.cell(2, 0).merge(table.cell(3, 0))  # 项目资金 spans its two rows
+    table.cell(5, 1).merge(table.cell(6, 1))  # 产出指标 spans its two indicators
+    document.save(str(path))
+    return path

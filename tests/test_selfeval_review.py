@@ -249,3 +249,15 @@ def test_the_published_sichuan_selfevaluation_imports_what_it_prints(engine) -> 
     assert review["rows"][0] == {"name": "预算执行率", "department_score": None, "kpiwatch_score": "10.00",
                                  "reason": "自评表未填得分；按 kpiwatch 规则得 10.00"}
     assert [r["department_score"] for r in review["rows"]] == [None, None, None, None]
+
+
+def test_the_same_selfevaluation_as_a_word_file_reads_the_same(tmp_path) -> None:
+    from tests.selfeval_sample import write_docx
+
+    from_excel, _, _ = read_file(write(tmp_path / "自评表.xlsx"))
+    from_word, _, _ = read_file(write_docx(tmp_path / "自评表.docx"))
+    assert [(i.level1, i.name, i.target, i.actual, i.points, i.score) for i in from_word.indicators] == [
+        (i.level1, i.name, i.target, i.actual, i.points, i.score) for i in from_excel.indicators]
+    assert (from_word.initial_budget, from_word.budget, from_word.spent, from_word.execution_rate,
+            from_word.total_score) == (Decimal("1000000.00"), Decimal("1200000.00"), Decimal("1080000.00"),
+                                       Decimal("95.00"), Decimal(100))
