@@ -68,3 +68,27 @@ def write_docx(path: Path) -> Path:
     table.cell(5, 1).merge(table.cell(6, 1))  # 产出指标 spans its two indicators
     document.save(str(path))
     return path
+
+
+def write_html(path: Path) -> Path:
+    """The same table as a saved web page: 项目资金 and 产出指标 merged over their rows (rowspan), names and
+    amounts across merged columns (colspan), as the portals of finance bureaus publish them."""
+    ind = INDICATORS
+    page = f"""<!doctype html><html><head><meta charset="utf-8"></head><body>
+<h2>项目支出绩效自评表</h2><p>（2024年度）</p>
+<table border="1">
+<tr><td>项目名称</td><td colspan="8">社区养老服务补助</td></tr>
+<tr><td>主管部门及代码</td><td colspan="3">144-某区民政局</td><td>实施单位</td>
+<td colspan="4">某区养老服务中心</td></tr>
+<tr><td rowspan="2" colspan="2">项目资金（万元）</td><td>年初预算数</td><td>全年预算数</td><td>全年执行数</td>
+<td>分值</td><td>执行率</td><td colspan="2">得分</td></tr>
+<tr><td>100</td><td>120</td><td>108</td><td>10</td><td>95.00%</td><td colspan="2">9.5</td></tr>
+<tr>{"".join(f"<td>{h}</td>" for h in HEADER)}</tr>
+<tr><td rowspan="4">绩效指标</td><td rowspan="2">产出指标</td>{"".join(f"<td>{v}</td>" for v in ind[0][2:])}</tr>
+<tr>{"".join(f"<td>{v}</td>" for v in ind[1][2:])}</tr>
+<tr>{"".join(f"<td>{v}</td>" for v in ind[2][1:])}</tr>
+<tr>{"".join(f"<td>{v}</td>" for v in ind[3][1:])}</tr>
+<tr><td colspan="6">总分</td><td>100</td><td>100</td><td></td></tr>
+</table></body></html>"""
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -251,11 +251,12 @@ def test_the_published_sichuan_selfevaluation_imports_what_it_prints(engine) -> 
     assert [r["department_score"] for r in review["rows"]] == [None, None, None, None]
 
 
-def test_the_same_selfevaluation_as_a_word_file_reads_the_same(tmp_path) -> None:
-    from tests.selfeval_sample import write_docx
+@pytest.mark.parametrize("suffix", [".docx", ".html"])
+def test_the_same_selfevaluation_as_a_word_file_or_a_web_page_reads_the_same(tmp_path, suffix) -> None:
+    from tests.selfeval_sample import write_docx, write_html
 
     from_excel, _, _ = read_file(write(tmp_path / "自评表.xlsx"))
-    from_word, _, _ = read_file(write_docx(tmp_path / "自评表.docx"))
+    from_word, _, _ = read_file((write_docx if suffix == ".docx" else write_html)(tmp_path / f"自评表{suffix}"))
     assert [(i.level1, i.name, i.target, i.actual, i.points, i.score) for i in from_word.indicators] == [
         (i.level1, i.name, i.target, i.actual, i.points, i.score) for i in from_excel.indicators]
     assert (from_word.initial_budget, from_word.budget, from_word.spent, from_word.execution_rate,

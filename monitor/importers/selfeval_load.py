@@ -52,7 +52,7 @@ def read_file(path: Path) -> tuple[SelfEvalTable, str, str]:
     elif suffix == ".docx":
         grid = files.docx_grid(path)
     elif suffix in (".html", ".htm"):
-        grid = files.html_grid(data)
+        grid = files.html_grid(data, spans=True)
     else:  # text as extraction tools and web pages give it, in any of the families the target reader knows
         from monitor.importers import grid as text_grid
         from monitor.importers.disclosure import decode
