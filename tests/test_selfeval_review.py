@@ -262,3 +262,13 @@ def test_the_same_selfevaluation_as_a_word_file_or_a_web_page_reads_the_same(tmp
     assert (from_word.initial_budget, from_word.budget, from_word.spent, from_word.execution_rate,
             from_word.total_score) == (Decimal("1000000.00"), Decimal("1200000.00"), Decimal("1080000.00"),
                                        Decimal("95.00"), Decimal(100))
+
+
+def test_the_target_import_reads_a_selfevaluation_workbook_by_its_headers(tmp_path) -> None:
+    from monitor.importers.output import SELFEVAL_TARGETS_ONLY, parse_any
+
+    doc = parse_any(write(tmp_path / "自评表.xlsx"))
+    assert [(i.name, i.value, i.weight) for i in doc.projects[0].indicators] == [
+        ("服务老人人数", "≥500人", 30), ("服务合格率", "≥95%", 20), ("覆盖社区数", "≥10个", 30),
+        ("服务对象满意度", "≥90%", 10)]
+    assert SELFEVAL_TARGETS_ONLY in doc.warnings
