@@ -26,7 +26,7 @@ WORD = re.compile(r"[A-Za-z]{2,}")
 ROLES = ("bureau", "auditor", "clerk_144", "head_144")
 STARTS = ("/", "/account", "/reports", "/rounds")
 # Words that are the same in both languages: formats, the product, units and codes.
-EVERY_LANGUAGE = ("kpiwatch", "Excel", "PDF", "CSV", "API", "xlsx", "csv", "YYYY-MM-DD", "Bearer", "token",
+EVERY_LANGUAGE = ("kpiwatch", "Excel", "PDF", "CSV", "JSON", "API", "xlsx", "csv", "YYYY-MM-DD", "Bearer", "token",
                   "万元", "元", "％",
                   "testclient")  # the test client's address, as a sign-in's audit event records it
 

@@ -31,6 +31,10 @@ def _register() -> None:
     app.command("import")(importing_cli.import_command)
     app.add_typer(importing_cli.template_app, name="template")
 
+    from monitor.cli import selfeval as selfeval_cli
+
+    app.command("import-selfeval")(selfeval_cli.import_selfeval_command)
+
     from monitor.cli import targets as targets_cli
 
     app.command("parse-target")(targets_cli.parse_target_command)

@@ -108,3 +108,38 @@ def cutoff_command(year: int = YEAR,
         current = budget_year.monitor_through_month
     default = settings.reports.monitor_through_month
     typer.echo(f"{year} 年度监控表数据截至 {current or default} 月底" + ("" if current else "（默认值）"))
+
+
+@app.command("review")
+def review_command(year: int = YEAR, department: str = DEPARTMENT,
+                   fmt: str = typer.Option("json", "--format", help="html | xlsx | json（默认 json）"),
+                   out: Path | None = typer.Option(None, "--out", help="输出文件；json 默认输出到屏幕")) -> None:
+    """自评复核：按 kpiwatch 规则重新计分，与部门自评得分逐项对比并列出每处不一致及原因。"""
+    import json
+
+    from monitor.reports.review import build_review, review_html, review_json, review_xlsx
+
+    fmt = fmt.lower()
+    if fmt not in ("html", "xlsx", "json"):
+        raise typer.BadParameter(f"--format: 应为 html | xlsx | json，得到 {fmt!r}")
+    if fmt != "json" and out is None:
+        raise typer.BadParameter("--out: html 和 xlsx 需要输出文件")
+    settings = load_settings()
+    try:
+        with open_store(settings) as engine, session_scope(engine) as session:
+            projects = build_review(session, year, settings.scoring, department=department)
+    except ReportError as exc:
+        typer.echo(f"无法生成复核：{exc}", err=True)
+        raise typer.Exit(1) from exc
+    if fmt == "json":
+        text = json.dumps(review_json(projects), ensure_ascii=False)
+        if out is None:
+            typer.echo(text)
+            return
+        data = text.encode()
+    else:
+        data = review_xlsx(projects, year) if fmt == "xlsx" else review_html(projects, year).encode()
+    assert out is not None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    typer.echo(f"已生成 {out}（{len(data):,} 字节）")

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from monitor.importers.document import ImportFailure
 from monitor.importers.grid import Grid
@@ -96,19 +98,27 @@ def _text(value: object) -> str:
 BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "caption", "div", "span", "td", "th"}
 
 
-def html_grid(data: bytes) -> Grid:
-    """lxml.html: table rows as rows; the text outside tables (titles, years) as one-cell rows, in order."""
+def html_grid(data: bytes, *, spans: bool = False) -> Grid:
+    """lxml.html: table rows as rows; the text outside tables (titles, years) as one-cell rows, in order.
+
+    `spans`: a cell's column is where it sits in the table, counting the rowspan/colspan of the cells before and
+    above it (as a spreadsheet's would be), for the readers that align a row's cells with its header's."""
     import lxml.html
 
     root = lxml.html.document_fromstring(_html_text(data))
     for bad in root.xpath("//script|//style"):
         bad.drop_tree()
     rows: list[list[Cell]] = []
+    tables: dict[Any, _Spans] = {}  # with `spans`: each table's rowspans so far
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
         if element.tag == "tr":
-            cells = _row(len(rows) + 1, [c.text_content() for c in element if c.tag in ("td", "th")])
+            tds = [c for c in element if c.tag in ("td", "th")]
+            if spans:
+                cells = _spanned_row(len(rows) + 1, element, tds, tables)
+            else:
+                cells = _row(len(rows) + 1, [c.text_content() for c in tds])
             if cells:
                 rows.append(cells)
         elif element.tag in BLOCKS - {"td", "th"} and not element.xpath("ancestor::table") \
@@ -117,6 +127,39 @@ def html_grid(data: bytes) -> Grid:
             if text:
                 rows.append([Cell(len(rows) + 1, text)])
     return Grid("html", rows)
+
+
+@dataclass
+class _Spans:
+    """One table's rows so far: the next row's index and the columns rowspans above cover in each later row."""
+
+    next_row: int = 0
+    covered: dict[int, set[int]] = field(default_factory=dict)
+
+
+def _spanned_row(number: int, tr: Any, tds: list[Any], tables: dict[Any, _Spans]) -> list[Cell]:
+    """One <tr>'s non-empty cells at their true columns; rowspans are remembered for the rows below."""
+    spans = tables.setdefault(next(iter(tr.iterancestors("table")), None), _Spans())
+    index, spans.next_row = spans.next_row, spans.next_row + 1
+    covered = spans.covered.pop(index, set())
+    cells, col = [], 0
+    for td in tds:
+        while col in covered:
+            col += 1
+        width, height = (_span(td.get(a)) for a in ("colspan", "rowspan"))
+        for below in range(index + 1, index + height):
+            spans.covered.setdefault(below, set()).update(range(col, col + width))
+        text = td.text_content().strip()
+        if text:
+            cells.append(Cell(number, text, col))
+        col += width
+    return cells
+
+
+def _span(raw: str | None) -> int:
+    """A colspan/rowspan as browsers read it: its leading digits, 1 when there are none, at most 1000."""
+    digits = re.match(r"\s*(\d+)", raw or "")
+    return min(max(int(digits.group(1)), 1), 1000) if digits else 1
 
 
 def _html_text(data: bytes) -> str:

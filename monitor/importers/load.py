@@ -75,7 +75,11 @@ def resolve_identity(doc: ParsedDocument, *, year: int | None, department_code: 
 
 
 def store_document(session: Session, doc: ParsedDocument, *, year: int | None = None,
-                   department_code: str | None = None, strict_month_before: bool = False) -> StoreResult:
+                   department_code: str | None = None, strict_month_before: bool = False,
+                   partial: bool = False) -> StoreResult:
+    """`partial`: the document adds to what is stored instead of stating all of it (a self-evaluation is one
+    project a file and prints no 实施期 targets, 立项依据…): the projects, indicators and fields it leaves out
+    stay as they are instead of being removed or emptied."""
     code, resolved_year = resolve_identity(doc, year=year, department_code=department_code)
     check_lengths(doc)
     started = datetime.now(SHANGHAI)
@@ -105,6 +109,8 @@ def store_document(session: Session, doc: ParsedDocument, *, year: int | None = 
         seen.add(parsed.import_key)
         project = existing.get(parsed.import_key)
         values = _project_values(parsed, doc)
+        if partial:
+            values = {name: value for name, value in values.items() if value is not None}
         if project is None:
             project = Project(department_id=department_id, budget_year_id=budget_year_id,
                               import_key=parsed.import_key, **values)
@@ -116,9 +122,9 @@ def store_document(session: Session, doc: ParsedDocument, *, year: int | None = 
         else:
             result.unchanged["projects"] += 1
         _store_indicators(session, project, parsed, resolved_year, result, strict_month_before,
-                          proposing=(doc.source_file, started.date()) if locked else None)
+                          proposing=(doc.source_file, started.date()) if locked else None, partial=partial)
     for key, project in existing.items():
-        if key in seen:
+        if key in seen or partial:
             continue
         project_id = stored_id(project)
         if _referenced(session, "project", [project_id]) or _referenced(
@@ -258,7 +264,7 @@ TARGET_VALUES = ("value_text", *Indicator.target_columns(Target("", "unparsed", 
 
 def _store_indicators(session: Session, project: Project, parsed: ParsedProject, year: int,
                       result: StoreResult, strict_month_before: bool,
-                      proposing: tuple[str, date] | None = None) -> None:
+                      proposing: tuple[str, date] | None = None, partial: bool = False) -> None:
     """Create, update or delete the project's indicators; with `proposing` (source file, today), a changed 指标值
     of an existing indicator becomes an adjustment proposal and the stored target stays as it is."""
     project_id = stored_id(project)
@@ -282,7 +288,7 @@ def _store_indicators(session: Session, project: Project, parsed: ParsedProject,
             result.updated["indicators"] += 1
         else:
             result.unchanged["indicators"] += 1
-    stale = [row for key, row in existing.items() if key not in seen]
+    stale = [] if partial else [row for key, row in existing.items() if key not in seen]
     for row in stale:
         if _referenced(session, "indicator", [stored_id(row)]):
             result.kept_stale.append(f"项目「{project.import_key}」的指标「{row.name}」不在本次文件中，"

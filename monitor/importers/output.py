@@ -16,6 +16,9 @@ from monitor.importers.document import (
 )
 from monitor.importers.load import suspicious_targets, target_json
 
+SELFEVAL_TARGETS_ONLY = ("这是绩效自评表：只导入了目标与分值；实际完成值、全年执行数和部门得分请用 "
+                         "kpiwatch import-selfeval 导入")
+
 
 def parse_any(path: str | Path, *, allow_partial: bool = False) -> ParsedDocument:
     """Text disclosure or Excel template, chosen by content (a .xlsx is a ZIP) and then by extension.
@@ -31,10 +34,17 @@ def parse_any(path: str | Path, *, allow_partial: bool = False) -> ParsedDocumen
         head = handle.read(512)
     from monitor.importers import files
     from monitor.importers.disclosure import parse_file, parse_grid
+    from monitor.importers.selfeval_table import as_document, is_selfeval, read_selfeval
 
     def tables_of(grid) -> ParsedDocument:
-        return parse_grid(grid, source=str(path), sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
-                          fmt=grid.family, allow_partial=allow_partial)
+        sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        if is_selfeval(grid):  # its 实际完成值/分值/得分 columns sit beside the targets: read by their headers
+            if grid.family == "html":
+                grid = files.html_grid(path.read_bytes(), spans=True)
+            doc = as_document(read_selfeval(grid, str(path)), sha256, grid.family)
+            doc.warnings.append(SELFEVAL_TARGETS_ONLY)
+            return doc
+        return parse_grid(grid, source=str(path), sha256=sha256, fmt=grid.family, allow_partial=allow_partial)
 
     if head.startswith(b"PK\x03\x04") and _zip_member(path, "word/document.xml"):
         return tables_of(files.docx_grid(path))

@@ -60,6 +60,7 @@ def _routers() -> list[APIRouter]:
         pages_overview,
         pages_progress,
         pages_reports,
+        pages_review,
         pages_rounds,
         pages_todo,
         pages_upload,
@@ -68,8 +69,9 @@ def _routers() -> list[APIRouter]:
     # The API first: its requests come by the hundred per second and need not be matched against every page.
     return [api.router, api_rounds.router, api_corrective.router, api_adjustments.router, pages_auth.router,
             pages_overview.router, pages_todo.router, pages_progress.router, pages_upload.router, pages_admin.router,
-            pages_reports.router, pages_notify.router, pages_rounds.router, pages_corrective.router,
-            pages_adjustments.router, pages_import.router, health.router, metrics.router, api_docs.router]
+            pages_reports.router, pages_review.router, pages_notify.router, pages_rounds.router,
+            pages_corrective.router, pages_adjustments.router, pages_import.router, health.router, metrics.router,
+            api_docs.router]
 
 
 CSP = ("default-src 'self'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; "

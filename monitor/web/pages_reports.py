@@ -68,7 +68,8 @@ INDEX = ("""{% extends "base.html" %}
  · <a href="/reports/selfeval?year={{ y }}&department={{ d.code }}">{{ t("绩效自评表") }}</a>
  · <a href="/reports/summary?year={{ y }}&department={{ d.code }}">{{ t("部门汇总") }}</a></li>
 {% endfor %}
-{% if bureau %}<li><a href="/reports/ranking?year={{ y }}">{{ t("各部门自评排名（财政局）") }}</a></li>{% endif %}
+{% if bureau %}<li><a href="/reports/ranking?year={{ y }}">{{ t("各部门自评排名（财政局）") }}</a>
+ · <a href="/reports/review?year={{ y }}">{{ t("自评复核") }}</a></li>{% endif %}
 </ul>
 {% else %}<p class="muted">{{ t("尚无年度数据") }}</p>{% endfor %}
 {% endblock %}""")

@@ -15,7 +15,7 @@ from monitor.store.models.notify import (
     Waiver,
 )
 from monitor.store.models.progress import BudgetAdjustment, Report, Spending
-from monitor.store.models.reports import SelfEvalEntry
+from monitor.store.models.reports import PrintedSelfEvalScore, SelfEvalEntry
 from monitor.store.models.rounds import (
     ANSWERABLE_CORRECTIVE_STATUSES,
     EDITABLE_TASK_STATUSES,
@@ -59,6 +59,7 @@ __all__ = [
     "Round",
     "RoundSubmission",
     "RoundTask",
+    "PrintedSelfEvalScore",
     "SelfEvalEntry",
     "Spending",
     "TargetAdjustment",

@@ -26,3 +26,21 @@ class SelfEvalEntry(SQLModel, table=True):
     user_id: int | None = Field(default=None, foreign_key="user.id")
     channel: str = Field(default="portal", max_length=16)
     created_at: datetime | None = instant_field()
+
+
+class PrintedSelfEvalScore(SQLModel, table=True):
+    """What a department printed in its own 自评表, kept as printed so the bureau can compare it with kpiwatch's
+    score (自评复核): one row per indicator (`indicator_id`), one for the 预算执行率 row (`row` "execution") and one
+    for the 总分 (`row` "total"); a re-import of the table updates them in place."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    indicator_id: int | None = Field(default=None, foreign_key="indicator.id", index=True)
+    row: str = Field(max_length=16)  # "indicator" | "execution" | "total"
+    name: str = Field(max_length=200)
+    points: Decimal | None = measure_field()  # 分值 as printed
+    score: Decimal | None = measure_field()  # 得分 as printed
+    rate: Decimal | None = measure_field()  # the printed 执行率 in percent (execution row only)
+    source_file: str | None = Field(default=None, max_length=500)
+    line: int | None = Field(default=None)  # the row of the table the figures were read from
+    imported_at: datetime | None = instant_field()
