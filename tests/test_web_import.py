@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import tempfile
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -85,3 +86,22 @@ def test_only_an_admin_may_upload_and_only_with_the_forms_token(engine):
     login(admin, "admin")
     refused = admin.post("/admin/import/preview", files={"file": ("t.txt", PIPES.read_bytes(), "text/plain")})
     assert refused.status_code == 403
+
+
+def test_a_preview_on_one_replica_is_imported_by_another(engine, tmp_path, monkeypatch):
+    """Replicas share nothing but the store: the confirmation may reach another machine than the preview did,
+    whose temporary folder is another one."""
+    first = _admin(engine)
+    page = _preview(first, "马踏镇.txt", PIPES.read_bytes(), allow_partial="1")
+    confirm = {name: value for name, value in re.findall(r'name="(\w+)" value="([^"]*)"', page.text)}
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the other machine's /tmp
+    other = make_client(engine)
+    login(other, "admin")
+    before = _counts(engine)
+    done = other.post("/admin/import", data={**confirm, "csrf_token": CSRF.search(
+        other.get("/admin/import").text).group(1)})
+    assert done.status_code == 200, done.text
+    assert _counts(engine) == (before[0] + 2, before[1] + 12)
+    again = other.post("/admin/import", data={**confirm, "csrf_token": CSRF.search(
+        other.get("/admin/import").text).group(1)})
+    assert again.status_code == 410  # imported once: the kept upload is gone with its import

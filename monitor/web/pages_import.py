@@ -3,7 +3,8 @@
 The same import as `kpiwatch import FILE`: first a dry run that shows what the file holds (projects, funds,
 indicator accounting, reconciliation, rejected rows) and what it does not say, then, on the admin's confirmation,
 the import itself in one transaction, audited under the admin's name. The uploaded bytes wait between the two
-steps in a private directory under the name of their SHA-256, so the file imported is the file previewed.
+steps in the store (`ImportUpload`, under their SHA-256), so the file imported is the file previewed, whichever
+replica the confirmation reaches.
 """
 
 from __future__ import annotations
@@ -11,23 +12,27 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
+from sqlalchemy import delete
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from monitor.importers.document import ImportFailure, ParsedDocument
 from monitor.importers.load import StoreResult, resolve_identity, store_document
 from monitor.importers.output import parse_any, summary_lines
 from monitor.spreadsheets.limits import too_big
 from monitor.store.db import write_turn
-from monitor.store.models import User
+from monitor.store.models import ImportUpload, User
 from monitor.web.auth import db_session, require_admin, verify_csrf
 from monitor.web.templating import render
+from rules.calendar import SHANGHAI
 
 router = APIRouter(include_in_schema=False)
 SUFFIXES = (".pdf", ".docx", ".xlsx", ".xlsm", ".xls", ".html", ".htm", ".txt", ".csv", ".tsv")
@@ -44,14 +49,21 @@ class Choice:
     allow_partial: bool
 
 
-def _stash() -> Path:
-    """The private folder where a previewed upload waits; previews left unconfirmed for a day are let go."""
-    folder = Path(tempfile.gettempdir()) / "kpiwatch-import-uploads"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    for old in folder.iterdir():
-        if old.is_file() and time.time() - old.stat().st_mtime > STASH_SECONDS:
-            old.unlink(missing_ok=True)
-    return folder
+def _keep(session: Session, sha: str, filename: str, data: bytes, user: User) -> None:
+    """Keep a previewed upload until its confirmation; previews left unconfirmed for a day are let go."""
+    now = datetime.now(SHANGHAI)
+    session.execute(delete(ImportUpload).where(col(ImportUpload.uploaded_at) < now - timedelta(seconds=STASH_SECONDS)))
+    session.merge(ImportUpload(sha256=sha, filename=filename, data=data, uploaded_by=user.id, uploaded_at=now))
+    session.commit()
+
+
+@contextmanager
+def _as_file(data: bytes, filename: str) -> Iterator[Path]:
+    """The bytes as a private temporary file with the upload's suffix, which the readers choose by."""
+    with tempfile.TemporaryDirectory(prefix="kpiwatch-import-") as folder:
+        path = Path(folder) / f"upload{_suffix(filename)}"
+        path.write_bytes(data)
+        yield path
 
 
 def _suffix(filename: str) -> str:
@@ -93,7 +105,8 @@ def import_page(request: Request, user: User = Depends(require_admin)) -> Respon
 
 @router.post("/admin/import/preview", dependencies=[Depends(verify_csrf)])
 def preview(request: Request, file: UploadFile = File(...), department_code: str = Form(""), year: str = Form(""),
-            allow_partial: str = Form(""), user: User = Depends(require_admin)) -> Response:
+            allow_partial: str = Form(""), user: User = Depends(require_admin),
+            session: Session = Depends(db_session)) -> Response:
     limits = request.app.state.settings.limits
     filename = Path(file.filename or "upload.txt").name
     data = file.file.read(limits.upload_bytes + 1)
@@ -102,17 +115,17 @@ def preview(request: Request, file: UploadFile = File(...), department_code: str
         return render(request, "import.html", _page(request, problem=f"{filename}: {refused}",
                                                     filename=filename), status_code=413)
     sha = hashlib.sha256(data).hexdigest()
-    path = _stash() / f"{sha}{_suffix(filename)}"
-    path.write_bytes(data)
     try:
         choice = _choice(department_code, year, allow_partial)
-        doc = _parse(path, filename, choice)
+        with _as_file(data, filename) as path:
+            doc = _parse(path, filename, choice)
     except ImportFailure as exc:
-        path.unlink(missing_ok=True)
         if exc.file is None:
             exc.file = filename
         return render(request, "import.html", _page(request, problem=exc.describe(), filename=filename),
                       status_code=422)
+    with write_turn(session):
+        _keep(session, sha, filename, data, user)
     return render(request, "import.html", _page(request, doc=doc, lines=summary_lines(doc), filename=filename,
                                                 sha=sha, choice=choice))
 
@@ -122,20 +135,22 @@ def run_import(request: Request, sha: str = Form(...), filename: str = Form(...)
                year: str = Form(""), allow_partial: str = Form(""), user: User = Depends(require_admin),
                session: Session = Depends(db_session)) -> Response:
     filename = Path(filename).name
-    found = [p for p in _stash().glob(f"{sha}.*")] if _SHA.match(sha) else []
-    if not found:
+    kept = session.get(ImportUpload, sha) if _SHA.match(sha) else None
+    if kept is None:
         return render(request, "import.html", _page(request, problem=f"{filename}: 预览的文件已不在服务器上，"
                                                     "请重新上传"), status_code=410)
-    path = found[0]
+    data = kept.data
     try:
         choice = _choice(department_code, year, allow_partial)
-        doc = _parse(path, filename, choice)
+        with _as_file(data, filename) as path:
+            doc = _parse(path, filename, choice)
         with write_turn(session):
             session.info["actor"], session.info["channel"] = user.username, "import"
             result: StoreResult = store_document(session, doc, year=choice.year,
                                                  department_code=choice.department_code,
                                                  strict_month_before=request.app.state.settings.targets
                                                  .strict_month_before)
+            session.delete(kept)
             session.commit()
     except ImportFailure as exc:
         session.rollback()
@@ -146,6 +161,5 @@ def run_import(request: Request, sha: str = Form(...), filename: str = Form(...)
         return render(request, "import.html", _page(request, problem=f"{filename}: 数据库拒绝写入，整个文件未导入"
                                                     f"（已回滚）：{exc.__class__.__name__}", filename=filename),
                       status_code=500)
-    path.unlink(missing_ok=True)
     return render(request, "import.html", _page(request, doc=doc, lines=summary_lines(doc), filename=filename,
                                                 result=result))

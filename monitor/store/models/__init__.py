@@ -6,6 +6,7 @@ from monitor.store.models.accounts import ApiToken, AuditEvent, LoginThrottle, U
 from monitor.store.models.adjustments import TargetAdjustment
 from monitor.store.models.core import BudgetYear, Contact, Department, ImportRun, Indicator, Project
 from monitor.store.models.evaluation import EvaluationRun, IndicatorState, IndicatorStateChange, ProjectState
+from monitor.store.models.imports import ImportUpload
 from monitor.store.models.jobs import JobLease, JobRun, SchedulerJob
 from monitor.store.models.notify import (
     Acknowledgement,
@@ -42,6 +43,7 @@ __all__ = [
     "Department",
     "EvaluationRun",
     "ImportRun",
+    "ImportUpload",
     "Indicator",
     "IndicatorState",
     "IndicatorStateChange",
