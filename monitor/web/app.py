@@ -156,7 +156,9 @@ def create_app(settings: Config, engine: Engine | None = None) -> FastAPI:
         await run_in_threadpool(_record_settings, app.state.engine, settings)
         # Everything loaded by now (modules, templates, settings: a million objects) lives as long as the server;
         # moved out of the cyclic collector's sight, a full collection no longer scans it, and a page that happens
-        # to trigger one no longer takes four times as long (bench/README.md, "Session 5: pages").
+        # to trigger one no longer takes four times as long (bench/README.md, "Session 5: pages"). Garbage is
+        # collected first, so none of it is kept for good.
+        gc.collect()
         gc.freeze()
         yield
         if app.state.group_commit is not None:
