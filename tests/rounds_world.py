@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -20,6 +22,7 @@ from monitor.progress import service
 from monitor.progress.entries import read_report, read_spending
 from monitor.store.db import session_scope
 from monitor.store.models import Department, Indicator, Project, User
+from monitor.web.app import create_app
 from tests.import_seeds import hrss_document, union_document
 
 PASSWORD = "correct-horse-42"
@@ -73,3 +76,18 @@ def build_round_world(engine: Engine, url: str) -> RoundWorld:
                            reported=reported.id or 0, unreported=unreported.id or 0)
     run_evaluation(engine, settings, as_of=AS_OF)
     return world
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def signed_in(engine: Engine, world: RoundWorld, username: str, page: str) -> tuple[TestClient, str]:
+    """A portal session as `username` on the world's app (clock on TODAY), and the form token `page` carries."""
+    application = create_app(world.settings, engine)
+    application.state.clock = lambda: TODAY
+    client = TestClient(application)
+    token = CSRF.search(client.get("/login").text).group(1)
+    answer = client.post("/login", data={"username": username, "password": PASSWORD, "next": "/",
+                                         "csrf_token": token}, follow_redirects=False)
+    assert answer.status_code == 303
+    return client, CSRF.search(client.get(page).text).group(1)

@@ -21,7 +21,7 @@ from monitor.rounds import corrective, service
 from monitor.rounds.corrective import Origin
 from monitor.store.models import CorrectiveAction, Department, RoundTask
 from monitor.web.app import create_app
-from tests.rounds_world import PASSWORD, TODAY, RoundWorld, build_round_world, user
+from tests.rounds_world import TODAY, RoundWorld, build_round_world, signed_in, user
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -38,17 +38,6 @@ def _api(engine, world: RoundWorld, username: str) -> TestClient:
         token = create_token(s, user(s, username), "corrective")[1]
         s.commit()
     return TestClient(application, headers={"Authorization": f"Bearer {token}"})
-
-
-def _portal(engine, world: RoundWorld, username: str) -> tuple[TestClient, str]:
-    application = create_app(world.settings, engine)
-    application.state.clock = lambda: TODAY
-    client = TestClient(application)
-    token = CSRF.search(client.get("/login").text).group(1)
-    signed_in = client.post("/login", data={"username": username, "password": PASSWORD, "next": "/",
-                                            "csrf_token": token}, follow_redirects=False)
-    assert signed_in.status_code == 303
-    return client, CSRF.search(client.get("/corrective").text).group(1)
 
 
 def _count(engine) -> int:
@@ -103,7 +92,7 @@ def test_the_command_line_issues_answers_and_accepts_and_a_department_issuing_ex
 
 
 def test_the_portal_issues_from_a_light_and_the_department_answers_on_its_phone_page(engine, world):
-    bureau, token = _portal(engine, world, "bureau")
+    bureau, token = signed_in(engine, world, "bureau", "/corrective")
     form = bureau.get(f"/corrective?project={world.hr_project}&indicator={world.reported}")
     assert "issue-corrective" in form.text
     without_token = bureau.post("/corrective", data={"project_id": world.hr_project, "requirement": "x",
@@ -113,12 +102,12 @@ def test_the_portal_issues_from_a_light_and_the_department_answers_on_its_phone_
                                               "requirement": "<b>加快</b>进度", "due": "2024-09-30",
                                               "csrf_token": token})
     assert issued.status_code == 200 and "已发起整改" in issued.text and "&lt;b&gt;加快&lt;/b&gt;" in issued.text
-    clerk, clerk_token = _portal(engine, world, "clerk_144")
+    clerk, clerk_token = signed_in(engine, world, "clerk_144", "/corrective")
     with Session(engine) as s:
         action_id = s.exec(select(CorrectiveAction.id)).one()
     answered = clerk.post(f"/corrective/{action_id}/answer", data={"answer": "已加快", "csrf_token": clerk_token})
     assert answered.status_code == 200 and "已答复" in answered.text
-    foreign, foreign_token = _portal(engine, world, "clerk_959")
+    foreign, foreign_token = signed_in(engine, world, "clerk_959", "/corrective")
     assert foreign.post(f"/corrective/{action_id}/answer", data={"answer": "x", "csrf_token": foreign_token},
                         follow_redirects=False).status_code == 404
 
@@ -131,7 +120,7 @@ def test_an_open_item_shows_on_the_departments_next_round_task_page(engine, worl
                            due=date(2024, 10, 31), department_codes=["144"])
         s.commit()
         task_id = s.exec(select(RoundTask.id)).one()
-    clerk, _token = _portal(engine, world, "clerk_144")
+    clerk, _token = signed_in(engine, world, "clerk_144", "/corrective")
     page = clerk.get(f"/rounds/tasks/{task_id}").text
     assert "本部门未完成的整改" in page and "上一轮的整改要求" in page
 
@@ -146,7 +135,7 @@ def test_the_round_status_exports_to_excel_with_its_counts_and_no_formula(engine
         service.submit_task(s, user(s, "head_144"), task_id, settings=world.settings)
         s.commit()
         round_id = round_.id
-    bureau, _token = _portal(engine, world, "bureau")
+    bureau, _token = signed_in(engine, world, "bureau", "/corrective")
     assert f"/rounds/{round_id}/status.xlsx" in bureau.get(f"/rounds/{round_id}").text
     export = bureau.get(f"/rounds/{round_id}/status.xlsx")
     assert export.status_code == 200
@@ -157,6 +146,6 @@ def test_the_round_status_exports_to_excel_with_its_counts_and_no_formula(engine
     assert (by_code["144"][2], by_code["144"][5], by_code["959"][2]) == ("已上报", 1, "待填报")
     union = sheet.cell(6 + 1 + list(by_code).index("959"), 2)
     assert union.data_type == "s" and union.value.startswith("=HYPERLINK")
-    clerk, _ = _portal(engine, world, "clerk_959")
+    clerk, _ = signed_in(engine, world, "clerk_959", "/corrective")
     only_own = load_workbook(BytesIO(clerk.get(f"/rounds/{round_id}/status.xlsx").content)).active
     assert [r[0].value for r in only_own.iter_rows(min_row=7)] == ["959"]
