@@ -53,6 +53,7 @@ EN: dict[str, str] = {
     "评估日期": "Evaluated on",
     "预算绩效目标运行监控": "Budget performance monitoring",
     "登录": "Log in", "退出": "Log out", "用户名": "Username", "密码": "Password",
+    "菜单": "Menu", "主菜单": "Main menu",
     "首页": "Home", "部门": "Department", "项目": "Project", "项目名称": "Project", "指标": "Indicator",
     "指标值": "Target", "目标含义": "Meaning", "最近填报": "Latest report", "填报历史": "History",
     "填报": "Report", "提交": "Submit", "更正": "Correct", "更正此条": "Correct this entry", "状态": "Light",
