@@ -126,6 +126,8 @@ class Escalation:
     items: list[Item]
     threshold_days: int
     portal_url: str
+    # whom this copy greets when it is not the supervisor: the department's own head gets the copy the bureau gets
+    addressee: str | None = None
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,17 @@ def test_the_escalation_copy_says_what_is_overdue_and_the_digest_says_it_was_cop
     assert "已逾期，已抄送财政局" in hr.rendered.text
 
 
+def test_the_heads_copy_greets_the_head_and_says_the_bureau_was_copied(engine, session, world):
+    _issue(engine, world)
+    found = plan(session, world.settings, date(2024, 9, 5))
+    (head_copy,) = [m for m in found.round_escalations if m.recipients == [HEAD]]
+    (bureau_copy,) = [m for m in found.round_escalations if m.recipients == [BUREAU]]
+    assert head_copy.text.startswith("晋城市人力资源和社会保障局负责人：")
+    assert "已抄送" in head_copy.text and "请督促办理" in head_copy.text
+    assert not bureau_copy.text.startswith("晋城市人力资源和社会保障局负责人")
+    assert "特抄送" in bureau_copy.text
+
+
 def test_an_answered_item_is_neither_listed_nor_escalated(engine, session, world):
     action_id = _issue(engine, world)
     corrective.answer(session, user(session, "clerk_144"), action_id, "已加快支出")

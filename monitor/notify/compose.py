@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -418,12 +418,14 @@ def round_escalations(session: Session, day: date, config: Config, base: str, co
     for department_id, key, item in pending:
         department = departments[department_id]
         heads = _addresses(contacts[department_id], config.rounds.escalate_to_roles)
-        recipients = list(dict.fromkeys(finance_addresses + heads))
         view = Escalation(department.name, bureau, day, 2, [item], threshold, base)
-        rendered = render_escalation(view)
+        to_bureau = render_escalation(view)
+        to_head = render_escalation(replace(view, addressee=f"{department.name}负责人"))
+        copies = [(r, to_bureau) for r in finance_addresses]
+        copies += [(r, to_head) for r in heads if r not in finance_addresses]
         out[department_id] += [NewMessage(f"round-escalation|{r}|{key}", [r], rendered.subject, rendered.text,
                                           rendered.html, kind="escalation", period=day.isoformat(),
-                                          department_id=department_id) for r in recipients]
+                                          department_id=department_id) for r, rendered in dict(copies).items()]
     return out, escalated
 
 
