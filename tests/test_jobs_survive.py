@@ -25,7 +25,14 @@ from monitor.scheduler.recover import recover
 from monitor.scheduler.runner import run_once
 from monitor.store.db import make_engine
 from monitor.store.migrate import upgrade
-from monitor.store.models import EvaluationRun, IndicatorState, IndicatorStateChange, JobLease, JobRun
+from monitor.store.models import (
+    EvaluationRun,
+    ImportUpload,
+    IndicatorState,
+    IndicatorStateChange,
+    JobLease,
+    JobRun,
+)
 from monitor.store.types import now
 from tests.conftest import ROOT, create_database
 from tests.import_seeds import hrss_document, union_document
@@ -140,6 +147,19 @@ def test_finished_leases_older_than_keep_days_are_pruned_and_recent_ones_kept(en
         kept = session.exec(select(JobLease.scheduled_at)).scalars().all()
     assert [moment.date() for moment in kept] == [(today - timedelta(days=1)).date()]
 
+
+
+def test_recovery_drops_uploads_previewed_a_day_ago_and_never_confirmed(engine, db_url):
+    stamp = now()
+    with engine.begin() as conn:
+        for name, age in (("stale.pdf", timedelta(days=1, minutes=1)), ("fresh.pdf", timedelta(hours=23))):
+            conn.execute(insert(ImportUpload).values(sha256=name.ljust(64, "0"), filename=name, data=b"%PDF-1.4",
+                                                     uploaded_at=stamp - age))
+
+    assert recover(engine, settings_for(db_url))["uploads_dropped"] == 1
+
+    with Session(engine) as session:
+        assert session.exec(select(ImportUpload.filename)).scalars().all() == ["fresh.pdf"]
 
 # --- evaluations ------------------------------------------------------------------------------------------------
 

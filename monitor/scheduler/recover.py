@@ -27,6 +27,7 @@ from monitor.scheduler.service import planned_jobs
 from monitor.store.heartbeat import stale_before
 from monitor.store.models.jobs import JobLease, JobRun
 from monitor.store.types import now
+from monitor.store.uploads import prune_uploads
 
 log = logging.getLogger("kpiwatch.scheduler")
 
@@ -37,10 +38,11 @@ def recover_job(ctx: JobContext) -> dict:
 
 
 def recover(engine: Engine, settings: Config) -> dict:
-    """Take over abandoned runs, close dead evaluations, prune old leases; what was done, as counts."""
+    """Take over abandoned runs, close dead evaluations, prune old leases and unconfirmed uploads; what was
+    done, as counts."""
     config = settings.scheduler
     targets = {job.name: job.target for job in planned_jobs(settings)}
-    counts = {"retried": 0, "given_up": 0, "evaluations_closed": 0, "pruned": 0}
+    counts = {"retried": 0, "given_up": 0, "evaluations_closed": 0, "pruned": 0, "uploads_dropped": 0}
     for lease in _abandoned(engine, config.lease_seconds):
         attempts = _take_over(engine, lease)
         if attempts is None:
@@ -61,6 +63,8 @@ def recover(engine: Engine, settings: Config) -> dict:
         counts["retried"] += 1
     counts["evaluations_closed"] = close_abandoned_runs(engine, settings.evaluation.lease_seconds)
     counts["pruned"] = _prune(engine, config.keep_leases_days)
+    with engine.begin() as conn:
+        counts["uploads_dropped"] = prune_uploads(conn, now())
     return counts
 
 

@@ -15,14 +15,13 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
-from sqlalchemy import delete
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from monitor.importers.document import ImportFailure, ParsedDocument
 from monitor.importers.load import StoreResult, resolve_identity, store_document
@@ -30,6 +29,7 @@ from monitor.importers.output import parse_any, summary_lines
 from monitor.spreadsheets.limits import too_big
 from monitor.store.db import write_turn
 from monitor.store.models import ImportUpload, User
+from monitor.store.uploads import prune_uploads
 from monitor.web.auth import db_session, require_admin, verify_csrf
 from monitor.web.templating import render
 from rules.calendar import SHANGHAI
@@ -37,7 +37,6 @@ from rules.calendar import SHANGHAI
 router = APIRouter(include_in_schema=False)
 SUFFIXES = (".pdf", ".docx", ".xlsx", ".xlsm", ".xls", ".html", ".htm", ".txt", ".csv", ".tsv")
 _SHA = re.compile(r"^[0-9a-f]{64}$")
-STASH_SECONDS = 24 * 3600
 
 
 @dataclass
@@ -52,7 +51,7 @@ class Choice:
 def _keep(session: Session, sha: str, filename: str, data: bytes, user: User) -> None:
     """Keep a previewed upload until its confirmation; previews left unconfirmed for a day are let go."""
     now = datetime.now(SHANGHAI)
-    session.execute(delete(ImportUpload).where(col(ImportUpload.uploaded_at) < now - timedelta(seconds=STASH_SECONDS)))
+    prune_uploads(session, now)
     session.merge(ImportUpload(sha256=sha, filename=filename, data=data, uploaded_by=user.id, uploaded_at=now))
     session.commit()
 
