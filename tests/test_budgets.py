@@ -216,6 +216,12 @@ def test_the_monitoring_table_prints_both_budgets_and_the_split_in_html_excel_an
         assert expected in text, expected
 
 
+def test_the_self_evaluation_prints_carryover_between_fiscal_and_other_funds_as_the_official_form_does(engine, world):
+    _adjust(engine, world.hr_project, "50000", "2024-05-10", source="carryover", today=date(2024, 7, 31))
+    project = _selfeval(engine, world.hr_project)
+    assert [f.label for f in project.funds] == ["年度资金总额", "其中：财政拨款", "上年结转", "其他资金"]
+
+
 def test_a_total_reported_alone_leaves_the_source_rows_unreported(engine, world):
     _set_funds(engine, world.hr_project, annual_central=Decimal("1200000"))
     _spend(engine, world.hr_project, "600000", "2024-12-31")

@@ -33,15 +33,20 @@ class FundsRow:
     total: bool = False
 
 
-def funds_rows(p: ProjectData, cutoff: date) -> list[FundsRow]:
-    """年度资金总额 and its sources at `cutoff`, from stored data: 财政拨款 and 其他资金 always (the tables print
-    them), 上年结转 when there is some budget or spending of it."""
+MONITOR_FUND_ORDER = ("fiscal", "other", "carryover")
+SELFEVAL_FUND_ORDER = ("fiscal", "carryover", "other")  # the 自评表 prints 上年结转资金 between the two
+
+
+def funds_rows(p: ProjectData, cutoff: date, order: tuple[str, ...] = MONITOR_FUND_ORDER) -> list[FundsRow]:
+    """年度资金总额 and its sources at `cutoff`, in the order the table prints them, from stored data: 财政拨款
+    and 其他资金 always (the tables print them), 上年结转 when there is some budget or spending of it."""
     spent = p.spent_until(cutoff)
     split = p.split_until(cutoff)
     budget = p.budget_on(cutoff)
     rows = [FundsRow("年度资金总额", wan(p.annual_funds), wan(spent), _rate(spent, budget), wan(p.forecast_spent),
                      wan(budget), total=True)]
-    for i, (source, name) in enumerate(FUND_SOURCES.items()):
+    for i, source in enumerate(order):
+        name = FUND_SOURCES[source]
         part_budget = p.budget_on(cutoff, source)
         part_spent = None if split is None else split[source]
         if source == "carryover" and part_budget is None and not part_spent:

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from monitor.reports.data import IndicatorData, ProjectData, YearData
 from monitor.reports.format import MISSING, amount_text, two, wan
-from monitor.reports.monitoring import FundsRow, funds_rows, progress_text
+from monitor.reports.monitoring import SELFEVAL_FUND_ORDER, FundsRow, funds_rows, progress_text
 from rules import calendar as cal
 from rules.scoring import (
     IndicatorInput,
@@ -149,5 +149,5 @@ def _project(p: ProjectData, year: int, rules: ScoringRules) -> SelfEvalProject:
         rows=rows, total=result.total, grade=result.grade,
         missing_explanations=[s.name for s in result.missing_explanations],
         needs_person=[s.name for s in result.needs_person], warnings=list(result.warnings),
-        spent_yuan=spent, budget_yuan=p.budget_on(cutoff), funds=funds_rows(p, cutoff),
+        spent_yuan=spent, budget_yuan=p.budget_on(cutoff), funds=funds_rows(p, cutoff, SELFEVAL_FUND_ORDER),
     )
