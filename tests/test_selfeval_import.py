@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from monitor.importers.document import ImportFailure
 from monitor.importers.selfeval_load import read_file, store_selfevals
+from monitor.reports.review import build_review, review_json
 from monitor.store.models import (
     AuditEvent,
     BudgetAdjustment,
@@ -29,6 +30,7 @@ from monitor.store.models import (
     Spending,
     User,
 )
+from rules.scoring import ScoringRules
 from tests.selfeval_sample import write
 
 TODAY = date(2025, 3, 10)
@@ -232,6 +234,26 @@ def test_an_actual_neither_a_number_nor_a_grade_is_kept_as_printed_and_flagged(e
     with Session(engine) as session:
         notes = [e.note for e in session.exec(select(AuditEvent).where(AuditEvent.entity == "printed_selfeval_score"))]
     assert any("社区覆盖情况" in (n or "") and "「大部分覆盖」" in (n or "") for n in notes)
+
+
+def test_the_review_rescores_graded_indicators_inside_their_grades_bands(engine, tmp_path) -> None:
+    """By hand, with the bands 达成 80–100 %, 部分达成 60–80 % of the points:
+    预算执行率 108 ÷ 120 = 90% → 9.00 (printed 9.5); 服务老人人数 500 ≥ 500 → 30.00 (agree);
+    服务质量 良 = 达成: [16, 20], printed 18 inside → 18.00; 工作推进情况 基本完成 = 部分达成: [12, 16], printed 15
+    inside → 15.00; 社区覆盖情况 大部分覆盖 not read → 未填报 0.00, printed 9; 服务对象满意度 中 = 部分达成: [6, 8],
+    printed 10 outside → 8.00. kpiwatch total 9 + 30 + 18 + 15 + 0 + 8 = 80.00; printed 91.5 = their sum."""
+    _import(engine, write(tmp_path / "定性.xlsx", indicators=GRADED, total="91.5"))
+    with Session(engine) as session:
+        [project] = review_json(build_review(session, 2024, ScoringRules()))["projects"]
+    assert (project["department_total"], project["kpiwatch_total"]) == ("91.50", "80.00")
+    assert [(r["name"], r["department_score"], r["kpiwatch_score"], r["reason"]) for r in project["rows"][1:]] == [
+        ("服务老人人数", "30.00", "30.00", ""),
+        ("服务质量", "18.00", "18.00", ""),
+        ("工作推进情况", "15.00", "15.00", ""),
+        ("社区覆盖情况", "9.00", "0.00", "得分不同：未填报，应得 0.00"),
+        ("服务对象满意度", "10.00", "8.00",
+         "评价等级「部分达成年度指标并具有一定效果」的得分区间为[6.00, 8.00]，自评得分 10.00 不在区间内，应得 8.00"),
+        ("总分", "91.50", "80.00", "按 kpiwatch 规则总分为 80.00")]
 
 
 # ------------------------------------------------------------------------------------------ cut off at the end
