@@ -295,3 +295,11 @@ def test_with_allow_partial_a_cut_off_table_imports_its_complete_rows_and_lists_
     assert "不完整 第88行：效益指标 社会效益指标 足额保障率(参保率) = 100，未导入" in imported.output
     with Session(engine) as session:
         assert session.exec(select(Indicator.name)).all() == ["发放(缴纳)覆盖率"]
+
+
+def test_reimporting_a_selfevaluation_with_grades_adds_nothing(engine, tmp_path) -> None:
+    path = write(tmp_path / "定性.xlsx", indicators=GRADED, total="91.5")
+    _import(engine, path)
+    before = _counts(engine)
+    _import(engine, path)
+    assert _counts(engine) == before
