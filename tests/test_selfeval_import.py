@@ -303,3 +303,24 @@ def test_reimporting_a_selfevaluation_with_grades_adds_nothing(engine, tmp_path)
     before = _counts(engine)
     _import(engine, path)
     assert _counts(engine) == before
+
+
+def test_a_workbook_cut_off_in_its_indicator_rows_keeps_only_the_complete_rows_when_allowed(tmp_path) -> None:
+    """The sample workbook saved short: row 13 (服务对象满意度) keeps its name and 指标值 but lost 分值 and 得分, and
+    the 总分 row is gone. Refused at row 13; with allow_partial the three complete rows are read."""
+    from openpyxl import load_workbook
+
+    path = write(tmp_path / "截断.xlsx")
+    workbook = load_workbook(path)
+    sheet = workbook.active
+    assert sheet is not None and sheet["D13"].value == "服务对象满意度" and sheet["A14"].value == "总分"
+    sheet.delete_rows(14)
+    for column in "FGHI":
+        sheet[f"{column}13"] = None
+    workbook.save(path)
+    with pytest.raises(ImportFailure) as failure:
+        read_file(path)
+    assert failure.value.line == 13 and "截断" in failure.value.message
+    [table] = read_file(path, allow_partial=True).tables
+    assert [i.name for i in table.indicators] == ["服务老人人数", "服务合格率", "覆盖社区数"]
+    assert [(r.line, r.text) for r in table.incomplete] == [(13, "满意度指标 服务对象满意度指标 服务对象满意度 ≥90%")]

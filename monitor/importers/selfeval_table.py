@@ -46,7 +46,7 @@ INDICATOR_COLUMNS = (("一级指标", "level1"), ("二级指标", "level2"), ("�
                      ("指标性质", "comparator"), ("度量单位", "unit"), ("计量单位", "unit"),
                      ("分值", "points"), ("权重", "points"), ("得分", "score"), ("偏差原因", "reason"),
                      ("未完成原因", "reason"))
-TOTAL_WORDS = ("总分", "合计")
+TOTAL_WORDS = ("总分", "合计", "得分合计", "总计")
 END_WORDS = ("评价结论", "存在问题", "项目负责人", "填报日期")
 UNITS = {"万元": Decimal(10000), "元": Decimal(1)}
 # An 实际完成值 that is a figure: a number and at most a unit without digits ("450人", "98%", "4.5万人").
