@@ -34,6 +34,7 @@ from monitor.store.models import BudgetYear, Indicator, PrintedSelfEvalScore, Pr
 from monitor.store.rows import stored_id
 from monitor.store.types import SHANGHAI
 from rules import calendar as cal
+from rules.terms import UNPARSED
 
 CHANNEL = "import"
 
@@ -99,7 +100,7 @@ def dry_run_json(read: SelfEvalFile, *, department_code: str | None = None) -> d
             "execution_rate": plain(table.execution_rate), "execution_score": plain(table.execution_score),
             "total_score": plain(table.total_score), "total_line": table.total_line, "cut_at": table.cut_at}
         for shown, ind in zip(project["indicators"], table.indicators, strict=True):
-            got = reading(ind, (shown.get("target") or {}).get("kind", "unparsed"))
+            got = reading(ind, (shown.get("target") or {}).get("kind", UNPARSED))
             shown["reported"] = ({"value": plain(got.value)} if got.value is not None
                                  else {"grade": got.grade} if got.grade else None)
             shown["kept_as_printed"] = got.problem
@@ -153,7 +154,7 @@ def _store_table(session: Session, user: User, table: SelfEvalTable, department_
         select(Indicator).where(col(Indicator.project_id) == project_id, col(Indicator.half) == "annual"))}
     entries, kept = [], {}
     for ind in table.indicators:
-        got = reading(ind, indicators[ind.name].kind or "unparsed")
+        got = reading(ind, indicators[ind.name].kind or UNPARSED)
         if got.problem:
             kept[ind.name] = got.problem
             stored.kept.append({"project": table.name, "line": ind.line, "name": ind.name, "actual": ind.actual,

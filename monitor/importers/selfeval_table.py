@@ -35,7 +35,7 @@ from monitor.importers.header_reader import CODE_PREFIX, LEVEL1, LEVEL2_EXTRA, Y
 from monitor.importers.levels import as_level2, squash
 from monitor.importers.money import unit_in
 from monitor.importers.table_block import Cell
-from rules.terms import GRADE_WORDS, GRADES, MEASURED_KINDS
+from rules.terms import GRADE_WORDS, GRADES, MEASURED_KINDS, QUALITATIVE, UNPARSED
 
 TITLE = "绩效自评表"
 FUND_COLUMNS = (("年初预算", "initial"), ("全年预算", "budget"), ("调整后预算", "budget"), ("全年执行", "spent"),
@@ -154,11 +154,11 @@ def reading(indicator: SelfEvalIndicator, kind: str) -> Reading:
     if not actual:
         return Reading()
     value, grade = measured(actual), graded(actual)
-    if kind in MEASURED_KINDS or (kind == "unparsed" and value is not None):
+    if kind in MEASURED_KINDS or (kind == UNPARSED and value is not None):
         if value is not None:
             return Reading(value=value)
         return Reading(problem=f"实际完成值「{actual}」不是数字，而指标值「{indicator.target}」是数值，未作为填报导入")
-    if kind in ("qualitative", "unparsed"):
+    if kind in (QUALITATIVE, UNPARSED):
         if grade is None:
             return Reading(problem=f"实际完成值「{actual}」既不是数字也不是已知的评价等级，按原文保留，未作为填报导入")
         if grade != GRADES[0] and not (indicator.reason or "").strip():
