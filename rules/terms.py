@@ -82,6 +82,17 @@ GRADE_LIGHTS: dict[str, tuple[str, str, str]] = dict(zip(GRADES, (
 ), strict=True))
 # The self-evaluation's 等级 of a project's total score, best first (the score bands are in ScoringRules).
 SCORE_GRADES: tuple[str, ...] = ("优", "良", "中", "差")
+# The words a 自评表 prints in its 实际完成值 column for a graded indicator, and the grade each one is; only these
+# whole words, so "基本完成，个别延期" is not guessed at. 优/良/中/差 fall in the grades' bands by the score bands
+# above (优 ≥ 90 and 良 ≥ 80 inside 达成's 80–100 %, 中 ≥ 60 inside 部分达成's 60–80 %, 差 below 60).
+GRADE_WORDS: dict[str, str] = {
+    **{grade: grade for grade in GRADES},
+    **dict(zip(SCORE_GRADES, (GRADES[0], GRADES[0], GRADES[1], GRADES[2]), strict=True)),
+    **dict.fromkeys(("达成", "已达成", "达到", "已达到", "达到预期", "达到目标", "完成", "已完成", "全部完成",
+                     "按时完成", "按期完成", "如期完成", "优秀", "良好"), GRADES[0]),
+    **dict.fromkeys(("部分达成", "基本达成", "基本达到", "基本达到预期", "部分完成", "基本完成", "一般"), GRADES[1]),
+    **dict.fromkeys(("未达成", "未达到", "未达到预期", "未完成", "较差"), GRADES[2]),
+}
 # How the self-evaluation scores a cap (≤, <) that was exceeded and an "=" target that was missed, as provinces
 # differ ([scoring] cap_formula / exact_formula; the first is the default): "deduct" p × (1 − |a − t| ÷ t),
 # "ratio" p × t ÷ a for a cap and p × smaller ÷ larger for "=", "all_or_nothing" 0 unless met.

@@ -25,7 +25,7 @@ from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
 from monitor.importers.document import ImportFailure
-from monitor.importers.selfeval_load import read_file, store_selfeval
+from monitor.importers.selfeval_load import read_file, store_selfevals
 from monitor.reports.review import build_review, review_json
 from monitor.store.models import (
     AuditEvent,
@@ -54,9 +54,9 @@ def _admin(session: Session) -> User:
 
 
 def _import(engine, path: Path) -> None:
-    table, sha, fmt = read_file(path)
+    read = read_file(path)
     with Session(engine) as session:
-        store_selfeval(session, _admin(session), table, sha256=sha, fmt=fmt, today=TODAY)
+        store_selfevals(session, _admin(session), read, today=TODAY)
         session.commit()
 
 
@@ -208,8 +208,8 @@ def test_a_selfevaluation_of_a_stored_project_keeps_what_its_target_table_gave(e
     from monitor.importers.load import store_document
     from monitor.importers.selfeval_table import as_document
 
-    table, sha, fmt = read_file(write(tmp_path / "自评表.xlsx"))
-    targets = as_document(table, "target-table", "text")
+    [table] = read_file(write(tmp_path / "自评表.xlsx")).tables
+    targets = as_document([table], "target-table", "text")
     targets.projects[0].overview = "为辖区老人提供居家养老服务"
     targets.projects[0].indicators.append(ParsedIndicator(half="period", level1="产出指标", level2="数量指标",
                                                           name="服务老人人数", value="≥1500人", line=1))
@@ -232,13 +232,14 @@ def test_the_published_sichuan_selfevaluation_imports_what_it_prints(engine) -> 
     251.89, 预算执行数 251.89 万元, 执行率 100.00%, 权重 10, 得分 blank; 发放(缴纳)覆盖率 = 100 % 权重 60 and
     足额保障率(参保率) = 100 % 权重 30, 完成值 and 得分 left blank. So: funds 2389300.00 元, spending 2518900.00,
     an adjustment of +129600.00, no report, and a review saying the department scored nothing itself."""
-    table, sha, fmt = read_file(REAL)
+    read = read_file(REAL)
+    [table] = read.tables
     assert (table.year, table.name, table.implementing_unit) == (2023, "工资性支出", "青神县发展和改革局")
     assert [(i.level1, i.level2, i.name, i.target, i.points) for i in table.indicators] == [
         ("产出指标", "数量指标", "发放(缴纳)覆盖率", "=100%", Decimal(60)),
         ("效益指标", "社会效益指标", "足额保障率(参保率)", "=100%", Decimal(30))]
     with Session(engine) as session:
-        store_selfeval(session, _admin(session), table, sha256=sha, fmt=fmt, today=TODAY, department_code="0013")
+        store_selfevals(session, _admin(session), read, today=TODAY, department_code="0013")
         session.commit()
         project = session.exec(select(Project)).one()
         assert project.annual_funds == Decimal("2389300.00")
@@ -255,8 +256,8 @@ def test_the_published_sichuan_selfevaluation_imports_what_it_prints(engine) -> 
 def test_the_same_selfevaluation_as_a_word_file_or_a_web_page_reads_the_same(tmp_path, suffix) -> None:
     from tests.selfeval_sample import write_docx, write_html
 
-    from_excel, _, _ = read_file(write(tmp_path / "自评表.xlsx"))
-    from_word, _, _ = read_file((write_docx if suffix == ".docx" else write_html)(tmp_path / f"自评表{suffix}"))
+    [from_excel] = read_file(write(tmp_path / "自评表.xlsx")).tables
+    [from_word] = read_file((write_docx if suffix == ".docx" else write_html)(tmp_path / f"自评表{suffix}")).tables
     assert [(i.level1, i.name, i.target, i.actual, i.points, i.score) for i in from_word.indicators] == [
         (i.level1, i.name, i.target, i.actual, i.points, i.score) for i in from_excel.indicators]
     assert (from_word.initial_budget, from_word.budget, from_word.spent, from_word.execution_rate,

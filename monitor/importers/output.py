@@ -34,14 +34,14 @@ def parse_any(path: str | Path, *, allow_partial: bool = False) -> ParsedDocumen
         head = handle.read(512)
     from monitor.importers import files
     from monitor.importers.disclosure import parse_file, parse_grid
-    from monitor.importers.selfeval_table import as_document, is_selfeval, read_selfeval
+    from monitor.importers.selfeval_table import as_document, is_selfeval, read_selfevals
 
     def tables_of(grid) -> ParsedDocument:
         sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
         if is_selfeval(grid):  # its 实际完成值/分值/得分 columns sit beside the targets: read by their headers
             if grid.family == "html":
                 grid = files.html_grid(path.read_bytes(), spans=True)
-            doc = as_document(read_selfeval(grid, str(path)), sha256, grid.family)
+            doc = as_document(read_selfevals(grid, str(path), allow_partial=allow_partial), sha256, grid.family)
             doc.warnings.append(SELFEVAL_TARGETS_ONLY)
             return doc
         return parse_grid(grid, source=str(path), sha256=sha256, fmt=grid.family, allow_partial=allow_partial)

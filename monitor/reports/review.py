@@ -2,8 +2,9 @@
 
 Finance bureaus must spot-check self-evaluations; the arithmetic is the work: full points given for a target that
 was missed, points taken from a target that was met, printed scores that do not add up to the printed 总分, a
-执行率 that is not 全年执行数 ÷ 全年预算数. The department's figures are the ones it printed (kept by the
-self-evaluation import); ours are `build_selfeval`'s, from the same facts, so the two stand side by side.
+执行率 that is not 全年执行数 ÷ 全年预算数, a graded indicator scored outside its grade's band. The department's
+figures are the ones it printed (kept by the self-evaluation import); ours are `build_selfeval`'s, from the same
+facts, so the two stand side by side.
 """
 
 from __future__ import annotations
@@ -84,9 +85,25 @@ def _review(ours: SelfEvalProject, printed: list[PrintedSelfEvalScore]) -> Revie
     for row in ours.rows:
         mine = by_indicator.get(row.indicator_id)
         if mine is not None:
-            review.rows.append(ReviewRow(row.name, mine.score, row.score, _indicator_reason(row, mine.score)))
+            compared = _indicator_row(row, mine.score)
+            review.kpiwatch_total += compared.kpiwatch_score - row.score
+            review.rows.append(compared)
     review.rows.append(_total_row(review))
     return review
+
+
+def _indicator_row(row: SelfEvalRow, printed: Decimal | None) -> ReviewRow:
+    """A graded indicator waits for a person to pick a score inside its grade's band: the department's printed
+    得分 is that pick when it lies inside (then ours is the same), and the nearest end of the band when not."""
+    if row.status != "needs_pick" or row.band is None or printed is None:
+        return ReviewRow(row.name, printed, row.score, _indicator_reason(row, printed))
+    low, high = row.band
+    if low <= printed <= high:
+        return ReviewRow(row.name, printed, printed, "")
+    ours = min(max(printed, low), high)
+    return ReviewRow(row.name, printed, ours,
+                     f"评价等级「{row.grade}」的得分区间为[{_text(low)}, {_text(high)}]，自评得分 {_text(printed)} "
+                     f"不在区间内，应得 {_text(ours)}")
 
 
 def _execution_row(ours: SelfEvalProject, printed: PrintedSelfEvalScore | None) -> ReviewRow:

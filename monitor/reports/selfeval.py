@@ -37,6 +37,7 @@ class SelfEvalRow:
     explanation: str  # 偏差原因分析及改进措施, or 未填报 when it is needed and missing, "" when not needed
     needs_explanation: bool
     band: tuple[Decimal, Decimal] | None = None  # the interval a person picks in (qualitative only)
+    grade: str | None = None  # the grade reported for the year (qualitative only)
 
     @property
     def level2_key(self) -> str:
@@ -133,7 +134,7 @@ def _project(p: ProjectData, year: int, rules: ScoringRules) -> SelfEvalProject:
             target_text=ind.target_cell, actual_text=progress_text(ind, cutoff), points=two(scored.points),
             score=scored.score, status=scored.status, rule=scored.rule,
             explanation=text if text.strip() else (MISSING if needs else ""), needs_explanation=needs,
-            band=scored.band,
+            band=scored.band, grade=(latest.grade if (latest := ind.latest(cutoff)) is not None else None),
         ))
     spent = p.spent_until(cutoff)
     return SelfEvalProject(
