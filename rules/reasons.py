@@ -87,6 +87,16 @@ PHRASES: dict[str, dict[str, str]] = {
                            "en": "Spent {spent} as of {day}; nothing is due by time progress yet"},
     "budget": {"zh": "截至{day}支出{spent}，执行率{rate}，为序时进度的{ratio}（全年预算{funds}）",
                "en": "Spent {spent} as of {day}: execution {rate}, {ratio} of time progress, annual budget {funds}"},
+    # what a department reported by a cut-off date: the monitoring table's 执行情况, and a round's page
+    "progress_period_done": {"zh": "{due}期：{done}完成", "en": "{due} period: done on {done}"},
+    "progress_period_late": {"zh": "{due}期：{done}完成（逾期）", "en": "{due} period: done on {done}, late"},
+    "progress_period_missing": {"zh": "{due}期：未填报", "en": "{due} period: not reported"},
+    "progress_periods": {"zh": "已完成 {done}/{all} 期；{open}", "en": "{done} of {all} periods done; {open}"},
+    "progress_not_due": {"zh": "未到期", "en": "Not due yet"},
+    "progress_missing": {"zh": "未填报", "en": "Not reported"},
+    "progress_graded": {"zh": "{grade}：{explanation}", "en": "{grade}: {explanation}"},
+    "progress_value": {"zh": "{value}（截至{day}）", "en": "{value} as of {day}"},
+    "progress_completed": {"zh": "{day}完成", "en": "Done on {day}"},
 }
 
 Column: TypeAlias = str | np.ndarray | pd.Series
@@ -120,6 +130,19 @@ def say(key: str, n: int, **slots: Slot) -> Texts:
                 text = text + literal
         out[lang] = np.full(n, text, dtype=object) if isinstance(text, str) else text
     return out
+
+
+def said(key: str, lang: str, **slots: str) -> str:
+    """One phrase for one row in `lang` (the reports' sentences are written one at a time)."""
+    return PHRASES[key][lang].format(**slots)
+
+
+SEPARATORS: dict[str, str] = {"zh": "；", "en": "; "}
+
+
+def listed(texts: list[str], lang: str) -> str:
+    """Parts of one sentence in a row: "甲；乙" / "a; b"."""
+    return SEPARATORS[lang].join(texts)
 
 
 def words(keys: np.ndarray) -> Texts:

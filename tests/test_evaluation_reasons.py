@@ -20,7 +20,8 @@ from tests.evaluation_seed_data import REPORTS, SPENDING, frames
 
 # Parts of sentences, never a reason on their own.
 PARTS = {"head", "word_done", "word_total", "word_reported", "range", "cause_unreadable", "cause_no_dates", "project"}
-REASONS = sorted(k for k in PHRASES if k not in PARTS)
+# The lights' reasons; the phrases of what was reported ("progress_…") are the reports' (tests/test_reports.py).
+REASONS = sorted(k for k in PHRASES if k not in PARTS and not k.startswith("progress_"))
 SWEEP = [date(2024, m, d) for m in range(1, 13) for d in (1, 20)] + [date(2024, 5, 25), date(2024, 12, 31)]
 MONTHS = {m: i + 1 for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
                                           "Dec"))}
