@@ -56,7 +56,7 @@ import pandas as pd
 from rules.exact import sign
 from rules.formatting import fmt_number, fmt_percent
 from rules.lights import project_states
-from rules.reasons import LANGUAGES, PHRASES, Reasons, columns, dates, day_counts, say, words
+from rules.reasons import LANGUAGES, PHRASES, Reasons, columns, dates, day_counts, say, subset, words
 from rules.targets import RANGE
 from rules.terms import (
     GRADE_LIGHTS,
@@ -345,32 +345,29 @@ def _measured_reasons(*, rule, df, actual, target, expected, ratio, point_ratio,
     day_all = dates(rep_day, as_of.year)
     word_all = words(np.where(cumulative, np.where(lower, "word_total", "word_done"), "word_reported"))
 
-    def pick(slot, idx):
-        return {lang: v[idx] for lang, v in slot.items()} if isinstance(slot, dict) else slot[idx]
-
     for group in np.unique(rule):
         idx = np.flatnonzero(rule == group)
         cum, lo = cumulative[idx], lower[idx]
         if group == 0:  # nothing reported, something expected
             out.put(idx[cum], "no_report_cumulative", today=today, expected=expected_all[idx[cum]])
-            out.put(idx[~cum], "no_report_point", today=today, target=pick(target_all, idx[~cum]))
+            out.put(idx[~cum], "no_report_point", today=today, target=subset(target_all, idx[~cum]))
             continue
         if group == 1:
             out.put(idx[cum], "not_due_cumulative", today=today)
             out.put(idx[~cum], "not_due_point", measure_day=dates(measure_day[idx[~cum]]))
             continue
-        a, e, t, cap = actual_all[idx], expected_all[idx], pick(target_all, idx), cap_all[idx]
-        head = say("head", len(idx), day=pick(day_all, idx), word=pick(word_all, idx), actual=a)
+        a, e, t, cap = actual_all[idx], expected_all[idx], subset(target_all, idx), cap_all[idx]
+        head = say("head", len(idx), day=subset(day_all, idx), word=subset(word_all, idx), actual=a)
         if group == 2:
             out.put(idx, "over_cap", head=head, cap=cap)
         elif group == 3:
             out.put(idx, "blue", head=head, share=text(fmt_percent(actual[idx] / target[idx] * 100)),
                     blue_at=f"{blue_at:g}")
         elif group in (4, 5):
-            out.put(idx[lo], "within_cap", head=pick(head, lo), cap=cap[lo])
-            out.put(idx[~lo], "met", head=pick(head, ~lo), target=pick(t, ~lo))
+            out.put(idx[lo], "within_cap", head=subset(head, lo), cap=cap[lo])
+            out.put(idx[~lo], "met", head=subset(head, ~lo), target=subset(t, ~lo))
         elif group == 6:
-            out.put(idx, "stale", head=head, day=pick(day_all, idx), word=pick(word_all, idx), actual=a,
+            out.put(idx, "stale", head=head, day=subset(day_all, idx), word=subset(word_all, idx), actual=a,
                     days=day_counts(np.full(len(idx), staleness)))
         elif group == 7:
             out.put(idx, "forecast_over", head=head, forecast=text(fmt_number(forecast[idx], unit[idx])), cap=cap)
@@ -379,8 +376,8 @@ def _measured_reasons(*, rule, df, actual, target, expected, ratio, point_ratio,
         elif group in (12, 13):
             out.put(idx, "progress_short", head=head, expected=e, share=text(fmt_percent(ratio[idx])))
         else:  # 8 reported 0, 9 nothing expected yet, 14 on track
-            out.put(idx[cum], "on_track_cumulative", head=pick(head, cum), expected=e[cum])
-            out.put(idx[~cum], "on_track_point", head=pick(head, ~cum), target=pick(t, ~cum))
+            out.put(idx[cum], "on_track_cumulative", head=subset(head, cum), expected=e[cum])
+            out.put(idx[~cum], "on_track_point", head=subset(head, ~cum), target=subset(t, ~cum))
     return out.columns()
 
 
@@ -416,7 +413,7 @@ def _scheduled(ind: pd.DataFrame, occurrences: pd.DataFrame, reports: pd.DataFra
     reasons = Reasons(len(occ))
     for group in np.unique(rule):
         idx = np.flatnonzero(rule == group)
-        d = {lang: text[idx] for lang, text in due_all.items()}
+        d = subset(due_all, idx)
         if group == 0:
             late = ((completed[idx] - due[idx]) / DAY).astype(np.int64)
             done = say("done", len(idx), completed=dates(completed[idx], as_of.year), due=d)
@@ -433,9 +430,8 @@ def _scheduled(ind: pd.DataFrame, occurrences: pd.DataFrame, reports: pd.DataFra
             reasons.put(idx, "overdue", due=d, days=day_counts(-days_left[idx]))
         elif group == 4:
             left = days_left[idx] > 0
-            reasons.put(idx[left], "due_soon", due={lang: v[left] for lang, v in d.items()},
-                        days=day_counts(days_left[idx][left]))
-            reasons.put(idx[~left], "due_today", due={lang: v[~left] for lang, v in d.items()})
+            reasons.put(idx[left], "due_soon", due=subset(d, left), days=day_counts(days_left[idx][left]))
+            reasons.put(idx[~left], "due_today", due=subset(d, ~left))
         else:
             reasons.put(idx, "due_later", due=d)
     out = pd.DataFrame({

@@ -163,6 +163,11 @@ def day_counts(counts) -> Texts:
     return {"zh": digits, "en": np.where(n == 1, digits + " day", digits + " days").astype(object)}
 
 
+def subset(slot: np.ndarray | Texts, idx: np.ndarray) -> np.ndarray | Texts:
+    """The rows `idx` (positions or a mask) of a slot's texts, per language where it has them."""
+    return {lang: texts[idx] for lang, texts in slot.items()} if isinstance(slot, dict) else slot[idx]
+
+
 class Reasons:
     """The reasons of `n` rows being written, one array per language, filled rule group by rule group."""
 
