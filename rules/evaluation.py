@@ -54,11 +54,13 @@ import numpy as np
 import pandas as pd
 
 from rules.exact import sign
-from rules.formatting import fmt_day, fmt_number, fmt_percent
+from rules.formatting import fmt_number, fmt_percent
 from rules.lights import project_states
+from rules.reasons import LANGUAGES, PHRASES, Reasons, columns, dates, day_counts, say, subset, words
 from rules.targets import RANGE
 from rules.terms import (
     GRADE_LIGHTS,
+    GRADES_EN,
     LIKELIHOODS,
     MEASURED_KINDS,
     QUALITATIVE,
@@ -71,7 +73,7 @@ from rules.time_progress import DAY, active_periods, as_days, days_between, elap
 
 CERTAIN, POSSIBLE, IMPOSSIBLE = LIKELIHOODS
 STATE_COLUMNS = ["indicator_id", "project_id", "occurrence", "light", "status", "expected", "actual", "ratio",
-                 "forecast", "likelihood", "reason"]
+                 "forecast", "likelihood", "reason", "reason_en"]
 NO_OCCURRENCE = ""
 
 
@@ -289,7 +291,7 @@ def _measured(ind: pd.DataFrame, reports: pd.DataFrame, as_of: date, s: Evaluati
     likelihood = np.where(window & met, CERTAIN, likelihood)
     likelihood[~reported] = None  # nothing reported, nothing to judge
 
-    reason = _measured_reasons(
+    reasons = _measured_reasons(
         rule=rule, df=df, actual=actual_raw, target=target, expected=expected, ratio=ratio, point_ratio=point_ratio,
         forecast=forecast, cmp=cmp, unit=unit, rep_day=rep_day, cumulative=cumulative, lower=lower,
         as_of=as_of, measure_day=measure_day, staleness=s.staleness_days, blue_at=float(s.blue_at), upper=upper,
@@ -305,7 +307,7 @@ def _measured(ind: pd.DataFrame, reports: pd.DataFrame, as_of: date, s: Evaluati
         "ratio": np.where(cumulative, ratio, point_ratio),
         "forecast": forecast,
         "likelihood": likelihood,
-        "reason": reason,
+        **reasons,
     })
 
 
@@ -319,57 +321,64 @@ def _measure_day(start: np.ndarray, end: np.ndarray, month: int) -> np.ndarray:
 
 
 def _measured_reasons(*, rule, df, actual, target, expected, ratio, point_ratio, forecast, cmp, unit, rep_day,
-                      cumulative, lower, as_of, measure_day, staleness, blue_at, upper) -> np.ndarray:
-    """One short sentence per row, by rule: the figures are rendered once for all rows (once per distinct
-    value, see `fmt_number`), then each rule's rows get their template by array concatenation."""
+                      cumulative, lower, as_of, measure_day, staleness, blue_at, upper) -> dict[str, np.ndarray]:
+    """One short sentence per row and language, by rule (`rules.reasons`): the figures are rendered once for all
+    rows (once per distinct value, see `fmt_number`), then each rule's rows get their phrase by array
+    concatenation."""
     def text(values) -> np.ndarray:
         return np.asarray(values, dtype=object)
 
-    reason = np.empty(len(df), dtype=object)
-    today = fmt_day(np.full(1, np.datetime64(as_of, "D"))).iloc[0]
+    out = Reasons(len(df))
+    today = {lang: day[0] for lang, day in dates(np.full(1, np.datetime64(as_of, "D"))).items()}
     actual_all = text(fmt_number(actual, unit))
     expected_all = text(fmt_number(expected, unit))
     target_num = text(fmt_number(target, unit))
-    target_all = text(pd.Series(cmp).map(SYMBOL).fillna("")) + target_num
+    plain = text(pd.Series(cmp).map(SYMBOL).fillna("")) + target_num
+    target_all: dict[str, np.ndarray] | np.ndarray = plain
+    cap_all = target_num
     ranged = cmp == RANGE
     if ranged.any():  # "90%至95%"; over a range is over its upper bound
         upper_num = text(fmt_number(upper, unit))
-        target_all = np.where(ranged, target_num + "至" + upper_num, target_all)
-        target_num = np.where(ranged, upper_num, target_num)
-    day_all = text(fmt_day(rep_day, as_of.year))
-    word_all = np.where(cumulative, np.where(lower, "累计", "完成"), "报告为").astype(object)
+        spans = say("range", len(df), lower=target_num, upper=upper_num)
+        target_all = {lang: np.where(ranged, spans[lang], plain) for lang in spans}
+        cap_all = np.where(ranged, upper_num, target_num)
+    day_all = dates(rep_day, as_of.year)
+    word_all = words(np.where(cumulative, np.where(lower, "word_total", "word_done"), "word_reported"))
+
     for group in np.unique(rule):
         idx = np.flatnonzero(rule == group)
         cum, lo = cumulative[idx], lower[idx]
-        a, e, t, tn = actual_all[idx], expected_all[idx], target_all[idx], target_num[idx]
         if group == 0:  # nothing reported, something expected
-            reason[idx] = np.where(cum, "截至" + today + "未填报完成情况，序时目标" + e,
-                                   "截至" + today + "未填报，目标" + t)
+            out.put(idx[cum], "no_report_cumulative", today=today, expected=expected_all[idx[cum]])
+            out.put(idx[~cum], "no_report_point", today=today, target=subset(target_all, idx[~cum]))
             continue
         if group == 1:
-            reason[idx] = np.where(cum, "截至" + today + "尚未填报，未到填报时间",
-                                   "尚未填报，测量日期为" + text(fmt_day(measure_day[idx])))
+            out.put(idx[cum], "not_due_cumulative", today=today)
+            out.put(idx[~cum], "not_due_point", measure_day=dates(measure_day[idx[~cum]]))
             continue
-        head = "截至" + day_all[idx] + word_all[idx] + a
+        a, e, t, cap = actual_all[idx], expected_all[idx], subset(target_all, idx), cap_all[idx]
+        head = say("head", len(idx), day=subset(day_all, idx), word=subset(word_all, idx), actual=a)
         if group == 2:
-            out = head + "，超过上限" + tn
+            out.put(idx, "over_cap", head=head, cap=cap)
         elif group == 3:
-            out = head + "，达年度目标的" + text(fmt_percent(actual[idx] / target[idx] * 100)) + \
-                f"（≥{blue_at:g}%，目标可能偏低）"
+            out.put(idx, "blue", head=head, share=text(fmt_percent(actual[idx] / target[idx] * 100)),
+                    blue_at=f"{blue_at:g}")
         elif group in (4, 5):
-            out = np.where(lo, head + "，未超过上限" + tn, head + "，已达到目标" + t)
+            out.put(idx[lo], "within_cap", head=subset(head, lo), cap=cap[lo])
+            out.put(idx[~lo], "met", head=subset(head, ~lo), target=subset(t, ~lo))
         elif group == 6:
-            out = "最近一次填报为" + day_all[idx] + "（" + word_all[idx] + a + f"），已超过{staleness}天未更新"
+            out.put(idx, "stale", head=head, day=subset(day_all, idx), word=subset(word_all, idx), actual=a,
+                    days=day_counts(np.full(len(idx), staleness)))
         elif group == 7:
-            out = head + "，按进度预计全年" + text(fmt_number(forecast[idx], unit[idx])) + "，将超过上限" + tn
+            out.put(idx, "forecast_over", head=head, forecast=text(fmt_number(forecast[idx], unit[idx])), cap=cap)
         elif group in (10, 11):
-            out = head + "，低于目标" + t + "（为目标的" + text(fmt_percent(point_ratio[idx])) + "）"
+            out.put(idx, "point_short", head=head, target=t, share=text(fmt_percent(point_ratio[idx])))
         elif group in (12, 13):
-            out = head + "，序时目标" + e + "，仅为序时目标的" + text(fmt_percent(ratio[idx]))
+            out.put(idx, "progress_short", head=head, expected=e, share=text(fmt_percent(ratio[idx])))
         else:  # 8 reported 0, 9 nothing expected yet, 14 on track
-            out = np.where(cum, head + "，序时目标" + e, head + "，目标" + t)
-        reason[idx] = out
-    return reason
+            out.put(idx[cum], "on_track_cumulative", head=subset(head, cum), expected=e[cum])
+            out.put(idx[~cum], "on_track_point", head=subset(head, ~cum), target=subset(t, ~cum))
+    return out.columns()
 
 
 def _scheduled(ind: pd.DataFrame, occurrences: pd.DataFrame, reports: pd.DataFrame, as_of: date,
@@ -400,28 +409,31 @@ def _scheduled(ind: pd.DataFrame, occurrences: pd.DataFrame, reports: pd.DataFra
     status = np.array(["met", "not_due", "missed", "overdue", "due_soon", "not_due"], dtype=object)[rule]
     likelihood = np.array([CERTAIN, None, IMPOSSIBLE, POSSIBLE, POSSIBLE, None], dtype=object)[rule]
 
-    due_text = fmt_day(due, as_of.year)
-    reason = np.empty(len(occ), dtype=object)
+    due_all = dates(due, as_of.year)
+    reasons = Reasons(len(occ))
     for group in np.unique(rule):
         idx = np.flatnonzero(rule == group)
-        d = due_text.iloc[idx].reset_index(drop=True)
+        d = subset(due_all, idx)
         if group == 0:
             late = ((completed[idx] - due[idx]) / DAY).astype(np.int64)
-            text = "已于" + fmt_day(completed[idx], as_of.year) + "完成（截止" + d + "）" + \
-                pd.Series(np.where(late > 0, "，逾期" + pd.Series(late).astype(str) + "天完成", ""))
+            done = say("done", len(idx), completed=dates(completed[idx], as_of.year), due=d)
+            if (late > 0).any():
+                late_done = say("done_late", len(idx), completed=dates(completed[idx], as_of.year), due=d,
+                                days=day_counts(late))
+                done = {lang: np.where(late > 0, late_done[lang], done[lang]) for lang in done}
+            reasons.set(idx, done)
         elif group == 1:
-            text = fmt_day(start[idx], as_of.year) + "开始，" + d + "截止，尚未开始"
+            reasons.put(idx, "not_started", start=dates(start[idx], as_of.year), due=d)
         elif group == 2:
-            text = fmt_day(start[idx], as_of.year) + "至" + d + "的时间窗口已关闭，未报告完成"
+            reasons.put(idx, "window_closed", start=dates(start[idx], as_of.year), due=d)
         elif group == 3:
-            text = "截止" + d + "，已逾期" + pd.Series(-days_left[idx]).astype(str) + "天，尚未报告完成"
+            reasons.put(idx, "overdue", due=d, days=day_counts(-days_left[idx]))
         elif group == 4:
-            left = pd.Series(days_left[idx])
-            text = pd.Series(np.where(left > 0, "截止" + d + "，还剩" + left.astype(str) + "天",
-                                      "今天（" + d + "）截止")) + "，尚未报告完成"
+            left = days_left[idx] > 0
+            reasons.put(idx[left], "due_soon", due=subset(d, left), days=day_counts(days_left[idx][left]))
+            reasons.put(idx[~left], "due_today", due=subset(d, ~left))
         else:
-            text = "截止" + d + "，尚未到期"
-        reason[idx] = np.asarray(text, dtype=object)
+            reasons.put(idx, "due_later", due=d)
     out = pd.DataFrame({
         "indicator_id": occ["indicator_id"].to_numpy(),
         "project_id": occ["project_id"].to_numpy(),
@@ -433,10 +445,10 @@ def _scheduled(ind: pd.DataFrame, occurrences: pd.DataFrame, reports: pd.DataFra
         "ratio": np.nan,
         "forecast": np.nan,
         "likelihood": likelihood,
-        "reason": reason,
+        **reasons.columns(),
     })
     if len(no_dates):
-        out = pd.concat([out, _unparsed(no_dates, "时间类指标没有可用的日期")], ignore_index=True)
+        out = pd.concat([out, _unparsed(no_dates, "cause_no_dates")], ignore_index=True)
     return out
 
 
@@ -489,8 +501,13 @@ def _qualitative(ind: pd.DataFrame, reports: pd.DataFrame, as_of: date, s: Evalu
                       np.where(near_end, "needs_grade", "not_due"))
     likelihood = np.where(graded, grades.map({g: v[2] for g, v in GRADE_LIGHTS.items()}).to_numpy(dtype=object),
                           None)
-    reason = np.where(graded, "评定为“" + pd.Series(grade).astype(str) + "”",
-                      np.where(near_end, "临近年末，尚未评定完成等级", "定性指标，年末前评定完成等级"))
+    reasons = Reasons(len(df))
+    rows = np.arange(len(df))
+    named = pd.Series(grade[graded], dtype=object)
+    reasons.put(rows[graded], "graded", grade={"zh": named.astype(str).to_numpy(dtype=object),
+                                              "en": named.map(GRADES_EN).to_numpy(dtype=object)})
+    reasons.put(rows[~graded & near_end], "needs_grade")
+    reasons.put(rows[~graded & ~near_end], "grade_later")
     return pd.DataFrame({
         "indicator_id": df["indicator_id"].to_numpy(),
         "project_id": df["project_id"].to_numpy(),
@@ -502,19 +519,24 @@ def _qualitative(ind: pd.DataFrame, reports: pd.DataFrame, as_of: date, s: Evalu
         "ratio": np.nan,
         "forecast": np.nan,
         "likelihood": likelihood,
-        "reason": np.asarray(reason, dtype=object),
+        **reasons.columns(),
     })
 
 
-def _unparsed(ind: pd.DataFrame, why: str | None = None) -> pd.DataFrame:
+def _unparsed(ind: pd.DataFrame, why: str = "cause_unreadable") -> pd.DataFrame:
+    """Grey `unparsed`; the cause is the grammar's own note on the 指标值 where it left one (data, as written), else
+    the phrase `why` names."""
     if ind.empty:
         return ind
+    n = len(ind)
     text = ind["value_text"].fillna("").astype(str) if "value_text" in ind else pd.Series("", index=ind.index)
-    cause = (ind["parse_reason"].fillna("无法识别的指标值") if "parse_reason" in ind
-             else pd.Series("无法识别的指标值", index=ind.index))
-    if why:
-        cause = pd.Series(why, index=ind.index)
-    reason = "指标值“" + text + "”无法自动评价：" + cause.astype(str)
+    noted = (ind["parse_reason"].to_numpy(dtype=object) if "parse_reason" in ind and why == "cause_unreadable"
+             else np.full(n, None, dtype=object))
+    given = pd.notna(noted)
+    # the grammar's note is data, except the one it shares with the phrasebook
+    known = given & (noted == PHRASES["cause_unreadable"]["zh"])
+    cause = {lang: np.where(given & ~known, noted, PHRASES[why][lang]).astype(object) for lang in LANGUAGES}
+    reasons = columns(say("unparsed", n, text=text, cause=cause))
     return pd.DataFrame({
         "indicator_id": ind["indicator_id"].to_numpy(),
         "project_id": ind["project_id"].to_numpy(),
@@ -526,5 +548,5 @@ def _unparsed(ind: pd.DataFrame, why: str | None = None) -> pd.DataFrame:
         "ratio": np.nan,
         "forecast": np.nan,
         "likelihood": None,
-        "reason": reason.to_numpy(dtype=object),
+        **reasons,
     })

@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
-from rules.time_progress import DAY, as_days
+from rules.time_progress import as_days
 
 
 def _distinct(values: np.ndarray, render) -> pd.Series:
@@ -68,25 +68,32 @@ def fmt_decimal(value: Decimal, unit: str | None = None) -> str:
     return format(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize(), "f") + unit
 
 
-def fmt_day(days, year: int | None = None) -> pd.Series:
-    """"6月30日" for each date (NaT → "—"); "2023年11月30日" for a date outside `year`, if given."""
+def fmt_day(days, year: int | None = None, *, lang: str = "zh") -> pd.Series:
+    """"6月30日" (English: "30 Jun") for each date, NaT → "—"; "2023年11月30日" ("30 Nov 2023") for a date
+    outside `year`, if given. English dates are day, month, year, as the reasons' Chinese ones are read."""
     d = as_days(days)
     missing = np.isnat(d)
     safe = np.where(missing, np.datetime64("2000-01-01", "D"), d)
     years = safe.astype("datetime64[Y]").astype(np.int64) + 1970
-    month = safe.astype("datetime64[M]").astype(np.int64) % 12 + 1
-    day = ((safe - safe.astype("datetime64[M]").astype("datetime64[D]")) / DAY).astype(np.int64) + 1
-    del month, day
     show_year = np.zeros(len(safe), dtype=bool) if year is None else years != year
     # one rendering per distinct (day, with-year) pair
     keys = safe.astype(np.int64) * 2 + show_year
-    text = _distinct(keys, lambda k: _day_text(int(k) // 2, bool(int(k) % 2)))
+    render = _day_text_en if lang == "en" else _day_text
+    text = _distinct(keys, lambda k: render(int(k) // 2, bool(int(k) % 2)))
     return text.where(~missing, "—")
 
 
 def _day_text(days_since_epoch: int, with_year: bool) -> str:
     d = date.fromordinal(date(1970, 1, 1).toordinal() + days_since_epoch)
     return f"{d.year}年{d.month}月{d.day}日" if with_year else f"{d.month}月{d.day}日"
+
+
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _day_text_en(days_since_epoch: int, with_year: bool) -> str:
+    d = date.fromordinal(date(1970, 1, 1).toordinal() + days_since_epoch)
+    return f"{d.day} {_MONTHS_EN[d.month - 1]} {d.year}" if with_year else f"{d.day} {_MONTHS_EN[d.month - 1]}"
 
 
 def fmt_percent(values) -> pd.Series:

@@ -22,13 +22,14 @@ import pandas as pd
 
 from rules.budget import budgets_in_force
 from rules.exact import sign
-from rules.formatting import fmt_day, fmt_number, fmt_percent
-from rules.terms import LIGHT_SHORT_NAMES, LIGHTS, LIGHTS_BY_SEVERITY, SEVERITY, EvaluationSettings
+from rules.formatting import fmt_number, fmt_percent
+from rules.reasons import LANGUAGES, Reasons, columns, dates, day_counts, say
+from rules.terms import LIGHT_NAMES_EN, LIGHT_SHORT_NAMES, LIGHTS, LIGHTS_BY_SEVERITY, SEVERITY, EvaluationSettings
 from rules.time_progress import active_periods, as_days, days_between, elapsed_days, progress
 
 _BY_SEVERITY = np.array(LIGHTS_BY_SEVERITY, dtype=object)
 PROJECT_COLUMNS = ["project_id", "light", "budget_light", "spent", "execution_rate", "execution_ratio",
-                   "forecast_spent", "reason"]
+                   "forecast_spent", "reason", "reason_en"]
 
 
 def project_lights(states: pd.DataFrame) -> pd.DataFrame:
@@ -103,32 +104,36 @@ def project_states(
     budget_light = np.array(["grey", "grey", "grey", "green", "red", "yellow", "green"], dtype=object)[rule]
 
     unit = "元"
-    spent_text = fmt_number(spent, unit)
-    funds_text = fmt_number(funds, unit)
-    budget = np.empty(len(df), dtype=object)
+    spent_text = fmt_number(spent, unit).to_numpy(dtype=object)
+    funds_text = fmt_number(funds, unit).to_numpy(dtype=object)
+    budget = Reasons(len(df))
     for group in np.unique(rule):
         idx = np.flatnonzero(rule == group)
-        d = fmt_day(day[idx])
         if group == 0:
-            text = pd.Series("全年预算为0，执行率按0计", index=range(len(idx)))
+            budget.put(idx, "budget_zero")
         elif group == 1:
-            text = pd.Series("截至" + fmt_day(np.full(1, today)).iloc[0] + "未填报资金执行数", index=range(len(idx)))
+            budget.put(idx, "budget_no_report",
+                       today={lang: text[0] for lang, text in dates(np.full(1, today)).items()})
         elif group == 2:
-            text = "资金执行数最近填报于" + d + f"，已超过{s.staleness_days}天未更新"
+            budget.put(idx, "budget_stale", day=dates(day[idx]), days=day_counts(np.full(len(idx), s.staleness_days)))
         elif group == 3:
-            text = "截至" + d + "支出" + spent_text.iloc[idx].reset_index(drop=True) + "，尚无序时要求"
+            budget.put(idx, "budget_no_schedule", day=dates(day[idx]), spent=spent_text[idx])
         else:
-            text = ("截至" + d + "支出" + spent_text.iloc[idx].reset_index(drop=True) + "，执行率"
-                    + fmt_percent(rate[idx]) + "，为序时进度的" + fmt_percent(ratio[idx])
-                    + "（全年预算" + funds_text.iloc[idx].reset_index(drop=True) + "）")
-        budget[idx] = np.asarray(text, dtype=object)
-    counts = pd.Series("", index=df.index, dtype=object)
-    for light in LIGHTS:
-        n = df[light]
-        counts = counts + np.where(n > 0, LIGHT_SHORT_NAMES[light] + n.astype(str), "")
-    judged = df[list(LIGHTS)].sum(axis=1)
-    indicator_text = np.where(judged > 0, "指标" + counts.str.replace(r"(\d)(?=\D)", r"\1 ", regex=True),
-                              "暂无可评价的指标")
+            budget.put(idx, "budget", day=dates(day[idx]), spent=spent_text[idx], rate=fmt_percent(rate[idx]),
+                       ratio=fmt_percent(ratio[idx]), funds=funds_text[idx])
+    judged = (df[list(LIGHTS)].sum(axis=1) > 0).to_numpy()
+    counts = {lang: np.full(len(df), "", dtype=object) for lang in LANGUAGES}
+    for light in LIGHTS:  # "红2 黄1" / "Red 2, Yellow 1"
+        n = df[light].to_numpy()
+        shown, number = n > 0, n.astype(str).astype(object)
+        zh, en = counts["zh"], counts["en"]
+        counts["zh"] = np.where(shown, zh + np.where(zh == "", "", " ") + LIGHT_SHORT_NAMES[light] + number, zh)
+        counts["en"] = np.where(shown, en + np.where(en == "", "", ", ") + LIGHT_NAMES_EN[light] + " " + number, en)
+    indicators = Reasons(len(df))
+    rows = np.arange(len(df))
+    indicators.put(rows[judged], "indicator_counts", counts={lang: c[judged] for lang, c in counts.items()})
+    indicators.put(rows[~judged], "nothing_to_judge")
+    reasons = columns(say("project", len(df), indicators=indicators.text, budget=budget.text))
     return pd.DataFrame({
         "project_id": df["project_id"].to_numpy(),
         "light": df["light"].to_numpy(dtype=object),
@@ -137,7 +142,7 @@ def project_states(
         "execution_rate": rate,
         "execution_ratio": ratio,
         "forecast_spent": forecast,
-        "reason": pd.Series(indicator_text, dtype=object) + "；" + pd.Series(budget, dtype=object),
+        **reasons,
         **{light: df[light].to_numpy() for light in LIGHTS},
     })
 

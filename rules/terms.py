@@ -30,6 +30,11 @@ SYMBOL: dict[str, str] = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="
 
 STATUSES: tuple[str, ...] = ("met", "on_track", "behind", "over_cap", "due_soon", "overdue", "missed",
                              "not_due", "no_report", "needs_grade", "unparsed")
+# A status named in English: an old state kept no reason in English, and its status name stands in for one.
+STATUS_NAMES_EN: dict[str, str] = {
+    "met": "Met", "on_track": "On track", "behind": "Behind", "over_cap": "Over the cap", "due_soon": "Due soon",
+    "overdue": "Overdue", "missed": "Missed", "not_due": "Not due yet", "no_report": "Not reported",
+    "needs_grade": "Awaiting a grade", "unparsed": "Target not readable"}
 # The statuses counted as 逾期 everywhere (digest, weekly summary, portal): a due date passed without completion,
 # whether it is still open (overdue) or can no longer be met this year (missed).
 OVERDUE_STATUSES: frozenset[str] = frozenset({"overdue", "missed"})

@@ -1,8 +1,9 @@
 """One language at a time: every page, walked by link from the home pages as the bureau's admin and auditor, a
 department's clerk and head, reads wholly in Chinese by default and wholly in English when chosen.
 
-Data is not interface: the names, targets and units that departments and their documents wrote (and the reasons
-the evaluation stored, in Chinese) stay as written on the English pages; so do codes and the product's name.
+Data is not interface: the names, targets and units that departments and their documents wrote (and the target
+grammar's note on a 指标值 it could not read) stay as written on the English pages; so do codes and the product's
+name. The reasons the evaluation gives for each light are interface: an English page says them in English.
 Official tables quoted in the portal are marked `lang="zh-CN"` and read as the documents they are.
 """
 
@@ -16,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from monitor.rounds import service
-from monitor.store.models import Department, Indicator, IndicatorState, Project, ProjectState, User
+from monitor.store.models import Department, Indicator, Project, User
 from monitor.web.app import create_app
 from tests.page_walk import Page, walk
 from tests.rounds_world import PASSWORD, TODAY, RoundWorld, build_round_world, user
@@ -32,7 +33,7 @@ EVERY_LANGUAGE = ("kpiwatch", "Excel", "PDF", "CSV", "JSON", "API", "xlsx", "csv
 
 
 def _data(engine) -> list[str]:
-    """What the store holds as written: names, targets, units, stored reasons; longest first."""
+    """What the store holds as written: names, targets, units; longest first."""
     with Session(engine) as s:
         words: set[str] = set()
         for d in s.exec(select(Department)):
@@ -40,13 +41,9 @@ def _data(engine) -> list[str]:
         for p in s.exec(select(Project)):
             words |= {p.name, *(v for v in vars(p).values() if isinstance(v, str))}
         for i in s.exec(select(Indicator)):
-            words |= {i.level1, i.level2, i.name, i.value_text, i.unit or ""}
+            words |= {i.level1, i.level2, i.name, i.value_text, i.unit or "", i.parse_reason or ""}
         for u in s.exec(select(User)):
             words |= {u.username, u.display_name or ""}
-        for state in s.exec(select(IndicatorState)):
-            words |= {state.reason or ""}
-        for project_state in s.exec(select(ProjectState)):
-            words |= {v for v in vars(project_state).values() if isinstance(v, str)}
     return sorted((w for w in words | set(EVERY_LANGUAGE) if w and len(w) > 0), key=len, reverse=True)
 
 

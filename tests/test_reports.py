@@ -369,6 +369,23 @@ def test_a_completion_without_its_period_counts_for_one_month_as_the_evaluation_
     assert occurrence_statuses(loaded, date(2024, 3, 31)) == ("missed", "on_time", "missed")
 
 
+def test_what_was_done_reads_in_english_with_the_same_periods_and_dates(session):
+    """A round's page read in English says the 执行情况 in English: each period, its due date, its completion."""
+    from monitor.reports.monitoring import progress_text
+
+    dept = Department(code="144", name="晋城市人力资源和社会保障局")
+    year = BudgetYear(year=2024)
+    session.add_all([dept, year])
+    session.flush()
+    _project, ind = add_project(session, department=dept, year=year, name="遗属补助", funds=D("10000"),
+                                rows=[("产出指标", "时效指标", "遗属补助发放时间", "每月")])
+    report(session, ind["遗属补助发放时间"], completed_on=date(2024, 2, 15))
+    session.commit()
+    (loaded,) = load_year(session, 2024).projects[0].indicators
+    assert progress_text(loaded, date(2024, 3, 31), "en") == (
+        "31 Jan period: not reported; 29 Feb period: done on 15 Feb; 31 Mar period: not reported")
+
+
 def test_monitoring_table_writes_amounts_as_the_target_does(session):
     """工人文化宫运行经费's 维修成本 ≤27万 (seed 959): 148 500 元 spent by June is written 14.85万元, as its light's
     reason writes it, beside the 27万 target."""

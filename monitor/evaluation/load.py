@@ -254,7 +254,7 @@ def previous_states(conn: Connection, lo: int, hi: int, department_id: int | Non
         SELECT s.id, s.indicator_id, s.occurrence, s.light, s.status, CAST(s.since AS TEXT) AS since,
                CAST(s.expected AS DOUBLE PRECISION) AS expected, CAST(s.actual AS DOUBLE PRECISION) AS actual,
                CAST(s.ratio AS DOUBLE PRECISION) AS ratio, CAST(s.forecast AS DOUBLE PRECISION) AS forecast,
-               s.likelihood, s.reason
+               s.likelihood, s.reason, s.reason_en
         FROM indicatorstate s JOIN indicator i ON i.id = s.indicator_id JOIN project p ON p.id = i.project_id
         WHERE i.project_id BETWEEN :lo AND :hi{dept}""", {"lo": lo, "hi": hi, "dept": department_id},
-                       "iioooo" + "ffff" + "oo")
+                       "iioooo" + "ffff" + "ooo")

@@ -16,11 +16,11 @@ from sqlalchemy.engine import Connection
 from monitor.evaluation.load import driver_connection
 
 STATE_COLUMNS = ["indicator_id", "occurrence", "light", "status", "expected", "actual", "ratio",
-                 "forecast", "likelihood", "reason", "since", "run_id"]
+                 "forecast", "likelihood", "reason", "reason_en", "since", "run_id"]
 CHANGE_COLUMNS = ["indicator_id", "occurrence", "as_of", "light", "status", "previous_light", "previous_status",
-                  "reason", "run_id"]
+                  "reason", "reason_en", "run_id"]
 PROJECT_COLUMNS = ["project_id", "as_of", "light", "budget_light", "spent", "execution_rate", "execution_ratio",
-                   "forecast_spent", "reason", "run_id"]
+                   "forecast_spent", "reason", "reason_en", "run_id"]
 
 
 def _measure(values: pd.Series) -> list:
@@ -49,13 +49,16 @@ def merge_previous(states: pd.DataFrame, previous: pd.DataFrame, as_of: date
     """(states with `since` and `rewrite` — whether the stored row differs beyond its date —, the changes to
     append, ids of previous rows that no longer exist)."""
     prev = previous.rename(columns={"id": "prev_id", "light": "previous_light", "status": "previous_status",
-                                    "since": "prev_since", "reason": "prev_reason", "likelihood": "prev_likelihood",
+                                    "since": "prev_since", "reason": "prev_reason", "reason_en": "prev_reason_en",
+                                    "likelihood": "prev_likelihood",
                                     **{m: f"prev_{m}" for m in MEASURES}})
     merged = states.merge(prev, on=["indicator_id", "occurrence"], how="left")
     changed = (merged["previous_light"].isna() | (merged["light"] != merged["previous_light"])
                | (merged["status"] != merged["previous_status"])).to_numpy()
     merged["since"] = np.where(changed | merged["prev_since"].isna(), as_of.isoformat(), merged["prev_since"])
     rewrite = changed | (merged["reason"] != merged["prev_reason"]).to_numpy()
+    # a state stored before reasons were kept in English (NULL) gets its English on the next run
+    rewrite |= (merged["reason_en"] != merged["prev_reason_en"].fillna("")).to_numpy()
     rewrite |= (merged["likelihood"].fillna("") != merged["prev_likelihood"].fillna("")).to_numpy()
     for m in MEASURES:
         new = np.round(merged[m].to_numpy(dtype=np.float64), 6)
@@ -86,7 +89,8 @@ def write_states(conn: Connection, states: pd.DataFrame, previous: pd.DataFrame,
         out["indicator_id"].astype(int).tolist(), out["occurrence"].tolist(), out["light"].tolist(),
         out["status"].tolist(), _measure(out["expected"]),
         _measure(out["actual"]), _measure(out["ratio"]), _measure(out["forecast"]),
-        _nullable(out["likelihood"]), out["reason"].tolist(), out["since"].tolist(), [run_id] * len(out),
+        _nullable(out["likelihood"]), out["reason"].tolist(), out["reason_en"].tolist(), out["since"].tolist(),
+        [run_id] * len(out),
         strict=True,
     ))
     _upsert(conn, "indicatorstate", STATE_COLUMNS, ["indicator_id", "occurrence"], state_rows)
@@ -94,7 +98,7 @@ def write_states(conn: Connection, states: pd.DataFrame, previous: pd.DataFrame,
         changes["indicator_id"].astype(int).tolist(), changes["occurrence"].tolist(), [day] * len(changes),
         changes["light"].tolist(), changes["status"].tolist(),
         _nullable(changes["previous_light"]), _nullable(changes["previous_status"]),
-        changes["reason"].tolist(), [run_id] * len(changes),
+        changes["reason"].tolist(), changes["reason_en"].tolist(), [run_id] * len(changes),
         strict=True,
     ))
     if change_rows:
@@ -103,7 +107,8 @@ def write_states(conn: Connection, states: pd.DataFrame, previous: pd.DataFrame,
         projects["project_id"].astype(int).tolist(), [day] * len(projects), projects["light"].tolist(),
         projects["budget_light"].tolist(), _money(projects["spent"], conn.dialect.name),
         _measure(projects["execution_rate"]), _measure(projects["execution_ratio"]),
-        _money(projects["forecast_spent"], conn.dialect.name), projects["reason"].tolist(), [run_id] * len(projects),
+        _money(projects["forecast_spent"], conn.dialect.name), projects["reason"].tolist(),
+        projects["reason_en"].tolist(), [run_id] * len(projects),
         strict=True,
     ))
     _upsert(conn, "projectstate", PROJECT_COLUMNS, ["project_id"], project_rows)

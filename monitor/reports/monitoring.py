@@ -13,7 +13,9 @@ from decimal import Decimal
 from monitor.reports.data import IndicatorData, ProjectData, YearData
 from monitor.reports.format import MISSING, amount_text, percent, quantity_text, wan
 from rules import calendar as cal
-from rules.terms import DEVIATION_CAUSES, FUND_SOURCES, LIGHT_NAMES, SCHEDULED_KINDS
+from rules.formatting import fmt_day
+from rules.reasons import listed, said
+from rules.terms import DEVIATION_CAUSES, FUND_SOURCES, GRADES_EN, LIGHT_NAMES, SCHEDULED_KINDS
 
 NOT_NAMED = "—"
 
@@ -68,6 +70,7 @@ class MonitorRow:
     name: str
     target_text: str
     progress: str
+    progress_en: str  # the same in English, for a round's page read in English (the table itself is Chinese)
     forecast: str
     causes: tuple[str, ...]  # one text per DEVIATION_CAUSES
     likelihood: str
@@ -128,36 +131,44 @@ def _project(p: ProjectData, year: int, month: int, cutoff: date) -> MonitorProj
     )
 
 
-def progress_text(ind: IndicatorData, cutoff: date) -> str:
-    """What was done by `cutoff`, in words, from the department's own reports."""
+def progress_text(ind: IndicatorData, cutoff: date, lang: str = "zh") -> str:
+    """What was done by `cutoff`, in words, from the department's own reports: in Chinese for the official table
+    (dates in ISO form), in English on an English page (dates as the English reasons write them)."""
+    def day(d: date) -> str:
+        return d.isoformat() if lang == "zh" else fmt_day([d], cutoff.year, lang=lang).iloc[0]
+
     facts = ind.reports_until(cutoff)
     if ind.kind in SCHEDULED_KINDS and ind.occurrences:
-        parts = []
+        parts: list[tuple[str, str]] = []  # (done / late / missing, text)
         completions = ind.completions(cutoff)
         for _start, due in ind.occurrences:
             when = completions.get(due)
             if when is not None:
-                parts.append(f"{due.isoformat()}期：{when.isoformat()}完成" + ("（逾期）" if when > due else ""))
+                kind = "late" if when > due else "done"
+                parts.append((kind, said(f"progress_period_{kind}", lang, due=day(due), done=day(when))))
             elif due <= cutoff:
-                parts.append(f"{due.isoformat()}期：未填报")
+                parts.append(("missing", said("progress_period_missing", lang, due=day(due))))
         if not parts:
-            return "未到期"
+            return said("progress_not_due", lang)
         if len(parts) > 4:
-            done_count = sum(1 for x in parts if "完成" in x)
-            return (f"已完成 {done_count}/{len(parts)} 期；"
-                    + "；".join(x for x in parts if "未填报" in x or "逾期" in x))
-        return "；".join(parts)
+            done_count = sum(1 for kind, _ in parts if kind != "missing")
+            return said("progress_periods", lang, done=str(done_count), all=str(len(parts)),
+                        open=listed([text for kind, text in parts if kind != "done"], lang))
+        return listed([text for _, text in parts], lang)
     latest = facts[-1] if facts else None
+    missing = said("progress_missing", lang)
     if latest is None:
-        return MISSING
+        return missing
     if latest.grade:
-        return latest.grade + (f"：{latest.explanation}" if latest.explanation else "")
+        grade = latest.grade if lang == "zh" else GRADES_EN.get(latest.grade, latest.grade)
+        return said("progress_graded", lang, grade=grade, explanation=latest.explanation) if latest.explanation \
+            else grade
     if latest.value is not None:
-        unit = ind.unit or ""
-        return f"{quantity_text(latest.value, unit)}（截至{latest.as_of or latest.effective_on}）"
+        return said("progress_value", lang, value=quantity_text(latest.value, ind.unit or ""),
+                    day=day(latest.as_of or latest.effective_on))
     if latest.completed_on:
-        return f"{latest.completed_on.isoformat()}完成"
-    return latest.explanation or MISSING
+        return said("progress_completed", lang, day=day(latest.completed_on))
+    return latest.explanation or missing
 
 
 def _row(ind: IndicatorData, cutoff: date) -> MonitorRow:
@@ -186,6 +197,7 @@ def _row(ind: IndicatorData, cutoff: date) -> MonitorRow:
         notes.append(f"系统判断：{ind.state_likelihood}")
     return MonitorRow(
         indicator_id=ind.id, level1=ind.level1, level2=ind.level2, name=ind.name, target_text=ind.target_cell,
-        progress=progress_text(ind, cutoff), forecast=forecast, causes=causes, likelihood=likelihood,
+        progress=progress_text(ind, cutoff), progress_en=progress_text(ind, cutoff, "en"), forecast=forecast,
+        causes=causes, likelihood=likelihood,
         note="；".join(notes), light=ind.light,
     )

@@ -192,6 +192,14 @@ EN: dict[str, str] = {
     "预算年度（文件中没有时填写）": "Budget year (when the file has none)",
     "表格在末尾被截断时只导入完整的部分": "If a table is cut off at the end, import only its complete part",
     "预览": "Preview",
+    # the page an email's "说明原因" link opens (notify_ack.html)
+    "说明偏差原因": "Explain the deviation", "当前状态": "Current state",
+    "已记录说明。在该指标状态变化之前，提醒邮件不再重复此事项。":
+        "Explanation recorded. Reminder emails will not repeat this item until its state changes.",
+    "该指标的状态已经变化，此链接不再适用；请登录门户查看最新情况。":
+        "This indicator's state has changed, so this link no longer applies; sign in to the portal to see the latest.",
+    "具体说明": "Details", "填写人（姓名或邮箱）": "Your name or email", "提交说明": "Submit the explanation",
+    "以往说明": "Earlier explanations", "说明": "Explanation", "填写人": "By",
 }
 
 # A message that carries its English in parentheses at the end: "未保存任何内容 (nothing stored)".

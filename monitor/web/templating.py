@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from markupsafe import Markup, escape
 
 from monitor.web.i18n import LANG_COOKIE, one_language, resolve_lang, translator
+from rules.reasons import reason_in
 from rules.terms import CHANNEL_NAMES, JOB_NAMES, LIGHT_NAMES, NOT_EVALUATED, ROLE_NAMES
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -90,6 +91,11 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
     def csrf_field() -> Markup:
         return Markup('<input type="hidden" name="csrf_token" value="{}">').format(csrf_token(request))
 
+    def reason_of(row: Any) -> str:
+        """A stored light's reason (an indicator's, an occurrence's, a project's) in the page's language."""
+        return reason_in(lang, row.reason, getattr(row, "reason_en", None), status=getattr(row, "status", None),
+                         light=getattr(row, "light", None))
+
     def light_badge(light: str | None) -> Markup:
         if not light:
             return Markup('<span class="light light-none">{}</span>').format(t(NOT_EVALUATED))
@@ -102,6 +108,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
         "t": t,
         "csrf_field": csrf_field,
         "light_badge": light_badge,
+        "reason_of": reason_of,
         "settings": request.app.state.settings,
         "role_names": ROLE_NAMES, "job_names": JOB_NAMES, "channel_names": CHANNEL_NAMES,
     }

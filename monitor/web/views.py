@@ -69,11 +69,13 @@ class IndicatorView:
 
 @dataclass(frozen=True)
 class LightExplained:
-    """Why an indicator shows its light, as the digest says it: the evaluation's reason and the figures behind it
-    (labels in Chinese, for the page's `t()`)."""
+    """Why an indicator shows its light, as the digest says it: the evaluation's reason (in both languages, for the
+    page's `reason_of()`) and the figures behind it (labels in Chinese, for the page's `t()`)."""
 
     light: str
+    status: str
     reason: str
+    reason_en: str | None
     as_of: date | None
     occurrence: str
     figures: tuple[tuple[str, str], ...]
@@ -88,7 +90,8 @@ def explain(states: list[IndicatorState], unit: str | None, as_of: date | None) 
     figures = [(label, fmt_decimal(value, "%" if label == "完成率" else unit))
                for label, value in (("序时目标", state.expected), ("实际完成", state.actual),
                                     ("完成率", state.ratio), ("全年预计", state.forecast)) if value is not None]
-    return LightExplained(light=state.light, reason=state.reason, as_of=as_of, occurrence=state.occurrence,
+    return LightExplained(light=state.light, status=state.status, reason=state.reason, reason_en=state.reason_en,
+                          as_of=as_of, occurrence=state.occurrence,
                           figures=tuple(figures))
 
 

@@ -31,6 +31,7 @@ class IndicatorState(SQLModel, table=True):
     forecast: Decimal | None = computed_field()
     likelihood: str | None = Field(default=None, max_length=10)
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    reason_en: str | None = Field(default=None, sa_column=Column(Text))  # NULL: written before reasons had English
     since: date | None = Field(default=None)
     run_id: int | None = Field(default=None, foreign_key="evaluationrun.id")
 
@@ -47,6 +48,7 @@ class IndicatorStateChange(SQLModel, table=True):
     previous_light: str | None = Field(default=None, max_length=6)
     previous_status: str | None = Field(default=None, max_length=12)
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    reason_en: str | None = Field(default=None, sa_column=Column(Text))  # NULL: written before reasons had English
     run_id: int | None = Field(default=None, foreign_key="evaluationrun.id")
 
 
@@ -63,6 +65,7 @@ class ProjectState(SQLModel, table=True):
     execution_ratio: Decimal | None = computed_field()
     forecast_spent: Decimal | None = money_field()
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    reason_en: str | None = Field(default=None, sa_column=Column(Text))  # NULL: written before reasons had English
     run_id: int | None = Field(default=None, foreign_key="evaluationrun.id")
 
 
