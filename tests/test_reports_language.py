@@ -7,16 +7,24 @@ the one the tables printed before they learned English (tests/data/official_repo
 from __future__ import annotations
 
 import dataclasses
+import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session
 
+from monitor.accounts.passwords import hash_password
 from monitor.config import Config
 from monitor.reports.produce import KINDS, ReportRequest, produce
-from tests.test_reports_portal import _client, _world
+from monitor.store.models import User
+from monitor.web.i18n import english
+from tests.selfeval_sample import write
+from tests.test_reports_portal import PASSWORD, _client, _world
+from tests.test_selfeval_review import _import
 
 OFFICIAL = Path(__file__).parent / "data" / "official_reports"
+CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def _document(engine, kind: str) -> str:
@@ -25,8 +33,80 @@ def _document(engine, kind: str) -> str:
         return produce(session, request, dataclasses.replace(Config(), secret_key="test-secret")).decode("utf-8")
 
 
+class _Cells(HTMLParser):
+    """The text of every table cell, heading cells apart."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.headings: list[str] = []
+        self.cells: list[str] = []
+        self._into: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in ("th", "td"):
+            self._into = self.headings if tag == "th" else self.cells
+            self._into.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("th", "td"):
+            self._into = None
+
+    def handle_data(self, data: str) -> None:
+        if self._into is not None:
+            self._into[-1] += data.strip()
+
+
+def _cells(html: str) -> _Cells:
+    cells = _Cells()
+    cells.feed(html)
+    return cells
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_chinese_document_the_pdf_prints_from_is_unchanged(engine, kind):
     _world(engine)
     document = _document(engine, kind)
     assert document == (OFFICIAL / f"{kind}.html").read_text(encoding="utf-8")
+
+
+def test_the_english_monitoring_table_has_english_headings_and_the_departments_own_names(engine):
+    _world(engine)
+    page = _client(engine, "clerk_hr").get("/reports/monitor?year=2024&through=7&lang=en")
+    cells = _cells(page.text)
+    assert {"Project", "Department and code", "Level 1", "Level 3", "Progress, months 1–7", "Note"} <= set(
+        cells.headings)
+    assert not [h for h in cells.headings if CJK.search(h)]
+    assert {"房屋修缮费用", "二级直线条吊面积", "产出指标"} <= set(cells.cells)
+    assert "Not reported" in cells.cells and "未填报" not in page.text
+
+
+def test_the_chinese_monitoring_table_in_the_portal_is_the_official_body(engine):
+    _world(engine)
+    page = _client(engine, "clerk_hr").get("/reports/monitor?year=2024&through=7&lang=zh").text
+    shown = re.findall(r'<section class="project">.*?</section>', page, re.S)
+    assert len(shown) == 1 and shown[0] in _document(engine, "monitor")  # the clerk's one project, as printed
+
+
+def test_the_english_self_evaluation_says_how_each_indicator_was_scored_in_english(engine):
+    _world(engine)
+    cells = _cells(_client(engine, "clerk_hr").get("/reports/selfeval?year=2024&lang=en").text)
+    assert {"How it was scored", "Total", "Grade"} <= set(cells.headings)
+    assert "100 ≥ 100: full points" in cells.cells
+    assert "Good" in cells.cells  # the grade 良 of 88.63
+
+
+def test_the_english_review_gives_each_disagreement_in_english_beside_the_departments_names(engine, tmp_path):
+    with Session(engine) as session:
+        session.add(User(username="bureau", password_hash=hash_password(PASSWORD), role="admin"))
+        session.commit()
+    _import(engine, write(tmp_path / "自评表.xlsx"))
+    cells = _cells(_client(engine, "bureau").get("/reports/review?year=2024&lang=en").text)
+    assert "Full points for a target not met: 30 × 450 ÷ 500, should be 27.00" in cells.cells
+    assert "Points taken for a target met: 98 ≥ 95: full points, should be the full 20.00" in cells.cells
+    assert "The scores add up to 97.50, not the total 100.00; kpiwatch's rules give a total of 96.00" in cells.cells
+    assert {"Budget execution", "Total", "服务老人人数"} <= set(cells.cells)
+
+
+def test_a_built_sentence_is_said_by_its_catalogue_entry_and_what_a_department_wrote_stays():
+    assert english("系统评估：红灯；见附件说明") == "System's light: Red; 见附件说明"
+    assert english("12 超出上限 10 达 2 倍及以上：0 分") == "12 over the limit 10 by 2 times or more: 0 points"
