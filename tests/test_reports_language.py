@@ -12,15 +12,15 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from monitor.accounts.passwords import hash_password
 from monitor.config import Config
 from monitor.reports.produce import KINDS, ReportRequest, produce
-from monitor.store.models import User
+from monitor.store.models import Indicator, User
 from monitor.web.i18n import english
 from tests.selfeval_sample import write
-from tests.test_reports_portal import PASSWORD, _client, _world
+from tests.test_reports_portal import CSRF, PASSWORD, _client, _world
 from tests.test_selfeval_review import _import
 
 OFFICIAL = Path(__file__).parent / "data" / "official_reports"
@@ -110,3 +110,18 @@ def test_the_english_review_gives_each_disagreement_in_english_beside_the_depart
 def test_a_built_sentence_is_said_by_its_catalogue_entry_and_what_a_department_wrote_stays():
     assert english("系统评估：红灯；见附件说明") == "System's light: Red; 见附件说明"
     assert english("12 超出上限 10 达 2 倍及以上：0 分") == "12 over the limit 10 by 2 times or more: 0 points"
+
+
+def test_a_score_outside_its_band_is_refused_in_english_on_an_english_page(engine):
+    _world(engine)
+    hr = _client(engine, "clerk_hr")
+    token = CSRF.search(hr.get("/reports/selfeval?year=2024&lang=en").text).group(1)
+    with Session(engine) as session:
+        # the department's own project was made first; the union's has an indicator of the same name
+        comfort = session.exec(select(Indicator).where(Indicator.name == "工作环境安全舒适度提升")
+                               .order_by(Indicator.id)).first()
+    refused = hr.post("/reports/selfeval/entry", data={
+        "csrf_token": token, "year": "2024", "indicator_id": str(comfort.id), "score": "31", "explanation": "",
+        "back": "/reports/selfeval?year=2024"})
+    alert = re.search(r'<p class="error" role="alert">([^<]*)</p>', refused.text).group(1)
+    assert alert == "工作环境安全舒适度提升: the score must be within [24, 30]; nothing saved"
