@@ -19,6 +19,7 @@ from monitor.config import Config
 from monitor.reports.produce import KINDS, ReportRequest, produce
 from monitor.store.models import Indicator, User
 from monitor.web.i18n import english
+from rules.terms import GRADES
 from tests.selfeval_sample import write
 from tests.test_reports_portal import CSRF, PASSWORD, _client, _world
 from tests.test_selfeval_review import _import
@@ -125,3 +126,50 @@ def test_a_score_outside_its_band_is_refused_in_english_on_an_english_page(engin
         "back": "/reports/selfeval?year=2024"})
     alert = re.search(r'<p class="error" role="alert">([^<]*)</p>', refused.text).group(1)
     assert alert == "工作环境安全舒适度提升: the score must be within [24, 30]; nothing saved"
+
+
+def _every_scoring_basis() -> list[str]:
+    """The bases and warnings the scoring rules give, one case per branch of `rules.scoring`."""
+    from decimal import Decimal as D
+
+    from rules.scoring import IndicatorInput, ScoringRules, level_shares, score_indicator, score_project
+    from rules.targets import RANGE
+
+    def item(kind: str, **fields) -> IndicatorInput:
+        return IndicatorInput(key=1, level1="产出指标", name="服务人数", kind=kind, **fields)
+
+    cases = [
+        item("unparsed"), item("qualitative"), item("qualitative", grade="很好"),  # a grade as written
+        item("qualitative", grade=GRADES[0]), item("qualitative", grade=GRADES[1], picked=D(7)),
+        item("deadline"), item("recurring", occurrences=("on_time", "on_time")),
+        item("recurring", occurrences=("on_time", "late", "missed")),
+        item("quantity", target=D(10)), item("quantity", actual=D(5)),
+        item("quantity", actual=D(5), target=D(1), comparator=RANGE),
+        item("quantity", actual=D(5), target=D(1), upper=D(9), comparator=RANGE),
+        item("quantity", actual=D(12), target=D(10)), item("quantity", actual=D("9.99"), target=D(10)),
+        item("quantity", actual=D(12), target=D(10), direction="lower_is_better"),
+        item("quantity", actual=D(30), target=D(10), direction="lower_is_better"),
+        item("quantity", actual=D(9), target=D(10), direction="exact"),
+        item("quantity", actual=D(0), target=D(0), direction="exact", comparator="="),
+        item("quantity", actual=D(-1), target=D(0)), item("percent", actual=D(1), target=D(0), comparator=">"),
+        item("window"),
+    ]
+    variants = [ScoringRules(), ScoringRules(cap_formula="ratio", exact_formula="all_or_nothing"),
+                ScoringRules(exact_formula="ratio")]
+    texts = {score_indicator(case, D(10), rules).rule for case in cases for rules in variants}
+    texts |= {score_indicator(item("quantity", actual=D(0), target=D(10), direction="lower_is_better"), D(10),
+                              ScoringRules(cap_formula="ratio")).rule}
+    texts |= {level_shares("产出", [D(5), None], D(4), ScoringRules()).note or "",
+              level_shares("产出", [D(5), D(6)], D(50), ScoringRules()).note or "",
+              level_shares("产出", [D(5)], D(0), ScoringRules()).note or "",
+              level_shares("产出", [None], D(0), ScoringRules()).note or ""}
+    texts |= set(score_project(D(1), D(2), [IndicatorInput(key=1, level1="其他", name="服务人数", kind="quantity")],
+                               ScoringRules(redistribute={})).warnings)
+    return sorted(t for t in texts if t)
+
+
+def test_every_basis_and_warning_of_the_scoring_rules_reads_in_english():
+    written = re.compile("服务人数|很好|其他")  # the department's names and words, which stay as written
+    bases = _every_scoring_basis()
+    assert len(bases) > 20
+    assert [(basis, english(basis)) for basis in bases if CJK.search(written.sub("", english(basis)))] == []

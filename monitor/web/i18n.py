@@ -312,13 +312,13 @@ def translator(lang: str) -> Callable[..., str]:
 
 
 PLACE = re.compile(r"\{(\d+)\}")
+CHINESE = re.compile(r"[\u3400-\u9fff]")
 SENTENCES = "；"
 
 
 @lru_cache(maxsize=1)
 def _phrases() -> list[tuple[re.Pattern[str], str, int]]:
-    """The catalogue's entries with places ("截至{0}月底") as patterns, most fixed text first, so that
-    "{0} 超出上限 {1}：0 分" is tried before "{0}：0 分"."""
+    """The catalogue's entries with places ("截至{0}月底") as patterns, most fixed text first."""
     found = []
     for zh, en in EN.items():
         pieces = PLACE.split(zh)
@@ -333,15 +333,20 @@ def _phrases() -> list[tuple[re.Pattern[str], str, int]]:
 
 def _sentence(text: str) -> str | None:
     """One sentence by the catalogue: an entry as is, or the entry with places it matches, the words in the
-    places said too (a light's name); None when no entry fits."""
+    places said too (a light's name); None when no entry fits. Of several fitting entries the one leaving the
+    least Chinese wins, then the one with more fixed text: "{0} 超出上限 {1}：0 分" over "{0}：0 分", and
+    "{0}：人工评分 {1}（区间[{2}, {3}]）" over the grade's "达成年度指标：{0}"."""
     if text in EN:
         return EN[text]
-    for pattern, en, _fixed in _phrases():
+    best: tuple[int, int, str] | None = None
+    for pattern, en, fixed in _phrases():
         found = pattern.match(text)
         if found is not None:
             places = found.groupdict()
-            return en.format(*(english(places[f"p{i}"]) for i in range(len(places))))
-    return None
+            said = en.format(*(english(places[f"p{i}"]) for i in range(len(places))))
+            rank = (len(CHINESE.findall(said)), -fixed, said)
+            best = rank if best is None or rank[:2] < best[:2] else best
+    return None if best is None else best[2]
 
 
 @lru_cache(maxsize=4096)
