@@ -111,6 +111,9 @@ def test_the_english_review_gives_each_disagreement_in_english_beside_the_depart
 def test_a_built_sentence_is_said_by_its_catalogue_entry_and_what_a_department_wrote_stays():
     assert english("系统评估：红灯；见附件说明") == "System's light: Red; 见附件说明"
     assert english("12 超出上限 10 达 2 倍及以上：0 分") == "12 over the limit 10 by 2 times or more: 0 points"
+    assert english("原目标：≥500人 → 调整后目标：≥450人") == "Original target: ≥500人 → adjusted: ≥450人"
+    assert english("结算未完成；系统预测全年 450人；系统判断：有可能") == (
+        "结算未完成; System's year-end forecast 450人; System's judgement: Possible")
 
 
 def test_a_score_outside_its_band_is_refused_in_english_on_an_english_page(engine):

@@ -47,6 +47,7 @@ from rules.terms import (
 )
 
 LANGS = ("zh", "en")
+SENTENCES = "；"
 LANG_COOKIE = "lang"
 
 EN: dict[str, str] = {
@@ -214,9 +215,11 @@ EN: dict[str, str] = {
         "(System summary) By the end of month {0}, {2} of {1} annual indicators reported, {3} not; spent "
         "(10k yuan): {4} (execution {5}). The year-end spending forecast is the system's, from the pace so "
         "far: the department should check it.",
-    "{0}期：{1}完成": "period due {0}: done on {1}", "{0}期：{1}完成（逾期）": "period due {0}: done late, on {1}",
-    "{0}期：未填报": "period due {0}: not reported", "未到期": "Not yet due",
-    "已完成 {0}/{1} 期": "{0} of {1} periods done", "{0}（截至{1}）": "{0} (as of {1})", "{0}完成": "Done on {0}",
+    "{0:date}期：{1:date}完成": "period due {0}: done on {1}",
+    "{0:date}期：{1:date}完成（逾期）": "period due {0}: done late, on {1}",
+    "{0:date}期：未填报": "period due {0}: not reported", "未到期": "Not yet due",
+    "已完成 {0}/{1} 期": "{0} of {1} periods done", "{0}（截至{1:date}）": "{0} (as of {1})",
+    "{0:date}完成": "Done on {0}",
     **{f"{grade}：{{0}}": f"{GRADES_EN[grade]}: {{0}}" for grade in GRADES},
     "系统评估：{0}": "System's light: {0}", "系统预测全年 {0}": "System's year-end forecast {0}",
     "系统判断：{0}": "System's judgement: {0}", "原目标：{0} → 调整后目标：{1}": "Original target: {0} → adjusted: {1}",
@@ -311,9 +314,9 @@ def translator(lang: str) -> Callable[..., str]:
     return t
 
 
-PLACE = re.compile(r"\{(\d+)\}")
+PLACE = re.compile(r"\{(\d+)(?::(\w+))?\}")  # "{0}" any words, "{0:date}" a date as the reports write it
+PLACE_KINDS = {None: f"[^{SENTENCES}]+?", "date": r"\d{4}-\d{2}-\d{2}"}
 CHINESE = re.compile(r"[\u3400-\u9fff]")
-SENTENCES = "；"
 
 
 @lru_cache(maxsize=1)
@@ -321,12 +324,13 @@ def _phrases() -> list[tuple[re.Pattern[str], str, int]]:
     """The catalogue's entries with places ("截至{0}月底") as patterns, most fixed text first."""
     found = []
     for zh, en in EN.items():
-        pieces = PLACE.split(zh)
+        pieces = PLACE.split(zh)  # text, number, kind, text, number, kind, …, text
         if len(pieces) == 1:
             continue
-        pattern = "".join(re.escape(piece) if i % 2 == 0 else f"(?P<p{piece}>[^{SENTENCES}]+?)"
-                          for i, piece in enumerate(pieces))
-        fixed = sum(len(piece) for piece in pieces[::2])
+        texts, numbers, kinds = pieces[::3], pieces[1::3], pieces[2::3]
+        pattern = re.escape(texts[0]) + "".join(f"(?P<p{number}>{PLACE_KINDS[kind]}){re.escape(text)}"
+                                                for number, kind, text in zip(numbers, kinds, texts[1:], strict=True))
+        fixed = sum(len(text) for text in texts)
         found.append((re.compile(f"^{pattern}$", re.S), en, fixed))
     return sorted(found, key=lambda entry: -entry[2])
 
