@@ -75,6 +75,8 @@ class Page(HTMLParser):
         for name in SHOWN_ATTRIBUTES:
             if values.get(name) and not self._hidden:
                 self.texts.append(values[name])
+            elif values.get(name) and self._quoting and self._hidden == self._quoting:
+                self.quoted.append(values[name])
         kind = values.get("type", "text")
         if tag == "input" and kind in ("submit", "button") and values.get("value") and not self._hidden:
             self.texts.append(values["value"])
