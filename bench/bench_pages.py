@@ -1,6 +1,6 @@
 """Every portal page's time on the seed data: p50/p95 per page over repeated GETs, in one process.
 
-    .venv/bin/python bench/bench_pages.py [repeats]
+    .venv/bin/python bench/bench_pages.py [repeats] [zh|en] [path prefix]
 
 The store is the seed world of the tests (both seed disclosures, a user per role, a few reports, evaluated as
 of 2024-07-31, one round open). The pages are found as a person finds them, by following links from the home
@@ -8,7 +8,8 @@ pages (tests/page_walk.py), once per kind of page, as the bureau's admin and as 
 then fetched `repeats` times (default 20) through Starlette's TestClient, so the time is the server's own work
 (routing, queries, rendering) without a network. Target: p95 < 200 ms for every page. Beside the wall clock it
 prints the process's CPU time per request (every thread: the test client runs the app in its own), which a
-machine shared with other work inflates far less than the wall clock.
+machine shared with other work inflates far less than the wall clock. The pages are read in Chinese unless `en`
+is given; a path prefix (`/reports`) times only the pages under it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def _p95(sorted_times: list[float]) -> float:
 
 def main() -> None:
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    lang = sys.argv[2] if len(sys.argv) > 2 else "zh"
+    prefix = sys.argv[3] if len(sys.argv) > 3 else "/"
     from sqlmodel import Session
 
     from monitor.rounds import service
@@ -50,9 +53,9 @@ def main() -> None:
         s.commit()
     rows = []
     for username in ("bureau", "clerk_144"):
-        client = _signed_in(engine, world, username, "zh")
+        client = _signed_in(engine, world, username, lang)
         client.__enter__()  # the app's start-up (lifespan), as a server runs it before its first request
-        for page in walk(client, STARTS):
+        for page in (page for page in walk(client, STARTS) if page.startswith(prefix)):
             client.get(page)  # warm: templates compiled, caches filled
             times, cpu = [], []
             for _ in range(repeats):

@@ -208,5 +208,7 @@ DEVIATION_CAUSES_EN: dict[str, str] = dict(zip(DEVIATION_CAUSES, (
 LIKELIHOODS_EN: dict[str, str] = dict(zip(LIKELIHOODS, ("Certain", "Possible", "Impossible"), strict=True))
 GRADES_EN: dict[str, str] = dict(zip(GRADES, (
     "Target met", "Partly met, with some effect", "Not met, little effect"), strict=True))
+# The self-evaluation's score grades (SCORE_GRADES) in English.
+SCORE_GRADES_EN: dict[str, str] = dict(zip(SCORE_GRADES, ("Excellent", "Good", "Fair", "Poor"), strict=True))
 # An outbox message's status as the status page names it.
 OUTBOX_STATUS_NAMES: dict[str, str] = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败"}

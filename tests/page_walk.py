@@ -40,13 +40,17 @@ class Page(HTMLParser):
 
     lang: str = ""  # the page's <html lang>
     texts: list[str] = field(default_factory=list)  # in the page's language: not in <code>, nor in a part marked
-    # with another lang (a link to the other language, an official table quoted in Chinese)
+    # with another lang (a link to the other language, a text quoted as written in Chinese)
+    quoted: list[str] = field(default_factory=list)  # what only such a quoting mark kept out of `texts`; the
+    # link to the page in the other language (hreflang) is not quoting
     links: list[str] = field(default_factory=list)
     fields: list[Field] = field(default_factory=list)
     label_for: set[str] = field(default_factory=set)
     _hidden: int = 0
+    _quoting: int = 0
     _labels: int = 0
-    _open: list[tuple[str, bool]] = field(default_factory=list)  # open elements: tag, whether it hides text
+    _open: list[tuple[str, bool, bool]] = field(default_factory=list)  # open elements: tag, whether it hides
+    # text, whether it quotes another language
 
     def __post_init__(self) -> None:
         HTMLParser.__init__(self, convert_charrefs=True)
@@ -57,9 +61,11 @@ class Page(HTMLParser):
             self.lang = values.get("lang", "")
         elif tag not in VOID:
             other = bool(values.get("lang")) and values["lang"][:2] != self.lang[:2]
+            quotes = other and not values.get("hreflang")
             hides = tag in HIDDEN or tag in CODE or other
-            self._open.append((tag, hides))
+            self._open.append((tag, hides, quotes))
             self._hidden += hides
+            self._quoting += quotes
         if tag == "label":
             self._labels += 1
             if values.get("for"):
@@ -69,6 +75,8 @@ class Page(HTMLParser):
         for name in SHOWN_ATTRIBUTES:
             if values.get(name) and not self._hidden:
                 self.texts.append(values[name])
+            elif values.get(name) and self._quoting and self._hidden == self._quoting:
+                self.quoted.append(values[name])
         kind = values.get("type", "text")
         if tag == "input" and kind in ("submit", "button") and values.get("value") and not self._hidden:
             self.texts.append(values["value"])
@@ -77,10 +85,11 @@ class Page(HTMLParser):
                 values.get(a) for a in ("aria-label", "aria-labelledby", "title"))))
 
     def handle_endtag(self, tag: str) -> None:
-        if tag != "html" and tag not in VOID and any(t == tag for t, _ in self._open):
+        if tag != "html" and tag not in VOID and any(t == tag for t, _, _ in self._open):
             while self._open:
-                opened, hides = self._open.pop()
+                opened, hides, quotes = self._open.pop()
                 self._hidden -= hides
+                self._quoting -= quotes
                 if opened == tag:
                     break
         if tag == "label":
@@ -89,6 +98,8 @@ class Page(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._hidden and data.strip():
             self.texts.append(data.strip())
+        elif data.strip() and self._quoting and self._hidden == self._quoting:
+            self.quoted.append(data.strip())
 
     def unlabelled(self) -> list[Field]:
         return [f for f in self.fields if not f.labelled and not (f.id and f.id in self.label_for)]

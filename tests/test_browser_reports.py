@@ -136,3 +136,18 @@ def test_a_clerk_scores_a_qualitative_indicator_on_a_phone(base, browser):
     expect(page.locator("p.notice")).to_contain_text("已保存")
     expect(page.locator(".kpi-report")).to_contain_text("满意度调查样本偏少，下年扩大调查范围")
     assert float(low) <= float(high)
+
+
+@VIEWPORTS
+def test_the_english_monitoring_table_shows_english_headings_beside_the_departments_chinese_names(base, browser,
+                                                                                                  viewport):
+    page = _signed_in(browser, base, viewport)
+    page.goto(base + "/reports/monitor?year=2024&through=7&lang=en")
+    table = page.locator(".kpi-report table.kpi-table").nth(1)
+    for heading in ("Level 3", "Annual target", "Progress, months 1–7", "Likelihood", "Note"):
+        expect(table.get_by_role("columnheader", name=heading, exact=True)).to_be_visible()
+    expect(table.get_by_role("cell", name="二级直线条吊面积", exact=True)).to_be_visible()
+    expect(page.locator(".kpi-report .pname")).to_have_text("房屋修缮费用")
+    expect(table).to_contain_text("System's light: Green")
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= page.evaluate("innerWidth")
+    assert page.evaluate(NARROW_CELLS) == []

@@ -4,7 +4,8 @@ department's clerk and head, reads wholly in Chinese by default and wholly in En
 Data is not interface: the names, targets and units that departments and their documents wrote (and the target
 grammar's note on a 指标值 it could not read) stay as written on the English pages; so do codes and the product's
 name. The reasons the evaluation gives for each light are interface: an English page says them in English.
-Official tables quoted in the portal are marked `lang="zh-CN"` and read as the documents they are.
+A text marked `lang="zh-CN"` is quoted as written, except on the report pages: the official tables are shown in
+the page's language (only their downloads are the Chinese documents), so nothing there is excused by a mark.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ CJK = re.compile(r"[\u3400-\u9fff]")  # ideographs: words (full-width punctuatio
 WORD = re.compile(r"[A-Za-z]{2,}")
 ROLES = ("bureau", "auditor", "clerk_144", "head_144")
 STARTS = ("/", "/account", "/reports", "/rounds")
+NOTHING_QUOTED = "/reports"  # pages whose every text is the page's language, marked with another or not
 # Words that are the same in both languages: formats, the product, units and codes.
 EVERY_LANGUAGE = ("kpiwatch", "Excel", "PDF", "CSV", "JSON", "API", "xlsx", "csv", "YYYY-MM-DD", "Bearer", "token",
                   "万元", "元", "％",
@@ -72,7 +74,8 @@ def _other_language(pages: dict[str, Page], data: list[str], lang: str) -> dict[
     found: dict[str, list[str]] = {}
     for url, page in pages.items():
         assert page.lang.startswith("en" if lang == "en" else "zh"), url
-        bad = sorted({text for text in set(page.texts) if text not in exact and wrong.search(text)
+        texts = set(page.texts) | (set(page.quoted) if url.startswith(NOTHING_QUOTED) else set())
+        bad = sorted({text for text in texts if text not in exact and wrong.search(text)
                       and wrong.search(known.sub(" ", text)) and not _shortened(text, data)})
         if bad:
             found[url] = bad

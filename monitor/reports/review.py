@@ -29,6 +29,7 @@ class ReviewRow:
     department_score: Decimal | None
     kpiwatch_score: Decimal
     reason: str  # "" when the two agree
+    kind: str = "indicator"  # or the review's own rows, named by it: "execution" (预算执行率), "total" (总分)
 
     def to_json(self) -> dict:
         return {"name": self.name, "department_score": _text(self.department_score),
@@ -119,7 +120,7 @@ def _execution_row(ours: SelfEvalProject, printed: PrintedSelfEvalScore | None) 
     elif two(score) != two(ours.execution_score):
         reasons.append(f"得分应为 {_text(ours.execution_score)}（执行率 × {_text(ours.execution_points)}，"
                        f"最高 {_text(ours.execution_points)}）")
-    return ReviewRow("预算执行率", score, ours.execution_score, "；".join(reasons))
+    return ReviewRow("预算执行率", score, ours.execution_score, "；".join(reasons), "execution")
 
 
 def _indicator_reason(row: SelfEvalRow, printed: Decimal | None) -> str:
@@ -143,7 +144,7 @@ def _total_row(review: ReviewProject) -> ReviewRow:
     if review.department_total is not None and two(review.department_total) != two(review.kpiwatch_total):
         reasons.append(f"按 kpiwatch 规则总分为 {_text(review.kpiwatch_total)}")
     review.total_reason = "；".join(reasons)
-    return ReviewRow("总分", review.department_total, review.kpiwatch_total, review.total_reason)
+    return ReviewRow("总分", review.department_total, review.kpiwatch_total, review.total_reason, "total")
 
 
 COLUMNS = ("项目", "部门", "指标", "部门自评得分", "kpiwatch 得分", "不一致原因")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from fastapi import Request
 
@@ -25,6 +26,7 @@ from rules.terms import (
     CORRECTIVE_STATUS_NAMES,
     CORRECTIVE_STATUS_NAMES_EN,
     DEVIATION_CAUSES_EN,
+    GRADES,
     GRADES_EN,
     JOB_NAMES,
     JOB_NAMES_EN,
@@ -39,11 +41,13 @@ from rules.terms import (
     ROLE_NAMES_EN,
     ROUND_KIND_NAMES,
     ROUND_KIND_NAMES_EN,
+    SCORE_GRADES_EN,
     TASK_STATUS_NAMES,
     TASK_STATUS_NAMES_EN,
 )
 
 LANGS = ("zh", "en")
+SENTENCES = "；"
 LANG_COOKIE = "lang"
 
 EN: dict[str, str] = {
@@ -200,6 +204,88 @@ EN: dict[str, str] = {
         "This indicator's state has changed, so this link no longer applies; sign in to the portal to see the latest.",
     "具体说明": "Details", "填写人（姓名或邮箱）": "Your name or email", "提交说明": "Submit the explanation",
     "以往说明": "Earlier explanations", "说明": "Explanation", "填写人": "By",
+    # the official tables as the portal shows them (monitor/reports): headings, then the sentences the reports
+    # build, their numbers and names in the {n} places ("；"-joined sentences are said one by one)
+    "项目支出绩效目标执行监控表": "Performance target monitoring table",
+    "（{0}年度　数据截至{1}月底）": "(year {0}, data through the end of month {1})",
+    "{0}年度 项目支出绩效目标执行监控表（1-{1}月）": "{0} performance target monitoring table (months 1–{1})",
+    "主管部门及代码": "Department and code", "实施单位": "Implementing unit",
+    "项目资金（万元）": "Project funds (10k yuan)", "年初预算数": "Budget as adopted", "全年预算数": "Budget in force",
+    "1-{0}月": "months 1–{0}", "{0}执行数": "Spent, {0}", "{0}执行率": "Execution, {0}",
+    "全年预计执行数": "Year-end spending forecast", "年度总体目标": "Overall annual goal",
+    "年初设定目标": "Goal set at the start of the year", "{0}实际完成情况": "Achieved, {0}",
+    "年度指标值": "Annual target", "{0}执行情况": "Progress, {0}", "偏差原因分析": "Deviation analysis",
+    "（无年度指标）": "(no annual indicators)", "图表": "Charts", "年度资金总额": "Total annual funds",
+    "（系统汇总）截至{0}月底，{1} 项年度指标中已填报 {2} 项，未填报 {3} 项；资金执行 {4} 万元（执行率 {5}）。":
+        "(System summary) By the end of month {0}, {2} of {1} annual indicators reported, {3} not; spent "
+        "(10k yuan): {4} (execution {5}).",
+    "（系统汇总）截至{0}月底，{1} 项年度指标中已填报 {2} 项，未填报 {3} 项；资金执行 {4} 万元（执行率 {5}）。"
+    "全年预计执行数为系统按已执行进度预测，请部门核实。":
+        "(System summary) By the end of month {0}, {2} of {1} annual indicators reported, {3} not; spent "
+        "(10k yuan): {4} (execution {5}). The year-end spending forecast is the system's, from the pace so "
+        "far: the department should check it.",
+    "{0:date}期：{1:date}完成": "period due {0}: done on {1}",
+    "{0:date}期：{1:date}完成（逾期）": "period due {0}: done late, on {1}",
+    "{0:date}期：未填报": "period due {0}: not reported", "未到期": "Not yet due",
+    "已完成 {0}/{1} 期": "{0} of {1} periods done", "{0}（截至{1:date}）": "{0} (as of {1})",
+    "{0:date}完成": "Done on {0}",
+    **{f"{grade}：{{0}}": f"{GRADES_EN[grade]}: {{0}}" for grade in GRADES},
+    "系统评估：{0}": "System's light: {0}", "系统预测全年 {0}": "System's year-end forecast {0}",
+    "系统判断：{0}": "System's judgement: {0}", "原目标：{0} → 调整后目标：{1}": "Original target: {0} → adjusted: {1}",
+    "项目支出绩效自评表": "Project performance self-evaluation", "（{0}年度）": "(year {0})",
+    "{0}年度 项目支出绩效自评表": "{0} project performance self-evaluation", "全年执行数": "Spent in the year",
+    "预期目标": "Expected goal", "实际完成情况": "Achieved", "计分依据": "How it was scored",
+    "人工评分 / 偏差说明": "Score by hand / deviation note", "总分": "Total", "自评等级": "Grade",
+    "、": ", ", **SCORE_GRADES_EN,
+    "得分未满、尚缺“偏差原因分析及改进措施”的指标（{0} 项）：{1}":
+        "Below full points and still without deviation causes and improvements ({0}): {1}",
+    "定性指标待人工在等级区间内评分（暂按区间下限计）：{0}":
+        "Qualitative indicators waiting for a score by hand within their grade's interval (counted at its "
+        "lower end until then): {0}",
+    "（系统汇总）全年执行 {0} 万元；{1} 项指标得分 {2} / {3}。":
+        "(System summary) Spent in the year (10k yuan): {0}; {1} indicators score {2} of {3}.",
+    "指标值无法自动解析且未填报等级：需人工评分": "Target not understood and no grade reported: score by hand",
+    "等级“{0}”不在三档之内：需人工评分": "Grade “{0}” is none of the three: score by hand",
+    "{0}：得分区间[{1}, {2}]，待人工评分（暂按下限）":
+        "{0}: score within [{1}, {2}], to be scored by hand (lower end until then)",
+    "{0}：人工评分 {1}（区间[{2}, {3}]）": "{0}: scored {1} by hand (interval [{2}, {3}])",
+    "按时 {0}、逾期 {1}、未完成 {2} / 共 {3} 次：{4}": "on time {0}, late {1}, missed {2} of {3}: {4}",
+    "按时完成（{0} 次）：满分": "Done on time ({0} times): full points",
+    "无指标值，无法计分": "No target value: cannot be scored",
+    "区间指标缺少上限，无法计分": "Range without an upper bound: cannot be scored",
+    "{0} 在 {1}～{2} 之内：满分": "{0} within {1}–{2}: full points", "{0}：满分": "{0}: full points",
+    "{0}，未达到目标{1}，不得满分": "{0}; target {1} not reached, so not full points", "{0}：0 分": "{0}: 0 points",
+    "{0} 超出上限 {1}：0 分": "{0} over the limit {1}: 0 points",
+    "{0} 超出上限 {1} 达 {2} 倍及以上：0 分": "{0} over the limit {1} by {2} times or more: 0 points",
+    "无法计分的指标类型 {0}": "Indicator kind {0} cannot be scored",
+    "{0}本级分值为 0，其 {1} 项指标不计分": "{0} has 0 points: its {1} indicators are not scored",
+    "{0}指标分值合计 {1}（另有 {2} 项未设分值，按平均分值计，共 {3}），与本级分值 {4} 不符，已按比例折算":
+        "{0} indicators' points add up to {1} ({2} more without points counted at the mean, {3} in all), not "
+        "the level's {4}: scaled in proportion",
+    "{0}指标分值合计 {1}，与本级分值 {2} 不符，已按比例折算":
+        "{0} indicators' points add up to {1}, not the level's {2}: scaled in proportion",
+    "无{0}指标，其 {1} 分未能分配": "No {0} indicators: their {1} points could not be given to another level",
+    "{0}：一级指标“{1}”不属于产出/效益/满意度，未计分":
+        "{0}: level 1 “{1}” is none of outputs, effects, satisfaction, so it is not scored",
+    "{0}指标的实际得分区间为[{1}, {2}]，请调整后再保存": "{0}: the score must be within [{1}, {2}]; nothing saved",
+    "{0}年度 部门项目绩效自评汇总": "{0} department self-evaluation summary",
+    "{0}　项目 {1} 个　平均得分 {2}（{3}）　预算 {4} 万元　执行 {5} 万元（{6}%）":
+        "{0}　{1} projects　mean score {2} ({3})　budget {4} (10k yuan)　spent {5} (10k yuan, {6}%)",
+    "序号": "No.", "全年执行数（万元）": "Spent in the year (10k yuan)", "自评得分": "Self-evaluation score",
+    "等级": "Grade", "缺偏差说明": "Deviation notes missing",
+    "{0}年度 各部门项目绩效自评排名": "{0} departments ranked by self-evaluation", "名次": "Rank",
+    "预算数（万元）": "Budget (10k yuan)", "平均得分": "Mean score",
+    # 自评复核's reasons (monitor/reports/review.py)
+    "执行率 {0}% 与金额不符：全年执行数 {1} 元 ÷ 全年预算数 {2} 元 = {3}%":
+        "Execution {0}% does not match the amounts: spent {1} yuan ÷ budget {2} yuan = {3}%",
+    "自评表未填得分；按 kpiwatch 规则得 {0}": "No score in the self-evaluation; kpiwatch's rules give {0}",
+    "得分应为 {0}（执行率 × {1}，最高 {2}）": "The score should be {0} (execution × {1}, at most {2})",
+    "自评表未填得分；按 kpiwatch 规则：{0}，得 {1}": "No score in the self-evaluation; by kpiwatch's rules: {0}, {1}",
+    "未达到目标却给满分：{0}，应得 {1}": "Full points for a target not met: {0}, should be {1}",
+    "目标已达到却扣分：{0}，应得满分 {1}": "Points taken for a target met: {0}, should be the full {1}",
+    "得分不同：{0}，应得 {1}": "Another score: {0}, should be {1}", "自评表未填总分": "No total in the self-evaluation",
+    "各项得分之和 {0} 与总分 {1} 不符": "The scores add up to {0}, not the total {1}",
+    "按 kpiwatch 规则总分为 {0}": "kpiwatch's rules give a total of {0}",
 }
 
 # A message that carries its English in parentheses at the end: "未保存任何内容 (nothing stored)".
@@ -227,6 +313,75 @@ def resolve_lang(request: Request) -> str:
     return request.app.state.settings.portal.default_lang
 
 
-def translator(lang: str) -> Callable[[str], str]:
-    """The page's `t()`: catalogue text in `lang`."""
-    return lambda text: one_language(text, lang)
+def translator(lang: str) -> Callable[..., str]:
+    """The page's `t(text, *args)`: catalogue text in `lang`, `args` in its `{n}` places; in English a sentence
+    built below the web layer (a report's cell) is said by the catalogue entry it matches, `english`."""
+    def t(text: str, *args: object) -> str:
+        if args:
+            return (EN.get(text, text) if lang == "en" else text).format(*args)
+        return english(text) if lang == "en" else one_language(text, lang)
+    return t
+
+
+PLACE = re.compile(r"\{(\d+)(?::(\w+))?\}")  # "{0}" any words, "{0:date}" a date as the reports write it
+PLACE_KINDS = {None: f"[^{SENTENCES}]+?", "date": r"\d{4}-\d{2}-\d{2}"}
+CHINESE = re.compile(r"[\u3400-\u9fff]")
+
+
+@lru_cache(maxsize=1)
+def _phrases() -> list[tuple[re.Pattern[str], str, int]]:
+    """The catalogue's entries with places ("截至{0}月底") as patterns, most fixed text first."""
+    found = []
+    for zh, en in EN.items():
+        pieces = PLACE.split(zh)  # text, number, kind, text, number, kind, …, text
+        if len(pieces) == 1:
+            continue
+        texts, numbers, kinds = pieces[::3], pieces[1::3], pieces[2::3]
+        pattern = re.escape(texts[0]) + "".join(f"(?P<p{number}>{PLACE_KINDS[kind]}){re.escape(text)}"
+                                                for number, kind, text in zip(numbers, kinds, texts[1:], strict=True))
+        fixed = sum(len(text) for text in texts)
+        found.append((re.compile(f"^{pattern}$", re.S), en, fixed))
+    return sorted(found, key=lambda entry: -entry[2])
+
+
+def _sentence(text: str) -> str | None:
+    """One sentence by the catalogue: an entry as is, or the entry with places it matches, the words in the
+    places said too (a light's name); None when no entry fits. Of several fitting entries the one leaving the
+    least Chinese wins, then the one with more fixed text: "{0} 超出上限 {1}：0 分" over "{0}：0 分", and
+    "{0}：人工评分 {1}（区间[{2}, {3}]）" over the grade's "达成年度指标：{0}"."""
+    if text in EN:
+        return EN[text]
+    best: tuple[int, int, str] | None = None
+    for pattern, en, fixed in _phrases():
+        found = pattern.match(text)
+        if found is not None:
+            places = found.groupdict()
+            said = en.format(*(english(places[f"p{i}"]) for i in range(len(places))))
+            rank = (len(CHINESE.findall(said)), -fixed, said)
+            best = rank if best is None or rank[:2] < best[:2] else best
+    return None if best is None else best[2]
+
+
+@lru_cache(maxsize=4096)
+def english(text: str) -> str:
+    """`text` in English as far as the catalogue knows it: the whole, else each "；"-joined sentence (the
+    longest run of them an entry fits); what no entry fits, such as a name a department wrote, stays as is."""
+    whole = _sentence(text)
+    if whole is not None:
+        return whole
+    if BILINGUAL.match(text):
+        return one_language(text, "en")
+    parts = text.split(SENTENCES)
+    if len(parts) == 1:
+        return text
+    said, start = [], 0
+    while start < len(parts):
+        for end in range(len(parts), start, -1):
+            found = _sentence(SENTENCES.join(parts[start:end]))
+            if found is not None:
+                break
+        else:
+            end, found = start + 1, parts[start]
+        said.append(found)
+        start = end
+    return "; ".join(said)

@@ -36,24 +36,25 @@ from monitor.web.auth import (
     verify_csrf,
     visible_department_ids,
 )
+from monitor.web.i18n import resolve_lang, translator
 from monitor.web.templating import env, render
 
 router = APIRouter(include_in_schema=False)
 
 PAGE = ("""{% extends "base.html" %}
-{% block title %}{{ title if lang != "en" else t("报告") ~ " " ~ year }}{% endblock %}
+{% block title %}{{ t(title) }}{% endblock %}
 {% block head %}<link rel="stylesheet" href="/reports/report.css">{% endblock %}
 {% block content %}
-<h1 lang="zh-CN">{{ title }}</h1>
+<h1>{{ t(title) }}</h1>
 <nav class="report-links">
 {% for kind, label in kinds %}<a href="/reports/{{ kind }}?year={{ year }}{{ scope }}">{{ t(label) }}</a>{% endfor %}
 <span class="downloads"><a href="{{ base }}&format=xlsx">{{ t("下载 Excel") }}</a>\
 <a href="{{ base }}&format=pdf">{{ t("下载 PDF") }}</a></span>
 </nav>
 {% if message %}<p class="notice" role="status">{{ t(message) }}</p>{% endif %}
-{% if problem %}<p class="error" role="alert">{{ problem }}</p>{% endif %}
-{# The official tables, as the PDF prints them: documents in Chinese, marked so (and read so by a screen reader) #}
-<div lang="zh-CN">{{ body }}</div>
+{% if problem %}<p class="error" role="alert">{{ t(problem) }}</p>{% endif %}
+{# The official tables as the PDF prints them, in the page's language (the files stay the Chinese documents) #}
+{{ body }}
 {% endblock %}""")
 INDEX = ("""{% extends "base.html" %}
 {% block title %}{{ t("报告") }}{% endblock %}
@@ -145,7 +146,8 @@ def _report(request: Request, session: Session, user: User, kind: str, *, year: 
         ctx.update(editable=can_write(user), csrf=csrf_token(request), back=back)
     if kind == "summary":
         ctx["project_link"] = lambda p: f"/reports/selfeval?year={year}&project={p.project_id}"
-    body = Markup(render_fragment(kind, **ctx))
+    lang = resolve_lang(request)
+    body = Markup(render_fragment(kind, **ctx, **({"t": translator(lang)} if lang == "en" else {})))
     return render(request, "reports/page.html", {
         "title": ctx["title"], "body": body, "year": year, "kinds": KIND_LABELS, "scope": scope, "base": back,
         "message": request.query_params.get("saved") and "已保存", "problem": request.query_params.get("problem")})

@@ -31,14 +31,15 @@ PAGE = """{% extends "base.html" %}
 <a href="{{ base }}&format=xlsx">{{ t("下载 Excel") }}</a>
 <a href="{{ base }}&format=json">{{ t("下载 JSON") }}</a></span></nav>
 {% for p in projects %}
-<h2 lang="zh-CN">{{ p.name }}（{{ p.department }}）</h2>
+<h2>{{ p.name }}（{{ p.department }}）</h2>
 <p>{{ t("部门自评总分") }} {{ text(p.department_total) }} · {{ t("kpiwatch 总分") }} {{ text(p.kpiwatch_total) }}
  · {{ t("不一致") }} {{ p.disagreements|length }}</p>
 <table class="review">
 <thead><tr><th>{{ t("指标") }}</th><th>{{ t("部门自评得分") }}</th><th>{{ t("kpiwatch 得分") }}</th>\
 <th>{{ t("不一致原因") }}</th></tr></thead>
-<tbody lang="zh-CN">{% for r in p.rows %}<tr{% if r.reason %} class="disagree"{% endif %}><td>{{ r.name }}</td>\
-<td>{{ text(r.department_score) }}</td><td>{{ text(r.kpiwatch_score) }}</td><td>{{ r.reason }}</td></tr>{% endfor %}
+<tbody>{% for r in p.rows %}<tr{% if r.reason %} class="disagree"{% endif %}>\
+<td>{{ r.name if r.kind == "indicator" else t(r.name) }}</td><td>{{ text(r.department_score) }}</td>\
+<td>{{ text(r.kpiwatch_score) }}</td><td>{{ t(r.reason) }}</td></tr>{% endfor %}
 </tbody></table>
 {% else %}<p class="muted">{{ t("本年度尚未导入绩效自评表") }}</p>{% endfor %}
 {% endblock %}"""
