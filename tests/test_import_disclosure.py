@@ -130,7 +130,7 @@ def test_header_of_hrss(hrss):
 
 def test_header_of_union(union):
     assert (union.layout, union.department_code, union.department_name, union.year) == (
-        "spaces", "959", "晋城市总工会", 2024)
+        "rowtext", "959", "晋城市总工会", 2024)
     gong = union.projects[0]
     assert gong.overview.startswith("工人文化宫是晋城市总工会的附属事业单位")
     assert gong.overview.endswith("维修费等27万）。")

@@ -18,7 +18,7 @@ from monitor.importers.money import read_amount, to_yuan, unit_in
 from monitor.store.types import SHANGHAI
 
 
-@dataclass
+@dataclass(slots=True)  # a text grid holds one per printed cell of the whole document
 class Cell:
     line: int
     text: str
@@ -61,6 +61,7 @@ class RawTable:
     amount_units: dict[str, str | None] = field(default_factory=dict)  # field → unit printed in its own cell
     indicator_header: int | None = None  # line of the 一级指标 … header row, once found
     single_column: bool = False  # one 指标值 column: every indicator is the year's, none the period's
+    footer_expected: bool = False  # its template ends every table with 负责人…填报日期: without it, it was cut off
 
     def get(self, name: str):
         found = self.fields.get(name)
