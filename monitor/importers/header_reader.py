@@ -4,7 +4,7 @@ Departments publish the same 绩效目标表 under many titles and templates; ra
 looks for the words: a title (项目支出绩效目标表, 财政项目支出绩效目标申报表, 部门预算项目绩效目标申报表, …), the
 header fields (项目名称, 主管部门, 实施单位, funds with their unit), the indicator header (一级指标 二级指标 三级指标
 or 指标内容, one 指标值 column or 指标性质 + 指标值 + 度量单位, 权重, …) and then the indicator rows, labels
-carried down from merged cells. Its output is the `RawTable`s the seed layouts produce, so merging, accounting
+carried down from merged cells. Its output is the `RawTable`s `twin_text.py` gives for the seeds, so merging, accounting
 and storing are shared.
 """
 

@@ -1,7 +1,7 @@
-"""One printed 绩效目标表 (or one page of it) as the layouts read it, before pages are merged into projects.
+"""One printed 绩效目标表 (or one page of it) as the readers read it, before pages are merged into projects.
 
-A layout module turns its lines into header cells and indicator entries; the header walker here is shared,
-because both layouts print the same labels in the same order and differ only in how cells are separated.
+A reader turns its grid's rows into header cells and indicator entries; the header walker here serves the
+template whose labels are printed in one fixed order (`twin_text.py`), however its cells are separated.
 """
 
 from __future__ import annotations
