@@ -167,7 +167,7 @@ def _read_rows(block: list[list[Cell]], table: RawTable) -> None:
         if not region and _starts_region(cells):
             region = True
         if not region:
-            header.extend(Cell(number, c, col) for col, c in cells)
+            header.extend(row)
             continue
         items, is_header = _classify(cells, rows_kept=True)
         if is_header and any(squash(c) in WEIGHT_HEADERS for _, c in cells):
