@@ -11,8 +11,10 @@ from decimal import Decimal
 
 import pytest
 
+from monitor.importers.budget_table import find_rows
 from monitor.importers.disclosure import parse_file, parse_text
 from monitor.importers.document import ImportFailure
+from monitor.importers.output import document_json
 from tests.conftest import SEED_HRSS, SEED_UNION
 from tests.import_seeds import hrss_document, union_document
 
@@ -130,7 +132,7 @@ def test_header_of_hrss(hrss):
 
 def test_header_of_union(union):
     assert (union.layout, union.department_code, union.department_name, union.year) == (
-        "spaces", "959", "晋城市总工会", 2024)
+        "rowtext", "959", "晋城市总工会", 2024)
     gong = union.projects[0]
     assert gong.overview.startswith("工人文化宫是晋城市总工会的附属事业单位")
     assert gong.overview.endswith("维修费等27万）。")
@@ -159,6 +161,27 @@ def test_reconciliation_totals(hrss, union):
     assert union.reconciliation.ok
     # 表十二 prints 309.70万元 for a project of 3,097,016.27元: within rounding, and said so
     assert [r.get("project") for r in union.reconciliation.rounding] == [None, "退休职工补贴医保取暖费及在职职工社保等"]
+
+
+def test_each_seed_project_reports_the_text_family_it_was_read_as(hrss, union):
+    for doc, family in ((hrss, "tabs"), (union, "rowtext")):
+        data = document_json(doc)
+        assert data["source"]["layout"] == family
+        assert {p["layout"] for p in data["projects"]} == {family}
+
+
+def test_the_budget_table_is_read_by_how_its_own_rows_are_separated():
+    # 表十二 as printed: TAB cells in the first seed (from line 413), wrapped space text in the second (from 577)
+    hrss = find_rows(SEED_HRSS.read_text(encoding="utf-8").splitlines())
+    assert hrss is not None and len(hrss) == 20
+    assert hrss[:3] == [("晋城市人力资源和社会保障局", Decimal("46949800.00"), 413),
+                        ("事业单位招聘专业技术人员经费", Decimal("600000.00"), 414),
+                        ("人才教育培训", Decimal("430000.00"), 415)]
+    union = find_rows(SEED_UNION.read_text(encoding="utf-8").splitlines())
+    assert union == [("晋城市总工会", Decimal("8877000.00"), 577), ("劳模疗养体检", Decimal("280000.00"), 579),
+                     ("大病医疗互助风险金", Decimal("1000000.00"), 581), ("帮扶送温暖", Decimal("3000000.00"), 583),
+                     ("退休职工补贴医保取暖费及在职职工社保等", Decimal("3097000.00"), 585),
+                     ("工人文化宫运行经费", Decimal("1500000.00"), 590)]
 
 
 def test_truncated_annual_names_are_restored_and_recorded(hrss):

@@ -486,7 +486,7 @@ def test_a_space_separated_table_with_a_weight_column_imports_each_row_s_weight(
     from monitor.importers.load import store_document
 
     doc = parse_text(WEIGHTED_SPACES, source="工人文化宫.txt")
-    assert doc.rejected == [] and doc.layout == "spaces"
+    assert doc.rejected == [] and doc.layout == "rowtext"
     (project,) = doc.projects
     assert [(i.name, i.value, i.weight) for i in project.annual_indicators] == [
         ("供热面积", "＞30000平方米", D(30)), ("管理面积", "＞20000平方米", D(20)),

@@ -17,8 +17,10 @@ WAN = Decimal("10000")
 TOLERANCE = Decimal("50")  # half of 0.01万元, the precision 表十二 is printed with
 
 
-def find_rows(lines: list[str], layout: str) -> list[tuple[str, Decimal, int]] | None:
-    """(name, amount in 元, line) rows; the first row is the unit's total. None when the table isn't there."""
+def find_rows(lines: list[str]) -> list[tuple[str, Decimal, int]] | None:
+    """(name, amount in 元, line) rows; the first row is the unit's total. None when the table isn't there.
+
+    The table's own first row tells how its cells are separated: TABs, or spaces with names wrapped over lines."""
     starts = [i for i, s in enumerate(lines) if s.strip().endswith(TITLE) and "表十二" not in s]
     for start in starts:
         numbers_row = None
@@ -28,7 +30,8 @@ def find_rows(lines: list[str], layout: str) -> list[tuple[str, Decimal, int]] |
                 break
         if numbers_row is None:
             continue
-        rows = _read_tabs(lines, numbers_row + 1) if layout == "tabs" else _read_spaces(lines, numbers_row + 1)
+        first = next((s for s in lines[numbers_row + 1:] if s.strip()), "")
+        rows = _read_tabs(lines, numbers_row + 1) if "\t" in first else _read_spaces(lines, numbers_row + 1)
         if rows:
             return rows
     return None

@@ -1,8 +1,9 @@
 """Read a published unit budget disclosure (单位预算公开, text extracted from the PDF) into a `ParsedDocument`.
 
 Only the 项目支出绩效目标表 tables are read (plus 表十二 to reconcile); budget tables, prose, the glossary and
-the procurement catalogue are skipped because no table title announces them. Two layouts exist in the wild
-(TAB-separated rows, and space-separated wrapped cells); anything else is refused with the line that showed it.
+the procurement catalogue are skipped because no table title announces them. Every text goes through the one
+header-driven reader (`grid.py` → `header_reader.py`); a table whose layout is not understood is refused with
+the line that showed it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import hashlib
 from decimal import Decimal
 from pathlib import Path
 
-from monitor.importers import grid, header_reader, layout_spaces, layout_tabs
+from monitor.importers import grid, header_reader
 from monitor.importers.assemble import assemble
 from monitor.importers.budget_table import find_rows, reconcile
 from monitor.importers.document import (
@@ -23,10 +24,7 @@ from monitor.importers.document import (
     money_text,
 )
 from monitor.importers.fund_check import check_table
-from monitor.importers.levels import squash
-from monitor.importers.table_block import RawTable, is_title, settle_amounts
-
-LAYOUTS = {"tabs": layout_tabs.read_block, "spaces": layout_spaces.read_block}
+from monitor.importers.table_block import RawTable, settle_amounts
 
 
 def read_text(path: Path) -> tuple[str, str]:
@@ -63,73 +61,36 @@ def parse_file(path: str | Path, *, allow_partial: bool = False) -> ParsedDocume
 
 def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None,
                allow_partial: bool = False) -> ParsedDocument:
-    """The document's target tables; a table cut off at the end is refused unless `allow_partial`, which leaves
-    it out and lists it (or, in a table read row by row, its cut rows) so nothing is lost without a word."""
+    """The document's target tables, read as a grid of cells by its header words; 表十二, when printed, reconciles
+    the funds."""
     sha256 = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
-    lines = text.splitlines()
-    titles = [i for i, s in enumerate(lines) if is_title(s)]
-    if not titles or not _seed_template(lines, titles[0]):
-        return parse_grid(grid.build(text), source=source, sha256=sha256, allow_partial=allow_partial)
-    layout = detect_layout(lines, titles, source)
-    read_block = LAYOUTS[layout]
-    tables: list[RawTable] = []
-    left_out: list[dict] = []
-    for n, start in enumerate(titles):
-        end = titles[n + 1] if n + 1 < len(titles) else len(lines)
-        end = _block_end(lines, start, end)
-        table = read_block(lines, start, end)
-        if not table.complete and n + 1 == len(titles):
-            reason = "最后一个绩效目标表不完整（没有「负责人…填报日期」行，文件可能被截断）"
-            if not allow_partial or not tables:
-                raise ImportFailure(reason + (PARTIAL_HINT if tables else ""), file=source, line=start + 1,
-                                    field_name="填报日期")
-            left_out.append({"line": start + 1, "end_line": end, "project": table.get("name"), "reason": reason})
-            continue
-        if not any(e.name or e.value for e in table.entries) and not table.get("name"):
-            raise ImportFailure("绩效目标表既没有项目名称也没有指标行（表格不完整）", file=source, line=start + 1,
-                                field_name="项目名称")
-        settle_amounts(table, source)
-        tables.append(table)
+    return parse_grid(grid.build(text), source=source, sha256=sha256, allow_partial=allow_partial,
+                      lines=text.splitlines())
+
+
+def parse_grid(source_grid: grid.Grid, *, source: str, sha256: str, fmt: str = "text",
+               allow_partial: bool = False, lines: list[str] | None = None) -> ParsedDocument:
+    """Any template, any family: the header-driven reader, then merging and accounting. A table cut off at the end
+    is refused unless `allow_partial`, which leaves it out and lists it (or, in a table read row by row, its cut
+    rows) so nothing is lost without a word. `lines` is the text, where a 表十二 may list the year's projects."""
+    tables = header_reader.read(source_grid, source)
+    if not tables:
+        raise ImportFailure("文件中没有找到任何「项目支出绩效目标表」（也没有绩效目标申报表、绩效目标审批表、"
+                            "绩效自评表）", file=source)
+    tables, left_out = _complete_tables(tables, source, allow_partial)
     years = {t.year for t in tables if t.year}
     departments = {(t.get("department_code"), t.get("department_name")) for t in tables if t.get("department_code")}
     code, name = sorted(departments)[0] if departments else (None, None)
     if len({c for c, _ in departments}) > 1:
         raise ImportFailure(f"一个文件中出现了多个主管部门代码（{'、'.join(sorted(c for c, _ in departments))}），"
                             "请按部门分别导入", file=source, field_name="主管部门及代码")
-    doc = ParsedDocument(source_file=source, sha256=sha256, format="text", layout=layout, department_code=code,
-                         department_name=name, year=min(years) if years else None, table_count=len(tables),
-                         incomplete_tables=left_out)
-    if len(years) > 1:
-        doc.warnings.append(f"表头年度不一致：{sorted(years)}，取 {doc.year}")
-    assemble(tables, doc)
-    rows = find_rows(lines, layout)
-    doc.reconciliation = reconcile(rows, doc.projects)
-    _check_funds(tables, doc.reconciliation)
-    return doc
-
-
-def _seed_template(lines: list[str], title: int) -> bool:
-    """The template the two seed layouts were written for: its header says 主管部门及代码 right below the title."""
-    return any("主管部门及代码" in squash(s) for s in lines[title:title + 40])
-
-
-def parse_grid(source_grid: grid.Grid, *, source: str, sha256: str, fmt: str = "text",
-               allow_partial: bool = False) -> ParsedDocument:
-    """Any template, any family: the header-driven reader, then the same merging and accounting as the seeds."""
-    tables = header_reader.read(source_grid, source)
-    if not tables:
-        raise ImportFailure("文件中没有找到任何「项目支出绩效目标表」（也没有绩效目标申报表、绩效目标审批表、"
-                            "绩效自评表）", file=source)
-    for table in tables:
-        settle_amounts(table, source)
-    years = {t.year for t in tables if t.year}
-    departments = {(t.get("department_code"), t.get("department_name")) for t in tables if t.get("department_code")}
-    code, name = sorted(departments)[0] if departments else (None, None)
     if name is None:
         name = next((t.get("department_name") for t in tables if t.get("department_name")), None)
     doc = ParsedDocument(source_file=source, sha256=sha256, format=fmt, layout=source_grid.family,
                          department_code=code, department_name=name, year=min(years) if years else None,
-                         table_count=len(tables))
+                         table_count=len(tables), incomplete_tables=left_out)
+    if len(years) > 1:
+        doc.warnings.append(f"表头年度不一致：{sorted(years)}，取 {doc.year}")
     assemble(tables, doc)
     cut = [r for r in doc.rejected if r.reason == CUT_OFF]
     if cut and not allow_partial:
@@ -138,9 +99,33 @@ def parse_grid(source_grid: grid.Grid, *, source: str, sha256: str, fmt: str = "
                             field_name="指标值")
     for project in doc.projects:
         project.layout = source_grid.family
-    doc.reconciliation = _reconcile_unit_total(tables, doc)
+    listed = find_rows(lines) if lines is not None else None
+    doc.reconciliation = reconcile(listed, doc.projects) if listed else _reconcile_unit_total(tables, doc)
     _check_funds(tables, doc.reconciliation)
     return doc
+
+
+def _complete_tables(tables: list[RawTable], source: str,
+                     allow_partial: bool) -> tuple[list[RawTable], list[dict]]:
+    """The tables to import, amounts in 元, and the last one left out when its template's closing 负责人…填报日期
+    row is missing (the file was cut off); a table with neither a name nor a row is refused."""
+    kept: list[RawTable] = []
+    left_out: list[dict] = []
+    for n, table in enumerate(tables):
+        if table.footer_expected and not table.complete and n + 1 == len(tables):
+            reason = "最后一个绩效目标表不完整（没有「负责人…填报日期」行，文件可能被截断）"
+            if not allow_partial or not kept:
+                raise ImportFailure(reason + (PARTIAL_HINT if kept else ""), file=source, line=table.line,
+                                    field_name="填报日期")
+            left_out.append({"line": table.line, "end_line": table.end_line, "project": table.get("name"),
+                             "reason": reason})
+            continue
+        if table.footer_expected and not any(e.name or e.value for e in table.entries) and not table.get("name"):
+            raise ImportFailure("绩效目标表既没有项目名称也没有指标行（表格不完整）", file=source, line=table.line,
+                                field_name="项目名称")
+        settle_amounts(table, source)
+        kept.append(table)
+    return kept, left_out
 
 
 def _check_funds(tables: list[RawTable], reconciliation: Reconciliation) -> None:
@@ -168,31 +153,3 @@ def _reconcile_unit_total(tables: list[RawTable], doc: ParsedDocument) -> Reconc
         mismatches.append({"reason": "单位预算数合计与各项目预算数之和不符", "line": line,
                            "disclosed": money_text(total), "imported": money_text(imported)})
     return Reconciliation(total, imported, mismatches)
-
-
-def detect_layout(lines: list[str], titles: list[int], source: str) -> str:
-    """Decided on the first table's indicator header row (一级指标 … 指标值): TABs or spaces between the words."""
-    start = titles[0]
-    stop = titles[1] if len(titles) > 1 else min(len(lines), start + 400)
-    for i in range(start, stop):
-        s = lines[i]
-        key = squash(s)
-        if "一级指标" in key and "三级指标" in key:
-            if "\t" in s:
-                return "tabs"
-            if len(s.split()) >= 4:
-                return "spaces"
-            raise ImportFailure("无法识别的表格版式：指标表头既不是TAB分隔也不是空格分隔", file=source, line=i + 1,
-                                field_name="一级指标")
-    tabbed = sum(1 for s in lines[start:stop] if "\t" in s)
-    if tabbed >= 5:
-        return "tabs"
-    raise ImportFailure("无法识别的表格版式：第一个绩效目标表中没有「一级指标 二级指标 三级指标 指标值」表头",
-                        file=source, line=start + 1, field_name="一级指标")
-
-
-def _block_end(lines: list[str], start: int, end: int) -> int:
-    for i in range(start + 1, end):
-        if squash(lines[i]).startswith("负责人"):
-            return i + 1
-    return end

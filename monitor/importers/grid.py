@@ -22,6 +22,7 @@ class Grid:
     family: str
     rows: list[list[Cell]] = field(default_factory=list)
     marks_empty: bool = False  # empty cells are printed ("|"), so a row's cells keep their columns
+    lines: int = 0  # the text's line count, so a table running to the end can say where it ends
 
 
 _RUNON_HEADER = re.compile(r"一级指标二级指标")
@@ -53,14 +54,16 @@ def build(text: str, family: str | None = None) -> Grid:
     lines = text.splitlines()
     family = family or detect_family(lines)
     if family == "pipes":
-        return Grid(family, _pipe_rows(lines))
-    if family == "cells_marked":
-        return Grid(family, _marked_rows(lines), marks_empty=True)
-    if family == "tabs":
-        return Grid(family, _tab_rows(text))
-    if family == "cells":
-        return Grid(family, _cell_rows(lines))
-    return Grid(family, _space_rows(lines))
+        rows = _pipe_rows(lines)
+    elif family == "cells_marked":
+        rows = _marked_rows(lines)
+    elif family == "tabs":
+        rows = _tab_rows(text)
+    elif family == "cells":
+        rows = _cell_rows(lines)
+    else:
+        rows = _space_rows(lines)
+    return Grid(family, rows, marks_empty=family == "cells_marked", lines=len(lines))
 
 
 def _pipe_rows(lines: list[str]) -> list[list[Cell]]:
@@ -103,7 +106,7 @@ def _tab_rows(text: str) -> list[list[Cell]]:
     reader = csv.reader(io.StringIO(text), delimiter="\t")
     start = 1
     for record in reader:
-        cells = [Cell(start, c.strip(), col) for col, c in enumerate(record) if c.strip()]
+        cells = [Cell(start, t, col) for col, c in enumerate(record) if (t := c.strip())]
         if cells:
             rows.append(cells)
         start = reader.line_num + 1

@@ -4,7 +4,7 @@ Departments publish the same 绩效目标表 under many titles and templates; ra
 looks for the words: a title (项目支出绩效目标表, 财政项目支出绩效目标申报表, 部门预算项目绩效目标申报表, …), the
 header fields (项目名称, 主管部门, 实施单位, funds with their unit), the indicator header (一级指标 二级指标 三级指标
 or 指标内容, one 指标值 column or 指标性质 + 指标值 + 度量单位, 权重, …) and then the indicator rows, labels
-carried down from merged cells. Its output is the `RawTable`s the seed layouts produce, so merging, accounting
+carried down from merged cells. Its output is the `RawTable`s `twin_text.py` gives for the seeds, so merging, accounting
 and storing are shared.
 """
 
@@ -18,6 +18,7 @@ from monitor.importers.grid import Grid
 from monitor.importers.levels import as_level2, split_merged, squash
 from monitor.importers.money import read_amount, unit_in
 from monitor.importers.table_block import Cell, RawEntry, RawTable, results_of
+from monitor.importers.twin_text import read as read_twin_text
 
 TITLE = re.compile(r"(项目支出绩效目标表|绩效目标申报表|绩效目标审批表|绩效目标表公开|项目支出绩效自评表|^绩效目标表)")
 YEAR = re.compile(r"(\d{4})\s*年度")
@@ -68,6 +69,9 @@ def is_grid_title(text: str) -> bool:
 
 def read(grid: Grid, source: str) -> list[RawTable]:
     """Every target table of the grid, one `RawTable` per project (a multi-project table gives several)."""
+    twin = read_twin_text(grid)  # 实施期 and 年度 side by side in text, where columns cannot be trusted
+    if twin is not None:
+        return twin
     rows = _runon(grid.rows) if grid.family == "runon" else grid.rows
     if grid.family == "rowtext":
         rows = _interleaved(rows)

@@ -1,7 +1,7 @@
-"""One printed 绩效目标表 (or one page of it) as the layouts read it, before pages are merged into projects.
+"""One printed 绩效目标表 (or one page of it) as the readers read it, before pages are merged into projects.
 
-A layout module turns its lines into header cells and indicator entries; the header walker here is shared,
-because both layouts print the same labels in the same order and differ only in how cells are separated.
+A reader turns its grid's rows into header cells and indicator entries; the header walker here serves the
+template whose labels are printed in one fixed order (`twin_text.py`), however its cells are separated.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from monitor.importers.money import read_amount, to_yuan, unit_in
 from monitor.store.types import SHANGHAI
 
 
-@dataclass
+@dataclass(slots=True)  # a text grid holds one per printed cell of the whole document
 class Cell:
     line: int
     text: str
@@ -61,6 +61,7 @@ class RawTable:
     amount_units: dict[str, str | None] = field(default_factory=dict)  # field → unit printed in its own cell
     indicator_header: int | None = None  # line of the 一级指标 … header row, once found
     single_column: bool = False  # one 指标值 column: every indicator is the year's, none the period's
+    footer_expected: bool = False  # its template ends every table with 负责人…填报日期: without it, it was cut off
 
     def get(self, name: str):
         found = self.fields.get(name)
