@@ -28,6 +28,8 @@ LEVEL1_OF = {
 LEVEL2_NAMES = tuple(LEVEL1_OF)
 LEVEL1_NAMES = ("产出指标", "效益指标", "满意度指标")
 FUND_SOURCES = ("central", "provincial", "city_county", "self_raised", "other")
+# The header of a column printing each indicator's points: a table prints one or the other.
+WEIGHT_HEADERS = ("分值", "权重")
 
 
 class ImportFailure(ValueError):

@@ -23,6 +23,7 @@ from sqlmodel import Session, col
 from monitor.importers.document import (
     LEVEL1_OF,
     LEVEL2_NAMES,
+    WEIGHT_HEADERS,
     Duplicate,
     ImportFailure,
     ParsedDocument,
@@ -72,7 +73,6 @@ PROJECT_COLUMNS: list[tuple[str, str, str]] = [
 LEVEL_WEIGHT_COLUMNS = [(header, attr) for header, attr, kind in PROJECT_COLUMNS if kind == "level_weight"]
 REQUIRED_PROJECT = ("部门代码", "预算年度", "项目名称", "年度资金总额（元）")
 INDICATOR_COLUMNS = ["项目标识", "目标类别", "一级指标", "二级指标", "三级指标", "指标值", "分值", "序号"]
-WEIGHT_HEADERS = ("分值", "权重")  # a table prints one or the other
 INSTRUCTIONS = [
     "kpiwatch 项目支出绩效目标导入模板",
     "",

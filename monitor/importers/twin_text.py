@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from monitor.importers.document import Repair
+from monitor.importers.document import WEIGHT_HEADERS, Repair
 from monitor.importers.grid import Grid
 from monitor.importers.levels import (
     Label,
@@ -38,7 +38,6 @@ from monitor.importers.table_block import (
 
 TITLE_END = "项目支出绩效目标表"  # how the template's title line ends (`table_block.is_title`)
 TEMPLATE_WORD = "主管部门及代码"  # printed right below the title by the template this reader is for
-WEIGHT_HEADERS = ("分值", "权重")  # the header of a column printing each indicator's points
 INDICATOR_WORDS = ("一级指标", "二级指标", "三级指标", "指标值")
 PAGE_NUMBER = re.compile(r"^[-—\s]*\d{1,3}[-—\s]*$")
 RUNNING_TITLE = re.compile(r"\d{4}年(?:度)?(?:单位|部门)预算公开(?:报告)?$")
