@@ -216,3 +216,43 @@ def test_db_downgrade_needs_yes_and_a_store_newer_than_the_code_is_refused(fresh
     newer = CliRunner().invoke(app, ["db", "upgrade"])
     assert newer.exit_code == 1
     assert "结构版本 9999_future 比此 kpiwatch" in newer.output and "Traceback" not in newer.output
+
+
+def test_printed_scores_imported_before_0013_upgrade_without_an_actual_and_review_as_before(fresh_db_url, tmp_path):
+    """An import stored by the release before 0013 (made here by importing, then going back one revision) keeps
+    every printed score; after the upgrade their 实际完成值 is NULL and 社区覆盖情况 (大部分覆盖, printed 9) reads
+    as it did then: 得分不同：未填报，应得 0.00, with no actual quoted."""
+    from datetime import date
+
+    from sqlmodel import Session
+
+    from monitor.importers.selfeval_load import read_file, store_selfevals
+    from monitor.reports.review import build_review, review_json
+    from monitor.store.models import User
+    from rules.scoring import ScoringRules
+    from tests.selfeval_sample import GRADED, write
+
+    upgrade(fresh_db_url)
+    engine = make_engine(fresh_db_url)
+    try:
+        with Session(engine) as session:
+            user = User(username="bureau", password_hash="x", role="admin")
+            session.add(user)
+            session.flush()
+            store_selfevals(session, user, read_file(write(tmp_path / "定性.xlsx", indicators=GRADED, total="91.5")),
+                            today=date(2025, 3, 10))
+            session.commit()
+        migrate(fresh_db_url, scripts().get_revision("0013").down_revision, downgrade=True)
+        assert "actual" not in {c["name"] for c in inspect(engine).get_columns("printedselfevalscore")}
+        upgrade(fresh_db_url)
+        with engine.connect() as connection:
+            actuals = connection.exec_driver_sql("SELECT actual FROM printedselfevalscore").all()
+        assert [a for (a,) in actuals] == [None] * 7  # 预算执行率, five indicators, 总分
+        with Session(engine) as session:
+            [project] = review_json(build_review(session, 2024, ScoringRules()))["projects"]
+    finally:
+        engine.dispose()
+    [row] = [r for r in project["rows"] if r["name"] == "社区覆盖情况"]
+    assert (row["actual"], row["department_score"], row["kpiwatch_score"], row["reason"]) == (
+        None, "9.00", "0.00", "得分不同：未填报，应得 0.00")
+    assert (project["department_total"], project["kpiwatch_total"]) == ("91.50", "80.00")

@@ -116,6 +116,14 @@ def test_a_built_sentence_is_said_by_its_catalogue_entry_and_what_a_department_w
         "结算未完成; System's year-end forecast 450人; System's judgement: Possible")
 
 
+def test_a_review_reason_quoting_an_actual_kpiwatch_could_not_read_is_said_in_english_around_the_quote():
+    said = english("实际完成值「大部分覆盖」既不是数字也不是已知的评价等级，kpiwatch 无法据此评分：未填报，应得 0.00")
+    assert said == ("The actual “大部分覆盖” is neither a number nor a known grade, so kpiwatch cannot score by it: "
+                    "Not reported; should be 0.00")
+    assert english(f"评价等级「{GRADES[1]}」的得分区间为[6, 8]，自评得分 10 不在区间内，应得 8") == (
+        "The grade “Partly met, with some effect” scores within [6, 8]; the self-evaluation's 10 is outside it, so 8")
+
+
 def test_a_score_outside_its_band_is_refused_in_english_on_an_english_page(engine):
     _world(engine)
     hr = _client(engine, "clerk_hr")

@@ -31,7 +31,7 @@ from monitor.store.models import (
     User,
 )
 from rules.scoring import ScoringRules
-from tests.selfeval_sample import write
+from tests.selfeval_sample import GRADED, INDICATORS, write
 
 TODAY = date(2025, 3, 10)
 REAL = Path(__file__).parent / "data" / "layouts" / "014_sichuan_qingshen_fagaiju_2023_ziping_onecell.txt"
@@ -198,13 +198,8 @@ def test_a_table_continued_over_a_page_reads_as_one_table(tmp_path) -> None:
 
 # ------------------------------------------------------------------------------------------ grades in words
 
-GRADED = [
-    ["", "产出指标", "数量指标", "服务老人人数", "≥500人", "500人", "30", "30", ""],
-    ["", "", "质量指标", "服务质量", "优", "良", "20", "18", ""],
-    ["", "效益指标", "社会效益指标", "工作推进情况", "按时完成", "基本完成", "20", "15", "个别社区延期"],
-    ["", "", "可持续影响指标", "社区覆盖情况", "全覆盖", "大部分覆盖", "10", "9", ""],
-    ["", "满意度指标", "服务对象满意度指标", "服务对象满意度", "满意", "中", "10", "10", "部分老人反映服务时间不便"],
-]
+# 社区覆盖情况 of GRADED in the review: its 实际完成值 is no grade, so kpiwatch has no report to score
+UNREAD = "实际完成值「大部分覆盖」既不是数字也不是已知的评价等级，kpiwatch 无法据此评分：未填报，应得 0.00"
 
 
 def test_grades_in_words_become_year_end_graded_reports(engine, tmp_path) -> None:
@@ -240,8 +235,9 @@ def test_the_review_rescores_graded_indicators_inside_their_grades_bands(engine,
     """By hand, with the bands 达成 80–100 %, 部分达成 60–80 % of the points:
     预算执行率 108 ÷ 120 = 90% → 9.00 (printed 9.5); 服务老人人数 500 ≥ 500 → 30.00 (agree);
     服务质量 良 = 达成: [16, 20], printed 18 inside → 18.00; 工作推进情况 基本完成 = 部分达成: [12, 16], printed 15
-    inside → 15.00; 社区覆盖情况 大部分覆盖 not read → 未填报 0.00, printed 9; 服务对象满意度 中 = 部分达成: [6, 8],
-    printed 10 outside → 8.00. kpiwatch total 9 + 30 + 18 + 15 + 0 + 8 = 80.00; printed 91.5 = their sum."""
+    inside → 15.00; 社区覆盖情况 大部分覆盖 not read → 未填报 0.00, printed 9, quoted with why it was not read;
+    服务对象满意度 中 = 部分达成: [6, 8], printed 10 outside → 8.00.
+    kpiwatch total 9 + 30 + 18 + 15 + 0 + 8 = 80.00; printed 91.5 = their sum."""
     _import(engine, write(tmp_path / "定性.xlsx", indicators=GRADED, total="91.5"))
     with Session(engine) as session:
         [project] = review_json(build_review(session, 2024, ScoringRules()))["projects"]
@@ -250,10 +246,79 @@ def test_the_review_rescores_graded_indicators_inside_their_grades_bands(engine,
         ("服务老人人数", "30.00", "30.00", ""),
         ("服务质量", "18.00", "18.00", ""),
         ("工作推进情况", "15.00", "15.00", ""),
-        ("社区覆盖情况", "9.00", "0.00", "得分不同：未填报，应得 0.00"),
+        ("社区覆盖情况", "9.00", "0.00", UNREAD),
         ("服务对象满意度", "10.00", "8.00",
          "评价等级「部分达成年度指标并具有一定效果」的得分区间为[6.00, 8.00]，自评得分 10.00 不在区间内，应得 8.00"),
         ("总分", "91.50", "80.00", "按 kpiwatch 规则总分为 80.00")]
+
+
+def test_the_printed_actual_of_every_indicator_is_stored_verbatim_beside_its_score(engine, tmp_path) -> None:
+    _import(engine, write(tmp_path / "定性.xlsx", indicators=GRADED, total="91.5"))
+    with Session(engine) as session:
+        printed = {(p.row, p.name): p.actual for p in session.exec(select(PrintedSelfEvalScore))}
+    assert printed == {("execution", "预算执行率"): None, ("indicator", "服务老人人数"): "500人",
+                       ("indicator", "服务质量"): "良", ("indicator", "工作推进情况"): "基本完成",
+                       ("indicator", "社区覆盖情况"): "大部分覆盖", ("indicator", "服务对象满意度"): "中",
+                       ("total", "总分"): None}
+
+
+def test_an_actual_longer_than_the_store_keeps_is_refused_at_its_line_and_stores_nothing(engine, tmp_path) -> None:
+    rows = [list(r) for r in GRADED]
+    rows[3][5] = "覆" * 501  # 社区覆盖情况, sheet row 13
+    with pytest.raises(ImportFailure) as failure:
+        _import(engine, write(tmp_path / "长.xlsx", indicators=rows, total="91.5"))
+    assert failure.value.message == "「社区覆盖情况」的实际完成值超过500个字符" and failure.value.line == 13
+    assert failure.value.field_name == "实际完成值"
+    assert _counts(engine) == [0] * len(STORED)
+
+
+def test_the_review_files_quote_an_actual_kpiwatch_could_not_read_and_say_why(engine, tmp_path) -> None:
+    """社区覆盖情况 prints 大部分覆盖 against 全覆盖 (qualitative): not a grade, so no report and 0.00 for a printed
+    9; the json, Excel and html review each quote it with that reason."""
+    from openpyxl import load_workbook
+
+    from monitor.reports.review import review_html, review_xlsx
+
+    _import(engine, write(tmp_path / "定性.xlsx", indicators=GRADED, total="91.5"))
+    with Session(engine) as session:
+        projects = build_review(session, 2024, ScoringRules())
+    [row] = [r for r in review_json(projects)["projects"][0]["rows"] if r["name"] == "社区覆盖情况"]
+    assert (row["actual"], row["department_score"], row["kpiwatch_score"], row["reason"]) == (
+        "大部分覆盖", "9.00", "0.00", UNREAD)
+    (tmp_path / "复核.xlsx").write_bytes(review_xlsx(projects, 2024))
+    sheet = load_workbook(tmp_path / "复核.xlsx").active
+    assert ["社区覆盖情况", "9.00", "0.00", UNREAD] in [[c.value for c in r][2:] for r in sheet.iter_rows()]
+    assert f"<td>社区覆盖情况</td><td>9.00</td><td>0.00</td><td>{UNREAD}</td>" in review_html(projects, 2024)
+
+
+def test_the_review_says_a_word_printed_for_a_measured_target_is_not_a_number(engine, tmp_path) -> None:
+    """服务老人人数 ≥500人 printed as 大部分老人 with 30 points: no number, so no report; kpiwatch scores it
+    未填报, 0.00."""
+    rows = [list(r) for r in INDICATORS]
+    rows[0][5] = "大部分老人"
+    _import(engine, write(tmp_path / "文字.xlsx", indicators=rows))
+    with Session(engine) as session:
+        [row] = [r for r in review_json(build_review(session, 2024, ScoringRules()))["projects"][0]["rows"]
+                 if r["name"] == "服务老人人数"]
+    assert (row["actual"], row["department_score"], row["kpiwatch_score"], row["reason"]) == (
+        "大部分老人", "30.00", "0.00",
+        "实际完成值「大部分老人」不是数字，而指标值「≥500人」是数值，kpiwatch 无法据此评分：未填报，应得 0.00")
+
+
+def test_the_review_page_quotes_an_actual_kpiwatch_could_not_read(engine, tmp_path) -> None:
+    from monitor.accounts.passwords import hash_password
+    from tests.test_progress_world import PASSWORD
+    from tests.test_web_portal import login, make_client
+
+    _import(engine, write(tmp_path / "定性.xlsx", indicators=GRADED, total="91.5"))
+    with Session(engine) as session:
+        session.add(User(username="auditor", password_hash=hash_password(PASSWORD), role="auditor"))
+        session.commit()
+    client = make_client(engine)
+    login(client, "auditor")
+    page = client.get("/reports/review?year=2024")
+    assert page.status_code == 200
+    assert UNREAD in page.text
 
 
 # ------------------------------------------------------------------------------------------ cut off at the end

@@ -68,16 +68,18 @@ def test_reimported_selfevaluation_shows_both_scores_and_every_disagreement(engi
         "name": "社区养老服务补助", "department": result["projects"][0]["department"],
         "department_total": "100.00", "kpiwatch_total": "96.00",
         "rows": [
-            {"name": "预算执行率", "department_score": "9.50", "kpiwatch_score": "9.00",
+            {"name": "预算执行率", "department_score": "9.50", "kpiwatch_score": "9.00", "actual": None,
              "reason": "执行率 95.00% 与金额不符：全年执行数 1080000.00 元 ÷ 全年预算数 1200000.00 元 = 90.00%；"
                        "得分应为 9.00（执行率 × 10.00，最高 10.00）"},
-            {"name": "服务老人人数", "department_score": "30.00", "kpiwatch_score": "27.00",
+            {"name": "服务老人人数", "department_score": "30.00", "kpiwatch_score": "27.00", "actual": "450人",
              "reason": "未达到目标却给满分：30 × 450 ÷ 500，应得 27.00"},
-            {"name": "服务合格率", "department_score": "18.00", "kpiwatch_score": "20.00",
+            {"name": "服务合格率", "department_score": "18.00", "kpiwatch_score": "20.00", "actual": "98%",
              "reason": "目标已达到却扣分：98 ≥ 95：满分，应得满分 20.00"},
-            {"name": "覆盖社区数", "department_score": "30.00", "kpiwatch_score": "30.00", "reason": ""},
-            {"name": "服务对象满意度", "department_score": "10.00", "kpiwatch_score": "10.00", "reason": ""},
-            {"name": "总分", "department_score": "100.00", "kpiwatch_score": "96.00",
+            {"name": "覆盖社区数", "department_score": "30.00", "kpiwatch_score": "30.00", "actual": "12个",
+             "reason": ""},
+            {"name": "服务对象满意度", "department_score": "10.00", "kpiwatch_score": "10.00", "actual": "92%",
+             "reason": ""},
+            {"name": "总分", "department_score": "100.00", "kpiwatch_score": "96.00", "actual": None,
              "reason": "各项得分之和 97.50 与总分 100.00 不符；按 kpiwatch 规则总分为 96.00"},
         ]}]}
     assert "某区民政局" in result["projects"][0]["department"]
@@ -248,7 +250,7 @@ def test_the_published_sichuan_selfevaluation_imports_what_it_prints(engine) -> 
         assert session.exec(select(BudgetAdjustment)).one().amount == Decimal("129600.00")
         review = review_json(build_review(session, 2023, ScoringRules()))["projects"][0]
     assert review["rows"][0] == {"name": "预算执行率", "department_score": None, "kpiwatch_score": "10.00",
-                                 "reason": "自评表未填得分；按 kpiwatch 规则得 10.00"}
+                                 "actual": None, "reason": "自评表未填得分；按 kpiwatch 规则得 10.00"}
     assert [r["department_score"] for r in review["rows"]] == [None, None, None, None]
 
 

@@ -164,12 +164,12 @@ def _check_length(doc: ParsedDocument, model: type[SQLModel], labels: dict[str, 
                   parsed: ParsedProject | ParsedIndicator, line: int | None) -> None:
     for attr, label in labels.items():
         value = getattr(parsed, attr)
-        limit = _max_length(model, attr)
+        limit = column_length(model, attr)
         if value is not None and len(str(value)) > limit:
             raise ImportFailure(f"{label}超过{limit}个字符", file=doc.source_file, line=line, field_name=label)
 
 
-def _max_length(model: type[SQLModel], attr: str) -> int:
+def column_length(model: type[SQLModel], attr: str) -> int:
     """The declared length of a string column (every column `check_lengths` checks is one)."""
     length = getattr(sa_inspect(model).columns[attr].type, "length", None)
     if not isinstance(length, int):

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from monitor.importers.document import ImportFailure, money_text
-from monitor.importers.load import StoreResult, resolve_identity, store_document
+from monitor.importers.load import StoreResult, column_length, resolve_identity, store_document
 from monitor.importers.output import document_json
 from monitor.importers.selfeval_table import (
     SelfEvalTable,
@@ -37,6 +37,7 @@ from rules import calendar as cal
 from rules.terms import UNPARSED
 
 CHANNEL = "import"
+PRINTED = ("points", "score", "rate", "actual")  # what a re-import compares and audits
 
 
 @dataclass
@@ -90,6 +91,7 @@ def dry_run_json(read: SelfEvalFile, *, department_code: str | None = None) -> d
     """What an import would store, as `kpiwatch import --dry-run --json` shows targets, and per project the
     self-evaluation's own figures: budget, spending, the execution row and the printed total; per indicator
     what its 实际完成值 would be stored as (a value, a grade) or why it is kept as printed only."""
+    check_actuals(read.tables)
     doc = as_document(read.tables, read.sha256, read.format)
     resolve_identity(doc, year=None, department_code=department_code)
     data = document_json(doc, department_code=department_code)
@@ -133,12 +135,23 @@ def store_selfevals(session: Session, user: User, read: SelfEvalFile, *, today: 
                     department_code: str | None = None) -> SelfEvalStored:
     """Targets, year-end reports, year-end spending, the budget adjustment and the printed scores of every table
     of the file; `department_code` for tables whose 主管部门 prints no code."""
+    check_actuals(read.tables)
     targets = store_document(session, as_document(read.tables, read.sha256, read.format),
                              department_code=department_code, partial=True)
     stored = SelfEvalStored(targets=targets, project_ids=[], reports=0, spending=0, adjustments=0)
     for table in read.tables:
         _store_table(session, user, table, targets.department_id, today, stored)
     return stored
+
+
+def check_actuals(tables: list[SelfEvalTable]) -> None:
+    """Refuse an 实际完成值 longer than the printed score keeps, at its line, before anything is stored."""
+    limit = column_length(PrintedSelfEvalScore, "actual")
+    for table in tables:
+        for ind in table.indicators:
+            if len(ind.actual or "") > limit:
+                raise ImportFailure(f"「{ind.name}」的实际完成值超过{limit}个字符", file=table.source, line=ind.line,
+                                    field_name="实际完成值")
 
 
 def _store_table(session: Session, user: User, table: SelfEvalTable, department_id: int, today: date,
@@ -196,27 +209,27 @@ def _adjust(session: Session, user: User, project: Project, table: SelfEvalTable
 
 def _keep_scores(session: Session, user: User, project: Project, table: SelfEvalTable,
                  indicators: dict[str, Indicator], kept: dict[str, str]) -> None:
-    """The printed 分值/得分 (and 执行率), one row each, updated in place on a re-import; every change audited,
-    with the 实际完成值 that could not become a report quoted verbatim in the audit note."""
+    """The printed 分值/得分 (and 执行率, 实际完成值), one row each, updated in place on a re-import; every change
+    audited, with the 实际完成值 that could not become a report quoted verbatim in the audit note."""
     project_id = stored_id(project)
     existing = {(s.row, s.indicator_id): s for s in session.exec(
         select(PrintedSelfEvalScore).where(col(PrintedSelfEvalScore.project_id) == project_id))}
     now = datetime.now(SHANGHAI)
     wanted = [("execution", None, "预算执行率", table.execution_points, table.execution_score, table.execution_rate,
-               table.funds_line),
-              *[("indicator", indicators[i.name].id, i.name, i.points, i.score, None, i.line)
-                for i in table.indicators],
-              ("total", None, "总分", None, table.total_score, None, table.total_line)]
-    for row, indicator_id, name, points, score, rate, line in wanted:
+               None, table.funds_line),
+              *[("indicator", indicators[i.name].id, i.name, i.points, i.score, None, (i.actual or "").strip() or None,
+                 i.line) for i in table.indicators],
+              ("total", None, "总分", None, table.total_score, None, None, table.total_line)]
+    for row, indicator_id, name, points, score, rate, actual, line in wanted:
         current = existing.get((row, indicator_id))
-        before = audit.snapshot(current, ("points", "score", "rate")) if current is not None else None
+        before = audit.snapshot(current, PRINTED) if current is not None else None
         if current is None:
             current = PrintedSelfEvalScore(project_id=project_id, indicator_id=indicator_id, row=row, name=name)
             session.add(current)
-        current.points, current.score, current.rate = points, score, rate
+        current.points, current.score, current.rate, current.actual = points, score, rate, actual
         current.source_file, current.line, current.imported_at = table.source, line, now
         session.flush()
-        after = audit.snapshot(current, ("points", "score", "rate"))
+        after = audit.snapshot(current, PRINTED)
         if before != after:
             audit.record(session, actor=user, channel=CHANNEL, action="create" if before is None else "update",
                          entity="printed_selfeval_score", entity_id=current.id, department_id=project.department_id,

@@ -72,11 +72,17 @@ class SelfEvalIndicator:
 @dataclass
 class Reading:
     """What an 实际完成值 reports for an indicator of a kind: a value, a grade (one of rules.terms.GRADES), or
-    neither, with why (the printed text is kept verbatim and stored as no report)."""
+    neither, with `why` (the printed text is kept verbatim and stored as no report). The import names the row
+    with `problem`; the review quotes `why` as the reason kpiwatch could not score the row."""
 
     value: Decimal | None = None
     grade: str | None = None
-    problem: str | None = None
+    actual: str = ""
+    why: str | None = None
+
+    @property
+    def problem(self) -> str | None:
+        return None if self.why is None else f"实际完成值「{self.actual}」{self.why}，按原文保留，未作为填报导入"
 
 
 @dataclass
@@ -148,24 +154,28 @@ def graded(text: str | None) -> str | None:
 
 
 def reading(indicator: SelfEvalIndicator, kind: str) -> Reading:
-    """What the printed 实际完成值 reports for an indicator whose target is of `kind`: a number for a measured
-    target, a grade for a graded one (qualitative, or unparsed); anything else is kept as printed, not guessed."""
-    actual = (indicator.actual or "").strip()
+    """What the printed 实际完成值 of a row reports for an indicator whose target is of `kind`."""
+    return read_actual(indicator.actual, indicator.target, kind, indicator.reason)
+
+
+def read_actual(printed: str | None, target: str, kind: str, reason: str | None) -> Reading:
+    """A number for a measured target, a grade for a graded one (qualitative, or unparsed); anything else is
+    kept as printed, not guessed. A grade short of the best one needs its 偏差原因分析 (`reason`)."""
+    actual = (printed or "").strip()
     if not actual:
         return Reading()
     value, grade = measured(actual), graded(actual)
     if kind in MEASURED_KINDS or (kind == UNPARSED and value is not None):
         if value is not None:
             return Reading(value=value)
-        return Reading(problem=f"实际完成值「{actual}」不是数字，而指标值「{indicator.target}」是数值，未作为填报导入")
+        return Reading(actual=actual, why=f"不是数字，而指标值「{target}」是数值")
     if kind in (QUALITATIVE, UNPARSED):
         if grade is None:
-            return Reading(problem=f"实际完成值「{actual}」既不是数字也不是已知的评价等级，按原文保留，未作为填报导入")
-        if grade != GRADES[0] and not (indicator.reason or "").strip():
-            return Reading(problem=f"实际完成值「{actual}」即「{grade}」，未完全达成却没有偏差原因分析，未作为填报导入")
+            return Reading(actual=actual, why="既不是数字也不是已知的评价等级")
+        if grade != GRADES[0] and not (reason or "").strip():
+            return Reading(actual=actual, why=f"即「{grade}」，未完全达成却没有偏差原因分析")
         return Reading(grade=grade)
-    return Reading(problem=f"实际完成值「{actual}」不是完成日期，指标值「{indicator.target}」是完成时限，"
-                           "未作为填报导入")
+    return Reading(actual=actual, why=f"不是完成日期，指标值「{target}」是完成时限")
 
 
 def _columns(row: list[Cell], words: tuple[tuple[str, str], ...]) -> dict[str, Cell]:

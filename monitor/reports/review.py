@@ -10,15 +10,19 @@ facts, so the two stand side by side.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
-from monitor.reports.data import load_year
+from monitor.importers.selfeval_table import Reading, read_actual
+from monitor.reports.data import IndicatorData, load_year
 from monitor.reports.format import two
 from monitor.reports.selfeval import SelfEvalProject, SelfEvalRow, build_selfeval
 from monitor.store.models import PrintedSelfEvalScore
+from rules import calendar as cal
 from rules.scoring import ScoringRules
+from rules.terms import UNPARSED
 
 HUNDRED = Decimal(100)
 
@@ -30,10 +34,11 @@ class ReviewRow:
     kpiwatch_score: Decimal
     reason: str  # "" when the two agree
     kind: str = "indicator"  # or the review's own rows, named by it: "execution" (预算执行率), "total" (总分)
+    actual: str | None = None  # the 实际完成值 the department printed (indicator rows)
 
     def to_json(self) -> dict:
         return {"name": self.name, "department_score": _text(self.department_score),
-                "kpiwatch_score": _text(self.kpiwatch_score), "reason": self.reason}
+                "kpiwatch_score": _text(self.kpiwatch_score), "actual": self.actual, "reason": self.reason}
 
 
 @dataclass
@@ -68,7 +73,11 @@ def build_review(session: Session, year: int, rules: ScoringRules, *, department
     ids = [p.id for p in data.projects]
     for row in session.exec(select(PrintedSelfEvalScore).where(col(PrintedSelfEvalScore.project_id).in_(ids))):
         printed.setdefault(row.project_id, []).append(row)
-    return [_review(project, printed[project.project_id]) for project in build_selfeval(data, rules)
+    cutoff = cal.year_end(year)
+    held = {ind.id: ind for p in data.projects for ind in p.indicators_on(cutoff)}
+    unread = {row.id: got for rows in printed.values() for row in rows if row.indicator_id in held
+              if (got := _unread(held[row.indicator_id], row.actual, cutoff)) is not None}
+    return [_review(project, printed[project.project_id], unread) for project in build_selfeval(data, rules)
             if project.project_id in printed]
 
 
@@ -76,7 +85,18 @@ def review_json(projects: list[ReviewProject]) -> dict:
     return {"projects": [p.to_json() for p in projects]}
 
 
-def _review(ours: SelfEvalProject, printed: list[PrintedSelfEvalScore]) -> ReviewProject:
+def _unread(ind: IndicatorData, actual: str | None, cutoff: date) -> Reading | None:
+    """The printed 实际完成值 of an indicator kpiwatch holds no report for and could not make one of, with why;
+    the import's own reading of it, so the review and the import give the same reason. No 偏差原因分析 is
+    given: a grade printed with one was stored as a report, so only one printed without it comes here."""
+    if not actual or ind.latest(cutoff) is not None:
+        return None
+    got = read_actual(actual, ind.target_cell, ind.kind or UNPARSED, None)
+    return got if got.why is not None else None
+
+
+def _review(ours: SelfEvalProject, printed: list[PrintedSelfEvalScore],
+            unread: dict[int | None, Reading]) -> ReviewProject:
     by_indicator = {p.indicator_id: p for p in printed if p.row == "indicator"}
     execution = next((p for p in printed if p.row == "execution"), None)
     total = next((p for p in printed if p.row == "total"), None)
@@ -86,25 +106,36 @@ def _review(ours: SelfEvalProject, printed: list[PrintedSelfEvalScore]) -> Revie
     for row in ours.rows:
         mine = by_indicator.get(row.indicator_id)
         if mine is not None:
-            compared = _indicator_row(row, mine.score)
+            compared = _indicator_row(row, mine, unread.get(mine.id))
             review.kpiwatch_total += compared.kpiwatch_score - row.score
             review.rows.append(compared)
     review.rows.append(_total_row(review))
     return review
 
 
-def _indicator_row(row: SelfEvalRow, printed: Decimal | None) -> ReviewRow:
+def _indicator_row(row: SelfEvalRow, mine: PrintedSelfEvalScore, unread: Reading | None) -> ReviewRow:
     """A graded indicator waits for a person to pick a score inside its grade's band: the department's printed
-    得分 is that pick when it lies inside (then ours is the same), and the nearest end of the band when not."""
+    得分 is that pick when it lies inside (then ours is the same), and the nearest end of the band when not.
+    An 实际完成值 kpiwatch could not read is quoted with why, whatever the department scored it."""
+    printed = mine.score
+    if unread is not None:
+        return ReviewRow(row.name, printed, row.score, _unread_reason(row, printed, unread), actual=mine.actual)
     if row.status != "needs_pick" or row.band is None or printed is None:
-        return ReviewRow(row.name, printed, row.score, _indicator_reason(row, printed))
+        return ReviewRow(row.name, printed, row.score, _indicator_reason(row, printed), actual=mine.actual)
     low, high = row.band
     if low <= printed <= high:
-        return ReviewRow(row.name, printed, printed, "")
+        return ReviewRow(row.name, printed, printed, "", actual=mine.actual)
     ours = min(max(printed, low), high)
     return ReviewRow(row.name, printed, ours,
                      f"评价等级「{row.grade}」的得分区间为[{_text(low)}, {_text(high)}]，自评得分 {_text(printed)} "
-                     f"不在区间内，应得 {_text(ours)}")
+                     f"不在区间内，应得 {_text(ours)}", actual=mine.actual)
+
+
+def _unread_reason(row: SelfEvalRow, printed: Decimal | None, unread: Reading) -> str:
+    said = f"实际完成值「{unread.actual}」{unread.why}，kpiwatch 无法据此评分：{row.rule}"
+    if printed is None:
+        return f"自评表未填得分；{said}，得 {_text(row.score)}"
+    return f"{said}，{'得' if two(printed) == two(row.score) else '应得'} {_text(row.score)}"
 
 
 def _execution_row(ours: SelfEvalProject, printed: PrintedSelfEvalScore | None) -> ReviewRow:

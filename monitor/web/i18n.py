@@ -286,6 +286,17 @@ EN: dict[str, str] = {
     "得分不同：{0}，应得 {1}": "Another score: {0}, should be {1}", "自评表未填总分": "No total in the self-evaluation",
     "各项得分之和 {0} 与总分 {1} 不符": "The scores add up to {0}, not the total {1}",
     "按 kpiwatch 规则总分为 {0}": "kpiwatch's rules give a total of {0}",
+    "自评表未填得分": "No score in the self-evaluation",
+    "实际完成值「{0}」{1}，kpiwatch 无法据此评分：{2}，应得 {3}":
+        "The actual “{0}” {1}, so kpiwatch cannot score by it: {2}; should be {3}",
+    "实际完成值「{0}」{1}，kpiwatch 无法据此评分：{2}，得 {3}":
+        "The actual “{0}” {1}, so kpiwatch cannot score by it: {2}; {3}",
+    "既不是数字也不是已知的评价等级": "is neither a number nor a known grade",
+    "不是数字，而指标值「{0}」是数值": "is not a number, while the target “{0}” is one",
+    "即「{0}」，未完全达成却没有偏差原因分析": "means “{0}”, not fully met, yet gives no deviation analysis",
+    "不是完成日期，指标值「{0}」是完成时限": "is not a completion date, while the target “{0}” is a deadline",
+    "评价等级「{0}」的得分区间为[{1}, {2}]，自评得分 {3} 不在区间内，应得 {4}":
+        "The grade “{0}” scores within [{1}, {2}]; the self-evaluation's {3} is outside it, so {4}",
 }
 
 # A message that carries its English in parentheses at the end: "未保存任何内容 (nothing stored)".

@@ -31,7 +31,8 @@ class SelfEvalEntry(SQLModel, table=True):
 class PrintedSelfEvalScore(SQLModel, table=True):
     """What a department printed in its own 自评表, kept as printed so the bureau can compare it with kpiwatch's
     score (自评复核): one row per indicator (`indicator_id`), one for the 预算执行率 row (`row` "execution") and one
-    for the 总分 (`row` "total"); a re-import of the table updates them in place."""
+    for the 总分 (`row` "total"); a re-import of the table updates them in place. An indicator's printed 实际完成值
+    is kept too, so the review can quote one kpiwatch could not read as a report."""
 
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True)
@@ -41,6 +42,7 @@ class PrintedSelfEvalScore(SQLModel, table=True):
     points: Decimal | None = measure_field()  # 分值 as printed
     score: Decimal | None = measure_field()  # 得分 as printed
     rate: Decimal | None = measure_field()  # the printed 执行率 in percent (execution row only)
+    actual: str | None = Field(default=None, max_length=500)  # 实际完成值 verbatim (indicator rows only)
     source_file: str | None = Field(default=None, max_length=500)
     line: int | None = Field(default=None)  # the row of the table the figures were read from
     imported_at: datetime | None = instant_field()
