@@ -17,6 +17,7 @@ from monitor.importers.budget_table import find_rows, reconcile
 from monitor.importers.document import (
     CUT_OFF,
     PARTIAL_HINT,
+    PARTIAL_HINT_EN,
     ImportFailure,
     ParsedDocument,
     Reconciliation,
@@ -37,22 +38,28 @@ def read_text(path: Path) -> tuple[str, str]:
 
 def decode(data: bytes, source: str) -> str:
     if not data.strip():
-        raise ImportFailure("文件为空", file=source)
+        raise ImportFailure("文件为空", en="the file is empty", file=source)
     if data.startswith(b"%PDF-"):
-        raise ImportFailure("这是PDF文件；请先把它转成文本（如 pdftotext），再导入文本文件", file=source)
+        raise ImportFailure("这是PDF文件；请先把它转成文本（如 pdftotext），再导入文本文件",
+                            en="this is a PDF file: turn it into text first (such as pdftotext), then import the text",
+                            file=source)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Windows 记事本 saves "Unicode" as UTF-16 with a BOM
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise ImportFailure("无法识别的文本编码（UTF-16 文件已损坏）", file=source) from exc
+            raise ImportFailure("无法识别的文本编码（UTF-16 文件已损坏）",
+                                en="text encoding not recognised (the UTF-16 file is damaged)", file=source) from exc
     if b"\x00" in data[:65536]:
-        raise ImportFailure("不是文本文件（含二进制内容）；请提供从PDF提取的文本或 .xlsx 模板", file=source)
+        raise ImportFailure("不是文本文件（含二进制内容）；请提供从PDF提取的文本或 .xlsx 模板",
+                            en="not a text file (binary content); give the text taken from a PDF or the .xlsx "
+                               "template", file=source)
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ImportFailure("无法识别的文本编码（需要 UTF-8 或 GB18030）", file=source)
+    raise ImportFailure("无法识别的文本编码（需要 UTF-8 或 GB18030）",
+                        en="text encoding not recognised (UTF-8 or GB18030 needed)", file=source)
 
 
 def parse_file(path: str | Path, *, allow_partial: bool = False) -> ParsedDocument:
@@ -81,12 +88,17 @@ def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None,
         if not table.complete and n + 1 == len(titles):
             reason = "最后一个绩效目标表不完整（没有「负责人…填报日期」行，文件可能被截断）"
             if not allow_partial or not tables:
-                raise ImportFailure(reason + (PARTIAL_HINT if tables else ""), file=source, line=start + 1,
+                raise ImportFailure(reason + (PARTIAL_HINT if tables else ""),
+                                    en="the last target table is incomplete (no 「负责人…填报日期」 line: the file "
+                                       "may be cut off)" + (PARTIAL_HINT_EN if tables else ""), file=source,
+                                    line=start + 1,
                                     field_name="填报日期")
             left_out.append({"line": start + 1, "end_line": end, "project": table.get("name"), "reason": reason})
             continue
         if not any(e.name or e.value for e in table.entries) and not table.get("name"):
-            raise ImportFailure("绩效目标表既没有项目名称也没有指标行（表格不完整）", file=source, line=start + 1,
+            raise ImportFailure("绩效目标表既没有项目名称也没有指标行（表格不完整）",
+                                en="a target table with neither a project name nor indicator rows (incomplete)",
+                                file=source, line=start + 1,
                                 field_name="项目名称")
         settle_amounts(table, source)
         tables.append(table)
@@ -95,7 +107,10 @@ def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None,
     code, name = sorted(departments)[0] if departments else (None, None)
     if len({c for c, _ in departments}) > 1:
         raise ImportFailure(f"一个文件中出现了多个主管部门代码（{'、'.join(sorted(c for c, _ in departments))}），"
-                            "请按部门分别导入", file=source, field_name="主管部门及代码")
+                            "请按部门分别导入",
+                            en="one file names several department codes "
+                               f"({', '.join(sorted(c for c, _ in departments))}); import each department's file "
+                               "separately", file=source, field_name="主管部门及代码")
     doc = ParsedDocument(source_file=source, sha256=sha256, format="text", layout=layout, department_code=code,
                          department_name=name, year=min(years) if years else None, table_count=len(tables),
                          incomplete_tables=left_out)
@@ -119,7 +134,9 @@ def parse_grid(source_grid: grid.Grid, *, source: str, sha256: str, fmt: str = "
     tables = header_reader.read(source_grid, source)
     if not tables:
         raise ImportFailure("文件中没有找到任何「项目支出绩效目标表」（也没有绩效目标申报表、绩效目标审批表、"
-                            "绩效自评表）", file=source)
+                            "绩效自评表）",
+                            en="the file holds no 「项目支出绩效目标表」 (nor 绩效目标申报表, 绩效目标审批表 or "
+                               "绩效自评表)", file=source)
     for table in tables:
         settle_amounts(table, source)
     years = {t.year for t in tables if t.year}
@@ -134,7 +151,10 @@ def parse_grid(source_grid: grid.Grid, *, source: str, sha256: str, fmt: str = "
     cut = [r for r in doc.rejected if r.reason == CUT_OFF]
     if cut and not allow_partial:
         raise ImportFailure(f"绩效目标表在第{cut[0].line}行被截断（项目「{cut[0].project}」的指标行不完整，"
-                            f"共{len(cut)}行），文件可能不完整" + PARTIAL_HINT, file=source, line=cut[0].line,
+                            f"共{len(cut)}行），文件可能不完整" + PARTIAL_HINT,
+                            en=f"the target table is cut off at line {cut[0].line} (indicator rows of project "
+                               f"「{cut[0].project}」 incomplete, {len(cut)} lines): the file may be incomplete"
+                               + PARTIAL_HINT_EN, file=source, line=cut[0].line,
                             field_name="指标值")
     for project in doc.projects:
         project.layout = source_grid.family
@@ -182,13 +202,16 @@ def detect_layout(lines: list[str], titles: list[int], source: str) -> str:
                 return "tabs"
             if len(s.split()) >= 4:
                 return "spaces"
-            raise ImportFailure("无法识别的表格版式：指标表头既不是TAB分隔也不是空格分隔", file=source, line=i + 1,
+            raise ImportFailure("无法识别的表格版式：指标表头既不是TAB分隔也不是空格分隔",
+                                en="layout not understood: the indicator header is separated neither by TABs nor "
+                                   "by spaces", file=source, line=i + 1,
                                 field_name="一级指标")
     tabbed = sum(1 for s in lines[start:stop] if "\t" in s)
     if tabbed >= 5:
         return "tabs"
     raise ImportFailure("无法识别的表格版式：第一个绩效目标表中没有「一级指标 二级指标 三级指标 指标值」表头",
-                        file=source, line=start + 1, field_name="一级指标")
+                        en="layout not understood: the first target table has no header "
+                           "「一级指标 二级指标 三级指标 指标值」", file=source, line=start + 1, field_name="一级指标")
 
 
 def _block_end(lines: list[str], start: int, end: int) -> int:

@@ -59,7 +59,8 @@ def read_file(path: Path) -> tuple[SelfEvalTable, str, str]:
 
         grid = text_grid.build(decode(data, str(path)))
     if not is_selfeval(grid):
-        raise ImportFailure("文件中没有找到「项目支出绩效自评表」", file=str(path))
+        raise ImportFailure("文件中没有找到「项目支出绩效自评表」", en="the file holds no 「项目支出绩效自评表」",
+                            file=str(path))
     return read_selfeval(grid, str(path)), hashlib.sha256(data).hexdigest(), grid.family
 
 
@@ -93,7 +94,10 @@ def store_selfeval(session: Session, user: User, table: SelfEvalTable, *, sha256
                                         channel=CHANNEL, today=today, default_note=note)
         adjusted = _adjust(session, user, project, table, year_end, note, today)
     except ValidationFailed as exc:
-        raise ImportFailure(f"自评表中的实际完成值或资金无法作为填报保存：{exc}", file=table.source) from exc
+        raise ImportFailure(f"自评表中的实际完成值或资金无法作为填报保存：{exc.said('zh')}",
+                            en=f"the self-evaluation's actual values or funds cannot be stored as reports: "
+                               f"{exc.said('en')}",
+                            file=table.source) from exc
     _keep_scores(session, user, project, table, indicators)
     return SelfEvalStored(targets=targets, project_id=project_id, reports=len(reports.stored),
                           spending=len(_spent), adjustment=adjusted)

@@ -92,7 +92,8 @@ def number(cell: Cell, what: str, source: str, *, percent: bool = False) -> Deci
     except InvalidOperation:
         value = None
     if value is None or not value.is_finite():
-        raise ImportFailure(f"单元格 {_where(cell)} 的{what}「{cell.text.strip()}」不是数字", file=source,
+        raise ImportFailure(f"单元格 {_where(cell)} 的{what}「{cell.text.strip()}」不是数字",
+                            en=f"cell {_where(cell)}: 「{what}」 「{cell.text.strip()}」 is not a number", file=source,
                             line=cell.line, field_name=what)
     return value
 
@@ -183,10 +184,13 @@ def read_selfeval(grid: Grid, source: str) -> SelfEvalTable:
     year_match = YEAR.search(squash(title_text)) or next(
         (m for row in rows[:10] for c in row if (m := YEAR.search(squash(c.text)))), None)
     if year_match is None:
-        raise ImportFailure("自评表中没有年度（如「2024年度」）", file=source, field_name="年度")
+        raise ImportFailure("自评表中没有年度（如「2024年度」）",
+                            en="the self-evaluation names no year (such as 「2024年度」)", file=source,
+                            field_name="年度")
     name_cell = _value_after(rows, "项目名称")
     if name_cell is None:
-        raise ImportFailure("自评表中没有项目名称", file=source, field_name="项目名称")
+        raise ImportFailure("自评表中没有项目名称", en="the self-evaluation names no project (「项目名称」)",
+                            file=source, field_name="项目名称")
     department = _value_after(rows, "主管部门")
     code = dept_name = None
     if department is not None:
@@ -207,20 +211,23 @@ def _funds(rows: list[list[Cell]], source: str, **known: Any) -> SelfEvalTable:
     header_at = next((i for i, row in enumerate(rows) if "initial" in _columns(row, FUND_COLUMNS)
                       and "spent" in _columns(row, FUND_COLUMNS)), None)
     if header_at is None:
-        raise ImportFailure("自评表中没有「年初预算数 全年预算数 全年执行数」表头", file=source,
-                            field_name="年初预算数")
+        raise ImportFailure("自评表中没有「年初预算数 全年预算数 全年执行数」表头",
+                            en="the self-evaluation has no funds header 「年初预算数 全年预算数 全年执行数」",
+                            file=source, field_name="年初预算数")
     header = _columns(rows[header_at], FUND_COLUMNS)
     unit = next((u for c in rows[header_at] if (u := unit_in(c.text)) is not None), None)
     if unit not in UNITS:
-        raise ImportFailure("资金表头没有写明金额单位（元 或 万元）", file=source, line=rows[header_at][0].line,
-                            field_name="项目资金")
+        raise ImportFailure("资金表头没有写明金额单位（元 或 万元）",
+                            en="the funds header does not say its unit (元 or 万元)", file=source,
+                            line=rows[header_at][0].line, field_name="项目资金")
     scale = UNITS[unit]
     row = rows[header_at + 1]
 
     def amount(kind: str, what: str) -> Decimal:
         cell = _at(row, header.get(kind))
         if cell is None:
-            raise ImportFailure(f"第{row[0].line}行缺少{what}", file=source, line=row[0].line, field_name=what)
+            raise ImportFailure(f"第{row[0].line}行缺少{what}", en=f"line {row[0].line} has no 「{what}」", file=source,
+                                line=row[0].line, field_name=what)
         return (number(cell, what, source) * scale).quantize(Decimal("0.01"))
 
     def printed(kind: str, what: str, percent: bool = False) -> Decimal | None:
@@ -238,13 +245,17 @@ def _funds(rows: list[list[Cell]], source: str, **known: Any) -> SelfEvalTable:
 def _indicators(rows: list[list[Cell]], table: SelfEvalTable, source: str) -> None:
     header_at = next((i for i, row in enumerate(rows) if "level1" in _columns(row, INDICATOR_COLUMNS)), None)
     if header_at is None:
-        raise ImportFailure("自评表中没有「一级指标 二级指标 三级指标」表头", file=source, field_name="一级指标")
+        raise ImportFailure("自评表中没有「一级指标 二级指标 三级指标」表头",
+                            en="the self-evaluation has no indicator header 「一级指标 二级指标 三级指标」",
+                            file=source, field_name="一级指标")
     header = _columns(rows[header_at], INDICATOR_COLUMNS)
     line = rows[header_at][0].line
     for kind, word in (("name", "三级指标"), ("target", "年度指标值"), ("actual", "实际完成值"), ("points", "分值"),
                        ("score", "得分")):
         if kind not in header:
-            raise ImportFailure(f"指标表头（第{line}行）中没有「{word}」列", file=source, line=line, field_name=word)
+            raise ImportFailure(f"指标表头（第{line}行）中没有「{word}」列",
+                                en=f"the indicator header (line {line}) has no 「{word}」 column", file=source,
+                                line=line, field_name=word)
     level1 = level2 = ""
     for row in rows[header_at + 1:]:
         if squash(row[0].text).startswith(TOTAL_WORDS):
@@ -262,8 +273,9 @@ def _indicators(rows: list[list[Cell]], table: SelfEvalTable, source: str) -> No
             continue
         points = _at(row, header["points"])
         if points is None:
-            raise ImportFailure(f"第{name.line}行「{name.text}」没有分值", file=source, line=name.line,
-                                field_name="分值")
+            raise ImportFailure(f"第{name.line}行「{name.text}」没有分值",
+                                en=f"line {name.line}: 「{name.text}」 has no points (分值)", file=source,
+                                line=name.line, field_name="分值")
         score = _at(row, header["score"])
         target = "".join(c.text.strip() for k in ("comparator", "target", "unit")
                          if (c := _at(row, header.get(k))) is not None)
@@ -274,8 +286,9 @@ def _indicators(rows: list[list[Cell]], table: SelfEvalTable, source: str) -> No
             points=number(points, "分值", source), score=None if score is None else number(score, "得分", source),
             reason=reason.text.strip() if reason else None, line=name.line))
     if not table.indicators:
-        raise ImportFailure(f"指标表头（第{line}行）之后没有读到任何指标", file=source, line=line,
-                            field_name="三级指标")
+        raise ImportFailure(f"指标表头（第{line}行）之后没有读到任何指标",
+                            en=f"no indicator was read after the indicator header (line {line})", file=source,
+                            line=line, field_name="三级指标")
 
 
 def as_document(table: SelfEvalTable, sha256: str, fmt: str) -> ParsedDocument:

@@ -12,11 +12,11 @@ never shown half in each.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from fastapi import Request
 
+from rules.bilingual import sides
 from rules.terms import (
     ADJUSTMENT_STATUS_NAMES,
     ADJUSTMENT_STATUS_NAMES_EN,
@@ -194,22 +194,14 @@ EN: dict[str, str] = {
     "预览": "Preview",
 }
 
-# A message that carries its English in parentheses at the end: "未保存任何内容 (nothing stored)".
-BILINGUAL = re.compile(r"^(?P<zh>.*?[\u4e00-\u9fff].*?)\s*\((?P<en>[^()\u3000-\u9fff\uff00-\uffef]*[A-Za-z]"
-                       r"[^()\u3000-\u9fff\uff00-\uffef]*)\)\s*$", re.S)
-
-
 def one_language(text: str, lang: str) -> str:
     """`text` in `lang` only: the catalogue's English, or one side of a "中文 (english)" message, else as is."""
     if lang == "en" and text in EN:
         return EN[text]
-    found = BILINGUAL.match(text)
-    if found is None:
+    both = sides(text)
+    if both is None:
         return text
-    if lang == "en":
-        english = found["en"].strip()
-        return english[:1].upper() + english[1:]
-    return found["zh"]
+    return both[1] if lang == "en" else both[0]
 
 
 def resolve_lang(request: Request) -> str:

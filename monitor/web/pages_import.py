@@ -74,7 +74,8 @@ def _choice(department_code: str, year: str, allow_partial: str) -> Choice:
     code = department_code.strip() or None
     digits = year.strip()
     if digits and not (digits.isdigit() and len(digits) == 4):
-        raise ImportFailure(f"年度「{digits[:10]}」不是四位数字的年份", field_name="年度")
+        raise ImportFailure(f"年度「{digits[:10]}」不是四位数字的年份",
+                            en=f"the year 「{digits[:10]}」 is not a four-digit year", field_name="年度")
     return Choice(code, int(digits) if digits else None, allow_partial == "1")
 
 
