@@ -150,14 +150,17 @@ def _indicators(group: list[RawTable], project: ParsedProject, doc: ParsedDocume
             if identity in identities:
                 doc.rejected.append(Rejected(
                     e.line, e.text, f"同一二级指标下已有同名指标（第{identities[identity].line}行，指标值"
-                    f"「{identities[identity].value}」），两个不同指标值无法同时保留", pname, e.half))
+                    f"「{identities[identity].value}」），两个不同指标值无法同时保留", pname, e.half,
+                    f"the same 二级指标 already has an indicator of this name (line {identities[identity].line}, "
+                    f"target 「{identities[identity].value}」): two different targets cannot both be kept"))
                 continue
             weight = None
             if e.weight is not None:
                 try:
                     weight = read_weight(e.weight)
                 except ValueError as exc:
-                    doc.rejected.append(Rejected(e.line, e.text, f"分值「{e.weight}」：{exc}", pname, e.half))
+                    doc.rejected.append(Rejected(e.line, e.text, f"分值「{e.weight}」：{exc}", pname, e.half,
+                                                 f"points 「{e.weight}」 are not a number of points below 100"))
                     continue
             positions[e.half] += 1
             indicator = ParsedIndicator(half=e.half, level1=level1_of(e.level2), level2=e.level2, name=e.name,

@@ -153,8 +153,8 @@ def parse_grid(source_grid: grid.Grid, *, source: str, sha256: str, fmt: str = "
         raise ImportFailure(f"绩效目标表在第{cut[0].line}行被截断（项目「{cut[0].project}」的指标行不完整，"
                             f"共{len(cut)}行），文件可能不完整" + PARTIAL_HINT,
                             en=f"the target table is cut off at line {cut[0].line} (indicator rows of project "
-                               f"「{cut[0].project}」 incomplete, {len(cut)} lines): the file may be incomplete"
-                               + PARTIAL_HINT_EN, file=source, line=cut[0].line,
+                               f"「{cut[0].project}」 incomplete, {len(cut)} line{'s' if len(cut) > 1 else ''}): "
+                               "the file may be incomplete" + PARTIAL_HINT_EN, file=source, line=cut[0].line,
                             field_name="指标值")
     for project in doc.projects:
         project.layout = source_grid.family

@@ -117,6 +117,7 @@ class Rejected:
     reason: str
     project: str | None = None
     half: str | None = None
+    reason_en: str | None = None  # a reason with figures says its English beside it; a constant one is looked up
 
     def to_json(self) -> dict:
         data = {"line": self.line, "text": self.text, "reason": self.reason}
@@ -124,6 +125,8 @@ class Rejected:
             data["project"] = self.project
         if self.half is not None:
             data["half"] = self.half
+        if self.reason_en is not None:
+            data["reason_en"] = self.reason_en
         return data
 
 

@@ -30,7 +30,7 @@ from monitor.store.rows import stored_id
 from monitor.store.target_versions import target_in_force
 from monitor.store.types import SHANGHAI
 from rules.scoring import LEVEL_WEIGHT_FIELDS, levels_from_rows
-from rules.targets import Target, parse_target_cached
+from rules.targets import Target, parse_target_cached, suspicion_en
 
 PROJECT_FIELDS = ("name", "implementing_unit", "attribute", "period", "total_funds", "annual_funds", "overview",
                   "basis", "necessity", "measures", "plan", "period_goal", "annual_goal", "filled_at")
@@ -238,7 +238,7 @@ def parsed_target(parsed: ParsedIndicator, year: int | None, strict_month_before
 def suspicious_targets(doc: ParsedDocument) -> list[dict]:
     """The indicators whose value the grammar flags for a person to check ("292%" for a 率), with why."""
     return [{"line": item.line, "project": project.name, "name": item.name, "value": item.value,
-             "reason": target.suspicious}
+             "reason": target.suspicious, "reason_en": suspicion_en(target, item.name)}
             for project in doc.projects for item in project.indicators
             if (target := parsed_target(item, doc.year)) is not None and target.suspicious]
 

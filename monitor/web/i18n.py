@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from fastapi import Request
 
+from monitor.importers.document import CUT_OFF
 from rules.bilingual import sides
 from rules.terms import (
     ADJUSTMENT_STATUS_NAMES,
@@ -192,6 +193,32 @@ EN: dict[str, str] = {
     "预算年度（文件中没有时填写）": "Budget year (when the file has none)",
     "表格在末尾被截断时只导入完整的部分": "If a table is cut off at the end, import only its complete part",
     "预览": "Preview",
+    # the preview of an upload (monitor/web/import_preview.py); reasons with figures carry their own English
+    "版式": "Layout", "年度资金合计": "Annual funds in all", "指标行": "Indicator rows",
+    "重复合并": "merged duplicates", "拒收": "rejected", "修复": "repaired", "资金核对": "Funds check",
+    "核对一致": "agrees", "核对不一致": "disagrees", "印出的合计": "printed total", "导入金额": "imported",
+    "印出的总额": "printed total", "各项之和": "sum of the parts",
+    "表十二": "Table 12", "舍入": "Rounding", "不完整的表格（未导入）": "Incomplete tables (not imported)",
+    "拒收的指标行": "Rejected indicator rows", "可疑的指标值（请核对）": "Targets that look mistyped (please check)",
+    CUT_OFF: "the table is cut off at this line (the row is incomplete)",
+    "最后一个绩效目标表不完整（没有「负责人…填报日期」行，文件可能被截断）":
+        "the last target table is incomplete (no 「负责人…填报日期」 line: the file may be cut off)",
+    "表中没有单位合计行，无法核对项目资金合计":
+        "the table has no unit total row: the projects' funds cannot be checked",
+    "单位预算数合计与各项目预算数之和不符": "the unit's budget total is not the sum of its projects' budgets",
+    "文件中未找到表十二 项目支出预算表（本年预算），无法核对":
+        "the file has no Table 12 (项目支出预算表, this year's budget): nothing to check against",
+    "年度资金合计与表十二合计不符": "the annual funds in all differ from Table 12's total",
+    "表十二按万元保留两位小数，差额在舍入范围内": "Table 12 prints 万元 to two decimals: the difference is rounding",
+    "项目年度资金与表十二不符": "the project's annual funds differ from Table 12",
+    "表十二列出的项目没有对应的绩效目标表": "a project in Table 12 has no target table",
+    "绩效目标表中的项目未列入表十二": "a project with a target table is not in Table 12",
+    "合计差额在表十二万元两位小数的舍入范围内": "the totals differ by no more than Table 12's rounding to 0.01 万元",
+    "无法确定所属二级指标": "its 二级指标 cannot be told",
+    "只有指标值，缺少指标名称": "a target without an indicator name",
+    "缺少指标值": "no target",
+    "指标值与指标名称相同（单元格错位）": "the target repeats the indicator's name (cells shifted)",
+    "多余的单元格，无法归入指标名称或指标值": "an extra cell that is neither the indicator's name nor its target",
 }
 
 def one_language(text: str, lang: str) -> str:
