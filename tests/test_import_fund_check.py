@@ -42,5 +42,6 @@ def test_the_seeds_five_sources_not_adding_up_are_listed_beside_the_table_twelve
     assert _fund_mismatches(doc) == [{
         "project": "2023年已完成未支付项目", "line": 532, "disclosed": "200000.00", "imported": "190000.00",
         "kind": "funds", "reason": "年度资金总额与中央财政资金、省级财政资金、市县（区）财政资金、单位自筹之和不符",
-        "reason_en": "「年度资金总额」 is not the sum of 「中央财政资金」, 「省级财政资金」, 「市县（区）财政资金」, 「单位自筹」"}]
+        "reason_en": "「年度资金总额」 is not the sum of 「中央财政资金」, 「省级财政资金」, 「市县（区）财政资金」, "
+                     "「单位自筹」"}]
     assert not doc.reconciliation.ok and len(doc.projects) == 19

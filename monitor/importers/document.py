@@ -2,6 +2,13 @@
 
 The disclosure-text parser and the Excel reader both build a `ParsedDocument`; one loader stores it. Keeping
 the in-between form explicit is what lets `--dry-run --json` show exactly what would be stored.
+
+The importer's messages are said in both languages one way: a refusal is `ImportFailure(中文, en=english, …)`,
+the two sentences side by side with the same figures and names (a test fails on a raise without its English); a
+cell problem of the template carries `problem` and `problem_en`; a rejected row's or a reconciliation item's
+reason with figures carries `reason_en`, while a constant reason (`CUT_OFF`, the 表十二 reasons) is looked up in
+the portal's catalogue. The document's own words (names, cells, header words) are quoted 「…」 in both, and a
+library's exception is named by its class, never quoted. The CLI says the Chinese; the portal says either.
 """
 
 from __future__ import annotations

@@ -198,7 +198,9 @@ EN: dict[str, str] = {
     "重复合并": "merged duplicates", "拒收": "rejected", "修复": "repaired", "资金核对": "Funds check",
     "核对一致": "agrees", "核对不一致": "disagrees", "印出的合计": "printed total", "导入金额": "imported",
     "印出的总额": "printed total", "各项之和": "sum of the parts",
-    "表十二": "Table 12", "舍入": "Rounding", "不完整的表格（未导入）": "Incomplete tables (not imported)",
+    "表十二": "Table 12", "舍入": "Rounding",
+    "：": ": ", "，": ", ", "；": "; ", "、": ", ", "（": " (", "）": ")",
+    "不完整的表格（未导入）": "Incomplete tables (not imported)",
     "拒收的指标行": "Rejected indicator rows", "可疑的指标值（请核对）": "Targets that look mistyped (please check)",
     CUT_OFF: "the table is cut off at this line (the row is incomplete)",
     "最后一个绩效目标表不完整（没有「负责人…填报日期」行，文件可能被截断）":
