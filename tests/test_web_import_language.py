@@ -150,3 +150,20 @@ def test_every_import_refusal_is_written_with_its_english():
     raises = _raises_of_import_failure()
     assert len(raises) > 40
     assert [(file, line) for file, line, english in raises if not english] == []
+
+
+def test_a_target_that_looks_mistyped_is_flagged_in_english_with_its_figure(engine):
+    rows = ("\t产出指标\t质量指标\t验收合格率\t≥292%\t质量指标\t验收合格率\t≥292%\n"
+            "满意度指标\t服务对象满意度指标\t学员满意度\t≥90%\t服务对象满意度指标\t学员满意度\t≥90%\n")
+    page = _preview(_in(_admin(engine), "en"), "rate.txt", _table(indicators=rows).encode())
+    assert page.status_code == 200, page.text
+    assert "Targets that look mistyped (please check)" in page.text
+    assert "「验收合格率」 “≥292%”: a rate&#39;s target above 100% (292%): please check" in page.text
+
+
+def test_a_confirmation_whose_upload_is_gone_says_so_in_english(engine):
+    client = _in(_admin(engine), "en")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin/import").text).group(1)
+    page = client.post("/admin/import", data={"csrf_token": token, "sha": "0" * 64, "filename": "gone.txt"})
+    assert page.status_code == 410
+    assert "gone.txt: The previewed file is no longer on the server; upload it again" in page.text
