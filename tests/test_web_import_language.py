@@ -167,3 +167,43 @@ def test_a_confirmation_whose_upload_is_gone_says_so_in_english(engine):
     page = client.post("/admin/import", data={"csrf_token": token, "sha": "0" * 64, "filename": "gone.txt"})
     assert page.status_code == 410
     assert "gone.txt: The previewed file is no longer on the server; upload it again" in page.text
+
+
+def _constant_reasons() -> set[str]:
+    """Every reason the importer writes as a constant: of a repair, a rejected row, a reconciliation item, an
+    incomplete table, a row's problem, a split of a glued cell."""
+    chinese = re.compile(r"[\u4e00-\u9fff]")
+
+    def text(node: ast.AST | None) -> str | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and chinese.search(node.value):
+            return node.value
+        return None
+
+    found: set[str] = set()
+    for path in sorted((ROOT / "monitor" / "importers").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            called = getattr(node.func, "id", None) if isinstance(node, ast.Call) else None
+            if isinstance(node, ast.Call) and called in ("Repair", "Rejected"):
+                at = 5 if called == "Repair" else 2  # the reason's place among the arguments
+                found |= {t for t in [text(node.args[at]) if len(node.args) > at else None] if t}
+                found |= {t for k in node.keywords if k.arg in ("reason", "problem") and (t := text(k.value))}
+            elif isinstance(node, ast.Call):
+                found |= {t for k in node.keywords if k.arg == "problem" and (t := text(k.value))}
+            elif isinstance(node, ast.Dict):
+                found |= {t for k, v in zip(node.keys, node.values, strict=True)
+                          if isinstance(k, ast.Constant) and k.value == "reason" and (t := text(v))}
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+                name = getattr(node.targets[0], "attr", None) or getattr(node.targets[0], "id", None)
+                if name in ("reason", "problem", "CUT_OFF") and (t := text(node.value)):
+                    found.add(t)
+            elif isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple) and len(node.value.elts) == 3:
+                found |= {t for t in [text(node.value.elts[2])] if t}
+    return found
+
+
+def test_every_constant_reason_of_the_importer_has_its_english_in_the_catalogue():
+    from monitor.web.i18n import EN
+
+    reasons = _constant_reasons()
+    assert len(reasons) > 25
+    assert sorted(reason for reason in reasons if reason not in EN) == []

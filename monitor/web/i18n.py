@@ -221,6 +221,31 @@ EN: dict[str, str] = {
     "缺少指标值": "no target",
     "指标值与指标名称相同（单元格错位）": "the target repeats the indicator's name (cells shifted)",
     "多余的单元格，无法归入指标名称或指标值": "an extra cell that is neither the indicator's name nor its target",
+    "修复的单元格": "Repaired cells",
+    "二级指标名称规范化": "the 二级指标 written as the framework names it",
+    "二级指标标签错乱，按指标名称归类": "the 二级指标 labels are scrambled: placed by the indicator's name",
+    "合并单元格的二级指标标签印在下一行，按指标名称归入":
+        "a merged cell's 二级指标 label is printed a line lower: placed by the indicator's name",
+    "实施期指标名称折行，末尾字落在年度一侧":
+        "the whole-period name wraps, its last characters fell on the annual side",
+    "年度一侧未印二级指标，取同名实施期指标的二级指标":
+        "the annual side prints no 二级指标: taken from the whole-period indicator of the same name",
+    "年度指标名称缺失，取同一行实施期指标名称":
+        "the annual name is missing: taken from the whole-period name on the line",
+    "年度指标名称被截断，按同一行实施期指标名称恢复":
+        "the annual name is cut short: restored from the whole-period name on the line",
+    "年度指标名称被截断，按实施期指标名称恢复": "the annual name is cut short: restored from the whole-period name",
+    "指标值单元格重复打印，已忽略重复的一格": "the target cell is printed twice: the repeat is left out",
+    "缺少二级指标标签，按指标名称归类": "no 二级指标 label: placed by the indicator's name",
+    "表中只有一个总体目标单元格，年度目标取同一文字":
+        "the table has one overall goal cell: the annual goal takes the same words",
+    "表中没有年度资金总额金额，取各资金来源小计之和":
+        "the table prints no annual funds amount: the sum of its source subtotals is taken",
+    "按另一半表同一行的指标值拆分": "split at the target the other half prints on the line",
+    "按已知指标名称拆分": "split after a known indicator name",
+    "在比较符号处拆分": "split at the comparison sign",
+    "在末尾数值处拆分": "split at the number at the end",
+    "在末尾的定性指标值处拆分": "split at the qualitative target at the end",
 }
 
 def one_language(text: str, lang: str) -> str:

@@ -1,7 +1,7 @@
 """The upload page's preview of a dry run, in the page's language.
 
 Built from the dry run's JSON (`document_json`: counts, funds, reconciliation, rejected, suspicious, incomplete
-tables) rather than from the CLI's Chinese lines, so every label goes through the portal's catalogue. A reason
+tables, repairs) rather than from the CLI's Chinese lines, so every label goes through the portal's catalogue. A reason
 the importer gives with figures carries its English beside it (`reason_en`); a constant one is a catalogue entry.
 What the document wrote (names, cells, header words) stays as written; the template quotes it.
 """
@@ -61,4 +61,5 @@ def preview(doc: ParsedDocument, lang: str) -> dict:
         "incomplete": [_said(t, lang) for t in data["incomplete_tables"]],
         "rejected": [_said(r, lang) for r in data["rejected"]],
         "suspicious": [_said(s, lang) for s in suspicious_targets(doc)],
+        "repaired": [_said(r, lang) for r in data["repairs"]],
     }
