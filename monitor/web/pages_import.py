@@ -4,7 +4,8 @@ The same import as `kpiwatch import FILE`: first a dry run that shows what the f
 indicator accounting, reconciliation, rejected rows) and what it does not say, then, on the admin's confirmation,
 the import itself in one transaction, audited under the admin's name. The uploaded bytes wait between the two
 steps in the store (`ImportUpload`, under their SHA-256), so the file imported is the file previewed, whichever
-replica the confirmation reaches.
+replica the confirmation reaches. The preview and every refusal are in the page's language
+(`monitor.web.import_preview`, `ImportFailure.describe`), the document's own words quoted as written.
 """
 
 from __future__ import annotations
@@ -104,12 +105,15 @@ def _page(request: Request, **context: object) -> dict[str, object]:
     merged = base | context
     if isinstance(merged["doc"], ParsedDocument):
         merged["view"] = preview_of(merged["doc"], resolve_lang(request))
-    if isinstance(merged["problem"], str):  # already in the page's language: kept from the "中文 (english)" split
+    if isinstance(merged["problem"], str):
+        # already in the page's language; as markup it is not split again as a "中文 (english)" message, which
+        # would cut a refusal such as "扫描件.pdf: … (PdfReadError)" at its last parentheses
         merged["problem"] = Markup(escape(merged["problem"]))
     return merged
 
 
 def _refusal(request: Request, exc: ImportFailure) -> str:
+    """The refusal whole in the page's language: where, what, and each cell's problem."""
     return exc.describe(resolve_lang(request))
 
 
