@@ -130,6 +130,12 @@ def test_an_english_refusal_says_the_line_and_field_in_english(engine):
     assert "第17行" not in page.text
 
 
+def test_a_damaged_pdf_is_refused_in_english_naming_what_broke_by_its_class(engine):
+    page = _preview(_in(_admin(engine), "en"), "损坏.pdf", b"%PDF-1.4\nnot really a PDF\n")
+    assert page.status_code == 422
+    assert re.search(r"损坏\.pdf: the PDF is damaged and cannot be read \(\w+\)", page.text), page.text[-1500:]
+
+
 def test_a_template_refusal_lists_each_cells_problem_in_english(engine, tmp_path):
     problems = _filled(tmp_path, [{**GOOD_PROJECT, "年度资金总额（元）": "二十万"}], GOOD_INDICATORS)
     page = _preview(_in(_admin(engine), "en"), "filled.xlsx", problems.read_bytes())
