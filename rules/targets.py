@@ -53,6 +53,7 @@ __all__ = [
     "Target",
     "parse_target",
     "parse_target_cached",
+    "suspicion_en",
 ]
 
 DIRECTIONS: tuple[str, ...] = ("higher_is_better", "lower_is_better", "exact", "within")
@@ -678,14 +679,33 @@ def _bounded_share(name: str | None) -> bool:
 def _doubt(kind: str, value: Decimal, upper: Decimal | None, unit: str | None, share: bool) -> str | None:
     """Why a target's value lies outside what its kind can mean ("292%" for a 率), else None. A flag for a person
     to check, not a refusal: the value is kept as written."""
+    said = _doubts(kind, value, upper, unit, share)
+    return None if said is None else said[0]
+
+
+def _doubts(kind: str, value: Decimal, upper: Decimal | None, unit: str | None,
+            share: bool) -> tuple[str, str] | None:
+    """`_doubt` in Chinese and English, the same figures in both."""
     top = value if upper is None else upper
     if value < 0:
-        return f"目标值为负数（{_decimal_str(value)}），请核对"
+        return (f"目标值为负数（{_decimal_str(value)}），请核对",
+                f"the target is negative ({_decimal_str(value)}): please check")
     if kind == "percent" and top > _MAX_PERCENT:
-        return f"百分比目标超过{_MAX_PERCENT}%（{_decimal_str(top)}%），请核对"
+        return (f"百分比目标超过{_MAX_PERCENT}%（{_decimal_str(top)}%），请核对",
+                f"a percentage target above {_MAX_PERCENT}% ({_decimal_str(top)}%): please check")
     if share and unit in (None, "%") and top > 100:  # after the name-free checks: see parse_target_cached
-        return f"比率类指标的目标超过100%（{_decimal_str(top)}%），请核对"
+        return (f"比率类指标的目标超过100%（{_decimal_str(top)}%），请核对",
+                f"a rate's target above 100% ({_decimal_str(top)}%): please check")
     return None
+
+
+def suspicion_en(target: Target, name: str | None) -> str | None:
+    """The English of `target.suspicious` (the value and the indicator's name it was read with), by the same
+    checks in the same order, so the two languages cannot disagree about why."""
+    if target.suspicious is None or target.value is None:
+        return None
+    said = _doubts(target.kind, target.value, target.upper, target.unit, _bounded_share(name))
+    return None if said is None else said[1]
 
 
 def _range_target(text: str, s: str, *, level2: str | None, name: str | None) -> Target | str | None:

@@ -28,7 +28,8 @@ def test_a_year_grant_that_does_not_add_up_to_the_annual_total_is_listed_with_pr
     assert [p.annual_funds for p in doc.projects] == [3498000]  # imported as printed: the table is what was published
     assert _fund_mismatches(doc) == [{
         "project": "拆违经费", "line": 10, "disclosed": "3498000.00", "imported": "3000000.00", "kind": "funds",
-        "reason": "年度资金总额与财政拨款、上年结转、其他资金之和不符"}]
+        "reason": "年度资金总额与财政拨款、上年结转、其他资金之和不符",
+        "reason_en": "「年度资金总额」 is not the sum of 「财政拨款」, 「上年结转」, 「其他资金」"}]
     assert ("    ! 第10行 「拆违经费」：年度资金总额与财政拨款、上年结转、其他资金之和不符"
             "（印出的总额 3498000.00 元，各项之和 3000000.00 元）") in summary_lines(doc)
 
@@ -40,5 +41,7 @@ def test_the_seeds_five_sources_not_adding_up_are_listed_beside_the_table_twelve
     doc = parse_text("\n".join(lines) + "\n", source="hrss.txt")
     assert _fund_mismatches(doc) == [{
         "project": "2023年已完成未支付项目", "line": 532, "disclosed": "200000.00", "imported": "190000.00",
-        "kind": "funds", "reason": "年度资金总额与中央财政资金、省级财政资金、市县（区）财政资金、单位自筹之和不符"}]
+        "kind": "funds", "reason": "年度资金总额与中央财政资金、省级财政资金、市县（区）财政资金、单位自筹之和不符",
+        "reason_en": "「年度资金总额」 is not the sum of 「中央财政资金」, 「省级财政资金」, 「市县（区）财政资金」, "
+                     "「单位自筹」"}]
     assert not doc.reconciliation.ok and len(doc.projects) == 19

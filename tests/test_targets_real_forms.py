@@ -11,7 +11,7 @@ import pytest
 
 from rules.evaluation import evaluate
 from rules.scoring import IndicatorInput, ScoringRules, score_indicator
-from rules.targets import RANGE, Target, parse_target, parse_target_cached
+from rules.targets import RANGE, Target, parse_target, parse_target_cached, suspicion_en
 
 Y = 2024
 HB, LB = "higher_is_better", "lower_is_better"
@@ -154,6 +154,16 @@ def test_a_value_outside_its_kinds_range_is_flagged_not_refused(text, name, flag
     assert target.kind in ("percent", "quantity")
     assert target.suspicious == flag
     assert target.to_json().get("suspicious") == flag
+
+
+@pytest.mark.parametrize("text,name,flag", [
+    ("≥292%", "培训合格率(%)", "a rate's target above 100% (292%): please check"),
+    ("1500%", None, "a percentage target above 1000% (1500%): please check"),
+    ("-5人", None, "the target is negative (-5): please check"),
+    ("≥95%", "服务对象满意度", None),
+])
+def test_a_flag_says_the_same_figure_in_english(text, name, flag):
+    assert suspicion_en(read(text, name=name), name) == flag
 
 
 def test_the_flag_does_not_split_the_cache():

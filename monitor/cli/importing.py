@@ -87,7 +87,8 @@ def export_command(
 
     try:
         if out.suffix.lower() != ".xlsx":
-            raise ImportFailure("模板是 Excel 工作簿，文件名请以 .xlsx 结尾", file=str(out))
+            raise ImportFailure("模板是 Excel 工作簿，文件名请以 .xlsx 结尾",
+                                en="the template is an Excel workbook: name the file ….xlsx", file=str(out))
         if department is None:
             write_template(out)
             typer.echo(f"已写出空白模板：{out}")

@@ -52,9 +52,12 @@ def assemble(tables: list[RawTable], doc: ParsedDocument) -> None:
 
 def _require(table: RawTable, source: str) -> None:
     if not table.get("name"):
-        raise ImportFailure("绩效目标表缺少项目名称", file=source, line=table.line, field_name="项目名称")
+        raise ImportFailure("绩效目标表缺少项目名称", en="the target table names no project", file=source,
+                            line=table.line, field_name="项目名称")
     if table.get("annual_funds") is None:
         raise ImportFailure(f"项目「{table.get('name')}」的绩效目标表缺少年度资金总额（表格可能不完整）",
+                            en=f"the target table of project 「{table.get('name')}」 has no annual funds "
+                               "(the table may be incomplete)",
                             file=source, line=table.line_of("name") or table.line, field_name="年度资金总额")
 
 
@@ -65,9 +68,14 @@ def _require_rows(group: list[RawTable], project: ParsedProject, source: str) ->
     header = next((t.indicator_header for t in group if t.indicator_header is not None), None)
     if header is not None:
         raise ImportFailure(f"项目「{project.name}」的绩效目标表有指标表头，但没有读到任何指标行（版式无法识别）",
+                            en=f"the target table of project 「{project.name}」 has an indicator header but no "
+                               "indicator row was read (layout not understood)",
                             file=source, line=header, field_name="一级指标")
     raise ImportFailure(f"项目「{project.name}」的绩效目标表中没有找到「一级指标 二级指标 三级指标 指标值」表头，"
-                        "读到0个指标", file=source, line=group[0].line, field_name="一级指标")
+                        "读到0个指标",
+                        en=f"the target table of project 「{project.name}」 has no indicator header "
+                           "「一级指标 二级指标 三级指标 指标值」: 0 indicators read",
+                        file=source, line=group[0].line, field_name="一级指标")
 
 
 def _project(group: list[RawTable], name: str, ordinal: int) -> ParsedProject:
@@ -142,14 +150,17 @@ def _indicators(group: list[RawTable], project: ParsedProject, doc: ParsedDocume
             if identity in identities:
                 doc.rejected.append(Rejected(
                     e.line, e.text, f"同一二级指标下已有同名指标（第{identities[identity].line}行，指标值"
-                    f"「{identities[identity].value}」），两个不同指标值无法同时保留", pname, e.half))
+                    f"「{identities[identity].value}」），两个不同指标值无法同时保留", pname, e.half,
+                    f"the same 二级指标 already has an indicator of this name (line {identities[identity].line}, "
+                    f"target 「{identities[identity].value}」): two different targets cannot both be kept"))
                 continue
             weight = None
             if e.weight is not None:
                 try:
                     weight = read_weight(e.weight)
                 except ValueError as exc:
-                    doc.rejected.append(Rejected(e.line, e.text, f"分值「{e.weight}」：{exc}", pname, e.half))
+                    doc.rejected.append(Rejected(e.line, e.text, f"分值「{e.weight}」：{exc}", pname, e.half,
+                                                 f"points 「{e.weight}」 are not a number of points below 100"))
                     continue
             positions[e.half] += 1
             indicator = ParsedIndicator(half=e.half, level1=level1_of(e.level2), level2=e.level2, name=e.name,

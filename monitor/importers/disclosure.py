@@ -18,6 +18,7 @@ from monitor.importers.budget_table import find_rows, reconcile
 from monitor.importers.document import (
     CUT_OFF,
     PARTIAL_HINT,
+    PARTIAL_HINT_EN,
     ImportFailure,
     ParsedDocument,
     Reconciliation,
@@ -35,22 +36,28 @@ def read_text(path: Path) -> tuple[str, str]:
 
 def decode(data: bytes, source: str) -> str:
     if not data.strip():
-        raise ImportFailure("文件为空", file=source)
+        raise ImportFailure("文件为空", en="the file is empty", file=source)
     if data.startswith(b"%PDF-"):
-        raise ImportFailure("这是PDF文件；请先把它转成文本（如 pdftotext），再导入文本文件", file=source)
+        raise ImportFailure("这是PDF文件；请先把它转成文本（如 pdftotext），再导入文本文件",
+                            en="this is a PDF file: turn it into text first (such as pdftotext), then import the text",
+                            file=source)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Windows 记事本 saves "Unicode" as UTF-16 with a BOM
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise ImportFailure("无法识别的文本编码（UTF-16 文件已损坏）", file=source) from exc
+            raise ImportFailure("无法识别的文本编码（UTF-16 文件已损坏）",
+                                en="text encoding not recognised (the UTF-16 file is damaged)", file=source) from exc
     if b"\x00" in data[:65536]:
-        raise ImportFailure("不是文本文件（含二进制内容）；请提供从PDF提取的文本或 .xlsx 模板", file=source)
+        raise ImportFailure("不是文本文件（含二进制内容）；请提供从PDF提取的文本或 .xlsx 模板",
+                            en="not a text file (binary content); give the text taken from a PDF or the .xlsx "
+                               "template", file=source)
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ImportFailure("无法识别的文本编码（需要 UTF-8 或 GB18030）", file=source)
+    raise ImportFailure("无法识别的文本编码（需要 UTF-8 或 GB18030）",
+                        en="text encoding not recognised (UTF-8 or GB18030 needed)", file=source)
 
 
 def parse_file(path: str | Path, *, allow_partial: bool = False) -> ParsedDocument:
@@ -76,14 +83,19 @@ def parse_grid(source_grid: grid.Grid, *, source: str, sha256: str, fmt: str = "
     tables = header_reader.read(source_grid, source)
     if not tables:
         raise ImportFailure("文件中没有找到任何「项目支出绩效目标表」（也没有绩效目标申报表、绩效目标审批表、"
-                            "绩效自评表）", file=source)
+                            "绩效自评表）",
+                            en="the file holds no 「项目支出绩效目标表」 (nor 绩效目标申报表, 绩效目标审批表 or "
+                               "绩效自评表)", file=source)
     tables, left_out = _complete_tables(tables, source, allow_partial)
     years = {t.year for t in tables if t.year}
     departments = {(t.get("department_code"), t.get("department_name")) for t in tables if t.get("department_code")}
     code, name = sorted(departments)[0] if departments else (None, None)
     if len({c for c, _ in departments}) > 1:
         raise ImportFailure(f"一个文件中出现了多个主管部门代码（{'、'.join(sorted(c for c, _ in departments))}），"
-                            "请按部门分别导入", file=source, field_name="主管部门及代码")
+                            "请按部门分别导入",
+                            en="one file names several department codes "
+                               f"({', '.join(sorted(c for c, _ in departments))}); import each department's file "
+                               "separately", file=source, field_name="主管部门及代码")
     if name is None:
         name = next((t.get("department_name") for t in tables if t.get("department_name")), None)
     doc = ParsedDocument(source_file=source, sha256=sha256, format=fmt, layout=source_grid.family,
@@ -95,7 +107,10 @@ def parse_grid(source_grid: grid.Grid, *, source: str, sha256: str, fmt: str = "
     cut = [r for r in doc.rejected if r.reason == CUT_OFF]
     if cut and not allow_partial:
         raise ImportFailure(f"绩效目标表在第{cut[0].line}行被截断（项目「{cut[0].project}」的指标行不完整，"
-                            f"共{len(cut)}行），文件可能不完整" + PARTIAL_HINT, file=source, line=cut[0].line,
+                            f"共{len(cut)}行），文件可能不完整" + PARTIAL_HINT,
+                            en=f"the target table is cut off at line {cut[0].line} (indicator rows of project "
+                               f"「{cut[0].project}」 incomplete, {len(cut)} line{'s' if len(cut) > 1 else ''}): "
+                               "the file may be incomplete" + PARTIAL_HINT_EN, file=source, line=cut[0].line,
                             field_name="指标值")
     for project in doc.projects:
         project.layout = source_grid.family
@@ -115,14 +130,17 @@ def _complete_tables(tables: list[RawTable], source: str,
         if table.footer_expected and not table.complete and n + 1 == len(tables):
             reason = "最后一个绩效目标表不完整（没有「负责人…填报日期」行，文件可能被截断）"
             if not allow_partial or not kept:
-                raise ImportFailure(reason + (PARTIAL_HINT if kept else ""), file=source, line=table.line,
-                                    field_name="填报日期")
+                raise ImportFailure(reason + (PARTIAL_HINT if kept else ""),
+                                    en="the last target table is incomplete (no 「负责人…填报日期」 line: the file "
+                                       "may be cut off)" + (PARTIAL_HINT_EN if kept else ""), file=source,
+                                    line=table.line, field_name="填报日期")
             left_out.append({"line": table.line, "end_line": table.end_line, "project": table.get("name"),
                              "reason": reason})
             continue
         if table.footer_expected and not any(e.name or e.value for e in table.entries) and not table.get("name"):
-            raise ImportFailure("绩效目标表既没有项目名称也没有指标行（表格不完整）", file=source, line=table.line,
-                                field_name="项目名称")
+            raise ImportFailure("绩效目标表既没有项目名称也没有指标行（表格不完整）",
+                                en="a target table with neither a project name nor indicator rows (incomplete)",
+                                file=source, line=table.line, field_name="项目名称")
         settle_amounts(table, source)
         kept.append(table)
     return kept, left_out

@@ -2,6 +2,13 @@
 
 The disclosure-text parser and the Excel reader both build a `ParsedDocument`; one loader stores it. Keeping
 the in-between form explicit is what lets `--dry-run --json` show exactly what would be stored.
+
+The importer's messages are said in both languages one way: a refusal is `ImportFailure(中文, en=english, …)`,
+the two sentences side by side with the same figures and names (a test fails on a raise without its English); a
+cell problem of the template carries `problem` and `problem_en`; a rejected row's or a reconciliation item's
+reason with figures carries `reason_en`, while a constant reason (`CUT_OFF`, the 表十二 reasons) is looked up in
+the portal's catalogue. The document's own words (names, cells, header words) are quoted 「…」 in both, and a
+library's exception is named by its class, never quoted. The CLI says the Chinese; the portal says either.
 """
 
 from __future__ import annotations
@@ -33,31 +40,45 @@ WEIGHT_HEADERS = ("分值", "权重")
 
 
 class ImportFailure(ValueError):
-    """A file that cannot be imported at all; names the file, line (or sheet/row) and field so it can be fixed."""
+    """A file that cannot be imported at all; names the file, line (or sheet/row) and field so it can be fixed.
 
-    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+    Said in either language: every raise gives the Chinese `message` and its English `en` side by side, with the
+    same figures and names, and `describe(lang)` says the whole of it in one of them. A keyword rather than the
+    house's "中文 (english)" string, because these messages quote the document's own words (「项目名称」, a
+    project's name) and that convention keeps Chinese out of the English side. Names, cells and header words stay
+    as the document wrote them, quoted 「…」 in both languages; a library's exception is named by its class, never
+    quoted, so no English of a library sits inside a Chinese sentence. Each of `problems` (a cell of the template)
+    carries `problem` and `problem_en` alike.
+    """
+
+    def __init__(self, message: str, *, en: str, file: str | None = None, line: int | None = None,
                  field_name: str | None = None, problems: list[dict] | None = None) -> None:
         self.message = message
+        self.en = en
         self.file = file
         self.line = line
         self.field_name = field_name
         self.problems = problems or []
         super().__init__(self.describe())
 
-    def describe(self) -> str:
+    def describe(self, lang: str = "zh") -> str:
+        """File, line and field, then what is wrong, then each problem on its own line, all in `lang`."""
+        english = lang == "en"
         where = []
         if self.file:
             where.append(str(self.file))
         if self.line is not None:
-            where.append(f"第{self.line}行")
+            where.append(f"line {self.line}" if english else f"第{self.line}行")
         if self.field_name:
-            where.append(f"字段「{self.field_name}」")
-        head = (": ".join([" ".join(where), self.message]) if where else self.message)
+            where.append(f"field 「{self.field_name}」" if english else f"字段「{self.field_name}」")
+        message = self.en if english else self.message
+        head = (": ".join([" ".join(where), message]) if where else message)
         lines = [head]
         for p in self.problems[:50]:
-            lines.append("  - " + _problem_text(p))
+            lines.append("  - " + _problem_text(p, lang))
         if len(self.problems) > 50:
-            lines.append(f"  … 另有 {len(self.problems) - 50} 处问题")
+            more = len(self.problems) - 50
+            lines.append(f"  … and {more} more problems" if english else f"  … 另有 {more} 处问题")
         return "\n".join(lines)
 
     def to_json(self) -> dict:
@@ -65,17 +86,19 @@ class ImportFailure(ValueError):
                 "problems": self.problems}
 
 
-def _problem_text(problem: dict) -> str:
+def _problem_text(problem: dict, lang: str = "zh") -> str:
     """「项目」表 第3行 「预算年度」列：… — where to look first, then what is wrong."""
+    english = lang == "en"
     where = []
     if problem.get("sheet"):
-        where.append(f"「{problem['sheet']}」表")
+        where.append(f"sheet 「{problem['sheet']}」" if english else f"「{problem['sheet']}」表")
     if problem.get("row") is not None:
-        where.append(f"第{problem['row']}行")
+        where.append(f"row {problem['row']}" if english else f"第{problem['row']}行")
     if problem.get("column"):
-        where.append(f"「{problem['column']}」列")
-    rest = [f"{k}={v}" for k, v in problem.items() if k not in ("sheet", "row", "column", "problem")]
-    return " ".join(where) + "：" + "；".join([str(problem.get("problem", ""))] + rest)
+        where.append(f"column 「{problem['column']}」" if english else f"「{problem['column']}」列")
+    said = problem.get("problem_en") if english else problem.get("problem")
+    rest = [f"{k}={v}" for k, v in problem.items() if k not in ("sheet", "row", "column", "problem", "problem_en")]
+    return " ".join(where) + (": " if english else "：") + ("; " if english else "；").join([str(said or "")] + rest)
 
 
 @dataclass
@@ -103,6 +126,7 @@ class Rejected:
     reason: str
     project: str | None = None
     half: str | None = None
+    reason_en: str | None = None  # a reason with figures says its English beside it; a constant one is looked up
 
     def to_json(self) -> dict:
         data = {"line": self.line, "text": self.text, "reason": self.reason}
@@ -110,6 +134,8 @@ class Rejected:
             data["project"] = self.project
         if self.half is not None:
             data["half"] = self.half
+        if self.reason_en is not None:
+            data["reason_en"] = self.reason_en
         return data
 
 
@@ -245,6 +271,7 @@ class ParsedDocument:
 
 CUT_OFF = "表格在此行被截断（行不完整）"
 PARTIAL_HINT = "；加 --allow-partial 只导入完整的部分，不完整的行会列出行号"
+PARTIAL_HINT_EN = "; with --allow-partial only the complete part is imported and the incomplete lines are listed"
 
 
 def money_text(value: Decimal | None) -> str | None:

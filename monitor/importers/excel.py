@@ -34,6 +34,7 @@ from monitor.importers.document import (
 from monitor.importers.levels import LEVEL2_VARIANTS, squash
 from monitor.spreadsheets import cells
 from monitor.spreadsheets.limits import Limits, too_big
+from rules.bilingual import sides
 from rules.calendar import shanghai_time
 from rules.scoring import EXECUTION, LEVEL_WEIGHT_FIELDS, read_weight
 
@@ -155,7 +156,8 @@ def export_department(session: Session, out: Path, code: str, *, year: int | Non
 
     dept = session.execute(select(Department).where(col(Department.code) == code)).scalars().first()
     if dept is None:
-        raise ImportFailure(f"数据库中没有部门代码 {code}", field_name="部门代码")
+        raise ImportFailure(f"数据库中没有部门代码 {code}", en=f"no department with code {code} in the store",
+                            field_name="部门代码")
     query = select(Project, col(BudgetYear.year)).join(
         BudgetYear, col(Project.budget_year_id) == col(BudgetYear.id)).where(col(Project.department_id) == dept.id)
     found = session.execute(query).all()
@@ -184,21 +186,26 @@ def read_workbook(path: str | Path) -> ParsedDocument:
     data = path.read_bytes()
     source = str(path)
     if not data:
-        raise ImportFailure("文件为空", file=source)
+        raise ImportFailure("文件为空", en="the file is empty", file=source)
     refused = too_big(data, Limits(upload_bytes=len(data)))  # any size on disk; never a zip bomb
     if refused:
-        raise ImportFailure(refused, file=source)
+        chinese, english = sides(refused) or (refused, refused)
+        raise ImportFailure(chinese, en=english, file=source)
     try:
         wb = load_workbook(path, data_only=True, read_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise ImportFailure(f"无法读取Excel文件（文件损坏或不是 .xlsx）：{exc.__class__.__name__}",
+                            en=f"cannot read the Excel file (damaged, or not .xlsx): {exc.__class__.__name__}",
                             file=source) from exc
     except Exception as exc:
-        raise ImportFailure(f"无法读取Excel文件：{exc}", file=source) from exc
+        raise ImportFailure(f"无法读取Excel文件：{exc.__class__.__name__}",
+                            en=f"cannot read the Excel file: {exc.__class__.__name__}", file=source) from exc
     problems: list[dict] = []
     for sheet in (PROJECT_SHEET, INDICATOR_SHEET):
         if sheet not in wb.sheetnames:
-            raise ImportFailure(f"缺少工作表「{sheet}」（请用 kpiwatch template export 生成的模板）", file=source,
+            raise ImportFailure(f"缺少工作表「{sheet}」（请用 kpiwatch template export 生成的模板）",
+                                en=f"no sheet 「{sheet}」 (use the template kpiwatch template export writes)",
+                                file=source,
                                 field_name=sheet)
     doc = ParsedDocument(source_file=source, sha256=hashlib.sha256(data).hexdigest(), format="xlsx", layout=None,
                          department_code=None, department_name=None, year=None)
@@ -206,7 +213,9 @@ def read_workbook(path: str | Path) -> ParsedDocument:
     _read_indicators(wb[INDICATOR_SHEET], projects, problems, doc)
     wb.close()
     if problems:
-        raise ImportFailure(f"模板中有 {len(problems)} 处问题，整个文件未导入", file=source, problems=problems)
+        raise ImportFailure(f"模板中有 {len(problems)} 处问题，整个文件未导入",
+                            en=f"the template has {len(problems)} problems; nothing of the file was imported",
+                            file=source, problems=problems)
     doc.projects = list(projects.values())
     doc.table_count = len(doc.projects)
     return doc
@@ -247,7 +256,8 @@ def _read_projects(ws, problems: list[dict], doc: ParsedDocument) -> dict[str, P
     index, rows = _rows(ws)
     for header in REQUIRED_PROJECT:
         if squash(header) not in index:
-            problems.append({"sheet": PROJECT_SHEET, "row": 1, "column": header, "problem": "缺少这一列"})
+            problems.append({"sheet": PROJECT_SHEET, "row": 1, "column": header, "problem": "缺少这一列",
+                             "problem_en": "this column is missing"})
     if problems:
         return {}
     projects: dict[str, ParsedProject] = {}
@@ -259,12 +269,15 @@ def _read_projects(ws, problems: list[dict], doc: ParsedDocument) -> dict[str, P
             try:
                 values[attr] = _convert(raw, kind)
             except ValueError as exc:
-                problems.append({"sheet": PROJECT_SHEET, "row": n, "column": header, "problem": str(exc)})
+                chinese, english = _said(exc, raw)
+                problems.append({"sheet": PROJECT_SHEET, "row": n, "column": header, "problem": chinese,
+                                 "problem_en": english})
                 values[attr] = None
         for header in REQUIRED_PROJECT:
             attr = next(a for h, a, _ in PROJECT_COLUMNS if h == header)
             if values.get(attr) in (None, "") and not any(p["row"] == n and p["column"] == header for p in problems):
-                problems.append({"sheet": PROJECT_SHEET, "row": n, "column": header, "problem": "必填"})
+                problems.append({"sheet": PROJECT_SHEET, "row": n, "column": header, "problem": "必填",
+                                 "problem_en": "required"})
         if values.get("department_code") is not None:
             codes.add(str(values["department_code"]))
         if values.get("year") is not None:
@@ -276,7 +289,9 @@ def _read_projects(ws, problems: list[dict], doc: ParsedDocument) -> dict[str, P
         key = str(values.get("import_key") or name)
         if key in projects:
             problems.append({"sheet": PROJECT_SHEET, "row": n, "column": "项目标识",
-                             "problem": f"与第{projects[key].line}行重复（同名项目请写不同的项目标识）"})
+                             "problem": f"与第{projects[key].line}行重复（同名项目请写不同的项目标识）",
+                             "problem_en": f"the same as row {projects[key].line} (give projects of one name "
+                                           "different keys)"})
             continue
         projects[key] = ParsedProject(
             name=str(name), import_key=key, line=n, source_lines=[n],
@@ -293,12 +308,15 @@ def _read_projects(ws, problems: list[dict], doc: ParsedDocument) -> dict[str, P
         doc.department_name = doc.department_name or values.get("department_name")
     if len(codes) > 1:
         problems.append({"sheet": PROJECT_SHEET, "row": None, "column": "部门代码",
-                         "problem": f"一个文件只能有一个部门，发现 {'、'.join(sorted(codes))}"})
+                         "problem": f"一个文件只能有一个部门，发现 {'、'.join(sorted(codes))}",
+                         "problem_en": f"one file holds one department, found {', '.join(sorted(codes))}"})
     if len(years) > 1:
         problems.append({"sheet": PROJECT_SHEET, "row": None, "column": "预算年度",
-                         "problem": f"一个文件只能有一个年度，发现 {'、'.join(str(y) for y in sorted(years))}"})
+                         "problem": f"一个文件只能有一个年度，发现 {'、'.join(str(y) for y in sorted(years))}",
+                         "problem_en": f"one file holds one year, found {', '.join(str(y) for y in sorted(years))}"})
     if not rows:
-        problems.append({"sheet": PROJECT_SHEET, "row": 2, "column": "项目名称", "problem": "没有任何项目"})
+        problems.append({"sheet": PROJECT_SHEET, "row": 2, "column": "项目名称", "problem": "没有任何项目",
+                         "problem_en": "no project at all"})
     doc.department_code = next(iter(codes)) if len(codes) == 1 else None
     doc.year = next(iter(years)) if len(years) == 1 else None
     return projects
@@ -318,12 +336,16 @@ def _level_weights(index: dict, values: dict, n: int, problems: list[dict]) -> d
     if empty:
         for header in empty:
             problems.append({"sheet": PROJECT_SHEET, "row": n, "column": header,
-                             "problem": "四项一级分值须都填写（或都留空，取默认值）"})
+                             "problem": "四项一级分值须都填写（或都留空，取默认值）",
+                             "problem_en": "fill in all four level points (or leave all four empty for the "
+                                           "defaults)"})
         return None
     total = sum((v for v in given.values() if v is not None), Decimal(0))
     if total != 100:
         problems.append({"sheet": PROJECT_SHEET, "row": n, "column": "、".join(given),
-                         "problem": f"四项一级分值合计须为 100，现为 {format(total.normalize(), 'f')}"})
+                         "problem": f"四项一级分值合计须为 100，现为 {format(total.normalize(), 'f')}",
+                         "problem_en": f"the four level points must add up to 100, not "
+                                       f"{format(total.normalize(), 'f')}"})
         return None
     return {level: values.get(attr) for level, attr in LEVEL_WEIGHT_FIELDS.items()}
 
@@ -339,21 +361,22 @@ def _convert(raw, kind: str):
         try:
             number = Decimal(str(raw))
         except (InvalidOperation, ValueError) as exc:
-            raise ValueError(f"「{raw}」不是整数") from exc
+            raise ValueError(f"「{raw}」不是整数", f"「{raw}」 is not a whole number") from exc
         if not number.is_finite() or number != number.to_integral_value():
-            raise ValueError(f"「{raw}」不是整数")
+            raise ValueError(f"「{raw}」不是整数", f"「{raw}」 is not a whole number")
         return int(number)
     if kind == "money":
         try:
             value = Decimal(str(raw).replace(",", "").strip())
         except InvalidOperation as exc:
-            raise ValueError(f"「{raw}」不是金额（元）") from exc
+            raise ValueError(f"「{raw}」不是金额（元）", f"「{raw}」 is not an amount (元)") from exc
         if not value.is_finite():
-            raise ValueError(f"「{raw}」不是金额（元）")
+            raise ValueError(f"「{raw}」不是金额（元）", f"「{raw}」 is not an amount (元)")
         if value < 0:
-            raise ValueError(f"金额不能为负：{raw}")
+            raise ValueError(f"金额不能为负：{raw}", f"an amount cannot be negative: {raw}")
         if value >= MAX_MONEY:
-            raise ValueError(f"金额过大：{raw}（上限 9999999999999999.99 元）")
+            raise ValueError(f"金额过大：{raw}（上限 9999999999999999.99 元）",
+                             f"amount too large: {raw} (at most 9999999999999999.99 元)")
         return value.quantize(Decimal("0.01"))
     if kind == "stamp":  # kept as Shanghai time: SQLite stores the wall-clock time without its offset
         if isinstance(raw, datetime):
@@ -361,7 +384,8 @@ def _convert(raw, kind: str):
         try:
             return shanghai_time(datetime.fromisoformat(str(raw)))
         except ValueError as exc:
-            raise ValueError(f"「{raw}」不是日期时间（如 2024-01-31 16:28:58）") from exc
+            raise ValueError(f"「{raw}」不是日期时间（如 2024-01-31 16:28:58）",
+                             f"「{raw}」 is not a date and time (such as 2024-01-31 16:28:58)") from exc
     return raw
 
 
@@ -369,7 +393,8 @@ def _read_indicators(ws, projects: dict[str, ParsedProject], problems: list[dict
     index, rows = _rows(ws)
     for header in ("项目标识", "目标类别", "二级指标", "三级指标", "指标值"):
         if squash(header) not in index:
-            problems.append({"sheet": INDICATOR_SHEET, "row": 1, "column": header, "problem": "缺少这一列"})
+            problems.append({"sheet": INDICATOR_SHEET, "row": 1, "column": header, "problem": "缺少这一列",
+                             "problem_en": "this column is missing"})
     if any(p["sheet"] == INDICATOR_SHEET for p in problems):
         return
     by_name = {p.name: p for p in projects.values()}
@@ -377,8 +402,9 @@ def _read_indicators(ws, projects: dict[str, ParsedProject], problems: list[dict
     seen: dict[tuple, tuple[int, str]] = {}
     positions: dict[tuple[str, str], int] = {}
 
-    def problem(number: int, column: str, text: str) -> None:
-        problems.append({"sheet": INDICATOR_SHEET, "row": number, "column": column, "problem": text})
+    def problem(number: int, column: str, text: str, english: str) -> None:
+        problems.append({"sheet": INDICATOR_SHEET, "row": number, "column": column, "problem": text,
+                         "problem_en": english})
 
     for n, row in rows:
         doc.indicator_rows += 1
@@ -389,33 +415,37 @@ def _read_indicators(ws, projects: dict[str, ParsedProject], problems: list[dict
         if project is None and key is not None:
             project = by_name.get(str(key))
         if key is None:
-            problem(n, "项目标识", "必填")
+            problem(n, "项目标识", "必填", "required")
         elif project is None:
-            problem(n, "项目标识", f"「{key}」不在「项目」表中")
+            problem(n, "项目标识", f"「{key}」不在「项目」表中", f"「{key}」 is not in the sheet 「项目」")
         half_text = _cell(row, index, "目标类别")
         half = HALF_LABELS.get(str(half_text)) if half_text is not None else None
         if half is None:
-            problem(n, "目标类别", f"须为「年度目标」或「实施期目标」，而不是「{half_text or ''}」")
+            problem(n, "目标类别", f"须为「年度目标」或「实施期目标」，而不是「{half_text or ''}」",
+                    f"must be 「年度目标」 or 「实施期目标」, not 「{half_text or ''}」")
         level2_text = _cell(row, index, "二级指标")
         level2 = None
         if level2_text is None:
-            problem(n, "二级指标", "必填")
+            problem(n, "二级指标", "必填", "required")
         else:
             t = squash(str(level2_text))
             level2 = t if t in LEVEL2_NAMES else LEVEL2_VARIANTS.get(t)
             if level2 is None:
-                problem(n, "二级指标", f"「{level2_text}」不是规定的二级指标（{'、'.join(LEVEL2_NAMES)}）")
+                problem(n, "二级指标", f"「{level2_text}」不是规定的二级指标（{'、'.join(LEVEL2_NAMES)}）",
+                        f"「{level2_text}」 is not one of the 二级指标 ({', '.join(LEVEL2_NAMES)})")
             elif level2 != t:
                 doc.repairs.append(Repair(n, "level2", str(level2_text), level2, str(key), "二级指标名称规范化"))
         level1_text = _cell(row, index, "一级指标")
         if level2 and level1_text is not None and squash(str(level1_text)) != LEVEL1_OF[level2]:
-            problem(n, "一级指标", f"「{level1_text}」与二级指标「{level2}」不符（应为「{LEVEL1_OF[level2]}」）")
+            problem(n, "一级指标", f"「{level1_text}」与二级指标「{level2}」不符（应为「{LEVEL1_OF[level2]}」）",
+                    f"「{level1_text}」 does not go with the 二级指标 「{level2}」 (it is 「{LEVEL1_OF[level2]}」)")
         name = _cell(row, index, "三级指标")
         value = _cell(row, index, "指标值")
         if name is None:
-            problem(n, "三级指标", "必填")
+            problem(n, "三级指标", "必填", "required")
         if value is None:
-            problem(n, "指标值", "必填（定性指标也请照原文填写，如「提高」）")
+            problem(n, "指标值", "必填（定性指标也请照原文填写，如「提高」）",
+                    "required (write a qualitative target as printed too, such as 「提高」)")
         if len(problems) > errors_before or project is None or half is None or level2 is None:
             continue  # each of the three missing was reported above
         name, value = str(name), _text(value)
@@ -424,7 +454,7 @@ def _read_indicators(ws, projects: dict[str, ParsedProject], problems: list[dict
             try:
                 weight = read_weight(_text(raw_weight))
             except ValueError as exc:
-                problem(n, weight_header, str(exc))
+                problem(n, weight_header, *_said(exc, raw_weight))
                 continue
         identity = (project.import_key, half, level2, name)
         if identity in seen:
@@ -432,7 +462,8 @@ def _read_indicators(ws, projects: dict[str, ParsedProject], problems: list[dict
             if first_value == value:
                 doc.duplicates.append(Duplicate(n, project.import_key, half, name, value, first_row))
             else:
-                problem(n, "三级指标", f"与第{first_row}行同一项目、同一二级指标下的指标同名但指标值不同")
+                problem(n, "三级指标", f"与第{first_row}行同一项目、同一二级指标下的指标同名但指标值不同",
+                        f"same project, 二级指标 and name as row {first_row} but another target")
             continue
         seen[identity] = (n, value)
         positions[(project.import_key, half)] = positions.get((project.import_key, half), 0) + 1
@@ -440,6 +471,15 @@ def _read_indicators(ws, projects: dict[str, ParsedProject], problems: list[dict
                                                   value=value, line=n,
                                                   position=positions[(project.import_key, half)],
                                                   weight=weight, weighted=weight_header is not None))
+
+
+def _said(exc: ValueError, raw: object) -> tuple[str, str]:
+    """A cell's problem in both languages: the readers here raise (中文, english); the weight rule gives its reason
+    in Chinese only, so the English says what such a cell must hold."""
+    chinese = str(exc.args[0]) if exc.args else str(exc)
+    if len(exc.args) > 1:
+        return chinese, str(exc.args[1])
+    return chinese, f"「{raw}」 is not valid points (a number of points, below 100)"
 
 
 def _text(value) -> str:

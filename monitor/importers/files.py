@@ -36,6 +36,7 @@ def docx_grid(path: Path) -> Grid:
         document = docx.Document(str(path))
     except Exception as exc:  # python-docx raises many kinds for a damaged file; to a user they all mean one thing
         raise ImportFailure(f"无法读取Word文件（文件损坏或不是 .docx）：{exc.__class__.__name__}",
+                            en=f"cannot read the Word file (damaged, or not .docx): {exc.__class__.__name__}",
                             file=str(path)) from exc
     rows: list[list[Cell]] = []
     for block in document.iter_inner_content():
@@ -77,7 +78,9 @@ def xls_grid(path: Path) -> Grid:
     try:
         book = xlrd.open_workbook(str(path))
     except xlrd.XLRDError as exc:
-        raise ImportFailure(f"无法读取 .xls 文件：{exc}", file=str(path)) from exc
+        raise ImportFailure(f"无法读取 .xls 文件（文件损坏或不是 .xls）：{exc.__class__.__name__}",
+                            en=f"cannot read the .xls file (damaged, or not .xls): {exc.__class__.__name__}",
+                            file=str(path)) from exc
     rows: list[list[Cell]] = []
     for sheet in book.sheets():
         for r in range(sheet.nrows):
@@ -191,7 +194,9 @@ def page_texts(path: Path) -> list[str]:
     try:
         return [page.extract_text() or "" for page in pypdf.PdfReader(str(path)).pages]
     except Exception as exc:  # pypdf raises many kinds on a damaged file; the user needs one message
-        raise ImportFailure(f"PDF文件已损坏，无法读取（{exc.__class__.__name__}）", file=str(path)) from exc
+        raise ImportFailure(f"PDF文件已损坏，无法读取（{exc.__class__.__name__}）",
+                            en=f"the PDF is damaged and cannot be read ({exc.__class__.__name__})",
+                            file=str(path)) from exc
 
 
 def pdf_grid(path: Path) -> Grid:
@@ -224,7 +229,11 @@ def pdf_grid(path: Path) -> Grid:
             page.close()
     if not any_text:
         raise ImportFailure("这是扫描件PDF（没有文字层），无法读取其中的表格；请先做文字识别（OCR）或向部门索取电子版",
+                            en="this is a scanned PDF (no text layer): its tables cannot be read; run text "
+                               "recognition (OCR) first or ask the department for the electronic file",
                             file=str(path))
     if not rows:
-        raise ImportFailure("PDF中没有绩效目标表：只有预算表和说明文字（绩效目标表可能另行公开）", file=str(path))
+        raise ImportFailure("PDF中没有绩效目标表：只有预算表和说明文字（绩效目标表可能另行公开）",
+                            en="the PDF holds no target table: only budget tables and prose (the target tables "
+                               "may be published separately)", file=str(path))
     return Grid("pdf", rows)

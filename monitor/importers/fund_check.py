@@ -31,7 +31,9 @@ def check_table(table: RawTable) -> list[dict]:
         if Decimal(str(total)) != printed:
             found.append({"project": name, "line": table.line_of(total_field) or table.line,
                           "disclosed": money_text(Decimal(str(total))), "imported": money_text(printed),
-                          "kind": "funds", "reason": f"{label}与{'、'.join(words for words, _ in parts)}之和不符"})
+                          "kind": "funds", "reason": f"{label}与{'、'.join(words for words, _ in parts)}之和不符",
+                          "reason_en": f"「{label}」 is not the sum of "
+                                       f"{', '.join(f'「{words}」' for words, _ in parts)}"})
     return found
 
 

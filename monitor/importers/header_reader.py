@@ -91,7 +91,10 @@ def read(grid: Grid, source: str) -> list[RawTable]:
     if not tables:
         first = cells[titles[0]]
         raise ImportFailure(f"找到了标题「{first.text.strip()}」，但其后既没有「项目名称」也没有「一级指标 二级指标 "
-                            "三级指标 指标值」表头，无法识别为绩效目标表", file=source, line=first.line,
+                            "三级指标 指标值」表头，无法识别为绩效目标表",
+                            en=f"found the title 「{first.text.strip()}」 but neither 「项目名称」 nor the header "
+                               "「一级指标 二级指标 三级指标 指标值」 after it: not a target table as understood",
+                            file=source, line=first.line,
                             field_name="项目名称")
     return tables
 
@@ -154,7 +157,10 @@ def _read_table(grid: Grid, block: list[Cell], header_at: int | None, row_of: di
     missing = [word for word, kind in (("三级指标（或指标内容）", "name"), ("指标值", "value")) if kind not in columns]
     if missing:
         raise ImportFailure(f"无法识别的表格版式：指标表头「{block[header_at].text.strip()}」中认不出"
-                            f"{'、'.join(missing)}列（单元格之间应以TAB、空格、换行或「|」分隔）", file=source,
+                            f"{'、'.join(missing)}列（单元格之间应以TAB、空格、换行或「|」分隔）",
+                            en=f"layout not understood: the indicator header 「{block[header_at].text.strip()}」 "
+                               f"shows no {', '.join(f'「{m}」' for m in missing)} column (cells should be "
+                               "separated by TABs, spaces, line breaks or 「|」)", file=source,
                             line=block[header_at].line, field_name="一级指标")
     pre = [c for c in columns if c in PRE_COLUMNS.values()]
     after = columns[columns.index("name") + 1:] if "name" in columns else ["value"]
@@ -538,7 +544,9 @@ def _read_projects(base: RawTable, body: list[Cell], pre: list[str], after: list
             current.complete = True
             tables.append(current)
         if current is None:
-            raise ImportFailure("指标行之前没有项目名称", file=source, line=cells[0].line, field_name="项目名称")
+            raise ImportFailure("指标行之前没有项目名称",
+                                en="indicator rows come before any project name (「项目名称」)", file=source,
+                                line=cells[0].line, field_name="项目名称")
         rest = cells[at:]
         if rest and rest[-1].col == -1:
             current.complete = False

@@ -30,7 +30,7 @@ from monitor.store.rows import stored_id
 from monitor.store.target_versions import target_in_force
 from monitor.store.types import SHANGHAI
 from rules.scoring import LEVEL_WEIGHT_FIELDS, levels_from_rows
-from rules.targets import Target, parse_target_cached
+from rules.targets import Target, parse_target_cached, suspicion_en
 
 PROJECT_FIELDS = ("name", "implementing_unit", "attribute", "period", "total_funds", "annual_funds", "overview",
                   "basis", "necessity", "measures", "plan", "period_goal", "annual_goal", "filled_at")
@@ -60,17 +60,21 @@ def resolve_identity(doc: ParsedDocument, *, year: int | None, department_code: 
     code = doc.department_code
     if department_code and code and department_code != code:
         raise ImportFailure(f"文件中的主管部门代码是 {code}，与 --department-code {department_code} 不一致",
+                            en=f"the file's department code is {code}, not {department_code} as chosen",
                             file=doc.source_file, field_name="主管部门及代码")
     code = code or department_code
     if not code:
-        raise ImportFailure("文件中没有主管部门代码，请用 --department-code 指定", file=doc.source_file,
+        raise ImportFailure("文件中没有主管部门代码，请用 --department-code 指定",
+                            en="the file has no department code: give one (--department-code)", file=doc.source_file,
                             field_name="主管部门及代码")
     if year and doc.year and year != doc.year:
-        raise ImportFailure(f"文件中的年度是 {doc.year}，与 --year {year} 不一致", file=doc.source_file,
+        raise ImportFailure(f"文件中的年度是 {doc.year}，与 --year {year} 不一致",
+                            en=f"the file's year is {doc.year}, not {year} as chosen", file=doc.source_file,
                             field_name="年度")
     resolved = doc.year or year
     if not resolved:
-        raise ImportFailure("文件中没有预算年度，请用 --year 指定", file=doc.source_file, field_name="年度")
+        raise ImportFailure("文件中没有预算年度，请用 --year 指定", en="the file has no budget year: give one (--year)",
+                            file=doc.source_file, field_name="年度")
     return code, resolved
 
 
@@ -166,7 +170,8 @@ def _check_length(doc: ParsedDocument, model: type[SQLModel], labels: dict[str, 
         value = getattr(parsed, attr)
         limit = column_length(model, attr)
         if value is not None and len(str(value)) > limit:
-            raise ImportFailure(f"{label}超过{limit}个字符", file=doc.source_file, line=line, field_name=label)
+            raise ImportFailure(f"{label}超过{limit}个字符", en=f"「{label}」 is longer than {limit} characters",
+                                file=doc.source_file, line=line, field_name=label)
 
 
 def column_length(model: type[SQLModel], attr: str) -> int:
@@ -233,7 +238,7 @@ def parsed_target(parsed: ParsedIndicator, year: int | None, strict_month_before
 def suspicious_targets(doc: ParsedDocument) -> list[dict]:
     """The indicators whose value the grammar flags for a person to check ("292%" for a 率), with why."""
     return [{"line": item.line, "project": project.name, "name": item.name, "value": item.value,
-             "reason": target.suspicious}
+             "reason": target.suspicious, "reason_en": suspicion_en(target, item.name)}
             for project in doc.projects for item in project.indicators
             if (target := parsed_target(item, doc.year)) is not None and target.suspicious]
 

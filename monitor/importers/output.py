@@ -27,9 +27,10 @@ def parse_any(path: str | Path, *, allow_partial: bool = False) -> ParsedDocumen
     without it such a file is refused naming the line, so a truncated download is never taken for the whole."""
     path = Path(path)
     if not path.exists():
-        raise ImportFailure("文件不存在", file=str(path))
+        raise ImportFailure("文件不存在", en="no such file", file=str(path))
     if not path.is_file():
-        raise ImportFailure("不是文件（是目录？）；请给出一个 .txt 或 .xlsx 文件", file=str(path))
+        raise ImportFailure("不是文件（是目录？）；请给出一个 .txt 或 .xlsx 文件",
+                            en="not a file (a folder?); give a .txt or .xlsx file", file=str(path))
     with path.open("rb") as handle:
         head = handle.read(512)
     from monitor.importers import files

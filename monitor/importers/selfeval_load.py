@@ -82,7 +82,8 @@ def read_file(path: Path, *, allow_partial: bool = False) -> SelfEvalFile:
 
         grid = text_grid.build(decode(data, str(path)))
     if not is_selfeval(grid):
-        raise ImportFailure("文件中没有找到「项目支出绩效自评表」", file=str(path))
+        raise ImportFailure("文件中没有找到「项目支出绩效自评表」", en="the file holds no 「项目支出绩效自评表」",
+                            file=str(path))
     tables = read_selfevals(grid, str(path), allow_partial=allow_partial)
     return SelfEvalFile(str(path), tables, hashlib.sha256(data).hexdigest(), grid.family)
 
@@ -150,7 +151,9 @@ def check_actuals(tables: list[SelfEvalTable]) -> None:
     for table in tables:
         for ind in table.indicators:
             if len(ind.actual or "") > limit:
-                raise ImportFailure(f"「{ind.name}」的实际完成值超过{limit}个字符", file=table.source, line=ind.line,
+                raise ImportFailure(f"「{ind.name}」的实际完成值超过{limit}个字符",
+                                    en=f"the actual of 「{ind.name}」 is over {limit} characters",
+                                    file=table.source, line=ind.line,
                                     field_name="实际完成值")
 
 
@@ -184,8 +187,9 @@ def _store_table(session: Session, user: User, table: SelfEvalTable, department_
                                        channel=CHANNEL, today=today, default_note=note)
         adjusted = _adjust(session, user, project, table, year_end, note, today)
     except ValidationFailed as exc:
-        raise ImportFailure(f"自评表「{table.name}」中的实际完成值或资金无法作为填报保存：{exc}",
-                            file=table.source) from exc
+        raise ImportFailure(f"自评表「{table.name}」中的实际完成值或资金无法作为填报保存：{exc.said('zh')}",
+                            en=f"the actual values or funds of the self-evaluation 「{table.name}」 cannot be "
+                               f"stored as reports: {exc.said('en')}", file=table.source) from exc
     _keep_scores(session, user, project, table, indicators, kept)
     stored.project_ids.append(project_id)
     stored.reports += len(reports.stored)

@@ -23,6 +23,7 @@ from openpyxl.utils import get_column_letter
 from monitor.importers.document import (
     CUT_OFF,
     PARTIAL_HINT,
+    PARTIAL_HINT_EN,
     ImportFailure,
     ParsedDocument,
     ParsedIndicator,
@@ -134,7 +135,8 @@ def number(cell: Cell, what: str, source: str, *, percent: bool = False) -> Deci
     except InvalidOperation:
         value = None
     if value is None or not value.is_finite():
-        raise ImportFailure(f"单元格 {_where(cell)} 的{what}「{cell.text.strip()}」不是数字", file=source,
+        raise ImportFailure(f"单元格 {_where(cell)} 的{what}「{cell.text.strip()}」不是数字",
+                            en=f"cell {_where(cell)}: 「{what}」 「{cell.text.strip()}」 is not a number", file=source,
                             line=cell.line, field_name=what)
     return value
 
@@ -319,11 +321,14 @@ def _read_table(rows: list[list[Cell]], source: str, *, marks_empty: bool, allow
     year_match = YEAR.search(squash(title_text)) or next(
         (m for row in rows[:10] for c in row if (m := YEAR.search(squash(c.text)))), None)
     if year_match is None and year is None:
-        raise ImportFailure("自评表中没有年度（如「2024年度」）", file=source, line=rows[0][0].line if rows else None,
+        raise ImportFailure("自评表中没有年度（如「2024年度」）",
+                            en="the self-evaluation names no year (such as 「2024年度」)",
+                            file=source, line=rows[0][0].line if rows else None,
                             field_name="年度")
     name_cell = _value_after(rows, "项目名称")
     if name_cell is None:
-        raise ImportFailure("自评表中没有项目名称", file=source, line=rows[0][0].line if rows else None,
+        raise ImportFailure("自评表中没有项目名称", en="the self-evaluation names no project (「项目名称」)",
+                            file=source, line=rows[0][0].line if rows else None,
                             field_name="项目名称")
     department = _value_after(rows, "主管部门")
     code = dept_name = None
@@ -345,23 +350,30 @@ def _funds(rows: list[list[Cell]], source: str, **known: Any) -> SelfEvalTable:
     header_at = next((i for i, row in enumerate(rows) if "initial" in _columns(row, FUND_COLUMNS)
                       and "spent" in _columns(row, FUND_COLUMNS)), None)
     if header_at is None:
-        raise ImportFailure(f"自评表「{known['name']}」中没有「年初预算数 全年预算数 全年执行数」表头", file=source,
+        raise ImportFailure(f"自评表「{known['name']}」中没有「年初预算数 全年预算数 全年执行数」表头",
+                            en=f"the self-evaluation 「{known['name']}」 has no funds header 「年初预算数 全年预算数 "
+                               "全年执行数」", file=source,
                             line=rows[0][0].line, field_name="年初预算数")
     header = _columns(rows[header_at], FUND_COLUMNS)
     unit = next((u for c in rows[header_at] if (u := unit_in(c.text)) is not None), None)
     if unit not in UNITS:
-        raise ImportFailure("资金表头没有写明金额单位（元 或 万元）", file=source, line=rows[header_at][0].line,
+        raise ImportFailure("资金表头没有写明金额单位（元 或 万元）",
+                            en="the funds header does not say its unit (元 or 万元)",
+                            file=source, line=rows[header_at][0].line,
                             field_name="项目资金")
     scale = UNITS[unit]
     if header_at + 1 >= len(rows):
         line = rows[header_at][-1].line
-        raise ImportFailure(f"资金表头（第{line}行）之后没有资金行", file=source, line=line, field_name="年初预算数")
+        raise ImportFailure(f"资金表头（第{line}行）之后没有资金行",
+                            en=f"no funds row follows the funds header (line {line})",
+                            file=source, line=line, field_name="年初预算数")
     row = rows[header_at + 1]
 
     def amount(kind: str, what: str) -> Decimal:
         cell = _at(row, header.get(kind))
         if cell is None:
-            raise ImportFailure(f"第{row[0].line}行缺少{what}", file=source, line=row[0].line, field_name=what)
+            raise ImportFailure(f"第{row[0].line}行缺少{what}", en=f"line {row[0].line} has no 「{what}」",
+                                file=source, line=row[0].line, field_name=what)
         return (number(cell, what, source) * scale).quantize(Decimal("0.01"))
 
     def printed(kind: str, what: str, percent: bool = False) -> Decimal | None:
@@ -384,7 +396,9 @@ def _indicators(rows: list[list[Cell]], table: SelfEvalTable, source: str, *, ma
     kept and a last row that stops short is listed as incomplete."""
     header_at = next((i for i, row in enumerate(rows) if "level1" in _columns(row, INDICATOR_COLUMNS)), None)
     if header_at is None:
-        raise ImportFailure(f"自评表「{table.name}」中没有「一级指标 二级指标 三级指标」表头", file=source,
+        raise ImportFailure(f"自评表「{table.name}」中没有「一级指标 二级指标 三级指标」表头",
+                            en=f"the self-evaluation 「{table.name}」 has no indicator header 「一级指标 二级指标 "
+                               "三级指标」", file=source,
                             line=rows[-1][-1].line, field_name="一级指标")
     header = _columns(rows[header_at], INDICATOR_COLUMNS)
     width = len(rows[header_at])
@@ -392,7 +406,9 @@ def _indicators(rows: list[list[Cell]], table: SelfEvalTable, source: str, *, ma
     for kind, word in (("name", "三级指标"), ("target", "年度指标值"), ("actual", "实际完成值"), ("points", "分值"),
                        ("score", "得分")):
         if kind not in header:
-            raise ImportFailure(f"指标表头（第{line}行）中没有「{word}」列", file=source, line=line, field_name=word)
+            raise ImportFailure(f"指标表头（第{line}行）中没有「{word}」列",
+                                en=f"the indicator header (line {line}) has no 「{word}」 column",
+                                file=source, line=line, field_name=word)
     level1 = level2 = ""
     body = rows[header_at + 1:]
     closed = False
@@ -425,8 +441,9 @@ def _indicators(rows: list[list[Cell]], table: SelfEvalTable, source: str, *, ma
         if name is None:
             continue
         if points is None:
-            raise ImportFailure(f"第{name.line}行「{name.text}」没有分值", file=source, line=name.line,
-                                field_name="分值")
+            raise ImportFailure(f"第{name.line}行「{name.text}」没有分值",
+                                en=f"line {name.line}: 「{name.text}」 has no points (分值)",
+                                file=source, line=name.line, field_name="分值")
         score = _at(row, header["score"])
         target = "".join(c.text.strip() for k in ("comparator", "target", "unit")
                          if (c := _at(row, header.get(k))) is not None)
@@ -440,9 +457,14 @@ def _indicators(rows: list[list[Cell]], table: SelfEvalTable, source: str, *, ma
         table.cut_at = rows[-1][-1].line
         if not allow_partial:
             raise ImportFailure(f"自评表「{table.name}」在第{table.cut_at}行被截断：指标行之后没有「合计」或「总分」行"
-                                + PARTIAL_HINT, file=source, line=table.cut_at, field_name="合计")
+                                + PARTIAL_HINT,
+                                en=f"the self-evaluation 「{table.name}」 is cut off at line {table.cut_at}: no "
+                                   "「合计」 or 「总分」 row after its indicator rows" + PARTIAL_HINT_EN,
+                                file=source, line=table.cut_at, field_name="合计")
     if not table.indicators:
-        raise ImportFailure(f"指标表头（第{line}行）之后没有读到任何完整的指标", file=source, line=line,
+        raise ImportFailure(f"指标表头（第{line}行）之后没有读到任何完整的指标",
+                            en=f"no complete indicator was read after the indicator header (line {line})",
+                            file=source, line=line,
                             field_name="三级指标")
 
 
@@ -461,7 +483,10 @@ def as_document(tables: list[SelfEvalTable], sha256: str, fmt: str) -> ParsedDoc
     for table in tables:
         if table.year != first.year or (table.department_code or first.department_code) != first.department_code:
             raise ImportFailure(f"自评表「{table.name}」（第{table.line}行起）与第一张表的年度或主管部门不同；"
-                                "请分成两个文件导入", file=table.source, line=table.line, field_name="主管部门")
+                                "请分成两个文件导入",
+                                en=f"the self-evaluation 「{table.name}」 (from line {table.line}) names another "
+                                   "year or department than the first table: import them as two files",
+                                file=table.source, line=table.line, field_name="主管部门")
         project = ParsedProject(name=table.name, import_key=table.import_key or table.name,
                                 implementing_unit=table.implementing_unit, annual_funds=table.initial_budget,
                                 department_code=table.department_code, department_name=table.department_name,

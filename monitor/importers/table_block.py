@@ -144,7 +144,10 @@ def settle_amounts(table: RawTable, source: str) -> None:
         if chosen is None:
             label = MONEY_LABELS.get(name, name)
             raise ImportFailure(f"金额「{number}」的单位无法确定：表头没有「（元）」「（万元）」或「金额单位：…」，"
-                                "单元格本身也没有写单位；请在表头注明金额单位后再导入", file=source, line=line,
+                                "单元格本身也没有写单位；请在表头注明金额单位后再导入",
+                                en=f"the unit of the amount 「{number}」 cannot be told: the header has no "
+                                   "「（元）」, 「（万元）」 or 「金额单位：…」 and the cell names none; state "
+                                   "the unit in the header and import again", file=source, line=line,
                                 field_name=label)
         table.fields[name] = (to_yuan(Decimal(str(number)), chosen), line)
 

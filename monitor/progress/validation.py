@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from monitor.progress.entries import MAX_TEXT, ReportEntry, SpendingEntry
 from monitor.store.models import Indicator, Project
+from rules.bilingual import sides
 from rules.calendar import closed_year_end
 from rules.targets import Target
 from rules.terms import FUND_SOURCES, GRADES, MEASURED_KINDS, SCHEDULED_KINDS
@@ -77,6 +78,17 @@ class ValidationFailed(ValueError):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("; ".join(str(p) for p in problems))
         self.problems = problems
+
+    def said(self, lang: str) -> str:
+        """The problems in one language, for a message that quotes them: each field (its Chinese label, or its
+        name in English) and that side of its "中文 (english)" message."""
+        def one(p: Problem) -> str:
+            chinese, english = sides(p.message) or (p.message, p.message)
+            if lang == "en":
+                return ("" if p.index is None else f"entry {p.index + 1} ") + f"{p.field}: {english}"
+            return ("" if p.index is None else f"第 {p.index + 1} 条 ") + f"{p.shown_label}：{chinese}"
+
+        return ("; " if lang == "en" else "；").join(one(p) for p in self.problems)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from functools import lru_cache
 
 from fastapi import Request
 
+from monitor.importers.document import CUT_OFF
+from rules.bilingual import sides
 from rules.terms import (
     ADJUSTMENT_STATUS_NAMES,
     ADJUSTMENT_STATUS_NAMES_EN,
@@ -297,24 +299,69 @@ EN: dict[str, str] = {
     "不是完成日期，指标值「{0}」是完成时限": "is not a completion date, while the target “{0}” is a deadline",
     "评价等级「{0}」的得分区间为[{1}, {2}]，自评得分 {3} 不在区间内，应得 {4}":
         "The grade “{0}” scores within [{1}, {2}]; the self-evaluation's {3} is outside it, so {4}",
+    # the preview of an upload (monitor/web/import_preview.py); reasons with figures carry their own English
+    "版式": "Layout", "年度资金合计": "Annual funds in all", "指标行": "Indicator rows",
+    "重复合并": "merged duplicates", "拒收": "rejected", "修复": "repaired", "资金核对": "Funds check",
+    "核对一致": "agrees", "核对不一致": "disagrees", "印出的合计": "printed total", "导入金额": "imported",
+    "印出的总额": "printed total", "各项之和": "sum of the parts",
+    "表十二": "Table 12", "舍入": "Rounding",
+    "：": ": ", "，": ", ", "；": "; ", "（": " (", "）": ")",  # "、" is said with the reports' words
+    "不完整的表格（未导入）": "Incomplete tables (not imported)",
+    "拒收的指标行": "Rejected indicator rows", "可疑的指标值（请核对）": "Targets that look mistyped (please check)",
+    CUT_OFF: "the table is cut off at this line (the row is incomplete)",
+    "最后一个绩效目标表不完整（没有「负责人…填报日期」行，文件可能被截断）":
+        "the last target table is incomplete (no 「负责人…填报日期」 line: the file may be cut off)",
+    "表中没有单位合计行，无法核对项目资金合计":
+        "the table has no unit total row: the projects' funds cannot be checked",
+    "单位预算数合计与各项目预算数之和不符": "the unit's budget total is not the sum of its projects' budgets",
+    "文件中未找到表十二 项目支出预算表（本年预算），无法核对":
+        "the file has no Table 12 (项目支出预算表, this year's budget): nothing to check against",
+    "年度资金合计与表十二合计不符": "the annual funds in all differ from Table 12's total",
+    "表十二按万元保留两位小数，差额在舍入范围内": "Table 12 prints 万元 to two decimals: the difference is rounding",
+    "项目年度资金与表十二不符": "the project's annual funds differ from Table 12",
+    "表十二列出的项目没有对应的绩效目标表": "a project in Table 12 has no target table",
+    "绩效目标表中的项目未列入表十二": "a project with a target table is not in Table 12",
+    "合计差额在表十二万元两位小数的舍入范围内": "the totals differ by no more than Table 12's rounding to 0.01 万元",
+    "无法确定所属二级指标": "its 二级指标 cannot be told",
+    "只有指标值，缺少指标名称": "a target without an indicator name",
+    "缺少指标值": "no target",
+    "指标值与指标名称相同（单元格错位）": "the target repeats the indicator's name (cells shifted)",
+    "多余的单元格，无法归入指标名称或指标值": "an extra cell that is neither the indicator's name nor its target",
+    "修复的单元格": "Repaired cells",
+    "二级指标名称规范化": "the 二级指标 written as the framework names it",
+    "二级指标标签错乱，按指标名称归类": "the 二级指标 labels are scrambled: placed by the indicator's name",
+    "合并单元格的二级指标标签印在下一行，按指标名称归入":
+        "a merged cell's 二级指标 label is printed a line lower: placed by the indicator's name",
+    "实施期指标名称折行，末尾字落在年度一侧":
+        "the whole-period name wraps, its last characters fell on the annual side",
+    "年度一侧未印二级指标，取同名实施期指标的二级指标":
+        "the annual side prints no 二级指标: taken from the whole-period indicator of the same name",
+    "年度指标名称缺失，取同一行实施期指标名称":
+        "the annual name is missing: taken from the whole-period name on the line",
+    "年度指标名称被截断，按同一行实施期指标名称恢复":
+        "the annual name is cut short: restored from the whole-period name on the line",
+    "年度指标名称被截断，按实施期指标名称恢复": "the annual name is cut short: restored from the whole-period name",
+    "指标值单元格重复打印，已忽略重复的一格": "the target cell is printed twice: the repeat is left out",
+    "缺少二级指标标签，按指标名称归类": "no 二级指标 label: placed by the indicator's name",
+    "表中只有一个总体目标单元格，年度目标取同一文字":
+        "the table has one overall goal cell: the annual goal takes the same words",
+    "表中没有年度资金总额金额，取各资金来源小计之和":
+        "the table prints no annual funds amount: the sum of its source subtotals is taken",
+    "按另一半表同一行的指标值拆分": "split at the target the other half prints on the line",
+    "按已知指标名称拆分": "split after a known indicator name",
+    "在比较符号处拆分": "split at the comparison sign",
+    "在末尾数值处拆分": "split at the number at the end",
+    "在末尾的定性指标值处拆分": "split at the qualitative target at the end",
 }
-
-# A message that carries its English in parentheses at the end: "未保存任何内容 (nothing stored)".
-BILINGUAL = re.compile(r"^(?P<zh>.*?[\u4e00-\u9fff].*?)\s*\((?P<en>[^()\u3000-\u9fff\uff00-\uffef]*[A-Za-z]"
-                       r"[^()\u3000-\u9fff\uff00-\uffef]*)\)\s*$", re.S)
-
 
 def one_language(text: str, lang: str) -> str:
     """`text` in `lang` only: the catalogue's English, or one side of a "中文 (english)" message, else as is."""
     if lang == "en" and text in EN:
         return EN[text]
-    found = BILINGUAL.match(text)
-    if found is None:
+    both = sides(text)
+    if both is None:
         return text
-    if lang == "en":
-        english = found["en"].strip()
-        return english[:1].upper() + english[1:]
-    return found["zh"]
+    return both[1] if lang == "en" else both[0]
 
 
 def resolve_lang(request: Request) -> str:
@@ -380,7 +427,7 @@ def english(text: str) -> str:
     whole = _sentence(text)
     if whole is not None:
         return whole
-    if BILINGUAL.match(text):
+    if sides(text) is not None:
         return one_language(text, "en")
     parts = text.split(SENTENCES)
     if len(parts) == 1:

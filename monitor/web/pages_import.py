@@ -4,7 +4,8 @@ The same import as `kpiwatch import FILE`: first a dry run that shows what the f
 indicator accounting, reconciliation, rejected rows) and what it does not say, then, on the admin's confirmation,
 the import itself in one transaction, audited under the admin's name. The uploaded bytes wait between the two
 steps in the store (`ImportUpload`, under their SHA-256), so the file imported is the file previewed, whichever
-replica the confirmation reaches.
+replica the confirmation reaches. The preview and every refusal are in the page's language
+(`monitor.web.import_preview`, `ImportFailure.describe`), the document's own words quoted as written.
 """
 
 from __future__ import annotations
@@ -20,23 +21,29 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
+from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from monitor.importers.document import ImportFailure, ParsedDocument
 from monitor.importers.load import StoreResult, resolve_identity, store_document
-from monitor.importers.output import parse_any, summary_lines
+from monitor.importers.output import parse_any
 from monitor.spreadsheets.limits import too_big
 from monitor.store.db import write_turn
 from monitor.store.models import ImportUpload, User
 from monitor.store.uploads import prune_uploads
 from monitor.web.auth import db_session, require_admin, verify_csrf
+from monitor.web.i18n import one_language, resolve_lang
+from monitor.web.import_preview import preview as preview_of
 from monitor.web.templating import render
 from rules.calendar import SHANGHAI
 
 router = APIRouter(include_in_schema=False)
 SUFFIXES = (".pdf", ".docx", ".xlsx", ".xlsm", ".xls", ".html", ".htm", ".txt", ".csv", ".tsv")
 _SHA = re.compile(r"^[0-9a-f]{64}$")
+GONE = "预览的文件已不在服务器上，请重新上传 (the previewed file is no longer on the server; upload it again)"
+REFUSED_WRITE = ("数据库拒绝写入，整个文件未导入，已回滚：{0} "
+                 "(the database refused the write; nothing of the file was imported, all rolled back: {0})")
 
 
 @dataclass
@@ -74,7 +81,8 @@ def _choice(department_code: str, year: str, allow_partial: str) -> Choice:
     code = department_code.strip() or None
     digits = year.strip()
     if digits and not (digits.isdigit() and len(digits) == 4):
-        raise ImportFailure(f"年度「{digits[:10]}」不是四位数字的年份", field_name="年度")
+        raise ImportFailure(f"年度「{digits[:10]}」不是四位数字的年份",
+                            en=f"the year 「{digits[:10]}」 is not a four-digit year", field_name="年度")
     return Choice(code, int(digits) if digits else None, allow_partial == "1")
 
 
@@ -92,9 +100,21 @@ def _parse(path: Path, filename: str, choice: Choice) -> ParsedDocument:
 
 
 def _page(request: Request, **context: object) -> dict[str, object]:
-    base: dict[str, object] = {"doc": None, "lines": [], "problem": None, "result": None, "filename": None, "sha": None,
-            "choice": Choice(None, None, False)}
-    return base | context
+    base: dict[str, object] = {"doc": None, "view": None, "problem": None, "result": None, "filename": None,
+                               "sha": None, "choice": Choice(None, None, False)}
+    merged = base | context
+    if isinstance(merged["doc"], ParsedDocument):
+        merged["view"] = preview_of(merged["doc"], resolve_lang(request))
+    if isinstance(merged["problem"], str):
+        # already in the page's language; as markup it is not split again as a "中文 (english)" message, which
+        # would cut a refusal such as "扫描件.pdf: … (PdfReadError)" at its last parentheses
+        merged["problem"] = Markup(escape(merged["problem"]))
+    return merged
+
+
+def _refusal(request: Request, exc: ImportFailure) -> str:
+    """The refusal whole in the page's language: where, what, and each cell's problem."""
+    return exc.describe(resolve_lang(request))
 
 
 @router.get("/admin/import")
@@ -111,7 +131,8 @@ def preview(request: Request, file: UploadFile = File(...), department_code: str
     data = file.file.read(limits.upload_bytes + 1)
     refused = too_big(data, limits)
     if refused:
-        return render(request, "import.html", _page(request, problem=f"{filename}: {refused}",
+        return render(request, "import.html", _page(request, problem=f"{filename}: "
+                                                    f"{one_language(refused, resolve_lang(request))}",
                                                     filename=filename), status_code=413)
     sha = hashlib.sha256(data).hexdigest()
     try:
@@ -121,12 +142,11 @@ def preview(request: Request, file: UploadFile = File(...), department_code: str
     except ImportFailure as exc:
         if exc.file is None:
             exc.file = filename
-        return render(request, "import.html", _page(request, problem=exc.describe(), filename=filename),
+        return render(request, "import.html", _page(request, problem=_refusal(request, exc), filename=filename),
                       status_code=422)
     with write_turn(session):
         _keep(session, sha, filename, data, user)
-    return render(request, "import.html", _page(request, doc=doc, lines=summary_lines(doc), filename=filename,
-                                                sha=sha, choice=choice))
+    return render(request, "import.html", _page(request, doc=doc, filename=filename, sha=sha, choice=choice))
 
 
 @router.post("/admin/import", dependencies=[Depends(verify_csrf)])
@@ -136,8 +156,8 @@ def run_import(request: Request, sha: str = Form(...), filename: str = Form(...)
     filename = Path(filename).name
     kept = session.get(ImportUpload, sha) if _SHA.match(sha) else None
     if kept is None:
-        return render(request, "import.html", _page(request, problem=f"{filename}: 预览的文件已不在服务器上，"
-                                                    "请重新上传"), status_code=410)
+        gone = one_language(GONE, resolve_lang(request))
+        return render(request, "import.html", _page(request, problem=f"{filename}: {gone}"), status_code=410)
     data = kept.data
     try:
         choice = _choice(department_code, year, allow_partial)
@@ -153,12 +173,11 @@ def run_import(request: Request, sha: str = Form(...), filename: str = Form(...)
             session.commit()
     except ImportFailure as exc:
         session.rollback()
-        return render(request, "import.html", _page(request, problem=exc.describe(), filename=filename),
+        return render(request, "import.html", _page(request, problem=_refusal(request, exc), filename=filename),
                       status_code=422)
     except SQLAlchemyError as exc:
         session.rollback()
-        return render(request, "import.html", _page(request, problem=f"{filename}: 数据库拒绝写入，整个文件未导入"
-                                                    f"（已回滚）：{exc.__class__.__name__}", filename=filename),
+        refused = one_language(REFUSED_WRITE.format(exc.__class__.__name__), resolve_lang(request))
+        return render(request, "import.html", _page(request, problem=f"{filename}: {refused}", filename=filename),
                       status_code=500)
-    return render(request, "import.html", _page(request, doc=doc, lines=summary_lines(doc), filename=filename,
-                                                result=result))
+    return render(request, "import.html", _page(request, doc=doc, filename=filename, result=result))
