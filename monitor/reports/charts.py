@@ -1,12 +1,19 @@
 """Charts for the reports and the portal, as PNG bytes: lights per department, spending against 序时进度,
 and the score distribution. Chinese text needs a CJK font, found by name through matplotlib's font
-manager (Debian fonts-noto-cjk); without one we refuse loudly rather than draw tofu boxes."""
+manager (Debian fonts-noto-cjk); without one we refuse loudly rather than draw tofu boxes.
+
+Every word a chart draws goes through `t(text, *args)`, as the tables' words do (monitor/reports/html.py): the
+documents' charts are the official Chinese ones (`official`), the portal passes its translator so a chart on
+an English page is in English. Department names are data and stay as written; the CJK font still draws them.
+Each chart is also a `…_figure`, so what it says can be read back from the figure rather than from pixels.
+"""
 
 from __future__ import annotations
 
 import base64
 import io
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from monitor.reports.data import YearData
+from monitor.reports.html import official
 from monitor.reports.selfeval import SelfEvalProject
 from rules import calendar as cal
 from rules.scoring import ScoringRules
@@ -92,8 +100,13 @@ def _style(ax, font, title: str) -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def lights_by_department(data: YearData, family: str = "Noto Sans CJK SC") -> bytes:
+def lights_by_department(data: YearData, family: str = "Noto Sans CJK SC",
+                         t: Callable[..., str] = official) -> bytes:
     """Stacked bars: how many indicators of each department are red, yellow, green, blue or not evaluated."""
+    return _png(lights_figure(data, family, t))
+
+
+def lights_figure(data: YearData, family: str = "Noto Sans CJK SC", t: Callable[..., str] = official) -> Figure:
     font = cjk_font(family)
     counts: dict[str, Counter] = {}
     for p in data.projects:
@@ -102,18 +115,18 @@ def lights_by_department(data: YearData, family: str = "Noto Sans CJK SC") -> by
             bucket[ind.light if ind.light in LIGHT_COLOURS else None] += 1
     fig = _figure(7.0, max(2.4, 0.5 * len(counts) + 1.4))
     ax = fig.add_subplot()
-    names = list(counts) or ["（无数据）"]
+    names = list(counts) or [t("（无数据）")]
     left = [0] * len(names)
     for key, colour in LIGHT_COLOURS.items():
-        label = LIGHT_NAMES[key] if key else NOT_EVALUATED
+        label = t(LIGHT_NAMES[key] if key else NOT_EVALUATED)
         values = [counts.get(n, Counter()).get(key, 0) for n in names]
         ax.barh(names, values, left=left, color=colour, label=label)
         left = [a + b for a, b in zip(left, values, strict=True)]
     ax.invert_yaxis()
-    ax.set_xlabel("指标数", fontproperties=font)
+    ax.set_xlabel(t("指标数"), fontproperties=font)
     fig.legend(prop=font, ncols=5, loc="outside lower center", frameon=False)
-    _style(ax, font, f"{data.year}年 各部门指标监控灯")
-    return _png(fig)
+    _style(ax, font, t("{0}年 各部门指标监控灯", data.year))
+    return fig
 
 
 def time_progress_curve(curve: tuple[Decimal, ...] = ()) -> list[float]:
@@ -126,8 +139,13 @@ def time_progress_curve(curve: tuple[Decimal, ...] = ()) -> list[float]:
 
 
 def spending_curve(data: YearData, through_month: int = 12, curve: tuple[Decimal, ...] = (),
-                   family: str = "Noto Sans CJK SC") -> bytes:
+                   family: str = "Noto Sans CJK SC", t: Callable[..., str] = official) -> bytes:
     """The cumulative execution rate at each month end against 序时进度, for all projects in `data`."""
+    return _png(spending_figure(data, through_month, curve, family, t))
+
+
+def spending_figure(data: YearData, through_month: int = 12, curve: tuple[Decimal, ...] = (),
+                    family: str = "Noto Sans CJK SC", t: Callable[..., str] = official) -> Figure:
     font = cjk_font(family)
     months = list(range(1, through_month + 1))
     rates = []
@@ -139,34 +157,39 @@ def spending_curve(data: YearData, through_month: int = 12, curve: tuple[Decimal
         rates.append(float(spent / budget * 100) if budget else 0.0)
     fig = _figure()
     ax = fig.add_subplot()
-    ax.plot(months, rates, marker="o", color="#c0392b", label="实际执行率")
-    ax.plot(range(1, 13), time_progress_curve(curve), linestyle="--", color="#555555", label="序时进度")
-    ax.set_xticks(range(1, 13), [f"{m}月" for m in range(1, 13)])
+    ax.plot(months, rates, marker="o", color="#c0392b", label=t("实际执行率"))
+    ax.plot(range(1, 13), time_progress_curve(curve), linestyle="--", color="#555555", label=t("序时进度"))
+    ax.set_xticks(range(1, 13), [f"{m}{t('月')}" for m in range(1, 13)])  # the overview's months say it so too
     ax.set_ylim(0, max(105, max(rates, default=0) + 5))
-    ax.set_ylabel("累计执行率（%）", fontproperties=font)
+    ax.set_ylabel(t("累计执行率（%）"), fontproperties=font)
     ax.legend(prop=font, frameon=False)
-    _style(ax, font, f"{data.year}年 预算执行进度与序时进度")
-    return _png(fig)
+    _style(ax, font, t("{0}年 预算执行进度与序时进度", data.year))
+    return fig
 
 
 def score_distribution(projects: list[SelfEvalProject], rules: ScoringRules | None = None,
-                       family: str = "Noto Sans CJK SC") -> bytes:
+                       family: str = "Noto Sans CJK SC", t: Callable[..., str] = official) -> bytes:
     """How many projects fall in each grade band, with the bands labelled as in the 自评表."""
+    return _png(score_figure(projects, rules, family, t))
+
+
+def score_figure(projects: list[SelfEvalProject], rules: ScoringRules | None = None,
+                 family: str = "Noto Sans CJK SC", t: Callable[..., str] = official) -> Figure:
     rules = rules or ScoringRules()
     font = cjk_font(family)
     excellent, good, fair, poor = SCORE_GRADES
     bands = [(poor, Decimal(0), rules.grade_fair), (fair, rules.grade_fair, rules.grade_good),
              (good, rules.grade_good, rules.grade_excellent), (excellent, rules.grade_excellent, Decimal(101))]
-    labels = [f"{g}\n{lo:.0f}–{min(hi, Decimal(100)):.0f}" for g, lo, hi in bands]
+    labels = [f"{t(g)}\n{lo:.0f}–{min(hi, Decimal(100)):.0f}" for g, lo, hi in bands]
     values = [sum(1 for p in projects if lo <= p.total < hi) for _g, lo, hi in bands]
     fig = _figure(6.0, 3.2)
     ax = fig.add_subplot()
     bars = ax.bar(labels, values, color=["#d9362b", "#f2b705", "#2f6fd1", "#2e9e49"])
-    ax.bar_label(bars, labels=[f"{v} 个" for v in values], fontproperties=font)
-    ax.set_ylabel("项目数", fontproperties=font)
+    ax.bar_label(bars, labels=[t("{0} 个", v) for v in values], fontproperties=font)
+    ax.set_ylabel(t("项目数"), fontproperties=font)
     ax.set_ylim(0, max(values, default=0) + 1)
     locator = ax.yaxis.get_major_locator()
     if isinstance(locator, MaxNLocator):  # a linear axis's default AutoLocator is one
         locator.set_params(integer=True)
-    _style(ax, font, "自评得分分布")
-    return _png(fig)
+    _style(ax, font, t("自评得分分布"))
+    return fig

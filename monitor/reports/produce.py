@@ -12,7 +12,7 @@ from sqlmodel import Session
 from monitor.config import Config
 from monitor.reports import xlsx
 from monitor.reports.data import ReportError, load_year
-from monitor.reports.html import render_document
+from monitor.reports.html import official, render_document
 from monitor.reports.monitoring import build_monitoring, through_month_for
 from monitor.reports.selfeval import build_selfeval
 from monitor.reports.summary import rank, summarise
@@ -44,8 +44,10 @@ class ReportRequest:
             raise ReportError(f"未知格式 {self.format!r}（可选：{', '.join(FORMATS)}）")
 
 
-def context(session: Session, request: ReportRequest, settings: Config) -> dict[str, Any]:
-    """Everything the templates need; the portal renders the same context in its own layout."""
+def context(session: Session, request: ReportRequest, settings: Config,
+            t: Callable[..., str] = official) -> dict[str, Any]:
+    """Everything the templates need; the portal renders the same context in its own layout, and passes its
+    translator as `t` so the charts speak the page's language (the documents keep the official Chinese ones)."""
     data = load_year(session, request.year, department=request.department, project_id=request.project_id,
                      department_ids=set(request.department_ids) if request.department_ids is not None else None,
                      project_ids=set(request.project_ids) if request.project_ids is not None else None)
@@ -60,8 +62,8 @@ def context(session: Session, request: ReportRequest, settings: Config) -> dict[
         out["title"] = f"{request.year}年度 项目支出绩效目标执行监控表（1-{month}月）"
         makers: list[Callable[[], bytes]] = []
         if data.projects:
-            makers = [lambda: charts.spending_curve(data, month, settings.reports.time_progress, family),
-                      lambda: charts.lights_by_department(data, family)]
+            makers = [lambda: charts.spending_curve(data, month, settings.reports.time_progress, family, t),
+                      lambda: charts.lights_by_department(data, family, t)]
         return _with_charts(out, makers, request.charts)
     projects = build_selfeval(data, settings.scoring)
     summaries = summarise(projects, settings.scoring)
@@ -71,11 +73,11 @@ def context(session: Session, request: ReportRequest, settings: Config) -> dict[
                     "ranking": f"{request.year}年度 各部门项目绩效自评排名"}[request.kind]
     makers = []
     if data.projects:
-        makers = [lambda: charts.score_distribution(projects, settings.scoring, family)]
+        makers = [lambda: charts.score_distribution(projects, settings.scoring, family, t)]
         if request.kind != "selfeval" or len(projects) > 1:
-            makers.append(lambda: charts.spending_curve(data, 12, settings.reports.time_progress, family))
+            makers.append(lambda: charts.spending_curve(data, 12, settings.reports.time_progress, family, t))
         if request.kind == "ranking":
-            makers.append(lambda: charts.lights_by_department(data, family))
+            makers.append(lambda: charts.lights_by_department(data, family, t))
     return _with_charts(out, makers, request.charts)
 
 

@@ -218,6 +218,11 @@ EN: dict[str, str] = {
     "年初设定目标": "Goal set at the start of the year", "{0}实际完成情况": "Achieved, {0}",
     "年度指标值": "Annual target", "{0}执行情况": "Progress, {0}", "偏差原因分析": "Deviation analysis",
     "（无年度指标）": "(no annual indicators)", "图表": "Charts", "年度资金总额": "Total annual funds",
+    # the reports' charts (monitor/reports/charts.py); a month's tick says only its number, as the overview's
+    "{0}年 各部门指标监控灯": "{0}: indicator lights by department", "（无数据）": "(no data)",
+    "{0}年 预算执行进度与序时进度": "{0}: budget execution against time progress",
+    "实际执行率": "Actual execution", "累计执行率（%）": "Cumulative execution (%)",
+    "自评得分分布": "Self-evaluation scores", "{0} 个": "{0}",
     "（系统汇总）截至{0}月底，{1} 项年度指标中已填报 {2} 项，未填报 {3} 项；资金执行 {4} 万元（执行率 {5}）。":
         "(System summary) By the end of month {0}, {2} of {1} annual indicators reported, {3} not; spent "
         "(10k yuan): {4} (execution {5}).",

@@ -120,12 +120,13 @@ def _report(request: Request, session: Session, user: User, kind: str, *, year: 
             through: int | None = None, department: str | None = None, project: int | None = None) -> Response:
     dept_id, visible = _scope(session, user, department, project)
     chart = format == "chart"  # one of the page's charts, as its own image: the page is not kept waiting for it
+    lang = resolve_lang(request)
     try:
         req = ReportRequest(kind, year, "html" if chart else format, through=through, department=dept_id,
                             project_id=project, department_ids=visible, charts=False)
         settings = request.app.state.settings
-        if chart:
-            return _chart(request, context(session, req, settings))
+        if chart:  # drawn in the page's language; the downloads below keep the official Chinese charts
+            return _chart(request, context(session, req, settings, translator(lang)))
         if format != "html":
             req = dataclasses.replace(req, charts=True)
             data = produce(session, req, settings)
@@ -141,12 +142,12 @@ def _report(request: Request, session: Session, user: User, kind: str, *, year: 
     scope = "".join(f"&{k}={quote(str(v))}" for k, v in (("department", department), ("project", project),
                                                         ("through", through)) if v)
     back = f"/reports/{kind}?year={year}{scope}"
-    ctx["charts"] = [f"{back}&format=chart&chart={n}" for n in range(len(ctx.pop("chart_makers")))]
+    # the page's language goes with each chart's address, so an image is never drawn in the other one
+    ctx["charts"] = [f"{back}&format=chart&chart={n}&lang={lang}" for n in range(len(ctx.pop("chart_makers")))]
     if kind == "selfeval":
         ctx.update(editable=can_write(user), csrf=csrf_token(request), back=back)
     if kind == "summary":
         ctx["project_link"] = lambda p: f"/reports/selfeval?year={year}&project={p.project_id}"
-    lang = resolve_lang(request)
     body = Markup(render_fragment(kind, **ctx, **({"t": translator(lang)} if lang == "en" else {})))
     return render(request, "reports/page.html", {
         "title": ctx["title"], "body": body, "year": year, "kinds": KIND_LABELS, "scope": scope, "base": back,
