@@ -3,7 +3,9 @@ string's sort, filter and search, who may see it, and an export whose cells are 
 
 from __future__ import annotations
 
+import html
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -15,7 +17,7 @@ from monitor.evaluation import run_evaluation
 from monitor.store.db import session_scope
 from monitor.store.models import Department, Indicator, IndicatorState, ProjectState, Spending
 from rules.formatting import count_overdue
-from rules.terms import EXPECTED_STATUSES, OVERDUE_STATUSES, REPORTED_STATUSES
+from rules.terms import EXPECTED_STATUSES, LIGHT_NAMES_EN, OVERDUE_STATUSES, REPORTED_STATUSES
 from tests.test_progress_world import TODAY, build_world
 from tests.test_web_portal import login, make_client
 
@@ -108,3 +110,16 @@ def test_the_table_pages_and_keeps_the_choice_across_pages(engine, world, monkey
     assert _rows(first) == ["ZZZ", "UNION"] and 'href="/admin?sort=code&amp;order=desc&amp;page=2"' in first
     assert _rows(client.get("/admin?sort=code&order=desc&page=2").text) == ["HRSS"]
     assert _rows(client.get("/admin?page=99").text) == ["ZZZ"]  # past the end: the last page
+
+
+def test_the_overviews_charts_on_an_english_page_say_their_words_in_english(engine, world):
+    page = _admin(engine).get("/admin?lang=en").text
+    svgs = re.findall(r'<svg class="chart-svg".*?</svg>', page, re.S)
+    said = [html.unescape(text) for svg in svgs for text in re.findall(r"<(?:text|title)[^>]*>([^<]*)<", svg)]
+    with Session(engine) as s:
+        names = sorted((d.name for d in s.exec(select(Department))), key=len, reverse=True)
+    clipped = [name[:7] + "…" for name in names]  # a long name cut to fit beside its bar is still the name
+    unnamed = [re.sub("|".join(map(re.escape, names + clipped)), "", text) for text in said]
+    assert len(svgs) == 2 and any("Execution" in text and "Time progress" in text for text in said)
+    assert any(f" {LIGHT_NAMES_EN[light]} " in text for text in said for light in LIGHT_NAMES_EN)
+    assert [text for text in unnamed if re.search(r"[\u3400-\u9fff]", text)] == []
