@@ -157,7 +157,8 @@ def evaluate_project(conn: Connection, settings: Config, project_id: int, *, as_
     hi = project_id if through is None else through
     chunk = load_chunk(conn, project_id, hi, halves=config.halves, as_of=as_of)
     result = evaluate(projects=chunk.projects, indicators=chunk.indicators, occurrences=chunk.occurrences,
-                      reports=chunk.reports, spending=chunk.spending, as_of=as_of, settings=config)
+                      reports=chunk.reports, spending=chunk.spending, adjustments=chunk.adjustments, as_of=as_of,
+                      settings=config)
     previous = previous_states(conn, project_id, hi)
     counts = write_states(conn, result.indicators, previous, result.projects, as_of=as_of, run_id=None)
     return counts["changes"]
