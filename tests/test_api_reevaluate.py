@@ -10,8 +10,8 @@ from decimal import Decimal
 from sqlmodel import Session, select
 
 from monitor.config import Config
-from monitor.evaluation import run_evaluation
-from monitor.store.models import IndicatorState, ProjectState
+from monitor.evaluation import run, run_evaluation
+from monitor.store.models import IndicatorState, Project, ProjectState
 from monitor.web import reevaluate
 from tests.test_api_progress import _auth, _token
 from tests.test_budgets import _adjust, _set_funds
@@ -93,3 +93,29 @@ def test_concurrent_reports_on_one_project_evaluate_it_once(engine, monkeypatch)
     assert evaluated == [(world.hr_project,)]
     assert _state(engine, world.ind["count"]).status == "no_report"  # evaluated: nothing is reported yet
     assert _evaluated_on(engine, world.hr_project) == TODAY
+
+
+def test_projects_far_apart_are_evaluated_together_and_none_between_them(engine, monkeypatch):
+    world = build_world(engine)
+    with Session(engine) as s:
+        first = s.get(Project, world.hr_project)
+        assert first is not None
+        far = Project(department_id=first.department_id, budget_year_id=first.budget_year_id, import_key="far",
+                      name="远处的项目", annual_funds=Decimal("1000.00"))
+        s.add(far)
+        s.commit()
+        far_id = far.id
+    assert far_id is not None and far_id - world.hr_project > 1 and world.union_project < far_id
+    loads: list[int] = []
+    real = run.load_chunk
+
+    def counting(*args, **kwargs):
+        loads.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run, "load_chunk", counting)
+    reevaluate.evaluate_projects(engine, Config(), [far_id, world.hr_project], TODAY)
+    assert loads == [1]  # one evaluation for both
+    with Session(engine) as s:
+        evaluated = set(s.exec(select(ProjectState.project_id)).all())
+    assert evaluated == {world.hr_project, far_id}  # not the union's project, whose id lies between them
