@@ -18,8 +18,9 @@ Delivery guarantee, exactly:
   sender killed (or its database connection lost) between the server's 250 reply and the commit of the
   mark, which follows it immediately. One sender has at most one such message per connection
   (`smtp.max_connections`: a connection may send the next message's envelope while that mark is being
-  committed, but not its content, at whose end the server accepts it), so a kill -9 repeats at most that many messages, each exactly once more, with
-  the same Message-ID (clients that fold duplicates by Message-ID show it once). The same bound holds for
+  committed, but not its content, at whose end the server accepts it), so a kill -9 repeats at most that
+  many messages, each exactly once more, with the same Message-ID (clients that fold duplicates by
+  Message-ID show it once). The same bound holds for
   the one other case: a sender whose renewals cannot reach the database for a whole lease while its SMTP
   transactions still run (a frozen process, a lost database connection), whose in-flight messages another
   sender may then send again; and it assumes the senders' clocks agree to well within the lease.
