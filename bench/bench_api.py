@@ -259,7 +259,8 @@ def main() -> None:
 
             url, drop = create_database("postgresql", Path(tmp))
         try:
-            stored, audited, latencies, errors, elapsed = _serve_and_load(args, url)
+            cpu: dict[str, float] = {}
+            stored, audited, latencies, errors, elapsed = _serve_and_load(args, url, cpu)
         finally:
             if drop:
                 drop()
@@ -270,13 +271,56 @@ def main() -> None:
           f"audit events {audited}")
     print(f"latency ms: p50 {percentile(ms, 50):.1f}  p90 {percentile(ms, 90):.1f}  p99 {percentile(ms, 99):.1f}  "
           f"max {max(ms):.1f}  mean {statistics.mean(ms):.1f}")
+    print(f"CPU per request: server {1000 * cpu['server'] / len(ms):.2f} ms, database "
+          f"{1000 * cpu['database'] / len(ms):.2f} ms (load {os.getloadavg()[0]:.1f})")
     for line in errors[:5]:
         print("  error:", line)
 
 
-def _serve_and_load(args: argparse.Namespace, url: str) -> tuple[int, int, list[float], list[str], float]:
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a local process has used so far; 0 if it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    """The server's processes: uvicorn's supervisor and every process it started."""
+    found = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if parent == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _database_cpu(url: str) -> float:
+    """PostgreSQL: the CPU seconds of the server processes serving the benchmark's database (they start with the
+    run's pool connections, so all of it is the run's); 0 for SQLite, whose work is in the server's processes."""
+    if not url.startswith("postgresql"):
+        return 0.0
+    from sqlalchemy import text
+
+    from monitor.store.db import make_engine
+
+    engine = make_engine(url)
+    with engine.connect() as c:
+        pids = c.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                              "AND pid <> pg_backend_pid()")).scalars().all()
+    engine.dispose()
+    return sum(map(_process_cpu, pids))
+
+
+def _serve_and_load(args: argparse.Namespace, url: str, cpu: dict[str, float]
+                    ) -> tuple[int, int, list[float], list[str], float]:
     """Build the store at `url`, serve it, run the clients; (reports stored, audit events, latencies, errors,
-    elapsed seconds)."""
+    elapsed seconds), and the CPU seconds the server's processes and the database's spent on the run in `cpu`."""
     tokens, indicators, _ = build_store(url, args.clients, args.per_client)
     port = _free_port()
     env = dict(os.environ, KPIWATCH_DATABASE_URL=url, KPIWATCH_SECRET_KEY="bench",
@@ -296,8 +340,12 @@ def _serve_and_load(args: argparse.Namespace, url: str) -> tuple[int, int, list[
                 if time.monotonic() > deadline:
                     raise SystemExit("server did not start") from exc
                 time.sleep(0.2)
+        workers = _children(server.pid)
+        cpu_before = sum(map(_process_cpu, workers))
         latencies, errors, elapsed = asyncio.run(run_clients(base, tokens, indicators, args.seconds, args.think,
                                                              args.client))
+        cpu["server"] = sum(map(_process_cpu, workers)) - cpu_before
+        cpu["database"] = _database_cpu(url)
     finally:
         server.terminate()
         server.wait(10)

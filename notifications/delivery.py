@@ -14,6 +14,7 @@ raises `LoginRefused` and the messages it had not finished get no verdict.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import inspect
 import time
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiosmtplib
+from aiosmtplib.protocol import normalize_message_line_endings
 
 from notifications.smtp import SmtpSettings
 
@@ -113,6 +115,42 @@ class _LoginGate:
         self.refused: LoginRefused | None = None
 
 
+class NotRecorded(Exception):
+    """What a connection waited for before sending a message's content failed (the previous verdict could not be
+    recorded): the message was not sent, and has no verdict."""
+
+
+async def _transaction(client: aiosmtplib.SMTP, message: Outgoing,
+                       before_content: Callable[[], Awaitable[None]] | None) -> dict[str, aiosmtplib.SMTPResponse]:
+    """One mail transaction, as `SMTP.sendmail` runs it (envelope, then content; RSET after a refusal), with
+    `before_content` awaited between the two; the recipients refused, if not all were."""
+    if client.is_ehlo_or_helo_needed:
+        await client.ehlo()
+    options = [f"size={len(normalize_message_line_endings(message.data))}"] if client.supports_extension("size") \
+        else []
+    try:
+        await client.mail(message.sender, options=options)
+        refused: list[aiosmtplib.SMTPRecipientRefused] = []
+        for recipient in message.recipients:
+            try:
+                await client.rcpt(recipient)
+            except aiosmtplib.SMTPRecipientRefused as exc:
+                refused.append(exc)
+        if len(refused) == len(message.recipients):
+            raise aiosmtplib.SMTPRecipientsRefused(refused)
+        if before_content is not None:
+            try:
+                await before_content()
+            except BaseException as exc:
+                raise NotRecorded(str(exc)) from exc
+        await client.data(message.data)
+    except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
+        with contextlib.suppress(ConnectionError, aiosmtplib.SMTPResponseException):
+            await client.rset()
+        raise
+    return {exc.recipient: aiosmtplib.SMTPResponse(exc.code, exc.message) for exc in refused}
+
+
 async def _quit(client: aiosmtplib.SMTP) -> None:
     try:
         await client.quit()
@@ -160,8 +198,13 @@ class _Connection:
         if client is not None and client.is_connected:
             await _quit(client)
 
-    async def send(self, message: Outgoing) -> Result:
-        """The server's verdict on `message`; raises `LoginRefused` (no verdict) when the login is refused."""
+    async def send(self, message: Outgoing, before_content: Callable[[], Awaitable[None]] | None = None) -> Result:
+        """The server's verdict on `message`; raises `LoginRefused` (no verdict) when the login is refused.
+
+        `before_content`, when given, is awaited after the envelope (MAIL FROM, RCPT TO) and before the content:
+        the server accepts a message only at the end of its content, so whatever it waits for (the previous
+        message's verdict being recorded) is done before this message can be accepted, while the envelope's
+        round trips overlap it. If it raises, the envelope is dropped and `NotRecorded` is raised."""
         if message.not_after is not None and time.monotonic() > message.not_after:
             return Result(message.key, Outcome.TEMPORARY, "claim expired before sending; not attempted")
         reused = self.client is not None and self.client.is_connected
@@ -169,10 +212,10 @@ class _Connection:
             try:
                 if self.client is None or not self.client.is_connected:
                     self.client = await self._open()
-                errors, _reply = await self.client.sendmail(message.sender, list(message.recipients), message.data)
+                errors = await _transaction(self.client, message, before_content)
                 detail = "; ".join(f"{rcpt}: {resp.code} {resp.message}" for rcpt, resp in errors.items())
                 return Result(message.key, Outcome.SENT, detail)
-            except LoginRefused:
+            except (LoginRefused, NotRecorded):
                 await self.close()
                 raise
             except Exception as exc:
@@ -194,8 +237,9 @@ async def deliver(settings: SmtpSettings, next_batch: Callable[[], Sequence[Outg
                   before_send: Callable[[Outgoing], bool | Awaitable[bool]] | None = None) -> int:
     """Send everything `next_batch` hands out (until it returns nothing) over at most
     `settings.max_connections` connections. `on_result` (plain or async) is called once per message right
-    after the server's verdict, and the connection takes its next message only when it has returned: so the
-    caller can record each verdict durably before anything else is sent on that connection. `password` logs in
+    after the server's verdict, and the connection sends the content of its next message only when it has
+    returned (the next envelope's round trips overlap it): so the caller can record each verdict durably before
+    the server can accept anything else on that connection. `password` logs in
     as `settings.username` (when there is one). Once `stop()` answers true, messages being sent are finished and
     recorded but no other is begun: those are neither sent nor reported, and the caller still holds them.
     `before_send` (plain or async), when given, is asked right before each message goes to its connection; a
@@ -210,6 +254,19 @@ async def deliver(settings: SmtpSettings, next_batch: Callable[[], Sequence[Outg
 
     async def worker() -> None:
         connection = _Connection(settings, password, gate)
+        recording: asyncio.Future[Any] | None = None  # the previous message's verdict, being recorded
+
+        async def recorded() -> None:
+            nonlocal recording
+            if recording is None:
+                return
+            pending, recording = recording, None
+            try:
+                await pending
+            except BaseException as exc:
+                failures.append(exc)
+                raise
+
         try:
             while (message := await queue.get()) is not None:
                 if failures or gate.refused is not None or stop():
@@ -221,14 +278,20 @@ async def deliver(settings: SmtpSettings, next_batch: Callable[[], Sequence[Outg
                     failures.append(exc)
                     continue
                 try:
-                    result = await connection.send(message)
-                except LoginRefused:
-                    continue  # recorded on the gate; deliver() raises it once all workers stop
+                    result = await connection.send(message, recorded)
+                except (LoginRefused, NotRecorded):
+                    continue  # on the gate, or in `failures`: deliver() raises it once all workers stop
                 try:
-                    await _maybe_await(on_result(result))
-                except BaseException as exc:
+                    await recorded()  # a message that failed before its content: the previous verdict first
+                except BaseException:
+                    continue
+                try:
+                    recording = asyncio.ensure_future(_maybe_await(on_result(result)))
+                except BaseException as exc:  # a plain `on_result` records at once
                     failures.append(exc)
         finally:
+            with contextlib.suppress(BaseException):
+                await recorded()
             await connection.close()
 
     workers = [asyncio.create_task(worker()) for _ in range(settings.max_connections)]

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
+from decimal import Decimal
 
 from sqlmodel import Session, select
 
 from monitor.config import Config
-from monitor.evaluation import run_evaluation
-from monitor.store.models import IndicatorState, ProjectState
+from monitor.evaluation import run, run_evaluation
+from monitor.store.models import IndicatorState, Project, ProjectState
 from monitor.web import reevaluate
 from tests.test_api_progress import _auth, _token
+from tests.test_budgets import _adjust, _set_funds
 from tests.test_progress_world import TODAY, build_world
 from tests.test_web_portal import login, make_client
 
@@ -54,6 +56,24 @@ def test_api_spending_updates_the_projects_budget_state_at_once(engine):
     assert state.spent is not None and int(state.spent) == 400000
 
 
+def test_api_spending_is_measured_against_the_adjusted_budget_as_the_daily_run_does(engine):
+    world = build_world(engine)
+    _set_funds(engine, world.hr_project, annual_funds=Decimal("0.00"))
+    _adjust(engine, world.hr_project, "33600", "2024-06-15", today=TODAY)
+    answer = make_client(engine).post(f"/api/v1/projects/{world.hr_project}/spending",
+                                      headers=_auth(_token(engine, "clerk_hr")),
+                                      json={"amount": "14000", "as_of": "2024-06-30"})
+    assert answer.status_code == 201
+    with Session(engine) as s:
+        relit = s.exec(select(ProjectState).where(ProjectState.project_id == world.hr_project)).one()
+    # by hand: 1.4 万 of the 3.36 万 in force (年初 0) = 41.67 %, against 50 % 序时进度 → green, not grey
+    assert relit.budget_light == "green" and "全年预算3.36万元" in relit.reason
+    run_evaluation(engine, Config(), as_of=TODAY)
+    with Session(engine) as s:
+        daily = s.exec(select(ProjectState).where(ProjectState.project_id == world.hr_project)).one()
+    assert (daily.budget_light, daily.reason) == (relit.budget_light, relit.reason)
+
+
 def test_concurrent_reports_on_one_project_evaluate_it_once(engine, monkeypatch):
     world = build_world(engine)
     evaluated: list[tuple[int, ...]] = []
@@ -73,3 +93,29 @@ def test_concurrent_reports_on_one_project_evaluate_it_once(engine, monkeypatch)
     assert evaluated == [(world.hr_project,)]
     assert _state(engine, world.ind["count"]).status == "no_report"  # evaluated: nothing is reported yet
     assert _evaluated_on(engine, world.hr_project) == TODAY
+
+
+def test_projects_far_apart_are_evaluated_together_and_none_between_them(engine, monkeypatch):
+    world = build_world(engine)
+    with Session(engine) as s:
+        first = s.get(Project, world.hr_project)
+        assert first is not None
+        far = Project(department_id=first.department_id, budget_year_id=first.budget_year_id, import_key="far",
+                      name="远处的项目", annual_funds=Decimal("1000.00"))
+        s.add(far)
+        s.commit()
+        far_id = far.id
+    assert far_id is not None and far_id - world.hr_project > 1 and world.union_project < far_id
+    loads: list[int] = []
+    real = run.load_chunk
+
+    def counting(*args, **kwargs):
+        loads.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run, "load_chunk", counting)
+    reevaluate.evaluate_projects(engine, Config(), [far_id, world.hr_project], TODAY)
+    assert loads == [1]  # one evaluation for both
+    with Session(engine) as s:
+        evaluated = set(s.exec(select(ProjectState.project_id)).all())
+    assert evaluated == {world.hr_project, far_id}  # not the union's project, whose id lies between them

@@ -4,6 +4,7 @@ to trust, AUTH with the password from the environment, bounded connections, and 
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -115,3 +116,64 @@ def test_a_message_whose_claim_ran_out_is_not_started():
     finally:
         controller.stop()
     assert result.outcome is Outcome.TEMPORARY and handler.arrivals == []
+
+
+class _Timed(SinkHandler):
+    """A sink noting when each recipient was named and each message accepted (the end of its content)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.named: dict[str, float] = {}
+        self.accepted: dict[str, float] = {}
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.named[address] = time.monotonic()
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+    async def handle_DATA(self, server, session, envelope):
+        self.accepted[envelope.rcpt_tos[0]] = time.monotonic()
+        return await super().handle_DATA(server, session, envelope)
+
+
+def _deliver_recording_slowly(port: int, messages: list[Outgoing], fail_on: int | None = None) -> dict[int, float]:
+    """Deliver over one connection with a verdict that takes 0.3 s to record; when each verdict was recorded."""
+    recorded: dict[int, float] = {}
+
+    async def record(result) -> None:
+        await asyncio.sleep(0.3)
+        if result.key == fail_on:
+            raise RuntimeError("the database went away")
+        recorded[result.key] = time.monotonic()
+
+    batches = [messages]
+    asyncio.run(deliver(SmtpSettings(port=port, max_connections=1), lambda: batches.pop() if batches else [],
+                        record))
+    return recorded
+
+
+def test_the_next_message_is_accepted_only_after_the_previous_verdict_was_recorded():
+    handler = _Timed()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        recorded = _deliver_recording_slowly(port, [_message(1), _message(2), _message(3)])
+    finally:
+        controller.stop()
+    assert sorted(recorded) == [1, 2, 3]
+    for before, after in ((1, 2), (2, 3)):
+        assert handler.named[f"d{after}@example.org"] < recorded[before]  # its envelope overlapped the recording
+        assert handler.accepted[f"d{after}@example.org"] > recorded[before]  # its content waited for it
+
+
+def test_a_verdict_that_cannot_be_recorded_stops_the_next_message_before_its_content():
+    handler = _Timed()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with pytest.raises(RuntimeError, match="went away"):
+            _deliver_recording_slowly(port, [_message(1), _message(2), _message(3)], fail_on=1)
+    finally:
+        controller.stop()
+    assert [a.rcpt_tos for a in handler.arrivals] == [["d1@example.org"]]  # 2 and 3: not accepted, no verdict

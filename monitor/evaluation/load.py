@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -118,12 +118,20 @@ def _local_days(series: pd.Series) -> pd.Series:
     return stamps.dt.normalize().astype("datetime64[s]")
 
 
+def _scope(department_id: int | None, only: Collection[int] | None) -> str:
+    """The SQL that narrows a chunk's projects `p` to a department, or to a set of ids (written out: they are
+    ints, and a handful)."""
+    dept = " AND p.department_id = :dept" if department_id is not None else ""
+    return dept + (f" AND p.id IN ({', '.join(str(int(i)) for i in sorted(only))})" if only else "")
+
+
 def read_rows(conn: Connection, lo: int, hi: int, *, halves: Sequence[str], department_id: int | None = None,
+              only: Collection[int] | None = None,
               ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The raw rows of one chunk, as the database gives them (the benchmark's read-only baseline): projects,
-    indicators, reports, spending and budget adjustments."""
+    indicators, reports, spending and budget adjustments; with `only`, of those of its projects alone."""
     params = {"lo": lo, "hi": hi, "dept": department_id}
-    dept = " AND p.department_id = :dept" if department_id is not None else ""
+    dept = _scope(department_id, only)
     halves_sql = ", ".join(f"'{h}'" for h in halves if h.isalnum())
     projects = query_frame(conn, f"""
         SELECT p.id AS project_id, p.department_id, d.code AS department_code, d.name AS department,
@@ -164,12 +172,13 @@ def read_rows(conn: Connection, lo: int, hi: int, *, halves: Sequence[str], depa
 
 
 def load_chunk(conn: Connection, lo: int, hi: int, *, halves: Sequence[str] = ("annual",),
-               department_id: int | None = None, as_of: date | None = None) -> Chunk:
+               department_id: int | None = None, as_of: date | None = None, only: Collection[int] | None = None,
+               ) -> Chunk:
     """One chunk, ready for the rules; with `as_of`, each indicator carries the target in force that day (an
     approved target adjustment effective by then replaces the imported one), so a replay before the adjustment's
     day judges against the old target and one after it against the new."""
     projects, indicators, reports, spending, adjustments = read_rows(conn, lo, hi, halves=halves,
-                                                                     department_id=department_id)
+                                                                     department_id=department_id, only=only)
     if as_of is not None:
         _use_targets_in_force(conn, indicators, lo, hi, as_of)
     projects["plan_start"] = _local_days(projects["plan_start"])
@@ -247,9 +256,11 @@ def _occurrences(indicators: pd.DataFrame) -> pd.DataFrame:
             .merge(table, on="code")[["indicator_id", "start", "due"]])
 
 
-def previous_states(conn: Connection, lo: int, hi: int, department_id: int | None = None) -> pd.DataFrame:
-    """The stored states of a chunk, with everything a new state is compared against."""
-    dept = " AND p.department_id = :dept" if department_id is not None else ""
+def previous_states(conn: Connection, lo: int, hi: int, department_id: int | None = None,
+                    only: Collection[int] | None = None) -> pd.DataFrame:
+    """The stored states of a chunk (with `only`, of those of its projects), with everything a new state is
+    compared against."""
+    dept = _scope(department_id, only)
     return query_frame(conn, f"""
         SELECT s.id, s.indicator_id, s.occurrence, s.light, s.status, CAST(s.since AS TEXT) AS since,
                CAST(s.expected AS DOUBLE PRECISION) AS expected, CAST(s.actual AS DOUBLE PRECISION) AS actual,

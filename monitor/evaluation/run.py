@@ -17,6 +17,7 @@ import os
 import socket
 import time
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -143,22 +144,23 @@ def _evaluate(engine: Engine, settings: Config, as_of: date, dept_id: int | None
 
 
 def evaluate_project(conn: Connection, settings: Config, project_id: int, *, as_of: date,
-                     through: int | None = None) -> int:
-    """Evaluate one project (or every project from `project_id` to `through`) as of `as_of` on `conn`, in the
-    caller's transaction; the number of changed lights.
+                     through: int | None = None, only: Collection[int] | None = None) -> int:
+    """Evaluate one project (or every project from `project_id` to `through`, or of those the ones in `only`) as
+    of `as_of` on `conn`, in the caller's transaction; the number of changed lights.
 
     The same rules and the same writes as a run's chunk, for the project a person has just reported on, so the
     page they return to shows the light their report earned instead of yesterday's. No `EvaluationRun` row is
     written (its states carry no run): the daily run, and the staleness checks that read it, stay as they were.
-    A run of neighbouring projects costs about what one does (the rules work on whole tables), which is how the
-    API re-evaluates the projects a burst of reports touched.
+    A set of projects costs about what one does (the rules work on whole tables), which is how the API
+    re-evaluates the projects a burst of reports touched, wherever their ids lie.
     """
     config = settings.evaluation
     hi = project_id if through is None else through
-    chunk = load_chunk(conn, project_id, hi, halves=config.halves, as_of=as_of)
+    chunk = load_chunk(conn, project_id, hi, halves=config.halves, as_of=as_of, only=only)
     result = evaluate(projects=chunk.projects, indicators=chunk.indicators, occurrences=chunk.occurrences,
-                      reports=chunk.reports, spending=chunk.spending, as_of=as_of, settings=config)
-    previous = previous_states(conn, project_id, hi)
+                      reports=chunk.reports, spending=chunk.spending, adjustments=chunk.adjustments, as_of=as_of,
+                      settings=config)
+    previous = previous_states(conn, project_id, hi, only=only)
     counts = write_states(conn, result.indicators, previous, result.projects, as_of=as_of, run_id=None)
     return counts["changes"]
 

@@ -17,8 +17,10 @@ Delivery guarantee, exactly:
 - What can repeat: only a message the SMTP server accepted whose `sent` mark was not committed, i.e. a
   sender killed (or its database connection lost) between the server's 250 reply and the commit of the
   mark, which follows it immediately. One sender has at most one such message per connection
-  (`smtp.max_connections`), so a kill -9 repeats at most that many messages, each exactly once more, with
-  the same Message-ID (clients that fold duplicates by Message-ID show it once). The same bound holds for
+  (`smtp.max_connections`: a connection may send the next message's envelope while that mark is being
+  committed, but not its content, at whose end the server accepts it), so a kill -9 repeats at most that
+  many messages, each exactly once more, with the same Message-ID (clients that fold duplicates by
+  Message-ID show it once). The same bound holds for
   the one other case: a sender whose renewals cannot reach the database for a whole lease while its SMTP
   transactions still run (a frozen process, a lost database connection), whose in-flight messages another
   sender may then send again; and it assumes the senders' clocks agree to well within the lease.
@@ -32,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import mimetypes
 import os
+import re
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
@@ -52,6 +55,7 @@ from monitor.store.rows import table_of
 from monitor.store.types import Instant, now
 from notifications.mime import Attachment, build_message, sender_domain
 from notifications.smtp import SmtpSettings
+from rules.calendar import shanghai_time
 
 TABLE: Table = table_of(OutboxMessage)
 _INSTANT = Instant()
@@ -172,27 +176,36 @@ def _transaction(bind: Engine | Connection) -> Iterator[Connection]:
             yield bind
 
 
+_DUE = "((status = 'pending' AND next_attempt_at <= :now) OR (status = 'sending' AND lease_until < :now))"
+_CLAIM_SET = "SET status = 'sending', claimed_by = :token, lease_until = :lease, attempts = attempts + 1"
+_RETURNED = "id, recipients, raw, attempts, created_at"
+# PostgreSQL: a CTE runs once; an IN (subquery … SKIP LOCKED) may be re-run by the planner and pick extra rows.
+_CLAIM_POSTGRESQL = (
+    f"WITH picked AS MATERIALIZED (SELECT id FROM outboxmessage WHERE {_DUE} ORDER BY id LIMIT :limit "
+    f"FOR UPDATE SKIP LOCKED) UPDATE outboxmessage {_CLAIM_SET} FROM picked WHERE outboxmessage.id = picked.id "
+    f"RETURNING {', '.join(f'outboxmessage.{column}' for column in _RETURNED.split(', '))}")
+
+
+def _claim_params(worker: str, limit: int, lease_seconds: float) -> dict:
+    at = now()
+    return {"token": f"{worker}:{uuid.uuid4().hex[:8]}", "lease": at + timedelta(seconds=lease_seconds), "now": at,
+            "limit": limit}
+
+
 def claim(bind: Engine | Connection, *, worker: str, limit: int, lease_seconds: float) -> list[Claimed]:
     """Take up to `limit` due messages (pending and due, or sending with a lapsed lease) for this worker."""
-    token = f"{worker}:{uuid.uuid4().hex[:8]}"
-    at = now()
-    due = "((status = 'pending' AND next_attempt_at <= :now) OR (status = 'sending' AND lease_until < :now))"
-    claim_set = ("SET status = 'sending', claimed_by = :token, lease_until = :lease, attempts = attempts + 1")
-    returned = "id, recipients, raw, attempts, created_at"
+    params = _claim_params(worker, limit, lease_seconds)
+    token = params["token"]
+    due, claim_set, returned = _DUE, _CLAIM_SET, _RETURNED
     if bind.dialect.name == "postgresql":
-        # A CTE runs once; an IN (subquery … SKIP LOCKED) may be re-run by the planner and pick extra rows.
-        sql = (f"WITH picked AS MATERIALIZED (SELECT id FROM outboxmessage WHERE {due} ORDER BY id LIMIT :limit "
-               f"FOR UPDATE SKIP LOCKED) UPDATE outboxmessage {claim_set} FROM picked "
-               f"WHERE outboxmessage.id = picked.id "
-               f"RETURNING {', '.join(f'outboxmessage.{column}' for column in returned.split(', '))}")
+        sql = _CLAIM_POSTGRESQL
     else:
         # SQLite: one UPDATE statement holds the database's single write lock from selection to change.
         sql = (f"UPDATE outboxmessage {claim_set} WHERE id IN (SELECT id FROM outboxmessage WHERE {due} "
                f"ORDER BY id LIMIT :limit) RETURNING {returned}")
     statement = _sql(sql, "lease", "now").columns(created_at=_INSTANT)
     with _transaction(bind) as connection:
-        rows = connection.execute(statement, {"token": token, "lease": at + timedelta(seconds=lease_seconds),
-                                              "now": at, "limit": limit}).all()
+        rows = connection.execute(statement, params).all()
     return sorted((Claimed(r.id, token, r.recipients.split("\n"), r.raw, r.attempts, r.created_at) for r in rows),
                   key=lambda c: c.id)
 
@@ -348,19 +361,48 @@ class AsyncVerdicts:
         return statuses
 
 
+class AsyncClaims:
+    """PostgreSQL: claims taken from the sender's event loop without stopping it, on a connection of their own.
+
+    A claim returns whole messages (a batch of digests is some hundreds of kilobytes); taken on the blocking
+    connection, every SMTP connection stood still until it arrived. Here they keep sending meanwhile. The
+    statement is `claim`'s, so a claim is exactly what it is there."""
+
+    _SQL = re.sub(r"(?<!:):(\w+)", r"%(\1)s", _CLAIM_POSTGRESQL)
+
+    def __init__(self, connection: psycopg.AsyncConnection) -> None:
+        self.connection = connection
+
+    async def claim(self, *, worker: str, limit: int, lease_seconds: float) -> list[Claimed]:
+        """`claim` on this connection."""
+        params = _claim_params(worker, limit, lease_seconds)
+        async with self.connection.cursor() as cursor:
+            await cursor.execute(self._SQL, params)
+            rows = await cursor.fetchall()
+        return sorted((Claimed(id_, params["token"], recipients.split("\n"), raw, attempts, shanghai_time(created))
+                       for id_, recipients, raw, attempts, created in rows), key=lambda c: c.id)
+
+
+@dataclass(frozen=True)
+class AsyncWriters:
+    """The sender's asynchronous connections on PostgreSQL: one for verdicts, one for claims."""
+
+    verdicts: AsyncVerdicts
+    claims: AsyncClaims
+
+
 @asynccontextmanager
-async def async_verdicts(engine: Engine, smtp: SmtpSettings) -> AsyncIterator[AsyncVerdicts | None]:
-    """An `AsyncVerdicts` on its own connection to `engine`'s PostgreSQL database, closed afterwards; None on
-    other stores (SQLite's writes are local and short: the sender records them on its own connection)."""
+async def async_writers(engine: Engine, smtp: SmtpSettings) -> AsyncIterator[AsyncWriters | None]:
+    """`AsyncVerdicts` and `AsyncClaims`, each on its own autocommitting connection to `engine`'s PostgreSQL
+    database, closed afterwards; None on other stores (SQLite's writes are local and short: the sender makes
+    them on its own connection)."""
     if engine.dialect.name != "postgresql":
         yield None
         return
     url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await psycopg.AsyncConnection.connect(url, autocommit=True)
-    try:
-        yield AsyncVerdicts(connection, smtp)
-    finally:
-        await connection.close()
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as verdicts, \
+            await psycopg.AsyncConnection.connect(url, autocommit=True) as claims:
+        yield AsyncWriters(AsyncVerdicts(verdicts, smtp), AsyncClaims(claims))
 
 
 def release(bind: Engine | Connection, claims: Iterable[Claimed]) -> int:

@@ -134,17 +134,21 @@ def _send(engine: Engine, config: Config, worker: str, max_messages: int | None,
     lease = smtp.claim_timeout_seconds
 
     with _autocommit(engine) as connection:
-        def next_batch() -> list[Outgoing]:
+        def batch_limit() -> int:
             # A few messages per connection: enough that claiming costs little beside sending, few enough that
             # the rest stay free for other senders while a slow server keeps this one busy. The claims are
             # renewed while they wait (`_keep_leases`), so none lapses however slow the server.
             limit = min(smtp.batch_size, smtp.max_connections * CLAIM_DEPTH)
-            if max_messages is not None:
-                limit = min(limit, max_messages - stats.claimed)
-                if limit <= 0:
-                    return []
+            return limit if max_messages is None else min(limit, max_messages - stats.claimed)
+
+        def next_batch() -> list[Outgoing]:
+            limit = batch_limit()
+            if limit <= 0:
+                return []
             asked = time.monotonic()
-            batch = outbox.claim(connection, worker=worker, limit=limit, lease_seconds=lease)
+            return taken(outbox.claim(connection, worker=worker, limit=limit, lease_seconds=lease), asked)
+
+        def taken(batch: list[outbox.Claimed], asked: float) -> list[Outgoing]:
             stats.claimed += len(batch)
             for item in batch:
                 claims[(item.id, item.token)] = item
@@ -197,14 +201,27 @@ def _send(engine: Engine, config: Config, worker: str, max_messages: int | None,
         async def run() -> None:
             keeper = asyncio.create_task(_keep_leases(connection, claims, held, lease))
             try:
-                async with outbox.async_verdicts(engine, smtp) as verdicts:
-                    async def on_result_async(result: Result) -> None:
-                        assert verdicts is not None  # only chosen when there is an asynchronous writer
-                        verdict = verdict_of(result)
-                        count(verdict, await verdicts.record(verdict))
+                async with outbox.async_writers(engine, smtp) as writers:
+                    async def next_batch_async() -> list[Outgoing]:
+                        assert writers is not None  # only chosen when there are asynchronous writers
+                        limit = batch_limit()
+                        if limit <= 0:
+                            return []
+                        asked = time.monotonic()
+                        return taken(await writers.claims.claim(worker=worker, limit=limit, lease_seconds=lease),
+                                     asked)
 
-                    await deliver(smtp, next_batch, on_result if verdicts is None else on_result_async,
-                                  password=password, stop=STOPPING.is_set, before_send=still_ours)
+                    async def on_result_async(result: Result) -> None:
+                        assert writers is not None
+                        verdict = verdict_of(result)
+                        count(verdict, await writers.verdicts.record(verdict))
+
+                    if writers is None:
+                        await deliver(smtp, next_batch, on_result, password=password, stop=STOPPING.is_set,
+                                      before_send=still_ours)
+                    else:
+                        await deliver(smtp, next_batch_async, on_result_async, password=password,
+                                      stop=STOPPING.is_set, before_send=still_ours)
             finally:
                 keeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

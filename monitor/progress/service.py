@@ -337,9 +337,13 @@ def _named_rows(session: Session, cleans: Sequence[ReportEntry]) -> dict[int, Re
 
 
 def _lock_rows(session: Session, model, ids: list[int]) -> None:
-    """On PostgreSQL, two concurrent corrections of one indicator take turns (SQLite: see `write_turn`)."""
+    """On PostgreSQL, two concurrent corrections of one indicator take turns (SQLite: see `write_turn`).
+
+    FOR NO KEY UPDATE, not FOR UPDATE: it still makes the corrections take turns, but does not wait for (or hold
+    up) the key-share locks that every foreign key to the row takes, such as an evaluation writing the
+    indicator's states while its reports come in."""
     if ids and session.get_bind().dialect.name == "postgresql":
-        session.exec(select(model.id).where(col(model.id).in_(sorted(ids))).with_for_update()).all()
+        session.exec(select(model.id).where(col(model.id).in_(sorted(ids))).with_for_update(key_share=True)).all()
 
 
 # ---- spending -------------------------------------------------------------------------------------------
