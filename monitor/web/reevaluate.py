@@ -64,9 +64,9 @@ class Reevaluations:
     next, and a project named by many of them is evaluated once for all.
 
     The API takes reports by the hundred per second (and batches their writes, monitor.store.group_commit); one
-    evaluation per report would cost more than the report. Each request still answers only after its own
-    projects were evaluated, so its answer and the next GET agree with what it stored. The server runs one event
-    loop; a test client runs one per request thread, so each loop has its own queue.
+    evaluation per report would cost more than the report. The API answers first and hands its projects to `run`
+    as a background task of the request (the answer carries no light); `run` returns once they were evaluated.
+    The server runs one event loop; a test client runs one per request thread, so each loop has its own queue.
 
     Under a steady stream of reports the evaluations would otherwise follow one another without a pause and take
     a whole core from the posts they follow (one project costs tens of milliseconds of pandas, however few of
