@@ -61,3 +61,18 @@ def test_an_unreadable_proposal_is_flagged_in_the_pages_language(engine):
         assert chinese in shown and english not in shown
         shown = clerk.get(f"{url}?lang=en").text
         assert english in shown and chinese not in shown
+
+
+def test_the_audit_trail_keeps_an_unreadable_proposals_flag_in_the_pages_language(engine):
+    world = build_world(engine)
+    clerk, admin = make_client(engine), make_client(engine)
+    login(clerk, "clerk_hr")
+    page = f"/projects/{world.hr_project}"
+    clerk.post(f"{page}/indicators/{world.ind['count']}/target-adjustments",
+               data={"value_text": "13月底前", "effective_on": "2024-07-15", "reason": "上级调整",
+                     "csrf_token": csrf(clerk, page)})
+    login(admin, "admin")
+    assert "指标值无法解析，已原样保存：月份不存在：13月" in admin.get("/admin/audit?lang=zh").text
+    shown = admin.get("/admin/audit?lang=en").text
+    assert "The target cannot be read and is kept as written: no such month: 13" in shown
+    assert "月份不存在" not in shown

@@ -74,10 +74,19 @@ UNPARSED_FLAG = {"zh": "指标值无法解析，已原样保存：{note}",
 def flag_of(target: Target, lang: str = "zh") -> str | None:
     """What a person should check in a proposed target, as the import report flags it (None: nothing), in `lang`."""
     if target.kind == UNPARSED:
-        note = target.reason or NOTES["unreadable"]["zh"]
-        said = note if lang == "zh" else note_en(note) or NOTES["unreadable"]["en"]
-        return UNPARSED_FLAG[lang].format(note=said)
-    return target.suspicious if lang == "zh" else note_en(target.suspicious)
+        return flag_in(lang, UNPARSED_FLAG["zh"].format(note=target.reason or NOTES["unreadable"]["zh"]))
+    return flag_in(lang, target.suspicious)
+
+
+def flag_in(lang: str, flag: str | None) -> str | None:
+    """A flag as `flag_of` wrote it in Chinese (an audit event keeps it so), in `lang`; a flag in words this grammar
+    no longer writes stays as stored."""
+    if flag is None or lang == "zh":
+        return flag
+    head = UNPARSED_FLAG["zh"].split("{note}")[0]
+    if flag.startswith(head):
+        return UNPARSED_FLAG["en"].format(note=note_en(flag[len(head):]) or NOTES["unreadable"]["en"])
+    return note_en(flag) or flag
 
 
 def read_target(indicator: Indicator, year: int, text: str) -> Target:
@@ -257,5 +266,5 @@ def view_of(session: Session, row: TargetAdjustment) -> AdjustmentView:
     return describe(session, [(row, indicator, project, department)])[0]
 
 
-__all__ = ["AdjustmentRefused", "AdjustmentView", "adjustment_for", "approve_adjustment", "flag_of",
+__all__ = ["AdjustmentRefused", "AdjustmentView", "adjustment_for", "approve_adjustment", "flag_in", "flag_of",
            "list_adjustments", "propose", "reject_adjustment", "request_adjustment", "view_of"]
