@@ -56,8 +56,8 @@ import pandas as pd
 from rules.exact import sign
 from rules.formatting import fmt_number, fmt_percent
 from rules.lights import project_states
-from rules.reasons import LANGUAGES, PHRASES, Reasons, columns, dates, day_counts, say, subset, words
-from rules.targets import RANGE
+from rules.reasons import PHRASES, Reasons, columns, dates, day_counts, say, subset, words
+from rules.targets import RANGE, note_en
 from rules.terms import (
     GRADE_LIGHTS,
     GRADES_EN,
@@ -524,8 +524,8 @@ def _qualitative(ind: pd.DataFrame, reports: pd.DataFrame, as_of: date, s: Evalu
 
 
 def _unparsed(ind: pd.DataFrame, why: str = "cause_unreadable") -> pd.DataFrame:
-    """Grey `unparsed`; the cause is the grammar's own note on the 指标值 where it left one (data, as written), else
-    the phrase `why` names."""
+    """Grey `unparsed`; the cause is the grammar's own note on the 指标值 where it left one, in each language (a note
+    no longer written, from an older grammar, says the phrase `why` names in English), else that phrase."""
     if ind.empty:
         return ind
     n = len(ind)
@@ -533,9 +533,9 @@ def _unparsed(ind: pd.DataFrame, why: str = "cause_unreadable") -> pd.DataFrame:
     noted = (ind["parse_reason"].to_numpy(dtype=object) if "parse_reason" in ind and why == "cause_unreadable"
              else np.full(n, None, dtype=object))
     given = pd.notna(noted)
-    # the grammar's note is data, except the one it shares with the phrasebook
-    known = given & (noted == PHRASES["cause_unreadable"]["zh"])
-    cause = {lang: np.where(given & ~known, noted, PHRASES[why][lang]).astype(object) for lang in LANGUAGES}
+    english = np.array([note_en(v) if isinstance(v, str) else None for v in noted], dtype=object)
+    cause = {"zh": np.where(given, noted, PHRASES[why]["zh"]).astype(object),
+             "en": np.where(given & pd.notna(english), english, PHRASES[why]["en"]).astype(object)}
     reasons = columns(say("unparsed", n, text=text, cause=cause))
     return pd.DataFrame({
         "indicator_id": ind["indicator_id"].to_numpy(),

@@ -4,8 +4,9 @@ side, so a rule's two wordings cannot drift apart and a new rule cannot be said 
 A phrase is a template with named slots ("截至{day}{word}{actual}"). `say` fills one for many rows at once by
 array concatenation, as the rules have always built their reasons: the figures are rendered once per distinct
 value (`rules.formatting`) and each slot is either language-neutral (a figure with its unit as the document
-wrote it: 人, 万元, ≥90%) or given per language (dates, words). What departments wrote (an unreadable 指标值 and
-why the grammar could not read it) is a slot too, the same in both languages: it is data, not interface.
+wrote it: 人, 万元, ≥90%) or given per language (dates, words). What departments wrote (an unreadable 指标值) is a
+slot too, the same in both languages: it is data, not interface; why the grammar could not read it is the grammar's
+own note (`rules.targets.NOTES`), said in each language.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from rules.formatting import fmt_day
-from rules.terms import LIGHT_NAMES_EN, STATUS_NAMES_EN
+from rules.targets import NOTES
+from rules.terms import LIGHT_NAMES_EN, STATUS_NAMES, STATUS_NAMES_EN
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 # The state column each language's reason is kept in (the Chinese one came first and kept its name).
@@ -73,7 +75,7 @@ PHRASES: dict[str, dict[str, str]] = {
     # targets the grammar could not read; the cause is the grammar's own note when it left one
     "unparsed": {"zh": "指标值“{text}”无法自动评价：{cause}",
                  "en": "The target “{text}” cannot be judged automatically: {cause}"},
-    "cause_unreadable": {"zh": "无法识别的指标值", "en": "the target could not be read"},
+    "cause_unreadable": NOTES["unreadable"],
     "cause_no_dates": {"zh": "时间类指标没有可用的日期", "en": "a time-bound target without a usable date"},
     # a project: its indicators' lights, then its budget execution (双监控)
     "project": {"zh": "{indicators}；{budget}", "en": "{indicators}. {budget}"},
@@ -93,7 +95,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "progress_period_missing": {"zh": "{due}期：未填报", "en": "{due} period: not reported"},
     "progress_periods": {"zh": "已完成 {done}/{all} 期；{open}", "en": "{done} of {all} periods done; {open}"},
     "progress_not_due": {"zh": "未到期", "en": "Not due yet"},
-    "progress_missing": {"zh": "未填报", "en": "Not reported"},
+    "progress_missing": {"zh": STATUS_NAMES["no_report"], "en": STATUS_NAMES_EN["no_report"]},
     "progress_graded": {"zh": "{grade}：{explanation}", "en": "{grade}: {explanation}"},
     "progress_value": {"zh": "{value}（截至{day}）", "en": "{value} as of {day}"},
     "progress_completed": {"zh": "{day}完成", "en": "Done on {day}"},

@@ -53,6 +53,8 @@ __all__ = [
     "Target",
     "parse_target",
     "parse_target_cached",
+    "NOTES",
+    "note_en",
     "suspicion_en",
 ]
 
@@ -63,8 +65,68 @@ COMPARATORS: tuple[str, ...] = (">=", ">", "<=", "<", "=", RANGE)
 
 _DIRECTION = {">=": "higher_is_better", ">": "higher_is_better", "<=": "lower_is_better",
               "<": "lower_is_better", "=": "exact", RANGE: "within"}
+# Every note the grammar leaves on a 指标值 (why it is unparsed, how it was read, why it looks mistyped), in Chinese
+# and English side by side, the same figures in both. The Chinese is what is stored (`Indicator.parse_reason`);
+# `note_en` gives back its English.
+NOTES: dict[str, dict[str, str]] = {
+    # unparsed: what the text is not
+    "failed": {"zh": "解析出错：{error}", "en": "the grammar failed on this text ({error})"},
+    "not_text": {"zh": "不是文本", "en": "not a text"},
+    "bad_year": {"zh": "预算年度{year}不是有效年份", "en": "the budget year {year} is not a valid year"},
+    "too_long": {"zh": "文字过长（{n}字），不像是指标值", "en": "too long ({n} characters) to be a target value"},
+    "empty": {"zh": "空值：未填写指标值", "en": "empty: no target value filled in"},
+    "placeholder": {"zh": "占位符：未填写具体指标值", "en": "a placeholder: no actual target value filled in"},
+    "unreadable": {"zh": "无法识别的指标值", "en": "the target could not be read"},
+    # unparsed: a time form that cannot stand
+    "year_out": {"zh": "年份{y}不在预算年度{year}及前后一年内",
+                 "en": "the year {y} is not the budget year {year} or a year either side of it"},
+    "date_out": {"zh": "日期{day}不在预算年度{year}及前后一年内",
+                 "en": "the date {day} is not in the budget year {year} or a year either side of it"},
+    "no_monthly_day": {"zh": "每月{d}日不是有效日期", "en": "day {d} of every month is not a valid date"},
+    "months_over_year": {"zh": "每{n}个月超出一年", "en": "every {n} months is longer than a year"},
+    "no_such_day": {"zh": "日期不存在：{y}年{m}月{d}日", "en": "no such date: {y}-{m}-{d}"},
+    "no_such_month": {"zh": "月份不存在：{m}月", "en": "no such month: {m}"},
+    "months_reversed": {"zh": "月份区间颠倒：{a}月至{b}月", "en": "the months are reversed: {a} to {b}"},
+    # the text is the 指标值 itself, quoted beside the note wherever it is shown: the English does not repeat it
+    "no_such_dates": {"zh": "日期不存在：{text}", "en": "a date in the range does not exist"},
+    "dates_reversed": {"zh": "日期区间颠倒：{text}", "en": "the range's dates are reversed"},
+    "holiday_unknown": {"zh": "{year}年{festival}放假日期未知（节假日数据未覆盖该年）",
+                        "en": "the {year} {festival} holiday dates are unknown (the holiday data does not cover "
+                              "that year)"},
+    # unparsed: a quantity that cannot stand
+    "too_large": {"zh": "数值过大：超出金额与数量的可存储范围",
+                  "en": "the number is too large to be stored as an amount or a quantity"},
+    "comparators_clash": {"zh": "比较符矛盾：{first} 与 {second}",
+                          "en": "the comparators contradict each other: {first} and {second}"},
+    "band_not_cap": {"zh": "±偏差只能是上限", "en": "a ± tolerance can only be an upper limit"},
+    "range_reversed": {"zh": "区间上下限颠倒：{lower}大于{upper}",
+                       "en": "the range is reversed: {lower} is greater than {upper}"},
+    "range_unreadable": {"zh": "区间值无法识别：上下限须是同一单位的两个数",
+                         "en": "the range could not be read: its bounds must be two numbers of one unit"},
+    # how a parsed target was read
+    "band": {"zh": "±：允许偏差，按偏差绝对值不超过该值评价",
+             "en": "±: a tolerance, judged by the absolute deviation being no more than this value"},
+    "approximate": {"zh": "约数：按未写比较符处理", "en": "approximate: read as if no comparator were written"},
+    "per_period": {"zh": "每期{n}次", "en": "{n} times each period"},
+    "digits_in_words": {"zh": "含数字的描述，需人工评定", "en": "a description with figures in it: a person grades it"},
+    # why a value looks mistyped (`Target.suspicious`)
+    "negative": {"zh": "目标值为负数（{value}），请核对", "en": "the target is negative ({value}): please check"},
+    "percent_over": {"zh": "百分比目标超过{limit}%（{value}%），请核对",
+                     "en": "a percentage target above {limit}% ({value}%): please check"},
+    "share_over": {"zh": "比率类指标的目标超过100%（{value}%），请核对",
+                   "en": "a rate's target above 100% ({value}%): please check"},
+}
+# Slots that hold words of the grammar rather than figures, said in English too.
+_FESTIVALS_EN = {"春节": "Spring Festival", "清明": "Qingming", "劳动节": "Labour Day", "端午": "Dragon Boat Festival",
+                 "中秋": "Mid-Autumn Festival", "国庆": "National Day"}
+
+
+def _note(key: str, **slots: object) -> str:
+    return NOTES[key]["zh"].format(**slots)
+
+
 # A "±x以内" target is a tolerance on the absolute deviation; canonical() must give the ± back.
-BAND_NOTE = "±：允许偏差，按偏差绝对值不超过该值评价"
+BAND_NOTE = _note("band")
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,7 +379,7 @@ def _year_of(m: re.Match, year: int, group: str = "y") -> int:
         return year
     y = int(raw)
     if abs(y - year) > 1:
-        raise _Reject(f"年份{y}不在预算年度{year}及前后一年内")
+        raise _Reject(_note("year_out", y=y, year=year))
     return y
 
 
@@ -327,7 +389,7 @@ def _time_target(core: str, *, year: int, strict: bool) -> tuple[str, tuple[Occu
     if found:
         for o in found[1]:
             if o.start.year < year - 1 or o.due.year > year + 1:
-                raise _Reject(f"日期{o.due.isoformat()}不在预算年度{year}及前后一年内")
+                raise _Reject(_note("date_out", day=o.due.isoformat(), year=year))
     return found
 
 
@@ -337,7 +399,7 @@ def _time_forms(core: str, *, year: int, strict: bool) -> tuple[str, tuple[Occur
     if m := _RE_MONTHLY_DAY.match(core):
         d = int(m["d"])
         if not 1 <= d <= 31:
-            raise _Reject(f"每月{d}日不是有效日期")
+            raise _Reject(_note("no_monthly_day", d=d))
         return "recurring", cal.monthly(year, d)
     if m := _RE_MONTHLY_XUN.match(core):
         return "recurring", cal.monthly(year, _XUN_DAY.get(m["x"]))
@@ -354,7 +416,7 @@ def _time_forms(core: str, *, year: int, strict: bool) -> tuple[str, tuple[Occur
     if m := _RE_EVERY_N.match(core):
         n = int(m["n"]) if m["n"].isdigit() else _cn_small(m["n"])
         if not n or n > 12:
-            raise _Reject(f"每{m['n']}个月超出一年")
+            raise _Reject(_note("months_over_year", n=m["n"]))
         return "recurring", cal.every_n_months(year, n)
 
     if m := (_RE_FULL_DATE_Y.match(core) or _RE_FULL_DATE.match(core)):
@@ -362,7 +424,7 @@ def _time_forms(core: str, *, year: int, strict: bool) -> tuple[str, tuple[Occur
         try:
             due = date(y, int(m["m"]), int(m["d"]))
         except ValueError:
-            raise _Reject(f"日期不存在：{y}年{int(m['m'])}月{int(m['d'])}日") from None
+            raise _Reject(_note("no_such_day", y=y, m=int(m["m"]), d=int(m["d"]))) from None
         return "deadline", (cal.deadline(year, due),)
     if m := _RE_MONTH_END.match(core):
         y = _year_of(m, year)
@@ -403,7 +465,7 @@ def _time_forms(core: str, *, year: int, strict: bool) -> tuple[str, tuple[Occur
         y = _year_of(m, year)
         a, b = int(m["a"]), int(m["b"])
         if a > b:
-            raise _Reject(f"月份区间颠倒：{a}月至{b}月")
+            raise _Reject(_note("months_reversed", a=a, b=b))
         return "window", (cal.month_window(y, a, b),)
     if m := _RE_MONTHS.match(core):
         months = sorted({int(x) for x in re.findall(r"1[0-2]|0?[1-9]", m["ms"])})
@@ -414,9 +476,9 @@ def _time_forms(core: str, *, year: int, strict: bool) -> tuple[str, tuple[Occur
         try:
             first, last = date(y, m1, int(m["d1"])), date(y, m2, int(m["d2"]))
         except ValueError:
-            raise _Reject(f"日期不存在：{core}") from None
+            raise _Reject(_note("no_such_dates", text=core)) from None
         if first > last:
-            raise _Reject(f"日期区间颠倒：{core}")
+            raise _Reject(_note("dates_reversed", text=core))
         return "window", (Occurrence(first, last),)
     if m := _RE_HALF_WINDOW.match(core):
         y = _year_of(m, year)
@@ -428,7 +490,7 @@ def _time_forms(core: str, *, year: int, strict: bool) -> tuple[str, tuple[Occur
         festival = "劳动节" if m["f"] == "五一" else m["f"]
         days = cal.festival_holiday(year, festival)
         if days is None:
-            raise _Reject(f"{year}年{festival}放假日期未知（节假日数据未覆盖该年）")
+            raise _Reject(_note("holiday_unknown", year=year, festival=festival))
         if m["b"]:
             return "deadline", (cal.deadline(year, days.start - timedelta(days=1)),)
         return "window", (days,)
@@ -597,7 +659,7 @@ def _read_quantity(s: str) -> _Quantity | str | None:
     if rest.startswith("年") and value == value.to_integral_value() and 1900 <= value <= 2100:
         return None  # "2024年完成…" is a date in a sentence, not 2024 years
     if abs(value) >= _MAX_VALUE:
-        return "数值过大：超出金额与数量的可存储范围"
+        return _note("too_large")
     rest = _TAIL.sub("", rest)
     # "95%(含)以上" is ≥ 95 %, "(不含)以上" is > : the bracket says whether the bound itself counts
     exclusive = bool(re.search(r"\(不含(?:本数)?\)|不含本数", rest))
@@ -610,9 +672,9 @@ def _read_quantity(s: str) -> _Quantity | str | None:
     if exclusive and suffix in (">=", "<="):
         suffix = suffix[0]
     if suffix and comparator and comparator != "~" and suffix != "~" and _DIRECTION[comparator] != _DIRECTION[suffix]:
-        return f"比较符矛盾：{comparator} 与 {suffix}"
+        return _note("comparators_clash", first=comparator, second=suffix)
     if band and suffix not in (None, "<="):
-        return "±偏差只能是上限"
+        return _note("band_not_cap")
     if comparator in (None, "~") and suffix:
         comparator = suffix if comparator is None or suffix != "~" else "~"
     unit: str | None = _PERCENT_UNITS.get(rest, rest)
@@ -641,7 +703,7 @@ def _quantity_target(text: str, q: _Quantity, *, level2: str | None, name: str |
         inferred.append("unit")
     kind = "percent" if unit == "%" else "quantity"
     comparator = q.comparator if q.comparator != "~" else None
-    reason = BAND_NOTE if q.band else ("约数：按未写比较符处理" if q.comparator == "~" else None)
+    reason = BAND_NOTE if q.band else (_note("approximate") if q.comparator == "~" else None)
     if comparator is None:
         if value == 0:
             comparator = "<="
@@ -688,15 +750,16 @@ def _doubts(kind: str, value: Decimal, upper: Decimal | None, unit: str | None,
     """`_doubt` in Chinese and English, the same figures in both."""
     top = value if upper is None else upper
     if value < 0:
-        return (f"目标值为负数（{_decimal_str(value)}），请核对",
-                f"the target is negative ({_decimal_str(value)}): please check")
+        return _both("negative", value=_decimal_str(value))
     if kind == "percent" and top > _MAX_PERCENT:
-        return (f"百分比目标超过{_MAX_PERCENT}%（{_decimal_str(top)}%），请核对",
-                f"a percentage target above {_MAX_PERCENT}% ({_decimal_str(top)}%): please check")
+        return _both("percent_over", limit=_MAX_PERCENT, value=_decimal_str(top))
     if share and unit in (None, "%") and top > 100:  # after the name-free checks: see parse_target_cached
-        return (f"比率类指标的目标超过100%（{_decimal_str(top)}%），请核对",
-                f"a rate's target above 100% ({_decimal_str(top)}%): please check")
+        return _both("share_over", value=_decimal_str(top))
     return None
+
+
+def _both(key: str, **slots: object) -> tuple[str, str]:
+    return NOTES[key]["zh"].format(**slots), NOTES[key]["en"].format(**slots)
 
 
 def suspicion_en(target: Target, name: str | None) -> str | None:
@@ -706,6 +769,39 @@ def suspicion_en(target: Target, name: str | None) -> str | None:
         return None
     said = _doubts(target.kind, target.value, target.upper, target.unit, _bounded_share(name))
     return None if said is None else said[1]
+
+
+@lru_cache(maxsize=1)
+def _note_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Each note's Chinese as a pattern whose groups are its slots; constant notes first, then those with figures
+    (a specific date before a quoted text: "日期不存在：2024年2月30日" is the date)."""
+    out = []
+    for key, said in NOTES.items():
+        pieces = re.split(r"\{(\w+)\}", said["zh"])
+        pattern = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(pieces))
+        out.append((re.compile(pattern, re.S), key))
+    return tuple(sorted(out, key=lambda found: "{" in NOTES[found[1]]["zh"]))
+
+
+def _slot_en(name: str, value: str) -> str:
+    if name == "festival":
+        return _FESTIVALS_EN.get(value, value)
+    if name == "n" and not value.isdigit():  # "每十三个月": the number as written, in digits
+        number = _cn_small(value)
+        return value if number is None else str(number)
+    return value
+
+
+@lru_cache(maxsize=1 << 10)
+def note_en(note: str | None) -> str | None:
+    """The English of a note the grammar wrote (`Target.reason`, `Target.suspicious`, `Indicator.parse_reason`),
+    with its figures; None for None and for a note this grammar does not write (an older one's words)."""
+    if note is None:
+        return None
+    for pattern, key in _note_patterns():
+        if found := pattern.fullmatch(note):
+            return NOTES[key]["en"].format(**{k: _slot_en(k, v) for k, v in found.groupdict().items()})
+    return None
 
 
 def _range_target(text: str, s: str, *, level2: str | None, name: str | None) -> Target | str | None:
@@ -729,7 +825,7 @@ def _range_target(text: str, s: str, *, level2: str | None, name: str | None) ->
     upper = _quantity_target(text, high, level2=level2, name=name)
     assert lower.value is not None and upper.value is not None
     if lower.value > upper.value:
-        return f"区间上下限颠倒：{_decimal_str(lower.value)}大于{_decimal_str(upper.value)}"
+        return _note("range_reversed", lower=_decimal_str(lower.value), upper=_decimal_str(upper.value))
     return Target(text, lower.kind, RANGE, lower.value, lower.unit, _DIRECTION[RANGE],
                   tuple(i for i in lower.inferred if i != "comparator"), (), None, upper=upper.value,
                   suspicious=_doubt(lower.kind, lower.value, upper.value, lower.unit, _bounded_share(name)))
@@ -793,7 +889,7 @@ def _read_time(s: str, *, year: int, strict: bool) -> tuple[str, tuple[Occurrenc
     candidates: list[tuple[str, str | None]] = [(core, None), (bare, None)]
     if times:
         n = int(times["n"]) if times["n"].isdigit() else _cn_small(times["n"])
-        candidates.append((bare[: times.start()], f"每期{n}次" if n and n > 1 else None))
+        candidates.append((bare[: times.start()], _note("per_period", n=n) if n and n > 1 else None))
     if core.startswith("每年") and len(core) > 2:
         candidates.append((core[2:], None))
     for candidate, note in candidates:
@@ -825,21 +921,21 @@ def parse_target(
     try:
         return _parse(text, year=year, level2=level2, name=name, strict=strict_month_before)
     except Exception as exc:  # a grammar bug must never take down an import: keep the text, say why
-        return _unparsed(text if isinstance(text, str) else str(text), f"解析出错：{type(exc).__name__}")
+        return _unparsed(text if isinstance(text, str) else str(text), _note("failed", error=type(exc).__name__))
 
 
 def _parse(text: str, *, year: int, level2: str | None, name: str | None, strict: bool) -> Target:
     if not isinstance(text, str):
-        return _unparsed(str(text), "不是文本")
+        return _unparsed(str(text), _note("not_text"))
     if not isinstance(year, int) or not 2 <= year <= 9998:  # dates reach one year either side of it
-        return _unparsed(text, f"预算年度{year}不是有效年份")
+        return _unparsed(text, _note("bad_year", year=year))
     if len(text) > _MAX_TEXT:
-        return _unparsed(text, f"文字过长（{len(text)}字），不像是指标值")
+        return _unparsed(text, _note("too_long", n=len(text)))
     s = _normalize(text)
     if not s:
-        return _unparsed(text, "空值：未填写指标值")
+        return _unparsed(text, _note("empty"))
     if _PLACEHOLDER.search(s.upper()):
-        return _unparsed(text, "占位符：未填写具体指标值")
+        return _unparsed(text, _note("placeholder"))
 
     timed = _read_time(s, year=year, strict=strict)
     if isinstance(timed, str):
@@ -849,12 +945,12 @@ def _parse(text: str, *, year: int, level2: str | None, name: str | None, strict
         return Target(text, kind, None, None, None, None, (), tuple(sorted(occurrences)), note)
 
     if (m := _RE_NO_SUCH_MONTH.match(s)) and not 1 <= int(m["m"]) <= 12:
-        return _unparsed(text, f"月份不存在：{int(m['m'])}月")
+        return _unparsed(text, _note("no_such_month", m=int(m["m"])))
     if not (s.startswith("±") and "±" not in s[1:]) and _RANGE.search(s):
         ranged = _range_target(text, s, level2=level2, name=name)
         if isinstance(ranged, Target):
             return ranged
-        return _unparsed(text, ranged or "区间值无法识别：上下限须是同一单位的两个数")
+        return _unparsed(text, ranged or _note("range_unreadable"))
     q = _read_quantity(s)
     if isinstance(q, str):
         return _unparsed(text, q)
@@ -862,9 +958,9 @@ def _parse(text: str, *, year: int, level2: str | None, name: str | None, strict
         return _quantity_target(text, q, level2=level2, name=name)
 
     if _qualitative(s):
-        note = "含数字的描述，需人工评定" if re.search(r"\d", s) else None
+        note = _note("digits_in_words") if re.search(r"\d", s) else None
         return Target(text, "qualitative", None, None, None, _qualitative_direction(s), (), (), note)
-    return _unparsed(text, "无法识别的指标值")
+    return _unparsed(text, _note("unreadable"))
 
 
 def parse_target_cached(

@@ -30,7 +30,12 @@ SYMBOL: dict[str, str] = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="
 
 STATUSES: tuple[str, ...] = ("met", "on_track", "behind", "over_cap", "due_soon", "overdue", "missed",
                              "not_due", "no_report", "needs_grade", "unparsed")
-# A status named in English: an old state kept no reason in English, and its status name stands in for one.
+# A status named in each language (a past explanation's status on the portal); in English it also stands in for the
+# reason of an old state that kept none in English.
+STATUS_NAMES: dict[str, str] = {
+    "met": "已达成", "on_track": "进展正常", "behind": "进度滞后", "over_cap": "超过上限", "due_soon": "即将到期",
+    "overdue": "逾期", "missed": "未按期完成", "not_due": "未到期", "no_report": "未填报", "needs_grade": "待评定",
+    "unparsed": "指标值无法识别"}
 STATUS_NAMES_EN: dict[str, str] = {
     "met": "Met", "on_track": "On track", "behind": "Behind", "over_cap": "Over the cap", "due_soon": "Due soon",
     "overdue": "Overdue", "missed": "Missed", "not_due": "Not due yet", "no_report": "Not reported",

@@ -9,6 +9,7 @@ import pytest
 
 from rules.evaluation import evaluate
 from rules.lights import department_summary
+from rules.targets import parse_target
 from rules.terms import EvaluationSettings
 from rules.time_progress import curve_points, progress_fraction
 from tests.evaluation_seed_data import INDICATORS, PROJECTS, frames
@@ -79,6 +80,33 @@ CASES = [
 def test_seed_indicator_light_status_and_reason(key, occurrence, as_of, light, status, reason):
     got = state(as_of, key, occurrence)
     assert (got["light"], got["status"], got["reason"]) == (light, status, reason)
+
+
+def test_an_unreadable_targets_english_reason_gives_the_grammars_cause_in_english():
+    got = state(date(2024, 6, 30), "scrambled")
+    assert got["reason_en"] == ("The target “档案整理完成时” cannot be judged automatically: "
+                                "the target could not be read")
+
+
+def _unreadable(text: str, parse_reason: str | None) -> dict:
+    f = frames()
+    row = f["indicators"]["indicator_id"] == INDICATOR_ID["scrambled"]
+    f["indicators"].loc[row, ["value_text", "parse_reason"]] = [text, parse_reason]
+    states = evaluate(**f, as_of=date(2024, 6, 30)).indicators
+    return states[states["indicator_id"] == INDICATOR_ID["scrambled"]].iloc[0].to_dict()
+
+
+def test_an_unreadable_targets_cause_keeps_its_figures_in_both_languages():
+    got = _unreadable("95%-90%", parse_target("95%-90%", year=2024).reason)
+    assert got["reason"] == "指标值“95%-90%”无法自动评价：区间上下限颠倒：95大于90"
+    assert got["reason_en"] == ("The target “95%-90%” cannot be judged automatically: "
+                                "the range is reversed: 95 is greater than 90")
+
+
+def test_a_cause_no_longer_written_by_the_grammar_is_said_in_english_as_unreadable():
+    got = _unreadable("某写法", "旧版本的说明")
+    assert got["reason"] == "指标值“某写法”无法自动评价：旧版本的说明"
+    assert got["reason_en"] == "The target “某写法” cannot be judged automatically: the target could not be read"
 
 
 def test_numbers_behind_a_quantity_light():

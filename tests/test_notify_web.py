@@ -119,3 +119,15 @@ def test_admin_manages_waivers_and_contacts_and_sees_the_status(engine, world):
     login(clerk, "clerk_hr")
     assert clerk.get("/admin/waivers").status_code == 403
     assert clerk.get("/admin/notify-status").status_code == 403
+
+
+def test_a_past_explanation_names_its_status_in_the_pages_language(engine, world):
+    client = make_client(engine)
+    token = _token(world)
+    page = client.get(f"/notify/ack/{token}")
+    form_csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    client.post(f"/notify/ack/{token}", data={"cause": "经费保障", "text": "资金8月到位", "by": "head@hr.example.org",
+                                              "csrf_token": form_csrf})
+    row = re.compile(r"<td>([^<]*)</td><td>[^<]*</td><td>资金8月到位</td>")
+    assert row.search(client.get(f"/notify/ack/{token}?lang=zh").text).group(1) == "进度滞后"
+    assert row.search(client.get(f"/notify/ack/{token}?lang=en").text).group(1) == "Behind"

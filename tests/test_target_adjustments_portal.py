@@ -42,3 +42,37 @@ def test_a_clerk_requests_on_the_project_page_and_the_bureau_approves_on_the_lis
         assert [(e.action, e.channel) for e in s.exec(select(AuditEvent).where(
             AuditEvent.entity == "target_adjustment").order_by(AuditEvent.id))] == [
             ("request", "portal"), ("approve", "portal")]
+
+
+def test_an_unreadable_proposal_is_flagged_in_the_pages_language(engine):
+    world = build_world(engine)
+    clerk = make_client(engine)
+    login(clerk, "clerk_hr")
+    page = f"/projects/{world.hr_project}"
+    form = {"value_text": "95%-90%", "effective_on": "2024-07-15", "reason": "上级调整",
+            "csrf_token": csrf(clerk, page)}
+    asked = clerk.post(f"{page}/indicators/{world.ind['count']}/target-adjustments", data=form,
+                       follow_redirects=False)
+    assert asked.status_code == 303, asked.text
+    chinese = "指标值无法解析，已原样保存：区间上下限颠倒：95大于90"
+    english = "The target cannot be read and is kept as written: the range is reversed: 95 is greater than 90"
+    for url in ("/target-adjustments", page):
+        shown = clerk.get(f"{url}?lang=zh").text
+        assert chinese in shown and english not in shown
+        shown = clerk.get(f"{url}?lang=en").text
+        assert english in shown and chinese not in shown
+
+
+def test_the_audit_trail_keeps_an_unreadable_proposals_flag_in_the_pages_language(engine):
+    world = build_world(engine)
+    clerk, admin = make_client(engine), make_client(engine)
+    login(clerk, "clerk_hr")
+    page = f"/projects/{world.hr_project}"
+    clerk.post(f"{page}/indicators/{world.ind['count']}/target-adjustments",
+               data={"value_text": "13月底前", "effective_on": "2024-07-15", "reason": "上级调整",
+                     "csrf_token": csrf(clerk, page)})
+    login(admin, "admin")
+    assert "指标值无法解析，已原样保存：月份不存在：13月" in admin.get("/admin/audit?lang=zh").text
+    shown = admin.get("/admin/audit?lang=en").text
+    assert "The target cannot be read and is kept as written: no such month: 13" in shown
+    assert "月份不存在" not in shown

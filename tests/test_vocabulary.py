@@ -165,3 +165,8 @@ def test_reports_roll_occurrences_up_by_the_one_order_and_call_grey_by_its_name(
     (project,) = build_monitoring(data, 7)
     (row,) = [r for r in project.rows if r.indicator_id == indicator.id]
     assert "系统评估：灰灯" in row.note and terms.NOT_EVALUATED not in row.note
+
+
+def test_every_status_is_named_in_both_languages():
+    assert set(terms.STATUS_NAMES) == set(terms.STATUS_NAMES_EN) == set(terms.STATUSES)
+    assert len(set(terms.STATUS_NAMES.values())) == len(terms.STATUSES)

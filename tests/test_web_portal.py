@@ -195,3 +195,11 @@ def test_the_department_page_counts_overdue_items_and_their_periods(engine, worl
     login(client, "clerk_hr")
     assert "1项逾期（共2期）：2024-03-31 补贴发放" in client.get(f"/departments/{world.hr_id}").text
     assert "1 overdue (2 periods): 2024-03-31" in client.get(f"/departments/{world.hr_id}?lang=en").text
+
+
+def test_an_unreadable_targets_meaning_names_the_grammars_note_in_the_pages_language(engine, world):
+    client = make_client(engine)
+    login(client, "clerk_hr")
+    page = f"/projects/{world.hr_project}"
+    assert "未能识别：占位符：未填写具体指标值" in client.get(page).text
+    assert "Unparsed: a placeholder: no actual target value filled in" in client.get(f"{page}?lang=en").text

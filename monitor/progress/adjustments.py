@@ -23,7 +23,7 @@ from monitor.store.models import BudgetYear, Department, Indicator, Project, Tar
 from monitor.store.rows import stored_id
 from monitor.store.target_versions import target_in_force
 from monitor.store.types import now
-from rules.targets import Target, parse_target
+from rules.targets import NOTES, Target, note_en, parse_target
 from rules.terms import ADJUSTMENT_STATUS_NAMES, ADJUSTMENT_STATUSES, UNPARSED
 
 REQUESTERS = ("clerk", "head")  # a department's own staff; the bureau decides and never asks itself
@@ -53,6 +53,7 @@ class AdjustmentView:
     value_text: str  # 调整后目标, as asked for
     kind: str
     flag: str | None  # why the grammar could not read it, or why the value looks mistyped
+    flag_en: str | None  # the same in English
     reason: str
     effective_on: date
     status: str
@@ -65,11 +66,27 @@ class AdjustmentView:
     decision_note: str | None
 
 
-def flag_of(target: Target) -> str | None:
-    """What a person should check in a proposed target, as the import report flags it (None: nothing)."""
+# What the portal says of a proposed 指标值 the grammar could not read; the note is the grammar's, in each language.
+UNPARSED_FLAG = {"zh": "指标值无法解析，已原样保存：{note}",
+                 "en": "The target cannot be read and is kept as written: {note}"}
+
+
+def flag_of(target: Target, lang: str = "zh") -> str | None:
+    """What a person should check in a proposed target, as the import report flags it (None: nothing), in `lang`."""
     if target.kind == UNPARSED:
-        return f"指标值无法解析，已原样保存：{target.reason or '未识别的写法'}"
-    return target.suspicious
+        return flag_in(lang, UNPARSED_FLAG["zh"].format(note=target.reason or NOTES["unreadable"]["zh"]))
+    return flag_in(lang, target.suspicious)
+
+
+def flag_in(lang: str, flag: str | None) -> str | None:
+    """A flag as `flag_of` wrote it in Chinese (an audit event keeps it so), in `lang`; a flag in words this grammar
+    no longer writes stays as stored."""
+    if flag is None or lang == "zh":
+        return flag
+    head = UNPARSED_FLAG["zh"].split("{note}")[0]
+    if flag.startswith(head):
+        return UNPARSED_FLAG["en"].format(note=note_en(flag[len(head):]) or NOTES["unreadable"]["en"])
+    return note_en(flag) or flag
 
 
 def read_target(indicator: Indicator, year: int, text: str) -> Target:
@@ -232,6 +249,7 @@ def describe(session: Session, rows: Sequence[tuple[TargetAdjustment, Indicator,
         id=stored_id(a), indicator_id=a.indicator_id, indicator=i.name, project_id=stored_id(p), project=p.name,
         department_id=stored_id(d), department_code=d.code, original_text=i.value_text,
         previous_text=a.previous_text, value_text=a.value_text, kind=a.target.kind, flag=flag_of(a.target),
+        flag_en=flag_of(a.target, "en"),
         reason=a.reason, effective_on=a.effective_on, status=a.status, status_name=ADJUSTMENT_STATUS_NAMES[a.status],
         channel=a.channel, requested_by=names.get(a.requested_by) if a.requested_by else None,
         requested_at=a.requested_at, decided_by=names.get(a.decided_by) if a.decided_by else None,
@@ -248,5 +266,5 @@ def view_of(session: Session, row: TargetAdjustment) -> AdjustmentView:
     return describe(session, [(row, indicator, project, department)])[0]
 
 
-__all__ = ["AdjustmentRefused", "AdjustmentView", "adjustment_for", "approve_adjustment", "flag_of",
+__all__ = ["AdjustmentRefused", "AdjustmentView", "adjustment_for", "approve_adjustment", "flag_in", "flag_of",
            "list_adjustments", "propose", "reject_adjustment", "request_adjustment", "view_of"]

@@ -8,7 +8,7 @@ from datetime import date
 
 from monitor.progress.validation import IndicatorInfo
 from monitor.store.models import Report
-from rules.targets import RANGE
+from rules.targets import RANGE, note_en
 from rules.terms import MEASURED_KINDS, SCHEDULED_KINDS, SYMBOL
 
 
@@ -79,4 +79,4 @@ def _describe_in_english(info: IndicatorInfo) -> str:
         return f"{'Recurring' if kind == 'recurring' else 'Window'}: {len(dues)} periods, due {shown}"
     if kind == "qualitative":
         return "Qualitative: graded on three levels"
-    return "Unparsed: needs a person's judgement"
+    return f"Unparsed: {note_en(target.reason or info.indicator.parse_reason) or 'needs a person’s judgement'}"

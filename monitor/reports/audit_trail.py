@@ -19,10 +19,18 @@ from openpyxl import Workbook
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from monitor.progress.adjustments import flag_in
 from monitor.spreadsheets.cells import csv_row, put
 from monitor.store.models import AuditEvent, Department, Indicator, Project, Report, Spending, User
 from rules.calendar import SHANGHAI
-from rules.terms import CHANNEL_NAMES, CHANNEL_NAMES_EN, ROUND_KIND_NAMES, ROUND_KIND_NAMES_EN
+from rules.terms import (
+    ADJUSTMENT_STATUS_NAMES,
+    ADJUSTMENT_STATUS_NAMES_EN,
+    CHANNEL_NAMES,
+    CHANNEL_NAMES_EN,
+    ROUND_KIND_NAMES,
+    ROUND_KIND_NAMES_EN,
+)
 
 ENTITIES = ("report", "spending", "indicator", "project", "user", "token", "setting", "target_adjustment")
 ENTITY_NAMES = {"report": ("填报", "report"), "spending": ("支出", "spending"), "indicator": ("指标", "indicator"),
@@ -44,7 +52,8 @@ ACTION_NAMES = {"report": ("填报", "reported"), "correct": ("更正", "correct
 # Codes stored in a round's record, by name.
 CODE_NAMES = {kind: (ROUND_KIND_NAMES[kind], ROUND_KIND_NAMES_EN[kind]) for kind in ROUND_KIND_NAMES} | {
     "open": ("进行中", "open"), "closed": ("已关闭", "closed"), "all": ("全部项目", "all projects"),
-    "focus": ("重点监控项目", "focus projects")}
+    "focus": ("重点监控项目", "focus projects")} | {
+    status: (ADJUSTMENT_STATUS_NAMES[status], ADJUSTMENT_STATUS_NAMES_EN[status]) for status in ADJUSTMENT_STATUS_NAMES}
 # Who acted when no person did.
 ACTOR_NAMES = {"system": ("系统", "the system"), "anonymous": ("匿名", "someone unknown"), "demo": ("演示", "the demo")}
 # Channels of events that no report comes through (the report channels are in rules.terms).
@@ -67,7 +76,9 @@ FIELD_NAMES = {
     "large_funds_yuan": ("大额资金标准（元）", "large funds from (yuan)"),
     "quantity_deviation_percent": ("数量指标偏差阈值（%）", "quantity deviation threshold (%)"),
     "verdict": ("审核结论", "verdict"), "comment": ("意见", "comment"), "version": ("版本", "version"),
-    "reason": ("原因", "reason"), "effective_on": ("调整日期", "effective on"), "source": ("资金来源", "fund source"),
+    "reason": ("原因", "reason"), "previous_text": ("原指标值", "target before"),
+    "decision_note": ("审批意见", "decision note"), "effective_on": ("调整日期", "effective on"),
+    "source": ("资金来源", "fund source"),
     "fiscal": ("其中：财政拨款", "of which fiscal"), "other": ("其中：其他资金", "of which other funds"),
     "carryover": ("其中：上年结转", "of which carried over"), "disabled": ("停用", "disabled"),
     "email": ("邮箱", "email"), "username": ("用户名", "username"), "levels": ("一级分值", "level points"),
@@ -204,6 +215,13 @@ def _ref(event: AuditEvent, key: str) -> int | None:
     return None
 
 
+def _note(event: AuditEvent, lang: str) -> str:
+    """The event's note as stored; a target adjustment's request keeps the grammar's flag, said in `lang`."""
+    if event.entity == "target_adjustment" and event.action == "request":
+        return flag_in(lang, event.note) or ""
+    return event.note or ""
+
+
 def _rows(session: Session, events: Sequence[AuditEvent], lang: str) -> list[TrailRow]:
     names = _Names(session, events)
     return [_row(event, names, lang) for event in events]
@@ -224,7 +242,7 @@ def _row(event: AuditEvent, names: _Names, lang: str) -> TrailRow:
                    actor=names.person(event.actor, en), channel=channel, action=action,
                    department=department.name if department else "", project=project.name if project else "",
                    indicator=indicator.name if indicator else "", sentence="", project_id=project_id,
-                   note=event.note or "")
+                   note=_note(event, lang))
     row.sentence = _sentence(event, row, en)
     return row
 

@@ -6,8 +6,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import overload
 
 from rules.formatting import fmt_decimal
+from rules.reasons import PHRASES
 
-MISSING = "未填报"
+MISSING = PHRASES["progress_missing"]["zh"]  # the word every reader of the tables already knows from the reasons
 TEN_THOUSAND = Decimal(10000)
 CENT = Decimal("0.01")
 

@@ -22,7 +22,7 @@ from monitor.store.models.notify import Acknowledgement, OutboxMessage, Waiver
 from monitor.web.auth import current_user, db_session, indicator_for_user, require_admin, verify_csrf
 from monitor.web.i18n import resolve_lang
 from monitor.web.templating import render
-from rules.terms import DEVIATION_CAUSES, OUTBOX_STATUS_NAMES
+from rules.terms import DEVIATION_CAUSES, OUTBOX_STATUS_NAMES, STATUS_NAMES, STATUS_NAMES_EN
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,7 +38,8 @@ def _item(session: Session, indicator_id: int, occurrence: str) -> dict:
                                                          Acknowledgement.occurrence == occurrence)
                            .order_by(col(Acknowledgement.id).desc())).all()
     return {"indicator": indicator, "project": project, "state": state, "occurrence": occurrence,
-            "history": history, "causes": DEVIATION_CAUSES}
+            "history": history, "causes": DEVIATION_CAUSES, "status_names": STATUS_NAMES,
+            "status_names_en": STATUS_NAMES_EN}
 
 
 @router.get("/notify/ack/{token}")
