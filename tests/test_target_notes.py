@@ -77,7 +77,7 @@ def test_a_stored_note_no_text_can_produce_is_said_in_english(key):
 
 
 def test_a_cell_that_is_no_text_is_noted_as_such():
-    assert parse_target(None, year=2024).reason == STORED_ONLY["not_text"][0]  # type: ignore[arg-type]
+    assert parse_target(None, year=2024).reason == STORED_ONLY["not_text"][0]  # type: ignore[arg-type]  # a cell read from a sheet may be no text
 
 
 def test_every_note_on_a_seed_value_has_its_english():
