@@ -44,6 +44,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.process_cpu import process_cpu  # noqa: E402  (found once ROOT is on the path)
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -277,14 +279,6 @@ def main() -> None:
         print("  error:", line)
 
 
-def _process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a local process has used so far; 0 if it cannot be read."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
 
 def _children(pid: int) -> list[int]:
     """The server's processes: uvicorn's supervisor and every process it started."""
@@ -314,7 +308,7 @@ def _database_cpu(url: str) -> float:
         pids = c.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
                               "AND pid <> pg_backend_pid()")).scalars().all()
     engine.dispose()
-    return sum(map(_process_cpu, pids))
+    return sum(map(process_cpu, pids))
 
 
 def _serve_and_load(args: argparse.Namespace, url: str, cpu: dict[str, float]
@@ -341,10 +335,10 @@ def _serve_and_load(args: argparse.Namespace, url: str, cpu: dict[str, float]
                     raise SystemExit("server did not start") from exc
                 time.sleep(0.2)
         workers = _children(server.pid)
-        cpu_before = sum(map(_process_cpu, workers))
+        cpu_before = sum(map(process_cpu, workers))
         latencies, errors, elapsed = asyncio.run(run_clients(base, tokens, indicators, args.seconds, args.think,
                                                              args.client))
-        cpu["server"] = sum(map(_process_cpu, workers)) - cpu_before
+        cpu["server"] = sum(map(process_cpu, workers)) - cpu_before
         cpu["database"] = _database_cpu(url)
     finally:
         server.terminate()

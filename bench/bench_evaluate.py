@@ -30,6 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.process_cpu import process_cpu  # noqa: E402  (found once ROOT is on the path)
+
 
 def _phase(name: str, url: str, as_of: date, chunk: int) -> dict:
     from sqlalchemy import text
@@ -55,7 +57,7 @@ def _phase(name: str, url: str, as_of: date, chunk: int) -> dict:
         with engine.begin() as conn:
             for table in ("indicatorstatechange", "indicatorstate", "projectstate", "evaluationrun"):
                 conn.execute(text(f"DELETE FROM {table}"))
-    server_start = {pid: _process_cpu(pid) for pid in backends}  # not the emptying above
+    server_start = {pid: process_cpu(pid) for pid in backends}  # not the emptying above
     started = time.perf_counter()
     cpu_start = time.process_time()
     rows = 0
@@ -72,22 +74,12 @@ def _phase(name: str, url: str, as_of: date, chunk: int) -> dict:
                  "rewritten": summary.rewritten, "lights": summary.lights}
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu_start
-    extra["server_cpu_seconds"] = round(sum(_process_cpu(pid) - server_start.get(pid, 0.0) for pid in backends), 2)
+    extra["server_cpu_seconds"] = round(sum(process_cpu(pid) - server_start.get(pid, 0.0) for pid in backends), 2)
     engine.dispose()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB → MiB on Linux
     return {"phase": name, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "peak_mib": round(peak),
             **extra}
 
-
-def _process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a local process has used so far; 0 if it cannot be read."""
-    import os
-
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
