@@ -42,6 +42,7 @@ from functools import lru_cache
 from typing import Any
 
 from rules import calendar as cal
+from rules.bilingual import template_pattern
 from rules.calendar import Occurrence
 from rules.terms import MEASURED_KINDS, SCHEDULED_KINDS, SYMBOL
 
@@ -775,11 +776,7 @@ def suspicion_en(target: Target, name: str | None) -> str | None:
 def _note_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
     """Each note's Chinese as a pattern whose groups are its slots; constant notes first, then those with figures
     (a specific date before a quoted text: "日期不存在：2024年2月30日" is the date)."""
-    out = []
-    for key, said in NOTES.items():
-        pieces = re.split(r"\{(\w+)\}", said["zh"])
-        pattern = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(pieces))
-        out.append((re.compile(pattern, re.S), key))
+    out = [(template_pattern(said["zh"], {None: ".+?"})[0], key) for key, said in NOTES.items()]
     return tuple(sorted(out, key=lambda found: "{" in NOTES[found[1]]["zh"]))
 
 
@@ -800,7 +797,8 @@ def note_en(note: str | None) -> str | None:
         return None
     for pattern, key in _note_patterns():
         if found := pattern.fullmatch(note):
-            return NOTES[key]["en"].format(**{k: _slot_en(k, v) for k, v in found.groupdict().items()})
+            slots = {place[1:]: value for place, value in found.groupdict().items()}  # "p" + the slot's name
+            return NOTES[key]["en"].format(**{k: _slot_en(k, v) for k, v in slots.items()})
     return None
 
 

@@ -19,7 +19,7 @@ from functools import lru_cache
 from fastapi import Request
 
 from monitor.importers.document import CUT_OFF
-from rules.bilingual import sides
+from rules.bilingual import PLACE, sides, template_pattern
 from rules.terms import (
     ADJUSTMENT_STATUS_NAMES,
     ADJUSTMENT_STATUS_NAMES_EN,
@@ -386,7 +386,7 @@ def translator(lang: str) -> Callable[..., str]:
     return t
 
 
-PLACE = re.compile(r"\{(\d+)(?::(\w+))?\}")  # "{0}" any words, "{0:date}" a date as the reports write it
+# what a place matches: "{0}" any words of one sentence, "{0:date}" a date as the reports write it
 PLACE_KINDS = {None: f"[^{SENTENCES}]+?", "date": r"\d{4}-\d{2}-\d{2}"}
 CHINESE = re.compile(r"[\u3400-\u9fff]")
 
@@ -396,14 +396,9 @@ def _phrases() -> list[tuple[re.Pattern[str], str, int]]:
     """The catalogue's entries with places ("截至{0}月底") as patterns, most fixed text first."""
     found = []
     for zh, en in EN.items():
-        pieces = PLACE.split(zh)  # text, number, kind, text, number, kind, …, text
-        if len(pieces) == 1:
-            continue
-        texts, numbers, kinds = pieces[::3], pieces[1::3], pieces[2::3]
-        pattern = re.escape(texts[0]) + "".join(f"(?P<p{number}>{PLACE_KINDS[kind]}){re.escape(text)}"
-                                                for number, kind, text in zip(numbers, kinds, texts[1:], strict=True))
-        fixed = sum(len(text) for text in texts)
-        found.append((re.compile(f"^{pattern}$", re.S), en, fixed))
+        if PLACE.search(zh):
+            pattern, fixed = template_pattern(zh, PLACE_KINDS)
+            found.append((pattern, en, fixed))
     return sorted(found, key=lambda entry: -entry[2])
 
 
