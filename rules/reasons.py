@@ -94,7 +94,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "progress_period_late": {"zh": "{due}期：{done}完成（逾期）", "en": "{due} period: done on {done}, late"},
     "progress_period_missing": {"zh": "{due}期：未填报", "en": "{due} period: not reported"},
     "progress_periods": {"zh": "已完成 {done}/{all} 期；{open}", "en": "{done} of {all} periods done; {open}"},
-    "progress_not_due": {"zh": "未到期", "en": "Not due yet"},
+    "progress_not_due": {"zh": STATUS_NAMES["not_due"], "en": STATUS_NAMES_EN["not_due"]},
     "progress_missing": {"zh": STATUS_NAMES["no_report"], "en": STATUS_NAMES_EN["no_report"]},
     "progress_graded": {"zh": "{grade}：{explanation}", "en": "{grade}: {explanation}"},
     "progress_value": {"zh": "{value}（截至{day}）", "en": "{value} as of {day}"},
