@@ -266,3 +266,18 @@ def test_a_message_still_failing_when_it_is_give_up_after_hours_old_is_given_up(
         "pending", "failed")
     alert = session.exec(select(OutboxMessage).where(OutboxMessage.dedup_key.startswith("alert|"))).one()
     assert alert.subject == "【kpiwatch告警】1封邮件投递失败"
+
+
+def test_a_claim_reads_the_messages_still_to_send_from_their_own_index_not_the_sent_history(engine, session):
+    """Sent messages pile up all year; a claim must not walk them. Both stores' planners take the partial index
+    of unsent messages for the claim's selection."""
+    _queue(session, 3)
+    connection = session.connection()
+    params = {"now": outbox.now(), "limit": 8}
+    select_due = f"SELECT id FROM outboxmessage WHERE {outbox._DUE} ORDER BY id LIMIT :limit"
+    if engine.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plan = connection.execute(outbox._sql(f"EXPLAIN {select_due}", "now"), params).scalars().all()
+    else:
+        plan = [row[-1] for row in connection.execute(outbox._sql(f"EXPLAIN QUERY PLAN {select_due}", "now"), params)]
+    assert any("ix_outboxmessage_unsent" in line for line in plan), plan
