@@ -120,14 +120,24 @@ class NotRecorded(Exception):
     recorded): the message was not sent, and has no verdict."""
 
 
+def wire_size(data: bytes) -> int:
+    """The message's size as RFC 1870 counts it (its octets as sent, every line ended by CRLF). The outbox's
+    messages already end every line with CRLF, which three byte counts confirm at a fraction of the cost of
+    normalising a copy of 12 KB (a tenth of the CPU a message costs to send); anything else is normalised as
+    aiosmtplib will send it."""
+    crlf = data.count(b"\r\n")
+    if data.count(b"\n") == crlf == data.count(b"\r") and data.endswith(b"\r\n"):
+        return len(data)
+    return len(normalize_message_line_endings(data))
+
+
 async def _transaction(client: aiosmtplib.SMTP, message: Outgoing,
                        before_content: Callable[[], Awaitable[None]] | None) -> dict[str, aiosmtplib.SMTPResponse]:
     """One mail transaction, as `SMTP.sendmail` runs it (envelope, then content; RSET after a refusal), with
     `before_content` awaited between the two; the recipients refused, if not all were."""
     if client.is_ehlo_or_helo_needed:
         await client.ehlo()
-    options = [f"size={len(normalize_message_line_endings(message.data))}"] if client.supports_extension("size") \
-        else []
+    options = [f"size={wire_size(message.data)}"] if client.supports_extension("size") else []
     try:
         await client.mail(message.sender, options=options)
         refused: list[aiosmtplib.SMTPRecipientRefused] = []

@@ -9,9 +9,12 @@ import time
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtplib.protocol import normalize_message_line_endings
+from hypothesis import given
+from hypothesis import strategies as st
 
 from monitor.config import load_config
-from notifications.delivery import LoginRefused, Outcome, Outgoing, deliver
+from notifications.delivery import LoginRefused, Outcome, Outgoing, deliver, wire_size
 from notifications.smtp import SmtpSettings
 from tests.conftest import server_tls_context
 from tests.test_notify_support import SinkHandler, free_port
@@ -177,3 +180,9 @@ def test_a_verdict_that_cannot_be_recorded_stops_the_next_message_before_its_con
     finally:
         controller.stop()
     assert [a.rcpt_tos for a in handler.arrivals] == [["d1@example.org"]]  # 2 and 3: not accepted, no verdict
+
+
+@given(st.lists(st.sampled_from([b"a", b"\xe6\x8c\x87", b".", b"\r\n", b"\n", b"\r"]), max_size=40).map(b"".join))
+def test_the_size_announced_to_the_server_is_what_the_content_is_on_the_wire(data):
+    """RFC 1870: a server may refuse a message bigger than announced; the count must match what is sent."""
+    assert wire_size(data) == len(normalize_message_line_endings(data))
