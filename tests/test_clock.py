@@ -136,11 +136,9 @@ def test_on_a_utc_host_an_entry_at_20_00_shanghai_time_keeps_its_shanghai_day(db
     assert set(days) == {"monitoring table", "portal", "audit export", "stored report"}
 
 
-# Where an instant may still be turned into Shanghai time by hand: the rule itself, the column type, the two
-# places that take a datetime from outside the store (a spreadsheet cell; any value an audit snapshot records),
-# and the sender's claims on PostgreSQL, read by psycopg itself beneath the column types.
-CONVERTERS = {"rules/calendar.py", "monitor/store/types.py", "monitor/importers/excel.py", "monitor/store/audit.py",
-              "monitor/notify/outbox.py"}
+# Where an instant may still be turned into Shanghai time by hand: the rule itself, the column type, and the two
+# places that take a datetime from outside the store (a spreadsheet cell; any value an audit snapshot records).
+CONVERTERS = {"rules/calendar.py", "monitor/store/types.py", "monitor/importers/excel.py", "monitor/store/audit.py"}
 
 
 def test_no_reader_converts_a_stored_instant_by_hand():

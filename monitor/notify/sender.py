@@ -201,9 +201,9 @@ def _send(engine: Engine, config: Config, worker: str, max_messages: int | None,
         async def run() -> None:
             keeper = asyncio.create_task(_keep_leases(connection, claims, held, lease))
             try:
-                async with outbox.async_writers(engine, smtp) as writers:
+                async with outbox.background_writers(engine, smtp) as writers:
                     async def next_batch_async() -> list[Outgoing]:
-                        assert writers is not None  # only chosen when there are asynchronous writers
+                        assert writers is not None  # only chosen when there are background writers
                         limit = batch_limit()
                         if limit <= 0:
                             return []
