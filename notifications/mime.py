@@ -7,12 +7,10 @@ is then the same message with the same Message-ID, which lets mail clients fold 
 from __future__ import annotations
 
 import base64
-import itertools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.charset import Charset
 from email.header import Header
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from functools import lru_cache
@@ -20,7 +18,6 @@ from urllib.parse import quote
 
 LINE = 78  # RFC 5322 §2.1.1: a header line SHOULD be at most 78 characters
 WORD_LINE = 76  # RFC 2047 §2: a line holding an encoded word at most 76 characters, the word itself at most 75
-_UTF8 = Charset("utf-8")  # base64 encoded words, as `Header` writes UTF-8
 
 
 @dataclass(frozen=True)
@@ -57,14 +54,36 @@ def header_value(name: str, value: str) -> str:
     room = LINE - len(name) - 2
     if _plain(value) and all(len(word) <= (room if i == 0 else LINE - 1) for i, word in enumerate(value.split(" "))):
         return Header(value, "us-ascii", header_name=name, maxlinelen=LINE).encode(splitchars=" ", linesep="\r\n")
-    return Header(value, "utf-8", header_name=name, maxlinelen=WORD_LINE).encode(linesep="\r\n")
+    return "\r\n ".join(encoded_words(value, WORD_LINE - len(name) - 2))
 
 
 def encoded_words(text: str, first: int, rest: int = WORD_LINE - 1) -> list[str]:
-    """`text` as UTF-8 encoded words, the first at most `first` characters long and the others at most `rest`,
-    split on whole characters so each word decodes on its own."""
-    lines = _UTF8.header_encode_lines(text, itertools.chain([first], itertools.repeat(rest)))
-    return [line for line in lines if line is not None]
+    """`text` as UTF-8 base64 encoded words, the first at most `first` characters long and the others at most
+    `rest`, split on whole characters so each word decodes on its own.
+
+    Counted here rather than through `email.charset`, which measures every candidate split in both encodings
+    and took more than half the time a digest's message takes to build."""
+    words: list[str] = []
+    chunk: list[str] = []
+    size, limit = 0, first
+    for character in text:
+        width = len(character.encode("utf-8"))
+        if _WORD_FRAME + 4 * -(-(size + width) // 3) > limit:
+            if chunk:
+                words.append(_word("".join(chunk)))
+            chunk, size, limit = [], 0, rest
+        chunk.append(character)
+        size += width
+    if chunk:
+        words.append(_word("".join(chunk)))
+    return words
+
+
+_WORD_FRAME = len("=?utf-8?b??=")
+
+
+def _word(text: str) -> str:
+    return f"=?utf-8?b?{base64.b64encode(text.encode('utf-8')).decode('ascii')}?="
 
 
 @lru_cache(maxsize=4096)
@@ -135,7 +154,10 @@ def attachment_headers(attachment: Attachment) -> tuple[str, str]:
 
 
 def _base64_body(data: bytes) -> str:
-    return base64.encodebytes(data).decode("ascii").replace("\n", "\r\n")
+    """`data` in base64, 76 characters a line, each line ended by CRLF (what `base64.encodebytes` writes with LF,
+    which encodes 57 bytes a call: a fifth of the time a digest takes to build)."""
+    encoded = base64.b64encode(data).decode("ascii")
+    return "".join([encoded[i:i + 76] + "\r\n" for i in range(0, len(encoded), 76)])
 
 
 def _part(content_type: str, data: bytes, extra: str = "") -> str:

@@ -229,3 +229,16 @@ def test_any_filename_and_bytes_survive(filename, content):
     assert first.get_filename() == one_line(filename) == first["Content-Type"].params["name"]
     assert (first.get_content(), second.get_content(), second.get_filename()) == (content, content[::-1],
                                                                                   "second.bin")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400), st.text(max_size=400))
+def test_any_body_is_sent_in_lines_of_76_and_reads_back_as_written(text, html):
+    raw = build_message(sender="kpiwatch <k@example.org>", recipients=["d@example.org"], subject="s", text=text,
+                        html=html, date=AT)
+    body = raw.split("\r\n\r\n", 1)[1]
+    assert all(len(line) <= 76 for line in body.split("\r\n"))
+    parsed = email.message_from_string(raw, policy=default)
+    normalised = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    assert parsed.get_body(("plain",)).get_payload(decode=True).decode("utf-8") == normalised
+    assert parsed.get_body(("html",)).get_payload(decode=True).decode("utf-8") == html
