@@ -264,3 +264,58 @@ def test_an_answer_carries_every_field_its_schema_names(engine, world):
     count = next(i for i in project["indicators"] if i["id"] == world.ind["count"])
     assert count["latest"]["value"] == "1200.5" and count["occurrences"] == []
     assert client.get("/api/v1/me", headers=headers).json()["username"] == "clerk_hr"
+
+
+@pytest.mark.parametrize("with_refusal", [False, True], ids=["all-good", "one-refused"])
+def test_posts_committed_together_keep_each_revision_and_audit_event_as_if_posted_one_by_one(engine, world,
+                                                                                              with_refusal):
+    """Under load the API reads, locks and audits a whole group commit of posts at once: a later post on the
+    same slot still corrects the earlier one of its own batch, each event names its own clerk, and a refused
+    post costs its neighbours nothing (on PostgreSQL the batch is then run again post by post)."""
+    import threading
+    from datetime import date
+
+    from fastapi import HTTPException
+    from fastapi.security import HTTPAuthorizationCredentials
+
+    from monitor.store.group_commit import GroupCommit
+    from monitor.store.models import AuditEvent
+    from monitor.web.api import ReportIn, ReportPost
+
+    tokens = {name: HTTPAuthorizationCredentials(scheme="Bearer", credentials=_token(engine, name))
+              for name in ("clerk_hr", "clerk_union")}
+
+    def post(clerk: str, indicator: int, value: str) -> ReportPost:
+        entry = ReportIn(indicator_id=indicator, value=value, as_of=date(2024, 7, 1)).entry()
+        return ReportPost(tokens[clerk], [entry], date(2024, 7, 31))
+
+    writer = GroupCommit(engine)
+    started, release = threading.Event(), threading.Event()
+    blocker = writer.submit(lambda session: (started.set(), release.wait(10)))
+    started.wait(10)
+    middle = "-5" if with_refusal else "100"  # the same fact again: unchanged
+    futures = [writer.submit(p) for p in (post("clerk_hr", world.ind["count"], "100"),
+                                          post("clerk_union", world.union_indicator, "7"),
+                                          post("clerk_hr", world.ind["count"], middle),
+                                          post("clerk_hr", world.ind["count"], "200"))]
+    release.set()
+    try:
+        blocker.result(10)
+        first, union, third, second = (f.exception(10) or f.result() for f in futures)
+    finally:
+        writer.close()
+    if with_refusal:
+        assert isinstance(third, HTTPException) and third.status_code == 422
+    else:
+        assert (third["stored"], third["unchanged"], writer.batches) == ([], [0], 2)
+    assert [r["value"] for r in (first["stored"] + union["stored"] + second["stored"])] == ["100", "7", "200"]
+    with Session(engine) as s:
+        count = s.exec(select(Report).where(Report.indicator_id == world.ind["count"]).order_by(Report.id)).all()
+        events = {e.entity_id: e for e in s.exec(select(AuditEvent).where(AuditEvent.entity == "report")).all()}
+    assert [(r.value, r.revision, r.supersedes_id) for r in count] == [
+        (Decimal(100), 1, None), (Decimal(200), 2, count[0].id)]
+    (union_report,) = union["stored"]
+    assert {i: (e.actor, e.action) for i, e in events.items()} == {
+        count[0].id: ("clerk_hr", "report"), union_report["id"]: ("clerk_union", "report"),
+        count[1].id: ("clerk_hr", "correct")}
+    assert events[count[1].id].before["value"] == "100"

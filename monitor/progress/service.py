@@ -14,13 +14,13 @@ typed after its budget year ended is stored for that year all the same, its audi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, insert, or_
+from sqlalchemy import Table, and_, bindparam, insert, or_, text
 from sqlalchemy.engine import CursorResult
 from sqlmodel import Session, col, select
 
@@ -58,6 +58,8 @@ class RecordResult:
     stored: list[Report] = field(default_factory=list)
     unchanged: list[int] = field(default_factory=list)  # batch positions already on record
     notices: list[Problem] = field(default_factory=list)  # what was assumed, per batch position, to tell the person
+    audit: list[dict[str, Any]] = field(default_factory=list)  # the events, when the caller writes them itself
+    rows: list[dict[str, Any]] = field(default_factory=list)  # the reports, when the caller inserts them itself
 
     def to_json(self) -> dict:
         return {"stored": [report_json(r) for r in self.stored], "unchanged": self.unchanged,
@@ -240,18 +242,42 @@ def check_reports(session: Session, user: User, entries: Sequence[ReportEntry], 
     return cleans, infos, problems
 
 
+def touched_reports(session: Session, cleans: Sequence[ReportEntry], infos: dict[int, IndicatorInfo]
+                    ) -> dict[int, list[Report]]:
+    """Lock the entries' indicators (PostgreSQL; SQLite: see `write_turn`) and read the effective rows on the
+    slots they write to or name, by indicator: what `record_reports` compares each entry with.
+
+    For one batch, or for several recorded one after another in one transaction (a group commit of API posts):
+    read once for all of them, each batch's `record_reports` then keeps it current, so a later batch on the same
+    slot sees the earlier one. Rows on other slots of these indicators may be among them; they are not compared."""
+    _lock_rows(session, Indicator, sorted({_indicator_id(clean) for clean in cleans}))
+    return _touched_reports(session, cleans, infos)
+
+
 def record_reports(session: Session, user: User, entries: Sequence[ReportEntry], *, channel: str, today: date,
-                   default_note: str | None = None, infos: dict[int, IndicatorInfo] | None = None) -> RecordResult:
+                   default_note: str | None = None, infos: dict[int, IndicatorInfo] | None = None,
+                   touched: dict[int, list[Report]] | None = None, write_audit: bool = True,
+                   new_ids: Iterator[int] | None = None) -> RecordResult:
     """Store a batch (all or nothing) in `session`; the caller commits. Raises `ValidationFailed`.
 
-    `infos` as for `check_reports`.
+    `infos` as for `check_reports`. `touched`: what `touched_reports` read for these very entries (and perhaps
+    others') earlier in this transaction; read here otherwise (and for any indicator it lacks), and kept current
+    either way. With
+    `write_audit=False` the audit events are returned in `RecordResult.audit` for the caller to write in this
+    transaction (`audit.record_by_actors`), with other batches' in one statement. With `new_ids` (ids drawn from
+    the report table's sequence, `report_ids`) nothing is inserted either: each new report takes the next id and
+    is returned in `RecordResult.rows`, for the caller to insert (`insert_reports`) before the audit events.
     """
     permissions.require_writer(user)
     cleans, infos, problems = check_reports(session, user, entries, today, infos)
     if problems:
         raise ValidationFailed(problems)
-    _lock_rows(session, Indicator, list(infos))
-    effective = _touched_reports(session, cleans, infos)
+    if touched is None:
+        touched = {}
+    missing = [clean for clean in cleans if _indicator_id(clean) not in touched]
+    if missing:
+        touched.update(touched_reports(session, missing, infos))
+    effective = touched
     targets = _named_rows(session, cleans)
     for index, clean in enumerate(cleans):
         if clean.supersedes_id is None:
@@ -297,7 +323,11 @@ def record_reports(session: Session, user: User, entries: Sequence[ReportEntry],
             explanation=clean.explanation, forecast=clean.forecast, forecast_text=clean.forecast_text,
             deviation_causes=clean.deviation_causes, likelihood=clean.likelihood, user_id=user.id,
             channel=channel, note=clean.note or default_note, created_at=moment)
-        report_id = _insert_report(session, values)
+        if new_ids is None:
+            report_id = _insert_report(session, values)
+        else:
+            report_id = next(new_ids)
+            result.rows.append({"id": report_id, **values})
         report = Report(id=report_id, **values)  # a detached copy for the caller
         events.append({"channel": channel, "action": "correct" if old else "report", "entity": "report",
                        "entity_id": report_id, "department_id": info.project.department_id,
@@ -307,7 +337,10 @@ def record_reports(session: Session, user: User, entries: Sequence[ReportEntry],
             rows.remove(old)
         rows.append(report)
         result.stored.append(report)
-    audit.record_many(session, user, events)
+    if write_audit:
+        audit.record_many(session, user, events)
+    else:
+        result.audit = events
     return result
 
 
@@ -323,6 +356,22 @@ def _insert_report(session: Session, values: dict[str, Any]) -> int:
     assert key is not None  # one row into a table whose id the database assigns
     (report_id,) = key
     return report_id
+
+
+def report_ids(session: Session, count: int) -> list[int] | None:
+    """`count` new report ids from the table's sequence in one round trip (PostgreSQL), for `record_reports`'
+    `new_ids`; None on SQLite, which has no sequence and whose inserts are local anyway. Ids left unused are
+    gaps, as after any rolled-back insert."""
+    if count <= 0 or session.get_bind().dialect.name != "postgresql":
+        return None
+    return list(session.execute(text("SELECT nextval(pg_get_serial_sequence('report', 'id')) "
+                                     "FROM generate_series(1, :n)"), {"n": count}).scalars())
+
+
+def insert_reports(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """The reports `record_reports` handed back (`new_ids`), of one batch or several, in one statement."""
+    if rows:
+        session.execute(_INSERT_REPORT, list(rows))
 
 
 def _named_rows(session: Session, cleans: Sequence[ReportEntry]) -> dict[int, Report]:

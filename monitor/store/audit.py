@@ -79,8 +79,13 @@ def record_many(session: Session, actor: User | str | None, events: Sequence[dic
     One INSERT without ORM objects, for paths that write an event per row under load (API reports);
     the events are part of the caller's transaction all the same.
     """
+    record_by_actors(session, [(actor, event) for event in events])
+
+
+def record_by_actors(session: Session, events: Sequence[tuple[User | str | None, dict[str, Any]]]) -> None:
+    """`record_many` for events of several actors, (actor, event) each: a batch of API posts in one INSERT."""
     if events:
-        session.execute(insert(table_of(AuditEvent)), [_event_values(actor, **event) for event in events])
+        session.execute(insert(table_of(AuditEvent)), [_event_values(actor, **event) for actor, event in events])
 
 
 def _event_values(actor: User | str | None, *, channel: str, action: str, entity: str, entity_id: int | None = None,

@@ -18,7 +18,9 @@ only wait out the timeout once per job.
 
 A job's class may define `prepare_batch(session, jobs)`: it is called once per batch with all the jobs
 of that class, before any of them runs, so that what each would read alone (a token's user, an
-indicator's target) is read for all of them in one query.
+indicator's target) is read for all of them in one query. It may also define `finish_batch(session, jobs)`,
+called with the jobs of that class that succeeded, after the last job and before the commit, so that what
+each would write alone (an audit event) is written for all of them in one statement.
 """
 
 from __future__ import annotations
@@ -160,7 +162,7 @@ class GroupCommit:
             driver = session.connection().connection.driver_connection
             assert driver is not None  # None only once the pool has invalidated it; this one was just checked out
             sqlite = driver if session.get_bind().dialect.name == "sqlite" else None
-            _prepare(session, [item.job for item in batch])
+            _each_kind(session, [item.job for item in batch], "prepare_batch")
             for item in batch:
                 changes = sqlite.total_changes if sqlite is not None else 0
                 try:
@@ -170,16 +172,20 @@ class GroupCommit:
                             or session.dirty or session.deleted:
                         raise
                     outcomes.append((False, exc))
+            _each_kind(session, [item.job for item, (ok, _) in zip(batch, outcomes, strict=True) if ok],
+                       "finish_batch")
             session.commit()
             self.batches += 1
         return outcomes
 
 
-def _prepare(session: Session, jobs: list[Job]) -> None:
+def _each_kind(session: Session, jobs: list[Job], hook: str) -> None:
+    """Call the class method `hook` (`prepare_batch`, `finish_batch`) of each kind of job that has it, once, with
+    that kind's jobs."""
     by_kind: dict[type, list[Job]] = {}
     for job in jobs:
         by_kind.setdefault(type(job), []).append(job)
     for kind, same in by_kind.items():
-        prepare = getattr(kind, "prepare_batch", None)
-        if prepare is not None:
-            prepare(session, same)
+        method = getattr(kind, hook, None)
+        if method is not None:
+            method(session, same)
