@@ -299,7 +299,7 @@ def _verdict_rows(verdicts: Sequence[Verdict], smtp: SmtpSettings) -> tuple[list
     return statuses, sent, failed
 
 
-class GroupCommit:
+class VerdictWriter:
     """PostgreSQL: verdicts recorded from the sender's event loop without stopping it, by a thread of their own
     on a connection of their own (autocommit), with `record_verdicts` itself.
 
@@ -368,13 +368,13 @@ class BackgroundClaims:
 class BackgroundWriters:
     """The sender's own connections on PostgreSQL, each with its thread: one for verdicts, one for claims."""
 
-    verdicts: GroupCommit
+    verdicts: VerdictWriter
     claims: BackgroundClaims
 
 
 @asynccontextmanager
 async def background_writers(engine: Engine, smtp: SmtpSettings) -> AsyncIterator[BackgroundWriters | None]:
-    """`GroupCommit` and `BackgroundClaims`, each on its own autocommitting connection to `engine`'s PostgreSQL
+    """`VerdictWriter` and `BackgroundClaims`, each on its own autocommitting connection to `engine`'s PostgreSQL
     database and its own thread, closed afterwards; None on other stores (SQLite's writes are local and short:
     the sender makes them on its own connection)."""
     if engine.dialect.name != "postgresql":
@@ -384,7 +384,7 @@ async def background_writers(engine: Engine, smtp: SmtpSettings) -> AsyncIterato
     with engine.connect() as verdicts, engine.connect() as claims, \
             ThreadPoolExecutor(1, "kpiwatch-verdicts") as verdict_thread, \
             ThreadPoolExecutor(1, "kpiwatch-claims") as claim_thread:
-        yield BackgroundWriters(GroupCommit(verdicts.execution_options(isolation_level="AUTOCOMMIT"), smtp,
+        yield BackgroundWriters(VerdictWriter(verdicts.execution_options(isolation_level="AUTOCOMMIT"), smtp,
                                             verdict_thread),
                                 BackgroundClaims(claims.execution_options(isolation_level="AUTOCOMMIT"), claim_thread))
 
