@@ -262,11 +262,11 @@ def record_reports(session: Session, user: User, entries: Sequence[ReportEntry],
 
     `infos` as for `check_reports`. `touched`: what `touched_reports` read for these very entries (and perhaps
     others') earlier in this transaction; read here otherwise (and for any indicator it lacks), and kept current
-    either way. With
-    `write_audit=False` the audit events are returned in `RecordResult.audit` for the caller to write in this
-    transaction (`audit.record_by_actors`), with other batches' in one statement. With `new_ids` (ids drawn from
-    the report table's sequence, `report_ids`) nothing is inserted either: each new report takes the next id and
-    is returned in `RecordResult.rows`, for the caller to insert (`insert_reports`) before the audit events.
+    either way. With `write_audit=False` the audit events are returned in `RecordResult.audit` for the caller to
+    write in this transaction (`audit.record_by_actors`), with other batches' in one statement. With `new_ids`
+    (ids drawn from the report table's sequence, `report_ids`) nothing is inserted either: each new report takes
+    the next id and is returned in `RecordResult.rows`, for the caller to insert (`insert_reports`) before the
+    audit events.
     """
     permissions.require_writer(user)
     cleans, infos, problems = check_reports(session, user, entries, today, infos)

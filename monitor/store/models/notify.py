@@ -24,7 +24,7 @@ class OutboxMessage(SQLModel, table=True):
 
     Indexed only where a sender or a page looks: the messages still to send (what every claim scans, in id
     order) and the failed ones, each a partial index. A sent message, nearly every row, is in neither, so its
-    claim and its sent mark write two fewer index entries each than with whole-table indexes on status, kind
+    claim writes two fewer index entries and its sent mark three fewer than with whole-table indexes on status, kind
     and next attempt."""
 
     __table_args__ = (
