@@ -208,10 +208,13 @@ class Machine:
         stdin = "Adm1n-passphrase!\nAdm1n-passphrase!\n" if arguments.startswith("users add") else None
         result = self.shell(f"{self.root / 'bin' / 'kpiwatch-admin'} {self.local(arguments)}", stdin=stdin)
         if arguments == "status":
-            # A new installation: the checks /readyz makes all pass; evaluation and sending have not run yet.
+            # A new installation: the checks /readyz makes all pass; evaluation has not run yet (the guide's
+            # words). Sending has not either until the scheduler's first minute boundary, when its "send" job runs
+            # on the empty outbox: whether the guide's steps span one is a matter of the clock.
             assert result.returncode == 1 and "就绪 (ready)" in result.stdout and "未就绪" not in result.stdout, \
                 result.stdout + result.stderr
-            assert re.findall(r"告警：(.*)", result.stdout) == ["评估从未成功运行", "邮件发送从未成功运行"]
+            warnings = re.findall(r"告警：(.*)", result.stdout)
+            assert warnings in (["评估从未成功运行"], ["评估从未成功运行", "邮件发送从未成功运行"]), result.stdout
             return
         assert result.returncode == 0, f"kpiwatch-admin {arguments}: {result.stdout}{result.stderr}"
 
