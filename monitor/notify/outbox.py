@@ -187,16 +187,11 @@ _CLAIM_POSTGRESQL = (
     f"RETURNING {', '.join(f'outboxmessage.{column}' for column in _RETURNED.split(', '))}")
 
 
-def _claim_params(worker: str, limit: int, lease_seconds: float) -> dict:
-    at = now()
-    return {"token": f"{worker}:{uuid.uuid4().hex[:8]}", "lease": at + timedelta(seconds=lease_seconds), "now": at,
-            "limit": limit}
-
-
 def claim(bind: Engine | Connection, *, worker: str, limit: int, lease_seconds: float) -> list[Claimed]:
     """Take up to `limit` due messages (pending and due, or sending with a lapsed lease) for this worker."""
-    params = _claim_params(worker, limit, lease_seconds)
-    token = params["token"]
+    at = now()
+    token = f"{worker}:{uuid.uuid4().hex[:8]}"
+    params = {"token": token, "lease": at + timedelta(seconds=lease_seconds), "now": at, "limit": limit}
     due, claim_set, returned = _DUE, _CLAIM_SET, _RETURNED
     if bind.dialect.name == "postgresql":
         sql = _CLAIM_POSTGRESQL
