@@ -281,16 +281,20 @@ def main() -> None:
 
 
 def _children(pid: int) -> list[int]:
-    """The server's processes: uvicorn's supervisor and every process it started."""
-    found = [pid]
+    """The server's processes: uvicorn's supervisor and every process below it (its workers, and theirs: the
+    evaluation process each worker starts on PostgreSQL)."""
+    parents: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
             except (OSError, ValueError, IndexError):
                 continue
-            if parent == pid:
-                found.append(int(entry.name))
+            parents.setdefault(parent, []).append(int(entry.name))
+    found, stack = [], [pid]
+    while stack:
+        found.append(stack.pop())
+        stack.extend(parents.get(found[-1], []))
     return found
 
 
@@ -334,11 +338,10 @@ def _serve_and_load(args: argparse.Namespace, url: str, cpu: dict[str, float]
                 if time.monotonic() > deadline:
                     raise SystemExit("server did not start") from exc
                 time.sleep(0.2)
-        workers = _children(server.pid)
-        cpu_before = sum(map(process_cpu, workers))
+        before = {pid: process_cpu(pid) for pid in _children(server.pid)}
         latencies, errors, elapsed = asyncio.run(run_clients(base, tokens, indicators, args.seconds, args.think,
                                                              args.client))
-        cpu["server"] = sum(map(process_cpu, workers)) - cpu_before
+        cpu["server"] = sum(process_cpu(pid) - before.get(pid, 0.0) for pid in _children(server.pid))
         cpu["database"] = _database_cpu(url)
     finally:
         server.terminate()
