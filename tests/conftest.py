@@ -23,6 +23,7 @@ from sqlmodel import Session
 from monitor.store.db import make_engine, normalise_url
 from monitor.store.migrate import upgrade
 from monitor.store.models import metadata
+from monitor.web import reevaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "monitor" / "examples"
@@ -106,6 +107,7 @@ def db_url(request, _migrated_urls) -> Iterator[str]:
     """URL of a migrated, empty database (SQLite and PostgreSQL in turn)."""
     url = _migrated_urls[request.param]
     yield url
+    assert reevaluate.settle_all(timeout=120), "an API report's re-evaluation was still running after 120 s"
     _empty(url)
 
 

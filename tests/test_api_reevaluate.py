@@ -1,9 +1,10 @@
-"""A report through the API re-evaluates its project at once, as the portal does: the light a following page or
-call shows is the one the report earned, and a batch naming one project many times evaluates it once."""
+"""A report through the API re-evaluates its project right after its answer, as the portal does: the light a
+following page or call shows is the one the report earned, and projects named many times while an evaluation
+runs are evaluated once, together, next."""
 
 from __future__ import annotations
 
-import asyncio
+import threading
 from datetime import date
 from decimal import Decimal
 
@@ -11,8 +12,10 @@ from sqlmodel import Session, select
 
 from monitor.config import Config
 from monitor.evaluation import run, run_evaluation
+from monitor.evaluation.projects import evaluate_projects
 from monitor.store.models import IndicatorState, Project, ProjectState
 from monitor.web import reevaluate
+from monitor.web.reevaluate import reevaluations
 from tests.test_api_progress import _auth, _token
 from tests.test_budgets import _adjust, _set_funds
 from tests.test_progress_world import TODAY, build_world
@@ -37,6 +40,7 @@ def test_an_api_report_relights_its_indicator_right_after_its_answer(engine):
     answer = client.post("/api/v1/reports", headers=_auth(_token(engine, "clerk_hr")),
                          json={"indicator_id": world.ind["count"], "value": "1200", "as_of": "2024-07-31"})
     assert answer.status_code == 201
+    assert reevaluations(client.app).settled(timeout=60)
     relit = _state(engine, world.ind["count"])
     assert relit.status != "no_report" and "1200人" in relit.reason
     assert _evaluated_on(engine, world.hr_project) == TODAY
@@ -74,25 +78,36 @@ def test_api_spending_is_measured_against_the_adjusted_budget_as_the_daily_run_d
     assert (daily.budget_light, daily.reason) == (relit.budget_light, relit.reason)
 
 
-def test_concurrent_reports_on_one_project_evaluate_it_once(engine, monkeypatch):
+def test_projects_named_during_an_evaluation_are_evaluated_once_together_next(engine, monkeypatch):
     world = build_world(engine)
-    evaluated: list[tuple[int, ...]] = []
+    batches: list[list[int]] = []
+    first_running, release = threading.Event(), threading.Event()
     real = reevaluate.evaluate_projects
 
-    def counting(engine_, settings, project_ids, as_of: date) -> None:
-        evaluated.append(tuple(project_ids))
+    def held(engine_, settings, project_ids, as_of: date) -> None:
+        batches.append(sorted(project_ids))
+        if len(batches) == 1:
+            first_running.set()
+            release.wait(30)
         real(engine_, settings, project_ids, as_of)
 
-    monkeypatch.setattr(reevaluate, "evaluate_projects", counting)
-    waiting = reevaluate.Reevaluations(engine, Config())
-
-    async def three_requests() -> None:
-        await asyncio.gather(*(waiting.run([world.hr_project, world.hr_project], TODAY) for _ in range(3)))
-
-    asyncio.run(three_requests())
-    assert evaluated == [(world.hr_project,)]
+    monkeypatch.setattr(reevaluate, "evaluate_projects", held)
+    monkeypatch.setattr(reevaluate.ELSEWHERE, "submit", _refuse)  # on PostgreSQL too, evaluated in this process
+    waiting = reevaluate.Reevaluations(engine, Config(), share=1.0)
+    waiting.submit([world.hr_project], TODAY)
+    assert first_running.wait(30)
+    for _ in range(3):
+        waiting.submit([world.hr_project, world.union_project, world.hr_project], TODAY)
+    release.set()
+    assert waiting.settled(timeout=60)
+    waiting.close()
+    assert batches == [[world.hr_project], sorted([world.hr_project, world.union_project])]
     assert _state(engine, world.ind["count"]).status == "no_report"  # evaluated: nothing is reported yet
     assert _evaluated_on(engine, world.hr_project) == TODAY
+
+
+def _refuse(*_args, **_kwargs):
+    raise RuntimeError("no evaluation process in this test")
 
 
 def test_projects_far_apart_are_evaluated_together_and_none_between_them(engine, monkeypatch):
@@ -114,7 +129,7 @@ def test_projects_far_apart_are_evaluated_together_and_none_between_them(engine,
         return real(*args, **kwargs)
 
     monkeypatch.setattr(run, "load_chunk", counting)
-    reevaluate.evaluate_projects(engine, Config(), [far_id, world.hr_project], TODAY)
+    evaluate_projects(engine, Config(), [far_id, world.hr_project], TODAY)
     assert loads == [1]  # one evaluation for both
     with Session(engine) as s:
         evaluated = set(s.exec(select(ProjectState.project_id)).all())

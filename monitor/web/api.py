@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from fastapi import APIRouter, BackgroundTasks, Body, Depends, HTTPException, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
@@ -49,7 +49,7 @@ from monitor.web.auth import (
     token_user_or_401,
     visible_department_ids,
 )
-from monitor.web.reevaluate import Reevaluations, reevaluate
+from monitor.web.reevaluate import reevaluate, reevaluations
 from monitor.web.views import indicator_ids
 from monitor.weights.service import ProjectWeights, WeightsChange, WeightsRefused, change_weights, project_weights
 from rules.budget import budget_in_force
@@ -191,7 +191,7 @@ def indicator_history(indicator_id: int, user: User = Depends(api_user),
 
 @router.post("/reports", status_code=201, response_model=RecordedReports,
              summary="填报一条或多条 (post one report or a list; all or nothing)")
-async def post_reports(request: Request, background: BackgroundTasks, body: ReportIn | list[ReportIn] = Body(...),
+async def post_reports(request: Request, body: ReportIn | list[ReportIn] = Body(...),
                        credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> dict:
     # The hot path: token check, validation and the write run in ONE worker-thread hop, not one per dependency.
     items = body if isinstance(body, list) else [body]
@@ -201,20 +201,12 @@ async def post_reports(request: Request, background: BackgroundTasks, body: Repo
         raise HTTPException(413, "一次最多 1000 条 (at most 1000 reports per request)")
     post = ReportPost(credentials, [item.entry() for item in items], today(request))
     answer = await request.app.state.group_commit.run(post)
-    # Right after the answer, coalesced with other requests' projects, the report's light is re-evaluated by the
+    # Soon after the answer, coalesced with other requests' projects, the report's light is re-evaluated by the
     # same rules as the daily run: the API answers no lights, and evaluating before answering put about 37 ms of
     # CPU into every answer (bench/README.md, "Session 5: pages").
-    background.add_task(_reevaluations(request).run, post.projects, post.today)
+    reevaluations(request.app).submit(post.projects, post.today)
     answer["notices"] = in_language(answer["notices"], api_lang(request))
     return answer
-
-
-def _reevaluations(request: Request) -> Reevaluations:
-    """The app's one coalescing re-evaluator, made on first use."""
-    state = request.app.state
-    if getattr(state, "reevaluations", None) is None:
-        state.reevaluations = Reevaluations(state.engine, state.settings)
-    return state.reevaluations
 
 
 @dataclass

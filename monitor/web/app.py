@@ -30,7 +30,7 @@ from monitor.config import Config
 from monitor.progress.validation import FIELD_LABELS
 from monitor.store.db import make_engine
 from monitor.store.group_commit import GroupCommit
-from monitor.web import inputs, metrics, proxy
+from monitor.web import inputs, metrics, proxy, reevaluate
 from monitor.web.api_docs import DOCS_PATHS
 from monitor.web.api_language import api_lang, in_language, validation_message
 from monitor.web.auth import LoginRequired
@@ -163,6 +163,7 @@ def create_app(settings: Config, engine: Engine | None = None) -> FastAPI:
         yield
         if app.state.group_commit is not None:
             await run_in_threadpool(app.state.group_commit.close)
+        await run_in_threadpool(reevaluate.stop, app)
 
     app = FastAPI(
         lifespan=lifespan,

@@ -2,47 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import time
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date
 
-from fastapi import Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import FastAPI, Request
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from monitor.config import Config
-from monitor.evaluation import evaluate_project
-from monitor.store.db import write_turn
+from monitor.evaluation.projects import EvaluationProcess, evaluate_projects
 from monitor.web.auth import today
 
 log = logging.getLogger(__name__)
 EVALUATION_SHARE = 0.25  # of the time, at most, that re-evaluations take while reports keep coming in
-
-
-def evaluate_projects(engine: Engine, settings: Config, project_ids: Iterable[int], as_of: date) -> None:
-    """The projects' lights anew as of `as_of`, all of them in one evaluation and one short transaction (the
-    rules cost about the same for one project as for fifty, wherever their ids lie), no project outside
-    `project_ids`.
-
-    Called after the report's transaction committed: what was stored stays stored if this fails, and the next
-    scheduled run then brings the light up to date.
-    """
-    ids = sorted(set(project_ids))
-    if not ids:
-        return
-    try:
-        with Session(engine) as session, write_turn(session):
-            evaluate_project(session.connection(), settings, ids[0], as_of=as_of, through=ids[-1], only=ids)
-            session.commit()
-    except Exception:
-        log.exception("re-evaluating projects %s after a report failed; the next evaluation run catches up",
-                      ", ".join(map(str, ids[:20])))
+ELSEWHERE = EvaluationProcess()  # this server process's evaluator of the API's reports on PostgreSQL
+IDLE_SECONDS = 60  # after which the evaluating thread ends, until the next report
+_EVERY: weakref.WeakSet[Reevaluations] = weakref.WeakSet()
 
 
 def reevaluate(request: Request, project_ids: Iterable[int]) -> None:
@@ -51,26 +29,49 @@ def reevaluate(request: Request, project_ids: Iterable[int]) -> None:
     evaluate_projects(request.app.state.engine, request.app.state.settings, project_ids, today(request))
 
 
-@dataclass
-class _Waiting:
-    """One event loop's projects waiting for evaluation, and the task evaluating them."""
+def reevaluations(app: FastAPI) -> Reevaluations:
+    """The app's one coalescing re-evaluator of the API's reports, made on first use."""
+    if getattr(app.state, "reevaluations", None) is None:
+        app.state.reevaluations = Reevaluations(app.state.engine, app.state.settings)
+    return app.state.reevaluations
 
-    pending: dict[tuple[int, date], list[asyncio.Future[None]]] = field(default_factory=dict)
-    worker: asyncio.Task[None] | None = None
+
+def settle_all(timeout: float | None = None) -> bool:
+    """Wait until every re-evaluator of this process has evaluated what it was given (before a store is emptied
+    or dropped, say); False if `timeout` seconds passed first."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for each in list(_EVERY):
+        if not each.settled(None if deadline is None else max(0.0, deadline - time.monotonic())):
+            return False
+    return True
+
+
+def stop(app: FastAPI) -> None:
+    """At the app's shutdown: what the API's reports are waiting for evaluated, then the evaluators stopped."""
+    if getattr(app.state, "reevaluations", None) is not None:
+        app.state.reevaluations.close()
+    ELSEWHERE.close()
 
 
 class Reevaluations:
-    """The API's re-evaluations, coalesced: requests that arrive while one batch is being evaluated wait for the
-    next, and a project named by many of them is evaluated once for all.
+    """The API's re-evaluations, coalesced: projects named while one batch is being evaluated wait for the next,
+    and a project named by many reports is evaluated once for all of them.
 
     The API takes reports by the hundred per second (and batches their writes, monitor.store.group_commit); one
-    evaluation per report would cost more than the report. The API answers first and hands its projects to `run`
-    as a background task of the request (the answer carries no light); `run` returns once they were evaluated.
-    The server runs one event loop; a test client runs one per request thread, so each loop has its own queue.
+    evaluation per report would cost more than the report. The API answers first (the answer carries no light)
+    and `submit`s its projects; one thread of the server takes what is waiting, evaluates it, and takes the next.
+    A request does not wait for its evaluation: kept open until then, hundreds of answered requests stayed
+    alive at once, and the garbage collector's full passes over them grew to 300 ms pauses of the whole server
+    (bench/README.md, "Session 9"). `settled` waits for the queue to empty, for whoever must see the light.
+
+    On PostgreSQL the evaluations run in a process of their own (`ELSEWHERE`), niced: in the server's process
+    each project's 100-odd milliseconds of pandas held the interpreter, and every request arriving meanwhile
+    waited. SQLite evaluates in the server's process, whose write turn already orders its writers (a second
+    process would wait on SQLite's file lock instead, polling); should the child die, its batch is evaluated here.
 
     Under a steady stream of reports the evaluations would otherwise follow one another without a pause and take
     a whole core from the posts they follow (one project costs tens of milliseconds of pandas, however few of
-    its indicators changed). So after an evaluation, when more requests are already waiting, the next one waits
+    its indicators changed). So after an evaluation, when more projects are already waiting, the next one waits
     until evaluating has taken no more than `share` of the time: a report is still re-evaluated within a few
     evaluations' time, and a lone report at once.
     """
@@ -79,39 +80,74 @@ class Reevaluations:
         self.engine = engine
         self.settings = settings
         self.share = share
-        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Waiting] = weakref.WeakKeyDictionary()
-        self._lock = threading.Lock()
+        self._pending: set[tuple[int, date]] = set()
+        self._busy = False
+        self._stopping = False
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+        _EVERY.add(self)
 
-    async def run(self, project_ids: Iterable[int], as_of: date) -> None:
-        """Return once every project in `project_ids` was evaluated as of `as_of` after this call began."""
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            waiting = self._loops.setdefault(loop, _Waiting())
-        waits = []
-        for project_id in set(project_ids):
-            done: asyncio.Future[None] = loop.create_future()
-            waiting.pending.setdefault((project_id, as_of), []).append(done)
-            waits.append(done)
-        if not waits:
-            return
-        if waiting.worker is None or waiting.worker.done():
-            waiting.worker = loop.create_task(self._drain(waiting))
-        await asyncio.gather(*waits)
+    def submit(self, project_ids: Iterable[int], as_of: date) -> None:
+        """Have the projects evaluated as of `as_of` soon, after everything submitted before."""
+        with self._changed:
+            self._pending.update((project_id, as_of) for project_id in project_ids)
+            if not self._pending:
+                return
+            if self._thread is None:
+                self._stopping = False
+                self._thread = threading.Thread(target=self._loop, name="kpiwatch-reevaluations", daemon=True)
+                self._thread.start()
+            self._changed.notify_all()
 
-    async def _drain(self, waiting: _Waiting) -> None:
-        while waiting.pending:
-            batch, waiting.pending = waiting.pending, {}
-            by_day: dict[date, list[int]] = {}
-            for project_id, as_of in sorted(batch):
-                by_day.setdefault(as_of, []).append(project_id)
+    def settled(self, timeout: float | None = None) -> bool:
+        """Wait until everything submitted so far was evaluated; False if `timeout` seconds passed first."""
+        with self._changed:
+            return self._changed.wait_for(lambda: not self._pending and not self._busy, timeout)
+
+    def close(self) -> None:
+        """Evaluate what is waiting, then stop the thread (a later `submit` starts another)."""
+        with self._changed:
+            thread, self._thread = self._thread, None
+            self._stopping = True
+            self._changed.notify_all()
+        if thread is not None:
+            thread.join()
+
+    def _loop(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._pending or self._stopping, IDLE_SECONDS)
+                if not self._pending:  # stopping, or idle: a later `submit` starts another thread
+                    if self._thread is threading.current_thread():
+                        self._thread = None
+                    return
+                batch, self._pending = self._pending, set()
+                self._busy = True
             started = time.perf_counter()
             try:
-                for as_of, projects in by_day.items():
-                    await run_in_threadpool(evaluate_projects, self.engine, self.settings, projects, as_of)
+                self._evaluate(batch)
+            except Exception:  # the thread goes on: the next scheduled run brings these lights up to date
+                log.exception("re-evaluating %d projects after API reports failed", len(batch))
             finally:
-                for futures in batch.values():
-                    for done in futures:
-                        if not done.done():
-                            done.set_result(None)
-            if waiting.pending:
-                await asyncio.sleep((time.perf_counter() - started) * (1 / self.share - 1))
+                with self._changed:
+                    self._busy = False
+                    self._changed.notify_all()
+                    more = bool(self._pending) and not self._stopping
+            if more:
+                time.sleep((time.perf_counter() - started) * (1 / self.share - 1))
+
+    def _evaluate(self, batch: set[tuple[int, date]]) -> None:
+        by_day: dict[date, list[int]] = {}
+        for project_id, as_of in sorted(batch):
+            by_day.setdefault(as_of, []).append(project_id)
+        for as_of, projects in by_day.items():
+            if self.engine.dialect.name == "postgresql":
+                url = self.engine.url.render_as_string(hide_password=False)
+                try:
+                    ELSEWHERE.submit(url, self.settings, projects, as_of).result()
+                    continue
+                except Exception as exc:  # the child died: this batch is evaluated here, the next starts another
+                    ELSEWHERE.discard_if_broken(exc)
+                    log.warning("the evaluation process failed (%s: %s); evaluating projects %s in the server",
+                                type(exc).__name__, exc, ", ".join(map(str, projects[:20])))
+            evaluate_projects(self.engine, self.settings, projects, as_of)
