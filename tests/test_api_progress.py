@@ -151,6 +151,21 @@ def test_openapi_describes_the_progress_endpoints(engine, world):
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
 
 
+def test_openapi_shows_what_a_report_post_takes_and_answers(engine, world):
+    schema = make_client(engine).get("/api/v1/openapi.json").json()
+
+    def resolved(node: dict) -> dict:  # a model by reference or written out: the reader sees the same
+        return schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]] if "$ref" in node else node
+
+    post = schema["paths"]["/api/v1/reports"]["post"]
+    one, many = (resolved(s) for s in post["requestBody"]["content"]["application/json"]["schema"]["anyOf"])
+    assert one["title"] == "ReportIn" and {"indicator_id", "value", "as_of", "note"} <= set(one["properties"])
+    assert one["required"] == ["indicator_id"] and many["type"] == "array" and resolved(many["items"]) == one
+    assert post["security"] == [{"HTTPBearer": []}]
+    assert post["responses"]["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/RecordedReports"}
+
+
 def test_clerks_posting_at_the_same_moment_each_get_their_own_answer_and_everything_is_stored_once(engine, world):
     from concurrent.futures import ThreadPoolExecutor
     from datetime import date, timedelta

@@ -8,9 +8,12 @@ npm releases (`npm pack swagger-ui-dist redoc`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from pydantic import TypeAdapter
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,3 +43,22 @@ def redoc(request: Request) -> HTMLResponse:
         redoc_favicon_url=f"{VENDOR}/swagger-ui/favicon-32x32.png",
         with_google_fonts=False,
     )
+
+
+def body_and_bearer(body: TypeAdapter[Any]) -> dict[str, Any]:
+    """The OpenAPI of an endpoint that reads its JSON body and its bearer token itself (`openapi_extra`): the body's
+    schema, inlined (its models under their titles), and the same bearer scheme as the endpoints that depend on it."""
+    schema = body.json_schema(ref_template="{model}")
+    models = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"$ref"}:
+                return inline(models[node["$ref"]])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": inline(schema)}}},
+            "security": [{"HTTPBearer": []}]}
