@@ -29,6 +29,7 @@ import asyncio
 import dataclasses
 import os
 import random
+import re
 import socket
 import statistics
 import subprocess
@@ -118,6 +119,11 @@ class AiohttpClient:
         async with self.session.post(path, json=body) as response:
             return response.status, await response.text()
 
+    async def get(self, path: str) -> int:
+        async with self.session.get(path) as response:
+            await response.read()
+            return response.status
+
     async def close(self) -> None:
         await self.session.close()
 
@@ -129,6 +135,9 @@ class HttpxClient:
     async def post(self, path: str, body: dict) -> tuple[int, str]:
         response = await self.http.post(path, json=body)
         return response.status_code, response.text
+
+    async def get(self, path: str) -> int:
+        return (await self.http.get(path)).status_code
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -161,17 +170,42 @@ async def client(n: int, http, indicators: list[int], stop_at: float, think: flo
             await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
 
 
+def connection_split(port: int) -> str:
+    """How the clients' connections are spread over the server's processes, e.g. "26/24" (`ss`, where it exists).
+
+    With several uvicorn workers the kernel hands each connection to whichever worker accepts first; 50 clients
+    that connect at once have been seen split 26/24 and 38/12, and an uneven run has one worker saturated while
+    the other idles: read a run's figures with its split."""
+    try:
+        listing = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+                                 capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (no ss)"
+    counts: dict[str, int] = {}
+    for pid in re.findall(r"pid=(\d+)", listing):
+        counts[pid] = counts.get(pid, 0) + 1
+    return "/".join(str(n) for n in sorted(counts.values(), reverse=True)) or "none"
+
+
 async def run_clients(base: str, tokens: list[str], indicators: list[list[int]], seconds: float, think: float,
-                      kind: str):
+                      kind: str, split: list[str] | None = None):
     latencies: list[float] = []
     errors: list[str] = []
     # Every client is built before the clock starts (an httpx client takes ~20 ms to build its TLS context).
     https = [CLIENTS[kind](base, token) for token in tokens]
+    for http in https:  # every connection open before the clock starts (how they split is printed)
+        await http.get("/api/v1/me")
     stop_at = time.perf_counter() + seconds
     started = time.perf_counter()
+
+    async def look() -> None:  # once every client has connected
+        await asyncio.sleep(min(2.0, seconds / 2))
+        if split is not None:
+            split.append(await asyncio.to_thread(connection_split, int(base.rsplit(":", 1)[1])))
+
     try:
-        await asyncio.gather(*(client(n, https[n], indicators[n], stop_at, think, latencies, errors)
-                               for n in range(len(tokens))))
+        await asyncio.gather(look(), *(client(n, https[n], indicators[n], stop_at, think, latencies, errors)
+                                       for n in range(len(tokens))))
     finally:
         elapsed = time.perf_counter() - started
         for http in https:
@@ -261,14 +295,14 @@ def main() -> None:
 
             url, drop = create_database("postgresql", Path(tmp))
         try:
-            cpu: dict[str, float] = {}
+            cpu: dict = {}
             stored, audited, latencies, errors, elapsed = _serve_and_load(args, url, cpu)
         finally:
             if drop:
                 drop()
     ms = [x * 1000 for x in latencies]
     print(f"clients {args.clients} ({args.client}), {args.seconds:.0f} s, think {args.think} s, {args.db}, "
-          f"{args.workers} uvicorn worker(s)")
+          f"{args.workers} uvicorn worker(s), connections per process {cpu['split']}")
     print(f"requests {len(ms)} ({len(ms) / elapsed:.0f}/s), errors {len(errors)}, reports stored {stored}, "
           f"audit events {audited}")
     print(f"latency ms: p50 {percentile(ms, 50):.1f}  p90 {percentile(ms, 90):.1f}  p99 {percentile(ms, 99):.1f}  "
@@ -315,7 +349,7 @@ def _database_cpu(url: str) -> float:
     return sum(map(process_cpu, pids))
 
 
-def _serve_and_load(args: argparse.Namespace, url: str, cpu: dict[str, float]
+def _serve_and_load(args: argparse.Namespace, url: str, cpu: dict
                     ) -> tuple[int, int, list[float], list[str], float]:
     """Build the store at `url`, serve it, run the clients; (reports stored, audit events, latencies, errors,
     elapsed seconds), and the CPU seconds the server's processes and the database's spent on the run in `cpu`."""
@@ -339,8 +373,10 @@ def _serve_and_load(args: argparse.Namespace, url: str, cpu: dict[str, float]
                     raise SystemExit("server did not start") from exc
                 time.sleep(0.2)
         before = {pid: process_cpu(pid) for pid in _children(server.pid)}
+        split: list[str] = []
         latencies, errors, elapsed = asyncio.run(run_clients(base, tokens, indicators, args.seconds, args.think,
-                                                             args.client))
+                                                             args.client, split))
+        cpu["split"] = split[0] if split else "unknown"
         cpu["server"] = sum(process_cpu(pid) - before.get(pid, 0.0) for pid in _children(server.pid))
         cpu["database"] = _database_cpu(url)
     finally:

@@ -5,6 +5,7 @@ runs are evaluated once, together, next."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date
 from decimal import Decimal
 
@@ -104,6 +105,26 @@ def test_projects_named_during_an_evaluation_are_evaluated_once_together_next(en
     assert batches == [[world.hr_project], sorted([world.hr_project, world.union_project])]
     assert _state(engine, world.ind["count"]).status == "no_report"  # evaluated: nothing is reported yet
     assert _evaluated_on(engine, world.hr_project) == TODAY
+
+
+def test_stopping_does_not_wait_out_the_pause_between_evaluations(engine, monkeypatch):
+    world = build_world(engine)
+    evaluating = threading.Event()
+
+    def slow(engine_, settings, project_ids, as_of: date) -> None:
+        evaluating.set()
+        time.sleep(0.2)
+
+    monkeypatch.setattr(reevaluate, "evaluate_projects", slow)
+    monkeypatch.setattr(reevaluate.ELSEWHERE, "submit", _refuse)
+    waiting = reevaluate.Reevaluations(engine, Config(), share=0.01)  # 0.2 s of work, then a 19.8 s pause
+    waiting.submit([world.hr_project], TODAY)
+    assert evaluating.wait(30)
+    waiting.submit([world.union_project], TODAY)  # waiting when the first ends: the pause begins
+    started = time.monotonic()
+    waiting.close()
+    assert time.monotonic() - started < 5
+    assert waiting.settled(timeout=0)
 
 
 def _refuse(*_args, **_kwargs):

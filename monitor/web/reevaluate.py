@@ -105,7 +105,8 @@ class Reevaluations:
             return self._changed.wait_for(lambda: not self._pending and not self._busy, timeout)
 
     def close(self) -> None:
-        """Evaluate what is waiting, then stop the thread (a later `submit` starts another)."""
+        """Evaluate what is waiting (without the pause between evaluations), then stop the thread (a later
+        `submit` starts another)."""
         with self._changed:
             thread, self._thread = self._thread, None
             self._stopping = True
@@ -133,8 +134,10 @@ class Reevaluations:
                     self._busy = False
                     self._changed.notify_all()
                     more = bool(self._pending) and not self._stopping
-            if more:
-                time.sleep((time.perf_counter() - started) * (1 / self.share - 1))
+            if more:  # the pause ends early when the app stops: what is waiting is evaluated at once
+                pause = (time.perf_counter() - started) * (1 / self.share - 1)
+                with self._changed:
+                    self._changed.wait_for(lambda: self._stopping, pause)
 
     def _evaluate(self, batch: set[tuple[int, date]]) -> None:
         by_day: dict[date, list[int]] = {}
