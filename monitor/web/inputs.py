@@ -16,8 +16,11 @@ NOT_FOUND = "不存在 (not found)"
 OUT_OF_RANGE = "数值超出范围，未保存任何内容 (a number is out of range; nothing stored)"
 
 
-def ids_in_range(request: Request) -> None:
-    """A dependency of every route: a path parameter named `…_id` holding a number beyond any key is a 404."""
+async def ids_in_range(request: Request) -> None:
+    """A dependency of every route: a path parameter named `…_id` holding a number beyond any key is a 404.
+
+    `async` because it never waits: FastAPI runs a plain `def` dependency on its thread pool, a thread hop per
+    request that was a tenth of an API worker's time under load (bench/README.md, "Session 10")."""
     for name, raw in request.path_params.items():
         if name.endswith("_id") and isinstance(raw, str) and raw.isdigit() and int(raw) > MAX_RECORD_ID:
             raise HTTPException(404, NOT_FOUND)
