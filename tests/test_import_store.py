@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -13,11 +14,23 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from monitor.cli.main import app
+from monitor.config import Config
+from monitor.evaluation import run_evaluation
 from monitor.importers.disclosure import parse_file
 from monitor.importers.document import ImportFailure, ParsedIndicator
 from monitor.importers.load import store_document
 from monitor.store.db import session_scope
-from monitor.store.models import BudgetYear, Department, ImportRun, Indicator, Project, Report
+from monitor.store.models import (
+    BudgetYear,
+    Department,
+    ImportRun,
+    Indicator,
+    IndicatorState,
+    IndicatorStateChange,
+    Project,
+    ProjectState,
+    Report,
+)
 from tests.conftest import SEED_UNION
 from tests.import_seeds import hrss_document, union_document
 
@@ -136,6 +149,57 @@ def test_an_indicator_with_reports_is_never_deleted(engine, union):
     assert result.deleted["indicators"] == 0 and len(result.kept_stale) == 1
     with Session(engine) as s:
         assert s.get(Indicator, target.id) is not None
+
+
+def _lights(engine, *, indicator_id: int | None = None, project_id: int | None = None) -> int:
+    """How many state, change and project-state rows the evaluation left for this indicator or project."""
+    with Session(engine) as s:
+        if indicator_id is not None:
+            return sum(s.execute(select(func.count()).select_from(table).where(table.indicator_id == indicator_id))
+                       .scalar() for table in (IndicatorState, IndicatorStateChange))
+        return s.execute(select(func.count()).select_from(ProjectState)
+                         .where(ProjectState.project_id == project_id)).scalar()
+
+
+def test_an_evaluated_indicator_that_leaves_the_document_goes_with_its_lights(engine, union):
+    """Lights are what the evaluation concluded, not anyone's data: they do not keep a dropped indicator alive,
+    and they leave with it."""
+    with session_scope(engine) as s:
+        store_document(s, union)
+    run_evaluation(engine, Config(), as_of=date(2024, 6, 30))
+    with Session(engine) as s:
+        gone = s.execute(select(Indicator).where(Indicator.half == "annual",
+                                                 Indicator.name == "慰问完成率")).scalars().one().id
+    assert _lights(engine, indicator_id=gone) >= 2  # its state and the change that first lit it
+    corrected = copy.deepcopy(union)
+    project = next(p for p in corrected.projects if p.name == "帮扶送温暖")
+    project.indicators = [i for i in project.indicators if not (i.half == "annual" and i.name == "慰问完成率")]
+    with session_scope(engine) as s:
+        result = store_document(s, corrected)
+    assert result.deleted["indicators"] == 1 and result.kept_stale == []
+    assert _lights(engine, indicator_id=gone) == 0
+    with Session(engine) as s:
+        assert s.get(Indicator, gone) is None
+        kept = s.execute(select(Indicator).where(Indicator.half == "annual",
+                                                 Indicator.name == "慰问职工人数")).scalars().one().id
+    assert _lights(engine, indicator_id=kept) >= 2
+
+
+def test_an_evaluated_project_that_leaves_the_document_goes_with_its_lights(engine, union):
+    with session_scope(engine) as s:
+        store_document(s, union)
+    run_evaluation(engine, Config(), as_of=date(2024, 6, 30))
+    corrected = copy.deepcopy(union)
+    dropped = corrected.projects.pop()
+    with Session(engine) as s:
+        project = s.execute(select(Project).where(Project.name == dropped.name)).scalars().one()
+        indicators = [i.id for i in s.execute(select(Indicator).where(Indicator.project_id == project.id)).scalars()]
+    assert _lights(engine, project_id=project.id) == 1
+    with session_scope(engine) as s:
+        result = store_document(s, corrected)
+    assert result.deleted["projects"] == 1
+    assert _lights(engine, project_id=project.id) == 0
+    assert all(_lights(engine, indicator_id=i) == 0 for i in indicators)
 
 
 def test_a_failure_while_storing_leaves_the_store_unchanged(engine, union, hrss):

@@ -7,7 +7,8 @@ Identity (what makes a re-import an update, not a copy):
   corrected amount updates the project in place.
 - Indicator by (project, half, 二级指标, name); its 指标值 is NOT part of the identity, so a corrected target
   updates the row in place and everything attached to it (reports, states) stays attached. A renamed
-  indicator is a new one: the old row is deleted if nothing refers to it, else kept and reported.
+  indicator is a new one: the old row is deleted if nothing refers to it, else kept and reported. What the
+  evaluation derived (its lights and their history) refers to nothing: it goes with the row.
 Rows are only written when a value actually changed, so re-importing the same document changes nothing.
 Once the year's first round has opened, a changed 指标值 is no longer written over the target: it becomes a target
 adjustment proposal for the bureau to decide (`monitor.progress.adjustments`), and the import report counts them.
@@ -25,6 +26,7 @@ from sqlmodel import Session, SQLModel, col
 
 from monitor.importers.document import ImportFailure, ParsedDocument, ParsedIndicator, ParsedProject
 from monitor.progress.adjustments import pending_for, propose
+from monitor.store import states
 from monitor.store.models import BudgetYear, Department, ImportRun, Indicator, Project, Round
 from monitor.store.rows import stored_id
 from monitor.store.target_versions import target_in_force
@@ -135,6 +137,7 @@ def store_document(session: Session, doc: ParsedDocument, *, year: int | None = 
                 session, "indicator", _indicator_ids(session, project_id)):
             result.kept_stale.append(f"项目「{key}」不在本次文件中，但已有关联数据，保留")
             continue
+        states.forget(session, indicator_ids=_indicator_ids(session, project_id), project_ids=[project_id])
         for indicator in session.execute(select(Indicator).where(col(Indicator.project_id) == project_id)).scalars():
             session.delete(indicator)
         session.flush()
@@ -299,6 +302,7 @@ def _store_indicators(session: Session, project: Project, parsed: ParsedProject,
             result.kept_stale.append(f"项目「{project.import_key}」的指标「{row.name}」不在本次文件中，"
                                      "但已有关联数据，保留")
             continue
+        states.forget(session, indicator_ids=[stored_id(row)])
         session.delete(row)
         result.deleted["indicators"] += 1
     session.flush()

@@ -1,5 +1,9 @@
 """What the evaluation concluded, kept with its as-of date so lights have a history and notifications
-can react to changes only (the scheduler's own tables are in `jobs.py`)."""
+can react to changes only (the scheduler's own tables are in `jobs.py`).
+
+The three state tables name their indicator, project and run without foreign keys: only the evaluation writes
+them, from rows it has just read, and on PostgreSQL the keys' per-row checks were most of a first evaluation's
+writing (revision 0015). Whoever removes an indicator or project removes its states (`monitor.store.states`)."""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ class IndicatorState(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("indicator_id", "occurrence"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    indicator_id: int = Field(foreign_key="indicator.id")  # looked up through the unique key's first column
+    indicator_id: int  # looked up through the unique key's first column
     occurrence: str = Field(default="", max_length=10)
     light: str = Field(max_length=6)  # no index: a million rows are rewritten daily, and readers scan by project
     status: str = Field(max_length=12)
@@ -33,14 +37,14 @@ class IndicatorState(SQLModel, table=True):
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))
     reason_en: str | None = Field(default=None, sa_column=Column(Text))  # NULL: written before reasons had English
     since: date | None = Field(default=None)
-    run_id: int | None = Field(default=None, foreign_key="evaluationrun.id")
+    run_id: int | None = None
 
 
 class IndicatorStateChange(SQLModel, table=True):
     """A light or status that changed, with what it was before: the history a user sees."""
 
     id: int | None = Field(default=None, primary_key=True)
-    indicator_id: int = Field(foreign_key="indicator.id", index=True)
+    indicator_id: int = Field(index=True)
     occurrence: str = Field(default="", max_length=10)
     as_of: date = Field(index=True)
     light: str = Field(max_length=6)
@@ -49,14 +53,14 @@ class IndicatorStateChange(SQLModel, table=True):
     previous_status: str | None = Field(default=None, max_length=12)
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))
     reason_en: str | None = Field(default=None, sa_column=Column(Text))  # NULL: written before reasons had English
-    run_id: int | None = Field(default=None, foreign_key="evaluationrun.id")
+    run_id: int | None = None
 
 
 class ProjectState(SQLModel, table=True):
     """A project's worst indicator light and its budget-execution light (双监控)."""
 
     id: int | None = Field(default=None, primary_key=True)
-    project_id: int = Field(foreign_key="project.id", unique=True, index=True)
+    project_id: int = Field(unique=True, index=True)
     as_of: date
     light: str = Field(max_length=6)
     budget_light: str = Field(max_length=6)
@@ -66,7 +70,7 @@ class ProjectState(SQLModel, table=True):
     forecast_spent: Decimal | None = money_field()
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))
     reason_en: str | None = Field(default=None, sa_column=Column(Text))  # NULL: written before reasons had English
-    run_id: int | None = Field(default=None, foreign_key="evaluationrun.id")
+    run_id: int | None = None
 
 
 class EvaluationRun(SQLModel, table=True):
