@@ -12,7 +12,10 @@ from typer.testing import CliRunner
 from monitor.cli.main import app
 from monitor.config import Config
 from monitor.evaluation import run_evaluation
+from monitor.evaluation.load import load_chunk, previous_states
+from monitor.evaluation.write import write_states
 from monitor.store.models import EvaluationRun, Indicator, IndicatorState, IndicatorStateChange, ProjectState, Report
+from rules.evaluation import evaluate
 from tests.evaluation_seed_data import store
 
 SETTINGS = Config()
@@ -159,3 +162,49 @@ def test_province_generator_and_a_full_evaluation_at_a_tiny_scale(db_url, engine
     assert set(summary.lights) <= {"red", "yellow", "green", "blue", "grey"} and summary.lights.get("green")
     again = run_evaluation(engine, SETTINGS, as_of=date(2024, 7, 31), chunk_projects=50)
     assert (again.indicators, again.changes) == (summary.indicators, 0)
+
+
+def test_a_state_stored_by_another_writer_after_the_chunk_was_read_is_overwritten_not_a_failure(engine):
+    """A run copies the states its read found none of straight into the table (PostgreSQL). A report's
+    re-evaluation may have stored one of them meanwhile: the run then upserts instead, and its state is the one
+    kept, with nothing doubled."""
+    ids = store(engine)
+    as_of = date(2024, 6, 30)
+    with engine.begin() as conn:
+        chunk = load_chunk(conn, 0, 10**9, halves=SETTINGS.evaluation.halves, as_of=as_of)
+        result = evaluate(projects=chunk.projects, indicators=chunk.indicators, occurrences=chunk.occurrences,
+                          reports=chunk.reports, spending=chunk.spending, adjustments=chunk.adjustments,
+                          as_of=as_of, settings=SETTINGS.evaluation)
+        read_before = previous_states(conn, 0, 10**9)
+    assert len(read_before) == 0
+    jobs = ids["indicator"]["jobs"]
+    with Session(engine) as session:  # the other writer, in between
+        session.add(IndicatorState(indicator_id=jobs, occurrence="", light="red", status="behind", reason="旧"))
+        session.commit()
+    with engine.begin() as conn:
+        write_states(conn, result.indicators, read_before, result.projects, as_of=as_of, run_id=None)
+    stored = states(engine)
+    assert len(stored) == len(result.indicators)
+    assert (stored[(jobs, "")].light, stored[(jobs, "")].reason) == ("green", "截至6月30日完成15600人，序时目标19500人")
+
+
+def test_written_states_keep_their_text_exactly_and_their_nulls_as_nulls(engine):
+    """States go to PostgreSQL as CSV: quotes, commas, line breaks and backslashes in a reason come back as
+    written, an empty text stays empty, and a missing likelihood or measure stays NULL."""
+    ids = store(engine)
+    as_of = date(2024, 6, 30)
+    with engine.begin() as conn:
+        chunk = load_chunk(conn, 0, 10**9, halves=SETTINGS.evaluation.halves, as_of=as_of)
+        result = evaluate(projects=chunk.projects, indicators=chunk.indicators, occurrences=chunk.occurrences,
+                          reports=chunk.reports, spending=chunk.spending, adjustments=chunk.adjustments,
+                          as_of=as_of, settings=SETTINGS.evaluation)
+        jobs = ids["indicator"]["jobs"]
+        row = (result.indicators["indicator_id"] == jobs).to_numpy()
+        odd = '说明 "引号", 逗号\n换行 \\N 与 \\ 反斜杠'
+        result.indicators.loc[row, ["reason", "reason_en", "likelihood", "forecast"]] = [odd, "", None, float("nan")]
+        write_states(conn, result.indicators, previous_states(conn, 0, 10**9), result.projects, as_of=as_of,
+                     run_id=None)
+    state = states(engine)[(jobs, "")]
+    assert (state.reason, state.reason_en, state.likelihood, state.forecast) == (odd, "", None, None)
+    assert state.occurrence == "" and state.expected == Decimal("19500")
+    assert changes(engine)[0].previous_light is None

@@ -1,7 +1,7 @@
 """Write one chunk's results: upsert the current states, append a change row only where a light or status
 moved, upsert the project states. Bulk statements only: `INSERT … ON CONFLICT` through the driver's
-executemany on SQLite, COPY into a temporary table and one `INSERT … SELECT … ON CONFLICT` on PostgreSQL,
-and delete-then-insert for any other database.
+executemany on SQLite, COPY into a temporary table and one `INSERT … SELECT … ON CONFLICT` on PostgreSQL (states
+the chunk had none of yet, COPY straight into the table), and delete-then-insert for any other database.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+import psycopg
 from sqlalchemy.engine import Connection
 
 from monitor.evaluation.load import driver_connection
@@ -21,6 +22,15 @@ CHANGE_COLUMNS = ["indicator_id", "occurrence", "as_of", "light", "status", "pre
                   "reason", "reason_en", "run_id"]
 PROJECT_COLUMNS = ["project_id", "as_of", "light", "budget_light", "spent", "execution_rate", "execution_ratio",
                    "forecast_spent", "reason", "reason_en", "run_id"]
+# What each column's values are in Python, for COPY (`Copy.set_types`): told once instead of looked up for every
+# value, copying a state costs about a quarter less. Text COPY sends text, so the server still parses each value
+# by its column's own type (the ISO dates go as text, the measures as float8 into NUMERIC).
+COPY_TYPES = {
+    "indicatorstate": ["int8", "text", "text", "text", "float8", "float8", "float8", "float8", "text", "text", "text",
+                       "text", "int8"],
+    "indicatorstatechange": ["int8", "text", "text", "text", "text", "text", "text", "text", "text", "int8"],
+    "projectstate": ["int8", "text", "text", "text", "numeric", "float8", "float8", "numeric", "text", "text", "int8"],
+}
 
 
 def _measure(values: pd.Series) -> list:
@@ -93,7 +103,11 @@ def write_states(conn: Connection, states: pd.DataFrame, previous: pd.DataFrame,
         [run_id] * len(out),
         strict=True,
     ))
-    _upsert(conn, "indicatorstate", STATE_COLUMNS, ["indicator_id", "occurrence"], state_rows)
+    fresh = out["prev_id"].isna().to_numpy()
+    _insert_new(conn, "indicatorstate", STATE_COLUMNS, ["indicator_id", "occurrence"],
+                [row for row, new in zip(state_rows, fresh, strict=True) if new])
+    _upsert(conn, "indicatorstate", STATE_COLUMNS, ["indicator_id", "occurrence"],
+            [row for row, new in zip(state_rows, fresh, strict=True) if not new])
     change_rows = list(zip(
         changes["indicator_id"].astype(int).tolist(), changes["occurrence"].tolist(), [day] * len(changes),
         changes["light"].tolist(), changes["status"].tolist(),
@@ -124,6 +138,7 @@ def _insert(conn: Connection, table: str, columns: list[str], rows: list[tuple])
     if conn.dialect.name == "postgresql":
         with driver_connection(conn).cursor() as cur:
             with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                copy.set_types(COPY_TYPES[table])
                 for row in rows:
                     copy.write_row(row)
         return
@@ -151,6 +166,23 @@ def _upsert(conn: Connection, table: str, columns: list[str], key: list[str], ro
         _insert(conn, table, columns, rows)
 
 
+def _insert_new(conn: Connection, table: str, columns: list[str], key: list[str], rows: list[tuple]) -> None:
+    """Rows whose keys the chunk's read found nowhere (a first evaluation: all of them). On PostgreSQL they are
+    copied straight into the table, which costs about two thirds of the staged upsert; should another writer have
+    stored one of those keys since (a report's re-evaluation), the copy is undone to its savepoint and the rows are
+    upserted after all."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        _upsert(conn, table, columns, key, rows)
+        return
+    try:
+        with conn.begin_nested():
+            _insert(conn, table, columns, rows)
+    except psycopg.errors.UniqueViolation:
+        _upsert(conn, table, columns, key, rows)
+
+
 def _copy_upsert(conn: Connection, table: str, columns: list[str], conflict: str, rows: list[tuple]) -> None:
     names = ", ".join(columns)
     staging = f"_stage_{table}"
@@ -159,6 +191,7 @@ def _copy_upsert(conn: Connection, table: str, columns: list[str], conflict: str
                     f"SELECT {names} FROM {table} WITH NO DATA")
         cur.execute(f"DELETE FROM {staging}")
         with cur.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
+            copy.set_types(COPY_TYPES[table])
             for row in rows:
                 copy.write_row(row)
         cur.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging} {conflict}")
