@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from monitor.config import Config
 from monitor.evaluation import run_evaluation
@@ -46,7 +46,9 @@ def _rows(page: str) -> list[str]:
 
 def test_overview_counts_match_the_stored_evaluation(engine, world):
     with Session(engine) as s:
-        states = s.exec(select(IndicatorState).join(Indicator).where(Indicator.project_id == world.hr_project)).all()
+        on_indicator = col(Indicator.id) == IndicatorState.indicator_id
+        states = s.exec(select(IndicatorState).join(Indicator, on_indicator)
+                        .where(Indicator.project_id == world.hr_project)).all()
         light = s.exec(select(ProjectState.light).where(ProjectState.project_id == world.hr_project)).one()
     expected = count_overdue(st.indicator_id for st in states if st.status in OVERDUE_STATUSES)
     due = [st for st in states if st.status in EXPECTED_STATUSES]
