@@ -46,7 +46,7 @@ class IndicatorStateChange(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     indicator_id: int = Field(index=True)
     occurrence: str = Field(default="", max_length=10)
-    as_of: date = Field(index=True)
+    as_of: date
     light: str = Field(max_length=6)
     status: str = Field(max_length=12)
     previous_light: str | None = Field(default=None, max_length=6)
