@@ -189,7 +189,7 @@ def test_a_state_stored_by_another_writer_after_the_chunk_was_read_is_overwritte
 
 
 def test_written_states_keep_their_text_exactly_and_their_nulls_as_nulls(engine):
-    """States go to PostgreSQL as CSV: quotes, commas, line breaks and backslashes in a reason come back as
+    """States go to PostgreSQL by text COPY: quotes, commas, line breaks and backslashes in a reason come back as
     written, an empty text stays empty, and a missing likelihood or measure stays NULL."""
     ids = store(engine)
     as_of = date(2024, 6, 30)
