@@ -12,7 +12,6 @@ import re
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +19,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import col
 
+from monitor.store.bulk import driver_connection
 from monitor.store.facts import in_force_frame
 from monitor.store.models import Indicator
 from monitor.store.target_versions import adjusted_targets
@@ -64,14 +64,6 @@ def _days(series: pd.Series) -> pd.Series:
     days = pd.to_datetime(pd.Series(uniques), format="ISO8601", errors="coerce").to_numpy().astype("datetime64[s]")
     out = np.where(codes >= 0, days[np.maximum(codes, 0)], np.datetime64("NaT", "s"))
     return pd.Series(out, index=series.index, dtype="datetime64[s]")
-
-
-def driver_connection(conn: Connection) -> Any:
-    """The DB-API connection under `conn`: sqlite3's or psycopg's, each used only through its own driver's API."""
-    raw = conn.connection.driver_connection
-    if raw is None:
-        raise RuntimeError("the database connection is closed")
-    return raw
 
 
 def query_frame(conn: Connection, sql: str, params: dict, types: str) -> pd.DataFrame:

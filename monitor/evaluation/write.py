@@ -14,7 +14,7 @@ import pandas as pd
 import psycopg
 from sqlalchemy.engine import Connection
 
-from monitor.evaluation.load import driver_connection
+from monitor.store.bulk import driver_connection
 
 STATE_COLUMNS = ["indicator_id", "occurrence", "light", "status", "expected", "actual", "ratio",
                  "forecast", "likelihood", "reason", "reason_en", "since", "run_id"]

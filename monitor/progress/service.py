@@ -38,7 +38,7 @@ from monitor.progress.validation import (
     year_end_as_of,
     year_end_notice,
 )
-from monitor.store import audit
+from monitor.store import audit, bulk
 from monitor.store.facts import effective_spending, not_superseded
 from monitor.store.models import BudgetYear, Indicator, Project, Report, Spending, User
 from monitor.store.rows import stored_id, table_of
@@ -370,8 +370,7 @@ def report_ids(session: Session, count: int) -> list[int] | None:
 
 def insert_reports(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """The reports `record_reports` handed back (`new_ids`), of one batch or several, in one statement."""
-    if rows:
-        session.execute(_INSERT_REPORT, list(rows))
+    bulk.insert_rows(session, _REPORT_TABLE, rows)
 
 
 def _named_rows(session: Session, cleans: Sequence[ReportEntry]) -> dict[int, Report]:

@@ -14,10 +14,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from monitor.spreadsheets.cells import csv_row
+from monitor.store import bulk
 from monitor.store.models import AuditEvent, Indicator, Project, User
 from monitor.store.rows import table_of
 from monitor.store.types import now
@@ -26,6 +26,7 @@ from rules.calendar import shanghai_time
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance  # the settings: the store does not import the config's types
 
+_AUDIT_TABLE = table_of(AuditEvent)
 SECRET_FIELDS = {"password_hash", "token_hash", "password", "token"}
 EXPORT_COLUMNS = ("id", "at", "actor", "channel", "action", "entity", "entity_id", "department_id",
                   "before", "after", "note")
@@ -84,8 +85,7 @@ def record_many(session: Session, actor: User | str | None, events: Sequence[dic
 
 def record_by_actors(session: Session, events: Sequence[tuple[User | str | None, dict[str, Any]]]) -> None:
     """`record_many` for events of several actors, (actor, event) each: a batch of API posts in one INSERT."""
-    if events:
-        session.execute(insert(table_of(AuditEvent)), [_event_values(actor, **event) for actor, event in events])
+    bulk.insert_rows(session, _AUDIT_TABLE, [_event_values(actor, **event) for actor, event in events])
 
 
 def _event_values(actor: User | str | None, *, channel: str, action: str, entity: str, entity_id: int | None = None,
