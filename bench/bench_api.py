@@ -57,10 +57,12 @@ def _free_port() -> int:
 def app_factory():
     """The portal as `kpiwatch serve` builds it, for uvicorn's --factory (settings from the environment)."""
     from monitor.config import load_config
+    from monitor.web import reevaluate
     from monitor.web.app import create_app
     from monitor.web.serve import settle_heap
 
     app = create_app(load_config())
+    reevaluate.prepare(app)
     settle_heap()
     return app
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from monitor.config import Config
 from monitor.store.models import IndicatorState
+from monitor.web import reevaluate
 from monitor.web.reevaluate import ELSEWHERE, reevaluations
 from tests.test_api_progress import _auth, _token
 from tests.test_progress_world import TODAY, build_world
@@ -64,3 +65,29 @@ def test_reports_relight_their_indicator_after_the_evaluation_process_was_killed
     assert "1400人" in _reason(engine, world.ind["count"])
     successor = ELSEWHERE.submit(db_url, Config(), [world.hr_project], TODAY).result(timeout=120)
     assert successor not in (child, os.getpid())
+
+
+def _spawned_children() -> set[int]:
+    """This process's children that multiprocessing spawned."""
+    found = set()
+    for task in os.listdir(f"/proc/{os.getpid()}/task"):
+        with open(f"/proc/{os.getpid()}/task/{task}/children") as children:
+            for pid in map(int, children.read().split()):
+                with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                    if b"spawn_main" in cmdline.read() and not _gone(pid):
+                        found.add(pid)
+    return found
+
+
+def test_a_server_starts_its_evaluation_process_before_the_first_report(db_url, engine):
+    # Started by the first report instead, the process's imports took the cores from the first seconds' answers.
+    world = build_world(engine)
+    client = make_client(engine)
+    reevaluate.stop(client.app)  # no process left over from an earlier test
+    before = _spawned_children()
+    reevaluate.prepare(client.app)
+    started = _spawned_children() - before
+    assert len(started) == 1
+    _post(client, engine, world.ind["count"], "1300")
+    assert "1300人" in _reason(engine, world.ind["count"])
+    assert ELSEWHERE.submit(db_url, Config(), [world.hr_project], TODAY).result(timeout=120) in started

@@ -68,18 +68,34 @@ class EvaluationProcess:
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
 
+    def start(self) -> int:
+        """Start the child now and wait until it has imported the evaluation (pandas and all); its pid.
+
+        Started on the first report instead, the child's second of imports lands on the cores just as reports
+        start coming in, and the first seconds' answers after a restart under load wait for it (their p99 was
+        the run's, bench/README.md, "Session 12")."""
+        pool = self._running()
+        try:
+            return pool.submit(os.getpid).result()
+        except BrokenProcessPool:
+            self._discard(pool)
+            raise
+
     def submit(self, url: str, settings: Config, project_ids: list[int], as_of: date) -> Future[int]:
         """Evaluate in the child; the future's result is the child's pid."""
-        with self._lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_child_started, initargs=(os.getpid(),))
-            pool = self._pool
+        pool = self._running()
         try:
             return pool.submit(_evaluate_in_child, url, settings, project_ids, as_of)
         except BrokenProcessPool:
             self._discard(pool)
             raise
+
+    def _running(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_child_started, initargs=(os.getpid(),))
+            return self._pool
 
     def discard_if_broken(self, exc: BaseException) -> None:
         """After a future failed with `exc`: forget a child that died, so the next evaluation starts another."""

@@ -46,6 +46,17 @@ def settle_all(timeout: float | None = None) -> bool:
     return True
 
 
+def prepare(app: FastAPI) -> None:
+    """Before serving (`kpiwatch serve`, each uvicorn worker): on PostgreSQL, the evaluation process started
+    now rather than by the first report after a start."""
+    if app.state.engine.dialect.name == "postgresql":
+        try:
+            ELSEWHERE.start()
+        except Exception as exc:  # the first report tries again, and evaluates in the server should that fail
+            ELSEWHERE.discard_if_broken(exc)
+            log.warning("the evaluation process did not start (%s: %s)", type(exc).__name__, exc)
+
+
 def stop(app: FastAPI) -> None:
     """At the app's shutdown: what the API's reports are waiting for evaluated, then the evaluators stopped."""
     if getattr(app.state, "reevaluations", None) is not None:

@@ -13,6 +13,7 @@ from monitor.config import Config
 from monitor.shutdown import request_stop, stop_on_signals
 from monitor.store import audit
 from monitor.store.db import session_scope
+from monitor.web import reevaluate
 from monitor.web.app import create_app
 
 
@@ -30,6 +31,7 @@ def run_server(settings: Config, engine: Engine | None = None, host: str = "127.
     app = create_app(settings, engine)
     if today is not None:
         app.state.clock = lambda: today
+    reevaluate.prepare(app)
     settle_heap()
     config = uvicorn.Config(app, host=host, port=port, log_config=None, log_level=settings.logging.level.lower(),
                             proxy_headers=False, timeout_graceful_shutdown=settings.portal.shutdown_grace_seconds)
