@@ -7,12 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from monitor.store import bulk
 from monitor.store.models import AuditEvent, Report
-from monitor.store.rows import table_of
+from monitor.store.rows import row_object, table_of
 from rules.calendar import SHANGHAI
 from tests.test_progress_world import build_world
 
@@ -87,3 +88,17 @@ def test_a_row_that_breaks_a_constraint_stores_none_of_the_batch(engine):
         s.commit()
     with Session(engine) as s:
         assert s.exec(select(Report).where(col(Report.id).in_([90_010, 90_011]))).all() == []
+
+
+def test_a_row_object_is_the_model_built_from_the_same_values(engine):
+    world = build_world(engine)
+    values = _report(world.ind["count"], 90_020, value=Decimal("12.5"), deviation_causes={"资金": "晚到"})
+    fast, built = row_object(Report, values), Report(**values)
+    assert fast == built and fast.model_dump() == built.model_dump()
+    assert inspect(fast).transient
+    fast.note = "改"
+    assert inspect(fast).attrs.note.history.added == ["改"]  # changes are tracked, as on any row object
+    with Session(engine) as s:  # and it can be stored like one
+        s.add(fast)
+        s.commit()
+    assert _stored(engine, Report, id=90_020).note == "改"

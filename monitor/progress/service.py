@@ -41,7 +41,7 @@ from monitor.progress.validation import (
 from monitor.store import audit, bulk
 from monitor.store.facts import effective_spending, not_superseded
 from monitor.store.models import BudgetYear, Indicator, Project, Report, Spending, User
-from monitor.store.rows import stored_id, table_of
+from monitor.store.rows import row_object, stored_id, table_of
 from monitor.store.target_versions import approved_versions, version_on
 from monitor.store.types import now
 from rules.calendar import closed_year_end
@@ -328,7 +328,7 @@ def record_reports(session: Session, user: User, entries: Sequence[ReportEntry],
         else:
             report_id = next(new_ids)
             result.rows.append({"id": report_id, **values})
-        report = Report(id=report_id, **values)  # a detached copy for the caller
+        report = row_object(Report, {"id": report_id, **values})  # a copy for the caller, in no session
         events.append({"channel": channel, "action": "correct" if old else "report", "entity": "report",
                        "entity_id": report_id, "department_id": info.project.department_id,
                        "before": audit.snapshot(old, REPORT_FIELDS) if old else None,

