@@ -15,7 +15,9 @@ Each client posts a report on one of its own indicators, cycling through values 
 server stores new facts, revisions of an existing as-of date and, now and then, an unchanged fact: every
 path of the recording service. `--think` adds a pause between a client's requests (uniform 0.5–1.5 × think,
 clients start out of step; 0 = back to back, a saturation test).
-Prints the request count, error count, throughput and latency percentiles.
+Prints the request count, error count, throughput and latency percentiles. `--disk-probe DIR` also times a
+flush of 8 KB every 10 ms in DIR meanwhile (`bench/disk_probe.py`): a commit waits out the disk's slowest flushes,
+and on a disk whose flushes stall now and then, so does every request in flight.
 
     .venv/bin/python bench/bench_api.py --pages
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import os
 import random
@@ -45,7 +48,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.process_cpu import process_cpu  # noqa: E402  (found once ROOT is on the path)
+from bench.disk_probe import DiskProbe  # noqa: E402  (found once ROOT is on the path)
+from bench.process_cpu import process_cpu  # noqa: E402
 
 
 def _free_port() -> int:
@@ -284,6 +288,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--client", choices=sorted(CLIENTS), default="aiohttp", help="load generator library")
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--disk-probe", metavar="DIR", help="time 8 KB flushes in DIR (the database's disk) meanwhile")
     args = parser.parse_args()
     if args.pages:
         time_pages()
@@ -311,6 +316,8 @@ def main() -> None:
           f"max {max(ms):.1f}  mean {statistics.mean(ms):.1f}")
     print(f"CPU per request: server {1000 * cpu['server'] / len(ms):.2f} ms, database "
           f"{1000 * cpu['database'] / len(ms):.2f} ms (load {os.getloadavg()[0]:.1f})")
+    if cpu["disk"]:
+        print(cpu["disk"])
     for line in errors[:5]:
         print("  error:", line)
 
@@ -376,8 +383,10 @@ def _serve_and_load(args: argparse.Namespace, url: str, cpu: dict
                 time.sleep(0.2)
         before = {pid: process_cpu(pid) for pid in _children(server.pid)}
         split: list[str] = []
-        latencies, errors, elapsed = asyncio.run(run_clients(base, tokens, indicators, args.seconds, args.think,
-                                                             args.client, split))
+        with DiskProbe(args.disk_probe) if args.disk_probe else contextlib.nullcontext() as probe:
+            latencies, errors, elapsed = asyncio.run(run_clients(base, tokens, indicators, args.seconds, args.think,
+                                                                 args.client, split))
+        cpu["disk"] = probe.summary() if probe is not None else None
         cpu["split"] = split[0] if split else "unknown"
         cpu["server"] = sum(process_cpu(pid) - before.get(pid, 0.0) for pid in _children(server.pid))
         cpu["database"] = _database_cpu(url)
