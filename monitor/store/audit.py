@@ -77,14 +77,14 @@ def record(
 def record_many(session: Session, actor: User | str | None, events: Sequence[dict[str, Any]]) -> None:
     """Store several events by one actor at once, each a dict of `record`'s keywords after `actor`.
 
-    One INSERT without ORM objects, for paths that write an event per row under load (API reports);
-    the events are part of the caller's transaction all the same.
+    One statement without ORM objects (`bulk.insert_rows`), for paths that write an event per row under load (API
+    reports); the events are part of the caller's transaction all the same.
     """
     record_by_actors(session, [(actor, event) for event in events])
 
 
 def record_by_actors(session: Session, events: Sequence[tuple[User | str | None, dict[str, Any]]]) -> None:
-    """`record_many` for events of several actors, (actor, event) each: a batch of API posts in one INSERT."""
+    """`record_many` for events of several actors, (actor, event) each: a batch of API posts in one statement."""
     bulk.insert_rows(session, _AUDIT_TABLE, [_event_values(actor, **event) for actor, event in events])
 
 

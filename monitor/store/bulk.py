@@ -1,10 +1,11 @@
 """Many new rows into one table in one statement: COPY on PostgreSQL, an executemany INSERT elsewhere.
 
 The API stores each batch of posts' reports and their audit events this way. On PostgreSQL, psycopg's
-executemany sends every row as a statement of its own in pipeline mode, with a wait on the socket per row; that
-was the largest single cost in the writer thread (bench/README.md, "Session 12"). COPY sends the batch as one
-stream, its rows formatted by the driver's C code. The values are converted exactly as an INSERT of them would
-be, by the columns' own SQLAlchemy types (aware instants, JSON, exact decimals), so either path stores the same.
+executemany sends every row as a statement of its own in pipeline mode, with a wait on the socket per row, and
+under load each wait hands the interpreter to the event loop and takes it back: a fifth of the writer thread's
+time (bench/README.md, "Session 12"). COPY sends the batch as one stream, its rows formatted by the driver's C
+code. The values are converted exactly as an INSERT of them would be, by the columns' own SQLAlchemy types (aware
+instants, JSON, exact decimals), so either path stores the same.
 """
 
 from __future__ import annotations

@@ -292,7 +292,7 @@ class ReportPost:
 
     @classmethod
     def finish_batch(cls, session: Session, posts: list[ReportPost]) -> None:
-        """The new reports of every post recorded in the batch, then their audit events, one INSERT each."""
+        """The new reports of every post recorded in the batch, then their audit events, one statement each."""
         service.insert_reports(session, [row for post in posts for row in post.rows])
         audit.record_by_actors(session, [(post.user, event) for post in posts for event in post.audit])
 
