@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.disk_probe import DiskProbe  # noqa: E402  (found once ROOT is on the path)
-from bench.process_cpu import process_cpu  # noqa: E402
+from bench.process_cpu import process_cpu  # noqa: E402  (likewise)
 
 
 def _free_port() -> int:
@@ -66,7 +66,9 @@ def app_factory():
     from monitor.web.serve import settle_heap
 
     app = create_app(load_config())
-    reevaluate.prepare(app)
+    started = reevaluate.prepare(app)
+    if started is not None:  # measured: a server that is up, its evaluation process too (serve starts it alongside)
+        started.result()
     settle_heap()
     return app
 

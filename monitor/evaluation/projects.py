@@ -68,15 +68,16 @@ class EvaluationProcess:
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
 
-    def start(self) -> int:
-        """Start the child now and wait until it has imported the evaluation (pandas and all); its pid.
+    def start(self) -> Future[int]:
+        """Start the child now; the future's result, its pid, comes once it has imported the evaluation (pandas
+        and all).
 
-        Started on the first report instead, the child's second of imports lands on the cores just as reports
+        Started by the first report instead, the child's second of imports lands on the cores just as reports
         start coming in, and the first seconds' answers after a restart under load wait for it (their p99 was
         the run's, bench/README.md, "Session 12")."""
         pool = self._running()
         try:
-            return pool.submit(os.getpid).result()
+            return pool.submit(os.getpid)
         except BrokenProcessPool:
             self._discard(pool)
             raise

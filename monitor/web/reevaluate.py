@@ -7,6 +7,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterable
+from concurrent.futures import Future
 from datetime import date
 
 from fastapi import FastAPI, Request
@@ -46,15 +47,34 @@ def settle_all(timeout: float | None = None) -> bool:
     return True
 
 
-def prepare(app: FastAPI) -> None:
-    """Before serving (`kpiwatch serve`, each uvicorn worker): on PostgreSQL, the evaluation process started
-    now rather than by the first report after a start."""
-    if app.state.engine.dialect.name == "postgresql":
-        try:
-            ELSEWHERE.start()
-        except Exception as exc:  # the first report tries again, and evaluates in the server should that fail
-            ELSEWHERE.discard_if_broken(exc)
-            log.warning("the evaluation process did not start (%s: %s)", type(exc).__name__, exc)
+def prepare(app: FastAPI) -> Future[int] | None:
+    """As the server starts (`kpiwatch serve`, each uvicorn worker): on PostgreSQL, the evaluation process
+    started now, beside the first requests, rather than by the first report; the future of its pid.
+
+    Not waited for: portal pages and health checks are answered meanwhile. Should the process fail to start,
+    the first report starts another, and evaluates in the server should that fail too."""
+    if app.state.engine.dialect.name != "postgresql":
+        return None
+    try:
+        started = ELSEWHERE.start()
+    except Exception as exc:
+        _not_started(exc)
+        return None
+    started.add_done_callback(_check_started)
+    return started
+
+
+def _check_started(started: Future[int]) -> None:
+    if started.cancelled():  # the server stopped first
+        return
+    exc = started.exception()
+    if exc is not None:
+        _not_started(exc)
+
+
+def _not_started(exc: BaseException) -> None:
+    ELSEWHERE.discard_if_broken(exc)
+    log.warning("the evaluation process did not start (%s: %s)", type(exc).__name__, exc)
 
 
 def stop(app: FastAPI) -> None:
