@@ -17,7 +17,8 @@ OUT_OF_RANGE = "数值超出范围，未保存任何内容 (a number is out of r
 
 
 async def ids_in_range(request: Request) -> None:
-    """A dependency of every route: a path parameter named `…_id` holding a number beyond any key is a 404.
+    """A dependency of every route (but `POST /api/v1/reports`, whose path has no ids and whose handler FastAPI
+    does not run: `api.RequestToResponse`): a path parameter named `…_id` holding a number beyond any key is a 404.
 
     `async` because it never waits: FastAPI runs a plain `def` dependency on its thread pool, a thread hop per
     request; with the dependency solving around it, about 15 % of an API worker's time under load

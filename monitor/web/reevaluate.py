@@ -48,7 +48,7 @@ def settle_all(timeout: float | None = None) -> bool:
 
 
 def prepare(app: FastAPI) -> Future[int] | None:
-    """As the server starts (`kpiwatch serve`, each uvicorn worker): on PostgreSQL, the evaluation process
+    """As the server starts (`kpiwatch serve`, the API benchmark's workers): on PostgreSQL, the evaluation process
     started now, beside the first requests, rather than by the first report; the future of its pid.
 
     Not waited for: portal pages and health checks are answered meanwhile. Should the process fail to start,
