@@ -15,7 +15,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
@@ -75,28 +75,24 @@ class EvaluationProcess:
         Started by the first report instead, the child's second of imports lands on the cores just as reports
         start coming in, and the first seconds' answers after a restart under load wait for it (their p99 was
         the run's, bench/README.md, "Session 12")."""
-        pool = self._running()
-        try:
-            return pool.submit(os.getpid)
-        except BrokenProcessPool:
-            self._discard(pool)
-            raise
+        return self._in_child(os.getpid)
 
     def submit(self, url: str, settings: Config, project_ids: list[int], as_of: date) -> Future[int]:
         """Evaluate in the child; the future's result is the child's pid."""
-        pool = self._running()
-        try:
-            return pool.submit(_evaluate_in_child, url, settings, project_ids, as_of)
-        except BrokenProcessPool:
-            self._discard(pool)
-            raise
+        return self._in_child(_evaluate_in_child, url, settings, project_ids, as_of)
 
-    def _running(self) -> ProcessPoolExecutor:
+    def _in_child(self, call: Callable[..., int], *args: object) -> Future[int]:
+        """`call(*args)` in the child, started first if there is none; a child found dead is forgotten."""
         with self._lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=_child_started, initargs=(os.getpid(),))
-            return self._pool
+            pool = self._pool
+        try:
+            return pool.submit(call, *args)
+        except BrokenProcessPool:
+            self._discard(pool)
+            raise
 
     def discard_if_broken(self, exc: BaseException) -> None:
         """After a future failed with `exc`: forget a child that died, so the next evaluation starts another."""
