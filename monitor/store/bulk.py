@@ -14,12 +14,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table, insert
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import URL, Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 _Plan = tuple[str, list[int], list[Callable[[Any], Any] | None]]
-_PLANS: dict[tuple[str, str, tuple[str, ...]], _Plan] = {}  # by store, table and columns
+_PLANS: dict[tuple[URL, str, tuple[str, ...]], _Plan] = {}  # by store, table and columns
 
 
 def driver_connection(conn: Connection) -> Any:
@@ -57,7 +57,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
 def _plan(conn: Connection, table: Table, names: tuple[str, ...]) -> _Plan:
     """The COPY statement, the columns' type oids as the server reports them (told once, not looked up per
     value) and each column's bind converter, made once per process for each store, table and set of columns."""
-    key = (conn.engine.url.render_as_string(), table.name, names)
+    key = (conn.engine.url, table.name, names)
     plan = _PLANS.get(key)
     if plan is None:
         quote = conn.dialect.identifier_preparer.quote
