@@ -334,3 +334,42 @@ def test_posts_committed_together_keep_each_revision_and_audit_event_as_if_poste
         count[0].id: ("clerk_hr", "report"), union_report["id"]: ("clerk_union", "report"),
         count[1].id: ("clerk_hr", "correct")}
     assert events[count[1].id].before["value"] == "100"
+
+
+def test_a_post_waits_for_another_writer_on_its_indicator_then_corrects_what_that_one_stored(engine, world):
+    """Two server processes (or the portal and the API) writing one slot at once: the API's batch locks the
+    indicator when it reads it, so it waits for the other writer's commit and then supersedes that report instead
+    of both becoming revision 2 of the same fact."""
+    from datetime import date
+
+    from fastapi.security import HTTPAuthorizationCredentials
+
+    from monitor.progress import service
+    from monitor.progress.entries import ReportEntry
+    from monitor.store.db import write_turn
+    from monitor.store.group_commit import GroupCommit
+    from monitor.web.api import ReportIn, ReportPost
+
+    as_of, today = date(2024, 7, 1), date(2024, 7, 31)
+    with session_scope(engine) as s:
+        clerk = s.exec(select(User).where(User.username == "clerk_hr")).one()
+        service.record_reports(s, clerk, [ReportEntry(indicator_id=world.ind["count"], value=Decimal(50),
+                                                      as_of=as_of)], channel="portal", today=today)
+    token = HTTPAuthorizationCredentials(scheme="Bearer", credentials=_token(engine, "clerk_hr"))
+    writer = GroupCommit(engine)
+    try:
+        with Session(engine, expire_on_commit=False) as portal, write_turn(portal):
+            service.record_reports(portal, clerk, [ReportEntry(indicator_id=world.ind["count"], value=Decimal(100),
+                                                               as_of=as_of)], channel="portal", today=today)
+            api_post = writer.submit(ReportPost(token, [ReportIn(indicator_id=world.ind["count"], value="200",
+                                                                  as_of=as_of).entry()], today))
+            with pytest.raises(TimeoutError):
+                api_post.result(0.5)  # the portal's write holds the indicator until it commits
+            portal.commit()
+        answer = api_post.result(10)
+    finally:
+        writer.close()
+    with Session(engine) as s:
+        rows = s.exec(select(Report).where(Report.indicator_id == world.ind["count"]).order_by(Report.id)).all()
+    assert [(r.value, r.revision) for r in rows] == [(Decimal(50), 1), (Decimal(100), 2), (Decimal(200), 3)]
+    assert rows[2].supersedes_id == rows[1].id and [r["id"] for r in answer["stored"]] == [rows[2].id]

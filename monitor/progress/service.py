@@ -42,7 +42,7 @@ from monitor.store import audit, bulk
 from monitor.store.facts import effective_spending, not_superseded
 from monitor.store.models import BudgetYear, Indicator, Project, Report, Spending, User
 from monitor.store.rows import row_object, stored_id, table_of
-from monitor.store.target_versions import approved_versions, version_on
+from monitor.store.target_versions import ApprovedVersion, joined_versions, version_of_row, version_on
 from monitor.store.types import now
 from rules.calendar import closed_year_end
 from rules.terms import FUND_SOURCES, MEASURED_KINDS, SCHEDULED_KINDS
@@ -91,24 +91,39 @@ def _years(session: Session, projects: Iterable[Project]) -> dict[int, int]:
 _INFOS = (select(Indicator, Project, BudgetYear.year).join(Project, col(Indicator.project_id) == Project.id)
           .join(BudgetYear, col(Project.budget_year_id) == BudgetYear.id)
           .where(col(Indicator.id).in_(bindparam("ids", expanding=True))))
+_INFOS_WITH_VERSIONS = joined_versions(_INFOS, col(Indicator.id))
+# Locked in id order, as `_lock_rows` locks them, so two writers' batches never wait on each other in a cycle.
+_INFOS_TO_WRITE = _INFOS_WITH_VERSIONS.with_for_update(of=Indicator, key_share=True)
 
 
-def load_infos(session: Session, indicator_ids: Iterable[int], on: date | None = None) -> dict[int, IndicatorInfo]:
-    """Indicators with their project and budget year, for validation (one query each, not one per row).
+def load_infos(session: Session, indicator_ids: Iterable[int], on: date | None = None, *, lock: bool = False
+               ) -> dict[int, IndicatorInfo]:
+    """Indicators with their project and budget year, for validation (one query, not one per row).
 
     With `on` (today), each carries the target in force that day, or at its year's end once the year is over
-    (`monitor.store.target_versions`): a report is judged against the adjusted target once it applies."""
+    (`monitor.store.target_versions`): a report is judged against the adjusted target once it applies.
+    With `lock`, the indicators are locked for writing their reports in the same statement, as `touched_reports`
+    would lock them (PostgreSQL; SQLite: see `write_turn`): a round trip less for a batch of API posts."""
     ids = {i for i in indicator_ids if isinstance(i, int)}
     if not ids:
         return {}
-    rows = session.exec(_INFOS, params={"ids": list(ids)}).all()
-    infos = {stored_id(ind.id): indicator_info(ind, proj, year) for ind, proj, year in rows}
+    query = _INFOS_TO_WRITE if lock else _INFOS_WITH_VERSIONS if on is not None else _INFOS
+    infos: dict[int, IndicatorInfo] = {}
+    versions: dict[int, list[ApprovedVersion]] = {}
+    for row in session.execute(query, {"ids": list(ids)}).all():
+        indicator, project, year = row[:3]
+        indicator_id = stored_id(indicator.id)
+        if indicator_id not in infos:
+            infos[indicator_id] = indicator_info(indicator, project, year)
+        version = version_of_row(row) if query is not _INFOS else None
+        if version is not None:
+            versions.setdefault(indicator_id, []).append(version)
     if on is not None:
-        for indicator_id, versions in approved_versions(session, list(infos)).items():
+        for indicator_id, found in versions.items():
             info = infos[indicator_id]
-            version = version_on(versions, min(on, date(info.year, 12, 31)))
-            if version is not None:
-                infos[indicator_id] = replace(info, target=version.target)
+            in_force = version_on(found, min(on, date(info.year, 12, 31)))
+            if in_force is not None:
+                infos[indicator_id] = replace(info, target=in_force.target)
     return infos
 
 
@@ -242,15 +257,17 @@ def check_reports(session: Session, user: User, entries: Sequence[ReportEntry], 
     return cleans, infos, problems
 
 
-def touched_reports(session: Session, cleans: Sequence[ReportEntry], infos: dict[int, IndicatorInfo]
-                    ) -> dict[int, list[Report]]:
+def touched_reports(session: Session, cleans: Sequence[ReportEntry], infos: dict[int, IndicatorInfo], *,
+                    locked: bool = False) -> dict[int, list[Report]]:
     """Lock the entries' indicators (PostgreSQL; SQLite: see `write_turn`) and read the effective rows on the
     slots they write to or name, by indicator: what `record_reports` compares each entry with.
 
     For one batch, or for several recorded one after another in one transaction (a group commit of API posts):
     read once for all of them, each batch's `record_reports` then keeps it current, so a later batch on the same
-    slot sees the earlier one. Rows on other slots of these indicators may be among them; they are not compared."""
-    _lock_rows(session, Indicator, sorted({_indicator_id(clean) for clean in cleans}))
+    slot sees the earlier one. Rows on other slots of these indicators may be among them; they are not compared.
+    `locked`: `infos` was read with `load_infos(..., lock=True)`, which locked the indicators already."""
+    if not locked:
+        _lock_rows(session, Indicator, sorted({_indicator_id(clean) for clean in cleans}))
     return _touched_reports(session, cleans, infos)
 
 

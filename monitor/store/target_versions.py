@@ -13,9 +13,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ScalarSelect
+from sqlalchemy import ScalarSelect, Select, and_
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col
 
 from monitor.store.models import Indicator, TargetAdjustment
@@ -65,22 +66,45 @@ def version_on(versions: Sequence[ApprovedVersion], on: date) -> ApprovedVersion
     return in_force
 
 
+# An approved version's columns and the order of one indicator's versions: what `approved_versions` reads, and
+# what `joined_versions` adds to a query of indicators.
+_COLUMNS = (col(TargetAdjustment.id), col(TargetAdjustment.indicator_id), col(TargetAdjustment.value_text),
+            col(TargetAdjustment.target_json), col(TargetAdjustment.effective_on))
+_ORDER = (col(TargetAdjustment.effective_on), col(TargetAdjustment.decided_at), col(TargetAdjustment.id))
+_APPROVED = col(TargetAdjustment.status) == "approved"
+
+
 def approved_versions(conn: Connection | Session, indicator_ids: Iterable[int] | ScalarSelect[int | None]
                       ) -> dict[int, list[ApprovedVersion]]:
     """Every approved adjustment per indicator, oldest effective day first (then by decision, then by id), for
     the indicators that have one. `indicator_ids` may be a subquery, so a whole province's ids never become bound
     parameters."""
     ids = indicator_ids if isinstance(indicator_ids, ScalarSelect) else list(indicator_ids)
-    query = (sa_select(col(TargetAdjustment.id), col(TargetAdjustment.indicator_id), col(TargetAdjustment.value_text),
-                       col(TargetAdjustment.target_json), col(TargetAdjustment.effective_on))
-             .where(col(TargetAdjustment.indicator_id).in_(ids), col(TargetAdjustment.status) == "approved")
-             .order_by(col(TargetAdjustment.indicator_id), col(TargetAdjustment.effective_on),
-                       col(TargetAdjustment.decided_at), col(TargetAdjustment.id)))
+    query = (sa_select(*_COLUMNS).where(col(TargetAdjustment.indicator_id).in_(ids), _APPROVED)
+             .order_by(col(TargetAdjustment.indicator_id), *_ORDER))
     found: dict[int, list[ApprovedVersion]] = {}
-    for adjustment_id, indicator_id, text, target_json, effective_on in conn.execute(query).all():
-        found.setdefault(indicator_id, []).append(
-            ApprovedVersion(adjustment_id, indicator_id, text, target_json, effective_on))
+    for row in conn.execute(query).all():
+        version = version_of_row(row)
+        assert version is not None  # an inner read: every row is an adjustment
+        found.setdefault(version.indicator_id, []).append(version)
     return found
+
+
+def joined_versions(query: Select, indicator_id: Mapped[int | None]) -> Select:
+    """`query`, which reads one row per indicator, with each indicator's approved versions joined on: one row per
+    version in `approved_versions`' order, or one row whose last five columns are NULL for an indicator with none
+    (`version_of_row` reads them). Saves a round trip where the indicators are read anyway."""
+    return (query.add_columns(*_COLUMNS)
+            .outerjoin(TargetAdjustment, and_(col(TargetAdjustment.indicator_id) == indicator_id, _APPROVED))
+            .order_by(indicator_id, *_ORDER))
+
+
+def version_of_row(row: Sequence) -> ApprovedVersion | None:
+    """The version in the last five columns of a row of `approved_versions` or `joined_versions`, if any."""
+    adjustment_id, indicator_id, text, target_json, effective_on = row[-5:]
+    if adjustment_id is None:
+        return None
+    return ApprovedVersion(adjustment_id, indicator_id, text, target_json, effective_on)
 
 
 def adjusted_targets(conn: Connection | Session, indicator_ids: Iterable[int] | ScalarSelect[int | None],
@@ -106,5 +130,5 @@ def target_in_force(session: Session, indicator: Indicator, on: date) -> TargetV
                          version.effective_on)
 
 
-__all__ = ["ApprovedVersion", "TargetVersion", "adjusted_targets", "approved_versions", "target_in_force",
-           "version_on"]
+__all__ = ["ApprovedVersion", "TargetVersion", "adjusted_targets", "approved_versions", "joined_versions",
+           "target_in_force", "version_of_row", "version_on"]

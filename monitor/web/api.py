@@ -267,14 +267,15 @@ class ReportPost:
 
     @classmethod
     def prepare_batch(cls, session: Session, posts: list[ReportPost]) -> None:
-        """Read what every post of the batch needs in one statement each: the tokens' users, the indicators,
-        (locked) the reports on the slots the posts write, and on PostgreSQL the new reports' ids. Per post these
-        were four round trips and an INSERT, on PostgreSQL the writer's largest cost under load."""
+        """Read what every post of the batch needs in one statement each: the tokens' users, the indicators (locked,
+        with their approved target versions), the reports on the slots the posts write, and on PostgreSQL the new
+        reports' ids. Per post these were four round trips and an INSERT, on PostgreSQL the writer's largest cost
+        under load."""
         users = users_for_tokens(session, [p.credentials.credentials for p in posts if p.credentials])
         # An entry whose indicator id was unreadable has none: it is refused when recorded, with nothing to load.
         on = max((p.today for p in posts), default=None)  # the targets in force today
         infos = service.load_infos(session, [e.indicator_id for p in posts for e in p.entries
-                                             if e.indicator_id is not None], on)
+                                             if e.indicator_id is not None], on, lock=True)
         cleans = []
         for post in posts:
             post.user = users.get(post.credentials.credentials) if post.credentials else None
@@ -283,7 +284,7 @@ class ReportPost:
                 checked, _, problems = service.check_reports(session, post.user, post.entries, post.today, infos)
                 if not problems:  # a refused post reads nothing; recording it raises its problems
                     cleans.extend(checked)
-        touched = service.touched_reports(session, cleans, infos) if cleans else {}
+        touched = service.touched_reports(session, cleans, infos, locked=True) if cleans else {}
         ids = service.report_ids(session, len(cleans))
         new_ids = iter(ids) if ids is not None else None
         for post in posts:
