@@ -92,7 +92,7 @@ def approved_versions(conn: Connection | Session, indicator_ids: Iterable[int] |
 
 def joined_versions(query: Select, indicator_id: Mapped[int | None]) -> Select:
     """`query`, which reads one row per indicator, with each indicator's approved versions joined on: one row per
-    version in `approved_versions`' order, or one row whose last five columns are NULL for an indicator with none
+    version in `approved_versions`' order, or one row whose version columns are NULL for an indicator with none
     (`version_of_row` reads them). Saves a round trip where the indicators are read anyway."""
     return (query.add_columns(*_COLUMNS)
             .outerjoin(TargetAdjustment, and_(col(TargetAdjustment.indicator_id) == indicator_id, _APPROVED))
@@ -100,8 +100,8 @@ def joined_versions(query: Select, indicator_id: Mapped[int | None]) -> Select:
 
 
 def version_of_row(row: Sequence) -> ApprovedVersion | None:
-    """The version in the last five columns of a row of `approved_versions` or `joined_versions`, if any."""
-    adjustment_id, indicator_id, text, target_json, effective_on = row[-5:]
+    """The version in the last columns of a row of `approved_versions` or `joined_versions`, if any."""
+    adjustment_id, indicator_id, text, target_json, effective_on = row[-len(_COLUMNS):]
     if adjustment_id is None:
         return None
     return ApprovedVersion(adjustment_id, indicator_id, text, target_json, effective_on)
