@@ -41,6 +41,47 @@ def test_enqueue_is_deduplicated_by_key(session):
     assert rows[0].status == "pending" and rows[0].message_id in rows[0].raw
 
 
+def _batch(keys: range, subject: str = "s") -> list[outbox.NewMessage]:
+    return [outbox.NewMessage(f"digest|d{i}@example.org|2024-07-31", [f"d{i}@example.org"], f"{subject}{i}", "t",
+                              kind="digest", period="2024-07-31") for i in keys]
+
+
+def test_a_days_digests_queued_again_add_only_the_departments_not_yet_queued(session):
+    first = outbox.enqueue_many(session, _batch(range(0, 30)), sender="k@example.org")
+    session.commit()
+    again = outbox.enqueue_many(session, _batch(range(20, 60), subject="again"), sender="k@example.org")
+    session.commit()
+    subjects = dict(session.exec(select(OutboxMessage.dedup_key, OutboxMessage.subject)).all())
+    assert (first, again) == (30, 30)
+    assert len(subjects) == 60
+    assert subjects["digest|d25@example.org|2024-07-31"] == "s25"
+    assert subjects["digest|d45@example.org|2024-07-31"] == "again45"
+
+
+def test_a_batch_racing_another_writer_for_one_key_queues_the_rest_once(engine, session):
+    """The other writer commits the key while the batch is being written: it waits, then skips that key."""
+    import threading
+    import time
+
+    from sqlmodel import Session
+
+    other = Session(engine)
+    assert outbox.enqueue_many(other, _batch(range(7, 8), subject="other"), sender="k@example.org") == 1
+    counted: list[int] = []
+    batch = threading.Thread(target=lambda: counted.append(
+        outbox.enqueue_many(session, _batch(range(0, 30)), sender="k@example.org")))
+    batch.start()
+    time.sleep(0.5)
+    other.commit()
+    other.close()
+    batch.join(30)
+    session.commit()
+    subjects = dict(session.exec(select(OutboxMessage.dedup_key, OutboxMessage.subject)).all())
+    assert counted == [29]
+    assert len(subjects) == 30
+    assert subjects["digest|d7@example.org|2024-07-31"] == "other7"
+
+
 def test_queued_messages_arrive_once_each_with_attachment_and_both_parts(engine, session):
     sink = Sink().start()
     try:

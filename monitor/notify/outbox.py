@@ -48,8 +48,10 @@ from pathlib import Path
 from sqlalchemy import Table, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from monitor.store.bulk import insert_rows
 from monitor.store.models.notify import OutboxMessage
 from monitor.store.rows import table_of
 from monitor.store.types import Instant, now
@@ -57,6 +59,7 @@ from notifications.mime import Attachment, build_message, sender_domain
 from notifications.smtp import SmtpSettings
 
 TABLE: Table = table_of(OutboxMessage)
+_COPIED_FROM = 20  # rows: smaller batches (an alert, one escalation) are inserted
 _INSTANT = Instant()
 
 
@@ -114,9 +117,25 @@ def _row(message: NewMessage, sender: str, at: datetime, list_unsubscribe: str) 
 
 
 def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> int:
+    """Insert the rows whose `dedup_key` is new; returns how many.
+
+    On PostgreSQL a batch (a day's digests) is copied in instead, which costs half the CPU of the INSERT: psycopg
+    parses a statement of thousands of parameters anew for every batch. The keys already queued are left out
+    first; should another writer queue one of the rest meanwhile (two schedulers racing), the copy is undone to
+    its savepoint and the INSERT skips that key."""
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
+    if dialect == "postgresql" and len(rows) >= _COPIED_FROM:
+        queued = set(session.execute(select(TABLE.c.dedup_key).where(
+            TABLE.c.dedup_key.in_([row["dedup_key"] for row in rows]))).scalars())
+        rows = [row for row in rows if row["dedup_key"] not in queued]
+        try:
+            with session.begin_nested():
+                insert_rows(session, TABLE, rows)
+            return len(rows)
+        except IntegrityError:
+            pass
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(TABLE).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(TABLE.c.id)
     return len(session.execute(statement, rows).all())
