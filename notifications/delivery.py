@@ -242,7 +242,7 @@ async def _maybe_await(value: Any) -> Any:
 
 
 async def deliver(settings: SmtpSettings, next_batch: Callable[[], Sequence[Outgoing] | Awaitable[Sequence[Outgoing]]],
-                  on_result: Callable[[Result], None | Awaitable[None]], password: str | None = None,
+                  on_result: Callable[[Result], None | Awaitable[Any]], password: str | None = None,
                   stop: Callable[[], bool] = lambda: False,
                   before_send: Callable[[Outgoing], bool | Awaitable[bool]] | None = None) -> int:
     """Send everything `next_batch` hands out (until it returns nothing) over at most
@@ -296,9 +296,12 @@ async def deliver(settings: SmtpSettings, next_batch: Callable[[], Sequence[Outg
                 except BaseException:
                     continue
                 try:
-                    recording = asyncio.ensure_future(_maybe_await(on_result(result)))
+                    recorder = on_result(result)
                 except BaseException as exc:  # a plain `on_result` records at once
                     failures.append(exc)
+                    continue
+                if inspect.isawaitable(recorder):  # a future stays itself; a coroutine becomes a task
+                    recording = asyncio.ensure_future(recorder)
         finally:
             with contextlib.suppress(BaseException):
                 await recorded()

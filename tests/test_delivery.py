@@ -138,29 +138,50 @@ class _Timed(SinkHandler):
         return await super().handle_DATA(server, session, envelope)
 
 
-def _deliver_recording_slowly(port: int, messages: list[Outgoing], fail_on: int | None = None) -> dict[int, float]:
-    """Deliver over one connection with a verdict that takes 0.3 s to record; when each verdict was recorded."""
+def _deliver_recording_slowly(port: int, messages: list[Outgoing], fail_on: int | None = None,
+                              recorder: str = "coroutine") -> dict[int, float]:
+    """Deliver over one connection with a verdict that takes 0.3 s to record, by a coroutine or by a future resolved
+    later (as the sender's verdict writer's are); when each verdict was recorded."""
     recorded: dict[int, float] = {}
 
-    async def record(result) -> None:
-        await asyncio.sleep(0.3)
+    def settle(result) -> None:
         if result.key == fail_on:
             raise RuntimeError("the database went away")
         recorded[result.key] = time.monotonic()
 
+    async def record(result) -> None:
+        await asyncio.sleep(0.3)
+        settle(result)
+
+    def record_later(result) -> asyncio.Future[None]:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+
+        def resolve() -> None:
+            try:
+                settle(result)
+            except RuntimeError as exc:
+                done.set_exception(exc)
+            else:
+                done.set_result(None)
+
+        loop.call_later(0.3, resolve)
+        return done
+
     batches = [messages]
     asyncio.run(deliver(SmtpSettings(port=port, max_connections=1), lambda: batches.pop() if batches else [],
-                        record))
+                        record if recorder == "coroutine" else record_later))
     return recorded
 
 
-def test_the_next_message_is_accepted_only_after_the_previous_verdict_was_recorded():
+@pytest.mark.parametrize("recorder", ["coroutine", "future"])
+def test_the_next_message_is_accepted_only_after_the_previous_verdict_was_recorded(recorder):
     handler = _Timed()
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        recorded = _deliver_recording_slowly(port, [_message(1), _message(2), _message(3)])
+        recorded = _deliver_recording_slowly(port, [_message(1), _message(2), _message(3)], recorder=recorder)
     finally:
         controller.stop()
     assert sorted(recorded) == [1, 2, 3]
@@ -169,14 +190,15 @@ def test_the_next_message_is_accepted_only_after_the_previous_verdict_was_record
         assert handler.accepted[f"d{after}@example.org"] > recorded[before]  # its content waited for it
 
 
-def test_a_verdict_that_cannot_be_recorded_stops_the_next_message_before_its_content():
+@pytest.mark.parametrize("recorder", ["coroutine", "future"])
+def test_a_verdict_that_cannot_be_recorded_stops_the_next_message_before_its_content(recorder):
     handler = _Timed()
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
         with pytest.raises(RuntimeError, match="went away"):
-            _deliver_recording_slowly(port, [_message(1), _message(2), _message(3)], fail_on=1)
+            _deliver_recording_slowly(port, [_message(1), _message(2), _message(3)], fail_on=1, recorder=recorder)
     finally:
         controller.stop()
     assert [a.rcpt_tos for a in handler.arrivals] == [["d1@example.org"]]  # 2 and 3: not accepted, no verdict

@@ -322,3 +322,46 @@ def test_a_claim_reads_the_messages_still_to_send_from_their_own_index_not_the_s
     else:
         plan = [row[-1] for row in connection.execute(outbox._sql(f"EXPLAIN QUERY PLAN {select_due}", "now"), params)]
     assert any("ix_outboxmessage_unsent" in line for line in plan), plan
+
+
+def test_verdicts_that_arrive_while_one_is_being_written_are_committed_together_by_the_next_write(tmp_path):
+    """PostgreSQL's sender records its verdicts on a thread of their own; a row lock holds up the first write."""
+    import asyncio
+
+    from sqlalchemy import text
+    from sqlmodel import Session
+
+    from monitor.store.db import make_engine
+    from monitor.store.migrate import upgrade
+    from tests.conftest import create_database
+
+    url, drop = create_database("postgresql", tmp_path)
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            _queue(session, 6)
+        claimed = outbox.claim(engine, worker="w", limit=6, lease_seconds=60)
+
+        async def record_all() -> tuple[list[str], int]:
+            async with outbox.background_writers(engine, SmtpSettings()) as writers:
+                assert writers is not None
+                with engine.connect() as blocker:
+                    blocker.execute(text("SELECT id FROM outboxmessage WHERE id = :id FOR UPDATE"),
+                                    {"id": claimed[0].id})
+                    first = writers.verdicts.record(outbox.Verdict(claimed[0], True))
+                    await asyncio.sleep(0.3)
+                    rest = [writers.verdicts.record(outbox.Verdict(c, True)) for c in claimed[1:]]
+                    blocker.rollback()
+                statuses = await asyncio.gather(first, *rest)
+                return list(statuses), writers.verdicts.writes
+
+        statuses, writes = asyncio.run(record_all())
+        with Session(engine) as session:
+            stored = session.exec(select(OutboxMessage.status)).all()
+        assert statuses == ["sent"] * 6
+        assert writes == 2
+        assert stored == ["sent"] * 6
+    finally:
+        engine.dispose()
+        drop()

@@ -35,6 +35,7 @@ import asyncio
 import mimetypes
 import os
 import socket
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -44,6 +45,7 @@ from datetime import datetime, timedelta
 from email.utils import make_msgid
 from functools import partial
 from pathlib import Path
+from queue import SimpleQueue
 
 from sqlalchemy import Table, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -272,6 +274,8 @@ DELAYED = "delayed"  # a status `record_verdicts` reports: pending again, on the
 
 _SENT = _sql("UPDATE outboxmessage SET status = 'sent', sent_at = :at, lease_until = NULL, last_error = :detail "
              "WHERE id = :id", "at")
+_ALL_SENT = _sql("UPDATE outboxmessage SET status = 'sent', sent_at = :at, lease_until = NULL, last_error = NULL "
+                 "WHERE id IN :ids", "at").bindparams(bindparam("ids", expanding=True))
 _FAILED = _sql("UPDATE outboxmessage SET status = :status, next_attempt_at = :next, lease_until = NULL, "
                "last_error = :detail WHERE id = :id AND claimed_by = :token AND status = 'sending'", "next")
 
@@ -286,8 +290,11 @@ def record_verdicts(bind: Engine | Connection, verdicts: Sequence[Verdict], smtp
     its next message, so batching changes nothing about what can repeat."""
     statuses, sent, failed = _verdict_rows(verdicts, smtp)
     with _transaction(bind) as connection:
-        # One row is one statement: a list, even of one, is run as executemany, a pipeline that costs more.
-        if sent:
+        # One row is one statement: a list, even of one, is run as executemany, a pipeline that costs more; so are
+        # several sent marks without a detail (every recipient accepted), the common case.
+        if len(sent) > 1 and not any(row["detail"] for row in sent):
+            connection.execute(_ALL_SENT, {"at": sent[0]["at"], "ids": [row["id"] for row in sent]})
+        elif sent:
             connection.execute(_SENT, sent[0] if len(sent) == 1 else sent)
         if failed:
             connection.execute(_FAILED, failed[0] if len(failed) == 1 else failed)
@@ -320,45 +327,62 @@ class VerdictWriter:
     Written on the event loop's blocking connection, every verdict held up all SMTP connections for its round
     trip and commit; psycopg's asyncio connection avoided that but cost about 0.3 ms of CPU a statement in the
     event loop's bookkeeping, four times what the blocking driver costs, which on two cores shared with the SMTP
-    server made that the sender's largest cost. The verdicts that arrive while one write is under way are
-    committed together by the next. `record` returns only once its verdict is committed, and the sender's
-    connection waits for it before taking its next message, so what can repeat after a crash is unchanged: at
-    most one message per connection. Commits are synchronous as everywhere else.
+    server made that the sender's largest cost. The thread takes every verdict waiting in its queue, commits them
+    together (group commit) and wakes the event loop once for all of them. `record` resolves only once its
+    verdict is committed, and the sender's connection waits for it before taking its next message, so what can
+    repeat after a crash is unchanged: at most one message per connection. Commits are synchronous as everywhere
+    else.
     """
 
-    def __init__(self, connection: Connection, smtp: SmtpSettings, thread: Executor) -> None:
+    def __init__(self, connection: Connection, smtp: SmtpSettings) -> None:
         self.connection = connection
         self.smtp = smtp
-        self.thread = thread
         self.writes = 0  # for tests and diagnostics: how many commits the verdicts so far took
-        self._waiting: list[tuple[Verdict, asyncio.Future[str]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._loop = asyncio.get_running_loop()
+        self._queue: SimpleQueue[tuple[Verdict, asyncio.Future[str]] | None] = SimpleQueue()
+        self._thread = threading.Thread(target=self._write, name="kpiwatch-verdicts", daemon=True)
+        self._thread.start()
 
-    async def record(self, verdict: Verdict) -> str:
-        """Commit `verdict`; its message's new status, as `record_verdicts` returns it."""
-        done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._waiting.append((verdict, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_waiting())
-        return await done
+    def record(self, verdict: Verdict) -> asyncio.Future[str]:
+        """Commit `verdict`: a future of its message's new status, as `record_verdicts` returns it."""
+        done: asyncio.Future[str] = self._loop.create_future()
+        self._queue.put((verdict, done))
+        return done
 
-    async def _write_waiting(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._waiting:
-            batch, self._waiting = self._waiting, []
-            verdicts = [verdict for verdict, _ in batch]
-            try:
-                statuses = await loop.run_in_executor(self.thread, record_verdicts, self.connection, verdicts,
-                                                      self.smtp)
-            except Exception as exc:  # each waiting sender gets the database's error
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-                continue
-            self.writes += 1
-            for (_, done), status in zip(batch, statuses, strict=True):
-                if not done.done():
-                    done.set_result(status)
+    def close(self) -> None:
+        """Wait for the verdicts already handed over to be committed, then stop the thread."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _write(self) -> None:
+        while True:
+            batch: list[tuple[Verdict, asyncio.Future[str]]] = []
+            item = self._queue.get()
+            while item is not None:
+                batch.append(item)
+                if self._queue.empty():
+                    break
+                item = self._queue.get()
+            if batch:
+                try:
+                    statuses: list[str] | BaseException = record_verdicts(
+                        self.connection, [verdict for verdict, _ in batch], self.smtp)
+                    self.writes += 1
+                except Exception as exc:  # each waiting sender gets the database's error
+                    statuses = exc
+                self._loop.call_soon_threadsafe(_settle, [done for _, done in batch], statuses)
+            if item is None:
+                return
+
+
+def _settle(waiting: list[asyncio.Future[str]], statuses: list[str] | BaseException) -> None:
+    for index, done in enumerate(waiting):
+        if done.done():
+            continue
+        if isinstance(statuses, BaseException):
+            done.set_exception(statuses)
+        else:
+            done.set_result(statuses[index])
 
 
 class BackgroundClaims:
@@ -396,11 +420,13 @@ async def background_writers(engine: Engine, smtp: SmtpSettings) -> AsyncIterato
         return
     # Exits run in reverse: each thread has finished its last statement before its connection closes.
     with engine.connect() as verdicts, engine.connect() as claims, \
-            ThreadPoolExecutor(1, "kpiwatch-verdicts") as verdict_thread, \
             ThreadPoolExecutor(1, "kpiwatch-claims") as claim_thread:
-        yield BackgroundWriters(VerdictWriter(verdicts.execution_options(isolation_level="AUTOCOMMIT"), smtp,
-                                            verdict_thread),
-                                BackgroundClaims(claims.execution_options(isolation_level="AUTOCOMMIT"), claim_thread))
+        writer = VerdictWriter(verdicts.execution_options(isolation_level="AUTOCOMMIT"), smtp)
+        try:
+            yield BackgroundWriters(writer, BackgroundClaims(claims.execution_options(isolation_level="AUTOCOMMIT"),
+                                                             claim_thread))
+        finally:
+            writer.close()
 
 
 def release(bind: Engine | Connection, claims: Iterable[Claimed]) -> int:

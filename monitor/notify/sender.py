@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import parseaddr
+from functools import partial
 
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
@@ -198,6 +199,10 @@ def _send(engine: Engine, config: Config, worker: str, max_messages: int | None,
                     stats.delayed += 1
                     stats.last_delay = verdict.detail
 
+        def counted(verdict: outbox.Verdict, recorded: asyncio.Future[str]) -> None:
+            if not recorded.cancelled() and recorded.exception() is None:
+                count(verdict, recorded.result())
+
         async def run() -> None:
             keeper = asyncio.create_task(_keep_leases(connection, claims, held, lease))
             try:
@@ -211,10 +216,12 @@ def _send(engine: Engine, config: Config, worker: str, max_messages: int | None,
                         return taken(await writers.claims.claim(worker=worker, limit=limit, lease_seconds=lease),
                                      asked)
 
-                    async def on_result_async(result: Result) -> None:
+                    def on_result_async(result: Result) -> asyncio.Future[str]:
                         assert writers is not None
                         verdict = verdict_of(result)
-                        count(verdict, await writers.verdicts.record(verdict))
+                        recorded = writers.verdicts.record(verdict)
+                        recorded.add_done_callback(partial(counted, verdict))
+                        return recorded
 
                     if writers is None:
                         await deliver(smtp, next_batch, on_result, password=password, stop=STOPPING.is_set,
