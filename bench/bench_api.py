@@ -3,6 +3,7 @@
     .venv/bin/pip install -e '.[bench]'    # aiohttp, the load generator
     .venv/bin/python bench/bench_api.py [--clients 50] [--seconds 60] [--think 0] [--client aiohttp|httpx]
     .venv/bin/python bench/bench_api.py --db postgresql --workers 4   # a database of its own on 127.0.0.1:5432
+    .venv/bin/python bench/bench_api.py --db sqlite,postgresql --workers 1,2 --repeat 3 --seconds 20
 
 A fresh, migrated store (SQLite in a temporary folder, or `--db postgresql`: a new database created and dropped
 on the server the tests use, `KPIWATCH_TEST_POSTGRES`) holds one department, one project and five quantity
@@ -15,7 +16,8 @@ Each client posts a report on one of its own indicators, cycling through values 
 server stores new facts, revisions of an existing as-of date and, now and then, an unchanged fact: every
 path of the recording service. `--think` adds a pause between a client's requests (uniform 0.5–1.5 × think,
 clients start out of step; 0 = back to back, a saturation test).
-Prints the request count, error count, throughput and latency percentiles. `--disk-probe DIR` also times a
+Prints the request count, error count, throughput and latency percentiles; with several stores or runs, each
+store's p99s and their median at the end. `--disk-probe DIR` also times a
 flush of 8 KB every 10 ms in DIR meanwhile (`bench/disk_probe.py`): a commit waits out the disk's slowest flushes,
 and on a disk whose flushes stall now and then, so does every request in flight.
 
@@ -42,6 +44,7 @@ import time
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -287,15 +290,34 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, default=0.0, help="seconds between one client's requests")
     parser.add_argument("--per-client", type=int, default=5, help="indicators per client")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--workers", default="1",
+                        help="uvicorn worker processes; with several stores, one number each (1,2)")
     parser.add_argument("--client", choices=sorted(CLIENTS), default="aiohttp", help="load generator library")
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--db", default="sqlite",
+                        help="sqlite, postgresql, or both separated by a comma: run alternately, store by store")
+    parser.add_argument("--repeat", type=int, default=1, help="runs on each store")
     parser.add_argument("--disk-probe", metavar="DIR", help="time 8 KB flushes in DIR (the database's disk) meanwhile")
     args = parser.parse_args()
     if args.pages:
         time_pages()
         return
+    stores = args.db.split(",")
+    workers = [int(w) for w in args.workers.split(",")]
+    if not set(stores) <= {"sqlite", "postgresql"} or len(workers) not in (1, len(stores)):
+        parser.error("--db: sqlite, postgresql or sqlite,postgresql; --workers: one number, or one a store")
+    workers_of = dict(zip(stores, workers * len(stores) if len(workers) == 1 else workers, strict=True))
+    p99s: dict[str, list[float]] = {db: [] for db in stores}
+    for _ in range(args.repeat):
+        for db in stores:
+            p99s[db].append(_run(argparse.Namespace(**{**vars(args), "db": db, "workers": workers_of[db]})))
+    if args.repeat > 1 or len(stores) > 1:
+        for db, found in p99s.items():
+            print(f"{db} ({workers_of[db]} worker(s)): p99 {', '.join(f'{p:.1f}' for p in found)} ms; median "
+                  f"{statistics.median(found):.1f} ms, {sum(p < 100 for p in found)} of {len(found)} under 100 ms")
 
+
+def _run(args: argparse.Namespace) -> float:
+    """One run on `args.db` with `args.workers` workers, printed; its p99 in milliseconds."""
     with tempfile.TemporaryDirectory() as tmp:
         if args.db == "sqlite":
             url, drop = f"sqlite:///{tmp}/bench.sqlite", None
@@ -304,7 +326,7 @@ def main() -> None:
 
             url, drop = create_database("postgresql", Path(tmp))
         try:
-            cpu: dict = {}
+            cpu: dict[str, Any] = {}
             stored, audited, latencies, errors, elapsed = _serve_and_load(args, url, cpu)
         finally:
             if drop:
@@ -317,12 +339,12 @@ def main() -> None:
     print(f"latency ms: p50 {percentile(ms, 50):.1f}  p90 {percentile(ms, 90):.1f}  p99 {percentile(ms, 99):.1f}  "
           f"max {max(ms):.1f}  mean {statistics.mean(ms):.1f}")
     print(f"CPU per request: server {1000 * cpu['server'] / len(ms):.2f} ms, database "
-          f"{1000 * cpu['database'] / len(ms):.2f} ms (load {os.getloadavg()[0]:.1f})")
+          f"{1000 * cpu['database'] / len(ms):.2f} ms (load {os.getloadavg()[0]:.1f})", flush=True)
     if cpu["disk"]:
         print(cpu["disk"])
     for line in errors[:5]:
         print("  error:", line)
-
+    return percentile(ms, 99)
 
 
 def _children(pid: int) -> list[int]:
@@ -360,7 +382,7 @@ def _database_cpu(url: str) -> float:
     return sum(map(process_cpu, pids))
 
 
-def _serve_and_load(args: argparse.Namespace, url: str, cpu: dict
+def _serve_and_load(args: argparse.Namespace, url: str, cpu: dict[str, Any]
                     ) -> tuple[int, int, list[float], list[str], float]:
     """Build the store at `url`, serve it, run the clients; (reports stored, audit events, latencies, errors,
     elapsed seconds), and the CPU seconds the server's processes and the database's spent on the run in `cpu`."""
