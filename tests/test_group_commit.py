@@ -8,14 +8,16 @@ only once the write is committed.
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import wait
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from monitor.store.db import make_engine
 from monitor.store.group_commit import GroupCommit
+from tests.conftest import create_database
 
 
 @pytest.fixture
@@ -244,3 +246,46 @@ def test_on_either_store_a_failed_job_leaves_nothing_and_its_neighbours_are_stor
         futures[2].result()
     assert (futures[0].result(), futures[3].result()) == ("before", "after")
     assert _bodies(engine) == ["before", "after"]
+
+
+def test_batches_in_quick_succession_share_one_connection_and_an_idle_writer_takes_a_fresh_one(either_store,
+                                                                                               monkeypatch):
+    """A connection in use a moment ago is used again without the pool's ping; one idle longer goes back."""
+    import monitor.store.group_commit as group_commit
+
+    engine, writer = either_store
+    monkeypatch.setattr(group_commit, "KEEP_SECONDS", 0.5)
+    checkouts: list[int] = []
+    event.listen(engine, "checkout", lambda *_: checkouts.append(1))
+    for n in range(5):
+        writer.submit(_insert_body(f"note {n}")).result(10)
+    quick = len(checkouts)
+    time.sleep(0.7)
+    writer.submit(_insert_body("after a pause")).result(10)
+    assert quick == 1
+    assert len(checkouts) == 2
+    assert _bodies(engine) == [f"note {n}" for n in range(5)] + ["after a pause"]
+
+
+def test_a_batch_whose_kept_connection_the_server_dropped_runs_again_on_a_fresh_one(tmp_path):
+    """PostgreSQL ended the writer's connection between two batches (a restart, an idle timeout): the next job
+    is stored all the same, once."""
+    url, drop = create_database("postgresql", tmp_path)
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE note (id SERIAL PRIMARY KEY, body TEXT NOT NULL)")
+    writer = GroupCommit(engine)
+    try:
+        def first(session):
+            session.execute(text("INSERT INTO note (body) VALUES ('first')"))
+            return session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+        pid = writer.submit(first).result(10)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+        assert writer.submit(_insert_body("second")).result(10) == "second"
+        assert _bodies(engine) == ["first", "second"]
+    finally:
+        writer.close()
+        engine.dispose()
+        drop()

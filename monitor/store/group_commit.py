@@ -29,13 +29,15 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from monitor.store.db import write_turn
@@ -53,6 +55,7 @@ class _Item:
 
 
 _STOP = object()
+KEEP_SECONDS = 1.0  # how long the writer keeps its connection between batches
 
 
 class _NoWriteTurn(Exception):
@@ -73,6 +76,9 @@ class GroupCommit:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._name = name
+        self._kept: Connection | None = None  # the writer thread's connection between batches in quick succession
+        self._kept_since = 0.0  # time.monotonic() when its last batch ended
+        self._committing = False  # whether the batch under way has reached its COMMIT
         self.batches = 0  # for tests and diagnostics: how many transactions the jobs so far took
 
     def submit(self, job: Job) -> Future:
@@ -99,6 +105,12 @@ class GroupCommit:
                 self._thread.start()
 
     def _loop(self) -> None:
+        try:
+            self._serve()
+        finally:
+            self._release()
+
+    def _serve(self) -> None:
         while True:
             first = self._queue.get()
             if first is _STOP:
@@ -154,13 +166,53 @@ class GroupCommit:
         posts that are not refused pay no SAVEPOINT round trips.
         """
         outcomes: list[tuple[bool, Any]] = []
-        with Session(self.engine, expire_on_commit=False) as session, ExitStack() as turn:
+        connection, reused = self._connection()
+        try:
+            self._batch_on(connection, batch, outcomes)
+        except BaseException as exc:
+            self._release()  # back to the pool, which ends whatever the failure left open
+            if not (reused and _lost(exc) and not self._committing):
+                raise
+            # The server had dropped the kept connection (a restart, an idle timeout) and nothing of the batch was
+            # stored: it runs again on a connection the pool has just pinged, as it would have without keeping one.
+            outcomes.clear()
+            try:
+                self._batch_on(self._connection()[0], batch, outcomes)
+            except BaseException:
+                self._release()
+                raise
+        self._kept_since = time.monotonic()
+        return outcomes
+
+    def _connection(self) -> tuple[Connection, bool]:
+        """The connection the last batch used, if it ended less than `KEEP_SECONDS` ago, else one from the pool;
+        and whether it is the kept one.
+
+        Checked out of the pool, a PostgreSQL connection is first pinged (one round trip, so that a connection
+        the server dropped while it sat idle is replaced): under load that was one of the writer's ten waits on
+        the server a batch. A connection in use a moment ago is not pinged; one idle for longer goes back to the
+        pool and the next batch takes a pinged one."""
+        kept = self._kept
+        if kept is not None and not kept.invalidated and time.monotonic() - self._kept_since < KEEP_SECONDS:
+            return kept, True
+        self._release()
+        self._kept = self.engine.connect()
+        return self._kept, False
+
+    def _release(self) -> None:
+        kept, self._kept = self._kept, None
+        if kept is not None:
+            kept.close()
+
+    def _batch_on(self, connection: Connection, batch: list[_Item], outcomes: list[tuple[bool, Any]]) -> None:
+        self._committing = False
+        with Session(connection, expire_on_commit=False) as session, ExitStack() as turn:
             try:
                 turn.enter_context(write_turn(session))
             except Exception as exc:
                 raise _NoWriteTurn from exc
             driver = session.connection().connection.driver_connection
-            assert driver is not None  # None only once the pool has invalidated it; this one was just checked out
+            assert driver is not None  # None only once the pool has invalidated it, and such a one is not kept
             sqlite = driver if session.get_bind().dialect.name == "sqlite" else None
             _each_kind(session, [item.job for item in batch], "prepare_batch")
             for item in batch:
@@ -174,9 +226,14 @@ class GroupCommit:
                     outcomes.append((False, exc))
             _each_kind(session, [item.job for item, (ok, _) in zip(batch, outcomes, strict=True) if ok],
                        "finish_batch")
+            self._committing = True
             session.commit()
             self.batches += 1
-        return outcomes
+
+
+def _lost(exc: BaseException) -> bool:
+    """Whether `exc` is the database connection found dead (SQLAlchemy marks such errors `connection_invalidated`)."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def _each_kind(session: Session, jobs: list[Job], hook: str) -> None:
