@@ -194,6 +194,33 @@ def test_close_finishes_the_queued_jobs_first(store):
     assert len(_bodies(engine)) == 5
 
 
+def test_a_database_that_cannot_be_reached_fails_the_waiting_jobs_once_not_once_each(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path}/no such folder/jobs.sqlite")
+    attempts: list[int] = []
+    first_attempt, release = threading.Event(), threading.Event()
+
+    def connecting(*_) -> None:
+        attempts.append(1)
+        first_attempt.set()
+        release.wait(10)
+
+    event.listen(engine, "do_connect", connecting)
+    writer = GroupCommit(engine)
+    try:
+        first = writer.submit(_insert("first"))
+        first_attempt.wait(10)
+        waiting = [writer.submit(_insert(f"note {n}")) for n in range(5)]
+        release.set()
+        wait([first, *waiting], timeout=10)
+    finally:
+        writer.close()
+        engine.dispose()
+    for future in (first, *waiting):
+        with pytest.raises(Exception, match="unable to open database file"):
+            future.result()
+    assert len(attempts) == 2  # the first job's batch, then the five waiting together
+
+
 # --- both stores: PostgreSQL batches the API's writes too ----------------------------------------------------
 
 @pytest.fixture

@@ -12,9 +12,9 @@ stored is stored.
 
 If the commit itself fails (a full disk, a deferred constraint), nothing of the batch is stored and each
 job is run again in a transaction of its own, so the failure lands on the job that causes it and not on
-its neighbours. If the write lock cannot be had at all (another process held it past the busy timeout),
-no job has run and every job of the batch gets that error at once; running them again one by one would
-only wait out the timeout once per job.
+its neighbours. If the write lock cannot be had at all (another process held it past the busy timeout), or no
+connection to the database, no job has run and every job of the batch gets that error at once; running them
+again one by one would only wait out the same failure once per job.
 
 A job's class may define `prepare_batch(session, jobs)`: it is called once per batch with all the jobs
 of that class, before any of them runs, so that what each would read alone (a token's user, an
@@ -59,7 +59,7 @@ KEEP_SECONDS = 1.0  # how long the writer keeps its connection between batches
 
 
 class _NoWriteTurn(Exception):
-    """BEGIN IMMEDIATE failed: the batch never started (its cause is what the callers get)."""
+    """No connection, or BEGIN IMMEDIATE failed: the batch never started (its cause is what the callers get)."""
 
 
 class GroupCommit:
@@ -166,7 +166,10 @@ class GroupCommit:
         posts that are not refused pay no SAVEPOINT round trips.
         """
         outcomes: list[tuple[bool, Any]] = []
-        connection, reused = self._connection()
+        try:
+            connection, reused = self._connection()
+        except Exception as exc:  # the database is unreachable: each job alone would wait out the same failure
+            raise _NoWriteTurn from exc
         try:
             self._batch_on(connection, batch, outcomes)
         except BaseException as exc:
