@@ -3,16 +3,23 @@ failures, given up on permanent ones, and claimed by one sender at a time."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from dataclasses import replace
 
-from sqlmodel import select
+from sqlalchemy import text
+from sqlmodel import Session, select
 
 from monitor.config import Config
 from monitor.notify import enqueue, outbox
 from monitor.notify.sender import send_pending
+from monitor.store.db import make_engine
+from monitor.store.migrate import upgrade
 from monitor.store.models import JobRun, OutboxMessage
 from notifications.mime import Attachment
 from notifications.smtp import SmtpSettings
+from tests.conftest import create_database
 from tests.test_notify_support import Sink, World, parts
 
 
@@ -60,11 +67,6 @@ def test_a_days_digests_queued_again_add_only_the_departments_not_yet_queued(ses
 
 def test_a_batch_racing_another_writer_for_one_key_queues_the_rest_once(engine, session):
     """The other writer commits the key while the batch is being written: it waits, then skips that key."""
-    import threading
-    import time
-
-    from sqlmodel import Session
-
     other = Session(engine)
     assert outbox.enqueue_many(other, _batch(range(7, 8), subject="other"), sender="k@example.org") == 1
     counted: list[int] = []
@@ -326,15 +328,6 @@ def test_a_claim_reads_the_messages_still_to_send_from_their_own_index_not_the_s
 
 def test_verdicts_that_arrive_while_one_is_being_written_are_committed_together_by_the_next_write(tmp_path):
     """PostgreSQL's sender records its verdicts on a thread of their own; a row lock holds up the first write."""
-    import asyncio
-
-    from sqlalchemy import text
-    from sqlmodel import Session
-
-    from monitor.store.db import make_engine
-    from monitor.store.migrate import upgrade
-    from tests.conftest import create_database
-
     url, drop = create_database("postgresql", tmp_path)
     upgrade(url)
     engine = make_engine(url)
