@@ -166,26 +166,25 @@ class GroupCommit:
         posts that are not refused pay no SAVEPOINT round trips.
         """
         outcomes: list[tuple[bool, Any]] = []
-        try:
-            connection, reused = self._connection()
-        except Exception as exc:  # the database is unreachable: each job alone would wait out the same failure
-            raise _NoWriteTurn from exc
-        try:
-            self._batch_on(connection, batch, outcomes)
-        except BaseException as exc:
-            self._release()  # back to the pool, which ends whatever the failure left open
-            if not (reused and _lost(exc) and not self._committing):
-                raise
-            # The server had dropped the kept connection (a restart, an idle timeout) and nothing of the batch was
-            # stored: it runs again on a connection the pool has just pinged, as it would have without keeping one.
-            outcomes.clear()
+        for _ in range(2):
             try:
-                self._batch_on(self._connection()[0], batch, outcomes)
-            except BaseException:
-                self._release()
-                raise
-        self._kept_since = time.monotonic()
-        return outcomes
+                connection, reused = self._connection()
+            except Exception as exc:  # the database is unreachable: each job alone would wait out the same failure
+                raise _NoWriteTurn from exc
+            try:
+                self._batch_on(connection, batch, outcomes)
+            except BaseException as exc:
+                self._release()  # back to the pool, which ends whatever the failure left open
+                if not (reused and _lost(exc) and not self._committing):
+                    raise
+                # The server had dropped the kept connection (a restart, an idle timeout) and nothing of the batch
+                # was stored: it runs again on a connection the pool has just pinged, as it would have without
+                # keeping one (that one is not kept, so a second failure is raised).
+                outcomes.clear()
+                continue
+            self._kept_since = time.monotonic()
+            return outcomes
+        raise AssertionError("unreachable")
 
     def _connection(self) -> tuple[Connection, bool]:
         """The connection the last batch used, if it ended less than `KEEP_SECONDS` ago, else one from the pool;
